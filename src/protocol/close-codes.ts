@@ -1,0 +1,96 @@
+// WebSocket close codes (4000-4999, one per rejection class) and the single place that decides
+// what a client does after each close.
+import type { ErrorCode } from './errors.js';
+
+/** Close codes a Lifeline gateway uses. Values in 4000-4999 are ours; 1000/1001 are standard. */
+export const CloseCode = {
+  /** RFC 6455: the peer is done (user disconnect, or the gateway ending a session on purpose). */
+  Normal: 1000,
+  /** RFC 6455: going away, e.g. a gateway draining for a deploy. Reconnect promptly. */
+  GoingAway: 1001,
+  /** The peer sent a frame that breaks the protocol (also used for binary frames). */
+  BadFrame: 4000,
+  /** Heartbeat silence past twice `heartbeat_ms`. Same value as the PraisonAI gateway. */
+  LivenessTimeout: 4002,
+  /** Missing or rejected credentials (`auth_required`, `auth_unauthorized`). Same value as PraisonAI. */
+  Unauthorized: 4003,
+  /** The requested `agent_id` is not served here. */
+  AgentNotFound: 4004,
+  /** The page's Origin is not on the allow-list. */
+  OriginNotAllowed: 4005,
+  /** No common protocol version. */
+  ProtocolUnsupported: 4006,
+  /** No `hello` within the handshake timeout. */
+  HandshakeTimeout: 4008,
+  /** A frame exceeded `policy.max_payload`. */
+  PayloadTooLarge: 4009,
+  /** The gateway or the request is misconfigured. */
+  ConfigurationError: 4010,
+  /** An internal gateway fault. */
+  InternalError: 4011,
+  /** The connection fell behind: buffered bytes passed the policy limit. */
+  SlowConsumer: 4013,
+  /** The resumed session no longer exists. */
+  SessionExpired: 4040,
+  /** Too many connections from one address; `retry_after_seconds` says when to come back. */
+  RateLimited: 4029,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** What a client does after a close. */
+export type CloseAction =
+  /** Stop: a person must change something (token, version, agent id, config). */
+  | 'give_up'
+  /** Stop and ask the app for new credentials. */
+  | 'reauthenticate'
+  /** Reconnect with exponential backoff. */
+  | 'backoff'
+  /** Reconnect at once (planned restart, or liveness failure of a single socket). */
+  | 'reconnect_now';
+
+/** The close code each wire error is sent with. */
+export const CLOSE_CODE_FOR_ERROR: { readonly [C in ErrorCode]?: CloseCode } = {
+  auth_required: CloseCode.Unauthorized,
+  auth_unauthorized: CloseCode.Unauthorized,
+  protocol_unsupported: CloseCode.ProtocolUnsupported,
+  agent_not_found: CloseCode.AgentNotFound,
+  rate_limited: CloseCode.RateLimited,
+  origin_not_allowed: CloseCode.OriginNotAllowed,
+  configuration_error: CloseCode.ConfigurationError,
+  bad_frame: CloseCode.BadFrame,
+  payload_too_large: CloseCode.PayloadTooLarge,
+  handshake_timeout: CloseCode.HandshakeTimeout,
+  session_expired: CloseCode.SessionExpired,
+  slow_consumer: CloseCode.SlowConsumer,
+  internal_error: CloseCode.InternalError,
+};
+
+/** One row per close code: the client's reaction, and the reason shown to people. */
+export const CLOSE_CODE_TABLE: ReadonlyArray<{ code: number; name: string; action: CloseAction; meaning: string }> = [
+  { code: CloseCode.Normal, name: 'Normal', action: 'backoff', meaning: 'Closed on purpose. After a user disconnect the client stays down; if the gateway closed, it reconnects.' },
+  { code: CloseCode.GoingAway, name: 'GoingAway', action: 'reconnect_now', meaning: 'Gateway draining or restarting; reconnect promptly (after the draining hint if one came).' },
+  { code: CloseCode.BadFrame, name: 'BadFrame', action: 'backoff', meaning: 'A frame broke the protocol.' },
+  { code: CloseCode.LivenessTimeout, name: 'LivenessTimeout', action: 'reconnect_now', meaning: 'Heartbeat silence; the socket was presumed dead.' },
+  { code: CloseCode.Unauthorized, name: 'Unauthorized', action: 'reauthenticate', meaning: 'Credentials missing or rejected.' },
+  { code: CloseCode.AgentNotFound, name: 'AgentNotFound', action: 'give_up', meaning: 'Unknown agent_id.' },
+  { code: CloseCode.OriginNotAllowed, name: 'OriginNotAllowed', action: 'give_up', meaning: 'Origin not on the allow-list.' },
+  { code: CloseCode.ProtocolUnsupported, name: 'ProtocolUnsupported', action: 'give_up', meaning: 'No common protocol version.' },
+  { code: CloseCode.HandshakeTimeout, name: 'HandshakeTimeout', action: 'backoff', meaning: 'No hello within the handshake timeout.' },
+  { code: CloseCode.PayloadTooLarge, name: 'PayloadTooLarge', action: 'backoff', meaning: 'A frame exceeded max_payload.' },
+  { code: CloseCode.ConfigurationError, name: 'ConfigurationError', action: 'give_up', meaning: 'Misconfiguration on either side.' },
+  { code: CloseCode.InternalError, name: 'InternalError', action: 'backoff', meaning: 'Gateway fault.' },
+  { code: CloseCode.SlowConsumer, name: 'SlowConsumer', action: 'backoff', meaning: 'Evicted for not reading fast enough; resume from the cursor.' },
+  { code: CloseCode.RateLimited, name: 'RateLimited', action: 'backoff', meaning: 'Too many connections; wait retry_after_seconds first.' },
+  { code: CloseCode.SessionExpired, name: 'SessionExpired', action: 'reconnect_now', meaning: 'Session gone; reconnect as a new session and resync.' },
+];
+
+const actionByCode: ReadonlyMap<number, CloseAction> = new Map(CLOSE_CODE_TABLE.map((row) => [row.code, row.action]));
+
+/**
+ * Decide what a client does after a close. Unknown codes, transport codes (1006 abnormal, 1011,
+ * 1012, 1013) and unknown 4xxx codes back off: giving up on an error we do not understand would
+ * strand the user.
+ */
+export function classifyClose(code: number): CloseAction {
+  return actionByCode.get(code) ?? (code === 1012 ? 'reconnect_now' : 'backoff');
+}

@@ -1,0 +1,127 @@
+// Decode text frames once, at the edge, into typed values or a typed `bad_frame` error.
+// Never throws: garbage in gives an error value out.
+import * as v from 'valibot';
+import {
+  ClientFrame,
+  ForeignFrame,
+  ServerFrame,
+  SERVER_FRAME_TYPES,
+  type HelloFrame,
+  type JoinFrame,
+} from './frames.js';
+import type { ProtocolRange } from './versions.js';
+
+/** Why a frame was refused. */
+export interface FrameError {
+  readonly code: 'bad_frame' | 'payload_too_large';
+  readonly message: string;
+}
+
+export type Decoded<T> = { readonly ok: true; readonly frame: T } | { readonly ok: false; readonly error: FrameError };
+
+/** A server frame is either part of the contract or a foreign (PraisonAI-style flat) frame. */
+export type DecodedServerFrame =
+  | { readonly ok: true; readonly kind: 'contract'; readonly frame: ServerFrame }
+  | { readonly ok: true; readonly kind: 'foreign'; readonly frame: ForeignFrame }
+  | { readonly ok: false; readonly error: FrameError };
+
+const knownServerTypes: ReadonlySet<string> = new Set(SERVER_FRAME_TYPES);
+
+function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: FrameError } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: { code: 'bad_frame', message: 'Frame is not valid JSON.' } };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: { code: 'bad_frame', message: 'Frame must be one JSON object.' } };
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record['type'] !== 'string') {
+    return { ok: false, error: { code: 'bad_frame', message: 'Frame has no string "type".' } };
+  }
+  return { ok: true, value: record };
+}
+
+function describeIssues(type: string, issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return `Invalid "${type}" frame.`;
+  const path = v.getDotPath(first);
+  return `Invalid "${type}" frame${path ? ` at "${path}"` : ''}: ${first.message}`;
+}
+
+/** UTF-8 byte length without allocating (TextEncoder would copy the string). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Decode a frame sent by a client. `maxBytes` enforces `policy.max_payload`. */
+export function decodeClientFrame(text: string, maxBytes = Infinity): Decoded<ClientFrame> {
+  if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
+    return { ok: false, error: { code: 'payload_too_large', message: `Frame exceeds max_payload (${maxBytes} bytes).` } };
+  }
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) return parsed;
+  const result = v.safeParse(ClientFrame, parsed.value);
+  if (result.success) return { ok: true, frame: result.output };
+  const type = String(parsed.value['type']);
+  const known = ClientFrame.options.some((o) => o.entries.type.literal === type);
+  return {
+    ok: false,
+    error: { code: 'bad_frame', message: known ? describeIssues(type, result.issues) : `Unknown frame type "${type.slice(0, 64)}".` },
+  };
+}
+
+/** Decode a frame sent by a gateway: a contract frame, a foreign flat frame, or an error. */
+export function decodeServerFrame(text: string): DecodedServerFrame {
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) return parsed;
+  return decodeServerObject(parsed.value);
+}
+
+/** Like {@link decodeServerFrame}, for an already-parsed object. */
+export function decodeServerObject(value: Record<string, unknown>): DecodedServerFrame {
+  const type = value['type'];
+  if (typeof type === 'string' && knownServerTypes.has(type)) {
+    const result = v.safeParse(ServerFrame, value);
+    if (result.success) return { ok: true, kind: 'contract', frame: result.output };
+    return { ok: false, error: { code: 'bad_frame', message: describeIssues(type, result.issues) } };
+  }
+  const foreign = v.safeParse(ForeignFrame, value);
+  if (foreign.success) return { ok: true, kind: 'foreign', frame: foreign.output };
+  return { ok: false, error: { code: 'bad_frame', message: describeIssues(String(type), foreign.issues) } };
+}
+
+/** Serialise a frame: one JSON object per text frame. */
+export function encodeFrame(frame: object): string {
+  return JSON.stringify(frame);
+}
+
+/** The protocol range a `hello` asks for, accepting the older `protocol:{min,max}` spelling. No range means v1. */
+export function requestedRange(hello: HelloFrame): ProtocolRange {
+  const min = hello.protocol_min ?? hello.protocol?.min ?? hello.protocol_max ?? hello.protocol?.max ?? 1;
+  const max = hello.protocol_max ?? hello.protocol?.max ?? min;
+  return { min, max };
+}
+
+/** The protocol range a legacy `join` asks for. No range means v1. */
+export function requestedJoinRange(join: JoinFrame): ProtocolRange {
+  const min = join.min_version ?? join.max_version ?? 1;
+  return { min, max: join.max_version ?? min };
+}
+
+/** Capabilities from `hello`, accepting the older `caps` spelling. */
+export function requestedCapabilities(hello: HelloFrame): readonly string[] {
+  return hello.capabilities ?? hello.caps ?? [];
+}
