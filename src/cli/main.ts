@@ -1,0 +1,41 @@
+// The `lifeline` command. Each subcommand lives in its own module and is loaded on demand,
+// so `lifeline gateway` never loads the browser inspector and vice versa.
+import { argv, exit, stderr } from 'node:process';
+
+const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
+  gateway: { summary: 'run a reference gateway (--port --protocol 1..2 --replay-window --heartbeat-ms)', load: () => import('./gateway-command.js') },
+  conformance: { summary: 'check a gateway against the protocol: lifeline conformance ws://host:port --agent ID', load: () => import('./conformance-command.js') },
+  story: { summary: 'run a scripted scenario and print its timeline: lifeline story <name>', load: () => import('./story-command.js') },
+  start: { summary: 'local gateway + demo agent + live inspector page', load: () => import('./start-command.js') },
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return ['usage: lifeline <command> [options]', '', ...rows, ''].join('\n');
+}
+
+async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    stderr.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    stderr.write(`lifeline: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.run(rest);
+}
+
+main(argv.slice(2)).then(
+  (code) => {
+    // Commands that keep serving (gateway, start) never resolve; the rest set their exit code.
+    exit(code);
+  },
+  (error: unknown) => {
+    stderr.write(`lifeline: ${error instanceof Error ? error.message : String(error)}\n`);
+    exit(1);
+  },
+);

@@ -1,0 +1,5 @@
+// `lifeline story`: placeholder until implemented.
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('lifeline story: not implemented yet\n');
+  return 1;
+}
