@@ -1,0 +1,269 @@
+// One client socket from upgrade to close: pre-hello checks (origin, rate, handshake timeout),
+// the handshake, then the methods of PROTOCOL.md section 5. Frames from one socket are handled
+// strictly in order; anything touching a session's log runs in that session's queue.
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import {
+  CLOSE_CODE_FOR_ERROR,
+  CloseCode,
+  decodeClientFrame,
+  defaultNextStep,
+  type ClientFrame,
+  type FrameError,
+  type MessageFrame,
+  type ServerFrame,
+} from '../protocol/index.js';
+import { assertNever } from './assert-never.js';
+import type { GatewayContext } from './context.js';
+import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
+import { startHeartbeat } from './heartbeat.js';
+import { joinSession, type JoinedState } from './join.js';
+import { redactUrl, tokenFromUrl } from './logger.js';
+import { createOutbox, type Outbox } from './outbox.js';
+import { createSerialQueue } from './serial-queue.js';
+
+/** Lifecycle of a socket, as the gateway sees it. */
+type Phase = 'awaiting_hello' | 'handshaking' | 'joined' | 'closing';
+
+/** The gateway's handle on one socket. */
+export interface Connection {
+  readonly id: string;
+  readonly isJoined: boolean;
+  /** Send `draining` with a reconnect hint, then close 1001. */
+  drain(reconnectAfterMs: number): void;
+  /** Close with a code (graceful: the close frame follows any buffered data). */
+  close(code: number, reason: string): void;
+  /** Destroy the socket without a close frame. */
+  terminate(): void;
+  /** Settles when the socket has closed. */
+  readonly closed: Promise<void>;
+}
+
+let nextConnection = 0;
+
+function rawToText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** Take over an upgraded socket. `onClosed` runs once, after the socket has closed. */
+export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: GatewayContext, onClosed: (c: Connection) => void): Connection {
+  const id = `c${++nextConnection}`;
+  const log = ctx.logger.child({ conn: id });
+  const peer: PeerInfo = {
+    address: request.socket.remoteAddress ?? 'unknown',
+    origin: request.headers.origin,
+    urlToken: tokenFromUrl(request.url),
+  };
+  const inbound = createSerialQueue();
+  const outboxOptions = {
+    batching: false,
+    coalesceLive: ctx.options.coalesceLive,
+    maxBatchFrames: ctx.options.maxBatchFrames,
+    maxBufferedBytes: ctx.options.maxBufferedBytes,
+    onSlowConsumer: (bytes: number) => {
+      ctx.counters.slowConsumers++;
+      log.warn({ bufferedBytes: bytes }, 'slow consumer evicted');
+      closeWith(CloseCode.SlowConsumer, 'slow_consumer');
+    },
+  };
+  let outbox: Outbox = createOutbox(ws, outboxOptions);
+  let phase: Phase = 'awaiting_hello';
+  let joined: JoinedState | undefined;
+  let lastSeen = ctx.now();
+  let stopHeartbeat: (() => void) | undefined;
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+
+  // A function, not an inline test: TS would keep `phase` narrowed across awaits.
+  const isOpen = (): boolean => phase !== 'closing';
+
+  const detach = (): void => {
+    clearTimeout(handshakeTimer);
+    stopHeartbeat?.();
+    stopHeartbeat = undefined;
+    if (joined) joined.session.subscribers.delete(joined.subscriber);
+  };
+
+  function closeWith(code: number, reason: string): void {
+    if (phase === 'closing') return;
+    phase = 'closing';
+    detach();
+    outbox.seal();
+    ws.close(code, reason);
+  }
+
+  const sendError = (error: { code: string; message: string }, extra: Partial<Record<'id', string>> = {}): void => {
+    outbox.send({ type: 'error', code: error.code, message: error.message, next_step: defaultNextStep(error.code), ...extra });
+  };
+
+  /** Refuse the handshake: one `hello_error` (or `error` for a legacy join), then the matching close. */
+  const refuse = (refusal: Refusal, kind: JoinRequest['kind'] = 'hello'): void => {
+    if (phase === 'closing') return;
+    ctx.counters.refused[refusal.code] = (ctx.counters.refused[refusal.code] ?? 0) + 1;
+    log.info({ code: refusal.code, kind }, 'handshake refused');
+    const common = {
+      code: refusal.code,
+      message: refusal.message,
+      next_step: refusal.nextStep,
+      ...(refusal.retryAfterSeconds === undefined ? {} : { retry_after_seconds: refusal.retryAfterSeconds }),
+    };
+    const range = refusal.serverRange;
+    const frame: ServerFrame =
+      kind === 'hello'
+        ? { type: 'hello_error', ...common, ...(range ? { server_min: range.min, server_max: range.max } : {}) }
+        : { type: 'error', ...common, ...(range ? { server_min_version: range.min, server_max_version: range.max } : {}) };
+    outbox.send(frame);
+    closeWith(CLOSE_CODE_FOR_ERROR[refusal.code] ?? CloseCode.BadFrame, refusal.code);
+  };
+
+  const handshakeTimer = setTimeout(() => {
+    refuse({ code: 'handshake_timeout', message: `No hello within ${ctx.options.handshakeTimeoutMs} ms.`, nextStep: 'wait_then_retry' });
+  }, ctx.options.handshakeTimeoutMs);
+
+  const join = async (request: JoinRequest): Promise<void> => {
+    phase = 'handshaking';
+    const verdict = await admit(request, peer, ctx);
+    if (!isOpen()) return;
+    if (!('version' in verdict)) return refuse(verdict, request.kind);
+    const result = await joinSession(request, verdict.version, ctx, {
+      isOpen,
+      deliver: (stored) => outbox.sendLive({ type: 'event', seq: stored.seq, event: stored.event }),
+      start: (version) => {
+        // From here the socket is joined: batching follows the agreed version (never for join).
+        outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 });
+        phase = 'joined';
+        clearTimeout(handshakeTimer);
+        stopHeartbeat = startHeartbeat({
+          intervalMs: ctx.options.heartbeatMs,
+          lastSeen: () => lastSeen,
+          now: ctx.now,
+          ping: () => outbox.send({ type: 'ping', ts: ctx.now() }),
+          onSilent: () => {
+            ctx.counters.reaped++;
+            log.info('liveness timeout');
+            closeWith(CloseCode.LivenessTimeout, 'liveness_timeout');
+          },
+        });
+        return outbox;
+      },
+    });
+    if (result === undefined) return; // the socket closed while waiting for the session
+    if ('code' in result) return refuse(result, request.kind);
+    joined = result;
+    ctx.counters.joined++;
+    log.info({ session: joined.gatewaySession.id, agent: request.agentId, resumed: result.resumed, version: verdict.version }, 'joined');
+  };
+
+  const onMessageFrame = async (frame: MessageFrame, state: JoinedState): Promise<void> => {
+    ctx.counters.messages++;
+    const { gatewaySession: gs, session } = state;
+    if (frame.id === undefined) {
+      ctx.dispatchMessage(frame, gs);
+      return;
+    }
+    const messageId = frame.id;
+    const fresh = await session.queue.run(() => ctx.log.claimMessageId(gs.id, messageId));
+    if (fresh) ctx.dispatchMessage(frame, gs);
+    else ctx.counters.duplicates++;
+    outbox.send(fresh ? { type: 'ack', id: messageId } : { type: 'ack', id: messageId, duplicate: true });
+  };
+
+  const onResync = async (state: JoinedState): Promise<void> => {
+    const id = state.gatewaySession.id;
+    const { stored, position } = await state.session.queue.run(async () => ({
+      stored: await ctx.log.getState(id),
+      position: await ctx.log.position(id),
+    }));
+    outbox.send({ type: 'snapshot', state: stored?.state ?? null, cursor: stored?.cursor ?? position.head, epoch: position.epoch });
+  };
+
+  const dispatch = async (frame: ClientFrame): Promise<void> => {
+    switch (frame.type) {
+      case 'hello':
+      case 'join':
+        if (joined) return sendError({ code: 'bad_frame', message: 'Already joined; open a new connection for another session.' });
+        return join(frame.type === 'hello' ? fromHello(frame, peer.urlToken) : fromJoin(frame, peer.urlToken));
+      case 'message':
+        return joined ? onMessageFrame(frame, joined) : sendError({ code: 'not_joined', message: 'Send hello (or join) first.' });
+      case 'resync':
+        return joined ? onResync(joined) : sendError({ code: 'not_joined', message: 'Send hello (or join) first.' });
+      case 'leave':
+        return closeWith(CloseCode.Normal, 'left');
+      case 'ping':
+        return outbox.send(frame.ts === undefined ? { type: 'pong' } : { type: 'pong', ts: frame.ts });
+      case 'pong':
+        return;
+      default:
+        return assertNever(frame);
+    }
+  };
+
+  const rejectFrame = (error: FrameError): void => {
+    ctx.counters.badFrames++;
+    // Before the handshake a broken frame ends the connection; after it, only that frame is lost.
+    if (joined) sendError(error);
+    else refuse({ code: error.code, message: error.message, nextStep: defaultNextStep(error.code) });
+  };
+
+  const handle = async (data: RawData, isBinary: boolean): Promise<void> => {
+    if (phase === 'closing') return;
+    if (isBinary) return rejectFrame({ code: 'bad_frame', message: 'Binary frames are not supported; send one JSON object per text frame.' });
+    const decoded = decodeClientFrame(rawToText(data), ctx.options.maxPayload);
+    if (!decoded.ok) return rejectFrame(decoded.error);
+    return dispatch(decoded.frame);
+  };
+
+  ws.on('message', (data, isBinary) => {
+    lastSeen = ctx.now();
+    inbound.run(() => handle(data, isBinary)).catch((error: unknown) => {
+      log.error({ err: error instanceof Error ? error.message : String(error) }, 'frame handling failed');
+      if (phase === 'closing') return;
+      if (joined) sendError({ code: 'internal_error', message: 'The gateway could not handle this frame.' });
+      else refuse({ code: 'internal_error', message: 'The gateway could not complete the handshake.', nextStep: 'wait_then_retry' });
+    });
+  });
+  ws.on('error', (error) => {
+    // ws reports protocol violations here (e.g. a frame over twice max_payload) and closes itself.
+    log.debug({ err: error.message }, 'socket error');
+  });
+  ws.on('close', (code) => {
+    phase = 'closing';
+    detach();
+    outbox.seal();
+    log.info({ code }, 'connection closed');
+    resolveClosed();
+    onClosed(connection);
+  });
+
+  const connection: Connection = {
+    id,
+    get isJoined() {
+      return phase === 'joined';
+    },
+    drain(reconnectAfterMs) {
+      if (phase === 'closing') return;
+      outbox.send({ type: 'draining', reconnect_after_ms: reconnectAfterMs });
+      closeWith(CloseCode.GoingAway, 'draining');
+    },
+    close: closeWith,
+    terminate: () => ws.terminate(),
+    closed,
+  };
+
+  ctx.counters.accepted++;
+  log.info({ address: peer.address, url: redactUrl(request.url) }, 'connection opened');
+  const origin = ctx.options.allowedOrigins;
+  if (origin && peer.origin !== undefined && !origin.has(peer.origin)) {
+    refuse({ code: 'origin_not_allowed', message: 'This Origin is not allowed to connect.', nextStep: 'do_not_retry' });
+  } else {
+    const rate = ctx.rateLimiter?.check(peer.address);
+    if (rate && !rate.ok) {
+      refuse({ code: 'rate_limited', message: 'Too many connections from this address.', nextStep: 'wait_then_retry', retryAfterSeconds: rate.retryAfterSeconds });
+    }
+  }
+  return connection;
+}

@@ -1,0 +1,44 @@
+// What every connection shares with its gateway: options, log, sessions, logger and counters.
+import type { Logger } from 'pino';
+import type { Health, MessageFrame } from '../protocol/index.js';
+import type { EventLog } from './event-log.js';
+import type { ResolvedOptions } from './options.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** The session a client message arrived on, as the app sees it. */
+export interface GatewaySession {
+  readonly id: string;
+  readonly agentId: string;
+  readonly epoch: string;
+}
+
+/** Receives client `message` frames, once per message id. */
+export type MessageHandler = (message: MessageFrame, session: GatewaySession) => void;
+
+/** Counters reported by `gateway.stats()`. */
+export interface GatewayCounters {
+  accepted: number;
+  joined: number;
+  refused: Record<string, number>;
+  badFrames: number;
+  messages: number;
+  duplicates: number;
+  published: number;
+  reaped: number;
+  slowConsumers: number;
+}
+
+/** Shared gateway state handed to each connection. */
+export interface GatewayContext {
+  readonly options: ResolvedOptions;
+  readonly log: EventLog;
+  readonly registry: SessionRegistry;
+  readonly logger: Logger;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly counters: GatewayCounters;
+  readonly now: () => number;
+  health(): Health;
+  /** Hand a first-seen client message to the app's handlers. */
+  dispatchMessage(message: MessageFrame, session: GatewaySession): void;
+}

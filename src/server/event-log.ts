@@ -1,0 +1,74 @@
+// The storage seam of the gateway: per-session event history plus the session registry.
+// Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
+// a gateway restarted with the same log resumes every session without a gap.
+import type { EventPayload } from '../protocol/index.js';
+
+/** A value or a promise of it: the memory log answers synchronously, a shared store need not. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** One event as held in a session's history. */
+export interface StoredEvent {
+  /** Per-session number, monotonic from 1 and never reused within an epoch. */
+  readonly seq: number;
+  readonly event: EventPayload;
+}
+
+/** A session as the log knows it: who owns it and which history it follows. */
+export interface SessionRecord {
+  readonly sessionId: string;
+  /** A session belongs to exactly one agent; resuming it as another agent is refused. */
+  readonly agentId: string;
+  /** Identity of this session's history; a new one whenever that history is lost. */
+  readonly epoch: string;
+}
+
+/** Where a session's history stands, read in one call so a shared store can answer atomically. */
+export interface LogPosition {
+  readonly epoch: string;
+  /** Oldest seq still held for replay; 0 while the log is empty. */
+  readonly oldest: number;
+  /** Newest seq appended; 0 while the log is empty. */
+  readonly head: number;
+}
+
+/** App state for `resync` snapshots, stamped with the head it reflects. */
+export interface StoredState {
+  readonly state: unknown;
+  /** The head when the state was set: the snapshot describes history up to here. */
+  readonly cursor: number;
+}
+
+/** The event to append; the log assigns `seq`, and the gateway fills `event_id` and `timestamp`. */
+export type NewEvent = EventPayload;
+
+/**
+ * Per-session event history with a bounded replay window, plus the session registry.
+ *
+ * The gateway serialises all calls for one session, so an implementation need not lock per
+ * session; calls for different sessions may interleave.
+ */
+export interface EventLog {
+  /** Events kept per session for replay. */
+  readonly replayWindow: number;
+  /** The session, or undefined when this log has never seen it (or has lost it). */
+  getSession(sessionId: string): Awaitable<SessionRecord | undefined>;
+  /** Register a session with a fresh epoch. Throws if it already exists. */
+  createSession(sessionId: string, agentId: string): Awaitable<SessionRecord>;
+  /** Every session this log holds. */
+  listSessions(): Awaitable<readonly SessionRecord[]>;
+  /** Append an event and return it with its seq; trims history beyond the replay window. */
+  append(sessionId: string, event: NewEvent): Awaitable<StoredEvent>;
+  /** Events with `seq > cursor` still held, oldest first (at most `limit` when given). */
+  readAfter(sessionId: string, cursor: number, limit?: number): Awaitable<readonly StoredEvent[]>;
+  /** Epoch, oldest and head of a session's history. */
+  position(sessionId: string): Awaitable<LogPosition>;
+  /**
+   * Record a client message id. Returns true the first time, false for a resend. Kept in the log
+   * (bounded per session) so a gateway restarted with its log still applies a resend once.
+   */
+  claimMessageId(sessionId: string, messageId: string): Awaitable<boolean>;
+  /** Store the app state that `resync` returns, stamped with the current head. */
+  setState(sessionId: string, state: unknown): Awaitable<StoredState>;
+  /** The last state set, or undefined. */
+  getState(sessionId: string): Awaitable<StoredState | undefined>;
+}

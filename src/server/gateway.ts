@@ -1,0 +1,244 @@
+// createGateway: the reference Lifeline gateway on `ws`. Wires the HTTP server, the WebSocket
+// server and per-connection handling to one event log and session registry, and exposes the
+// app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import type { Health, PresenceEntry } from '../protocol/index.js';
+import { acceptConnection, type Connection } from './connection.js';
+import type { GatewayContext, GatewayCounters, MessageHandler } from './context.js';
+import type { EventLog } from './event-log.js';
+import { createLogger } from './logger.js';
+import { createMemoryLog } from './memory-log.js';
+import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createSessionRegistry, type SessionSummary } from './session-registry.js';
+
+/** What the app publishes; the gateway adds `event_id` and `timestamp` when missing. */
+export interface PublishEvent {
+  readonly type: string;
+  readonly data?: unknown;
+  readonly source?: string;
+  readonly event_id?: string;
+}
+
+/** A point-in-time view of the gateway, for tests and dashboards. */
+export interface GatewayStats {
+  /** Open sockets, joined or not. */
+  readonly connections: number;
+  /** Sockets joined to a session. */
+  readonly joined: number;
+  /** Sessions loaded in this process. */
+  readonly sessions: number;
+  readonly uptimeS: number;
+  readonly draining: boolean;
+  readonly counters: Readonly<GatewayCounters>;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `ws://host:port`, ready for clients. */
+  readonly url: string;
+  readonly port: number;
+  /** The event log; pass it to a new gateway to restart with its history. */
+  readonly log: EventLog;
+  /** Append an event to a session and deliver it live. Resolves to its seq; rejects with `session_not_found`. */
+  publish(sessionId: string, event: PublishEvent): Promise<number>;
+  /** Receive client `message` frames (once per message id). Returns an unsubscribe function. */
+  onMessage(handler: MessageHandler): () => void;
+  /** Set the state `resync` snapshots return, as of the session's current head. Rejects with `session_not_found`. */
+  setState(sessionId: string, state: unknown): Promise<void>;
+  /** Send each client `draining` with reconnect hints spread over `spreadMs`, then close 1001. */
+  drain(options?: { readonly spreadMs?: number }): Promise<void>;
+  /** Close every socket with 1001 and stop listening. */
+  close(): Promise<void>;
+  /** Test hook: destroy every socket without a close frame (like a crash) and stop listening. */
+  terminate(): Promise<void>;
+  sessions(): SessionSummary[];
+  /** Sessions with open connections, optionally for one agent. */
+  presence(agentId?: string): PresenceEntry[];
+  stats(): GatewayStats;
+}
+
+/** How long close() and drain() wait for close handshakes before destroying sockets. */
+const CLOSE_GRACE_MS = 2000;
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(new GatewayError('configuration_error', `Cannot listen on ${host}:${port}: ${error.message}`)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** Wait for sockets to close, destroying any still open after the grace period. */
+async function settle(connections: readonly Connection[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      for (const c of connections) c.terminate();
+      resolve();
+    }, CLOSE_GRACE_MS);
+  });
+  await Promise.race([Promise.all(connections.map((c) => c.closed)), grace]);
+  clearTimeout(timer);
+  await Promise.all(connections.map((c) => c.closed));
+}
+
+/** Start a gateway; resolves once it is listening. Throws `configuration_error` on bad options. */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const resolved = resolveOptions(options);
+  const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow });
+  const logger = createLogger(options.logger);
+  const registry = createSessionRegistry();
+  const connections = new Set<Connection>();
+  const handlers = new Set<MessageHandler>();
+  const startedAt = Date.now();
+  let draining = false;
+  let stopping: Promise<void> | undefined;
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, slowConsumers: 0 };
+
+  const health = (): Health => ({
+    status: draining ? 'draining' : 'ok',
+    uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
+    connections: connections.size,
+    sessions: registry.summaries().length,
+    protocol: { ...resolved.protocol },
+    draining,
+  });
+
+  const ctx: GatewayContext = {
+    options: resolved,
+    log,
+    registry,
+    logger,
+    rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit) : undefined,
+    counters,
+    now: Date.now,
+    health,
+    dispatchMessage(message, session) {
+      for (const handler of handlers) {
+        try {
+          handler(message, session);
+        } catch (error) {
+          logger.error({ err: error instanceof Error ? error.message : String(error), session: session.id }, 'message handler threw');
+        }
+      }
+    },
+  };
+
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required.\n');
+  });
+  // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame
+  // is read and refused with a typed payload_too_large error, and the connection stays.
+  const wss = new WebSocketServer({ server, maxPayload: resolved.maxPayload * 2, clientTracking: false });
+  wss.on('connection', (ws, request) => {
+    if (stopping) {
+      ws.terminate();
+      return;
+    }
+    const connection = acceptConnection(ws, request, ctx, (c) => connections.delete(c));
+    connections.add(connection);
+  });
+
+  const port = await listen(server, resolved.host, resolved.port);
+  const urlHost = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
+
+  const stopListening = (): Promise<void> =>
+    new Promise((resolve) => {
+      wss.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+
+  const requireSession = async (sessionId: string) => {
+    const session = registry.entry(sessionId);
+    const record = session.record ?? (await log.getSession(sessionId));
+    if (!record) throw new GatewayError('session_not_found', `Unknown session ${sessionId}`);
+    session.record = record;
+    return session;
+  };
+
+  return {
+    url: `ws://${urlHost}:${port}`,
+    port,
+    log,
+    async publish(sessionId, event) {
+      if (typeof event.type !== 'string' || event.type.length === 0) throw new GatewayError('configuration_error', 'An event needs a non-empty string type.');
+      const session = registry.entry(sessionId);
+      return session.queue.run(async () => {
+        await requireSession(sessionId);
+        const stored = await log.append(sessionId, {
+          type: event.type,
+          data: event.data,
+          event_id: event.event_id ?? randomUUID(),
+          // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
+          timestamp: Date.now() / 1000,
+          ...(event.source === undefined ? {} : { source: event.source }),
+        });
+        counters.published++;
+        for (const subscriber of session.subscribers) subscriber.deliver(stored);
+        return stored.seq;
+      });
+    },
+    onMessage(handler) {
+      handlers.add(handler);
+      return () => {
+        handlers.delete(handler);
+      };
+    },
+    async setState(sessionId, state) {
+      await registry.entry(sessionId).queue.run(async () => {
+        await requireSession(sessionId);
+        await log.setState(sessionId, state);
+      });
+    },
+    async drain(drainOptions = {}) {
+      const spreadMs = drainOptions.spreadMs ?? resolved.drainSpreadMs;
+      draining = true;
+      const targets = [...connections];
+      logger.info({ connections: targets.length, spreadMs }, 'draining');
+      // Evenly spaced hints, so returning clients arrive as a trickle instead of a wave.
+      targets.forEach((c, i) => c.drain(targets.length <= 1 ? 0 : Math.round((i * spreadMs) / (targets.length - 1))));
+      await settle(targets);
+      draining = false;
+    },
+    close() {
+      stopping ??= (async () => {
+        const open = [...connections];
+        for (const c of open) c.close(1001, 'shutdown');
+        await settle(open);
+        await stopListening();
+        logger.info('gateway closed');
+      })();
+      return stopping;
+    },
+    terminate() {
+      stopping ??= (async () => {
+        const open = [...connections];
+        for (const c of open) c.terminate();
+        await Promise.all(open.map((c) => c.closed));
+        await stopListening();
+      })();
+      return stopping;
+    },
+    sessions: () => registry.summaries(),
+    presence: (agentId) => registry.presence(agentId),
+    stats: () => ({
+      connections: connections.size,
+      joined: registry.joinedConnections(),
+      sessions: registry.summaries().length,
+      uptimeS: (Date.now() - startedAt) / 1000,
+      draining,
+      counters: { ...counters, refused: { ...counters.refused } },
+    }),
+  };
+}

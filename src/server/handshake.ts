@@ -1,0 +1,165 @@
+// The handshake's decisions and answers: normalise `hello` and legacy `join` into one request,
+// check it (token, agent, version), and build `hello_ok` / `joined` / refusal frames.
+import {
+  EXTENSIONS,
+  negotiate,
+  requestedJoinRange,
+  requestedRange,
+  type HelloFrame,
+  type HelloOkFrame,
+  type JoinedFrame,
+  type JoinFrame,
+  type ProtocolRange,
+  type RecoveryStep,
+  type WireErrorCode,
+} from '../protocol/index.js';
+import type { GatewayContext } from './context.js';
+import type { LogPosition, SessionRecord } from './event-log.js';
+import type { ResumePlan } from './resume-plan.js';
+
+/** A `hello` or `join`, reduced to what the gateway decides on. */
+export interface JoinRequest {
+  readonly kind: 'hello' | 'join';
+  readonly agentId: string;
+  readonly range: ProtocolRange;
+  readonly sessionId: string | undefined;
+  readonly since: number | undefined;
+  readonly epoch: string | undefined;
+  readonly token: string | undefined;
+}
+
+/** Why a handshake was refused; becomes `hello_error` (or `error` for a legacy join) plus a close. */
+export interface Refusal {
+  readonly code: WireErrorCode;
+  readonly message: string;
+  readonly nextStep: RecoveryStep;
+  readonly retryAfterSeconds?: number;
+  /** Set on version refusals so the client sees what the gateway speaks. */
+  readonly serverRange?: ProtocolRange;
+}
+
+/** Facts about the socket that the checks need. */
+export interface PeerInfo {
+  readonly address: string;
+  readonly origin: string | undefined;
+  /** `?token=` from the upgrade URL. */
+  readonly urlToken: string | undefined;
+}
+
+/** Normalise a `hello` frame. */
+export function fromHello(frame: HelloFrame, urlToken: string | undefined): JoinRequest {
+  return {
+    kind: 'hello',
+    agentId: frame.agent_id,
+    range: requestedRange(frame),
+    sessionId: frame.session_id,
+    since: frame.since,
+    epoch: frame.epoch,
+    token: frame.token ?? urlToken,
+  };
+}
+
+/** Normalise a legacy `join` frame. */
+export function fromJoin(frame: JoinFrame, urlToken: string | undefined): JoinRequest {
+  return {
+    kind: 'join',
+    agentId: frame.agent_id,
+    range: requestedJoinRange(frame),
+    sessionId: frame.session_id,
+    since: frame.since,
+    epoch: frame.epoch,
+    token: frame.token ?? urlToken,
+  };
+}
+
+/** Check token, agent and version, in that order. Returns the agreed version or a refusal. */
+export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayContext): Promise<{ version: number } | Refusal> {
+  const { verifyToken, agents, protocol } = ctx.options;
+  if (verifyToken) {
+    let allowed: boolean;
+    try {
+      allowed = await verifyToken(request.token, { agentId: request.agentId, sessionId: request.sessionId, origin: peer.origin, address: peer.address });
+    } catch (error) {
+      // Log the failure, never the token: the verifier's own message is all we keep.
+      ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'token verifier threw');
+      return { code: 'internal_error', message: 'Could not verify credentials.', nextStep: 'wait_then_retry' };
+    }
+    if (!allowed) {
+      return request.token === undefined
+        ? { code: 'auth_required', message: 'Authentication required: pass a token in hello.token or ?token=.', nextStep: 'reauthenticate' }
+        : { code: 'auth_unauthorized', message: 'The token was rejected.', nextStep: 'reauthenticate' };
+    }
+  }
+  if (agents && !agents.has(request.agentId)) {
+    return { code: 'agent_not_found', message: `Agent not found: ${request.agentId}`, nextStep: 'do_not_retry' };
+  }
+  const negotiation = negotiate(request.range, protocol);
+  if (!negotiation.ok) {
+    return { code: negotiation.code, message: negotiation.message, nextStep: negotiation.next_step, serverRange: protocol };
+  }
+  return { version: negotiation.version };
+}
+
+/** The refusal for resuming a session that belongs to another agent. */
+export function wrongAgent(): Refusal {
+  return { code: 'auth_unauthorized', message: 'Session does not belong to the requested agent; start a new session.', nextStep: 'reauthenticate' };
+}
+
+/** Everything the accept frames are built from. */
+export interface Acceptance {
+  readonly version: number;
+  readonly record: SessionRecord;
+  readonly resumed: boolean;
+  readonly position: LogPosition;
+  readonly plan: ResumePlan;
+}
+
+function policy(ctx: GatewayContext): HelloOkFrame['policy'] {
+  const o = ctx.options;
+  return { max_payload: o.maxPayload, heartbeat_ms: o.heartbeatMs, max_buffered_bytes: o.maxBufferedBytes, replay_window: ctx.log.replayWindow };
+}
+
+/** `hello_ok` for an accepted `hello`. */
+export function buildHelloOk(a: Acceptance, ctx: GatewayContext): HelloOkFrame {
+  // Only advertise batch to a connection that will actually get batches.
+  const extensions = EXTENSIONS.filter((e) => e !== 'batch' || a.version >= 2);
+  return {
+    type: 'hello_ok',
+    protocol: a.version,
+    features: { methods: ['message', 'resync', 'leave', 'ping'], events: [...ctx.options.eventTypes], extensions },
+    policy: policy(ctx),
+    session_id: a.record.sessionId,
+    resumed: a.resumed,
+    cursor: a.position.head,
+    epoch: a.position.epoch,
+    oldest_cursor: a.position.oldest,
+    resync_required: a.plan.resyncRequired,
+    ...(a.plan.gap ? { gap: a.plan.gap } : {}),
+    presence: ctx.registry.presence(a.record.agentId),
+    health: ctx.health(),
+    server_min: ctx.options.protocol.min,
+    server_max: ctx.options.protocol.max,
+  };
+}
+
+/** `joined` for an accepted legacy `join`. */
+export function buildJoined(a: Acceptance, ctx: GatewayContext): JoinedFrame {
+  return {
+    type: 'joined',
+    session_id: a.record.sessionId,
+    agent_id: a.record.agentId,
+    resumed: a.resumed,
+    cursor: a.position.head,
+    oldest_cursor: a.position.oldest,
+    resync_required: a.plan.resyncRequired,
+    sequence: a.plan.replayAfter,
+    protocol_version: a.version,
+    server_min_version: ctx.options.protocol.min,
+    server_max_version: ctx.options.protocol.max,
+    presence: ctx.registry.presence(a.record.agentId),
+    health: ctx.health(),
+    epoch: a.position.epoch,
+    ...(a.plan.gap ? { gap: a.plan.gap } : {}),
+    policy: policy(ctx),
+  };
+}

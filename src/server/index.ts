@@ -1,0 +1,10 @@
+// lifeline/server: the reference gateway. Imports the protocol, never the client.
+export { createGateway, type Gateway, type GatewayStats, type PublishEvent } from './gateway.js';
+export { createMemoryLog, newEpoch, type MemoryLogOptions } from './memory-log.js';
+export { attachDemoAgent, DEMO_EVENT_TYPES, type DemoAgentOptions } from './demo-agent.js';
+export type { Awaitable, EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type VerifyContext } from './options.js';
+export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
+export type { SessionSummary } from './session-registry.js';
+export type { RateLimit } from './rate-limiter.js';
+export { planResume, type ResumePlan, type ResumeRequest } from './resume-plan.js';

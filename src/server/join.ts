@@ -1,0 +1,76 @@
+// Joining a session, as one task in the session's queue: load or create the session, decide the
+// resume, subscribe, then send the accept frame, the replay and caught_up. Because publishes run
+// in the same queue, none can slip between the replay and the subscription: each event reaches
+// the client exactly once, as replay if it was appended before and as live if after.
+import { randomUUID } from 'node:crypto';
+import type { ReplayFrame } from '../protocol/index.js';
+import type { GatewayContext, GatewaySession } from './context.js';
+import type { StoredEvent } from './event-log.js';
+import { buildHelloOk, buildJoined, wrongAgent, type JoinRequest, type Refusal } from './handshake.js';
+import type { Outbox } from './outbox.js';
+import { planResume } from './resume-plan.js';
+import type { LiveSession, Subscriber } from './session-registry.js';
+
+/** How the join reaches back into its connection. */
+export interface JoinHooks {
+  /** False once the socket is closing; the join then stops without subscribing. */
+  isOpen(): boolean;
+  /** Deliver a live event to this connection. */
+  deliver(event: StoredEvent): void;
+  /** Switch the connection to joined (timers, batching) and return the outbox to write with. */
+  start(version: number): Outbox;
+}
+
+/** A connection's membership in a session. */
+export interface JoinedState {
+  readonly session: LiveSession;
+  readonly subscriber: Subscriber;
+  readonly gatewaySession: GatewaySession;
+  readonly resumed: boolean;
+}
+
+function replayFrame(stored: StoredEvent): ReplayFrame {
+  return { type: 'replay', seq: stored.seq, event: stored.event };
+}
+
+/**
+ * Join (or create) the session a request names. Returns the membership, a refusal (the session
+ * belongs to another agent), or undefined when the socket closed meanwhile.
+ */
+export async function joinSession(request: JoinRequest, version: number, ctx: GatewayContext, hooks: JoinHooks): Promise<JoinedState | Refusal | undefined> {
+  // Crypto-random ids: a session id is what a client resumes with, so it must not be guessable.
+  const sessionId = request.sessionId ?? randomUUID();
+  const session = ctx.registry.entry(sessionId);
+  return session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
+    if (!hooks.isOpen()) return undefined;
+    const existing = await ctx.log.getSession(sessionId);
+    if (existing && existing.agentId !== request.agentId) return wrongAgent();
+    // An unknown id is adopted as a new session with a new epoch: a client that outlived a
+    // gateway restart keeps its id and learns from the epoch that its history is gone.
+    const record = existing ?? (await ctx.log.createSession(sessionId, request.agentId));
+    session.record = record;
+    const position = await ctx.log.position(sessionId);
+    const plan = planResume({ since: request.since, epoch: request.epoch }, position);
+    const backlog = plan.replayAfter < position.head ? await ctx.log.readAfter(sessionId, plan.replayAfter) : [];
+    if (!hooks.isOpen()) return undefined;
+
+    const subscriber: Subscriber = { deliver: hooks.deliver };
+    session.subscribers.add(subscriber);
+    const outbox = hooks.start(version);
+    const acceptance = { version, record, resumed: existing !== undefined, position, plan };
+    outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
+    outbox.sendReplay(backlog.map(replayFrame));
+    if (request.kind === 'join' && plan.resyncRequired) {
+      // Legacy clients expect a snapshot after resync_required (PraisonAI sends one).
+      const stored = await ctx.log.getState(sessionId);
+      outbox.send({ type: 'snapshot', state: stored?.state ?? null, cursor: stored?.cursor ?? position.head, epoch: position.epoch });
+    }
+    outbox.send({ type: 'caught_up', cursor: position.head, epoch: position.epoch });
+    return {
+      session,
+      subscriber,
+      gatewaySession: { id: sessionId, agentId: record.agentId, epoch: record.epoch },
+      resumed: existing !== undefined,
+    };
+  });
+}

@@ -1,0 +1,45 @@
+// Structured JSON logs through pino. Tokens never reach a log line: known token fields are
+// redacted, and URLs are logged with their query string's token removed.
+import { pino, type Logger } from 'pino';
+
+/** The logger type the gateway accepts. */
+export type GatewayLogger = Logger;
+
+/** Paths pino censors in every log line, in case a token ever slips into a logged object. */
+export const REDACT_PATHS: readonly string[] = [
+  'token',
+  '*.token',
+  'frame.token',
+  'hello.token',
+  'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+/**
+ * The gateway's logger. `false` silences it; a given logger gets a child with our redaction
+ * added; otherwise a JSON logger at `LIFELINE_LOG_LEVEL`, which defaults to `silent` under
+ * Vitest (tests stay quiet) and `info` elsewhere.
+ */
+export function createLogger(option: Logger | false | undefined): Logger {
+  const redact = { paths: [...REDACT_PATHS], censor: '[redacted]' };
+  if (option === false) return pino({ level: 'silent' });
+  if (option !== undefined) return option.child({ component: 'gateway' }, { redact });
+  const level = process.env['LIFELINE_LOG_LEVEL'] ?? (process.env['VITEST'] ? 'silent' : 'info');
+  return pino({ level, redact, base: { component: 'gateway' } });
+}
+
+/** A request URL safe to log: any `token` query parameter is replaced. */
+export function redactUrl(url: string | undefined): string {
+  if (url === undefined) return '';
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}
+
+/** The `token` query parameter of a request URL, if any. */
+export function tokenFromUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const query = url.indexOf('?');
+  if (query < 0) return undefined;
+  return new URLSearchParams(url.slice(query + 1)).get('token') ?? undefined;
+}

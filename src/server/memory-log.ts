@@ -1,0 +1,98 @@
+// The embedded EventLog: everything in process memory. A gateway that restarts with a fresh
+// memory log has lost every history, so each session it sees again gets a new epoch.
+import { randomUUID } from 'node:crypto';
+import type { EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+
+/** Options for {@link createMemoryLog}. */
+export interface MemoryLogOptions {
+  /** Events kept per session for replay. @default 1000 */
+  readonly replayWindow?: number;
+  /** Client message ids remembered per session for de-duplication. @default 10000 */
+  readonly dedupeWindow?: number;
+}
+
+interface SessionHistory {
+  readonly record: SessionRecord;
+  /** Held events; `events[i]` has seq `oldestSeq + i`. */
+  events: StoredEvent[];
+  head: number;
+  /** Insertion-ordered, so the oldest id is evicted first once the window is full. */
+  readonly messageIds: Set<string>;
+  state: StoredState | undefined;
+}
+
+/** A new epoch id: random, so two gateway lifetimes can never share one. */
+export function newEpoch(): string {
+  return `e-${randomUUID()}`;
+}
+
+/**
+ * Create the in-memory {@link EventLog}. Pass the same instance to a new gateway to simulate a
+ * restart that kept its log; pass a fresh one to simulate a restart that lost it.
+ */
+export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
+  const replayWindow = options.replayWindow ?? 1000;
+  const dedupeWindow = options.dedupeWindow ?? 10_000;
+  if (!Number.isInteger(replayWindow) || replayWindow < 1) throw new RangeError(`replayWindow must be a positive integer, got ${String(replayWindow)}`);
+  if (!Number.isInteger(dedupeWindow) || dedupeWindow < 1) throw new RangeError(`dedupeWindow must be a positive integer, got ${String(dedupeWindow)}`);
+  const sessions = new Map<string, SessionHistory>();
+
+  function history(sessionId: string): SessionHistory {
+    const found = sessions.get(sessionId);
+    if (!found) throw new RangeError(`Unknown session ${sessionId}`);
+    return found;
+  }
+
+  function oldestOf(h: SessionHistory): number {
+    return h.events[0]?.seq ?? 0;
+  }
+
+  return {
+    replayWindow,
+    getSession: (sessionId) => sessions.get(sessionId)?.record,
+    createSession(sessionId, agentId) {
+      if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
+      const record: SessionRecord = { sessionId, agentId, epoch: newEpoch() };
+      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), state: undefined });
+      return record;
+    },
+    listSessions: () => [...sessions.values()].map((h) => h.record),
+    append(sessionId, event: NewEvent) {
+      const h = history(sessionId);
+      const stored: StoredEvent = { seq: h.head + 1, event };
+      h.head = stored.seq;
+      h.events.push(stored);
+      // Trim in chunks rather than shift() per event: shift is O(n) on large arrays.
+      if (h.events.length >= replayWindow * 2) h.events = h.events.slice(h.events.length - replayWindow);
+      return stored;
+    },
+    readAfter(sessionId, cursor, limit) {
+      const h = history(sessionId);
+      const firstHeld = Math.max(h.head - replayWindow + 1, oldestOf(h));
+      const from = Math.max(cursor + 1, firstHeld) - oldestOf(h);
+      const to = limit === undefined ? h.events.length : Math.min(h.events.length, from + limit);
+      return from >= h.events.length ? [] : h.events.slice(from, to);
+    },
+    position(sessionId): LogPosition {
+      const h = history(sessionId);
+      const oldest = h.head === 0 ? 0 : Math.max(h.head - replayWindow + 1, oldestOf(h));
+      return { epoch: h.record.epoch, oldest, head: h.head };
+    },
+    claimMessageId(sessionId, messageId) {
+      const ids = history(sessionId).messageIds;
+      if (ids.has(messageId)) return false;
+      ids.add(messageId);
+      if (ids.size > dedupeWindow) {
+        const first = ids.values().next();
+        if (first.done !== true) ids.delete(first.value);
+      }
+      return true;
+    },
+    setState(sessionId, state) {
+      const h = history(sessionId);
+      h.state = { state, cursor: h.head };
+      return h.state;
+    },
+    getState: (sessionId) => history(sessionId).state,
+  };
+}

@@ -1,0 +1,134 @@
+// Gateway options, their defaults, and validation. A bad option fails createGateway at once
+// with a `configuration_error`, never later on the first connection.
+import type { Logger } from 'pino';
+import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import type { EventLog } from './event-log.js';
+import type { RateLimit } from './rate-limiter.js';
+
+/** What a token verifier learns about the connection besides the token. */
+export interface VerifyContext {
+  readonly agentId: string;
+  readonly sessionId: string | undefined;
+  readonly origin: string | undefined;
+  readonly address: string;
+}
+
+/**
+ * Decides whether a connection may join. Called with `undefined` when no token was sent, so a
+ * verifier can allow anonymous access; a refusal without a token is `auth_required`, with one
+ * `auth_unauthorized`. A verifier that throws refuses with `internal_error`.
+ */
+export type TokenVerifier = (token: string | undefined, context: VerifyContext) => boolean | Promise<boolean>;
+
+/** Options for `createGateway`. Every field has a default. */
+export interface GatewayOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 0 */
+  readonly port?: number;
+  /** Protocol versions served. @default {min: 1, max: 2} */
+  readonly protocol?: ProtocolRange;
+  /** Events kept per session, for the default in-memory log. A given `log` uses its own. @default 1000 */
+  readonly replayWindow?: number;
+  /** Ping interval; silence for twice this closes with 4002. @default 15000 */
+  readonly heartbeatMs?: number;
+  /** Agents served. Omitted: any agent_id is accepted and sessions are created on demand. */
+  readonly agents?: readonly string[];
+  /** Event store. Pass the same log to a new gateway to restart with its history. @default a fresh memory log */
+  readonly log?: EventLog;
+  /** Time allowed between the socket opening and `hello`. @default 10000 */
+  readonly handshakeTimeoutMs?: number;
+  /** Largest frame accepted, in bytes; over twice this the socket closes with 1009. @default 1048576 */
+  readonly maxPayload?: number;
+  /** Unsent bytes a connection may pile up before it is evicted with 4013. @default 4194304 */
+  readonly maxBufferedBytes?: number;
+  readonly verifyToken?: TokenVerifier;
+  /** Origins allowed to connect. Omitted: any. A request without an Origin header (not a browser) is allowed. */
+  readonly allowedOrigins?: readonly string[];
+  /** Per-address connection rate, or false for none. @default {connections: 100, perMs: 1000} */
+  readonly rateLimit?: RateLimit | false;
+  /** A pino logger, or false for none. @default JSON to stdout, silent under Vitest */
+  readonly logger?: Logger | false;
+  /** `drain()` spreads reconnect hints over this window. @default 5000 */
+  readonly drainSpreadMs?: number;
+  /** Event types advertised in `hello_ok.features.events`. @default [] */
+  readonly eventTypes?: readonly string[];
+  /** Under v2, live events published within one tick are sent as one batch. @default true */
+  readonly coalesceLive?: boolean;
+  /** Largest number of frames in one `batch`. @default 256 */
+  readonly maxBatchFrames?: number;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: ProtocolRange;
+  readonly replayWindow: number;
+  readonly heartbeatMs: number;
+  readonly agents: ReadonlySet<string> | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly maxPayload: number;
+  readonly maxBufferedBytes: number;
+  readonly verifyToken: TokenVerifier | undefined;
+  readonly allowedOrigins: ReadonlySet<string> | undefined;
+  readonly rateLimit: RateLimit | false;
+  readonly drainSpreadMs: number;
+  readonly eventTypes: readonly string[];
+  readonly coalesceLive: boolean;
+  readonly maxBatchFrames: number;
+}
+
+/** Codes a gateway API call can fail with. */
+export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed';
+
+/** An error raised by the gateway API (not sent on the wire). */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function positiveInt(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new GatewayError('configuration_error', `${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fill defaults and validate; throws a `configuration_error` GatewayError on a bad option. */
+export function resolveOptions(options: GatewayOptions): ResolvedOptions {
+  const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
+  if (!isValidRange(protocol) || protocol.min < 1) {
+    throw new GatewayError('configuration_error', `protocol must be a range with 1 <= min <= max, got ${String(protocol.min)}..${String(protocol.max)}`);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayError('configuration_error', `port must be 0..65535, got ${String(port)}`);
+  const rateLimit = options.rateLimit ?? { connections: 100, perMs: 1000 };
+  if (rateLimit !== false) {
+    positiveInt('rateLimit.connections', rateLimit.connections);
+    positiveInt('rateLimit.perMs', rateLimit.perMs);
+  }
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    protocol: { min: protocol.min, max: protocol.max },
+    replayWindow: positiveInt('replayWindow', options.log?.replayWindow ?? options.replayWindow ?? 1000),
+    heartbeatMs: positiveInt('heartbeatMs', options.heartbeatMs ?? 15_000),
+    agents: options.agents ? new Set(options.agents) : undefined,
+    handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000),
+    maxPayload: positiveInt('maxPayload', options.maxPayload ?? 1_048_576, 64),
+    maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304),
+    verifyToken: options.verifyToken,
+    allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
+    rateLimit,
+    drainSpreadMs: positiveInt('drainSpreadMs', options.drainSpreadMs ?? 5000, 0),
+    eventTypes: options.eventTypes ?? [],
+    coalesceLive: options.coalesceLive ?? true,
+    maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
+  };
+}

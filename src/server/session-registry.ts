@@ -1,0 +1,79 @@
+// Sessions this gateway process knows: who owns each, which connections are joined to it, and
+// the queue that serialises its log access. The log holds the durable truth; this is the live view.
+import type { PresenceEntry } from '../protocol/index.js';
+import type { SessionRecord, StoredEvent } from './event-log.js';
+import { createSerialQueue, type SerialQueue } from './serial-queue.js';
+
+/** A joined connection, as a session sees it. */
+export interface Subscriber {
+  /** Deliver a live event published after this connection caught up. */
+  deliver(event: StoredEvent): void;
+}
+
+/** One session's live state. */
+export interface LiveSession {
+  readonly id: string;
+  /** Set once the session has been loaded from (or created in) the log. */
+  record: SessionRecord | undefined;
+  /** Serialises appends, handshakes and snapshots for this session. */
+  readonly queue: SerialQueue;
+  readonly subscribers: Set<Subscriber>;
+}
+
+/** A session as reported by `gateway.sessions()`. */
+export interface SessionSummary {
+  readonly id: string;
+  readonly agentId: string;
+  readonly epoch: string;
+  /** Open connections joined to the session. */
+  readonly connections: number;
+}
+
+/** The live session table. */
+export interface SessionRegistry {
+  /** The live entry for a session id, created empty if needed. */
+  entry(sessionId: string): LiveSession;
+  find(sessionId: string): LiveSession | undefined;
+  /** Sessions loaded in this process. */
+  summaries(): SessionSummary[];
+  /** Sessions with at least one connection, optionally for one agent. */
+  presence(agentId?: string): PresenceEntry[];
+  /** Joined connections across all sessions. */
+  joinedConnections(): number;
+}
+
+/** Create an empty registry. */
+export function createSessionRegistry(): SessionRegistry {
+  const sessions = new Map<string, LiveSession>();
+
+  const summaries = (): SessionSummary[] => {
+    const out: SessionSummary[] = [];
+    for (const s of sessions.values()) {
+      if (s.record) out.push({ id: s.id, agentId: s.record.agentId, epoch: s.record.epoch, connections: s.subscribers.size });
+    }
+    return out;
+  };
+
+  return {
+    entry(sessionId) {
+      let session = sessions.get(sessionId);
+      if (!session) {
+        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set() };
+        sessions.set(sessionId, session);
+      }
+      return session;
+    },
+    find: (sessionId) => sessions.get(sessionId),
+    summaries,
+    presence(agentId) {
+      return summaries()
+        .filter((s) => s.connections > 0 && (agentId === undefined || s.agentId === agentId))
+        .map((s) => ({ session_id: s.id, agent_id: s.agentId, connections: s.connections }));
+    },
+    joinedConnections() {
+      let n = 0;
+      for (const s of sessions.values()) n += s.subscribers.size;
+      return n;
+    },
+  };
+}
