@@ -1,0 +1,142 @@
+// Every limit gets a typed refusal and the matching close code.
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
+
+describe('handshake limits', () => {
+  it('times out a socket that never says hello', async () => {
+    const gateway = await startGateway({ handshakeTimeoutMs: 100 });
+    const client = await connect(gateway);
+    expect(await client.next('hello_error')).toMatchObject({ code: 'handshake_timeout', next_step: 'wait_then_retry' });
+    expect(await client.closed()).toMatchObject({ code: 4008 });
+  });
+
+  it('refuses an unknown agent when agents are configured', async () => {
+    const gateway = await startGateway({ agents: ['demo'] });
+    const client = await connect(gateway);
+    client.send(helloFrame({ agent_id: 'ghost' }));
+    expect(await client.next('hello_error')).toMatchObject({ code: 'agent_not_found', next_step: 'do_not_retry' });
+    expect(await client.closed()).toMatchObject({ code: 4004 });
+  });
+
+  it('limits connections per address and says when to come back', async () => {
+    const gateway = await startGateway({ rateLimit: { connections: 2, perMs: 60_000 } });
+    await join(gateway);
+    await join(gateway);
+    const third = await connect(gateway);
+    const refusal = await third.next('hello_error');
+    expect(refusal).toMatchObject({ code: 'rate_limited', next_step: 'wait_then_retry' });
+    expect(refusal['retry_after_seconds']).toBeGreaterThanOrEqual(59);
+    expect(await third.closed()).toMatchObject({ code: 4029 });
+  });
+
+  it('refuses an Origin outside the allow-list, and lets listed and non-browser clients in', async () => {
+    const gateway = await startGateway({ allowedOrigins: ['https://app.example'] });
+    const evil = await connect(gateway, { origin: 'https://evil.example' });
+    expect(await evil.next('hello_error')).toMatchObject({ code: 'origin_not_allowed', next_step: 'do_not_retry' });
+    expect(await evil.closed()).toMatchObject({ code: 4005 });
+    await expect(join(gateway, {}, { origin: 'https://app.example' })).resolves.toBeDefined();
+    await expect(join(gateway)).resolves.toBeDefined();
+  });
+});
+
+describe('token verifier', () => {
+  const verifyToken = (token: string | undefined): boolean => token === 's3cret-token';
+
+  it('answers auth_required without a token and auth_unauthorized for a wrong one', async () => {
+    const gateway = await startGateway({ verifyToken });
+    const missing = await connect(gateway);
+    missing.send(helloFrame());
+    expect(await missing.next('hello_error')).toMatchObject({ code: 'auth_required', next_step: 'reauthenticate' });
+    expect(await missing.closed()).toMatchObject({ code: 4003 });
+
+    const wrong = await connect(gateway);
+    wrong.send(helloFrame({ token: 'guess' }));
+    const refusal = await wrong.next('hello_error');
+    expect(refusal).toMatchObject({ code: 'auth_unauthorized' });
+    expect(JSON.stringify(refusal)).not.toContain('guess');
+    expect(await wrong.closed()).toMatchObject({ code: 4003 });
+  });
+
+  it('accepts the token in hello.token or in ?token=', async () => {
+    const gateway = await startGateway({ verifyToken });
+    await expect(join(gateway, { token: 's3cret-token' })).resolves.toMatchObject({ helloOk: { type: 'hello_ok' } });
+    await expect(join(`${gateway.url}/ws?token=s3cret-token`)).resolves.toMatchObject({ helloOk: { type: 'hello_ok' } });
+  });
+
+  it('never writes the token to the log', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const gateway = await startGateway({ verifyToken, logger: pino({ level: 'debug' }, sink) });
+    await join(`${gateway.url}/ws?token=s3cret-token`);
+    const wrong = await connect(`${gateway.url}/ws?token=wrong-token-value`);
+    wrong.send(helloFrame({ token: 'wrong-token-value' }));
+    await wrong.closed();
+    const output = lines.join('');
+    expect(output).toContain('[redacted]');
+    expect(output).toContain('handshake refused');
+    expect(output).not.toContain('s3cret-token');
+    expect(output).not.toContain('wrong-token-value');
+  });
+
+  it('refuses with internal_error when the verifier throws', async () => {
+    const gateway = await startGateway({
+      verifyToken: () => {
+        throw new Error('directory down');
+      },
+    });
+    const client = await connect(gateway);
+    client.send(helloFrame({ token: 't' }));
+    expect(await client.next('hello_error')).toMatchObject({ code: 'internal_error', next_step: 'wait_then_retry' });
+    expect(await client.closed()).toMatchObject({ code: 4011 });
+  });
+});
+
+describe('payload and buffering limits', () => {
+  it('refuses a frame over max_payload with a typed error and keeps the connection', async () => {
+    const gateway = await startGateway({ maxPayload: 1024 });
+    const { client, helloOk } = await join(gateway);
+    expect(helloOk['policy']).toMatchObject({ max_payload: 1024 });
+    client.send({ type: 'message', id: 'big', content: 'x'.repeat(1500) });
+    expect(await client.next('error')).toMatchObject({ code: 'payload_too_large' });
+    client.send({ type: 'message', id: 'small', content: 'ok' });
+    expect(await client.next('ack')).toMatchObject({ id: 'small' });
+  });
+
+  it('closes 1009 on a frame over twice max_payload', async () => {
+    const gateway = await startGateway({ maxPayload: 1024 });
+    const { client } = await join(gateway);
+    client.send({ type: 'message', content: 'x'.repeat(3000) });
+    expect(await client.closed()).toMatchObject({ code: 1009 });
+  });
+
+  it('refuses an oversized first frame as a handshake failure', async () => {
+    const gateway = await startGateway({ maxPayload: 1024 });
+    const client = await connect(gateway);
+    client.send(helloFrame({ padding: 'x'.repeat(1500) }));
+    expect(await client.next('hello_error')).toMatchObject({ code: 'payload_too_large' });
+    expect(await client.closed()).toMatchObject({ code: 4009 });
+  });
+
+  it('evicts a consumer that stops reading with 4013, once it catches up on the close', async () => {
+    const gateway = await startGateway({ maxBufferedBytes: 64 * 1024 });
+    const { client, helloOk } = await join(gateway, { protocol_max: 1 });
+    const sessionId = String(helloOk['session_id']);
+    client.ws.pause();
+    const chunk = 'x'.repeat(64 * 1024);
+    // Kernel buffers absorb the first few megabytes; keep publishing until the gateway gives up.
+    for (let i = 0; i < 2000 && gateway.stats().counters.slowConsumers === 0; i++) {
+      await gateway.publish(sessionId, { type: 'bulk', data: chunk });
+    }
+    expect(gateway.stats().counters.slowConsumers).toBe(1);
+    expect(gateway.presence()).toEqual([]);
+    client.ws.resume();
+    expect(await client.closed(5000)).toMatchObject({ code: 4013, reason: 'slow_consumer' });
+  });
+});
