@@ -1,0 +1,334 @@
+// The client's lifecycle as one statechart: connecting -> negotiating -> joined (replaying, live)
+// -> reconnecting (backoff) -> disconnected. Only lifecycle facts are events here; the per-event
+// data path (socket -> tracker -> subscribers) never passes through a transition.
+//
+// Nothing here touches the world. The socket and heartbeat actors and the `flushOutbox` action
+// are inert by default, so the chart runs on its own under
+// `createActor(gatewayMachine, { input })` and is driven by events; `createGatewayClient` plugs the
+// real implementations in with `gatewayMachine.provide(...)`.
+//
+// The state space stays finite for `xstate/graph`: counters are bounded by `maxAttempts`, the
+// retry delay is cleared when leaving `reconnecting`, and no connection config lives in context.
+import { assign, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import { classifyClose, CLOSE_CODE_FOR_ERROR, defaultNextStep, isTerminal } from '../src/protocol/index.js';
+import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from '../src/client/backoff.js';
+import type { ConnectErrorData } from '../src/client/errors.js';
+
+/** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
+export type HandshakeMode = 'hello' | 'join';
+
+/** What the chart is started with. Every field is optional. */
+export interface GatewayMachineInput {
+  /** Reconnect policy, or `false` to stop at the first close. @default {} (see `ReconnectOptions`) */
+  readonly reconnect?: ReconnectOptions | false;
+  /** Budget for opening the socket, and again for the handshake. @default 10000 */
+  readonly handshakeTimeoutMs?: number;
+  /** Whether the network is up at start (`navigator.onLine` in browsers). @default true */
+  readonly online?: boolean;
+  /** Source of jitter in `[0, 1)`. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The chart's context: lifecycle facts only. */
+export interface GatewayContext {
+  readonly reconnect: ResolvedReconnectOptions | false;
+  readonly handshakeTimeoutMs: number;
+  /** Consecutive failed attempts since the last stable join (reset after `minUptimeMs` joined). */
+  readonly attempt: number;
+  /** The delay of the pending retry while `reconnecting`, else null. */
+  readonly retryInMs: number | null;
+  /** The close (or synthetic close) that last ended a connection. */
+  readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  /** Why the client stopped, when it stopped on its own; null after a user disconnect. */
+  readonly error: ConnectErrorData | null;
+  readonly handshake: HandshakeMode;
+  /** The negotiated protocol version; 0 for the legacy `join` handshake; null before the first join. */
+  readonly protocol: number | null;
+  /** `policy.heartbeat_ms` from the handshake; 0 disables the watchdog. */
+  readonly heartbeatMs: number;
+  readonly online: boolean;
+  /** Injected jitter source. A function, so JSON snapshots (inspector, graph) leave it out. */
+  readonly random: () => number;
+}
+
+/** Lifecycle facts. Payloads are small plain values so model-based tests can enumerate them. */
+export type GatewayMachineEvent =
+  | { type: 'user.connect' }
+  | { type: 'user.disconnect' }
+  | { type: 'socket.opened' }
+  | { type: 'socket.closed'; code: number; reason: string }
+  | { type: 'hello.accepted'; protocol: number; heartbeatMs: number }
+  | { type: 'hello.rejected'; code: string; message: string; nextStep: string; retryAfterMs?: number }
+  /** The gateway answered `hello` with `error`: it only speaks the legacy `join`. */
+  | { type: 'hello.unsupported' }
+  | { type: 'caught_up' }
+  | { type: 'draining'; reconnectAfterMs: number }
+  | { type: 'heartbeat.missed' }
+  | { type: 'network.online' }
+  | { type: 'network.offline' }
+  | { type: 'page.visible' };
+
+/** Input of the socket actor: which handshake to send, and the attempt it belongs to (its tag). */
+export interface SocketActorInput {
+  readonly handshake: HandshakeMode;
+  readonly attempt: number;
+}
+
+/** Input of the heartbeat watchdog: the negotiated ping interval. */
+export interface HeartbeatActorInput {
+  readonly heartbeatMs: number;
+}
+
+/** Commands the chart sends to its heartbeat watchdog. */
+export type HeartbeatCommand = { type: 'probe' };
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+type Context = GatewayContext;
+
+/** The close code a refusal is sent with (section 6), or 4000 for a code without one. */
+function closeCodeFor(code: string): number {
+  return (CLOSE_CODE_FOR_ERROR as Readonly<Record<string, number | undefined>>)[code] ?? 4000;
+}
+
+function closeOf(code: number, reason: string): Context['lastClose'] {
+  return { code, reason };
+}
+
+/** The error for a close that ends all attempts: the wire code sent with that close code, if any. */
+function errorForClose(code: number, reason: string): ConnectErrorData {
+  const wire = Object.entries(CLOSE_CODE_FOR_ERROR).find(([, close]) => close === code)?.[0] ?? 'connection_lost';
+  return { code: wire, message: reason || `Closed with ${code}.`, nextStep: defaultNextStep(wire), closeCode: code };
+}
+
+function maxAttemptsOf(context: Context): number {
+  return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
+}
+
+/** Delay for the failure that made `attempt` failures in a row (the first failure waits retry 0's delay). */
+function backoffFor(context: Context, attempt: number, floorMs = 0): number {
+  const options = context.reconnect === false ? {} : context.reconnect;
+  return Math.max(floorMs, backoffDelay(attempt - 1, options, context.random));
+}
+
+// Shared by `connecting` and `negotiating`: before a join every failure counts toward maxAttempts,
+// even a "reconnect now" close, so a gateway that accepts and drops cannot make a fast loop.
+const closedBeforeJoin = [
+  { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
+  { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
+  { target: 'reconnecting', actions: ['recordClose', 'countFailure', 'planBackoff'] },
+] as const;
+const handshakeTimedOut = [
+  { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordHandshakeTimeout', 'recordRetriesExhausted'] },
+  { target: 'reconnecting', actions: ['recordHandshakeTimeout', 'countFailure', 'planBackoff'] },
+] as const;
+
+export const gatewayMachine = setup({
+  types: {
+    context: {} as GatewayContext,
+    events: {} as GatewayMachineEvent,
+    input: {} as GatewayMachineInput,
+  },
+  actors: {
+    /** Opens one WebSocket, sends the handshake, turns its callbacks into events. Inert by default. */
+    socket: fromCallback<{ type: 'noop' }, SocketActorInput>(() => undefined),
+    /** Watches for silence longer than twice `heartbeatMs` and sends `heartbeat.missed`. Inert by default. */
+    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>(() => undefined),
+  },
+  guards: {
+    isOffline: ({ context }) => !context.online,
+    reconnectDisabled: ({ context }) => context.reconnect === false,
+    /** A refusal a retry cannot fix: auth, version, unknown agent, origin, or `do_not_retry`. */
+    isTerminalRejection: ({ event }) => event.type === 'hello.rejected' && isTerminal(event.code, event.nextStep),
+    /** A close code that says stop (`give_up` or `reauthenticate` in `classifyClose`). */
+    isFatalClose: ({ event }) => {
+      if (event.type !== 'socket.closed') return false;
+      const action = classifyClose(event.code);
+      return action === 'give_up' || action === 'reauthenticate';
+    },
+    /** 1001, 4002, 4040, 1012: reconnect at once, without counting a failure. */
+    isPromptClose: ({ event }) => event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
+    /** Counting one more failure would pass `maxAttempts`. */
+    retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
+    /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
+    mayRetryEarly: ({ context }) => context.lastClose?.code !== 4029,
+  },
+  actions: {
+    openSocket: spawnChild('socket', {
+      id: 'socket',
+      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt }),
+    }),
+    closeSocket: stopChild('socket'),
+    recordClose: assign({
+      lastClose: ({ event }) => (event.type === 'socket.closed' ? closeOf(event.code, event.reason) : null),
+    }),
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    resetAttempts: assign({ attempt: 0 }),
+    clearError: assign({ error: null }),
+    /** Backoff with full jitter; `retry_after_seconds` from a rejection is a floor. */
+    planBackoff: assign({
+      retryInMs: ({ context, event }) =>
+        backoffFor(context, context.attempt, event.type === 'hello.rejected' ? (event.retryAfterMs ?? 0) : 0),
+    }),
+    /** A planned restart or a dead socket: come back within the first backoff step. */
+    planPromptRetry: assign({ retryInMs: ({ context }) => backoffFor(context, 1) }),
+    /** Draining: wait the gateway's hint, which it spreads across clients. */
+    planDrainRetry: assign({
+      retryInMs: ({ event }) => (event.type === 'draining' ? Math.max(0, event.reconnectAfterMs ?? 0) : 0),
+      lastClose: closeOf(1001, 'draining'),
+    }),
+    clearRetry: assign({ retryInMs: null }),
+    recordRejection: assign({
+      lastClose: ({ event }) =>
+        event.type === 'hello.rejected' ? closeOf(closeCodeFor(event.code), event.message) : null,
+      error: ({ event }) =>
+        event.type === 'hello.rejected'
+          ? {
+              code: event.code,
+              message: event.message,
+              nextStep: event.nextStep,
+              ...(event.retryAfterMs === undefined ? {} : { retryAfterMs: event.retryAfterMs }),
+            }
+          : null,
+    }),
+    recordFatalClose: assign({
+      error: ({ event }) => (event.type === 'socket.closed' ? errorForClose(event.code, event.reason) : null),
+    }),
+    /** Stop after too many failures, or after the first one when reconnecting is off. */
+    recordRetriesExhausted: assign({
+      error: ({ context }) => {
+        const closeCode = context.lastClose ? { closeCode: context.lastClose.code } : {};
+        return context.reconnect === false
+          ? { code: 'connection_lost', message: 'The connection closed and reconnect is off.', nextStep: defaultNextStep('connection_lost'), ...closeCode }
+          : { code: 'retries_exhausted', message: `Gave up after ${context.attempt + 1} failed attempts in a row.`, nextStep: defaultNextStep('retries_exhausted'), ...closeCode };
+      },
+    }),
+    recordHandshakeTimeout: assign({ lastClose: closeOf(4008, 'handshake_timeout') }),
+    recordHeartbeatMiss: assign({ lastClose: closeOf(4002, 'heartbeat_timeout') }),
+    recordUserClose: assign({ lastClose: closeOf(1000, 'client disconnect'), error: null }),
+    recordAccepted: assign({
+      protocol: ({ event }) => (event.type === 'hello.accepted' ? event.protocol : null),
+      heartbeatMs: ({ event }) => (event.type === 'hello.accepted' ? event.heartbeatMs : 0),
+    }),
+    useLegacyHandshake: assign({ handshake: 'join' as const }),
+    recordOnline: assign({ online: true }),
+    recordOffline: assign({ online: false }),
+    /** Send queued and unacknowledged messages again (same ids). No-op until provided. */
+    flushOutbox: () => undefined,
+    /** Check liveness now instead of trusting a socket that may have died while the page slept. */
+    probeLiveness: sendTo('heartbeat', { type: 'probe' }),
+  },
+  delays: {
+    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
+    retryDelay: ({ context }) => context.retryInMs ?? 0,
+    stableUptime: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.minUptimeMs),
+  },
+}).createMachine({
+  id: 'gateway',
+  context: ({ input }) => ({
+    reconnect: input.reconnect === false ? false : resolveReconnectOptions(input.reconnect),
+    handshakeTimeoutMs: input.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    attempt: 0,
+    retryInMs: null,
+    lastClose: null,
+    error: null,
+    handshake: 'hello',
+    protocol: null,
+    heartbeatMs: 0,
+    online: input.online ?? true,
+    random: input.random ?? Math.random,
+  }),
+  initial: 'disconnected',
+  on: {
+    'network.online': { actions: 'recordOnline' },
+    'network.offline': { actions: 'recordOffline' },
+  },
+  states: {
+    disconnected: {
+      entry: ['closeSocket', 'clearRetry'],
+      on: {
+        'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError'] },
+      },
+    },
+    connecting: {
+      entry: 'openSocket',
+      after: { handshakeTimeout: handshakeTimedOut },
+      on: {
+        'socket.opened': { target: 'negotiating' },
+        'socket.closed': closedBeforeJoin,
+        'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+      },
+    },
+    negotiating: {
+      after: { handshakeTimeout: handshakeTimedOut },
+      on: {
+        'hello.accepted': { target: 'joined', actions: 'recordAccepted' },
+        'hello.rejected': [
+          { guard: 'isTerminalRejection', target: 'disconnected', actions: 'recordRejection' },
+          { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordRejection', 'recordRetriesExhausted'] },
+          { target: 'reconnecting', actions: ['recordRejection', 'countFailure', 'planBackoff'] },
+        ],
+        // The socket actor already sent `join` on the same socket; restart the handshake budget
+        // and remember the choice so the next sockets start with `join`.
+        'hello.unsupported': { target: 'negotiating', reenter: true, actions: 'useLegacyHandshake' },
+        'socket.closed': closedBeforeJoin,
+        'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+      },
+    },
+    joined: {
+      initial: 'replaying',
+      entry: ['clearError', 'flushOutbox'],
+      invoke: { src: 'heartbeat', id: 'heartbeat', input: ({ context }) => ({ heartbeatMs: context.heartbeatMs }) },
+      // Reset the failure count only after a stable stretch, so accept-then-drop cannot loop fast.
+      after: { stableUptime: { actions: 'resetAttempts' } },
+      states: {
+        replaying: { on: { caught_up: 'live' } },
+        live: {},
+      },
+      on: {
+        'heartbeat.missed': [
+          { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordHeartbeatMiss', 'recordRetriesExhausted'] },
+          { target: 'reconnecting', actions: ['recordHeartbeatMiss', 'planPromptRetry'] },
+        ],
+        draining: [
+          { guard: 'reconnectDisabled', target: 'disconnected', actions: ['planDrainRetry', 'recordRetriesExhausted'] },
+          { target: 'reconnecting', actions: 'planDrainRetry' },
+        ],
+        'socket.closed': [
+          { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
+          { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
+          { guard: 'isPromptClose', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry'] },
+          { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
+          { target: 'reconnecting', actions: ['recordClose', 'countFailure', 'planBackoff'] },
+        ],
+        'page.visible': { actions: 'probeLiveness' },
+        'network.online': { actions: ['recordOnline', 'probeLiveness'] },
+        'network.offline': { actions: ['recordOffline', 'probeLiveness'] },
+        'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+      },
+    },
+    reconnecting: {
+      entry: 'closeSocket',
+      exit: 'clearRetry',
+      initial: 'waiting',
+      states: {
+        waiting: {
+          always: { guard: 'isOffline', target: 'offline' },
+          after: { retryDelay: { target: '#gateway.connecting' } },
+          on: { 'network.offline': { target: 'offline', actions: 'recordOffline' } },
+        },
+        // Offline: wait for `online` instead of burning attempts against a dead network.
+        offline: {},
+      },
+      on: {
+        'network.online': { target: 'connecting', actions: 'recordOnline' },
+        'page.visible': { guard: 'mayRetryEarly', target: 'connecting' },
+        'user.connect': { target: 'connecting' },
+        'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+      },
+    },
+  },
+});
+
+/** The chart's logic type, e.g. for `ActorRefFrom<GatewayMachine>`. */
+export type GatewayMachine = typeof gatewayMachine;

@@ -1,0 +1,87 @@
+// Reconnect timing as pure functions: exponential backoff with jitter, and the option defaults.
+// No clock and no Math.random here: the caller passes `random`, so tests and the chart are exact.
+
+/** How the client retries after a connection fails. Every field is optional; see the defaults. */
+export interface ReconnectOptions {
+  /**
+   * Ceiling of the first retry's delay. With full jitter the first retry lands in `0..initialDelayMs`.
+   * @default 250
+   */
+  readonly initialDelayMs?: number;
+  /**
+   * Cap on any single delay, however many attempts failed.
+   * @default 30000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Growth factor of the ceiling per failed attempt.
+   * @default 2
+   */
+  readonly multiplier?: number;
+  /**
+   * Share of the ceiling that is randomised: 1 is "full jitter" (`random(0, ceiling)`), 0 is none.
+   * Full jitter keeps clients that failed together from returning together.
+   * @default 1
+   */
+  readonly jitter?: number;
+  /**
+   * Consecutive failed attempts after which the client gives up with `retries_exhausted`.
+   * @default Infinity
+   */
+  readonly maxAttempts?: number;
+  /**
+   * How long a connection must stay joined before the failure counter resets. A server that
+   * accepts and drops at once must not reset it, or the client would loop at the first delay.
+   * @default 5000
+   */
+  readonly minUptimeMs?: number;
+}
+
+/** {@link ReconnectOptions} with every default filled in. */
+export type ResolvedReconnectOptions = { readonly [K in keyof ReconnectOptions]-?: number };
+
+/** The defaults applied by {@link resolveReconnectOptions}. */
+export const DEFAULT_RECONNECT: ResolvedReconnectOptions = Object.freeze({
+  initialDelayMs: 250,
+  maxDelayMs: 30_000,
+  multiplier: 2,
+  jitter: 1,
+  maxAttempts: Number.POSITIVE_INFINITY,
+  minUptimeMs: 5_000,
+});
+
+/** Fill in the defaults. Validation lives with the client options (`invalid_options`). */
+export function resolveReconnectOptions(options: ReconnectOptions = {}): ResolvedReconnectOptions {
+  return {
+    initialDelayMs: options.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    multiplier: options.multiplier ?? DEFAULT_RECONNECT.multiplier,
+    jitter: options.jitter ?? DEFAULT_RECONNECT.jitter,
+    maxAttempts: options.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,
+    minUptimeMs: options.minUptimeMs ?? DEFAULT_RECONNECT.minUptimeMs,
+  };
+}
+
+/** The un-jittered upper bound of retry number `attempt` (0-based): `min(max, initial * multiplier^attempt)`. */
+export function backoffCeiling(attempt: number, options: ReconnectOptions = {}): number {
+  const o = resolveReconnectOptions(options);
+  const exponent = Math.max(0, Math.floor(attempt));
+  // Math.pow overflows to Infinity for large attempts; Math.min caps it, so no special case.
+  return Math.min(o.maxDelayMs, o.initialDelayMs * Math.pow(o.multiplier, exponent));
+}
+
+/**
+ * The delay before retry number `attempt` (0-based: 0 is the first retry), in whole ms.
+ *
+ * Full jitter by default (`random() * ceiling`), as in the AWS "Exponential Backoff and Jitter"
+ * analysis: it spreads a crowd of clients best. With `jitter < 1` only that share is random:
+ * `ceiling * (1 - jitter * random())`. The result is always within `0..maxDelayMs`.
+ *
+ * @param random a source in `[0, 1)`, e.g. `Math.random`; injected so the schedule is testable.
+ */
+export function backoffDelay(attempt: number, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+  const ceiling = backoffCeiling(attempt, options);
+  const jitter = Math.min(1, Math.max(0, options.jitter ?? DEFAULT_RECONNECT.jitter));
+  const r = Math.min(1, Math.max(0, random()));
+  return Math.round(ceiling * (1 - jitter * r));
+}

@@ -1,0 +1,280 @@
+// The facade: a plain object that turns method calls into chart events and reads the snapshot.
+// It holds no lifecycle logic; it wires the real actors into the chart and fans out what the
+// tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
+import WebSocket from 'isomorphic-ws';
+import { createActor, type SnapshotFrom } from 'xstate';
+import type { Features, Health, HelloOkFrame, JoinedFrame, Policy, PresenceEntry } from '../protocol/index.js';
+import { gatewayMachine } from '../../machines/gateway-machine.js';
+import { isOnline, watchBrowserSignals } from './browser-signals.js';
+import { connectError, GatewayConnectError } from './errors.js';
+import { createEventStreams } from './event-stream.js';
+import { createGapTracker } from './gap-tracker.js';
+import { createHeartbeatActor } from './heartbeat-actor.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
+import { createOutbox } from './outbox.js';
+import { createSocketActor, createSocketLink } from './socket-actor.js';
+import type {
+  ClientClock,
+  ClientState,
+  GapInfo,
+  GatewayClient,
+  GatewayClientOptions,
+  GatewayEvent,
+  SessionSnapshot,
+  WebSocketClass,
+} from './types.js';
+
+/** The global timers and `Date.now`. */
+export const systemClock: ClientClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+};
+
+/** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */
+const DISCONNECT_WAIT_MS = 1000;
+
+function assertNever(value: never): never {
+  throw new Error(`Unexpected chart state: ${JSON.stringify(value)}`);
+}
+
+/** The public status: the chart's top-level state, by an exhaustive switch. */
+export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): ClientState {
+  const value = snapshot.value;
+  const top = typeof value === 'string' ? value : 'joined' in value ? 'joined' : 'reconnecting';
+  switch (top) {
+    case 'disconnected':
+    case 'connecting':
+    case 'negotiating':
+    case 'joined':
+    case 'reconnecting':
+      return top;
+    default:
+      return assertNever(top);
+  }
+}
+
+function listenerSet<T>() {
+  const listeners = new Set<(value: T) => void>();
+  return {
+    add(listener: (value: T) => void): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    emit(value: T): void {
+      for (const listener of listeners) listener(value);
+    },
+  };
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: GatewayConnectError): void;
+}
+
+/** Create a client. Throws a `GatewayConnectError` with code `invalid_options` for unusable options. */
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  const protocol = validateOptions(options);
+  const clock = options.clock ?? systemClock;
+  const states = listenerSet<ClientState>();
+  const gaps = listenerSet<GapInfo>();
+  const events = listenerSet<GatewayEvent>();
+  const errors = listenerSet<GatewayConnectError>();
+  const snapshots = listenerSet<SessionSnapshot>();
+  const streams = createEventStreams();
+  const tracker = createGapTracker(
+    {
+      event(event) {
+        events.emit(event);
+        streams.push(event);
+      },
+      gap: gaps.emit,
+    },
+    options.sessionId,
+  );
+  const outbox = createOutbox(options.outbox?.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES);
+  const link = createSocketLink();
+  let connectWaiters: Array<Waiter<void>> = [];
+  let resyncWaiters: Array<Waiter<SessionSnapshot>> = [];
+  let handshake: {
+    features: Features | null;
+    policy: Policy | null;
+    presence: readonly PresenceEntry[];
+    health: Health | null;
+    acks: boolean;
+    resync: boolean;
+  } = { features: null, policy: null, presence: [], health: null, acks: false, resync: true };
+
+  const write = (frame: object): boolean => link.current?.write(frame) ?? false;
+
+  function onAccepted(frame: HelloOkFrame | JoinedFrame): void {
+    const features = frame.type === 'hello_ok' ? frame.features : null;
+    const extensions = features?.extensions ?? [];
+    handshake = {
+      features,
+      policy: frame.policy ?? null,
+      presence: frame.type === 'hello_ok' ? (frame.presence ?? []) : [],
+      health: frame.type === 'hello_ok' ? (frame.health ?? null) : null,
+      acks: extensions.includes('ack'),
+      // Legacy gateways list no methods; try, since their join path may answer resync.
+      resync: features === null || features.methods.includes('resync') || extensions.includes('snapshot'),
+    };
+  }
+
+  function onSnapshot(snapshot: SessionSnapshot): void {
+    const waiters = resyncWaiters;
+    resyncWaiters = [];
+    for (const waiter of waiters) waiter.resolve(snapshot);
+    snapshots.emit(snapshot);
+  }
+
+  const machine = gatewayMachine.provide({
+    actors: {
+      socket: createSocketActor({
+        url: options.url,
+        agentId: options.agentId,
+        token: options.token,
+        protocol,
+        capabilities: options.capabilities ?? DEFAULT_CAPABILITIES,
+        WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketClass),
+        clock,
+        link,
+        target: {
+          tracker,
+          accepted: onAccepted,
+          ack: (id, duplicate) => outbox.ack(id, duplicate),
+          messageError: (id, error) => outbox.fail(id, error),
+          snapshot: onSnapshot,
+          error: errors.emit,
+        },
+      }),
+      heartbeat: createHeartbeatActor({ clock, link }),
+    },
+    actions: {
+      // On every join: resend what is queued or unacknowledged (same ids), and a pending resync.
+      flushOutbox: () => {
+        outbox.flush(write, handshake.acks);
+        if (resyncWaiters.length > 0) requestSnapshot();
+      },
+    },
+  });
+
+  const actor = createActor(machine, {
+    input: {
+      ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
+      ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      online: isOnline(),
+    },
+    clock,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+  });
+
+  let state: ClientState = 'disconnected';
+  let lastError: unknown = null;
+  actor.subscribe((snapshot) => {
+    const error = snapshot.context.error;
+    if (error !== null && error !== lastError) errors.emit(new GatewayConnectError(error));
+    lastError = error;
+    const next = publicState(snapshot);
+    if (next === state) return;
+    state = next;
+    states.emit(next);
+    if (next === 'joined') settleConnect(null);
+    if (next === 'disconnected' && error !== null) stopWith(new GatewayConnectError(error));
+  });
+  actor.start();
+  let stopWatching: (() => void) | null = null;
+
+  function settleConnect(error: GatewayConnectError | null): void {
+    const waiters = connectWaiters;
+    connectWaiters = [];
+    for (const waiter of waiters) {
+      if (error === null) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  /** The client stopped (terminal error, or the user): settle everything that was waiting. */
+  function stopWith(error: GatewayConnectError, streamError: GatewayConnectError | null = error): void {
+    settleConnect(error);
+    outbox.rejectAll(error);
+    const waiters = resyncWaiters;
+    resyncWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    streams.finish(streamError);
+  }
+
+  function requestSnapshot(): void {
+    if (!handshake.resync) {
+      const waiters = resyncWaiters;
+      resyncWaiters = [];
+      const error = connectError('configuration_error', 'This gateway offers no resync method.');
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    write({ type: 'resync' });
+  }
+
+  return {
+    connect() {
+      if (state === 'joined') return Promise.resolve();
+      stopWatching ??= watchBrowserSignals((event) => actor.send(event));
+      const done = new Promise<void>((resolve, reject) => connectWaiters.push({ resolve, reject }));
+      actor.send({ type: 'user.connect' });
+      return done;
+    },
+    events: () => streams.iterable(),
+    onState: states.add,
+    onGap: gaps.add,
+    onEvent: events.add,
+    onError: errors.add,
+    onSnapshot: snapshots.add,
+    send(content) {
+      const { id, done } = outbox.add(content);
+      if (id !== '' && state === 'joined') outbox.writeOne(id, write, handshake.acks);
+      return done;
+    },
+    resync() {
+      const done = new Promise<SessionSnapshot>((resolve, reject) => resyncWaiters.push({ resolve, reject }));
+      // Not joined: the request goes out with the outbox on the next join.
+      if (state === 'joined' && resyncWaiters.length === 1) requestSnapshot();
+      return done;
+    },
+    get state() {
+      return state;
+    },
+    get info() {
+      const context = actor.getSnapshot().context;
+      return {
+        protocol: context.protocol,
+        sessionId: tracker.sessionId,
+        cursor: tracker.cursor,
+        epoch: tracker.epoch,
+        presence: handshake.presence,
+        health: handshake.health,
+        features: handshake.features,
+        policy: handshake.policy,
+        attempt: context.attempt,
+        retryInMs: context.retryInMs,
+        lastClose: context.lastClose,
+        resume: tracker.resume,
+      };
+    },
+    actor,
+    async disconnect() {
+      actor.send({ type: 'user.disconnect' });
+      stopWith(connectError('client_closed', 'disconnect() was called.'), null);
+      stopWatching?.();
+      stopWatching = null;
+      let timer: unknown = null;
+      await Promise.race([
+        link.allClosed(),
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(() => resolve(), DISCONNECT_WAIT_MS);
+        }),
+      ]);
+      if (timer !== null) clock.clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The client's one error class. Every failure the client reports is a value with a code,
+// the next step a person or program should take, and the retry hint or close code behind it.
+import { defaultNextStep, type ErrorCode, type RecoveryStep } from '../protocol/index.js';
+
+/** The plain, serialisable shape of a {@link GatewayConnectError}, as kept in the chart's context. */
+export interface ConnectErrorData {
+  /** A wire code (`auth_required`, `protocol_unsupported`, …), a client code (`outbox_full`, …), or a newer gateway's code. */
+  readonly code: ErrorCode | (string & {});
+  readonly message: string;
+  /** What to do next (`reauthenticate`, `upgrade_client`, `downgrade_client`, `wait_then_retry`, `do_not_retry`). */
+  readonly nextStep: RecoveryStep | (string & {});
+  /** The server's `retry_after_seconds`, in ms, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** The WebSocket close code that ended the connection, when one did. */
+  readonly closeCode?: number;
+}
+
+/**
+ * Why the client could not connect, or stopped: `connect()` rejects with it, `onError` receives it,
+ * and `events()` throws it when the client stops for good.
+ */
+export class GatewayConnectError extends Error implements ConnectErrorData {
+  override readonly name = 'GatewayConnectError';
+  readonly code: ConnectErrorData['code'];
+  readonly nextStep: ConnectErrorData['nextStep'];
+  readonly retryAfterMs?: number;
+  readonly closeCode?: number;
+
+  constructor(data: ConnectErrorData) {
+    super(data.message);
+    this.code = data.code;
+    this.nextStep = data.nextStep;
+    if (data.retryAfterMs !== undefined) this.retryAfterMs = data.retryAfterMs;
+    if (data.closeCode !== undefined) this.closeCode = data.closeCode;
+  }
+
+  /** The serialisable fields, e.g. for logs or the inspector. */
+  toJSON(): ConnectErrorData {
+    return errorData(this.code, this.message, {
+      nextStep: this.nextStep,
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      ...(this.closeCode === undefined ? {} : { closeCode: this.closeCode }),
+    });
+  }
+}
+
+/** Build error data, taking the next step from the protocol's table unless given. */
+export function errorData(
+  code: string,
+  message: string,
+  extra: { nextStep?: string; retryAfterMs?: number; closeCode?: number } = {},
+): ConnectErrorData {
+  return {
+    code,
+    message,
+    nextStep: extra.nextStep ?? defaultNextStep(code),
+    ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
+    ...(extra.closeCode === undefined ? {} : { closeCode: extra.closeCode }),
+  };
+}
+
+/** Shorthand for `new GatewayConnectError(errorData(...))`. */
+export function connectError(code: string, message: string, extra: Parameters<typeof errorData>[2] = {}): GatewayConnectError {
+  return new GatewayConnectError(errorData(code, message, extra));
+}

@@ -1,0 +1,210 @@
+// Replay and gap tracking: follows (epoch, cursor), drops duplicates, reports gaps, and reports how
+// a resume went. Plain functions on plain state: this is the per-event hot path, so it never
+// touches the chart and allocates only the delivered event.
+import type { GapInfo, GatewayEvent, ResumeInfo } from './types.js';
+
+/** Where delivered events and gaps go (the facade's subscribers). */
+export interface TrackerSink {
+  event(event: GatewayEvent): void;
+  gap(gap: GapInfo): void;
+}
+
+/** A handshake answer (`hello_ok` or legacy `joined`), reduced to what resume needs. */
+export interface HandshakeAnswer {
+  readonly sessionId: string;
+  readonly resumed: boolean;
+  /** The head of the session's log (`cursor` in the frame). */
+  readonly head: number;
+  readonly epoch: string | undefined;
+  readonly oldest: number | undefined;
+  readonly gap: { readonly expected: number; readonly received: number } | undefined;
+  readonly resyncRequired: boolean;
+}
+
+/** The resume fields of the next `hello`/`join`. */
+export interface ResumeRequest {
+  readonly session_id?: string;
+  readonly since?: number;
+  readonly epoch?: string;
+}
+
+/** The event fields a frame carries (Lifeline `event` payload, or a PraisonAI flat frame). */
+export interface EventFields {
+  readonly type: string;
+  readonly data?: unknown;
+  readonly event_id?: unknown;
+  readonly timestamp?: unknown;
+  readonly source?: unknown;
+}
+
+/** A replay/gap tracker. Create one per client; it outlives sockets. */
+export interface GapTracker {
+  readonly sessionId: string | null;
+  readonly cursor: number;
+  readonly epoch: string | null;
+  readonly resume: ResumeInfo | null;
+  /** Build the resume fields and remember `since` for the handshake check. */
+  resumeRequest(): ResumeRequest;
+  /** Apply the handshake answer: adopt the session and epoch, report a handshake gap. */
+  handshake(answer: HandshakeAnswer): void;
+  /** One numbered event. Drops `seq <= cursor`, reports jumps and epoch changes, delivers the rest. */
+  accept(seq: number, fields: EventFields, replayed: boolean, epoch: string | undefined, raw: unknown): void;
+  /** An unnumbered notice (PraisonAI `status`, `aborted`, …): delivered, cursor unchanged. */
+  notice(fields: EventFields, raw: unknown): void;
+  /** `caught_up`: replay is over. */
+  caughtUp(epoch: string | undefined): void;
+  /** A snapshot: continue from its cursor (in its epoch). */
+  snapshot(cursor: number | undefined, epoch: string | undefined): void;
+  /** Drop the session (it expired, or the gateway refused it): the next handshake starts fresh. */
+  forgetSession(): void;
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Create a tracker. `sessionId` resumes an existing session from its start. */
+export function createGapTracker(sink: TrackerSink, sessionId?: string): GapTracker {
+  let session: string | null = sessionId ?? null;
+  let cursor = 0;
+  let epoch: string | null = null;
+  let resume: ResumeInfo | null = null;
+  // The `since` sent in the last handshake; null when it started a new session.
+  let sentSince: number | null = null;
+  let replaying = false;
+  // The cursor of a session the gateway dropped (4040): the next session reports it as a gap.
+  let lostCursor = 0;
+
+  function reportGap(expected: number, received: number, reason: GapInfo['reason']): void {
+    if (replaying && resume !== null && resume.mode === 'full') {
+      // PraisonAI never reports a gap on resume: the first replayed number tells us instead.
+      resume = { mode: 'partial', from: received, to: resume.to };
+    }
+    sink.gap({ expected, received, reason });
+  }
+
+  function deliver(seq: number | null, fields: EventFields, replayed: boolean, raw: unknown): void {
+    sink.event({
+      seq,
+      type: fields.type,
+      data: fields.data,
+      eventId: optionalString(fields.event_id),
+      timestamp: typeof fields.timestamp === 'number' ? fields.timestamp : undefined,
+      source: optionalString(fields.source),
+      replayed,
+      raw,
+    });
+  }
+
+  return {
+    get sessionId() {
+      return session;
+    },
+    get cursor() {
+      return cursor;
+    },
+    get epoch() {
+      return epoch;
+    },
+    get resume() {
+      return resume;
+    },
+
+    resumeRequest() {
+      if (session === null) {
+        sentSince = null;
+        return {};
+      }
+      sentSince = cursor;
+      return { session_id: session, since: cursor, ...(epoch === null ? {} : { epoch }) };
+    },
+
+    handshake(answer) {
+      const since = answer.sessionId === session ? sentSince : null;
+      session = answer.sessionId;
+      replaying = true;
+      if (since === null) {
+        // A new session (first connect, or the gateway gave us another one): a new history.
+        const lost = Math.max(lostCursor, cursor);
+        cursor = 0;
+        lostCursor = 0;
+        epoch = answer.epoch ?? null;
+        resume = { mode: 'none', from: 1, to: answer.head };
+        if (lost > 0) sink.gap({ expected: lost + 1, received: 1, reason: 'epoch' });
+        return;
+      }
+      const gap = handshakeGap(answer, since, epoch);
+      epoch = answer.epoch ?? epoch;
+      if (gap === undefined) {
+        cursor = since;
+        resume = { mode: 'full', from: since + 1, to: answer.head };
+        return;
+      }
+      cursor = gap.received - 1;
+      resume = { mode: answer.head >= gap.received ? 'partial' : 'none', from: gap.received, to: answer.head };
+      sink.gap(gap);
+    },
+
+    accept(seq, fields, replayed, frameEpoch, raw) {
+      if (frameEpoch !== undefined && frameEpoch !== epoch) {
+        if (epoch !== null) {
+          // A new history: numbering may restart, so this is a gap, never a duplicate.
+          reportGap(cursor + 1, seq, 'epoch');
+          cursor = seq - 1;
+        }
+        epoch = frameEpoch;
+      }
+      if (seq <= cursor) return;
+      if (seq > cursor + 1) reportGap(cursor + 1, seq, replayed ? 'window' : 'live');
+      cursor = seq;
+      deliver(seq, fields, replayed, raw);
+    },
+
+    notice(fields, raw) {
+      deliver(null, fields, false, raw);
+    },
+
+    caughtUp(frameEpoch) {
+      replaying = false;
+      if (frameEpoch !== undefined && epoch === null) epoch = frameEpoch;
+    },
+
+    snapshot(snapCursor, snapEpoch) {
+      const newHistory = snapEpoch !== undefined && snapEpoch !== epoch;
+      if (snapEpoch !== undefined) epoch = snapEpoch;
+      if (snapCursor !== undefined) cursor = newHistory ? snapCursor : Math.max(cursor, snapCursor);
+    },
+
+    forgetSession() {
+      lostCursor = Math.max(lostCursor, cursor);
+      session = null;
+      cursor = 0;
+      epoch = null;
+      sentSince = null;
+    },
+  };
+}
+
+/**
+ * The gap a handshake answer implies for a client that sent `since` in `epoch` (section 4):
+ * the gateway's own `gap`; else an epoch change; else a head behind `since` or a session that
+ * was not resumed (history lost, as on a PraisonAI gateway restarted without its store); else a
+ * legacy `resync_required` past the window. PraisonAI `hello` gaps surface later, at the first replay.
+ */
+export function handshakeGap(answer: HandshakeAnswer, since: number, epoch: string | null): GapInfo | undefined {
+  if (answer.gap !== undefined) {
+    const epochChanged = epoch !== null && answer.epoch !== undefined && answer.epoch !== epoch;
+    return { expected: answer.gap.expected, received: answer.gap.received, reason: epochChanged || answer.gap.received <= since ? 'epoch' : 'window' };
+  }
+  const firstHeld = answer.oldest !== undefined && answer.oldest > 0 ? answer.oldest : answer.head + 1;
+  if (epoch !== null && answer.epoch !== undefined && answer.epoch !== epoch) {
+    return { expected: since + 1, received: firstHeld, reason: 'epoch' };
+  }
+  if (answer.head < since || (!answer.resumed && since > 0)) {
+    return { expected: since + 1, received: answer.head < since ? answer.head + 1 : firstHeld, reason: 'epoch' };
+  }
+  if (answer.resyncRequired && answer.oldest !== undefined && answer.oldest > since + 1) {
+    return { expected: since + 1, received: answer.oldest, reason: 'window' };
+  }
+  return undefined;
+}

@@ -1,0 +1,39 @@
+// lifeline: the reconnecting gateway client. One statechart (`gatewayMachine`) and a thin facade
+// (`createGatewayClient`) over it; see PROTOCOL.md for the wire contract it speaks.
+export { createGatewayClient, publicState, systemClock } from './create-gateway-client.js';
+export { GatewayConnectError, type ConnectErrorData } from './errors.js';
+export {
+  backoffDelay,
+  backoffCeiling,
+  resolveReconnectOptions,
+  DEFAULT_RECONNECT,
+  type ReconnectOptions,
+  type ResolvedReconnectOptions,
+} from './backoff.js';
+export { createGapTracker, handshakeGap, type GapTracker, type TrackerSink, type HandshakeAnswer } from './gap-tracker.js';
+export { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
+export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
+export {
+  gatewayMachine,
+  type GatewayMachine,
+  type GatewayMachineInput,
+  type GatewayMachineEvent,
+  type GatewayContext,
+  type HandshakeMode,
+  type SocketActorInput,
+  type HeartbeatActorInput,
+} from '../../machines/gateway-machine.js';
+export type {
+  ClientState,
+  ClientClock,
+  GapInfo,
+  GatewayClient,
+  GatewayClientOptions,
+  GatewayEvent,
+  GatewayInfo,
+  ResumeInfo,
+  SendResult,
+  SessionSnapshot,
+  WebSocketClass,
+  WebSocketLike,
+} from './types.js';

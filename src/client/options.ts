@@ -1,0 +1,68 @@
+// Validation of `createGatewayClient` options: a typed `invalid_options` error up front beats a
+// confusing failure deep inside a reconnect loop.
+import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import { connectError } from './errors.js';
+import type { GatewayClientOptions } from './types.js';
+
+/** Capabilities announced by default: the Lifeline extensions this client uses. */
+export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(['ack', 'batch', 'epoch']);
+/** @default 1000 */
+export const DEFAULT_OUTBOX_MAX_MESSAGES = 1000;
+
+function fail(message: string): never {
+  throw connectError('invalid_options', message);
+}
+
+function checkNumber(name: string, value: unknown, min: number, max = Number.POSITIVE_INFINITY): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
+    fail(`${name} must be a number in ${min}..${max}; got ${String(value)}.`);
+  }
+}
+
+function checkFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function.`);
+}
+
+/** Throw `invalid_options` (a `GatewayConnectError`) unless the options are usable. Returns the protocol range to offer. */
+export function validateOptions(options: GatewayClientOptions): ProtocolRange {
+  if (typeof options !== 'object' || options === null) fail('Options must be an object.');
+  let url: URL | undefined;
+  try {
+    url = new URL(options.url);
+  } catch {
+    fail(`url must be an absolute ws:// or wss:// URL; got ${JSON.stringify(options.url)}.`);
+  }
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) fail(`url must use ws: or wss:; got ${url.protocol}`);
+  if (typeof options.agentId !== 'string' || options.agentId === '') fail('agentId must be a non-empty string.');
+  if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) fail('sessionId must be a non-empty string.');
+  if (options.token !== undefined && typeof options.token !== 'string') fail('token must be a string.');
+  const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
+  if (!isValidRange(protocol)) fail(`protocol must be integers with 0 <= min <= max; got ${JSON.stringify(protocol)}.`);
+  if (options.capabilities !== undefined && (!Array.isArray(options.capabilities) || options.capabilities.some((c) => typeof c !== 'string'))) {
+    fail('capabilities must be an array of strings.');
+  }
+  const reconnect = options.reconnect;
+  if (reconnect !== undefined && reconnect !== false) {
+    if (typeof reconnect !== 'object' || reconnect === null) fail('reconnect must be an object or false.');
+    checkNumber('reconnect.initialDelayMs', reconnect.initialDelayMs, 0);
+    checkNumber('reconnect.maxDelayMs', reconnect.maxDelayMs, 0);
+    checkNumber('reconnect.multiplier', reconnect.multiplier, 1);
+    checkNumber('reconnect.jitter', reconnect.jitter, 0, 1);
+    checkNumber('reconnect.maxAttempts', reconnect.maxAttempts, 0);
+    checkNumber('reconnect.minUptimeMs', reconnect.minUptimeMs, 0);
+  }
+  checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs, 1);
+  if (options.outbox !== undefined) {
+    const max = options.outbox.maxMessages;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) fail('outbox.maxMessages must be an integer >= 1.');
+  }
+  checkFunction('WebSocket', options.WebSocket);
+  checkFunction('inspect', options.inspect);
+  checkFunction('random', options.random);
+  const clock = options.clock;
+  if (clock !== undefined && (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function' || typeof clock.now !== 'function')) {
+    fail('clock must have setTimeout, clearTimeout and now.');
+  }
+  return protocol;
+}

@@ -1,0 +1,157 @@
+// The socket actor: one WebSocket per invocation. It sends the handshake on open, feeds every
+// frame to the frame router, turns open/close into chart events, and closes the socket in its
+// cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
+// never hit the state of the next connection.
+import { fromCallback } from 'xstate';
+import type { ProtocolRange } from '../protocol/index.js';
+import type { HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
+import { connectError } from './errors.js';
+import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
+import type { ClientClock, WebSocketClass, WebSocketLike } from './types.js';
+
+const OPEN = 1;
+
+/** The live connection, shared by the socket actor, the heartbeat watchdog and the facade. */
+export interface SocketLink {
+  /** The socket of the running socket actor, or null between connections. */
+  current: { readonly attempt: number; write(frame: object): boolean } | null;
+  /** Wall-clock time of the last frame received (any frame counts as life). */
+  lastSeenAt: number;
+  /** Set by the watchdog: close hard, the peer will not answer a closing handshake. */
+  suspectDead: boolean;
+  /** Sockets created and not yet closed; at most one once a close has been observed. */
+  openSockets: number;
+  /** Resolves when every socket created so far has closed. */
+  allClosed(): Promise<void>;
+}
+
+/** Create the shared link. */
+export function createSocketLink(): SocketLink {
+  let waiters: Array<() => void> = [];
+  const link: SocketLink & { closedOne(): void } = {
+    current: null,
+    lastSeenAt: 0,
+    suspectDead: false,
+    openSockets: 0,
+    allClosed() {
+      return link.openSockets === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
+    },
+    closedOne() {
+      link.openSockets -= 1;
+      if (link.openSockets > 0) return;
+      const done = waiters;
+      waiters = [];
+      for (const resolve of done) resolve();
+    },
+  };
+  return link;
+}
+
+/** Everything the socket actor needs from the client. */
+export interface SocketActorDeps {
+  readonly url: string;
+  readonly agentId: string;
+  readonly token: string | undefined;
+  readonly protocol: ProtocolRange;
+  readonly capabilities: readonly string[];
+  readonly WebSocket: WebSocketClass;
+  readonly clock: ClientClock;
+  readonly link: SocketLink;
+  /** Where frames go; `send`, `lifecycle` and `sendJoin` are bound per socket here. */
+  readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin'>;
+}
+
+function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode): object {
+  const resume = deps.target.tracker.resumeRequest();
+  const token = deps.token === undefined ? {} : { token: deps.token };
+  if (mode === 'join') {
+    return { type: 'join', agent_id: deps.agentId, min_version: deps.protocol.min, max_version: deps.protocol.max, ...resume, ...token };
+  }
+  return {
+    type: 'hello',
+    agent_id: deps.agentId,
+    protocol_min: deps.protocol.min,
+    protocol_max: deps.protocol.max,
+    capabilities: [...deps.capabilities],
+    ...resume,
+    ...token,
+  };
+}
+
+function closeQuietly(ws: WebSocketLike, hard: boolean): void {
+  try {
+    if (hard && typeof ws.terminate === 'function') ws.terminate();
+    else ws.close(1000, 'client closing');
+  } catch {
+    // close() on a socket that never opened throws in some browsers; it is going away anyway.
+  }
+}
+
+/** The socket actor logic, to plug into the chart with `gatewayMachine.provide({ actors: { socket } })`. */
+export function createSocketActor(deps: SocketActorDeps) {
+  return fromCallback<{ type: 'noop' }, SocketActorInput>(({ input, sendBack }) => {
+    const { link, clock } = deps;
+    let live = true;
+    let ws: WebSocketLike;
+    try {
+      ws = new deps.WebSocket(deps.url);
+    } catch (error) {
+      // An invalid URL throws synchronously; report it as a failed connection, not a crash.
+      deps.target.error(connectError('connection_lost', error instanceof Error ? error.message : String(error)));
+      queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: 'could not open socket' }));
+      return undefined;
+    }
+    link.openSockets += 1;
+    const write = (frame: object): boolean => {
+      if (!live || ws.readyState !== OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
+    };
+    const route = createFrameRouter(
+      {
+        ...deps.target,
+        send: (frame) => void write(frame),
+        lifecycle: (event) => {
+          if (live) sendBack(event);
+        },
+        sendJoin: () => void write(handshakeFrame(deps, 'join')),
+      },
+      input.handshake,
+    );
+    const connection = { attempt: input.attempt, write };
+    link.current = connection;
+    link.lastSeenAt = clock.now();
+    link.suspectDead = false;
+
+    ws.onopen = () => {
+      if (!live) return;
+      link.lastSeenAt = clock.now();
+      write(handshakeFrame(deps, input.handshake));
+      sendBack({ type: 'socket.opened' });
+    };
+    ws.onmessage = (message) => {
+      if (!live) return;
+      link.lastSeenAt = clock.now();
+      if (typeof message.data === 'string') route(message.data);
+      else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
+    };
+    // A close always follows an error; the close carries the code the chart needs.
+    ws.onerror = () => undefined;
+    ws.onclose = (event) => {
+      (link as SocketLink & { closedOne(): void }).closedOne();
+      if (!live) return;
+      live = false;
+      if (link.current === connection) link.current = null;
+      // 4040: the session is gone; the next handshake starts a new one and reports the gap.
+      if (event.code === 4040) deps.target.tracker.forgetSession();
+      sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
+    };
+
+    return () => {
+      const wasLive = live;
+      live = false;
+      if (link.current === connection) link.current = null;
+      if (wasLive) closeQuietly(ws, link.suspectDead);
+    };
+  });
+}

@@ -1,0 +1,174 @@
+// The public shapes of the client: options, delivered events, gaps, info and the client itself.
+import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
+import type { InspectionEvent } from 'xstate';
+import type { ReconnectOptions } from './backoff.js';
+import type { GatewayConnectError } from './errors.js';
+import type { GatewayMachine } from '../../machines/gateway-machine.js';
+import type { Actor } from 'xstate';
+
+/** The public connection status: a projection of the chart's top-level state. */
+export type ClientState = 'connecting' | 'negotiating' | 'joined' | 'reconnecting' | 'disconnected';
+
+/**
+ * One event as delivered by `events()` and `onEvent`, in seq order, never twice.
+ *
+ * Lifeline `event`/`replay` frames map `event.type`, `event.data`, `event.event_id`, … here.
+ * PraisonAI flat frames (`{"type":"token_stream","data":…,"seq":3}`) use the frame's own `type`;
+ * `data` is the frame's `data`, or the whole frame when it has none (as its replays carry it).
+ */
+export interface GatewayEvent {
+  /**
+   * Per-session number, monotonic within an epoch. `null` for unnumbered notices of a PraisonAI
+   * gateway (`status`, `aborted`, `left`, …): they are never replayed and do not move the cursor.
+   */
+  readonly seq: number | null;
+  /** The event type, e.g. `token`, `reply`, `response`, `token_stream`. */
+  readonly type: string;
+  readonly data: unknown;
+  readonly eventId: string | undefined;
+  /** Seconds since the epoch, as the gateway stamped it. */
+  readonly timestamp: number | undefined;
+  readonly source: string | undefined;
+  /** True when it came from the resume replay rather than live. */
+  readonly replayed: boolean;
+  /** The wire frame it came from (a `batch` member for batched frames). */
+  readonly raw: unknown;
+}
+
+/**
+ * Events `expected .. received-1` will never arrive. After an epoch change `received` may be
+ * lower than `expected`: numbering restarted in a new history.
+ */
+export interface GapInfo {
+  /** The seq the client expected next (`cursor + 1`). */
+  readonly expected: number;
+  /** The seq (or replay start) that came instead. */
+  readonly received: number;
+  /** `window`: fell out of the replay window; `epoch`: the history changed; `live`: a jump in the live stream. */
+  readonly reason: 'window' | 'epoch' | 'live';
+}
+
+/** How the last resume went (PROTOCOL.md section 4). */
+export interface ResumeInfo {
+  /** `full`: nothing lost; `partial`: a gap, some events replayed; `none`: new session, or nothing replayable. */
+  readonly mode: 'full' | 'partial' | 'none';
+  /** First seq replayed (or expected), and the head at the handshake. `from > to` means nothing to replay. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The answer to `resync()`: the session state as of `cursor`; later events have higher seqs. */
+export interface SessionSnapshot {
+  readonly state: unknown;
+  readonly cursor: number;
+  readonly epoch: string | null;
+}
+
+/** What `send()` resolves with. */
+export interface SendResult {
+  /** The message id (client-chosen, reused for every resend). */
+  readonly id: string;
+  /** True when the gateway had already applied this id (a resend after a reconnect). */
+  readonly duplicate: boolean;
+  /** False against gateways without the `ack` extension: the promise resolved when the frame was written. */
+  readonly acknowledged: boolean;
+}
+
+/** A clock for timers and wall-clock deadlines. XState's `SimulatedClock` fits. */
+export interface ClientClock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+  now(): number;
+}
+
+/** Everything known about the connection, for display and diagnostics. */
+export interface GatewayInfo {
+  /** Negotiated version; 0 after the legacy `join` handshake; null before the first join. */
+  readonly protocol: number | null;
+  readonly sessionId: string | null;
+  /** Seq of the last delivered event. */
+  readonly cursor: number;
+  readonly epoch: string | null;
+  readonly presence: readonly PresenceEntry[];
+  readonly health: Health | null;
+  readonly features: Features | null;
+  readonly policy: Policy | null;
+  /** Consecutive failed attempts since the last stable join. */
+  readonly attempt: number;
+  /** The pending retry's delay while reconnecting, else null. */
+  readonly retryInMs: number | null;
+  readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  readonly resume: ResumeInfo | null;
+}
+
+/** Options of {@link createGatewayClient}. */
+export interface GatewayClientOptions {
+  /** `ws://` or `wss://` URL of the gateway. For PraisonAI put the token in `?token=`. */
+  readonly url: string;
+  readonly agentId: string;
+  /** Resume this session from its start (`since: 0`). @default a new session */
+  readonly sessionId?: string;
+  /** Sent in `hello.token` (and `join.token`); never logged. */
+  readonly token?: string;
+  /** Offered version range. @default {min: 1, max: 2} */
+  readonly protocol?: ProtocolRange;
+  /** Capabilities announced in `hello`. @default ['ack', 'batch', 'epoch'] */
+  readonly capabilities?: readonly string[];
+  /** Reconnect policy, or `false` to stop at the first close. @default see ReconnectOptions */
+  readonly reconnect?: ReconnectOptions | false;
+  /** Budget to open the socket, and again to finish the handshake. @default 10000 */
+  readonly handshakeTimeoutMs?: number;
+  /** Bound of the outbox (queued plus unacknowledged messages). @default {maxMessages: 1000} */
+  readonly outbox?: { readonly maxMessages?: number };
+  /** WebSocket class to use. @default isomorphic-ws (ws in Node, the global WebSocket in browsers) */
+  readonly WebSocket?: WebSocketClass;
+  /** XState inspection observer, e.g. from `@statelyai/inspect`. */
+  readonly inspect?: (event: InspectionEvent) => void;
+  /** Timers and wall clock. @default the global timers and Date.now */
+  readonly clock?: ClientClock;
+  /** Jitter source in `[0, 1)`. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** A handler property whose event type may be narrower (bivariant, like DOM handlers), so ws and DOM sockets both fit. */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'] | null;
+
+/** The subset of the WebSocket API the client uses (browser WebSocket, ws and isomorphic-ws all fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  /** ws (Node) only: destroy the TCP socket without the closing handshake. */
+  terminate?: () => void;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
+}
+
+/** A WebSocket constructor. */
+export type WebSocketClass = new (url: string) => WebSocketLike;
+
+/** The client returned by {@link createGatewayClient}: a plain object; every `on…` returns an unsubscribe. */
+export interface GatewayClient {
+  /** Resolves on the first join; rejects with {@link GatewayConnectError} on a terminal rejection. */
+  connect(): Promise<void>;
+  /** Ordered, duplicate-free events that survive reconnects. Ends on `disconnect()`; throws when the client stops on an error. */
+  events(): AsyncIterable<GatewayEvent>;
+  onState(listener: (state: ClientState) => void): () => void;
+  onGap(listener: (gap: GapInfo) => void): () => void;
+  onEvent(listener: (event: GatewayEvent) => void): () => void;
+  onError(listener: (error: GatewayConnectError) => void): () => void;
+  /** Snapshots, whether asked for by `resync()` or sent by the gateway after a legacy `join`. */
+  onSnapshot(listener: (snapshot: SessionSnapshot) => void): () => void;
+  /** Send a message; queued while not joined; resolves on the gateway's `ack`. Rejects with `outbox_full` when the outbox is full. */
+  send(content: unknown): Promise<SendResult>;
+  /** Ask for a snapshot and continue from its cursor. */
+  resync(): Promise<SessionSnapshot>;
+  readonly state: ClientState;
+  readonly info: GatewayInfo;
+  /** The running chart, for inspection. */
+  readonly actor: Actor<GatewayMachine>;
+  /** Close the socket and stay down; pending sends reject with `client_closed`. */
+  disconnect(): Promise<void>;
+}
