@@ -42,7 +42,10 @@ export interface Gateway {
   readonly port: number;
   /** The event log; pass it to a new gateway to restart with its history. */
   readonly log: EventLog;
-  /** Append an event to a session and deliver it live. Resolves to its seq; rejects with `session_not_found`. */
+  /**
+   * Append an event to a session and deliver it live. Resolves to its seq; rejects with
+   * `session_not_found` for a session the log does not hold, `gateway_closed` after close().
+   */
   publish(sessionId: string, event: PublishEvent): Promise<number>;
   /** Receive client `message` frames (once per message id). Returns an unsubscribe function. */
   onMessage(handler: MessageHandler): () => void;
@@ -172,6 +175,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     port,
     log,
     async publish(sessionId, event) {
+      if (stopping) throw new GatewayError('gateway_closed', 'The gateway is closed; publish through the one that replaced it.');
       if (typeof event.type !== 'string' || event.type.length === 0) throw new GatewayError('configuration_error', 'An event needs a non-empty string type.');
       const session = registry.entry(sessionId);
       return session.queue.run(async () => {

@@ -1,0 +1,98 @@
+// The gateway's pure parts, driven directly: the resume rule, the memory log's window, the rate
+// limiter's clock arithmetic. Plus the small HTTP surface and API edges.
+import { describe, expect, it } from 'vitest';
+import { createMemoryLog, planResume } from '../../src/server/index.js';
+import { createRateLimiter } from '../../src/server/rate-limiter.js';
+import { join, startGateway } from '../support/gateway-kit.js';
+
+describe('planResume', () => {
+  const position = { epoch: 'e-1', oldest: 11, head: 20 };
+  it.each([
+    ['no since', { since: undefined, epoch: undefined }, { replayAfter: 20, resyncRequired: false, gap: undefined }],
+    ['inside the window', { since: 15, epoch: 'e-1' }, { replayAfter: 15, resyncRequired: false, gap: undefined }],
+    ['right at the window edge', { since: 10, epoch: 'e-1' }, { replayAfter: 10, resyncRequired: false, gap: undefined }],
+    ['at the head', { since: 20, epoch: undefined }, { replayAfter: 20, resyncRequired: false, gap: undefined }],
+    ['one short of the window', { since: 9, epoch: 'e-1' }, { replayAfter: 10, resyncRequired: true, gap: { expected: 10, received: 11 } }],
+    ['beyond the head', { since: 21, epoch: 'e-1' }, { replayAfter: 10, resyncRequired: true, gap: { expected: 22, received: 11 } }],
+    ['another epoch', { since: 15, epoch: 'e-2' }, { replayAfter: 10, resyncRequired: true, gap: { expected: 16, received: 11 } }],
+  ] as const)('%s', (_name, request, expected) => {
+    expect(planResume(request, position)).toEqual(expected);
+  });
+
+  it('points the gap past the head when nothing is held', () => {
+    expect(planResume({ since: 3, epoch: 'old' }, { epoch: 'new', oldest: 0, head: 0 })).toEqual({ replayAfter: 0, resyncRequired: true, gap: { expected: 4, received: 1 } });
+  });
+});
+
+describe('memory log', () => {
+  it('keeps exactly the last replayWindow events across its compaction', async () => {
+    const log = createMemoryLog({ replayWindow: 3 });
+    await log.createSession('s', 'a');
+    for (let i = 1; i <= 10; i++) {
+      await log.append('s', { type: 't' });
+      const held = (await log.readAfter('s', 0)).map((e) => e.seq);
+      const oldest = Math.max(1, i - 2);
+      expect(held).toEqual(Array.from({ length: i - oldest + 1 }, (_, k) => oldest + k));
+      expect(await log.position('s')).toMatchObject({ oldest, head: i });
+    }
+    expect((await log.readAfter('s', 8)).map((e) => e.seq)).toEqual([9, 10]);
+    expect((await log.readAfter('s', 0, 2)).map((e) => e.seq)).toEqual([8, 9]);
+    expect(await log.readAfter('s', 10)).toEqual([]);
+  });
+
+  it('forgets the oldest message ids past its dedupe window', async () => {
+    const log = createMemoryLog({ dedupeWindow: 2 });
+    await log.createSession('s', 'a');
+    expect([await log.claimMessageId('s', 'a'), await log.claimMessageId('s', 'b'), await log.claimMessageId('s', 'a')]).toEqual([true, true, false]);
+    await log.claimMessageId('s', 'c');
+    expect(await log.claimMessageId('s', 'a')).toBe(true);
+  });
+
+  it('gives every session its own epoch', async () => {
+    const log = createMemoryLog();
+    const [a, b] = [await log.createSession('a', 'x'), await log.createSession('b', 'x')];
+    expect(a.epoch).not.toBe(b.epoch);
+    expect(() => log.createSession('a', 'x')).toThrow();
+  });
+});
+
+describe('rate limiter', () => {
+  it('allows n per window, then says how long to wait, and does not count refusals', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ connections: 2, perMs: 10_000 }, () => now);
+    expect(limiter.check('ip')).toEqual({ ok: true });
+    now = 4000;
+    expect(limiter.check('ip')).toEqual({ ok: true });
+    expect(limiter.check('other')).toEqual({ ok: true });
+    now = 5000;
+    expect(limiter.check('ip')).toEqual({ ok: false, retryAfterSeconds: 5 });
+    now = 10_000;
+    expect(limiter.check('ip')).toEqual({ ok: true });
+    expect(limiter.check('ip')).toEqual({ ok: false, retryAfterSeconds: 4 });
+  });
+});
+
+describe('gateway API edges', () => {
+  it('serves health over plain HTTP and asks for an upgrade elsewhere', async () => {
+    const gateway = await startGateway();
+    await join(gateway);
+    const base = gateway.url.replace('ws://', 'http://');
+    const health = await fetch(`${base}/health`);
+    expect(await health.json()).toMatchObject({ status: 'ok', connections: 1, sessions: 1, protocol: { min: 1, max: 2 } });
+    expect((await fetch(`${base}/`)).status).toBe(426);
+  });
+
+  it('lists sessions and refuses to publish after close', async () => {
+    const gateway = await startGateway();
+    const { helloOk } = await join(gateway, { agent_id: 'alice' });
+    expect(gateway.sessions()).toEqual([{ id: helloOk['session_id'], agentId: 'alice', epoch: helloOk['epoch'], connections: 1 }]);
+    expect(gateway.stats()).toMatchObject({ connections: 1, joined: 1, sessions: 1, counters: { joined: 1 } });
+    await gateway.close();
+    await expect(gateway.publish(String(helloOk['session_id']), { type: 'x' })).rejects.toMatchObject({ code: 'gateway_closed' });
+  });
+
+  it('rejects bad options with configuration_error', async () => {
+    await expect(startGateway({ heartbeatMs: 0 })).rejects.toMatchObject({ code: 'configuration_error' });
+    await expect(startGateway({ rateLimit: { connections: 0, perMs: 1 } })).rejects.toMatchObject({ code: 'configuration_error' });
+  });
+});
