@@ -1,5 +1,69 @@
-// `lifeline conformance`: placeholder until implemented.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('lifeline conformance: not implemented yet\n');
-  return 1;
+// `lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
+// run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
+import { parseArgs } from 'node:util';
+import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
+
+const USAGE = `usage: lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
+
+Checks a gateway against PROTOCOL.md and prints one row per rule: pass, FAIL (expected vs seen)
+or not offered (an optional extension the gateway does not advertise). Exits 1 only on a failure,
+2 on bad arguments.
+`;
+
+/** Parse arguments into options, or a usage error message. */
+export function parseConformanceArgs(args: string[]): { options: ConformanceOptions; json: boolean } | { error: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        agent: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { error: '' };
+  const [url, ...extra] = positionals;
+  if (url === undefined || extra.length > 0) return { error: 'give exactly one gateway URL' };
+  if (!/^wss?:\/\//.test(url)) return { error: `expected a ws:// or wss:// URL, got "${url}"` };
+  if (!values.agent) return { error: '--agent is required' };
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout <= 0)) return { error: `--timeout must be a positive number of ms, got "${values.timeout}"` };
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    json: values.json,
+    options: {
+      url,
+      agentId: values.agent,
+      ...(values.token === undefined ? {} : { token: values.token }),
+      ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+      ...(only?.length ? { only } : {}),
+    },
+  };
+}
+
+/** Entry point used by `src/cli/main.ts`. */
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseConformanceArgs(args);
+  if ('error' in parsed) {
+    process.stderr.write(parsed.error ? `lifeline conformance: ${parsed.error}\n\n${USAGE}` : USAGE);
+    return parsed.error ? 2 : 0;
+  }
+  let results;
+  try {
+    results = await runConformance(parsed.options);
+  } catch (error) {
+    process.stderr.write(`lifeline conformance: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  process.stdout.write(parsed.json ? `${JSON.stringify({ summary: summarize(results), results }, null, 2)}\n` : formatTable(results));
+  return exitCode(results);
 }

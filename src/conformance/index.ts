@@ -1,0 +1,6 @@
+// lifeline conformance kit: checks any gateway against PROTOCOL.md over raw WebSockets.
+// Black-box on purpose: it imports only the protocol contract, never our client or gateway.
+export { runConformance, RULES } from './run.js';
+export { formatTable, summarize, exitCode } from './report.js';
+export type { ConformanceOptions, RuleResult, RuleStatus, Rule, Verdict } from './types.js';
+export type { RuleContext, ServerInfo } from './context.js';

@@ -1,0 +1,72 @@
+// The vocabulary of the conformance kit: what a rule is, what it concludes, and what a run returns.
+import type { Extension } from '../protocol/frames.js';
+import type { RuleContext } from './context.js';
+
+/** How a rule ended. `not_offered`: an optional part the gateway does not advertise, or cannot be provoked. */
+export type RuleStatus = 'pass' | 'fail' | 'not_offered';
+
+/** A rule's conclusion, before the runner adds timing. */
+export type Verdict =
+  | { readonly status: 'pass'; readonly detail?: string }
+  | { readonly status: 'fail'; readonly expected: string; readonly seen: string; readonly detail?: string }
+  | { readonly status: 'not_offered'; readonly detail: string };
+
+/** One row of the report. */
+export interface RuleResult {
+  /** Stable id, e.g. `negotiation.too_new`. */
+  readonly id: string;
+  /** One line saying what the rule checks. */
+  readonly title: string;
+  readonly status: RuleStatus;
+  /** The optional extension the rule belongs to, when it belongs to one. */
+  readonly extension?: Extension;
+  readonly detail?: string;
+  /** On `fail`: what PROTOCOL.md asks for. */
+  readonly expected?: string;
+  /** On `fail`: what the gateway did instead. */
+  readonly seen?: string;
+  readonly durationMs: number;
+}
+
+/** A protocol rule checked from outside, over raw WebSockets. */
+export interface Rule {
+  readonly id: string;
+  readonly title: string;
+  /** When set, the rule runs only if `hello_ok.features.extensions` lists this extension. */
+  readonly extension?: Extension;
+  /** Longest the whole rule may take; the runner gives up on it after this. @default 8 x timeoutMs */
+  budgetMs?(ctx: RuleContext): number;
+  run(ctx: RuleContext): Promise<Verdict>;
+}
+
+/** Options for {@link runConformance}. */
+export interface ConformanceOptions {
+  /** `ws://host:port[/path][?token=…]`. A path such as PraisonAI's `/ws` is kept. */
+  readonly url: string;
+  /** The agent to talk to (`hello.agent_id`). */
+  readonly agentId: string;
+  /** Sent as `?token=` on the URL (the spelling both Lifeline and PraisonAI accept). */
+  readonly token?: string;
+  /** Longest wait for any single answer. @default 5000 */
+  readonly timeoutMs?: number;
+  /**
+   * How long the stream must stay silent before a burst of events counts as finished. Agents
+   * answer a message with a burst of unknown length, so silence is the only end marker.
+   * @default 300
+   */
+  readonly quietMs?: number;
+  /** Longest wait for a server heartbeat ping (the rule waits `2 × heartbeat_ms`, capped here). @default 65000 */
+  readonly maxHeartbeatWaitMs?: number;
+  /** Most events the kit will generate to push a session out of its replay window. @default 400 */
+  readonly maxProvokedEvents?: number;
+  /** Only run rules whose id starts with one of these prefixes. */
+  readonly only?: readonly string[];
+  /** Called as each rule finishes, for live progress. */
+  readonly onResult?: (result: RuleResult) => void;
+}
+
+/** Shorthands for verdicts. */
+export const pass = (detail?: string): Verdict => (detail === undefined ? { status: 'pass' } : { status: 'pass', detail });
+export const fail = (expected: string, seen: string, detail?: string): Verdict =>
+  detail === undefined ? { status: 'fail', expected, seen } : { status: 'fail', expected, seen, detail };
+export const notOffered = (detail: string): Verdict => ({ status: 'not_offered', detail });
