@@ -20,6 +20,11 @@ export interface SessionRecord {
   readonly agentId: string;
   /** Identity of this session's history; a new one whenever that history is lost. */
   readonly epoch: string;
+  /**
+   * Hash of the credentials that created the session (see `ownerOf`), or undefined for a session
+   * created without a token. Only the same credentials may resume it.
+   */
+  readonly owner?: string;
 }
 
 /** Where a session's history stands, read in one call so a shared store can answer atomically. */
@@ -53,7 +58,7 @@ export interface EventLog {
   /** The session, or undefined when this log has never seen it (or has lost it). */
   getSession(sessionId: string): Awaitable<SessionRecord | undefined>;
   /** Register a session with a fresh epoch. Throws if it already exists. */
-  createSession(sessionId: string, agentId: string): Awaitable<SessionRecord>;
+  createSession(sessionId: string, agentId: string, owner?: string): Awaitable<SessionRecord>;
   /** Every session this log holds. */
   listSessions(): Awaitable<readonly SessionRecord[]>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */

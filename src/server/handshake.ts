@@ -1,5 +1,6 @@
 // The handshake's decisions and answers: normalise `hello` and legacy `join` into one request,
 // check it (token, agent, version), and build `hello_ok` / `joined` / refusal frames.
+import { createHash } from 'node:crypto';
 import {
   EXTENSIONS,
   negotiate,
@@ -100,6 +101,20 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
   return { version: negotiation.version };
 }
 
+/**
+ * The owner tag for a token: a SHA-256 digest, so the log never holds the token itself. Sessions
+ * remember it, and only the same token may resume them, so a leaked or guessed session id is
+ * useless without the credentials that created it.
+ */
+export function ownerOf(token: string | undefined): string | undefined {
+  return token === undefined ? undefined : createHash('sha256').update(token).digest('base64url');
+}
+
+/** The refusal for resuming a session created with other credentials. */
+export function wrongOwner(): Refusal {
+  return { code: 'auth_unauthorized', message: 'Session belongs to other credentials; start a new session.', nextStep: 'reauthenticate' };
+}
+
 /** The refusal for resuming a session that belongs to another agent. */
 export function wrongAgent(): Refusal {
   return { code: 'auth_unauthorized', message: 'Session does not belong to the requested agent; start a new session.', nextStep: 'reauthenticate' };
@@ -119,6 +134,17 @@ function policy(ctx: GatewayContext): HelloOkFrame['policy'] {
   return { max_payload: o.maxPayload, heartbeat_ms: o.heartbeatMs, max_buffered_bytes: o.maxBufferedBytes, replay_window: ctx.log.replayWindow };
 }
 
+/**
+ * Presence as a client may see it: sessions of its agent created with the same credentials.
+ * Without a token everyone is anonymous, so only the client's own session is listed: a session
+ * id is a resume capability and must not leak to strangers.
+ */
+function visiblePresence(record: SessionRecord, ctx: GatewayContext): HelloOkFrame['presence'] {
+  return ctx.registry
+    .presence(record.agentId)
+    .filter((entry) => (record.owner === undefined ? entry.session_id === record.sessionId : ctx.registry.find(entry.session_id)?.record?.owner === record.owner));
+}
+
 /** `hello_ok` for an accepted `hello`. */
 export function buildHelloOk(a: Acceptance, ctx: GatewayContext): HelloOkFrame {
   // Only advertise batch to a connection that will actually get batches.
@@ -135,7 +161,7 @@ export function buildHelloOk(a: Acceptance, ctx: GatewayContext): HelloOkFrame {
     oldest_cursor: a.position.oldest,
     resync_required: a.plan.resyncRequired,
     ...(a.plan.gap ? { gap: a.plan.gap } : {}),
-    presence: ctx.registry.presence(a.record.agentId),
+    presence: visiblePresence(a.record, ctx),
     health: ctx.health(),
     server_min: ctx.options.protocol.min,
     server_max: ctx.options.protocol.max,
@@ -156,7 +182,7 @@ export function buildJoined(a: Acceptance, ctx: GatewayContext): JoinedFrame {
     protocol_version: a.version,
     server_min_version: ctx.options.protocol.min,
     server_max_version: ctx.options.protocol.max,
-    presence: ctx.registry.presence(a.record.agentId),
+    presence: visiblePresence(a.record, ctx),
     health: ctx.health(),
     epoch: a.position.epoch,
     ...(a.plan.gap ? { gap: a.plan.gap } : {}),

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReplayFrame } from '../protocol/index.js';
 import type { GatewayContext, GatewaySession } from './context.js';
 import type { StoredEvent } from './event-log.js';
-import { buildHelloOk, buildJoined, wrongAgent, type JoinRequest, type Refusal } from './handshake.js';
+import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { planResume } from './resume-plan.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
@@ -45,9 +45,11 @@ export async function joinSession(request: JoinRequest, version: number, ctx: Ga
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
     if (existing && existing.agentId !== request.agentId) return wrongAgent();
+    const owner = ownerOf(request.token);
+    if (existing && existing.owner !== owner) return wrongOwner();
     // An unknown id is adopted as a new session with a new epoch: a client that outlived a
     // gateway restart keeps its id and learns from the epoch that its history is gone.
-    const record = existing ?? (await ctx.log.createSession(sessionId, request.agentId));
+    const record = existing ?? (await ctx.log.createSession(sessionId, request.agentId, owner));
     session.record = record;
     const position = await ctx.log.position(sessionId);
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);

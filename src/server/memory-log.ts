@@ -50,9 +50,9 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
   return {
     replayWindow,
     getSession: (sessionId) => sessions.get(sessionId)?.record,
-    createSession(sessionId, agentId) {
+    createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
-      const record: SessionRecord = { sessionId, agentId, epoch: newEpoch() };
+      const record: SessionRecord = { sessionId, agentId, epoch: newEpoch(), ...(owner === undefined ? {} : { owner }) };
       sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), state: undefined });
       return record;
     },

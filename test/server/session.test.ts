@@ -10,7 +10,7 @@ function asyncLog(inner: EventLog): EventLog {
   return {
     replayWindow: inner.replayWindow,
     getSession: (id) => later(() => inner.getSession(id)),
-    createSession: (id, agent) => later(() => inner.createSession(id, agent)),
+    createSession: (id, agent, owner) => later(() => inner.createSession(id, agent, owner)),
     listSessions: () => later(() => inner.listSessions()),
     append: (id, event) => later(() => inner.append(id, event)),
     readAfter: (id, cursor, limit) => later(() => inner.readAfter(id, cursor, limit)),
@@ -129,6 +129,31 @@ describe('resume', () => {
     client.send(helloFrame({ agent_id: 'mallory', session_id: first.helloOk['session_id'] }));
     expect(await client.next('hello_error')).toMatchObject({ code: 'auth_unauthorized', next_step: 'reauthenticate' });
     expect(await client.closed()).toMatchObject({ code: 4003 });
+  });
+
+  it('refuses to resume a session with other credentials, even for the same agent', async () => {
+    const gateway = await startGateway({ verifyToken: (token) => token === 'alice-token' || token === 'mallory-token' });
+    const first = await join(gateway, { token: 'alice-token' });
+    const sessionId = first.helloOk['session_id'];
+    const intruder = await connect(gateway);
+    intruder.send(helloFrame({ token: 'mallory-token', session_id: sessionId, since: 0 }));
+    const refusal = await intruder.next('hello_error');
+    expect(refusal).toMatchObject({ code: 'auth_unauthorized', next_step: 'reauthenticate' });
+    expect(JSON.stringify(refusal)).not.toContain('token');
+    expect(await intruder.closed()).toMatchObject({ code: 4003 });
+    // The owner still resumes.
+    const again = await join(gateway, { token: 'alice-token', session_id: sessionId });
+    expect(again.helloOk).toMatchObject({ resumed: true, session_id: sessionId });
+  });
+
+  it('never shows other people\'s session ids in presence', async () => {
+    const gateway = await startGateway();
+    const alice = await join(gateway);
+    const bob = await join(gateway);
+    // Anonymous clients see only their own session: a session id is a resume capability.
+    expect(bob.helloOk['presence']).toEqual([{ session_id: bob.helloOk['session_id'], agent_id: 'demo', connections: 1 }]);
+    // The operator API still sees everyone.
+    expect(gateway.presence('demo').map((p) => p.session_id).sort()).toEqual([alice.helloOk['session_id'], bob.helloOk['session_id']].sort());
   });
 
   it('delivers every event exactly once when publishes race the handshake on an async log', async () => {
