@@ -187,6 +187,7 @@ export const gatewayMachine = setup({
               code: event.code,
               message: event.message,
               nextStep: event.nextStep,
+              closeCode: closeCodeFor(event.code),
               ...(event.retryAfterMs === undefined ? {} : { retryAfterMs: event.retryAfterMs }),
             }
           : null,

@@ -63,20 +63,25 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Create a tracker. `sessionId` resumes an existing session from its start. */
-export function createGapTracker(sink: TrackerSink, sessionId?: string): GapTracker {
+/** A position to resume from, e.g. restored from storage. */
+export interface TrackerPosition {
+  readonly cursor: number;
+  readonly epoch?: string;
+}
+
+/** Create a tracker. `sessionId` resumes an existing session, from its start unless `position` says otherwise. */
+export function createGapTracker(sink: TrackerSink, sessionId?: string, position?: TrackerPosition): GapTracker {
   let session: string | null = sessionId ?? null;
-  let cursor = 0;
-  let epoch: string | null = null;
+  let cursor = position?.cursor ?? 0;
+  let epoch: string | null = position?.epoch ?? null;
   let resume: ResumeInfo | null = null;
   // The `since` sent in the last handshake; null when it started a new session.
   let sentSince: number | null = null;
-  let replaying = false;
   // The cursor of a session the gateway dropped (4040): the next session reports it as a gap.
   let lostCursor = 0;
 
-  function reportGap(expected: number, received: number, reason: GapInfo['reason']): void {
-    if (replaying && resume !== null && resume.mode === 'full') {
+  function reportGap(expected: number, received: number, reason: GapInfo['reason'], replayed: boolean): void {
+    if (replayed && resume !== null && resume.mode === 'full') {
       // PraisonAI never reports a gap on resume: the first replayed number tells us instead.
       resume = { mode: 'partial', from: received, to: resume.to };
     }
@@ -122,7 +127,6 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string): GapTrac
     handshake(answer) {
       const since = answer.sessionId === session ? sentSince : null;
       session = answer.sessionId;
-      replaying = true;
       if (since === null) {
         // A new session (first connect, or the gateway gave us another one): a new history.
         const lost = Math.max(lostCursor, cursor);
@@ -149,13 +153,13 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string): GapTrac
       if (frameEpoch !== undefined && frameEpoch !== epoch) {
         if (epoch !== null) {
           // A new history: numbering may restart, so this is a gap, never a duplicate.
-          reportGap(cursor + 1, seq, 'epoch');
+          reportGap(cursor + 1, seq, 'epoch', replayed);
           cursor = seq - 1;
         }
         epoch = frameEpoch;
       }
       if (seq <= cursor) return;
-      if (seq > cursor + 1) reportGap(cursor + 1, seq, replayed ? 'window' : 'live');
+      if (seq > cursor + 1) reportGap(cursor + 1, seq, replayed ? 'window' : 'live', replayed);
       cursor = seq;
       deliver(seq, fields, replayed, raw);
     },
@@ -165,7 +169,6 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string): GapTrac
     },
 
     caughtUp(frameEpoch) {
-      replaying = false;
       if (frameEpoch !== undefined && epoch === null) epoch = frameEpoch;
     },
 

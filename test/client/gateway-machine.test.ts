@@ -1,0 +1,214 @@
+// The chart on its own, under XState's SimulatedClock: no sockets, events sent by hand, time moved
+// by hand. Every delay is named, so these tests read the schedule straight off the context.
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, SimulatedClock, type SnapshotFrom } from 'xstate';
+import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../src/client/index.js';
+
+type Snapshot = SnapshotFrom<typeof gatewayMachine>;
+
+function start(input: GatewayMachineInput = {}) {
+  const clock = new SimulatedClock();
+  const actor = createActor(gatewayMachine, { input: { random: () => 0.5, ...input }, clock }).start();
+  const send = (...events: GatewayMachineEvent[]) => events.forEach((e) => actor.send(e));
+  const value = () => JSON.stringify(actor.getSnapshot().value);
+  return { actor, clock, send, value, context: () => actor.getSnapshot().context };
+}
+
+const opened: GatewayMachineEvent = { type: 'socket.opened' };
+const accepted: GatewayMachineEvent = { type: 'hello.accepted', protocol: 2, heartbeatMs: 100 };
+const dropped: GatewayMachineEvent = { type: 'socket.closed', code: 1006, reason: '' };
+
+/** Drive a fresh chart to joined.live. */
+function joined(input: GatewayMachineInput = {}) {
+  const t = start(input);
+  t.send({ type: 'user.connect' }, opened, accepted, { type: 'caught_up' });
+  return t;
+}
+
+describe('gatewayMachine', () => {
+  it('walks the happy path: disconnected -> connecting -> negotiating -> joined.replaying -> joined.live', () => {
+    const t = start();
+    const seen: string[] = [];
+    t.actor.subscribe((s: Snapshot) => seen.push(JSON.stringify(s.value)));
+    t.send({ type: 'user.connect' }, opened, accepted, { type: 'caught_up' });
+    expect(seen).toEqual(['"connecting"', '"negotiating"', '{"joined":"replaying"}', '{"joined":"live"}']);
+    expect(t.context()).toMatchObject({ protocol: 2, heartbeatMs: 100, attempt: 0, error: null });
+  });
+
+  it('backs off with jitter after a drop and retries when the named delay fires', () => {
+    const t = joined({ reconnect: { initialDelayMs: 100 } });
+    t.send(dropped);
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    // random 0.5 with full jitter: half of the first ceiling.
+    expect(t.context()).toMatchObject({ attempt: 1, retryInMs: 50, lastClose: { code: 1006, reason: '' } });
+    t.clock.increment(49);
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    t.clock.increment(1);
+    expect(t.value()).toBe('"connecting"');
+    expect(t.context().retryInMs).toBeNull();
+    t.send(dropped);
+    expect(t.context()).toMatchObject({ attempt: 2, retryInMs: 100 });
+  });
+
+  it('resets the failure count only after minUptimeMs joined, so accept-then-drop cannot loop fast', () => {
+    const t = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000 } });
+    t.send(dropped);
+    t.clock.increment(50);
+    t.send(opened, accepted);
+    t.send(dropped);
+    expect(t.context().attempt).toBe(2);
+    t.clock.increment(100);
+    t.send(opened, accepted);
+    t.clock.increment(999);
+    expect(t.context().attempt).toBe(2);
+    t.clock.increment(1);
+    expect(t.context().attempt).toBe(0);
+  });
+
+  it('stops at a terminal rejection with the typed error and schedules nothing', () => {
+    const t = start();
+    t.send({ type: 'user.connect' }, opened, {
+      type: 'hello.rejected',
+      code: 'protocol_unsupported',
+      message: 'too new',
+      nextStep: 'downgrade_client',
+    });
+    expect(t.value()).toBe('"disconnected"');
+    expect(t.context().error).toEqual({ code: 'protocol_unsupported', message: 'too new', nextStep: 'downgrade_client', closeCode: 4006 });
+    expect(t.context().lastClose).toEqual({ code: 4006, reason: 'too new' });
+    t.clock.increment(60_000);
+    expect(t.value()).toBe('"disconnected"');
+  });
+
+  it('takes retry_after_seconds as a floor for the next delay', () => {
+    const t = start({ reconnect: { initialDelayMs: 100 } });
+    t.send({ type: 'user.connect' }, opened, {
+      type: 'hello.rejected',
+      code: 'rate_limited',
+      message: 'slow down',
+      nextStep: 'wait_then_retry',
+      retryAfterMs: 2000,
+    });
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    expect(t.context().retryInMs).toBe(2000);
+    // An early retry on page focus would defy the server's wait.
+    t.send({ type: 'page.visible' });
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    t.clock.increment(2000);
+    expect(t.value()).toBe('"connecting"');
+  });
+
+  it('reconnects after the drain hint without counting a failure; 1001 and 4002 reconnect promptly', () => {
+    const t = joined({ reconnect: { initialDelayMs: 100 } });
+    t.send({ type: 'draining', reconnectAfterMs: 700 });
+    expect(t.context()).toMatchObject({ attempt: 0, retryInMs: 700, lastClose: { code: 1001, reason: 'draining' } });
+    t.clock.increment(700);
+    t.send(opened, accepted, { type: 'socket.closed', code: 1001, reason: 'shutdown' });
+    expect(t.context()).toMatchObject({ attempt: 0, retryInMs: 50 });
+    t.clock.increment(50);
+    t.send(opened, accepted, { type: 'heartbeat.missed' });
+    expect(t.context()).toMatchObject({ attempt: 0, lastClose: { code: 4002, reason: 'heartbeat_timeout' } });
+  });
+
+  it('stops on a fatal close code, and after maxAttempts failures in a row', () => {
+    const fatal = joined();
+    fatal.send({ type: 'socket.closed', code: 4003, reason: 'token revoked' });
+    expect(fatal.value()).toBe('"disconnected"');
+    expect(fatal.context().error).toMatchObject({ code: 'auth_required', nextStep: 'reauthenticate', closeCode: 4003 });
+
+    const t = start({ reconnect: { maxAttempts: 2, initialDelayMs: 10 } });
+    t.send({ type: 'user.connect' }, dropped);
+    t.clock.increment(10);
+    t.send(dropped);
+    t.clock.increment(20);
+    t.send(dropped);
+    expect(t.value()).toBe('"disconnected"');
+    expect(t.context().error).toMatchObject({ code: 'retries_exhausted', closeCode: 1006 });
+  });
+
+  it('with reconnect: false, the first close ends it', () => {
+    const t = joined({ reconnect: false });
+    t.send(dropped);
+    expect(t.value()).toBe('"disconnected"');
+    expect(t.context().error).toMatchObject({ code: 'connection_lost' });
+  });
+
+  it('times out a handshake with the named delay', () => {
+    const t = start({ handshakeTimeoutMs: 500 });
+    t.send({ type: 'user.connect' }, opened);
+    t.clock.increment(500);
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    expect(t.context()).toMatchObject({ attempt: 1, lastClose: { code: 4008, reason: 'handshake_timeout' } });
+  });
+
+  it('falls back to join and remembers it for the next sockets', () => {
+    const t = start();
+    t.send({ type: 'user.connect' }, opened, { type: 'hello.unsupported' });
+    expect(t.value()).toBe('"negotiating"');
+    expect(t.context().handshake).toBe('join');
+    t.send({ type: 'hello.accepted', protocol: 0, heartbeatMs: 0 });
+    expect(t.context().protocol).toBe(0);
+  });
+
+  it('waits offline instead of burning attempts, and retries at once when back online', () => {
+    const t = joined({ online: true });
+    t.send({ type: 'network.offline' }, dropped);
+    expect(t.value()).toBe('{"reconnecting":"offline"}');
+    t.clock.increment(60_000);
+    expect(t.value()).toBe('{"reconnecting":"offline"}');
+    t.send({ type: 'network.online' });
+    expect(t.value()).toBe('"connecting"');
+  });
+
+  it('retries at once when the page becomes visible while waiting', () => {
+    const t = joined({ reconnect: { initialDelayMs: 10_000 } });
+    t.send(dropped, { type: 'page.visible' });
+    expect(t.value()).toBe('"connecting"');
+  });
+
+  it.each([
+    ['connecting', [{ type: 'user.connect' }]],
+    ['negotiating', [{ type: 'user.connect' }, opened]],
+    ['joined.replaying', [{ type: 'user.connect' }, opened, accepted]],
+    ['joined.live', [{ type: 'user.connect' }, opened, accepted, { type: 'caught_up' }]],
+    ['reconnecting.waiting', [{ type: 'user.connect' }, dropped]],
+    ['reconnecting.offline', [{ type: 'network.offline' }, { type: 'user.connect' }, dropped]],
+    ['disconnected', []],
+  ] as Array<[string, GatewayMachineEvent[]]>)('user.disconnect in %s goes to disconnected and stays there', (_, path) => {
+    const t = start();
+    t.send(...path);
+    t.send({ type: 'user.disconnect' });
+    expect(t.value()).toBe('"disconnected"');
+    expect(t.context().error).toBeNull();
+    expect(t.actor.getSnapshot().children['socket']).toBeUndefined();
+    t.clock.increment(60_000);
+    expect(t.value()).toBe('"disconnected"');
+  });
+
+  it('keeps at most one socket child, and swaps implementations through provide()', () => {
+    let started = 0;
+    let live = 0;
+    const machine = gatewayMachine.provide({
+      actors: {
+        socket: fromCallback(() => {
+          started++;
+          live++;
+          return () => void live--;
+        }),
+      },
+      delays: { retryDelay: 1 },
+    });
+    const clock = new SimulatedClock();
+    const actor = createActor(machine, { input: {}, clock }).start();
+    actor.send({ type: 'user.connect' });
+    for (let i = 0; i < 5; i++) {
+      actor.send(dropped);
+      expect(live).toBe(0);
+      clock.increment(1);
+      expect(live).toBe(1);
+    }
+    expect(started).toBe(6);
+    actor.send({ type: 'user.disconnect' });
+    expect(live).toBe(0);
+  });
+});
