@@ -1,0 +1,45 @@
+// Flaky network: the connection is reset three times while the gateway keeps publishing. Each
+// time the client backs off, resumes from its cursor, and gets exactly what it missed.
+import { eventsDelivered, expectSeqs, range, sessionOf } from './helpers.js';
+import type { Story } from './story.js';
+
+const DROPS = 3;
+const MISSED_PER_DROP = 2;
+
+export const flakyNetwork: Story = {
+  name: 'flaky-network',
+  title: 'Flaky network',
+  summary: 'The network resets the connection three times while events keep coming. The client backs off, resumes from its cursor each time, and gets exactly the events it missed: no gap, no duplicate.',
+  gateway: {},
+  async run(ctx) {
+    const { stage, timeline, step, until, expect } = ctx;
+    const client = ctx.client();
+    await step('Connect and receive a few events.');
+    await client.connect();
+    const session = sessionOf(ctx, client);
+    await stage.publish(session, 3);
+    await eventsDelivered(ctx, 3);
+
+    let expected = 3;
+    for (let drop = 1; drop <= DROPS; drop++) {
+      await step(`Drop ${drop} of ${DROPS}: the network goes down and events are published meanwhile.`);
+      await stage.refuse(true);
+      await stage.drop();
+      await until('the client to notice the drop and back off', () => timeline.of('backoff').length >= drop);
+      await stage.publish(session, MISSED_PER_DROP);
+      expected += MISSED_PER_DROP;
+      await step('The network comes back: the client resumes and replays what it missed.');
+      await stage.refuse(false);
+      await until('the rejoin', () => timeline.of('joined').length >= drop + 1);
+      await eventsDelivered(ctx, expected);
+      const joined = timeline.of('joined').at(-1);
+      expect(joined?.resume.startsWith('resume full') === true, `resume ${drop} is full (nothing lost)`, joined);
+    }
+
+    expectSeqs(ctx, range(1, expected));
+    expect(timeline.of('gap').length === 0, 'no gap reported');
+    const replayed = timeline.of('event').filter((e) => e.replayed).length;
+    expect(replayed === DROPS * MISSED_PER_DROP, `${DROPS * MISSED_PER_DROP} events replayed on resume`, { replayed });
+    expect(timeline.states().filter((s) => s === 'reconnecting').length === DROPS, `reconnecting ${DROPS} times, back to joined each time`);
+  },
+};
