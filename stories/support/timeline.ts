@@ -33,7 +33,7 @@ export type TimelineEntry =
   | (Base & { readonly kind: 'gap'; readonly expected: number; readonly received: number; readonly reason: string })
   | (Base & { readonly kind: 'resync'; readonly cursor: number })
   | (Base & { readonly kind: 'backoff'; readonly delayMs: number; readonly attempt: number })
-  | (Base & { readonly kind: 'error'; readonly code: string; readonly nextStep: string })
+  | (Base & { readonly kind: 'error'; readonly code: string; readonly nextStep: string; readonly retryAfterMs: number | null })
   | (Base & { readonly kind: 'ack'; readonly duplicate: boolean });
 
 /** The kinds of entry, for filters and styling. */
@@ -121,7 +121,15 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
         }),
       ),
       client.onSnapshot((s) => add({ kind: 'resync', cursor: s.cursor, text: `snapshot at cursor ${s.cursor}: ${brief(s.state)}` })),
-      client.onError((e) => add({ kind: 'error', code: e.code, nextStep: e.nextStep, text: `error ${e.code} (${e.nextStep}): ${e.message}` })),
+      client.onError((e) =>
+        add({
+          kind: 'error',
+          code: e.code,
+          nextStep: e.nextStep,
+          retryAfterMs: e.retryAfterMs ?? null,
+          text: `error ${e.code} (${e.nextStep}${e.retryAfterMs === undefined ? '' : `, retry after ${e.retryAfterMs} ms`}): ${e.message}`,
+        }),
+      ),
       client.onState((state) => {
         const info = client.info;
         if (state === 'joined') {
