@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { GatewayConnectError, type ClientState } from '../../src/client/index.js';
 import { startGateway } from '../support/gateway-kit.js';
-import { recordEvents, waitForCount, waitForState } from '../support/wait-for.js';
+import { recordEvents, waitFor, waitForCount, waitForState } from '../support/wait-for.js';
 import { makeClient } from './kit.js';
 
 const servers: WebSocketServer[] = [];
@@ -108,13 +108,16 @@ describe('negotiation', () => {
     await waitForCount(events, 3);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(legacy.frames.map((f) => f['type'])).toEqual(['hello', 'join']);
+    // No `ack` extension: send() resolves once the frame is written.
+    await expect(c.send('hi')).resolves.toMatchObject({ acknowledged: false, duplicate: false });
+    await waitFor(() => legacy.frames.length === 3, 1000, 'the message at the gateway');
 
     // Drop it: the next socket starts with join straight away and resumes from the cursor.
     for (const socket of legacy.sockets) socket.terminate();
     await waitForState(c, 'reconnecting');
     await waitForState(c, 'joined');
-    expect(legacy.frames.map((f) => f['type'])).toEqual(['hello', 'join', 'join']);
-    expect(legacy.frames[2]).toMatchObject({ type: 'join', agent_id: 'demo', session_id: 'legacy-1', since: 3 });
+    expect(legacy.frames.map((f) => f['type'])).toEqual(['hello', 'join', 'message', 'join']);
+    expect(legacy.frames[3]).toMatchObject({ type: 'join', agent_id: 'demo', session_id: 'legacy-1', since: 3 });
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 });

@@ -1,0 +1,71 @@
+// The public stream and hooks: events() is ordered, duplicate-free, survives reconnects, ends on
+// disconnect() and throws the typed error when the client stops on its own; inspect sees the chart.
+import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+import { GatewayConnectError, type GatewayEvent } from '../../src/client/index.js';
+import { publishMany, startGateway } from '../support/gateway-kit.js';
+import { waitFor, waitForState } from '../support/wait-for.js';
+import { makeClient, proxyFor } from './kit.js';
+
+async function collect(iterable: AsyncIterable<GatewayEvent>, into: GatewayEvent[]): Promise<unknown> {
+  try {
+    for await (const event of iterable) into.push(event);
+    return 'done';
+  } catch (error) {
+    return error;
+  }
+}
+
+describe('events()', () => {
+  it('keeps events that arrived before the loop started, survives a reconnect and ends on disconnect()', async () => {
+    const gw = await startGateway();
+    const proxy = await proxyFor(gw);
+    const client = makeClient(proxy.url);
+    await client.connect();
+    const sessionId = client.info.sessionId ?? '';
+    await publishMany(gw, sessionId, 2);
+    await waitFor(() => client.info.cursor === 2, 1000, 'cursor 2');
+
+    const seen: GatewayEvent[] = [];
+    const loop = collect(client.events(), seen);
+    proxy.drop();
+    await waitForState(client, 'reconnecting');
+    await publishMany(gw, sessionId, 2);
+    await waitFor(() => seen.length === 4, 2000, 'four events');
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    await client.disconnect();
+    await expect(loop).resolves.toBe('done');
+  });
+
+  it('throws the typed error when the client stops on a fatal close', async () => {
+    const gw = await startGateway({ heartbeatMs: 1000 });
+    const client = makeClient(gw.url, { reconnect: false });
+    await client.connect();
+    const seen: GatewayEvent[] = [];
+    const loop = collect(client.events(), seen);
+    await gw.terminate();
+    const error = await loop;
+    expect(error).toBeInstanceOf(GatewayConnectError);
+    expect(error).toMatchObject({ code: 'connection_lost', closeCode: 1006 });
+    expect(client.info.lastClose?.code).toBe(1006);
+  });
+
+  it('passes inspection events to the inspect option, and every on… returns an unsubscribe', async () => {
+    const gw = await startGateway();
+    const inspected: string[] = [];
+    const client = makeClient(gw.url, {
+      inspect: (event: InspectionEvent) => {
+        if (event.type === '@xstate.event') inspected.push(event.event.type);
+      },
+    });
+    const states: string[] = [];
+    const off = client.onState((s) => states.push(s));
+    await client.connect();
+    off();
+    await client.disconnect();
+    expect(states).toEqual(['connecting', 'negotiating', 'joined']);
+    expect(inspected).toEqual(expect.arrayContaining(['user.connect', 'socket.opened', 'hello.accepted', 'caught_up', 'user.disconnect']));
+    // Per-event data never reaches the chart.
+    expect(inspected.some((t) => t.startsWith('event') || t === 'tick')).toBe(false);
+  });
+});
