@@ -123,6 +123,15 @@ const handshakeTimedOut = [
   { target: 'reconnecting', actions: ['recordHandshakeTimeout', 'countFailure', 'planBackoff'] },
 ] as const;
 
+/**
+ * The client's lifecycle chart. Top-level states: `disconnected` (initial), `connecting`,
+ * `negotiating`, `joined` (`replaying` -> `live`), `reconnecting` (`waiting` | `offline`).
+ * Named implementations, all swappable with `gatewayMachine.provide(...)`:
+ * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`;
+ * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, …;
+ * actions `openSocket`, `closeSocket`, `planBackoff`, `flushOutbox`, `probeLiveness`, ….
+ * `user.connect` while reconnecting retries at once (the app asked explicitly).
+ */
 export const gatewayMachine = setup({
   types: {
     context: {} as GatewayContext,

@@ -20,6 +20,7 @@ export interface EventStreams {
   iterable(): AsyncIterable<GatewayEvent>;
 }
 
+/** Create the fan-out; each `iterable()` iteration gets its own queue. */
 export function createEventStreams(): EventStreams {
   const streams = new Set<Stream>();
   let early: GatewayEvent[] | null = [];
