@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
 import { reconnect } from './reconnect.js';
+import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect];
+const BENCHES: readonly Bench[] = [throughput, reconnect, storm];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 

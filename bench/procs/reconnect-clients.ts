@@ -3,20 +3,12 @@
 // each client the sockets created until it is back, and the wall time it was back (`joined`
 // for Lifeline, `connect` for socket.io-client, `open` for the two reconnecting sockets).
 //   argv: <kind> <url> <k> [lifeline reconnect options as JSON]
-import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import PartySocket from 'partysocket/ws';
 import RwsModule from 'reconnecting-websocket';
 import { createGatewayClient, type ReconnectOptions, type WebSocketClass } from '../../src/client/index.js';
+import { arm, countingWebSocket, newTracked, type Tracked } from '../lib/counting-ws.js';
 import { serve, tell, wallNow } from '../lib/proc.js';
-
-/** Per-client bookkeeping. `armed` starts a measurement; `backAt` ends it. */
-interface Tracked {
-  attempts: number;
-  up: boolean;
-  armed: boolean;
-  backAt: number;
-}
 
 // reconnecting-websocket is CommonJS (`module.exports = Class`) with an ESM-style `export default`
 // in its types: under NodeNext, TS sees the class at `.default`, while Node hands us the class itself.
@@ -26,16 +18,6 @@ const ReconnectingWebSocket = (typeof RwsModule === 'function' ? RwsModule : Rws
 const [kind = 'lifeline', url = '', kText = '1', optionsText] = process.argv.slice(2);
 const k = Number(kText);
 const tracked: Tracked[] = [];
-
-/** A `ws` subclass that counts its constructions for one client. */
-function countingWebSocket(t: Tracked): new (address: string, protocols?: string | string[]) => WebSocket {
-  return class CountingWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols);
-      if (t.armed) t.attempts++;
-    }
-  };
-}
 
 function up(t: Tracked): void {
   t.up = true;
@@ -105,11 +87,7 @@ function start(t: Tracked): void {
 
 serve((msg) => {
   if (msg.type === 'arm') {
-    for (const t of tracked) {
-      t.armed = true;
-      t.attempts = 0;
-      t.backAt = Number.NaN;
-    }
+    for (const t of tracked) arm(t);
     reported = false;
     tell({ type: 'armed' });
   } else if (msg.type === 'report') {
@@ -119,7 +97,7 @@ serve((msg) => {
 });
 
 for (let i = 0; i < k; i++) {
-  const t: Tracked = { attempts: 0, up: false, armed: false, backAt: Number.NaN };
+  const t = newTracked();
   tracked.push(t);
   start(t);
 }

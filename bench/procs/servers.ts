@@ -1,8 +1,10 @@
 // Server process for the reconnect, storm and memory benches: the reference Lifeline gateway, a
 // socket.io server and a bare `ws` server, each on its own port. Started with ports it stays idle
 // until `listen`, so a replacement can be warm before the outage and listen at an exact moment.
+// Like a deploy would, the gateway has no per-address rate limit: every bench client shares 127.0.0.1.
 //   argv: <gateway-port|0> <socketio-port|0> <ws-port|0> <listen-now: 1|0>
 import { createServer, type Server as HttpServer } from 'node:http';
+import { pino } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { createGateway, type Gateway } from '../../src/server/index.js';
@@ -12,6 +14,18 @@ const [gatewayPort = 0, socketIoPort = 0, wsPort = 0] = process.argv.slice(2, 5)
 const listenNow = process.argv[5] === '1';
 
 let gateway: Gateway | undefined;
+// Gateway-side accept times, for the storm's peak. The gateway offers no accept hook, but it logs
+// every accepted socket ("connection opened"); a logger whose sink notes the time gives exactly
+// that moment, in this process, at the cost of one JSON log line per connection event.
+let accepts: number[] = [];
+const acceptLogger = pino(
+  { level: 'info' },
+  {
+    write(line: string) {
+      if (line.includes('"connection opened"')) accepts.push(wallNow());
+    },
+  },
+);
 const others: HttpServer[] = [];
 
 function listenHttp(server: HttpServer, port: number): Promise<number> {
@@ -25,8 +39,7 @@ function listenHttp(server: HttpServer, port: number): Promise<number> {
 }
 
 async function listenAll(): Promise<Record<string, number>> {
-  // Like a deploy would: no per-address rate limit (every bench client shares 127.0.0.1), no logs.
-  gateway = await createGateway({ host: '127.0.0.1', port: gatewayPort, rateLimit: false, logger: false, replayWindow: 1000 });
+  gateway = await createGateway({ host: '127.0.0.1', port: gatewayPort, rateLimit: false, logger: acceptLogger, replayWindow: 1000 });
   const gatewayAt = wallNow();
   const sioHttp = createServer();
   new SocketIoServer(sioHttp, { serveClient: false });
@@ -48,11 +61,15 @@ serve(async (msg) => {
       return;
     case 'drain': {
       // Spread hints over `spreadMs`; clients come back to this same listener.
-      const started = wallNow();
+      tell({ type: 'draining', at: wallNow() });
       await gateway?.drain({ spreadMs: Number(msg['spreadMs'] ?? 5000) });
-      tell({ type: 'drained', at: started });
+      tell({ type: 'drained', at: wallNow() });
       return;
     }
+    case 'accepts':
+      tell({ type: 'accepts', at: accepts });
+      accepts = [];
+      return;
     case 'stats':
       tell({ type: 'stats', joined: gateway?.stats().joined ?? 0, accepted: gateway?.stats().counters.accepted ?? 0 });
       return;

@@ -1,0 +1,149 @@
+// Storm: many Lifeline clients in one process, one gateway. The gateway is SIGKILLed and a warm
+// replacement listens on the same port 1 s later; the replacement notes every accept, so the
+// peak per 100 ms is measured where it hurts, at the gateway. Lifeline's default policy (full
+// jitter) runs against a fixed 1 s delay without jitter, alternating; then a `drain()`.
+import { figure, type Bench, type BenchResult, type Figure, type Scale } from './lib/report.js';
+import { num, numList, sleep, startProc, wallNow, type Msg, type Proc } from './lib/proc.js';
+import { median, pairedRatios, peakInWindow, quantile } from './lib/stats.js';
+
+const CONFIG: Record<Scale, { clients: number; pairs: number; outageMs: number; spreadMs: number; waitMs: number }> = {
+  full: { clients: 1000, pairs: 2, outageMs: 1000, spreadMs: 5000, waitMs: 40_000 },
+  smoke: { clients: 20, pairs: 1, outageMs: 200, spreadMs: 300, waitMs: 15_000 },
+};
+
+/** The no-jitter baseline: every client retries exactly 1 s after every failure. */
+const FIXED = { initialDelayMs: 1000, multiplier: 1, jitter: 0 };
+const WINDOW_MS = 100;
+
+interface Outcome {
+  readonly peak: number;
+  /** Time from the event (kill or drain) to 99% and 100% back; and from listen, for the kill. */
+  readonly p99: number;
+  readonly p100: number;
+  readonly fromListenP99: number;
+  readonly attempts: number;
+  readonly missing: number;
+}
+
+/** Back times relative to `from`; missing clients count as never (Infinity) so 100% shows it. */
+function outcome(back: Msg, accepts: Msg, from: number, listenAt: number): Outcome {
+  const backAt = numList(back, 'backAt');
+  const rel = backAt.map((t) => (Number.isNaN(t) ? Infinity : t - from));
+  const relListen = backAt.map((t) => (Number.isNaN(t) ? Infinity : t - listenAt));
+  return {
+    peak: peakInWindow(numList(accepts, 'at'), WINDOW_MS),
+    p99: quantile(rel, 0.99),
+    p100: Math.max(...rel),
+    fromListenP99: quantile(relListen, 0.99),
+    attempts: numList(back, 'attempts').reduce((a, b) => a + b, 0),
+    missing: backAt.filter((t) => Number.isNaN(t)).length,
+  };
+}
+
+async function collect(clients: Proc, waitMs: number): Promise<Msg> {
+  try {
+    return await clients.next('back', waitMs);
+  } catch {
+    clients.send({ type: 'report' });
+    return clients.next('back', 5_000);
+  }
+}
+
+async function killTrial(policy: object | undefined, cfg: (typeof CONFIG)[Scale]): Promise<Outcome> {
+  const first = await startProc('servers', ['0', '0', '0', '1']);
+  const ports = first.ready;
+  const [replacement, clients] = await Promise.all([
+    startProc('servers', [num(ports, 'gatewayPort'), num(ports, 'socketIoPort'), num(ports, 'wsPort')].map(String).concat('0')),
+    startProc('storm-clients', [`ws://127.0.0.1:${num(ports, 'gatewayPort')}`, String(cfg.clients), policy ? JSON.stringify(policy) : '']),
+  ]);
+  try {
+    await clients.proc.next('joined', 60_000);
+    clients.proc.send({ type: 'arm' });
+    await clients.proc.next('armed', 5_000);
+    const killedAt = wallNow();
+    await first.proc.kill('SIGKILL');
+    await sleep(Math.max(0, cfg.outageMs - (wallNow() - killedAt)));
+    replacement.proc.send({ type: 'listen' });
+    const listening = await replacement.proc.next('listening', 10_000);
+    const back = await collect(clients.proc, cfg.waitMs);
+    replacement.proc.send({ type: 'accepts' });
+    const accepts = await replacement.proc.next('accepts', 5_000);
+    return outcome(back, accepts, killedAt, num(listening, 'gatewayAt'));
+  } finally {
+    await Promise.all([first.proc.kill(), replacement.proc.kill(), clients.proc.kill()]);
+  }
+}
+
+async function drainTrial(cfg: (typeof CONFIG)[Scale]): Promise<Outcome> {
+  const gateway = await startProc('servers', ['0', '0', '0', '1']);
+  const clients = await startProc('storm-clients', [`ws://127.0.0.1:${num(gateway.ready, 'gatewayPort')}`, String(cfg.clients), '']);
+  try {
+    await clients.proc.next('joined', 60_000);
+    clients.proc.send({ type: 'arm' });
+    await clients.proc.next('armed', 5_000);
+    gateway.proc.send({ type: 'accepts' }); // forget the initial connects
+    await gateway.proc.next('accepts', 5_000);
+    gateway.proc.send({ type: 'drain', spreadMs: cfg.spreadMs });
+    const draining = await gateway.proc.next('draining', 5_000);
+    const back = await collect(clients.proc, cfg.waitMs);
+    gateway.proc.send({ type: 'accepts' });
+    const accepts = await gateway.proc.next('accepts', 5_000);
+    return outcome(back, accepts, num(draining, 'at'), num(draining, 'at'));
+  } finally {
+    await Promise.all([gateway.proc.kill(), clients.proc.kill()]);
+  }
+}
+
+function figuresOf(kase: string, subject: string, runs: readonly Outcome[], from: string): Figure[] {
+  const b = 'storm';
+  const f = [
+    figure(b, kase, subject, `peak accepts per ${WINDOW_MS} ms`, 'count', runs.map((r) => r.peak)),
+    figure(b, kase, subject, `${from}->99% joined`, 'ms', runs.map((r) => r.p99)),
+    figure(b, kase, subject, `${from}->100% joined`, 'ms', runs.map((r) => r.p100)),
+    figure(b, kase, subject, 'total attempts', 'count', runs.map((r) => r.attempts)),
+  ];
+  if (from === 'kill') f.splice(2, 0, figure(b, kase, subject, 'listen->99% joined', 'ms', runs.map((r) => r.fromListenP99)));
+  return f;
+}
+
+export const storm: Bench = {
+  name: 'storm',
+  title: 'many clients, gateway killed and restarted (or drained): accepts peak and time to rejoin',
+  async run(scale, progress): Promise<BenchResult> {
+    const cfg = CONFIG[scale];
+    const jittered: Outcome[] = [];
+    const fixed: Outcome[] = [];
+    for (let i = 0; i < cfg.pairs; i++) {
+      const order = i % 2 === 0 ? (['defaults', 'fixed'] as const) : (['fixed', 'defaults'] as const);
+      for (const policy of order) {
+        progress(`storm: kill, ${cfg.clients} clients, ${policy}, pair ${i + 1}/${cfg.pairs}`);
+        const result = await killTrial(policy === 'fixed' ? FIXED : undefined, cfg);
+        (policy === 'fixed' ? fixed : jittered).push(result);
+      }
+    }
+    progress(`storm: drain, ${cfg.clients} clients`);
+    const drained = [await drainTrial(cfg)];
+    const kase = `kill_${cfg.clients}_clients_${cfg.outageMs}ms`;
+    const peakRatios = pairedRatios(jittered.map((r) => r.peak), fixed.map((r) => r.peak));
+    const drainRatios = pairedRatios(drained.map((r) => r.peak), fixed.map((r) => r.peak));
+    const missing = [...jittered, ...fixed, ...drained].reduce((a, r) => a + r.missing, 0);
+    const p99 = median(jittered.map((r) => r.p99));
+    return {
+      figures: [
+        ...figuresOf(kase, 'lifeline defaults', jittered, 'kill'),
+        ...figuresOf(kase, 'fixed 1s, no jitter', fixed, 'kill'),
+        figure('storm', kase, 'defaults/fixed', 'peak ratio', 'x', peakRatios),
+        ...figuresOf(`drain_${cfg.clients}_clients_${cfg.spreadMs}ms`, 'lifeline defaults', drained, 'drain'),
+        figure('storm', `drain_${cfg.clients}_clients_${cfg.spreadMs}ms`, 'drain/fixed kill', 'peak ratio', 'x', drainRatios),
+      ],
+      targets: [
+        { bench: 'storm', case: kase, target: 'peak <= 1/5 of the no-jitter peak (ratio <= 0.2)', value: median(peakRatios), met: median(peakRatios) <= 0.2 },
+        { bench: 'storm', case: kase, target: '99% joined within 5 s of the kill', value: p99, met: p99 <= 5000 },
+      ],
+      notes: [
+        `${cfg.clients} Lifeline clients in one process; accepts timed in the gateway process; outage ${cfg.outageMs} ms; drain spread ${cfg.spreadMs} ms`,
+        ...(missing > 0 ? [`${missing} clients were not back within ${cfg.waitMs} ms (counted as never)`] : []),
+      ],
+    };
+  },
+};
