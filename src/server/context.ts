@@ -26,6 +26,8 @@ export interface GatewayCounters {
   duplicates: number;
   published: number;
   reaped: number;
+  /** Sessions forgotten after `sessionTtlMs` idle. */
+  expired: number;
   slowConsumers: number;
 }
 

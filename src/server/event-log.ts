@@ -59,6 +59,11 @@ export interface EventLog {
   getSession(sessionId: string): Awaitable<SessionRecord | undefined>;
   /** Register a session with a fresh epoch. Throws if it already exists. */
   createSession(sessionId: string, agentId: string, owner?: string): Awaitable<SessionRecord>;
+  /**
+   * Forget a session and its history (idle past `sessionTtlMs`). Optional: a shared store may
+   * expire sessions on its own terms.
+   */
+  deleteSession?(sessionId: string): Awaitable<void>;
   /** Every session this log holds. */
   listSessions(): Awaitable<readonly SessionRecord[]>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */

@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
+import { startSessionExpiry } from './session-expiry.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
 
 /** What the app publishes; the gateway adds `event_id` and `timestamp` when missing. */
@@ -101,7 +102,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = Date.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, slowConsumers: 0 };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0 };
 
   const health = (): Health => ({
     status: draining ? 'draining' : 'ok',
@@ -155,8 +156,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const urlHost = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 
+  const stopExpiry = startSessionExpiry(ctx);
   const stopListening = (): Promise<void> =>
     new Promise((resolve) => {
+      stopExpiry();
       wss.close();
       server.close(() => resolve());
       server.closeAllConnections();
@@ -189,6 +192,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           ...(event.source === undefined ? {} : { source: event.source }),
         });
         counters.published++;
+        session.idleSince = undefined;
         for (const subscriber of session.subscribers) subscriber.deliver(stored);
         return stored.seq;
       });

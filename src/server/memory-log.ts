@@ -56,6 +56,9 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
       sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), state: undefined });
       return record;
     },
+    deleteSession(sessionId) {
+      sessions.delete(sessionId);
+    },
     listSessions: () => [...sessions.values()].map((h) => h.record),
     append(sessionId, event: NewEvent) {
       const h = history(sessionId);

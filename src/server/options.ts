@@ -57,6 +57,13 @@ export interface GatewayOptions {
   readonly coalesceLive?: boolean;
   /** Largest number of frames in one `batch`. @default 256 */
   readonly maxBatchFrames?: number;
+  /**
+   * A session with no connection and no publish for this long is forgotten (and deleted from a
+   * log that supports `deleteSession`), so a long-running gateway does not grow without bound.
+   * A client resuming it later starts a new history and sees an epoch gap. 0 keeps sessions
+   * forever. @default 3600000 (1 hour)
+   */
+  readonly sessionTtlMs?: number;
 }
 
 /** Options with every default filled in. */
@@ -77,6 +84,7 @@ export interface ResolvedOptions {
   readonly eventTypes: readonly string[];
   readonly coalesceLive: boolean;
   readonly maxBatchFrames: number;
+  readonly sessionTtlMs: number;
 }
 
 /** Codes a gateway API call can fail with. */
@@ -130,5 +138,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     eventTypes: options.eventTypes ?? [],
     coalesceLive: options.coalesceLive ?? true,
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
+    sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
   };
 }

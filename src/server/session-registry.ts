@@ -18,6 +18,8 @@ export interface LiveSession {
   /** Serialises appends, handshakes and snapshots for this session. */
   readonly queue: SerialQueue;
   readonly subscribers: Set<Subscriber>;
+  /** When the session was first seen idle (no connection, no publish) by the expiry sweep. */
+  idleSince: number | undefined;
 }
 
 /** A session as reported by `gateway.sessions()`. */
@@ -34,6 +36,10 @@ export interface SessionRegistry {
   /** The live entry for a session id, created empty if needed. */
   entry(sessionId: string): LiveSession;
   find(sessionId: string): LiveSession | undefined;
+  /** Forget a live entry (after expiry). */
+  remove(sessionId: string): void;
+  /** Every live entry. */
+  all(): IterableIterator<LiveSession>;
   /** Sessions loaded in this process. */
   summaries(): SessionSummary[];
   /** Sessions with at least one connection, optionally for one agent. */
@@ -58,12 +64,16 @@ export function createSessionRegistry(): SessionRegistry {
     entry(sessionId) {
       let session = sessions.get(sessionId);
       if (!session) {
-        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set() };
+        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set(), idleSince: undefined };
         sessions.set(sessionId, session);
       }
       return session;
     },
     find: (sessionId) => sessions.get(sessionId),
+    remove: (sessionId) => {
+      sessions.delete(sessionId);
+    },
+    all: () => sessions.values(),
     summaries,
     presence(agentId) {
       return summaries()

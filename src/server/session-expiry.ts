@@ -1,0 +1,40 @@
+// Forget sessions nobody uses: no connection and no publish for `sessionTtlMs`. Without this an
+// in-memory gateway keeps every session it ever saw. A later resume of a forgotten id starts a
+// new history (new epoch), which the client reports as a gap, so nothing is lost silently.
+import type { GatewayContext } from './context.js';
+
+/** Start the periodic sweep; returns a stop function. Does nothing when the TTL is 0. */
+export function startSessionExpiry(ctx: GatewayContext): () => void {
+  const ttl = ctx.options.sessionTtlMs;
+  if (ttl === 0) return () => undefined;
+  // A session is idle for at least ttl and at most ttl + one sweep before it goes.
+  const timer = setInterval(() => void sweep(ctx, ttl), Math.max(10, Math.min(ttl, 60_000)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
+  try {
+    // Sessions held by a log from a previous process have no live entry yet; give them one.
+    for (const record of await ctx.log.listSessions()) ctx.registry.entry(record.sessionId);
+    const now = ctx.now();
+    for (const session of [...ctx.registry.all()]) {
+      if (session.subscribers.size > 0) {
+        session.idleSince = undefined;
+        continue;
+      }
+      session.idleSince ??= now;
+      if (now - session.idleSince < ttl) continue;
+      // In the session's queue, so a join or publish in flight finishes first and wins.
+      await session.queue.run(async () => {
+        if (session.subscribers.size > 0 || session.idleSince === undefined || ctx.now() - session.idleSince < ttl) return;
+        await ctx.log.deleteSession?.(session.id);
+        ctx.registry.remove(session.id);
+        ctx.counters.expired++;
+        ctx.logger.info({ session: session.id }, 'session expired');
+      });
+    }
+  } catch (error) {
+    ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'session expiry sweep failed');
+  }
+}
