@@ -27,6 +27,8 @@ export interface RunStoryOptions {
   readonly timeline?: Timeline;
   /** Pause after each narrated step so a person can follow along. @default 0 */
   readonly stepPauseMs?: number;
+  /** Called with each client the story creates (the page shows its `info`). */
+  readonly onClient?: (client: GatewayClient) => void;
 }
 
 /** The outcome of a run. */
@@ -85,6 +87,7 @@ export async function runStory(story: Story, options: RunStoryOptions): Promise<
       });
       clients.push(client);
       detach.push(timeline.attach(client));
+      options.onClient?.(client);
       return client;
     },
     async step(text) {

@@ -112,10 +112,11 @@ export async function createStage(setup: GatewaySetup): Promise<Stage> {
       retire(old);
       await old.gateway.close();
     },
-    async publish(sessionId, count, type = 'tick') {
+    async publish(sessionId, count, type) {
       const gateway = requireGateway();
       const seqs: number[] = [];
-      for (let i = 0; i < count; i++) seqs.push(await gateway.publish(sessionId, { type, data: { n: i + 1 } }));
+      // `??` rather than a default parameter: over HTTP an omitted type arrives as null.
+      for (let i = 0; i < count; i++) seqs.push(await gateway.publish(sessionId, { type: type ?? 'tick', data: { n: i + 1 } }));
       return seqs;
     },
     async setState(sessionId, state) {
