@@ -17,6 +17,8 @@ const WINDOW_MS = 100;
 
 interface Outcome {
   readonly peak: number;
+  /** Sockets created per 100 ms at the clients: the offered load, before any server queueing. */
+  readonly offeredPeak: number;
   /** Time from the event (kill or drain) to 99% and 100% back; and from listen, for the kill. */
   readonly p99: number;
   readonly p100: number;
@@ -32,6 +34,7 @@ function outcome(back: Msg, accepts: Msg, from: number, listenAt: number): Outco
   const relListen = backAt.map((t) => (Number.isNaN(t) ? Infinity : t - listenAt));
   return {
     peak: peakInWindow(numList(accepts, 'at'), WINDOW_MS),
+    offeredPeak: peakInWindow(numList(back, 'attemptAt'), WINDOW_MS),
     p99: quantile(rel, 0.99),
     p100: Math.max(...rel),
     fromListenP99: quantile(relListen, 0.99),
@@ -98,6 +101,7 @@ function figuresOf(kase: string, subject: string, runs: readonly Outcome[], from
   const b = 'storm';
   const f = [
     figure(b, kase, subject, `peak accepts per ${WINDOW_MS} ms`, 'count', runs.map((r) => r.peak)),
+    figure(b, kase, subject, `peak attempts per ${WINDOW_MS} ms (client side)`, 'count', runs.map((r) => r.offeredPeak)),
     figure(b, kase, subject, `${from}->99% joined`, 'ms', runs.map((r) => r.p99)),
     figure(b, kase, subject, `${from}->100% joined`, 'ms', runs.map((r) => r.p100)),
     figure(b, kase, subject, 'total attempts', 'count', runs.map((r) => r.attempts)),

@@ -15,7 +15,7 @@ let backCount = 0;
 let armed = false;
 
 function report(): void {
-  tell({ type: 'back', backAt: tracked.map((t) => t.backAt), attempts: tracked.map((t) => t.attempts) });
+  tell({ type: 'back', backAt: tracked.map((t) => t.backAt), attempts: tracked.map((t) => t.attempts), attemptAt: tracked.flatMap((t) => t.attemptAt) });
 }
 
 for (let i = 0; i < count; i++) {

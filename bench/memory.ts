@@ -1,0 +1,57 @@
+// Memory: RSS and heap per idle joined client, 1000 clients in one process, Lifeline against bare
+// `ws` clients doing the same handshake. Each run is a fresh process (so heaps do not mix), runs
+// alternate ws/lifeline then lifeline/ws, and each ratio is taken within a pair.
+import { figure, type Bench, type BenchResult, type Scale } from './lib/report.js';
+import { num, startProc } from './lib/proc.js';
+import { median, pairedRatios } from './lib/stats.js';
+
+const CONFIG: Record<Scale, { clients: number; pairs: number }> = {
+  full: { clients: 1000, pairs: 3 },
+  smoke: { clients: 20, pairs: 1 },
+};
+const TARGET = 1.6;
+
+async function measure(kind: 'ws' | 'lifeline', url: string, clients: number): Promise<{ rss: number; heap: number }> {
+  const run = await startProc('memory-clients', [kind, url, String(clients)], { execArgv: ['--expose-gc'], readyTimeoutMs: 90_000 });
+  await run.proc.kill();
+  return { rss: num(run.ready, 'rssPerClient') / 1024, heap: num(run.ready, 'heapPerClient') / 1024 };
+}
+
+export const memory: Bench = {
+  name: 'memory',
+  title: 'memory per idle joined client (1000 in one process)',
+  async run(scale, progress): Promise<BenchResult> {
+    const { clients, pairs } = CONFIG[scale];
+    const gateway = await startProc('servers', ['0', '0', '0', '1']);
+    const url = `ws://127.0.0.1:${num(gateway.ready, 'gatewayPort')}`;
+    const runs = { ws: [] as Array<{ rss: number; heap: number }>, lifeline: [] as Array<{ rss: number; heap: number }> };
+    try {
+      for (let i = 0; i < pairs; i++) {
+        progress(`memory: pair ${i + 1}/${pairs}, ${clients} clients each`);
+        const order = i % 2 === 0 ? (['ws', 'lifeline'] as const) : (['lifeline', 'ws'] as const);
+        for (const kind of order) runs[kind].push(await measure(kind, url, clients));
+      }
+    } finally {
+      await gateway.proc.kill();
+    }
+    const b = 'memory';
+    const kase = `clients_${clients}`;
+    const rssRatios = pairedRatios(runs.lifeline.map((r) => r.rss), runs.ws.map((r) => r.rss));
+    const heapRatios = pairedRatios(runs.lifeline.map((r) => r.heap), runs.ws.map((r) => r.heap));
+    return {
+      figures: [
+        figure(b, kase, 'ws', 'RSS per client', 'KiB', runs.ws.map((r) => r.rss)),
+        figure(b, kase, 'lifeline', 'RSS per client', 'KiB', runs.lifeline.map((r) => r.rss)),
+        figure(b, kase, 'lifeline/ws', 'RSS ratio', 'x', rssRatios),
+        figure(b, kase, 'ws', 'heap+external per client', 'KiB', runs.ws.map((r) => r.heap)),
+        figure(b, kase, 'lifeline', 'heap+external per client', 'KiB', runs.lifeline.map((r) => r.heap)),
+        figure(b, kase, 'lifeline/ws', 'heap ratio', 'x', heapRatios),
+      ],
+      targets: [
+        { bench: b, case: kase, target: `RSS ratio <= ${TARGET}`, value: median(rssRatios), met: median(rssRatios) <= TARGET },
+        { bench: b, case: kase, target: `heap ratio <= ${TARGET}`, value: median(heapRatios), met: median(heapRatios) <= TARGET },
+      ],
+      notes: [`each run a fresh process with --expose-gc; per client = (after - before) / ${clients}, measured after forced GCs, idle 0.5 s after all joined`],
+    };
+  },
+};
