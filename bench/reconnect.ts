@@ -29,7 +29,7 @@ const CONFIG: Record<Scale, { outagesMs: number[]; trials: number[]; perKind: nu
   // stableMs: Lifeline, partysocket and reconnecting-websocket all reset their retry counters only
   // after 5 s up, so we wait that long before each kill: every library starts from attempt one.
   full: { outagesMs: [500, 10_000], trials: [4, 3], perKind: 10, stableMs: 5_500, waitMs: 40_000 },
-  smoke: { outagesMs: [100, 300], trials: [1, 1], perKind: 2, stableMs: 0, waitMs: 15_000 },
+  smoke: { outagesMs: [100], trials: [1], perKind: 2, stableMs: 0, waitMs: 15_000 },
 };
 
 interface Sample {

@@ -4,12 +4,13 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
+import { fanout } from './fanout.js';
 import { memory } from './memory.js';
 import { reconnect } from './reconnect.js';
 import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory];
+const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 

@@ -1,0 +1,69 @@
+// CI smoke for the benches: each runs at `smoke` scale (tiny N, short outages) so the harness,
+// the child processes and the report keep working. No timing assertions: only that every bench
+// finishes and reports the figures and JSON keys the README documents.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { fanout } from '../../bench/fanout.js';
+import { memory } from '../../bench/memory.js';
+import { reconnect } from '../../bench/reconnect.js';
+import type { Bench, BenchResult } from '../../bench/lib/report.js';
+import { storm } from '../../bench/storm.js';
+import { throughput } from '../../bench/throughput.js';
+
+const FIGURE_KEYS = ['bench', 'case', 'subject', 'metric', 'unit', 'median', 'p25', 'p75', 'min', 'max', 'n'];
+const TARGET_KEYS = ['bench', 'case', 'target', 'value', 'met'];
+
+/** The subjects and metrics each bench must report (case names depend on the scale). */
+const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
+  throughput: [['ws+JSON.parse', 'events/s'], ['lifeline', 'events/s'], ['lifeline/ws', 'ratio']],
+  reconnect: [
+    ['lifeline', 'listen->joined'],
+    ['socket.io-client', 'listen->joined'],
+    ['partysocket', 'listen->joined'],
+    ['reconnecting-websocket', 'listen->joined'],
+    ['lifeline', 'attempts (incl. the one that worked)'],
+    ['lifeline/best peer', 'listen->joined ratio (per trial)'],
+  ],
+  storm: [
+    ['lifeline defaults', 'peak accepts per 100 ms'],
+    ['fixed 1s, no jitter', 'peak accepts per 100 ms'],
+    ['lifeline defaults', 'kill->99% joined'],
+    ['lifeline defaults', 'total attempts'],
+    ['defaults/fixed', 'peak ratio'],
+    ['drain/fixed kill', 'peak ratio'],
+  ],
+  memory: [['lifeline/ws', 'RSS ratio'], ['lifeline/ws', 'heap ratio']],
+  fanout: [['lifeline gateway', 'deliveries/s'], ['bare ws broadcast', 'deliveries/s'], ['gateway/ws', 'ratio']],
+};
+
+function check(bench: Bench, result: BenchResult): void {
+  for (const f of result.figures) {
+    expect(Object.keys(f).sort()).toEqual([...FIGURE_KEYS].sort());
+    expect(f.bench).toBe(bench.name);
+    expect(f.n).toBeGreaterThan(0);
+    expect(Number.isFinite(f.median)).toBe(true);
+  }
+  for (const t of result.targets) expect(Object.keys(t).sort()).toEqual([...TARGET_KEYS].sort());
+  const seen = result.figures.map((f) => `${f.subject} | ${f.metric}`);
+  for (const [subject, metric] of EXPECTED[bench.name] ?? []) expect(seen).toContain(`${subject} | ${metric}`);
+}
+
+describe('bench smoke (tiny N, no timing assertions)', () => {
+  // Concurrently: the figures are meaningless at this scale anyway, and it keeps CI short.
+  it('runs every bench and reports the documented figures', { timeout: 60_000 }, async () => {
+    const benches = [throughput, reconnect, storm, memory, fanout];
+    const results = await Promise.all(benches.map((b) => b.run('smoke', () => undefined)));
+    benches.forEach((b, i) => check(b, results[i] as BenchResult));
+  });
+
+  it('npm run bench -- <name> --json prints one JSON object per line', { timeout: 30_000 }, () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'throughput', '--json', '--smoke'], { encoding: 'utf8', timeout: 25_000 });
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ kind: 'meta', scale: 'smoke' });
+    expect(lines[0]?.['packages']).toHaveProperty('partysocket');
+    const kinds = new Set(lines.map((l) => l['kind']));
+    expect([...kinds]).toEqual(expect.arrayContaining(['meta', 'figure', 'target']));
+    for (const l of lines.filter((x) => x['kind'] === 'figure')) for (const k of FIGURE_KEYS) expect(l).toHaveProperty(k);
+  });
+});
