@@ -58,7 +58,11 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
     if (max !== undefined && (!Number.isInteger(max) || max < 1)) fail('outbox.maxMessages must be an integer >= 1.');
   }
   checkFunction('WebSocket', options.WebSocket);
-  checkFunction('inspect', options.inspect);
+  // XState takes a function or an observer object (`@statelyai/inspect` hands out the latter).
+  const inspect: unknown = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && !(typeof inspect === 'object' && inspect !== null && 'next' in inspect && typeof inspect.next === 'function')) {
+    fail('inspect must be a function or an observer with next().');
+  }
   checkFunction('random', options.random);
   const clock = options.clock;
   if (clock !== undefined && (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function' || typeof clock.now !== 'function')) {

@@ -1,6 +1,6 @@
 // The public shapes of the client: options, delivered events, gaps, info and the client itself.
 import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
-import type { InspectionEvent } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from './backoff.js';
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayMachine } from '../../machines/gateway-machine.js';
@@ -122,8 +122,11 @@ export interface GatewayClientOptions {
   readonly outbox?: { readonly maxMessages?: number };
   /** WebSocket class to use. @default isomorphic-ws (ws in Node, the global WebSocket in browsers) */
   readonly WebSocket?: WebSocketClass;
-  /** XState inspection observer, e.g. from `@statelyai/inspect`. */
-  readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * XState inspection observer, passed to the chart's actor as is: a function, or an observer
+   * object such as `inspector.inspect` from `@statelyai/inspect` (which is `{ next }`, not a function).
+   */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Timers and wall clock. @default the global timers and Date.now */
   readonly clock?: ClientClock;
   /** Jitter source in `[0, 1)`. @default Math.random */
