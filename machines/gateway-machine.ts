@@ -113,10 +113,14 @@ function backoffFor(context: Context, attempt: number, floorMs = 0): number {
 
 // Shared by `connecting` and `negotiating`: before a join every failure counts toward maxAttempts,
 // even a "reconnect now" close, so a gateway that accepts and drops cannot make a fast loop.
-const closedBeforeJoin = [
-  { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
+// A socket that never opened closes with 1006, so no close code can say "stop" while connecting.
+const closedWhileConnecting = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
   { target: 'reconnecting', actions: ['recordClose', 'countFailure', 'planBackoff'] },
+] as const;
+const closedBeforeJoin = [
+  { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
+  ...closedWhileConnecting,
 ] as const;
 const handshakeTimedOut = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordHandshakeTimeout', 'recordRetriesExhausted'] },
@@ -265,7 +269,7 @@ export const gatewayMachine = setup({
       after: { handshakeTimeout: handshakeTimedOut },
       on: {
         'socket.opened': { target: 'negotiating' },
-        'socket.closed': closedBeforeJoin,
+        'socket.closed': closedWhileConnecting,
         'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
       },
     },

@@ -219,7 +219,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   return {
     connect() {
       if (state === 'joined') return Promise.resolve();
-      stopWatching ??= watchBrowserSignals((event) => actor.send(event));
+      if (stopWatching === null) {
+        // Signals are not watched while stopped: catch up on a change made meanwhile, so an
+        // offline start waits in `reconnecting.offline` instead of burning attempts.
+        const online = isOnline();
+        if (online !== actor.getSnapshot().context.online) actor.send({ type: online ? 'network.online' : 'network.offline' });
+        stopWatching = watchBrowserSignals((event) => actor.send(event));
+      }
       const done = new Promise<void>((resolve, reject) => connectWaiters.push({ resolve, reject }));
       actor.send({ type: 'user.connect' });
       return done;
