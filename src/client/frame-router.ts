@@ -59,6 +59,26 @@ function flatFields(frame: Json & { type: string }): EventFields {
   return 'data' in frame ? frame : { type: frame.type, data: frame, event_id: frame['event_id'], timestamp: frame['timestamp'], source: frame['source'] };
 }
 
+/** An `event` or `replay` frame whose shape passed the hot-path check. */
+interface CheckedEvent {
+  readonly seq: number;
+  readonly event: EventFields & Json;
+  readonly replayed: boolean;
+  readonly epoch: string | undefined;
+}
+
+/** The hot-path shape check of an `event`/`replay` frame; undefined when it needs the full decoder. */
+function checkEventFrame(frame: Json): CheckedEvent | undefined {
+  const type = frame['type'];
+  if (type !== 'event' && type !== 'replay') return undefined;
+  const event = frame['event'];
+  const epoch = epochOf(frame);
+  if (!isEventPayload(event) || epoch === false) return undefined;
+  const replayed = type === 'replay';
+  const seq = replayed ? replaySeq(frame, event) : frame['seq'];
+  return isSeq(seq) ? { seq, event, replayed, epoch } : undefined;
+}
+
 const CONTRACT_TYPES: ReadonlySet<string> = new Set([
   'hello_ok', 'hello_error', 'joined', 'event', 'replay', 'caught_up', 'batch', 'snapshot', 'ack', 'error', 'draining', 'ping', 'pong',
 ]);
@@ -71,24 +91,23 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
 
   /** Hot path for `event`/`replay` frames; false when the frame needs the full decoder. */
   function acceptEventFrame(frame: Json): boolean {
-    const event = frame['event'];
-    const epoch = epochOf(frame);
-    if (!isEventPayload(event) || epoch === false) return false;
-    const replayed = frame['type'] === 'replay';
-    const seq = replayed ? replaySeq(frame, event) : frame['seq'];
-    if (!isSeq(seq)) return false;
-    tracker.accept(seq, event, replayed, epoch, frame);
+    const checked = checkEventFrame(frame);
+    if (!checked) return false;
+    tracker.accept(checked.seq, checked.event, checked.replayed, checked.epoch, frame);
     return true;
   }
 
   function acceptBatch(frame: Json): boolean {
     const frames = frame['frames'];
     if (!Array.isArray(frames)) return false;
-    // Check all members first, so a bad batch is refused whole rather than half-delivered.
+    // Check every member before delivering any, so a bad batch is refused whole, never half-delivered.
+    const checked: CheckedEvent[] = [];
     for (const member of frames) {
-      if (!isObject(member) || (member['type'] !== 'event' && member['type'] !== 'replay') || !isEventPayload(member['event'])) return false;
+      const one = isObject(member) ? checkEventFrame(member) : undefined;
+      if (!one) return false;
+      checked.push(one);
     }
-    for (const member of frames as Json[]) if (!acceptEventFrame(member)) return false;
+    for (const [i, one] of checked.entries()) tracker.accept(one.seq, one.event, one.replayed, one.epoch, frames[i] as Json);
     return true;
   }
 

@@ -133,7 +133,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
   };
 
-  const server = createServer((req, res) => {
+  // Bound the HTTP upgrade by the handshake budget too: otherwise a peer that sends half a request
+  // holds its socket until Node's 60 s headersTimeout, checked only every 30 s (slowloris).
+  const upgradeBudgetMs = resolved.handshakeTimeoutMs;
+  const serverOptions = {
+    headersTimeout: upgradeBudgetMs,
+    requestTimeout: upgradeBudgetMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(upgradeBudgetMs / 4))),
+  };
+  const server = createServer(serverOptions, (req, res) => {
     if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
       return;

@@ -15,6 +15,7 @@ import {
   type WireErrorCode,
 } from '../protocol/index.js';
 import type { GatewayContext } from './context.js';
+import { scrubSecret } from './logger.js';
 import type { LogPosition, SessionRecord } from './event-log.js';
 import type { ResumePlan } from './resume-plan.js';
 
@@ -81,8 +82,9 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
     try {
       allowed = await verifyToken(request.token, { agentId: request.agentId, sessionId: request.sessionId, origin: peer.origin, address: peer.address });
     } catch (error) {
-      // Log the failure, never the token: the verifier's own message is all we keep.
-      ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'token verifier threw');
+      // Log the failure, never the token: the verifier's message may quote it, so scrub it first.
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.logger.error({ err: scrubSecret(reason, request.token) }, 'token verifier threw');
       return { code: 'internal_error', message: 'Could not verify credentials.', nextStep: 'wait_then_retry' };
     }
     if (!allowed) {

@@ -36,6 +36,18 @@ export function redactUrl(url: string | undefined): string {
   return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }
 
+/**
+ * Text safe to log: every occurrence of `secret` (raw and URL-encoded) is replaced. For messages
+ * we do not write ourselves, such as a token verifier's error, which may well quote the token.
+ */
+export function scrubSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  let out = text.split(secret).join('[redacted]');
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret) out = out.split(encoded).join('[redacted]');
+  return out;
+}
+
 /** The `token` query parameter of a request URL, if any. */
 export function tokenFromUrl(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;

@@ -103,10 +103,9 @@ describe('fuzzed frames against the client', () => {
     expect(client.state).toBe('joined');
   });
 
-  // BUG (frame-router acceptBatch): its comment promises a bad batch is "refused whole rather than
-  // half-delivered", but the pre-check does not validate member seqs/epochs, so the members
-  // before the first bad one are delivered and the batch is then reported as bad.
-  it.fails('refuses a batch with one bad member whole, delivering none of it', async () => {
+  // Regression: the router once delivered the members before the first bad one, then reported
+  // the batch as bad. Every member is now checked before any is delivered.
+  it('refuses a batch with one bad member whole, delivering none of it', async () => {
     const server = await startBadServer((c) => {
       c.sendOk();
       c.send({ type: 'caught_up', cursor: 0 });

@@ -93,9 +93,9 @@ describe('token hygiene', () => {
     expectClean([String(error), JSON.stringify(error)]);
   });
 
-  // FINDING (handshake.ts admit): a verifier that throws is logged with its own message. A
-  // verifier that quotes the token it rejected (a common habit) writes the token to the log.
-  it.fails('keeps the token out of the log even when the verifier throws with it in the message', async () => {
+  // Regression: a verifier that throws is logged with its own message, and one that quotes the
+  // token it rejected (a common habit) once wrote the token to the log. It is scrubbed now.
+  it('keeps the token out of the log even when the verifier throws with it in the message', async () => {
     const { lines, logger } = capture();
     const gateway = await startGateway({
       logger,
