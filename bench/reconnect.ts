@@ -23,6 +23,8 @@ export const KINDS: readonly Kind[] = [
   { subject: 'socket.io-client', kind: 'socket.io-client', server: 'socketio' },
   { subject: 'partysocket', kind: 'partysocket', server: 'ws' },
   { subject: 'reconnecting-websocket', kind: 'reconnecting-websocket', server: 'ws' },
+  // Not a default: the change we recommend for long outages, measured in the same outages.
+  { subject: 'lifeline, maxDelayMs 5000 (proposal)', kind: 'lifeline', server: 'gateway', options: { maxDelayMs: 5000 }, variant: true },
 ];
 
 const CONFIG: Record<Scale, { outagesMs: number[]; trials: number[]; perKind: number; stableMs: number; waitMs: number }> = {

@@ -1,7 +1,7 @@
 // Fan-out client process: `count` thin `ws` clients (the server is what we measure), each counting
 // event deliveries (`event` frames and `batch` members) until it has `m`; then one `done` with the
 // time the last of them got there.
-//   argv: <gateway|ws> <url> <count> <m>
+//   argv: <gateway|ws|ws-batch> <url> <count> <m>
 import WebSocket from 'ws';
 import { serve, tell, wallNow } from '../lib/proc.js';
 

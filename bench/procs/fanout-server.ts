@@ -1,13 +1,15 @@
 // Fan-out server process: the reference gateway (all clients join one session; the app publishes
-// M events) or a bare `ws` server broadcasting the same event frames, one per event per socket.
-//   argv: <gateway|ws>
+// M events) or a bare `ws` server broadcasting the same event frames, one per event per socket
+// (`ws`) or grouped 256 to a `batch` frame as the gateway does under v2 (`ws-batch`).
+//   argv: <gateway|ws|ws-batch>
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGateway } from '../../src/server/index.js';
 import { serve, tell, wallNow } from '../lib/proc.js';
 
-const mode = process.argv[2] === 'ws' ? 'ws' : 'gateway';
+const mode = process.argv[2] === 'ws' || process.argv[2] === 'ws-batch' ? process.argv[2] : 'gateway';
+const BATCH = 256;
 /** The session every fan-out client joins (fanout-clients.ts sends it in `hello`). */
 const FANOUT_SESSION = 'fanout-session';
 
@@ -39,9 +41,17 @@ if (mode === 'gateway') {
     if (msg.type !== 'start') return;
     const m = Number(msg['m']);
     tell({ type: 'started', at: wallNow() });
-    // The same frame the gateway sends for a live v1 event, built once and sent to every socket.
-    for (let seq = 1; seq <= m; seq++) {
-      const frame = JSON.stringify({ type: 'event', seq, event: { type: 'token', data: { t: 'hi' }, event_id: randomUUID(), timestamp: Date.now() / 1000 } });
+    // The same frames the gateway sends for live events, each built once and sent to every socket.
+    const event = (seq: number): object => ({ type: 'event', seq, event: { type: 'token', data: { t: 'hi' }, event_id: randomUUID(), timestamp: Date.now() / 1000 } });
+    const step = mode === 'ws-batch' ? BATCH : 1;
+    for (let first = 1; first <= m; first += step) {
+      let frame: string;
+      if (step === 1) frame = JSON.stringify(event(first));
+      else {
+        const members: object[] = [];
+        for (let seq = first; seq < first + step && seq <= m; seq++) members.push(event(seq));
+        frame = JSON.stringify({ type: 'batch', frames: members });
+      }
       for (const ws of sockets) ws.send(frame);
     }
     tell({ type: 'published', at: wallNow() });
