@@ -1,27 +1,19 @@
-// Browser signals in Node: a DOM-style shim for online/offline/visibility plus a writable
-// navigator.onLine, so the client's own listeners run exactly as in a page.
+// Browser signals in Node: a DOM-style shim for online/offline/visibility and navigator.onLine,
+// so the client's own listeners run exactly as in a page.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installBrowserShim, type BrowserShim } from '../model/browser-shim.js';
 import { startGateway } from '../support/gateway-kit.js';
 import { waitFor, waitForState } from '../support/wait-for.js';
 import { proxyFor, makeClient } from './kit.js';
 
-const g = globalThis as { navigator?: unknown };
 let shim: BrowserShim;
-let savedNavigator: PropertyDescriptor | undefined;
-const network = { onLine: true };
 
 beforeEach(() => {
   shim = installBrowserShim();
-  savedNavigator = Object.getOwnPropertyDescriptor(g, 'navigator');
-  network.onLine = true;
-  Object.defineProperty(g, 'navigator', { value: network, configurable: true, writable: true });
 });
 
 afterEach(() => {
   shim.uninstall();
-  if (savedNavigator) Object.defineProperty(g, 'navigator', savedNavigator);
-  else delete g.navigator;
 });
 
 describe('browser signals', () => {
@@ -30,14 +22,13 @@ describe('browser signals', () => {
     const proxy = await proxyFor(gateway);
     proxy.refuse(true);
     const client = makeClient(proxy.url); // created while online
-    network.onLine = false; // the network drops before the app calls connect()
+    shim.setOnline(false); // the network drops before the app calls connect(), unobserved
     void client.connect().catch(() => undefined);
     await waitFor(() => client.actor.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
     const attempts = client.info.attempt;
 
     // Back online: the client retries at once and joins.
     proxy.refuse(false);
-    network.onLine = true;
     shim.fire('online');
     await waitForState(client, 'joined', 2000);
     expect(attempts).toBe(1);
@@ -51,11 +42,9 @@ describe('browser signals', () => {
     proxy.refuse(true);
     proxy.drop();
     await waitForState(client, 'reconnecting', 2000);
-    network.onLine = false;
     shim.fire('offline');
     await waitFor(() => client.actor.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
     proxy.refuse(false);
-    network.onLine = true;
     shim.fire('online');
     // Far sooner than the 5 s backoff it would otherwise wait.
     await waitForState(client, 'joined', 1500);

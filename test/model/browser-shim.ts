@@ -4,8 +4,13 @@
 type Listener = () => void;
 
 export interface BrowserShim {
-  /** Fire `online`, `offline`, or `visibilitychange` with the page visible. */
+  /**
+   * Fire `online`, `offline`, or `visibilitychange` with the page visible. Like a browser,
+   * `navigator.onLine` changes with the online/offline events.
+   */
   fire(signal: 'online' | 'offline' | 'visible'): void;
+  /** Change `navigator.onLine` without an event (the network changed while nobody listened). */
+  setOnline(online: boolean): void;
   /** Listeners the client registered (0 when it is not watching). */
   readonly listeners: number;
   uninstall(): void;
@@ -15,6 +20,7 @@ interface ShimGlobals {
   addEventListener?: unknown;
   removeEventListener?: unknown;
   document?: unknown;
+  navigator?: unknown;
 }
 
 /** Install the shim on `globalThis`. Call `uninstall` when done. */
@@ -28,6 +34,10 @@ export function installBrowserShim(): BrowserShim {
   const remove = (type: string, listener: Listener): void => void target.get(type)?.delete(listener);
   const g = globalThis as ShimGlobals;
   const saved = { addEventListener: g.addEventListener, removeEventListener: g.removeEventListener, document: g.document };
+  // Node 21+ defines a read-only navigator; redefine it rather than assign.
+  const savedNavigator = Object.getOwnPropertyDescriptor(g, 'navigator');
+  const network = { onLine: true };
+  Object.defineProperty(g, 'navigator', { value: network, configurable: true, writable: true });
   g.addEventListener = add;
   g.removeEventListener = remove;
   g.document = { visibilityState: 'visible', addEventListener: add, removeEventListener: remove };
@@ -36,7 +46,11 @@ export function installBrowserShim(): BrowserShim {
   };
   return {
     fire(signal) {
+      if (signal !== 'visible') network.onLine = signal === 'online';
       emit(signal === 'visible' ? 'visibilitychange' : signal);
+    },
+    setOnline(online) {
+      network.onLine = online;
     },
     get listeners() {
       let n = 0;
@@ -47,6 +61,8 @@ export function installBrowserShim(): BrowserShim {
       g.addEventListener = saved.addEventListener;
       g.removeEventListener = saved.removeEventListener;
       g.document = saved.document;
+      if (savedNavigator) Object.defineProperty(g, 'navigator', savedNavigator);
+      else delete g.navigator;
     },
   };
 }

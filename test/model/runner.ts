@@ -81,6 +81,8 @@ function stretches(steps: readonly PlannedStep[]): PlannedStep[][] {
 /** Run one path; throws with the step and the real trace on the first disagreement. */
 export async function runPath(path: PlannedPath, browser: BrowserShim, coverage: Coverage): Promise<void> {
   const viaFront = path.steps.some((step) => rowOf(step.event).viaFront === true);
+  // Every path starts from a fresh chart, which starts online: so must the (shared) browser.
+  browser.setOnline(true);
   const world = await createWorld({ input: path.profile.input, viaFront, browser });
   let index = 0;
   try {
