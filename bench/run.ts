@@ -1,8 +1,10 @@
-// `npm run bench [-- <name>...] [-- --json] [-- --smoke]`: run the benches one after another
-// (never in parallel: they would measure each other) and print a table or JSON lines.
+// `npm run bench [-- <name>...] [-- --json] [-- --smoke] [-- --tsx]`: run the benches one after
+// another (never in parallel: they would measure each other) and print a table or JSON lines.
+// The measured processes run compiled JS (bench/.dist) unless --tsx is given.
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { buildCompiled } from './lib/build.js';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
 import { fanout } from './fanout.js';
 import { memory } from './memory.js';
@@ -56,9 +58,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const selected = names.length === 0 ? BENCHES : BENCHES.filter((b) => names.includes(b.name));
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const progress = (line: string): void => void process.stderr.write(`# ${line}\n`);
-  const meta = machineMeta();
+  const runtime = argv.includes('--tsx') ? 'tsx' : 'compiled';
+  if (runtime === 'compiled') {
+    progress('building bench/.dist (tsc, emit only)');
+    buildCompiled();
+  }
+  const meta: Record<string, unknown> = { ...machineMeta(), runtime };
   if (json) out(jsonLine('meta', { scale, ...meta }));
-  else out(`node ${String(meta['node'])}, ${String(meta['cpu'])}, load ${String(meta['loadavg_1m'])}, scale ${scale}\n`);
+  else out(`node ${String(meta['node'])}, ${String(meta['cpu'])}, load ${String(meta['loadavg_1m'])}, scale ${scale}, ${runtime}\n`);
   let failed = 0;
   for (const bench of selected) {
     const started = Date.now();

@@ -1,5 +1,5 @@
 // Child processes for the benches: every server and every client population runs in its own
-// Node process (tsx loader), talking to the orchestrator over IPC. Wall-clock timestamps taken in
+// Node process (compiled JS, or TypeScript under tsx), talking to the orchestrator over IPC. Wall-clock timestamps taken in
 // different processes are comparable because they all use `wallNow()` (timeOrigin + now).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -55,15 +55,27 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Path of a process script under bench/procs. */
-export function procPath(name: string): string {
-  return fileURLToPath(new URL(`../procs/${name}.ts`, import.meta.url));
+/** Set by `bench/run.ts` once `bench/.dist` is built: children then run compiled JS on plain node. */
+export const COMPILED_ENV = 'LIFELINE_BENCH_COMPILED';
+
+/**
+ * How to start `bench/procs/<name>`. Compiled by default for published numbers: tsx compiles with
+ * esbuild's keepNames, which wraps every named closure in `__name(...)`, and that costs Lifeline's
+ * closure-based factories real heap (about 256 bytes a closure) and CPU that users of the built
+ * package never pay. The smoke test runs the TypeScript directly under tsx.
+ */
+export function procCommand(name: string): { path: string; execArgv: string[] } {
+  if (process.env[COMPILED_ENV] === '1') {
+    return { path: fileURLToPath(new URL(`../.dist/bench/procs/${name}.js`, import.meta.url)), execArgv: [] };
+  }
+  return { path: fileURLToPath(new URL(`../procs/${name}.ts`, import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
 /** Start `bench/procs/<name>.ts` with the tsx loader and wait for its `ready` message. */
 export async function startProc(name: string, args: readonly string[] = [], options: { execArgv?: readonly string[]; readyTimeoutMs?: number } = {}): Promise<{ proc: Proc; ready: Msg }> {
-  const child = fork(procPath(name), [...args], {
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+  const command = procCommand(name);
+  const child = fork(command.path, [...args], {
+    execArgv: [...command.execArgv, ...(options.execArgv ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
