@@ -44,11 +44,16 @@ function parseJsonObject(text: string): { ok: true; value: Record<string, unknow
   return { ok: true, value: record };
 }
 
+/**
+ * A readable reason that never quotes the offending value: valibot's own messages include it,
+ * and the value may be a secret sent in the wrong field or type (a numeric token, say).
+ */
 function describeIssues(type: string, issues: readonly v.BaseIssue<unknown>[]): string {
   const first = issues[0];
   if (!first) return `Invalid "${type}" frame.`;
   const path = v.getDotPath(first);
-  return `Invalid "${type}" frame${path ? ` at "${path}"` : ''}: ${first.message}`;
+  const where = path ? ` at "${path}"` : '';
+  return first.expected === null ? `Invalid "${type}" frame${where}.` : `Invalid "${type}" frame${where}: expected ${first.expected}.`;
 }
 
 /** UTF-8 byte length without allocating (TextEncoder would copy the string). */

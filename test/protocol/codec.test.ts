@@ -139,3 +139,13 @@ describe('utf8Length', () => {
     expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'));
   });
 });
+
+describe('error messages never quote the offending value', () => {
+  it('names the field and the expected type, but not what was sent (it may be a secret)', () => {
+    const decoded = decodeClientFrame(JSON.stringify({ type: 'hello', agent_id: 'demo', token: 98765432123 }));
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.error.message).toBe('Invalid "hello" frame at "token": expected string.');
+    expect(decoded.error.message).not.toContain('98765432123');
+  });
+});
