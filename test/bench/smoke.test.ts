@@ -39,8 +39,9 @@ function check(bench: Bench, result: BenchResult): void {
   for (const f of result.figures) {
     expect(Object.keys(f).sort()).toEqual([...FIGURE_KEYS].sort());
     expect(f.bench).toBe(bench.name);
-    expect(f.n).toBeGreaterThan(0);
-    expect(Number.isFinite(f.median)).toBe(true);
+    const label = `${f.bench} ${f.case} ${f.subject} ${f.metric}`;
+    expect(f.n, label).toBeGreaterThan(0);
+    expect(Number.isFinite(f.median), label).toBe(true);
   }
   for (const t of result.targets) expect(Object.keys(t).sort()).toEqual([...TARGET_KEYS].sort());
   const seen = result.figures.map((f) => `${f.subject} | ${f.metric}`);
