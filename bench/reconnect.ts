@@ -1,7 +1,8 @@
 // Reconnect: every library's clients connect at once to their own server in one server process;
 // the process is SIGKILLed, and after the outage a warm replacement listens on the same ports.
 // All libraries share each outage, so each trial is one same-run comparison. Client processes
-// are fresh per trial (reconnecting-websocket draws its default minimum delay once per process).
+// are fresh per trial, and each reconnecting-websocket client loads its own copy of the module
+// (it draws its default minimum delay once per module instance, as once per browser tab).
 import { figure, type Bench, type BenchResult, type Figure, type Scale, type Target } from './lib/report.js';
 import { num, numList, sleep, startProc, wallNow, type Msg, type Proc } from './lib/proc.js';
 import { median } from './lib/stats.js';

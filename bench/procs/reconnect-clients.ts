@@ -5,15 +5,29 @@
 //   argv: <kind> <url> <k> [lifeline reconnect options as JSON]
 import { io } from 'socket.io-client';
 import PartySocket from 'partysocket/ws';
-import RwsModule from 'reconnecting-websocket';
+import { createRequire } from 'node:module';
+import type RwsModule from 'reconnecting-websocket';
 import { createGatewayClient, type ReconnectOptions, type WebSocketClass } from '../../src/client/index.js';
 import { arm, countingWebSocket, newTracked, type Tracked } from '../lib/counting-ws.js';
 import { serve, tell, wallNow } from '../lib/proc.js';
 
 // reconnecting-websocket is CommonJS (`module.exports = Class`) with an ESM-style `export default`
-// in its types: under NodeNext, TS sees the class at `.default`, while Node hands us the class itself.
+// in its types: under NodeNext, TS sees the class at `.default`, while Node hands us the class.
 type RwsClass = typeof RwsModule.default;
-const ReconnectingWebSocket = (typeof RwsModule === 'function' ? RwsModule : RwsModule.default) as RwsClass;
+
+/**
+ * A fresh copy of reconnecting-websocket for each client. Its default minimum delay
+ * (`1000 + Math.random() * 4000`) is drawn once per module instance, i.e. once per browser tab;
+ * sharing one copy would give all our clients the same draw, where real users each have their own.
+ */
+function freshRws(): RwsClass {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('reconnecting-websocket');
+  delete require.cache[path];
+  const loaded: unknown = require(path);
+  if (typeof loaded !== 'function') throw new Error('reconnecting-websocket did not export a class');
+  return loaded as RwsClass;
+}
 
 const [kind = 'lifeline', url = '', kText = '1', optionsText] = process.argv.slice(2);
 const k = Number(kText);
@@ -75,6 +89,7 @@ function start(t: Tracked): void {
       return;
     }
     case 'reconnecting-websocket': {
+      const ReconnectingWebSocket = freshRws();
       const socket = new ReconnectingWebSocket(url, undefined, { WebSocket: WS });
       socket.addEventListener('open', () => up(t));
       socket.addEventListener('close', () => down(t));
