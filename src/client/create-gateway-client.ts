@@ -2,17 +2,17 @@
 // It holds no lifecycle logic; it wires the real actors into the chart and fans out what the
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
-import { createActor, type SnapshotFrom } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import type { Features, Health, HelloOkFrame, JoinedFrame, Policy, PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline, watchBrowserSignals } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createEventStreams } from './event-stream.js';
 import { createGapTracker } from './gap-tracker.js';
-import { createHeartbeatActor } from './heartbeat-actor.js';
+import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
 import { createOutbox } from './outbox.js';
-import { createSocketActor, createSocketLink } from './socket-actor.js';
+import { createSocketLink } from './socket-actor.js';
 import type {
   ClientClock,
   ClientState,
@@ -128,38 +128,33 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     snapshots.emit(snapshot);
   }
 
-  const machine = gatewayMachine.provide({
-    actors: {
-      socket: createSocketActor({
-        url: options.url,
-        agentId: options.agentId,
-        token: options.token,
-        protocol,
-        capabilities: options.capabilities ?? DEFAULT_CAPABILITIES,
-        WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketClass),
-        clock,
-        link,
-        target: {
-          tracker,
-          accepted: onAccepted,
-          ack: (id, duplicate) => outbox.ack(id, duplicate),
-          messageError: (id, error) => outbox.fail(id, error),
-          snapshot: onSnapshot,
-          error: errors.emit,
-        },
-      }),
-      heartbeat: createHeartbeatActor({ clock, link }),
-    },
-    actions: {
-      // On every join: resend what is queued or unacknowledged (same ids), and a pending resync.
-      flushOutbox: () => {
-        outbox.flush(write, handshake.acks);
-        if (resyncWaiters.length > 0) requestSnapshot();
+  const ports: ClientPorts = {
+    socket: {
+      url: options.url,
+      agentId: options.agentId,
+      token: options.token,
+      protocol,
+      capabilities: options.capabilities ?? DEFAULT_CAPABILITIES,
+      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketClass),
+      clock,
+      link,
+      target: {
+        tracker,
+        accepted: onAccepted,
+        ack: (id, duplicate) => outbox.ack(id, duplicate),
+        messageError: (id, error) => outbox.fail(id, error),
+        snapshot: onSnapshot,
+        error: errors.emit,
       },
     },
-  });
+    heartbeat: { clock, link },
+    flushOutbox: () => {
+      outbox.flush(write, handshake.acks);
+      if (resyncWaiters.length > 0) requestSnapshot();
+    },
+  };
 
-  const actor = createActor(machine, {
+  const actor = createClientActor(ports, {
     input: {
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),

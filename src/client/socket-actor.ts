@@ -2,9 +2,9 @@
 // frame to the frame router, turns open/close into chart events, and closes the socket in its
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
-import { fromCallback } from 'xstate';
+import { fromCallback, type CallbackLogicFunction } from 'xstate';
 import type { ProtocolRange } from '../protocol/index.js';
-import type { HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
+import type { GatewayMachineEvent, HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
 import { connectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 import type { ClientClock, WebSocketClass, WebSocketLike } from './types.js';
@@ -87,71 +87,76 @@ function closeQuietly(ws: WebSocketLike, hard: boolean): void {
   }
 }
 
+type SocketCallback = CallbackLogicFunction<{ type: 'noop' }, GatewayMachineEvent, SocketActorInput>;
+
 /** The socket actor logic, to plug into the chart with `gatewayMachine.provide({ actors: { socket } })`. */
 export function createSocketActor(deps: SocketActorDeps) {
-  return fromCallback<{ type: 'noop' }, SocketActorInput>(({ input, sendBack }) => {
-    const { link, clock } = deps;
-    let live = true;
-    let ws: WebSocketLike;
-    try {
-      ws = new deps.WebSocket(deps.url);
-    } catch (error) {
-      // An invalid URL throws synchronously; report it as a failed connection, not a crash.
-      deps.target.error(connectError('connection_lost', error instanceof Error ? error.message : String(error)));
-      queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: 'could not open socket' }));
-      return undefined;
-    }
-    link.openSockets += 1;
-    const write = (frame: object): boolean => {
-      if (!live || ws.readyState !== OPEN) return false;
-      ws.send(JSON.stringify(frame));
-      return true;
-    };
-    const route = createFrameRouter(
-      {
-        ...deps.target,
-        send: (frame) => void write(frame),
-        lifecycle: (event) => {
-          if (live) sendBack(event);
-        },
-        sendJoin: () => void write(handshakeFrame(deps, 'join')),
+  return fromCallback<{ type: 'noop' }, SocketActorInput>((args) => runSocket(deps, args));
+}
+
+/** One socket's life, from open to cleanup: the body of the socket actor. */
+export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters<SocketCallback>[0]): ReturnType<SocketCallback> {
+  const { link, clock } = deps;
+  let live = true;
+  let ws: WebSocketLike;
+  try {
+    ws = new deps.WebSocket(deps.url);
+  } catch (error) {
+    // An invalid URL throws synchronously; report it as a failed connection, not a crash.
+    deps.target.error(connectError('connection_lost', error instanceof Error ? error.message : String(error)));
+    queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: 'could not open socket' }));
+    return undefined;
+  }
+  link.openSockets += 1;
+  const write = (frame: object): boolean => {
+    if (!live || ws.readyState !== OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  };
+  const route = createFrameRouter(
+    {
+      ...deps.target,
+      send: (frame) => void write(frame),
+      lifecycle: (event) => {
+        if (live) sendBack(event);
       },
-      input.handshake,
-    );
-    const connection = { attempt: input.attempt, write };
-    link.current = connection;
+      sendJoin: () => void write(handshakeFrame(deps, 'join')),
+    },
+    input.handshake,
+  );
+  const connection = { attempt: input.attempt, write };
+  link.current = connection;
+  link.lastSeenAt = clock.now();
+  link.suspectDead = false;
+
+  ws.onopen = () => {
+    if (!live) return;
     link.lastSeenAt = clock.now();
-    link.suspectDead = false;
+    write(handshakeFrame(deps, input.handshake));
+    sendBack({ type: 'socket.opened' });
+  };
+  ws.onmessage = (message) => {
+    if (!live) return;
+    link.lastSeenAt = clock.now();
+    if (typeof message.data === 'string') route(message.data);
+    else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
+  };
+  // A close always follows an error; the close carries the code the chart needs.
+  ws.onerror = () => undefined;
+  ws.onclose = (event) => {
+    (link as SocketLink & { closedOne(): void }).closedOne();
+    if (!live) return;
+    live = false;
+    if (link.current === connection) link.current = null;
+    // 4040: the session is gone; the next handshake starts a new one and reports the gap.
+    if (event.code === 4040) deps.target.tracker.forgetSession();
+    sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
+  };
 
-    ws.onopen = () => {
-      if (!live) return;
-      link.lastSeenAt = clock.now();
-      write(handshakeFrame(deps, input.handshake));
-      sendBack({ type: 'socket.opened' });
-    };
-    ws.onmessage = (message) => {
-      if (!live) return;
-      link.lastSeenAt = clock.now();
-      if (typeof message.data === 'string') route(message.data);
-      else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
-    };
-    // A close always follows an error; the close carries the code the chart needs.
-    ws.onerror = () => undefined;
-    ws.onclose = (event) => {
-      (link as SocketLink & { closedOne(): void }).closedOne();
-      if (!live) return;
-      live = false;
-      if (link.current === connection) link.current = null;
-      // 4040: the session is gone; the next handshake starts a new one and reports the gap.
-      if (event.code === 4040) deps.target.tracker.forgetSession();
-      sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
-    };
-
-    return () => {
-      const wasLive = live;
-      live = false;
-      if (link.current === connection) link.current = null;
-      if (wasLive) closeQuietly(ws, link.suspectDead);
-    };
-  });
+  return () => {
+    const wasLive = live;
+    live = false;
+    if (link.current === connection) link.current = null;
+    if (wasLive) closeQuietly(ws, link.suspectDead);
+  };
 }

@@ -1,0 +1,44 @@
+// The chart with the client's real actors plugged in, provided ONCE for every client.
+// `gatewayMachine.provide()` builds a whole new machine (about 29 KiB and most of a client's
+// creation time, bench/README.md), so per-client dependencies are not baked in: the shared
+// implementations look them up through the actor system each client's actor runs in.
+import { createActor, fromCallback, type ActorOptions, type InputFrom } from 'xstate';
+import { gatewayMachine, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput } from '../../machines/gateway-machine.js';
+import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
+import { runSocket, type SocketActorDeps } from './socket-actor.js';
+
+/** What one client plugs into the shared chart. */
+export interface ClientPorts {
+  readonly socket: SocketActorDeps;
+  readonly heartbeat: HeartbeatActorDeps;
+  /** On every join: resend queued or unacknowledged messages, and a pending resync. */
+  flushOutbox(): void;
+}
+
+// Keyed by the actor system: every actor of one client (the chart, its socket and heartbeat) shares it.
+const portsBySystem = new WeakMap<object, ClientPorts>();
+
+function portsOf(system: object): ClientPorts {
+  const ports = portsBySystem.get(system);
+  // Only createClientActor starts this machine, and it registers the ports first.
+  if (!ports) throw new Error('clientMachine must be started with createClientActor()');
+  return ports;
+}
+
+/** `gatewayMachine` with the real socket, heartbeat and outbox, shared by all clients. */
+export const clientMachine = gatewayMachine.provide({
+  actors: {
+    socket: fromCallback<{ type: 'noop' }, SocketActorInput>((args) => runSocket(portsOf(args.system).socket, args)),
+    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system).heartbeat, args)),
+  },
+  actions: {
+    flushOutbox: ({ system }) => portsOf(system).flushOutbox(),
+  },
+});
+
+/** Create (not start) one client's actor of the shared chart, wired to its ports. */
+export function createClientActor(ports: ClientPorts, options: ActorOptions<typeof clientMachine> & { input: InputFrom<typeof clientMachine> }) {
+  const actor = createActor(clientMachine, options);
+  portsBySystem.set(actor.system, ports);
+  return actor;
+}
