@@ -108,7 +108,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     status: draining ? 'draining' : 'ok',
     uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
     connections: connections.size,
-    sessions: registry.summaries().length,
+    sessions: registry.sessionCount(),
     protocol: { ...resolved.protocol },
     draining,
   });

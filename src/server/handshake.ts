@@ -142,6 +142,11 @@ function policy(ctx: GatewayContext): HelloOkFrame['policy'] {
  * id is a resume capability and must not leak to strangers.
  */
 function visiblePresence(record: SessionRecord, ctx: GatewayContext): HelloOkFrame['presence'] {
+  if (record.owner === undefined) {
+    // Anonymous: just this session, with no scan of the others (a reconnect storm is O(n) joins).
+    const connections = ctx.registry.find(record.sessionId)?.subscribers.size ?? 0;
+    return connections > 0 ? [{ session_id: record.sessionId, agent_id: record.agentId, connections }] : [];
+  }
   return ctx.registry
     .presence(record.agentId)
     .filter((entry) => (record.owner === undefined ? entry.session_id === record.sessionId : ctx.registry.find(entry.session_id)?.record?.owner === record.owner));

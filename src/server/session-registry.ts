@@ -46,6 +46,8 @@ export interface SessionRegistry {
   presence(agentId?: string): PresenceEntry[];
   /** Joined connections across all sessions. */
   joinedConnections(): number;
+  /** Sessions loaded in this process (those `summaries()` lists), without building the list. */
+  sessionCount(): number;
 }
 
 /** Create an empty registry. */
@@ -79,6 +81,11 @@ export function createSessionRegistry(): SessionRegistry {
       return summaries()
         .filter((s) => s.connections > 0 && (agentId === undefined || s.agentId === agentId))
         .map((s) => ({ session_id: s.id, agent_id: s.agentId, connections: s.connections }));
+    },
+    sessionCount() {
+      let n = 0;
+      for (const s of sessions.values()) if (s.record) n++;
+      return n;
     },
     joinedConnections() {
       let n = 0;
