@@ -228,7 +228,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     events: () => streams.iterable(),
     onState: states.add,
     onGap: gaps.add,
-    onEvent: events.add,
+    onEvent(listener) {
+      // Listening by callback: the early buffer kept for a first events() loop is not needed.
+      streams.dropEarly();
+      return events.add(listener);
+    },
     onError: errors.add,
     onSnapshot: snapshots.add,
     send(content) {

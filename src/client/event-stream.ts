@@ -1,6 +1,7 @@
 // Fan-out of delivered events to async iterators. Events delivered before the first `events()`
 // call are kept (up to a bound) for it, so `await connect(); for await (… of events())` misses
-// nothing that arrived in between.
+// nothing that arrived in between. An app that listens with `onEvent` first does not iterate,
+// so the buffer is dropped then rather than held for the client's whole life.
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayEvent } from './types.js';
 
@@ -18,6 +19,8 @@ export interface EventStreams {
   /** End every open iterator: cleanly (`null`) or by throwing `error`. */
   finish(error: GatewayConnectError | null): void;
   iterable(): AsyncIterable<GatewayEvent>;
+  /** Stop keeping early events (no iterator has been opened; the app consumes by listener). */
+  dropEarly(): void;
 }
 
 /** Create the fan-out; each `iterable()` iteration gets its own queue. */
@@ -89,6 +92,9 @@ export function createEventStreams(): EventStreams {
     },
     iterable() {
       return { [Symbol.asyncIterator]: open };
+    },
+    dropEarly() {
+      early = null;
     },
   };
 }

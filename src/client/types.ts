@@ -160,6 +160,10 @@ export interface GatewayClient {
   events(): AsyncIterable<GatewayEvent>;
   onState(listener: (state: ClientState) => void): () => void;
   onGap(listener: (gap: GapInfo) => void): () => void;
+  /**
+   * Listen to every event. An app that listens this way before it ever calls `events()` does not
+   * iterate, so the client stops keeping early events for a first `events()` loop.
+   */
   onEvent(listener: (event: GatewayEvent) => void): () => void;
   onError(listener: (error: GatewayConnectError) => void): () => void;
   /** Snapshots, whether asked for by `resync()` or sent by the gateway after a legacy `join`. */

@@ -37,6 +37,24 @@ describe('events()', () => {
     await expect(loop).resolves.toBe('done');
   });
 
+  it('keeps no early events for an app that listens with onEvent (no hidden copy of the stream)', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url);
+    const heard: GatewayEvent[] = [];
+    client.onEvent((event) => heard.push(event));
+    await client.connect();
+    await publishMany(gw, client.info.sessionId ?? '', 3);
+    await waitFor(() => heard.length === 3, 1000, 'three events');
+    // A loop opened later starts from now: the three were not buffered behind the listener.
+    const seen: GatewayEvent[] = [];
+    const loop = collect(client.events(), seen);
+    await publishMany(gw, client.info.sessionId ?? '', 1);
+    await waitFor(() => seen.length === 1, 1000, 'one event');
+    expect(seen.map((e) => e.seq)).toEqual([4]);
+    await client.disconnect();
+    await loop;
+  });
+
   it('throws the typed error when the client stops on a fatal close', async () => {
     const gw = await startGateway({ heartbeatMs: 1000 });
     const client = makeClient(gw.url, { reconnect: false });
