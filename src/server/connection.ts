@@ -132,6 +132,10 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
     const result = await joinSession(request, verdict.version, ctx, {
       isOpen,
       deliver: (stored) => outbox.sendLive({ type: 'event', seq: stored.seq, event: stored.event }),
+      expire: (message) => {
+        sendError({ code: 'session_expired', message });
+        closeWith(CloseCode.SessionExpired, 'session_expired');
+      },
       start: (version) => {
         // From here the socket is joined: batching follows the agreed version (never for join).
         outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 });

@@ -59,6 +59,12 @@ export interface Gateway {
   /** Test hook: destroy every socket without a close frame (like a crash) and stop listening. */
   terminate(): Promise<void>;
   sessions(): SessionSummary[];
+  /**
+   * End a session now (a logout, a revoked grant): its connections get `session_expired` and
+   * close 4040, and its history is deleted from a log that supports it. Clients reconnect as a
+   * new session and report the gap. Resolves false when the session is unknown.
+   */
+  expireSession(sessionId: string, reason?: string): Promise<boolean>;
   /** Sessions with open connections, optionally for one agent. */
   presence(agentId?: string): PresenceEntry[];
   stats(): GatewayStats;
@@ -247,6 +253,22 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return stopping;
     },
     sessions: () => registry.summaries(),
+    async expireSession(sessionId, reason = 'The session was ended by the server; reconnect as a new session.') {
+      const session = registry.find(sessionId);
+      const known = session?.record !== undefined || (await log.getSession(sessionId)) !== undefined;
+      if (!known) return false;
+      // In the session's queue, so no join or publish is half done when it goes.
+      await registry.entry(sessionId).queue.run(async () => {
+        const live = registry.find(sessionId);
+        for (const subscriber of [...(live?.subscribers ?? [])]) subscriber.expire(reason);
+        live?.subscribers.clear();
+        await log.deleteSession?.(sessionId);
+        registry.remove(sessionId);
+        counters.expired++;
+        logger.info({ session: sessionId }, 'session expired by the app');
+      });
+      return true;
+    },
     presence: (agentId) => registry.presence(agentId),
     stats: () => ({
       connections: connections.size,

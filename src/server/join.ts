@@ -17,6 +17,8 @@ export interface JoinHooks {
   isOpen(): boolean;
   /** Deliver a live event to this connection. */
   deliver(event: StoredEvent): void;
+  /** The session was expired: send `session_expired` and close 4040. */
+  expire(message: string): void;
   /** Switch the connection to joined (timers, batching) and return the outbox to write with. */
   start(version: number): Outbox;
 }
@@ -56,7 +58,7 @@ export async function joinSession(request: JoinRequest, version: number, ctx: Ga
     const backlog = plan.replayAfter < position.head ? await ctx.log.readAfter(sessionId, plan.replayAfter) : [];
     if (!hooks.isOpen()) return undefined;
 
-    const subscriber: Subscriber = { deliver: hooks.deliver };
+    const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire };
     session.subscribers.add(subscriber);
     const outbox = hooks.start(version);
     const acceptance = { version, record, resumed: existing !== undefined, position, plan };

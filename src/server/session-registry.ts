@@ -8,6 +8,8 @@ import { createSerialQueue, type SerialQueue } from './serial-queue.js';
 export interface Subscriber {
   /** Deliver a live event published after this connection caught up. */
   deliver(event: StoredEvent): void;
+  /** The session was expired by the app: tell the client (`session_expired`) and close 4040. */
+  expire(message: string): void;
 }
 
 /** One session's live state. */

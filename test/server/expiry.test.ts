@@ -35,4 +35,21 @@ describe('session expiry', () => {
     await publishMany(gateway, String(kept.helloOk['session_id']), 1);
     await kept.client.until((frames) => seqs(frames).length === 1);
   });
+
+  it('expireSession() tells the connected clients session_expired, closes 4040 and forgets the session', async () => {
+    const log = createMemoryLog({ replayWindow: 100 });
+    const gateway = await startGateway({ log });
+    const first = await join(gateway);
+    const sessionId = String(first.helloOk['session_id']);
+    await publishMany(gateway, sessionId, 2);
+    await first.client.until((frames) => seqs(frames).length === 2);
+
+    await expect(gateway.expireSession(sessionId)).resolves.toBe(true);
+    expect(await first.client.next('error')).toMatchObject({ code: 'session_expired', next_step: 'wait_then_retry' });
+    expect(await first.client.closed()).toMatchObject({ code: 4040 });
+    expect(gateway.sessions()).toEqual([]);
+    expect(log.getSession(sessionId)).toBeUndefined();
+    await expect(gateway.expireSession(sessionId)).resolves.toBe(false);
+    await expect(gateway.publish(sessionId, { type: 'late' })).rejects.toMatchObject({ code: 'session_not_found' });
+  });
 });
