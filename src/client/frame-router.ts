@@ -59,24 +59,23 @@ function flatFields(frame: Json & { type: string }): EventFields {
   return 'data' in frame ? frame : { type: frame.type, data: frame, event_id: frame['event_id'], timestamp: frame['timestamp'], source: frame['source'] };
 }
 
-/** An `event` or `replay` frame whose shape passed the hot-path check. */
-interface CheckedEvent {
-  readonly seq: number;
-  readonly event: EventFields & Json;
-  readonly replayed: boolean;
-  readonly epoch: string | undefined;
-}
-
-/** The hot-path shape check of an `event`/`replay` frame; undefined when it needs the full decoder. */
-function checkEventFrame(frame: Json): CheckedEvent | undefined {
+/**
+ * The hot-path shape check of an `event`/`replay` frame: its seq when the frame can be delivered
+ * as is, undefined when it needs the full decoder. Returns a number, not an object, so the
+ * per-event path allocates nothing.
+ */
+function eventFrameSeq(frame: Json): number | undefined {
   const type = frame['type'];
   if (type !== 'event' && type !== 'replay') return undefined;
   const event = frame['event'];
-  const epoch = epochOf(frame);
-  if (!isEventPayload(event) || epoch === false) return undefined;
-  const replayed = type === 'replay';
-  const seq = replayed ? replaySeq(frame, event) : frame['seq'];
-  return isSeq(seq) ? { seq, event, replayed, epoch } : undefined;
+  if (!isEventPayload(event) || epochOf(frame) === false) return undefined;
+  const seq = type === 'replay' ? replaySeq(frame, event) : frame['seq'];
+  return isSeq(seq) ? seq : undefined;
+}
+
+/** Deliver a frame that passed {@link eventFrameSeq}. */
+function deliverEventFrame(tracker: FrameRouterTarget['tracker'], frame: Json, seq: number): void {
+  tracker.accept(seq, frame['event'] as EventFields & Json, frame['type'] === 'replay', epochOf(frame) || undefined, frame);
 }
 
 const CONTRACT_TYPES: ReadonlySet<string> = new Set([
@@ -91,9 +90,9 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
 
   /** Hot path for `event`/`replay` frames; false when the frame needs the full decoder. */
   function acceptEventFrame(frame: Json): boolean {
-    const checked = checkEventFrame(frame);
-    if (!checked) return false;
-    tracker.accept(checked.seq, checked.event, checked.replayed, checked.epoch, frame);
+    const seq = eventFrameSeq(frame);
+    if (seq === undefined) return false;
+    deliverEventFrame(tracker, frame, seq);
     return true;
   }
 
@@ -101,13 +100,13 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
     const frames = frame['frames'];
     if (!Array.isArray(frames)) return false;
     // Check every member before delivering any, so a bad batch is refused whole, never half-delivered.
-    const checked: CheckedEvent[] = [];
+    const seqs: number[] = [];
     for (const member of frames) {
-      const one = isObject(member) ? checkEventFrame(member) : undefined;
-      if (!one) return false;
-      checked.push(one);
+      const seq = isObject(member) ? eventFrameSeq(member) : undefined;
+      if (seq === undefined) return false;
+      seqs.push(seq);
     }
-    for (const [i, one] of checked.entries()) tracker.accept(one.seq, one.event, one.replayed, one.epoch, frames[i] as Json);
+    for (const [i, seq] of seqs.entries()) deliverEventFrame(tracker, frames[i] as Json, seq);
     return true;
   }
 

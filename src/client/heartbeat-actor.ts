@@ -2,7 +2,7 @@
 // against the negotiated `policy.heartbeat_ms`. After one interval of silence it pings; after two
 // it presumes the socket half-open and reports `heartbeat.missed`. Deadlines are wall-clock, so a
 // background tab whose timers were throttled still notices at the first tick it gets.
-import { fromCallback, type CallbackLogicFunction } from 'xstate';
+import type { CallbackLogicFunction } from 'xstate';
 import type { GatewayMachineEvent, HeartbeatActorInput, HeartbeatCommand } from '../../machines/gateway-machine.js';
 import type { SocketLink } from './socket-actor.js';
 import type { ClientClock } from './types.js';
@@ -15,12 +15,7 @@ export interface HeartbeatActorDeps {
 
 type HeartbeatCallback = CallbackLogicFunction<HeartbeatCommand, GatewayMachineEvent, HeartbeatActorInput>;
 
-/** The watchdog logic, to plug into the chart with `gatewayMachine.provide({ actors: { heartbeat } })`. */
-export function createHeartbeatActor(deps: HeartbeatActorDeps) {
-  return fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(deps, args));
-}
-
-/** One joined stretch of liveness checks: the body of the heartbeat actor. */
+/** One joined stretch of liveness checks: the body of the heartbeat actor (see `client-machine.ts`). */
 export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receive }: Parameters<HeartbeatCallback>[0]): ReturnType<HeartbeatCallback> {
   const { clock, link } = deps;
   const interval = input.heartbeatMs;

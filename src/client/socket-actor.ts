@@ -2,7 +2,7 @@
 // frame to the frame router, turns open/close into chart events, and closes the socket in its
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
-import { fromCallback, type CallbackLogicFunction } from 'xstate';
+import type { CallbackLogicFunction } from 'xstate';
 import type { ProtocolRange } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
 import { connectError } from './errors.js';
@@ -89,12 +89,7 @@ function closeQuietly(ws: WebSocketLike, hard: boolean): void {
 
 type SocketCallback = CallbackLogicFunction<{ type: 'noop' }, GatewayMachineEvent, SocketActorInput>;
 
-/** The socket actor logic, to plug into the chart with `gatewayMachine.provide({ actors: { socket } })`. */
-export function createSocketActor(deps: SocketActorDeps) {
-  return fromCallback<{ type: 'noop' }, SocketActorInput>((args) => runSocket(deps, args));
-}
-
-/** One socket's life, from open to cleanup: the body of the socket actor. */
+/** One socket's life, from open to cleanup: the body of the socket actor (see `client-machine.ts`). */
 export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters<SocketCallback>[0]): ReturnType<SocketCallback> {
   const { link, clock } = deps;
   let live = true;
