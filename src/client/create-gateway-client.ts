@@ -3,7 +3,7 @@
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
 import type { SnapshotFrom } from 'xstate';
-import type { Features, Health, HelloOkFrame, JoinedFrame, Policy, PresenceEntry } from '../protocol/index.js';
+import { assertNever, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline, watchBrowserSignals } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -33,10 +33,6 @@ export const systemClock: ClientClock = {
 
 /** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */
 const DISCONNECT_WAIT_MS = 1000;
-
-function assertNever(value: never): never {
-  throw new Error(`Unexpected chart state: ${JSON.stringify(value)}`);
-}
 
 /** The public status: the chart's top-level state, by an exhaustive switch. */
 export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): ClientState {

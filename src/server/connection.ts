@@ -6,6 +6,7 @@ import type { RawData, WebSocket } from 'ws';
 import {
   CLOSE_CODE_FOR_ERROR,
   CloseCode,
+  assertNever,
   decodeClientFrame,
   defaultNextStep,
   type ClientFrame,
@@ -13,7 +14,6 @@ import {
   type MessageFrame,
   type ServerFrame,
 } from '../protocol/index.js';
-import { assertNever } from './assert-never.js';
 import type { GatewayContext } from './context.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
