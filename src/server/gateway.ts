@@ -12,7 +12,7 @@ import { createLogger } from './logger.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { startSessionExpiry } from './session-expiry.js';
+import { forgetSession, startSessionExpiry } from './session-expiry.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
 
 /** What the app publishes; the gateway adds `event_id` and `timestamp` when missing. */
@@ -262,10 +262,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         const live = registry.find(sessionId);
         for (const subscriber of [...(live?.subscribers ?? [])]) subscriber.expire(reason);
         live?.subscribers.clear();
-        await log.deleteSession?.(sessionId);
-        registry.remove(sessionId);
-        counters.expired++;
-        logger.info({ session: sessionId }, 'session expired by the app');
+        await forgetSession(ctx, sessionId, 'expired by the app');
       });
       return true;
     },

@@ -28,13 +28,21 @@ async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
       // In the session's queue, so a join or publish in flight finishes first and wins.
       await session.queue.run(async () => {
         if (session.subscribers.size > 0 || session.idleSince === undefined || ctx.now() - session.idleSince < ttl) return;
-        await ctx.log.deleteSession?.(session.id);
-        ctx.registry.remove(session.id);
-        ctx.counters.expired++;
-        ctx.logger.info({ session: session.id }, 'session expired');
+        await forgetSession(ctx, session.id, 'idle past sessionTtlMs');
       });
     }
   } catch (error) {
     ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'session expiry sweep failed');
   }
+}
+
+/**
+ * Delete a session's history (where the log supports it) and its live entry. Call inside the
+ * session's queue, after its connections have been dealt with.
+ */
+export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string): Promise<void> {
+  await ctx.log.deleteSession?.(sessionId);
+  ctx.registry.remove(sessionId);
+  ctx.counters.expired++;
+  ctx.logger.info({ session: sessionId, why }, 'session expired');
 }
