@@ -1,11 +1,11 @@
 // What a bench returns and how it is printed: a human table, or one JSON object per line.
-import { round, summarize } from './stats.js';
+import { round, summarize, type Summary } from './stats.js';
 
 /** `full` is the published table; `smoke` runs every code path with tiny N for CI. */
 export type Scale = 'full' | 'smoke';
 
 /** One measured figure with its spread. Ratios are figures with unit `x`. */
-export interface Figure {
+export interface Figure extends Summary {
   readonly bench: string;
   /** The scenario, e.g. `live`, `outage_500ms`, `clients_1000`. */
   readonly case: string;
@@ -13,12 +13,6 @@ export interface Figure {
   readonly subject: string;
   readonly metric: string;
   readonly unit: string;
-  readonly median: number;
-  readonly p25: number;
-  readonly p75: number;
-  readonly min: number;
-  readonly max: number;
-  readonly n: number;
 }
 
 /** A target from the issue, checked against a figure of the same run. */
