@@ -19,12 +19,13 @@ export function eventLabel(eventType: string): string {
   return after ? `after ${after[1] ?? ''}` : eventType;
 }
 
-/** The guard's name (`isFatalClose`), or undefined for an unguarded transition. */
+/** The guard's name (`isFatalClose`), an inline guard's function name (or `inline`), or undefined when unguarded. */
 export function guardName(transition: AnyTransitionDefinition): string | undefined {
   const guard: unknown = transition.guard;
+  if (guard === undefined) return undefined;
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'object' && guard !== null && 'type' in guard && typeof guard.type === 'string') return guard.type;
-  return guard === undefined ? undefined : 'guard';
+  if (typeof guard === 'function') return guard.name || 'inline';
+  return typeof guard === 'object' && guard !== null && 'type' in guard && typeof guard.type === 'string' ? guard.type : 'inline';
 }
 
 /**

@@ -4,6 +4,8 @@
 import { getMicrosteps, pathToStateValue, type AnyStateNode, type AnyTransitionDefinition, type SnapshotFrom } from 'xstate';
 import { getStateNodes } from 'xstate/graph';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
+// The inspector page names events and guards the same way, so model ids and the diagram agree.
+import { eventLabel, guardName } from '../../stories/support/chart-keys.js';
 
 export type Chart = typeof gatewayMachine;
 export type ChartSnapshot = SnapshotFrom<Chart>;
@@ -22,19 +24,6 @@ export interface ChartEdge {
 
 const shortId = (node: AnyStateNode): string => node.id.replace(/^gateway\.?/, '') || '(root)';
 
-/** `xstate.after.handshakeTimeout.gateway.connecting` -> `after handshakeTimeout`. */
-export function eventLabel(eventType: string): string {
-  const delayed = /^xstate\.after\.([^.]+)\./.exec(eventType);
-  if (delayed) return `after ${delayed[1] ?? ''}`;
-  return eventType === '' ? 'always' : eventType;
-}
-
-function guardName(guard: AnyTransitionDefinition['guard']): string | undefined {
-  if (guard === undefined) return undefined;
-  if (typeof guard === 'string') return guard;
-  if (typeof guard === 'function') return guard.name || 'inline';
-  return 'type' in guard && typeof guard.type === 'string' ? guard.type : 'inline';
-}
 
 /** The identity of a transition definition, the same for the chart and for `chart.provide(...)` copies of it. */
 export function edgeOf(transition: AnyTransitionDefinition): ChartEdge {
@@ -42,7 +31,7 @@ export function edgeOf(transition: AnyTransitionDefinition): ChartEdge {
   const eventless = transition.eventType === '' || (source.always?.includes(transition) ?? false);
   const siblings = eventless ? (source.always ?? []) : (source.transitions.get(transition.eventType) ?? []);
   const index = siblings.indexOf(transition);
-  const guard = guardName(transition.guard);
+  const guard = guardName(transition);
   const targets = (transition.target ?? []).map(shortId).join(',') || '(stays)';
   const event = eventLabel(eventless ? '' : transition.eventType);
   const id = `${shortId(source)}: ${event}${siblings.length > 1 ? `#${index}` : ''}${guard ? ` [${guard}]` : ''} -> ${targets}${transition.reenter ? ' (reenter)' : ''}`;
