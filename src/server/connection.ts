@@ -71,7 +71,8 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
   let outbox: Outbox = createOutbox(ws, outboxOptions);
   let phase: Phase = 'awaiting_hello';
   let joined: JoinedState | undefined;
-  let lastSeen = ctx.now();
+  const { clock } = ctx;
+  let lastSeen = clock.now();
   let stopHeartbeat: (() => void) | undefined;
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
@@ -82,7 +83,7 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
   const isOpen = (): boolean => phase !== 'closing';
 
   const detach = (): void => {
-    clearTimeout(handshakeTimer);
+    clock.clearTimeout(handshakeTimer);
     stopHeartbeat?.();
     stopHeartbeat = undefined;
     if (joined) joined.session.subscribers.delete(joined.subscriber);
@@ -120,7 +121,7 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
     closeWith(CLOSE_CODE_FOR_ERROR[refusal.code] ?? CloseCode.BadFrame, refusal.code);
   };
 
-  const handshakeTimer = setTimeout(() => {
+  const handshakeTimer = clock.setTimeout(() => {
     refuse({ code: 'handshake_timeout', message: `No hello within ${ctx.options.handshakeTimeoutMs} ms.`, nextStep: 'wait_then_retry' });
   }, ctx.options.handshakeTimeoutMs);
 
@@ -140,12 +141,13 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
         // From here the socket is joined: batching follows the agreed version (never for join).
         outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 });
         phase = 'joined';
-        clearTimeout(handshakeTimer);
+        clock.clearTimeout(handshakeTimer);
         stopHeartbeat = startHeartbeat({
           intervalMs: ctx.options.heartbeatMs,
           lastSeen: () => lastSeen,
-          now: ctx.now,
-          ping: () => outbox.send({ type: 'ping', ts: ctx.now() }),
+          clock,
+          // Wall-clock ms: the peer echoes it and may read it as a time of day.
+          ping: () => outbox.send({ type: 'ping', ts: clock.wallNow() }),
           onSilent: () => {
             ctx.counters.reaped++;
             log.info('liveness timeout');
@@ -222,7 +224,7 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
   };
 
   ws.on('message', (data, isBinary) => {
-    lastSeen = ctx.now();
+    lastSeen = clock.now();
     inbound.run(() => handle(data, isBinary)).catch((error: unknown) => {
       log.error({ err: error instanceof Error ? error.message : String(error) }, 'frame handling failed');
       if (phase === 'closing') return;

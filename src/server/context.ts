@@ -1,6 +1,7 @@
 // What every connection shares with its gateway: options, log, sessions, logger and counters.
 import type { Logger } from 'pino';
 import type { Health, MessageFrame } from '../protocol/index.js';
+import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { ResolvedOptions } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -39,7 +40,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly rateLimiter: RateLimiter | undefined;
   readonly counters: GatewayCounters;
-  readonly now: () => number;
+  /** Same as `options.clock`: monotonic `now()` for durations, `wallNow()` for wire timestamps. */
+  readonly clock: GatewayClock;
   health(): Health;
   /** Hand a first-seen client message to the app's handlers. */
   dispatchMessage(message: MessageFrame, session: GatewaySession): void;

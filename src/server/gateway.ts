@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Health, PresenceEntry } from '../protocol/index.js';
+import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, MessageHandler } from './context.js';
 import type { EventLog } from './event-log.js';
@@ -84,16 +85,16 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 /** Wait for sockets to close, destroying any still open after the grace period. */
-async function settle(connections: readonly Connection[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+async function settle(connections: readonly Connection[], clock: GatewayClock): Promise<void> {
+  let timer: TimerHandle;
   const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
       for (const c of connections) c.terminate();
       resolve();
     }, CLOSE_GRACE_MS);
   });
   await Promise.race([Promise.all(connections.map((c) => c.closed)), grace]);
-  clearTimeout(timer);
+  clock.clearTimeout(timer);
   await Promise.all(connections.map((c) => c.closed));
 }
 
@@ -105,14 +106,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const registry = createSessionRegistry();
   const connections = new Set<Connection>();
   const handlers = new Set<MessageHandler>();
-  const startedAt = Date.now();
+  const { clock } = resolved;
+  const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
   const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0 };
 
   const health = (): Health => ({
     status: draining ? 'draining' : 'ok',
-    uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
+    uptime_s: Math.round((clock.now() - startedAt) / 100) / 10,
     connections: connections.size,
     sessions: registry.sessionCount(),
     protocol: { ...resolved.protocol },
@@ -124,9 +126,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     log,
     registry,
     logger,
-    rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit) : undefined,
+    rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
     counters,
-    now: Date.now,
+    clock,
     health,
     dispatchMessage(message, session) {
       for (const handler of handlers) {
@@ -202,7 +204,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           data: event.data,
           event_id: event.event_id ?? randomUUID(),
           // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
-          timestamp: Date.now() / 1000,
+          timestamp: clock.wallNow() / 1000,
           ...(event.source === undefined ? {} : { source: event.source }),
         });
         counters.published++;
@@ -230,14 +232,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       logger.info({ connections: targets.length, spreadMs }, 'draining');
       // Evenly spaced hints, so returning clients arrive as a trickle instead of a wave.
       targets.forEach((c, i) => c.drain(targets.length <= 1 ? 0 : Math.round((i * spreadMs) / (targets.length - 1))));
-      await settle(targets);
+      await settle(targets, clock);
       draining = false;
     },
     close() {
       stopping ??= (async () => {
         const open = [...connections];
         for (const c of open) c.close(1001, 'shutdown');
-        await settle(open);
+        await settle(open, clock);
         await stopListening();
         logger.info('gateway closed');
       })();
@@ -271,7 +273,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       connections: connections.size,
       joined: registry.joinedConnections(),
       sessions: registry.summaries().length,
-      uptimeS: (Date.now() - startedAt) / 1000,
+      uptimeS: (clock.now() - startedAt) / 1000,
       draining,
       counters: { ...counters, refused: { ...counters.refused } },
     }),

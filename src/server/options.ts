@@ -2,6 +2,7 @@
 // with a `configuration_error`, never later on the first connection.
 import type { Logger } from 'pino';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import { systemClock, type GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { RateLimit } from './rate-limiter.js';
 
@@ -64,6 +65,12 @@ export interface GatewayOptions {
    * forever. @default 3600000 (1 hour)
    */
   readonly sessionTtlMs?: number;
+  /**
+   * Time for every timer, deadline and duration (heartbeats, handshake timeout, rate limit,
+   * session expiry, close grace, uptime); see `clock.ts`. Inject one to run the gateway on
+   * virtual time. @default systemClock (performance.now, Date.now for wire timestamps, global timers)
+   */
+  readonly clock?: GatewayClock;
 }
 
 /** Options with every default filled in. */
@@ -85,6 +92,7 @@ export interface ResolvedOptions {
   readonly coalesceLive: boolean;
   readonly maxBatchFrames: number;
   readonly sessionTtlMs: number;
+  readonly clock: GatewayClock;
 }
 
 /** Codes a gateway API call can fail with. */
@@ -121,6 +129,10 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     positiveInt('rateLimit.connections', rateLimit.connections);
     positiveInt('rateLimit.perMs', rateLimit.perMs);
   }
+  const clock = options.clock ?? systemClock;
+  for (const method of ['now', 'wallNow', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof clock[method] !== 'function') throw new GatewayError('configuration_error', `clock must have now, wallNow, setTimeout and clearTimeout; ${method} is missing`);
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -139,5 +151,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     coalesceLive: options.coalesceLive ?? true,
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
+    clock,
   };
 }

@@ -17,8 +17,12 @@ export interface RateLimiter {
   readonly size: number;
 }
 
-/** Create a limiter. Memory stays bounded: stale addresses are swept as the map grows. */
-export function createRateLimiter(limit: RateLimit, now: () => number = Date.now): RateLimiter {
+/**
+ * Create a limiter. Memory stays bounded: stale addresses are swept as the map grows. `now` is
+ * monotonic milliseconds (the gateway passes its clock's `now`).
+ * @default now performance.now
+ */
+export function createRateLimiter(limit: RateLimit, now: () => number = () => performance.now()): RateLimiter {
   const attempts = new Map<string, number[]>();
   let sweepAt = 1024;
 

@@ -1,6 +1,7 @@
 // Forget sessions nobody uses: no connection and no publish for `sessionTtlMs`. Without this an
 // in-memory gateway keeps every session it ever saw. A later resume of a forgotten id starts a
 // new history (new epoch), which the client reports as a gap, so nothing is lost silently.
+import { every } from './clock.js';
 import type { GatewayContext } from './context.js';
 
 /** Start the periodic sweep; returns a stop function. Does nothing when the TTL is 0. */
@@ -8,16 +9,14 @@ export function startSessionExpiry(ctx: GatewayContext): () => void {
   const ttl = ctx.options.sessionTtlMs;
   if (ttl === 0) return () => undefined;
   // A session is idle for at least ttl and at most ttl + one sweep before it goes.
-  const timer = setInterval(() => void sweep(ctx, ttl), Math.max(10, Math.min(ttl, 60_000)));
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(ctx.clock, Math.max(10, Math.min(ttl, 60_000)), () => void sweep(ctx, ttl), { unref: true });
 }
 
 async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
   try {
     // Sessions held by a log from a previous process have no live entry yet; give them one.
     for (const record of await ctx.log.listSessions()) ctx.registry.entry(record.sessionId);
-    const now = ctx.now();
+    const now = ctx.clock.now();
     for (const session of [...ctx.registry.all()]) {
       if (session.subscribers.size > 0) {
         session.idleSince = undefined;
@@ -27,7 +26,7 @@ async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
       if (now - session.idleSince < ttl) continue;
       // In the session's queue, so a join or publish in flight finishes first and wins.
       await session.queue.run(async () => {
-        if (session.subscribers.size > 0 || session.idleSince === undefined || ctx.now() - session.idleSince < ttl) return;
+        if (session.subscribers.size > 0 || session.idleSince === undefined || ctx.clock.now() - session.idleSince < ttl) return;
         await forgetSession(ctx, session.id, 'idle past sessionTtlMs');
       });
     }
