@@ -9,6 +9,7 @@ import { isOnline, watchBrowserSignals } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createEventStreams } from './event-stream.js';
 import { createGapTracker } from './gap-tracker.js';
+import { createListenerSet } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
 import { createOutbox } from './outbox.js';
@@ -50,19 +51,6 @@ export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): Clie
   }
 }
 
-function listenerSet<T>() {
-  const listeners = new Set<(value: T) => void>();
-  return {
-    add(listener: (value: T) => void): () => void {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-    emit(value: T): void {
-      for (const listener of listeners) listener(value);
-    },
-  };
-}
-
 interface Waiter<T> {
   resolve(value: T): void;
   reject(error: GatewayConnectError): void;
@@ -72,11 +60,25 @@ interface Waiter<T> {
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const protocol = validateOptions(options);
   const clock = options.clock ?? systemClock;
-  const states = listenerSet<ClientState>();
-  const gaps = listenerSet<GapInfo>();
-  const events = listenerSet<GatewayEvent>();
-  const errors = listenerSet<GatewayConnectError>();
-  const snapshots = listenerSet<SessionSnapshot>();
+  let listenerErrors = 0;
+  let reportingListenerError = false;
+  /** A listener threw: tell `onError` listeners, once. A throw while hearing about a throw stops here. */
+  function listenerFailed(cause: unknown, kind: string): void {
+    listenerErrors++;
+    if (reportingListenerError) return;
+    reportingListenerError = true;
+    try {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      errors.emit(connectError('listener_error', `An ${kind} listener threw: ${why}`, {}, cause));
+    } finally {
+      reportingListenerError = false;
+    }
+  }
+  const states = createListenerSet<ClientState>('onState', listenerFailed);
+  const gaps = createListenerSet<GapInfo>('onGap', listenerFailed);
+  const events = createListenerSet<GatewayEvent>('onEvent', listenerFailed);
+  const errors = createListenerSet<GatewayConnectError>('onError', listenerFailed);
+  const snapshots = createListenerSet<SessionSnapshot>('onSnapshot', listenerFailed);
   const streams = createEventStreams();
   const tracker = createGapTracker(
     {
@@ -260,6 +262,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         retryInMs: context.retryInMs,
         lastClose: context.lastClose,
         resume: tracker.resume,
+        listenerErrors,
       };
     },
     actor,

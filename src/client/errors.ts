@@ -26,8 +26,9 @@ export class GatewayConnectError extends Error implements ConnectErrorData {
   readonly retryAfterMs?: number;
   readonly closeCode?: number;
 
-  constructor(data: ConnectErrorData) {
-    super(data.message);
+  /** @param options.cause the underlying failure (a listener's throw, a socket error), kept as `error.cause`. */
+  constructor(data: ConnectErrorData, options?: { readonly cause?: unknown }) {
+    super(data.message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = data.code;
     this.nextStep = data.nextStep;
     if (data.retryAfterMs !== undefined) this.retryAfterMs = data.retryAfterMs;
@@ -59,7 +60,7 @@ export function errorData(
   };
 }
 
-/** Shorthand for `new GatewayConnectError(errorData(...))`. */
-export function connectError(code: string, message: string, extra: Parameters<typeof errorData>[2] = {}): GatewayConnectError {
-  return new GatewayConnectError(errorData(code, message, extra));
+/** Shorthand for `new GatewayConnectError(errorData(...))`; `cause` becomes `error.cause`. */
+export function connectError(code: string, message: string, extra: Parameters<typeof errorData>[2] = {}, cause?: unknown): GatewayConnectError {
+  return new GatewayConnectError(errorData(code, message, extra), cause === undefined ? undefined : { cause });
 }

@@ -99,6 +99,8 @@ export interface GatewayInfo {
   readonly retryInMs: number | null;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
   readonly resume: ResumeInfo | null;
+  /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */
+  readonly listenerErrors: number;
 }
 
 /** Options of {@link createGatewayClient}. */
@@ -165,6 +167,13 @@ export interface GatewayClient {
    * iterate, so the client stops keeping early events for a first `events()` loop.
    */
   onEvent(listener: (event: GatewayEvent) => void): () => void;
+  /**
+   * Errors and notices: failed attempts, bad server frames, and `listener_error` when any listener
+   * (including another `onError` one) throws, with the throw as `error.cause`. Every listener call
+   * is isolated: a throw never stops delivery to the other listeners, `events()` or the rest of a
+   * batch. A throw by an `onError` listener while it hears a `listener_error` is only counted
+   * (`info.listenerErrors`), so a listener that always throws cannot loop.
+   */
   onError(listener: (error: GatewayConnectError) => void): () => void;
   /** Snapshots, whether asked for by `resync()` or sent by the gateway after a legacy `join`. */
   onSnapshot(listener: (snapshot: SessionSnapshot) => void): () => void;

@@ -38,6 +38,8 @@ export const CLIENT_ERROR_CODES = [
   'client_closed',
   /** Options passed to `createGatewayClient` are invalid. */
   'invalid_options',
+  /** An app listener (`onEvent`, `onState`, …) threw; the others were still called. */
+  'listener_error',
 ] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
@@ -83,6 +85,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   connection_lost: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The network dropped; the client reconnects with backoff.' },
   client_closed: { recoverable: false, nextStep: 'do_not_retry', hint: 'disconnect() was called; call connect() again to resume.' },
   invalid_options: { recoverable: false, nextStep: 'do_not_retry', hint: 'Fix the options passed to createGatewayClient.' },
+  listener_error: { recoverable: true, nextStep: 'do_not_retry', hint: 'A listener threw (see error.cause); fix it. Delivery to everyone else went on.' },
 };
 
 const knownCodes: ReadonlySet<string> = new Set(Object.keys(ERROR_INFO));
