@@ -1,8 +1,6 @@
 // One client socket from upgrade to close: pre-hello checks (origin, rate, handshake timeout),
 // the handshake, then the methods of PROTOCOL.md section 5. Frames from one socket are handled
 // strictly in order; anything touching a session's log runs in that session's queue.
-import type { IncomingMessage } from 'node:http';
-import type { RawData, WebSocket } from 'ws';
 import {
   CLOSE_CODE_FOR_ERROR,
   CloseCode,
@@ -21,6 +19,7 @@ import { joinSession, type JoinedState } from './join.js';
 import { redactUrl, tokenFromUrl } from './logger.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createSerialQueue } from './serial-queue.js';
+import type { GatewaySocket, SocketData, UpgradeInfo } from './transport.js';
 
 /** Lifecycle of a socket, as the gateway sees it. */
 type Phase = 'awaiting_hello' | 'handshaking' | 'joined' | 'closing';
@@ -41,20 +40,21 @@ export interface Connection {
 
 let nextConnection = 0;
 
-function rawToText(data: RawData): string {
+function rawToText(data: SocketData): string {
+  if (typeof data === 'string') return data;
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
 }
 
 /** Take over an upgraded socket. `onClosed` runs once, after the socket has closed. */
-export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: GatewayContext, onClosed: (c: Connection) => void): Connection {
+export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: GatewayContext, onClosed: (c: Connection) => void): Connection {
   const id = `c${++nextConnection}`;
   const log = ctx.logger.child({ conn: id });
   const peer: PeerInfo = {
-    address: request.socket.remoteAddress ?? 'unknown',
-    origin: request.headers.origin,
-    urlToken: tokenFromUrl(request.url),
+    address: upgrade.remoteAddress ?? 'unknown',
+    origin: upgrade.origin,
+    urlToken: tokenFromUrl(upgrade.url),
   };
   const inbound = createSerialQueue();
   const outboxOptions = {
@@ -215,7 +215,7 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
     else refuse({ code: error.code, message: error.message, nextStep: defaultNextStep(error.code) });
   };
 
-  const handle = async (data: RawData, isBinary: boolean): Promise<void> => {
+  const handle = async (data: SocketData, isBinary: boolean): Promise<void> => {
     if (phase === 'closing') return;
     if (isBinary) return rejectFrame({ code: 'bad_frame', message: 'Binary frames are not supported; send one JSON object per text frame.' });
     const decoded = decodeClientFrame(rawToText(data), ctx.options.maxPayload);
@@ -261,7 +261,7 @@ export function acceptConnection(ws: WebSocket, request: IncomingMessage, ctx: G
   };
 
   ctx.counters.accepted++;
-  log.info({ address: peer.address, url: redactUrl(request.url) }, 'connection opened');
+  log.info({ address: peer.address, url: redactUrl(upgrade.url) }, 'connection opened');
   const origin = ctx.options.allowedOrigins;
   if (origin && peer.origin !== undefined && !origin.has(peer.origin)) {
     refuse({ code: 'origin_not_allowed', message: 'This Origin is not allowed to connect.', nextStep: 'do_not_retry' });

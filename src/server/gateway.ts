@@ -1,9 +1,6 @@
 // createGateway: the reference Lifeline gateway on `ws`. Wires the HTTP server, the WebSocket
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { WebSocketServer } from 'ws';
 import type { Health, PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
@@ -15,6 +12,8 @@ import { GatewayError, resolveOptions, type GatewayOptions } from './options.js'
 import { createRateLimiter } from './rate-limiter.js';
 import { forgetSession, startSessionExpiry } from './session-expiry.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
+import type { GatewaySocket, UpgradeInfo } from './transport.js';
+import { createWsTransport } from './ws-transport.js';
 
 /** What the app publishes; the gateway adds `event_id` and `timestamp` when missing. */
 export interface PublishEvent {
@@ -74,16 +73,6 @@ export interface Gateway {
 /** How long close() and drain() wait for close handshakes before destroying sockets. */
 const CLOSE_GRACE_MS = 2000;
 
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(new GatewayError('configuration_error', `Cannot listen on ${host}:${port}: ${error.message}`)));
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
 /** Wait for sockets to close, destroying any still open after the grace period. */
 async function settle(connections: readonly Connection[], clock: GatewayClock): Promise<void> {
   let timer: TimerHandle;
@@ -141,45 +130,28 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
   };
 
-  // Bound the HTTP upgrade by the handshake budget too: otherwise a peer that sends half a request
-  // holds its socket until Node's 60 s headersTimeout, checked only every 30 s (slowloris).
-  const upgradeBudgetMs = resolved.handshakeTimeoutMs;
-  const serverOptions = {
-    headersTimeout: upgradeBudgetMs,
-    requestTimeout: upgradeBudgetMs,
-    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(upgradeBudgetMs / 4))),
-  };
-  const server = createServer(serverOptions, (req, res) => {
-    if (req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
-      return;
-    }
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required.\n');
-  });
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame
   // is read and refused with a typed payload_too_large error, and the connection stays.
-  const wss = new WebSocketServer({ server, maxPayload: resolved.maxPayload * 2, clientTracking: false });
-  wss.on('connection', (ws, request) => {
+  const transport =
+    options.transport ??
+    createWsTransport({ host: resolved.host, port: resolved.port, handshakeTimeoutMs: resolved.handshakeTimeoutMs, maxFrameBytes: resolved.maxPayload * 2 });
+  const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
     if (stopping) {
       ws.terminate();
       return;
     }
-    const connection = acceptConnection(ws, request, ctx, (c) => connections.delete(c));
+    const connection = acceptConnection(ws, upgrade, ctx, (c) => connections.delete(c));
     connections.add(connection);
-  });
+  };
 
-  const port = await listen(server, resolved.host, resolved.port);
-  const urlHost = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  const { url, port } = await transport.listen(accept, health);
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 
   const stopExpiry = startSessionExpiry(ctx);
-  const stopListening = (): Promise<void> =>
-    new Promise((resolve) => {
-      stopExpiry();
-      wss.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const stopListening = (): Promise<void> => {
+    stopExpiry();
+    return transport.close();
+  };
 
   const requireSession = async (sessionId: string) => {
     const session = registry.entry(sessionId);
@@ -190,7 +162,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   };
 
   return {
-    url: `ws://${urlHost}:${port}`,
+    url,
     port,
     log,
     async publish(sessionId, event) {
@@ -202,7 +174,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         const stored = await log.append(sessionId, {
           type: event.type,
           data: event.data,
-          event_id: event.event_id ?? randomUUID(),
+          event_id: event.event_id ?? resolved.newId(),
           // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
           timestamp: clock.wallNow() / 1000,
           ...(event.source === undefined ? {} : { source: event.source }),

@@ -8,4 +8,5 @@ export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVer
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';
 export type { RateLimit } from './rate-limiter.js';
+export { SOCKET_OPEN, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from './transport.js';
 export { planResume, type ResumePlan, type ResumeRequest } from './resume-plan.js';

@@ -2,7 +2,6 @@
 // resume, subscribe, then send the accept frame, the replay and caught_up. Because publishes run
 // in the same queue, none can slip between the replay and the subscription: each event reaches
 // the client exactly once, as replay if it was appended before and as live if after.
-import { randomUUID } from 'node:crypto';
 import type { ReplayFrame } from '../protocol/index.js';
 import type { GatewayContext, GatewaySession } from './context.js';
 import type { StoredEvent } from './event-log.js';
@@ -40,8 +39,8 @@ function replayFrame(stored: StoredEvent): ReplayFrame {
  * belongs to another agent), or undefined when the socket closed meanwhile.
  */
 export async function joinSession(request: JoinRequest, version: number, ctx: GatewayContext, hooks: JoinHooks): Promise<JoinedState | Refusal | undefined> {
-  // Crypto-random ids: a session id is what a client resumes with, so it must not be guessable.
-  const sessionId = request.sessionId ?? randomUUID();
+  // Crypto-random ids by default: a session id is what a client resumes with, so it must not be guessable.
+  const sessionId = request.sessionId ?? ctx.options.newId();
   const session = ctx.registry.entry(sessionId);
   return session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;

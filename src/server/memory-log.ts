@@ -9,6 +9,8 @@ export interface MemoryLogOptions {
   readonly replayWindow?: number;
   /** Client message ids remembered per session for de-duplication. @default 10000 */
   readonly dedupeWindow?: number;
+  /** Source of epoch ids; each must differ from every other epoch. @default newEpoch */
+  readonly newEpoch?: () => string;
 }
 
 interface SessionHistory {
@@ -35,6 +37,7 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
   const dedupeWindow = options.dedupeWindow ?? 10_000;
   if (!Number.isInteger(replayWindow) || replayWindow < 1) throw new RangeError(`replayWindow must be a positive integer, got ${String(replayWindow)}`);
   if (!Number.isInteger(dedupeWindow) || dedupeWindow < 1) throw new RangeError(`dedupeWindow must be a positive integer, got ${String(dedupeWindow)}`);
+  const epochOf = options.newEpoch ?? newEpoch;
   const sessions = new Map<string, SessionHistory>();
 
   function history(sessionId: string): SessionHistory {
@@ -52,7 +55,7 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     getSession: (sessionId) => sessions.get(sessionId)?.record,
     createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
-      const record: SessionRecord = { sessionId, agentId, epoch: newEpoch(), ...(owner === undefined ? {} : { owner }) };
+      const record: SessionRecord = { sessionId, agentId, epoch: epochOf(), ...(owner === undefined ? {} : { owner }) };
       sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), state: undefined });
       return record;
     },

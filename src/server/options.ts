@@ -1,10 +1,12 @@
 // Gateway options, their defaults, and validation. A bad option fails createGateway at once
 // with a `configuration_error`, never later on the first connection.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { systemClock, type GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { RateLimit } from './rate-limiter.js';
+import type { GatewayTransport } from './transport.js';
 
 /** What a token verifier learns about the connection besides the token. */
 export interface VerifyContext {
@@ -71,6 +73,17 @@ export interface GatewayOptions {
    * virtual time. @default systemClock (performance.now, Date.now for wire timestamps, global timers)
    */
   readonly clock?: GatewayClock;
+  /**
+   * Where connections come from. `host` and `port` apply only to the default.
+   * @default an HTTP server on host:port that upgrades to `ws` and answers `/health`
+   */
+  readonly transport?: GatewayTransport;
+  /**
+   * Source of new session ids and event ids. Session ids are resume capabilities, so production
+   * ids must be unguessable; the simulation injects a seeded source for exact replays.
+   * @default crypto.randomUUID
+   */
+  readonly newId?: () => string;
 }
 
 /** Options with every default filled in. */
@@ -93,6 +106,7 @@ export interface ResolvedOptions {
   readonly maxBatchFrames: number;
   readonly sessionTtlMs: number;
   readonly clock: GatewayClock;
+  readonly newId: () => string;
 }
 
 /** Codes a gateway API call can fail with. */
@@ -152,5 +166,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
     clock,
+    newId: options.newId ?? randomUUID,
   };
 }

@@ -1,8 +1,8 @@
 // The single send path of one connection. Every frame goes through here, in order: control
 // frames, replay (batched under v2), and live events (coalesced per tick under v2). It also
 // watches the socket's unsent bytes and reports a slow consumer once they pass the limit.
-import type { WebSocket } from 'ws';
 import { encodeFrame, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
+import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */
 export interface OutboxOptions {
@@ -29,13 +29,13 @@ export interface Outbox {
 }
 
 /** Create the outbox for a socket. */
-export function createOutbox(ws: WebSocket, options: OutboxOptions): Outbox {
+export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
   let sealed = false;
   let pendingLive: EventFrame[] = [];
   let flushScheduled = false;
 
   const write = (frame: ServerFrame): void => {
-    if (sealed || ws.readyState !== ws.OPEN) return;
+    if (sealed || ws.readyState !== SOCKET_OPEN) return;
     ws.send(encodeFrame(frame));
     if (ws.bufferedAmount > options.maxBufferedBytes) {
       sealed = true;

@@ -1,0 +1,52 @@
+// The gateway's transport seam: what a connection needs from a socket, and how sockets arrive.
+// Production uses `ws` behind an HTTP server (ws-transport.ts); the deterministic simulation
+// (test/sim/) plugs in in-memory links, so the same gateway code runs on a virtual network.
+import type { Health } from '../protocol/index.js';
+
+/** `readyState` of an open socket (the WebSocket constant). */
+export const SOCKET_OPEN = 1;
+
+/** A frame as a socket hands it over: text, or the raw bytes `ws` reads. */
+export type SocketData = string | Buffer | ArrayBuffer | Buffer[];
+
+/**
+ * The subset of a `ws` WebSocket the gateway uses. A `ws` socket fits as is; any other transport
+ * implements these few members with the same meaning.
+ */
+export interface GatewaySocket {
+  /** {@link SOCKET_OPEN} while frames may be sent. */
+  readonly readyState: number;
+  /** Bytes accepted by `send` and not yet written out: the slow-consumer signal. */
+  readonly bufferedAmount: number;
+  send(text: string): void;
+  /** Graceful close: the close frame follows any buffered data. */
+  close(code: number, reason: string): void;
+  /** Destroy the connection without a close frame. */
+  terminate(): void;
+  on(event: 'message', listener: (data: SocketData, isBinary: boolean) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Fires once, when the socket has closed (cleanly or not). */
+  on(event: 'close', listener: (code: number) => void): unknown;
+}
+
+/** What the gateway learns about a connection before its first frame. */
+export interface UpgradeInfo {
+  /** The peer's address, for rate limits and logs. @default 'unknown' */
+  readonly remoteAddress: string | undefined;
+  /** The `Origin` header, sent by browsers. */
+  readonly origin: string | undefined;
+  /** The request URL (path and query), which may carry `?token=`. */
+  readonly url: string | undefined;
+}
+
+/** Where a gateway's connections come from. */
+export interface GatewayTransport {
+  /**
+   * Start accepting. Every new socket goes to `accept`; `health` answers plain HTTP health checks
+   * where the transport has them. Resolves to the URL clients connect to, and the port.
+   * Rejects with a `configuration_error` GatewayError when it cannot listen.
+   */
+  listen(accept: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, health: () => Health): Promise<{ readonly url: string; readonly port: number }>;
+  /** Stop accepting and release what `listen` took. Open sockets are the gateway's to close. */
+  close(): Promise<void>;
+}

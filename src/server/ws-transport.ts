@@ -1,0 +1,67 @@
+// The production transport: an HTTP server that answers `/health` and upgrades everything else
+// to a `ws` WebSocket. The gateway sees only the `GatewayTransport` seam (transport.ts).
+import { createServer, type Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { GatewayError } from './options.js';
+import type { GatewayTransport } from './transport.js';
+
+/** Options for {@link createWsTransport}. */
+export interface WsTransportOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Also bounds the HTTP upgrade (headers and request timeouts). */
+  readonly handshakeTimeoutMs: number;
+  /** Frames over this many bytes close the socket with 1009 (ws's hard limit). */
+  readonly maxFrameBytes: number;
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(new GatewayError('configuration_error', `Cannot listen on ${host}:${port}: ${error.message}`)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** The `ws` transport the gateway uses by default. */
+export function createWsTransport(options: WsTransportOptions): GatewayTransport {
+  let server: Server | undefined;
+  let wss: WebSocketServer | undefined;
+  return {
+    async listen(accept, health) {
+      // Bound the HTTP upgrade by the handshake budget too: otherwise a peer that sends half a request
+      // holds its socket until Node's 60 s headersTimeout, checked only every 30 s (slowloris).
+      const budgetMs = options.handshakeTimeoutMs;
+      const serverOptions = {
+        headersTimeout: budgetMs,
+        requestTimeout: budgetMs,
+        connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(budgetMs / 4))),
+      };
+      server = createServer(serverOptions, (req, res) => {
+        if (req.url === '/health') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+          return;
+        }
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required.\n');
+      });
+      wss = new WebSocketServer({ server, maxPayload: options.maxFrameBytes, clientTracking: false });
+      wss.on('connection', (ws, request) => {
+        accept(ws, { remoteAddress: request.socket.remoteAddress, origin: request.headers.origin, url: request.url });
+      });
+      const port = await listenOn(server, options.host, options.port);
+      const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+      return { url: `ws://${urlHost}:${port}`, port };
+    },
+    close() {
+      return new Promise((resolve) => {
+        wss?.close();
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
