@@ -6,16 +6,9 @@ import { ACTION_TABLE } from './actions.js';
 import { STATE_TABLE } from './assertions.js';
 import { installBrowserShim, type BrowserShim } from './browser-shim.js';
 import { chartEdges, chartStates } from './chart.js';
-import { planPaths, type Profile } from './paths.js';
+import { planPaths } from './paths.js';
+import { MODEL_PROFILES as PROFILES } from './profiles.js';
 import { runPath, type Coverage } from './runner.js';
-import { TIMING } from './world.js';
-
-const fast = { initialDelayMs: TIMING.initialDelayMs, maxDelayMs: TIMING.maxDelayMs, minUptimeMs: TIMING.minUptimeMs } as const;
-/** `maxAttempts: 1` keeps the state space small and still reaches every "retries exhausted" branch. */
-const PROFILES: readonly Profile[] = [
-  { name: 'retry', input: { reconnect: { ...fast, maxAttempts: 1 }, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
-  { name: 'no-retry', input: { reconnect: false, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
-];
 
 /**
  * Transitions no real-world action can take, each with the reason. Kept exact: an entry that is

@@ -1,0 +1,10 @@
+// The client configurations the model traverses, shared by the model test and the vector export.
+import type { Profile } from './paths.js';
+import { TIMING } from './world.js';
+
+const fast = { initialDelayMs: TIMING.initialDelayMs, maxDelayMs: TIMING.maxDelayMs, minUptimeMs: TIMING.minUptimeMs } as const;
+/** `maxAttempts: 1` keeps the state space small and still reaches every "retries exhausted" branch. */
+export const MODEL_PROFILES: readonly Profile[] = [
+  { name: 'retry', input: { reconnect: { ...fast, maxAttempts: 1 }, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
+  { name: 'no-retry', input: { reconnect: false, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
+];

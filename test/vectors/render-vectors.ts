@@ -1,0 +1,247 @@
+// Test vectors from the TypeScript code, for other clients to replay (clients/python/tests/vectors):
+// the model-based paths of test/model (events and the state after each), backoff delays for
+// given random draws, gap-tracker decisions and outbox behaviour. Deterministic: seeded PRNG, fixed ids.
+import { transition } from 'xstate';
+import { backoffDelay, type ReconnectOptions } from '../../src/client/backoff.js';
+import { connectError } from '../../src/client/errors.js';
+import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
+import { createOutbox } from '../../src/client/outbox.js';
+import type { SendResult } from '../../src/client/types.js';
+import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import { createRng, type Rng } from '../chaos/prng.js';
+import { ACTION_TABLE } from '../model/actions.js';
+import type { ChartSnapshot } from '../model/chart.js';
+import { MODEL_PROFILES } from '../model/profiles.js';
+import { planPaths } from '../model/paths.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A chart event as data; delayed events become `{type: "after", delay}`. */
+function eventData(event: { readonly type: string } & Record<string, unknown>): Json {
+  const after = /^xstate\.after\.([^.]+)\./.exec(event.type);
+  if (after) return { type: 'after', delay: after[1] ?? '' };
+  const { variant: _variant, ...rest } = event;
+  return JSON.parse(JSON.stringify(rest)) as Json;
+}
+
+/** The state after a step: its dotted leaf, and the context a second implementation must agree on. */
+function stateData(snapshot: ChartSnapshot): Json {
+  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online } = snapshot.context;
+  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online } })) as Json;
+}
+
+function leaf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['', ''];
+  return `${key}.${leaf(child)}`;
+}
+
+/** Every model path, replayed from the initial state with the chart's own `transition`. */
+export function modelVectors(): Json {
+  const plan = planPaths(ACTION_TABLE, MODEL_PROFILES);
+  return plan.paths.map((path) => {
+    const input = path.profile.input;
+    const random = input.random?.() ?? 0.5;
+    return {
+      profile: path.profile.name,
+      purpose: path.purpose,
+      input: JSON.parse(JSON.stringify({ reconnect: input.reconnect ?? {}, handshakeTimeoutMs: input.handshakeTimeoutMs ?? null, online: input.online ?? true, random })) as Json,
+      steps: path.steps.map((step) => {
+        const [after] = transition(gatewayMachine, step.before, step.event as unknown as GatewayMachineEvent);
+        return { event: eventData(step.event as unknown as { type: string } & Record<string, unknown>), after: stateData(after) };
+      }),
+    };
+  });
+}
+
+/** `backoffDelay` for a grid of options, attempts and random draws. */
+export function backoffVectors(): Json {
+  const rng = createRng(12);
+  const optionSets: ReconnectOptions[] = [
+    {},
+    { initialDelayMs: 250, maxDelayMs: 5000, jitter: 1 },
+    { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 1.5, jitter: 0.3 },
+    { initialDelayMs: 1000, maxDelayMs: 1000, jitter: 0 },
+    { initialDelayMs: 7, maxDelayMs: 123_456, multiplier: 3.7, jitter: 0.55 },
+  ];
+  const cases: Json[] = [];
+  for (const options of optionSets) {
+    for (const attempt of [0, 1, 2, 3, 5, 8, 13, 40, 2000]) {
+      for (const random of [0, 0.5, 0.999999, rng.next(), rng.next()]) {
+        cases.push({ options: options as Json, attempt, random, delay: backoffDelay(attempt, options, () => random) });
+      }
+    }
+  }
+  return cases;
+}
+
+type TrackerOp =
+  | { op: 'resumeRequest' }
+  | { op: 'handshake'; answer: HandshakeAnswer }
+  | { op: 'accept'; seq: number; replayed: boolean; epoch: string | null }
+  | { op: 'caughtUp'; epoch: string | null }
+  | { op: 'snapshot'; cursor: number | null; epoch: string | null }
+  | { op: 'forgetSession' };
+
+function randomTrackerOp(rng: Rng, state: { cursor: number; session: string | null }): TrackerOp {
+  const epochs = ['A', 'A', 'A', 'B', 'C'];
+  const roll = rng.int(0, 19);
+  if (roll < 11) return { op: 'accept', seq: rng.int(1, Math.max(3, state.cursor + 4)), replayed: rng.chance(0.3), epoch: rng.chance(0.7) ? null : rng.pick(epochs) };
+  if (roll < 13) return { op: 'resumeRequest' };
+  if (roll < 16) {
+    const head = rng.int(0, state.cursor + 6);
+    const answer: HandshakeAnswer = {
+      sessionId: rng.chance(0.8) ? (state.session ?? 's1') : rng.pick(['s1', 's2', 's3']),
+      resumed: rng.chance(0.8),
+      head,
+      epoch: rng.chance(0.8) ? rng.pick(epochs) : undefined,
+      oldest: rng.chance(0.5) ? rng.int(0, head + 1) : undefined,
+      gap: rng.chance(0.2) ? { expected: rng.int(1, head + 2), received: rng.int(1, head + 2) } : undefined,
+      resyncRequired: rng.chance(0.2),
+    };
+    return { op: 'handshake', answer };
+  }
+  if (roll < 17) return { op: 'caughtUp', epoch: rng.chance(0.5) ? null : rng.pick(epochs) };
+  if (roll < 19) return { op: 'snapshot', cursor: rng.chance(0.8) ? rng.int(0, state.cursor + 5) : null, epoch: rng.chance(0.5) ? null : rng.pick(epochs) };
+  return { op: 'forgetSession' };
+}
+
+/** Seeded random scripts against the gap tracker: each op, what it emitted, and the tracker after it. */
+export function gapTrackerVectors(): Json {
+  const rng = createRng(2024);
+  const scripts: Json[] = [];
+  for (let s = 0; s < 60; s++) {
+    const out: Json[] = [];
+    const startSession = rng.chance(0.3) ? 's1' : undefined;
+    const tracker = createGapTracker(
+      {
+        event: (e) => out.push({ event: e.seq, replayed: e.replayed }),
+        gap: (g) => out.push({ gap: { expected: g.expected, received: g.received, reason: g.reason } }),
+      },
+      startSession,
+    );
+    const steps: Json[] = [];
+    for (let i = 0; i < rng.int(4, 30); i++) {
+      const op = randomTrackerOp(rng, { cursor: tracker.cursor, session: tracker.sessionId });
+      out.length = 0;
+      let result: Json = null;
+      switch (op.op) {
+        case 'resumeRequest':
+          result = tracker.resumeRequest() as Json;
+          break;
+        case 'handshake':
+          tracker.handshake(op.answer);
+          break;
+        case 'accept':
+          tracker.accept(op.seq, { type: 't', data: op.seq }, op.replayed, op.epoch ?? undefined, null);
+          break;
+        case 'caughtUp':
+          tracker.caughtUp(op.epoch ?? undefined);
+          break;
+        case 'snapshot':
+          tracker.snapshot(op.cursor ?? undefined, op.epoch ?? undefined);
+          break;
+        case 'forgetSession':
+          tracker.forgetSession();
+          break;
+      }
+      const opData = JSON.parse(JSON.stringify(op, (_k, v: unknown) => (v === undefined ? null : v))) as Json;
+      steps.push({
+        op: opData,
+        result,
+        out: [...out],
+        after: { sessionId: tracker.sessionId, cursor: tracker.cursor, epoch: tracker.epoch, resume: tracker.resume as Json },
+      });
+    }
+    scripts.push({ sessionId: startSession ?? null, steps });
+  }
+  return scripts;
+}
+
+type OutboxOp =
+  | { op: 'add'; content: number }
+  | { op: 'flush'; okWrites: number; acks: boolean }
+  | { op: 'writeOne'; pick: number; acks: boolean; ok: boolean }
+  | { op: 'ack'; pick: number; duplicate: boolean }
+  | { op: 'fail'; pick: number }
+  | { op: 'rejectAll' };
+
+/** Seeded random scripts against the outbox: frames written, sends settled, and the size after each op. */
+export async function outboxVectors(): Promise<Json> {
+  const rng = createRng(77);
+  const scripts: Json[] = [];
+  for (let s = 0; s < 40; s++) {
+    const max = rng.int(1, 5);
+    let counter = 0;
+    const outbox = createOutbox(max, () => `m${++counter}`);
+    const settled: Json[] = [];
+    const steps: Json[] = [];
+    let content = 0;
+    for (let i = 0; i < rng.int(5, 30); i++) {
+      const roll = rng.int(0, 11);
+      const op: OutboxOp =
+        roll < 4
+          ? { op: 'add', content: ++content }
+          : roll < 7
+            ? { op: 'flush', okWrites: rng.int(0, 4), acks: rng.chance(0.8) }
+            : roll < 8
+              ? { op: 'writeOne', pick: rng.int(1, counter + 1), acks: rng.chance(0.8), ok: rng.chance(0.8) }
+              : roll < 10
+                ? { op: 'ack', pick: rng.int(1, counter + 1), duplicate: rng.chance(0.3) }
+                : roll < 11
+                  ? { op: 'fail', pick: rng.int(1, counter + 1) }
+                  : { op: 'rejectAll' };
+      const written: Json[] = [];
+      let budget = op.op === 'flush' ? op.okWrites : op.op === 'writeOne' && op.ok ? 1 : 0;
+      const write = (frame: { id: string; content: unknown }): boolean => {
+        if (budget <= 0) return false;
+        budget -= 1;
+        written.push({ id: frame.id, content: frame.content as Json });
+        return true;
+      };
+      settled.length = 0;
+      switch (op.op) {
+        case 'add': {
+          const { id, done } = outbox.add(op.content);
+          const label = id === '' ? `rejected:${op.content}` : id;
+          done.then(
+            (r: SendResult) => settled.push({ id: label, resolved: { id: r.id, duplicate: r.duplicate, acknowledged: r.acknowledged } }),
+            (e: { code: string }) => settled.push({ id: label, rejected: e.code }),
+          );
+          break;
+        }
+        case 'flush':
+          outbox.flush(write, op.acks);
+          break;
+        case 'writeOne':
+          outbox.writeOne(`m${op.pick}`, write, op.acks);
+          break;
+        case 'ack':
+          outbox.ack(`m${op.pick}`, op.duplicate);
+          break;
+        case 'fail':
+          outbox.fail(`m${op.pick}`, connectError('payload_too_large', 'too big'));
+          break;
+        case 'rejectAll':
+          outbox.rejectAll(connectError('client_closed', 'closed'));
+          break;
+      }
+      // Let the promise callbacks run, so each step records what it settled.
+      await new Promise((resolve) => setImmediate(resolve));
+      steps.push({ op: op as unknown as Json, written, settled: [...settled], size: outbox.size });
+    }
+    scripts.push({ maxMessages: max, steps });
+  }
+  return scripts;
+}
+
+/** Every vector file, by name, as written by `npm run chart`. */
+export async function renderVectors(): Promise<Record<string, string>> {
+  const files: Record<string, Json> = {
+    'model-paths.json': modelVectors(),
+    'backoff.json': backoffVectors(),
+    'gap-tracker.json': gapTrackerVectors(),
+    'outbox.json': await outboxVectors(),
+  };
+  return Object.fromEntries(Object.entries(files).map(([name, data]) => [name, `${JSON.stringify(data)}\n`]));
+}
