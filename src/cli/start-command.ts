@@ -1,66 +1,57 @@
 // `lifeline start` (`npm start`): a local gateway with the demo agent, and the live inspector
-// page served on 127.0.0.1. Runs until SIGINT/SIGTERM, then closes everything.
+// page served on 127.0.0.1. Runs until SIGINT/SIGTERM, then closes everything. Default ports that
+// are busy are swapped for free ones; ports given on the command line are kept or refused.
 import { stderr, stdout } from 'node:process';
-import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { startInspector } from '../../stories/support/inspector-server.js';
+import { defaultLogLevel, parseCommandLine, portOption, reportFailure, stderrLogger, waitForSignal } from './cli-options.js';
 
-const USAGE = `usage: lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1]
+const USAGE = `usage: lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1] [--log-level info]
 
 Starts the reference gateway (in-memory log, demo agent "demo") and the live inspector page.
+When a default port is busy, a free one is used; the URLs are printed either way.
+Gateway logs are JSON lines on stderr at --log-level (default info, or LIFELINE_LOG_LEVEL).
 `;
 
-function port(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new RangeError(`--${name} must be a port number, got "${text}"`);
-  return value;
-}
-
-/** Run the command; resolves with the exit code after a signal, or 2 on bad arguments. */
+/** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
 export async function run(args: string[]): Promise<number> {
-  let options;
   try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        port: { type: 'string', default: '5173' },
-        'gateway-port': { type: 'string', default: '8787' },
-        host: { type: 'string', default: '127.0.0.1' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
+    const { values } = parseCommandLine(args, {
+      port: { type: 'string' },
+      'gateway-port': { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'log-level': { type: 'string', default: defaultLogLevel() },
+      help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
       stdout.write(USAGE);
       return 0;
     }
-    options = { host: values.host, port: port('port', values.port), gatewayPort: port('gateway-port', values['gateway-port']) };
+    const inspector = await startInspector({
+      host: values.host,
+      port: values.port === undefined ? 5173 : portOption('port', values.port),
+      gatewayPort: values['gateway-port'] === undefined ? 8787 : portOption('gateway-port', values['gateway-port']),
+      gatewayPortFallback: values['gateway-port'] === undefined,
+      logger: stderrLogger(values['log-level']),
+    });
+    stdout.write(
+      [
+        '',
+        `  Lifeline inspector   ${inspector.url}`,
+        `  Demo gateway         ${inspector.gatewayUrl}  (agent "demo")`,
+        '',
+        `  Open the page and pick a story, or go straight to one: ${inspector.url}?story=flaky-network&run=1`,
+        '  In a terminal, the same stories print their timeline: npm run story -- --list',
+        '',
+        '  Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+
+    const signal = await waitForSignal();
+    stderr.write(`lifeline start: ${signal}, shutting down\n`);
+    await inspector.close();
+    return 0;
   } catch (error) {
-    stderr.write(`lifeline start: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
+    return reportFailure('start', error, USAGE);
   }
-
-  const logger = pino({ level: process.env['LIFELINE_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
-  const inspector = await startInspector({ ...options, logger });
-  stdout.write(
-    [
-      '',
-      `  Lifeline inspector   ${inspector.url}`,
-      `  Demo gateway         ${inspector.gatewayUrl}  (agent "demo")`,
-      '',
-      `  Open the page and pick a story, or go straight to one: ${inspector.url}?story=flaky-network`,
-      '  In a terminal, the same stories print their timeline: npm run story -- --list',
-      '',
-      '  Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  stderr.write(`lifeline start: ${signal}, shutting down\n`);
-  await inspector.close();
-  return 0;
 }

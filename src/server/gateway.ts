@@ -87,7 +87,11 @@ async function settle(connections: readonly Connection[], clock: GatewayClock): 
   await Promise.all(connections.map((c) => c.closed));
 }
 
-/** Start a gateway; resolves once it is listening. Throws `configuration_error` on bad options. */
+/**
+ * Start a gateway; resolves once it is listening. Rejects (never throws later) with a
+ * `GatewayError`: `configuration_error` on bad options, `address_in_use` or `address_unavailable`
+ * (with `port`) when it cannot listen.
+ */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const resolved = resolveOptions(options);
   const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow });
@@ -134,7 +138,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // is read and refused with a typed payload_too_large error, and the connection stays.
   const transport =
     options.transport ??
-    createWsTransport({ host: resolved.host, port: resolved.port, handshakeTimeoutMs: resolved.handshakeTimeoutMs, maxFrameBytes: resolved.maxPayload * 2 });
+    createWsTransport({
+      host: resolved.host,
+      port: resolved.port,
+      handshakeTimeoutMs: resolved.handshakeTimeoutMs,
+      maxFrameBytes: resolved.maxPayload * 2,
+      onError: (error) => logger.error({ err: error.message }, 'gateway server error'),
+    });
   const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
     if (stopping) {
       ws.terminate();

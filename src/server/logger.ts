@@ -19,15 +19,16 @@ export const REDACT_PATHS: readonly string[] = [
 
 /**
  * The gateway's logger. `false` silences it; a given logger gets a child with our redaction
- * added; otherwise a JSON logger at `LIFELINE_LOG_LEVEL`, which defaults to `silent` under
- * Vitest (tests stay quiet) and `info` elsewhere.
+ * added; otherwise, as a library should, only warnings and errors, as JSON lines on stderr
+ * (`LIFELINE_LOG_LEVEL` overrides the level; under Vitest the default is `silent`). Nothing is
+ * ever written to stdout unasked.
  */
 export function createLogger(option: Logger | false | undefined): Logger {
   const redact = { paths: [...REDACT_PATHS], censor: '[redacted]' };
   if (option === false) return pino({ level: 'silent' });
   if (option !== undefined) return option.child({ component: 'gateway' }, { redact });
-  const level = process.env['LIFELINE_LOG_LEVEL'] ?? (process.env['VITEST'] ? 'silent' : 'info');
-  return pino({ level, redact, base: { component: 'gateway' } });
+  const level = process.env['LIFELINE_LOG_LEVEL'] ?? (process.env['VITEST'] ? 'silent' : 'warn');
+  return pino({ level, redact, base: { component: 'gateway' } }, pino.destination({ dest: 2, sync: true }));
 }
 
 /** A request URL safe to log: any `token` query parameter is replaced. */

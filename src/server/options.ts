@@ -50,7 +50,11 @@ export interface GatewayOptions {
   readonly allowedOrigins?: readonly string[];
   /** Per-address connection rate, or false for none. @default {connections: 100, perMs: 1000} */
   readonly rateLimit?: RateLimit | false;
-  /** A pino logger, or false for none. @default JSON to stdout, silent under Vitest */
+  /**
+   * A pino logger, or false for none. Without one the gateway writes only warnings and errors,
+   * as JSON lines on stderr, at `LIFELINE_LOG_LEVEL` if set.
+   * @default warnings to stderr (silent under Vitest)
+   */
   readonly logger?: Logger | false;
   /** `drain()` spreads reconnect hints over this window. @default 5000 */
   readonly drainSpreadMs?: number;
@@ -109,17 +113,35 @@ export interface ResolvedOptions {
   readonly newId: () => string;
 }
 
-/** Codes a gateway API call can fail with. */
-export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed';
+/**
+ * Codes a gateway API call can fail with. `address_in_use` and `address_unavailable` come from
+ * `createGateway` when it cannot listen (the error carries the `port`).
+ */
+export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed' | 'address_in_use' | 'address_unavailable';
 
-/** An error raised by the gateway API (not sent on the wire). */
+const NEXT_STEP: Record<GatewayErrorCode, string> = {
+  configuration_error: 'Fix the option named in the message.',
+  session_not_found: 'Publish to a session a client has joined (joining creates it).',
+  gateway_closed: 'Use the gateway that replaced this one.',
+  address_in_use: 'Stop the process that holds the port, choose another port, or pass port 0 for a free one.',
+  address_unavailable: 'Listen on an address this machine has (127.0.0.1 for loopback) and a port you may open (>= 1024 without privileges).',
+};
+
+/** An error raised by the gateway API (not sent on the wire): a code, a message and what to do next. */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
+  /** What a person or program should do about it. @default a fixed sentence per code */
+  readonly nextStep: string;
+  /** The port `createGateway` could not listen on, for `address_in_use` and `address_unavailable`. */
+  readonly port?: number;
   constructor(
     readonly code: GatewayErrorCode,
     message: string,
+    extra: { readonly nextStep?: string; readonly port?: number } = {},
   ) {
     super(message);
+    this.nextStep = extra.nextStep ?? NEXT_STEP[code];
+    if (extra.port !== undefined) this.port = extra.port;
   }
 }
 

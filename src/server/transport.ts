@@ -44,7 +44,7 @@ export interface GatewayTransport {
   /**
    * Start accepting. Every new socket goes to `accept`; `health` answers plain HTTP health checks
    * where the transport has them. Resolves to the URL clients connect to, and the port.
-   * Rejects with a `configuration_error` GatewayError when it cannot listen.
+   * Rejects with a GatewayError (`address_in_use`, `address_unavailable`) when it cannot listen.
    */
   listen(accept: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, health: () => Health): Promise<{ readonly url: string; readonly port: number }>;
   /** Stop accepting and release what `listen` took. Open sockets are the gateway's to close. */

@@ -2,7 +2,7 @@
 // to a `ws` WebSocket. The gateway sees only the `GatewayTransport` seam (transport.ts).
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { GatewayError } from './options.js';
+import { listenOn } from './listen.js';
 import type { GatewayTransport } from './transport.js';
 
 /** Options for {@link createWsTransport}. */
@@ -14,16 +14,8 @@ export interface WsTransportOptions {
   readonly handshakeTimeoutMs: number;
   /** Frames over this many bytes close the socket with 1009 (ws's hard limit). */
   readonly maxFrameBytes: number;
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(new GatewayError('configuration_error', `Cannot listen on ${host}:${port}: ${error.message}`)));
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
+  /** Server errors after listening (such as EMFILE on accept), which must not crash the process. */
+  readonly onError: (error: Error) => void;
 }
 
 /** The `ws` transport the gateway uses by default. */
@@ -51,7 +43,16 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
       wss.on('connection', (ws, request) => {
         accept(ws, { remoteAddress: request.socket.remoteAddress, origin: request.headers.origin, url: request.url });
       });
-      const port = await listenOn(server, options.host, options.port);
+      // ws re-emits the HTTP server's errors, and an 'error' nobody listens to crashes the process
+      // (a busy port did, past any try/catch). listenOn turns them into a rejection, then onError.
+      wss.on('error', () => undefined);
+      let port: number;
+      try {
+        port = await listenOn(server, options.host, options.port, options.onError);
+      } catch (error) {
+        wss.close();
+        throw error;
+      }
       const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
       return { url: `ws://${urlHost}:${port}`, port };
     },

@@ -3,6 +3,7 @@
 // Pure node:net, so it breaks real sockets the way a real network does, below WebSocket framing.
 // It lives here rather than in test/ because stories (CLI, `npm start`, tests) script faults with it.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listenOn } from '../../src/server/listen.js';
 
 /** Where the proxy forwards to. */
 export interface ProxyTarget {
@@ -133,7 +134,10 @@ function reset(socket: Socket): void {
   if (!socket.destroyed) socket.resetAndDestroy();
 }
 
-/** Start a fault proxy on 127.0.0.1 (port 0 by default) in front of `options.target`. */
+/**
+ * Start a fault proxy on 127.0.0.1 (port 0 by default) in front of `options.target`. Rejects with
+ * a `GatewayError` (`address_in_use`, `address_unavailable`) when it cannot listen.
+ */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   let target = options.target;
   let refusing = false;
@@ -180,16 +184,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     notify();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('fault proxy: no TCP address');
-  const port = address.port;
+  // A busy port rejects with address_in_use; a later accept error (EMFILE) must not crash the host.
+  const port = await listenOn(server, options.host ?? '127.0.0.1', options.port ?? 0, () => undefined);
 
   const pumpAll = (): void => pairs.forEach((pair) => pair.pipes.forEach((pipe) => pipe.pump()));
 

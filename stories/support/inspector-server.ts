@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createServer, type Plugin } from 'vite';
-import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES } from '../../src/server/index.js';
+import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, GatewayError, type Gateway } from '../../src/server/index.js';
 import { createControlApi } from './control-api.js';
 
 /** Options for {@link startInspector}. */
@@ -17,6 +17,8 @@ export interface InspectorOptions {
   readonly gatewayPort?: number;
   /** Gateway logs. @default none */
   readonly logger?: Logger | false;
+  /** When `gatewayPort` is busy, take a free port instead of failing with `address_in_use`. @default false */
+  readonly gatewayPortFallback?: boolean;
 }
 
 /** A running inspector. */
@@ -35,13 +37,19 @@ const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
 /** Start the gateway, the control endpoint and the page. */
 export async function startInspector(options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
-  const gateway = await createGateway({
-    host,
-    port: options.gatewayPort ?? 8787,
-    logger: options.logger ?? false,
-    eventTypes: DEMO_EVENT_TYPES,
-    // Short enough that the live page shows heartbeats doing their job.
-    heartbeatMs: 5000,
+  const startGateway = (port: number): Promise<Gateway> =>
+    createGateway({
+      host,
+      port,
+      logger: options.logger ?? false,
+      eventTypes: DEMO_EVENT_TYPES,
+      // Short enough that the live page shows heartbeats doing their job.
+      heartbeatMs: 5000,
+    });
+  const preferred = options.gatewayPort ?? 8787;
+  const gateway = await startGateway(preferred).catch((error: unknown) => {
+    if (options.gatewayPortFallback && error instanceof GatewayError && error.code === 'address_in_use') return startGateway(0);
+    throw error;
   });
   const detachDemo = attachDemoAgent(gateway, 'demo');
   const control = createControlApi(gateway.url);

@@ -1,0 +1,95 @@
+// What every long-running `lifeline` command shares: argument parsing that accepts negative
+// numbers as values, port and log-level checks, the stderr logger, the one-line start-up failure,
+// and waiting for Ctrl-C.
+import { stderr } from 'node:process';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { GatewayError } from '../server/index.js';
+
+/** A bad command line: printed as one line plus the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * `parseArgs` in strict mode, except that a value starting with `-` followed by a digit (as in
+ * `--port -1`) is taken as the option's value, so the range check can say what is wrong instead of
+ * the parser's "argument is ambiguous". Throws {@link UsageError}.
+ */
+export function parseCommandLine<T extends Options>(
+  args: readonly string[],
+  options: T,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>> {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    if (options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  try {
+    return parseArgs({ args: joined, options, strict: true, allowPositionals });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** A TCP port 0..65535 (0 picks a free one). Throws {@link UsageError}. */
+export function portOption(name: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new UsageError(`--${name} must be a port number from 0 to 65535 (0 picks a free one), got "${text}"`);
+  }
+  return value;
+}
+
+/** Log levels `--log-level` accepts, most to least verbose, and `silent`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** The CLI's default level: `LIFELINE_LOG_LEVEL`, else `info`. */
+export function defaultLogLevel(): string {
+  return process.env['LIFELINE_LOG_LEVEL'] ?? 'info';
+}
+
+/** A pino logger writing JSON lines to stderr at `level`. Throws {@link UsageError} on an unknown level. */
+export function stderrLogger(level: string): Logger {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  return pino({ level }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** CLI wording of the next step, where a flag says it better than the library's sentence. */
+const CLI_NEXT_STEP: Partial<Record<GatewayError['code'], string>> = {
+  address_in_use: 'Stop the process that holds it (another lifeline gateway, or npm start?), or choose another port (0 picks a free one).',
+};
+
+/**
+ * Report `error` as one line on stderr and return exit code 2 when it is a usage or start-up
+ * failure the user can fix; rethrow anything else (a bug, which main.ts reports with exit 1).
+ */
+export function reportFailure(command: string, error: unknown, usage: string): number {
+  if (error instanceof UsageError) {
+    stderr.write(`lifeline ${command}: ${error.message}\n\n${usage}`);
+    return 2;
+  }
+  if (error instanceof GatewayError) {
+    stderr.write(`lifeline ${command}: ${error.message} ${CLI_NEXT_STEP[error.code] ?? error.nextStep}\n`);
+    return 2;
+  }
+  throw error;
+}
+
+/** Resolve with the first SIGINT or SIGTERM. */
+export function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
