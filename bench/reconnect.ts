@@ -24,14 +24,14 @@ export const KINDS: readonly Kind[] = [
   { subject: 'socket.io-client', kind: 'socket.io-client', server: 'socketio' },
   { subject: 'partysocket', kind: 'partysocket', server: 'ws' },
   { subject: 'reconnecting-websocket', kind: 'reconnecting-websocket', server: 'ws' },
-  // Not a default: the change we recommend for long outages, measured in the same outages.
-  { subject: 'lifeline, maxDelayMs 5000 (proposal)', kind: 'lifeline', server: 'gateway', options: { maxDelayMs: 5000 }, variant: true },
+  // Not a default: the single-tier policy before issue 11 (30 s cap from the first failure), measured in the same outages.
+  { subject: 'lifeline, one tier 30 s cap (old default)', kind: 'lifeline', server: 'gateway', options: { maxDelayMs: 30_000, suspendAfterMs: 2_147_483_647 }, variant: true },
 ];
 
 const CONFIG: Record<Scale, { outagesMs: number[]; trials: number[]; perKind: number; stableMs: number; waitMs: number }> = {
   // stableMs: Lifeline, partysocket and reconnecting-websocket all reset their retry counters only
   // after 5 s up, so we wait that long before each kill: every library starts from attempt one.
-  full: { outagesMs: [500, 10_000], trials: [4, 3], perKind: 10, stableMs: 5_500, waitMs: 40_000 },
+  full: { outagesMs: [500, 10_000], trials: [5, 5], perKind: 10, stableMs: 5_500, waitMs: 40_000 },
   smoke: { outagesMs: [100], trials: [1], perKind: 2, stableMs: 0, waitMs: 15_000 },
 };
 

@@ -1,5 +1,6 @@
 // The client's lifecycle as one statechart: connecting -> negotiating -> joined (replaying, live)
-// -> reconnecting (backoff) -> disconnected. Only lifecycle facts are events here; the per-event
+// -> reconnecting (backoff, short cap) -> suspended (an outage past `suspendAfterMs`, long cap)
+// -> disconnected. Only lifecycle facts are events here; the per-event
 // data path (socket -> tracker -> subscribers) never passes through a transition.
 //
 // Nothing here touches the world. The socket and heartbeat actors and the `flushOutbox` action
@@ -8,14 +9,22 @@
 // real implementations in with `gatewayMachine.provide(...)`.
 //
 // The state space stays finite for `xstate/graph`: counters are bounded by `maxAttempts`, the
-// retry delay is cleared when leaving `reconnecting`, and no connection config lives in context.
-import { assign, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
+// outage's age is a phase (not a timestamp), the retry delay is cleared when a new attempt
+// starts, and no connection config lives in context.
+import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
 import { classifyClose, CLOSE_CODE_FOR_ERROR, defaultNextStep, isTerminal } from '../src/protocol/index.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from '../src/client/backoff.js';
 import type { ConnectErrorData } from '../src/client/errors.js';
 
 /** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
 export type HandshakeMode = 'hello' | 'join';
+
+/**
+ * How old the current outage is. It starts at the first lost connection or failed attempt and
+ * ends only on a stable join (or a stop): `none`, `young` (retries capped by `maxDelayMs`), or
+ * `old` (past `suspendAfterMs`: the `suspended` tier, capped by `suspendedMaxDelayMs`).
+ */
+export type OutagePhase = 'none' | 'young' | 'old';
 
 /** What the chart is started with. Every field is optional. */
 export interface GatewayMachineInput {
@@ -47,6 +56,8 @@ export interface GatewayContext {
   /** `policy.heartbeat_ms` from the handshake; 0 disables the watchdog. */
   readonly heartbeatMs: number;
   readonly online: boolean;
+  /** The outage's age. A phase rather than a start time: the chart's `outage.aged` timer keeps time. */
+  readonly outage: OutagePhase;
   /** Injected jitter source. A function, so JSON snapshots (inspector, graph) leave it out. */
   readonly random: () => number;
 }
@@ -66,7 +77,9 @@ export type GatewayMachineEvent =
   | { type: 'heartbeat.missed' }
   | { type: 'network.online' }
   | { type: 'network.offline' }
-  | { type: 'page.visible' };
+  | { type: 'page.visible' }
+  /** The outage clock ran out (`suspendAfterMs` since it started): raised by the chart itself. */
+  | { type: 'outage.aged' };
 
 /** Input of the socket actor: which handshake to send, and the attempt it belongs to (its tag). */
 export interface SocketActorInput {
@@ -83,6 +96,8 @@ export interface HeartbeatActorInput {
 export type HeartbeatCommand = { type: 'probe' };
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Id of the delayed `outage.aged` event: it outlives the states an outage passes through. */
+const OUTAGE_CLOCK = 'outageClock';
 
 type Context = GatewayContext;
 
@@ -105,10 +120,25 @@ function maxAttemptsOf(context: Context): number {
   return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
 }
 
-/** Delay for the failure that made `attempt` failures in a row (the first failure waits retry 0's delay). */
+/**
+ * Delay for the failure that made `attempt` failures in a row (the first failure waits retry 0's
+ * delay), capped by the tier the outage is in.
+ */
 function backoffFor(context: Context, attempt: number, floorMs = 0): number {
-  const options = context.reconnect === false ? {} : context.reconnect;
+  if (context.reconnect === false) return Math.max(floorMs, backoffDelay(attempt - 1, {}, context.random));
+  const { suspendedMaxDelayMs, ...young } = context.reconnect;
+  const options = context.outage === 'old' ? { ...young, maxDelayMs: suspendedMaxDelayMs } : young;
   return Math.max(floorMs, backoffDelay(attempt - 1, options, context.random));
+}
+
+type RetryAction = 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
+
+/** Wait for the next attempt: in `suspended` once the outage is old, else in `reconnecting` (which starts the outage clock). */
+function retryAfter<const A extends readonly RetryAction[]>(actions: A) {
+  return [
+    { guard: 'outageIsOld', target: 'suspended', actions: [...actions] },
+    { target: 'reconnecting', actions: [...actions, 'startOutageClock'] },
+  ] as const;
 }
 
 // Shared by `connecting` and `negotiating`: before a join every failure counts toward maxAttempts,
@@ -116,7 +146,7 @@ function backoffFor(context: Context, attempt: number, floorMs = 0): number {
 // A socket that never opened closes with 1006, so no close code can say "stop" while connecting.
 const closedWhileConnecting = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-  { target: 'reconnecting', actions: ['recordClose', 'countFailure', 'planBackoff'] },
+  ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
 ] as const;
 const closedBeforeJoin = [
   { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
@@ -124,14 +154,40 @@ const closedBeforeJoin = [
 ] as const;
 const handshakeTimedOut = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordHandshakeTimeout', 'recordRetriesExhausted'] },
-  { target: 'reconnecting', actions: ['recordHandshakeTimeout', 'countFailure', 'planBackoff'] },
+  ...retryAfter(['recordHandshakeTimeout', 'countFailure', 'planBackoff']),
 ] as const;
+
+
+/** The wait between attempts, shared by `reconnecting` and `suspended`; each retries from `connecting`. */
+function retryWait() {
+  return {
+    entry: 'closeSocket',
+    initial: 'waiting',
+    states: {
+      waiting: {
+        always: { guard: 'isOffline', target: 'offline' },
+        after: { retryDelay: { target: '#gateway.connecting' } },
+        on: { 'network.offline': { target: 'offline', actions: 'recordOffline' } },
+      },
+      // Offline: wait for `online` instead of burning attempts against a dead network.
+      offline: {},
+    },
+    on: {
+      'network.online': { target: 'connecting', actions: 'recordOnline' },
+      'page.visible': { guard: 'mayRetryEarly', target: 'connecting' },
+      'user.connect': { target: 'connecting' },
+      'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+    },
+  } as const;
+}
 
 /**
  * The client's lifecycle chart. Top-level states: `disconnected` (initial), `connecting`,
- * `negotiating`, `joined` (`replaying` -> `live`), `reconnecting` (`waiting` | `offline`).
+ * `negotiating`, `joined` (`replaying` -> `live`), `reconnecting` and `suspended` (each
+ * `waiting` | `offline`). An outage older than `suspendAfterMs` moves `reconnecting` to
+ * `suspended`; only a stable join (or a stop) ends the outage.
  * Named implementations, all swappable with `gatewayMachine.provide(...)`:
- * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`;
+ * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `flushOutbox`, `probeLiveness`, ….
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
@@ -150,6 +206,8 @@ export const gatewayMachine = setup({
   },
   guards: {
     isOffline: ({ context }) => !context.online,
+    /** The outage is older than `suspendAfterMs`: retry from `suspended`. */
+    outageIsOld: ({ context }) => context.outage === 'old',
     reconnectDisabled: ({ context }) => context.reconnect === false,
     /** A refusal a retry cannot fix: auth, version, unknown agent, origin, or `do_not_retry`. */
     isTerminalRejection: ({ event }) => event.type === 'hello.rejected' && isTerminal(event.code, event.nextStep),
@@ -161,6 +219,7 @@ export const gatewayMachine = setup({
     },
     /** 1001, 4002, 4040, 1012: reconnect at once, without counting a failure. */
     isPromptClose: ({ event }) => event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
+    isPromptCloseInOldOutage: ({ context, event }) => context.outage === 'old' && event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
     /** Counting one more failure would pass `maxAttempts`. */
     retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
     /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
@@ -229,6 +288,18 @@ export const gatewayMachine = setup({
     recordOffline: assign({ online: false }),
     /** Send queued and unacknowledged messages again (same ids). No-op until provided. */
     flushOutbox: () => undefined,
+    /** The first lost connection or failed attempt of an outage starts its clock; later ones leave it running. */
+    startOutageClock: enqueueActions(({ context, enqueue }) => {
+      if (context.outage !== 'none') return;
+      enqueue.assign({ outage: 'young' });
+      enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
+    }),
+    recordOutageAged: assign({ outage: 'old' as const }),
+    /** A stable join or a stop ends the outage: the next one starts young. */
+    endOutage: enqueueActions(({ enqueue }) => {
+      enqueue.cancel(OUTAGE_CLOCK);
+      enqueue.assign({ outage: 'none' });
+    }),
     /** Check liveness now instead of trusting a socket that may have died while the page slept. */
     probeLiveness: sendTo('heartbeat', { type: 'probe' }),
   },
@@ -236,6 +307,7 @@ export const gatewayMachine = setup({
     handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
     retryDelay: ({ context }) => context.retryInMs ?? 0,
     stableUptime: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.minUptimeMs),
+    suspendAfter: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.suspendAfterMs),
   },
 }).createMachine({
   id: 'gateway',
@@ -250,22 +322,25 @@ export const gatewayMachine = setup({
     protocol: null,
     heartbeatMs: 0,
     online: input.online ?? true,
+    outage: 'none',
     random: input.random ?? Math.random,
   }),
   initial: 'disconnected',
   on: {
     'network.online': { actions: 'recordOnline' },
     'network.offline': { actions: 'recordOffline' },
+    // While connecting or joined (not yet stably), an old outage only changes where the next failure waits.
+    'outage.aged': { actions: 'recordOutageAged' },
   },
   states: {
     disconnected: {
-      entry: ['closeSocket', 'clearRetry'],
+      entry: ['closeSocket', 'clearRetry', 'endOutage'],
       on: {
         'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError'] },
       },
     },
     connecting: {
-      entry: 'openSocket',
+      entry: ['clearRetry', 'openSocket'],
       after: { handshakeTimeout: handshakeTimedOut },
       on: {
         'socket.opened': { target: 'negotiating' },
@@ -280,7 +355,7 @@ export const gatewayMachine = setup({
         'hello.rejected': [
           { guard: 'isTerminalRejection', target: 'disconnected', actions: 'recordRejection' },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordRejection', 'recordRetriesExhausted'] },
-          { target: 'reconnecting', actions: ['recordRejection', 'countFailure', 'planBackoff'] },
+          ...retryAfter(['recordRejection', 'countFailure', 'planBackoff']),
         ],
         // The socket actor already sent `join` on the same socket; restart the handshake budget
         // and remember the choice so the next sockets start with `join`.
@@ -294,7 +369,7 @@ export const gatewayMachine = setup({
       entry: ['clearError', 'flushOutbox'],
       invoke: { src: 'heartbeat', id: 'heartbeat', input: ({ context }) => ({ heartbeatMs: context.heartbeatMs }) },
       // Reset the failure count only after a stable stretch, so accept-then-drop cannot loop fast.
-      after: { stableUptime: { actions: 'resetAttempts' } },
+      after: { stableUptime: { actions: ['resetAttempts', 'endOutage'] } },
       states: {
         replaying: { on: { caught_up: 'live' } },
         live: {},
@@ -302,18 +377,19 @@ export const gatewayMachine = setup({
       on: {
         'heartbeat.missed': [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordHeartbeatMiss', 'recordRetriesExhausted'] },
-          { target: 'reconnecting', actions: ['recordHeartbeatMiss', 'planPromptRetry'] },
+          ...retryAfter(['recordHeartbeatMiss', 'planPromptRetry']),
         ],
         draining: [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['planDrainRetry', 'recordRetriesExhausted'] },
-          { target: 'reconnecting', actions: 'planDrainRetry' },
+          ...retryAfter(['planDrainRetry']),
         ],
         'socket.closed': [
           { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-          { guard: 'isPromptClose', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry'] },
+          { guard: 'isPromptCloseInOldOutage', target: 'suspended', actions: ['recordClose', 'planPromptRetry'] },
+          { guard: 'isPromptClose', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry', 'startOutageClock'] },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-          { target: 'reconnecting', actions: ['recordClose', 'countFailure', 'planBackoff'] },
+          ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
         ],
         'page.visible': { actions: 'probeLiveness' },
         'network.online': { actions: ['recordOnline', 'probeLiveness'] },
@@ -322,25 +398,14 @@ export const gatewayMachine = setup({
       },
     },
     reconnecting: {
-      entry: 'closeSocket',
-      exit: 'clearRetry',
-      initial: 'waiting',
-      states: {
-        waiting: {
-          always: { guard: 'isOffline', target: 'offline' },
-          after: { retryDelay: { target: '#gateway.connecting' } },
-          on: { 'network.offline': { target: 'offline', actions: 'recordOffline' } },
-        },
-        // Offline: wait for `online` instead of burning attempts against a dead network.
-        offline: {},
-      },
+      ...retryWait(),
       on: {
-        'network.online': { target: 'connecting', actions: 'recordOnline' },
-        'page.visible': { guard: 'mayRetryEarly', target: 'connecting' },
-        'user.connect': { target: 'connecting' },
-        'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
+        ...retryWait().on,
+        'outage.aged': { target: 'suspended', actions: 'recordOutageAged' },
       },
     },
+    // Same waits as `reconnecting`, under the long cap: a long outage across a fleet stays gentle.
+    suspended: retryWait(),
   },
 });
 

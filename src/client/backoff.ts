@@ -9,10 +9,23 @@ export interface ReconnectOptions {
    */
   readonly initialDelayMs?: number;
   /**
-   * Cap on any single delay, however many attempts failed.
-   * @default 30000
+   * Cap on any single delay while the outage is young (shorter than `suspendAfterMs`): short
+   * outages end fast.
+   * @default 5000
    */
   readonly maxDelayMs?: number;
+  /**
+   * Age of an outage (since the first lost connection or failed attempt, until a stable join)
+   * after which the client moves to `suspended` and retries under `suspendedMaxDelayMs`, so a long
+   * outage across a large fleet stays gentle (Ably's *disconnected* vs *suspended*).
+   * @default 60000
+   */
+  readonly suspendAfterMs?: number;
+  /**
+   * Cap on any single delay while `suspended`.
+   * @default 30000
+   */
+  readonly suspendedMaxDelayMs?: number;
   /**
    * Growth factor of the ceiling per failed attempt.
    * @default 2
@@ -43,7 +56,9 @@ export type ResolvedReconnectOptions = { readonly [K in keyof ReconnectOptions]-
 /** The defaults applied by {@link resolveReconnectOptions}. */
 export const DEFAULT_RECONNECT: ResolvedReconnectOptions = Object.freeze({
   initialDelayMs: 250,
-  maxDelayMs: 30_000,
+  maxDelayMs: 5_000,
+  suspendAfterMs: 60_000,
+  suspendedMaxDelayMs: 30_000,
   multiplier: 2,
   jitter: 1,
   maxAttempts: Number.POSITIVE_INFINITY,
@@ -55,6 +70,8 @@ export function resolveReconnectOptions(options: ReconnectOptions = {}): Resolve
   return {
     initialDelayMs: options.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
     maxDelayMs: options.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    suspendAfterMs: options.suspendAfterMs ?? DEFAULT_RECONNECT.suspendAfterMs,
+    suspendedMaxDelayMs: options.suspendedMaxDelayMs ?? DEFAULT_RECONNECT.suspendedMaxDelayMs,
     multiplier: options.multiplier ?? DEFAULT_RECONNECT.multiplier,
     jitter: options.jitter ?? DEFAULT_RECONNECT.jitter,
     maxAttempts: options.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,

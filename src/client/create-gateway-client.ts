@@ -35,19 +35,42 @@ export const systemClock: ClientClock = {
 /** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */
 const DISCONNECT_WAIT_MS = 1000;
 
-/** The public status: the chart's top-level state, by an exhaustive switch. */
+/**
+ * The public status, projected from every state of the chart by exhaustive switches: adding a
+ * state or substate without deciding what apps see fails to compile.
+ */
 export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): ClientState {
   const value = snapshot.value;
-  const top = typeof value === 'string' ? value : 'joined' in value ? 'joined' : 'reconnecting';
-  switch (top) {
-    case 'disconnected':
-    case 'connecting':
-    case 'negotiating':
-    case 'joined':
-    case 'reconnecting':
-      return top;
+  if (typeof value === 'string') {
+    switch (value) {
+      case 'disconnected':
+      case 'connecting':
+      case 'negotiating':
+        return value;
+      default:
+        return assertNever(value);
+    }
+  }
+  if ('joined' in value) {
+    switch (value.joined) {
+      case 'replaying':
+      case 'live':
+        return 'joined';
+      default:
+        return assertNever(value.joined);
+    }
+  }
+  if ('reconnecting' in value) return waitingState('reconnecting', value.reconnecting);
+  return waitingState('suspended', value.suspended);
+}
+
+function waitingState<S extends 'reconnecting' | 'suspended'>(state: S, sub: 'waiting' | 'offline'): S {
+  switch (sub) {
+    case 'waiting':
+    case 'offline':
+      return state;
     default:
-      return assertNever(top);
+      return assertNever(sub);
   }
 }
 
@@ -260,6 +283,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         policy: handshake.policy,
         attempt: context.attempt,
         retryInMs: context.retryInMs,
+        outage: context.outage,
         lastClose: context.lastClose,
         resume: tracker.resume,
         listenerErrors,

@@ -20,6 +20,7 @@ export {
   type GatewayMachineEvent,
   type GatewayContext,
   type HandshakeMode,
+  type OutagePhase,
   type SocketActorInput,
   type HeartbeatActorInput,
 } from '../../machines/gateway-machine.js';

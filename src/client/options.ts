@@ -9,6 +9,9 @@ export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(['ack', 'ba
 /** @default 1000 */
 export const DEFAULT_OUTBOX_MAX_MESSAGES = 1000;
 
+/** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function fail(message: string): never {
   throw connectError('invalid_options', message);
 }
@@ -47,6 +50,9 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
     if (typeof reconnect !== 'object' || reconnect === null) fail('reconnect must be an object or false.');
     checkNumber('reconnect.initialDelayMs', reconnect.initialDelayMs, 0);
     checkNumber('reconnect.maxDelayMs', reconnect.maxDelayMs, 0);
+    // Timers overflow past 2^31-1 ms and would fire at once.
+    checkNumber('reconnect.suspendAfterMs', reconnect.suspendAfterMs, 0, MAX_TIMER_MS);
+    checkNumber('reconnect.suspendedMaxDelayMs', reconnect.suspendedMaxDelayMs, 0, MAX_TIMER_MS);
     checkNumber('reconnect.multiplier', reconnect.multiplier, 1);
     checkNumber('reconnect.jitter', reconnect.jitter, 0, 1);
     checkNumber('reconnect.maxAttempts', reconnect.maxAttempts, 0);

@@ -3,11 +3,15 @@ import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from './backoff.js';
 import type { GatewayConnectError } from './errors.js';
-import type { GatewayMachine } from '../../machines/gateway-machine.js';
+import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
 import type { Actor } from 'xstate';
 
-/** The public connection status: a projection of the chart's top-level state. */
-export type ClientState = 'connecting' | 'negotiating' | 'joined' | 'reconnecting' | 'disconnected';
+/**
+ * The public connection status: a projection of the chart's top-level state. `reconnecting`
+ * retries under the short cap; `suspended` is an outage older than `reconnect.suspendAfterMs`,
+ * retried under `reconnect.suspendedMaxDelayMs`.
+ */
+export type ClientState = 'connecting' | 'negotiating' | 'joined' | 'reconnecting' | 'suspended' | 'disconnected';
 
 /**
  * One event as delivered by `events()` and `onEvent`, in seq order, never twice.
@@ -95,8 +99,13 @@ export interface GatewayInfo {
   readonly policy: Policy | null;
   /** Consecutive failed attempts since the last stable join. */
   readonly attempt: number;
-  /** The pending retry's delay while reconnecting, else null. */
+  /** The pending retry's delay while reconnecting or suspended, else null. */
   readonly retryInMs: number | null;
+  /**
+   * Age of the current outage: `none` (joined stably, or stopped), `young` (retries capped by
+   * `reconnect.maxDelayMs`) or `old` (past `reconnect.suspendAfterMs`: retries from `suspended`).
+   */
+  readonly outage: OutagePhase;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
   readonly resume: ResumeInfo | null;
   /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */

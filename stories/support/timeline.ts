@@ -136,7 +136,7 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
           const r = info.resume;
           const resume = r === null ? 'new session' : `resume ${r.mode}${r.from <= r.to ? ` #${r.from}..#${r.to}` : ''}`;
           add({ kind: 'joined', protocol: info.protocol, resume, text: `joined: protocol v${info.protocol ?? '?'}, ${resume}, cursor ${info.cursor}` });
-        } else if (state === 'reconnecting' && info.retryInMs !== null) {
+        } else if ((state === 'reconnecting' || state === 'suspended') && info.retryInMs !== null) {
           const close = info.lastClose ? ` after close ${info.lastClose.code} ${info.lastClose.reason}`.trimEnd() : '';
           add({
             kind: 'backoff',

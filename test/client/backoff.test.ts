@@ -5,8 +5,8 @@ import { backoffCeiling, backoffDelay, DEFAULT_RECONNECT } from '../../src/clien
 
 describe('backoffDelay', () => {
   it('uses the documented defaults: 250 ms first ceiling, factor 2, 30 s cap, full jitter', () => {
-    expect(DEFAULT_RECONNECT).toMatchObject({ initialDelayMs: 250, multiplier: 2, maxDelayMs: 30_000, jitter: 1 });
-    expect([0, 1, 2, 3, 20].map((n) => backoffCeiling(n))).toEqual([250, 500, 1000, 2000, 30_000]);
+    expect(DEFAULT_RECONNECT).toMatchObject({ initialDelayMs: 250, multiplier: 2, maxDelayMs: 5000, suspendAfterMs: 60_000, suspendedMaxDelayMs: 30_000, jitter: 1 });
+    expect([0, 1, 2, 3, 20].map((n) => backoffCeiling(n))).toEqual([250, 500, 1000, 2000, 5000]);
     // Full jitter: random 0 gives the ceiling, random ~1 gives ~0.
     expect(backoffDelay(0, {}, () => 0)).toBe(250);
     expect(backoffDelay(0, {}, () => 0.999)).toBe(0);

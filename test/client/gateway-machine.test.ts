@@ -154,7 +154,7 @@ describe('gatewayMachine', () => {
     const t = joined({ online: true });
     t.send({ type: 'network.offline' }, dropped);
     expect(t.value()).toBe('{"reconnecting":"offline"}');
-    t.clock.increment(60_000);
+    t.clock.increment(59_999);
     expect(t.value()).toBe('{"reconnecting":"offline"}');
     t.send({ type: 'network.online' });
     expect(t.value()).toBe('"connecting"');
@@ -166,6 +166,73 @@ describe('gatewayMachine', () => {
     expect(t.value()).toBe('"connecting"');
   });
 
+  describe('two-tier reconnect', () => {
+    /** Fail every attempt until `untilMs` of chart time passed; returns the delays planned, by state. */
+    function failFor(t: ReturnType<typeof start>, untilMs: number) {
+      const delays: Array<{ state: string; ms: number }> = [];
+      let elapsed = 0;
+      while (elapsed < untilMs) {
+        const ms = t.context().retryInMs ?? 0;
+        delays.push({ state: Object.keys(t.actor.getSnapshot().value)[0] ?? '', ms });
+        t.clock.increment(ms);
+        elapsed += ms;
+        t.send(dropped);
+      }
+      return delays;
+    }
+
+    it('caps a young outage at maxDelayMs, then suspends after suspendAfterMs with the long cap', () => {
+      // Full jitter draws `ceiling * (1 - random())`: a random near 0 shows the caps.
+      const t = joined({ random: () => 0.001 });
+      t.send(dropped);
+      expect(t.context().outage).toBe('young');
+      const delays = failFor(t, 59_000);
+      expect(delays.every((d) => d.state === 'reconnecting' && d.ms <= 5000)).toBe(true);
+      expect(Math.max(...delays.map((d) => d.ms))).toBeGreaterThan(4000);
+      failFor(t, 6000);
+      expect(t.context().outage).toBe('old');
+      expect(t.value()).toBe('{"suspended":"waiting"}');
+      const late = failFor(t, 120_000);
+      expect(late.every((d) => d.state === 'suspended' && d.ms <= 30_000)).toBe(true);
+      expect(Math.max(...late.map((d) => d.ms))).toBeGreaterThan(25_000);
+    });
+
+    it('keeps the outage clock across an unstable join and resets it only on a stable one', () => {
+      const t = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000, suspendAfterMs: 10_000 } });
+      t.send(dropped);
+      t.clock.increment(5000);
+      t.send(opened, accepted);
+      t.clock.increment(999);
+      t.send(dropped);
+      expect(t.value()).toBe('{"reconnecting":"waiting"}');
+      failFor(t, 10_000 - 5999);
+      expect(t.value()).toBe('{"suspended":"waiting"}');
+      t.clock.increment(t.context().retryInMs ?? 0);
+      t.send(opened, accepted);
+      expect(t.context().outage).toBe('old');
+      // A prompt close within the same outage waits in suspended too.
+      t.send({ type: 'socket.closed', code: 1012, reason: 'restart' });
+      expect(t.value()).toBe('{"suspended":"waiting"}');
+      t.clock.increment(t.context().retryInMs ?? 0);
+      t.send(opened, accepted);
+      t.clock.increment(1000);
+      expect(t.context()).toMatchObject({ outage: 'none', attempt: 0 });
+      t.send(dropped);
+      expect(t.value()).toBe('{"reconnecting":"waiting"}');
+      expect(t.context().outage).toBe('young');
+    });
+
+    it('suspends while offline and retries at once when the network returns', () => {
+      const t = joined({ reconnect: { suspendAfterMs: 1000 } });
+      t.send({ type: 'network.offline' }, dropped);
+      t.clock.increment(1000);
+      expect(t.value()).toBe('{"suspended":"offline"}');
+      t.send({ type: 'network.online' });
+      expect(t.value()).toBe('"connecting"');
+      expect(t.context().outage).toBe('old');
+    });
+  });
+
   it.each([
     ['connecting', [{ type: 'user.connect' }]],
     ['negotiating', [{ type: 'user.connect' }, opened]],
@@ -173,13 +240,15 @@ describe('gatewayMachine', () => {
     ['joined.live', [{ type: 'user.connect' }, opened, accepted, { type: 'caught_up' }]],
     ['reconnecting.waiting', [{ type: 'user.connect' }, dropped]],
     ['reconnecting.offline', [{ type: 'network.offline' }, { type: 'user.connect' }, dropped]],
+    ['suspended.waiting', [{ type: 'user.connect' }, dropped, { type: 'outage.aged' }]],
+    ['suspended.offline', [{ type: 'network.offline' }, { type: 'user.connect' }, dropped, { type: 'outage.aged' }]],
     ['disconnected', []],
   ] as Array<[string, GatewayMachineEvent[]]>)('user.disconnect in %s goes to disconnected and stays there', (_, path) => {
     const t = start();
     t.send(...path);
     t.send({ type: 'user.disconnect' });
     expect(t.value()).toBe('"disconnected"');
-    expect(t.context().error).toBeNull();
+    expect(t.context()).toMatchObject({ error: null, outage: 'none' });
     expect(t.actor.getSnapshot().children['socket']).toBeUndefined();
     t.clock.increment(60_000);
     expect(t.value()).toBe('"disconnected"');

@@ -189,6 +189,14 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     cause: 'the page becomes visible again (visibilitychange)',
     trigger: (world) => world.browser.fire('visible'),
   }),
+  row('outage.aged', both(settled, (s) => s.context.outage === 'young'), () => ({ type: 'outage.aged' }), {
+    cause: "time passes: the held outage clock (suspendAfterMs since the outage's first failure) is released",
+    trigger: (world) => world.clock.release(TIMING.suspendAfterMs),
+    promise: (world, before) => {
+      if (world.client.info.outage !== 'old') throw new Error(`info.outage is "${world.client.info.outage}" after the outage aged`);
+      if (before.matches('reconnecting') && world.client.state !== 'suspended') throw new Error(`client.state is "${world.client.state}", expected "suspended"`);
+    },
+  }),
   delayed('handshakeTimeout', 'time passes: the held handshake timer is released', (_w, s) => s.context.handshakeTimeoutMs),
   delayed('retryDelay', 'time passes: the held retry timer is released', (w) => w.client.info.retryInMs ?? -1),
   delayed('stableUptime', 'time passes: the held stable-uptime timer is released', (_w, s) => (s.context.reconnect === false ? 0 : s.context.reconnect.minUptimeMs)),

@@ -38,6 +38,42 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
+/** `reconnecting` or `suspended`: the public state says so, no socket is open, and the outage phase matches. */
+function waitingRow(state: 'reconnecting' | 'suspended'): StateRow {
+  return {
+    async check(world, model) {
+      publicStateIs(world, state);
+      if (world.client.info.outage !== model.context.outage) throw new Error(`info.outage is "${world.client.info.outage}", chart "${model.context.outage}"`);
+      await socketsAtProxy(world, 0);
+    },
+  };
+}
+
+/** A retry is scheduled on the held clock with the chart's exact delay, within this tier's cap. */
+function retryScheduled(maxDelayMs: number): StateRow {
+  return {
+    check(world, model) {
+      const real = world.client.info.retryInMs;
+      const planned = model.context.retryInMs;
+      const floor = model.context.error?.retryAfterMs;
+      if (real === null || planned === null) throw new Error(`no retry delay while waiting (real ${real}, chart ${planned})`);
+      // Jitter is fixed by the injected random, so the delay is exact, except that the gateway's
+      // retry_after_seconds (a floor) is counted down in whole seconds from when it refused.
+      const ok = floor === undefined ? real === planned : real <= floor && real > floor - 1000;
+      const cap = Math.max(floor ?? 0, backoffCeiling(Math.max(0, model.context.attempt - 1), { initialDelayMs: TIMING.initialDelayMs, maxDelayMs }));
+      if (!ok || real < 0 || real > cap) throw new Error(`retryInMs ${real}: chart planned ${planned}, bounds 0..${cap}`);
+      if (!world.clock.held().some((t) => t.ms === real)) throw new Error(`no retry timer of ${real} ms is scheduled; held: [${world.clock.held().map((t) => t.ms).join(', ')}]`);
+    },
+  };
+}
+
+const noRetryScheduled: StateRow = {
+  check(world) {
+    const retry = world.client.info.retryInMs;
+    if (world.clock.held().some((t) => t.ms === retry)) throw new Error('offline, yet a retry is still scheduled');
+  },
+};
+
 /** Every state node of the chart, by id. */
 export const STATE_TABLE: Readonly<Record<string, StateRow>> = {
   disconnected: {
@@ -94,30 +130,10 @@ export const STATE_TABLE: Readonly<Record<string, StateRow>> = {
       await within(arrived, 2000, `published event ${n} to arrive`);
     },
   },
-  reconnecting: {
-    async check(world) {
-      publicStateIs(world, 'reconnecting');
-      await socketsAtProxy(world, 0);
-    },
-  },
-  'reconnecting.waiting': {
-    check(world, model) {
-      const real = world.client.info.retryInMs;
-      const planned = model.context.retryInMs;
-      const floor = model.context.error?.retryAfterMs;
-      if (real === null || planned === null) throw new Error(`no retry delay while waiting (real ${real}, chart ${planned})`);
-      // Jitter is fixed by the injected random, so the delay is exact, except that the gateway's
-      // retry_after_seconds (a floor) is counted down in whole seconds from when it refused.
-      const ok = floor === undefined ? real === planned : real <= floor && real > floor - 1000;
-      const cap = Math.max(floor ?? 0, backoffCeiling(Math.max(0, model.context.attempt - 1), { initialDelayMs: TIMING.initialDelayMs, maxDelayMs: TIMING.maxDelayMs }));
-      if (!ok || real < 0 || real > cap) throw new Error(`retryInMs ${real}: chart planned ${planned}, bounds 0..${cap}`);
-      if (!world.clock.held().some((t) => t.ms === real)) throw new Error(`no retry timer of ${real} ms is scheduled; held: [${world.clock.held().map((t) => t.ms).join(', ')}]`);
-    },
-  },
-  'reconnecting.offline': {
-    check(world) {
-      const retry = world.client.info.retryInMs;
-      if (world.clock.held().some((t) => t.ms === retry)) throw new Error('offline, yet a retry is still scheduled');
-    },
-  },
+  reconnecting: waitingRow('reconnecting'),
+  'reconnecting.waiting': retryScheduled(TIMING.maxDelayMs),
+  'reconnecting.offline': noRetryScheduled,
+  suspended: waitingRow('suspended'),
+  'suspended.waiting': retryScheduled(TIMING.suspendedMaxDelayMs),
+  'suspended.offline': noRetryScheduled,
 };

@@ -45,12 +45,13 @@ export interface Plan {
 const MAX_STEPS = 14;
 
 /**
- * The abstraction the traversal works on: the state value plus the context that guards read.
+ * The abstraction the traversal works on: the state value plus the context that guards read
+ * (the outage phase included: it picks `reconnecting` or `suspended`).
  * Numbers like `retryInMs` stay out, or every jittered delay would be a new state.
  */
 export function serializeState(snapshot: ChartSnapshot): string {
   const c = snapshot.context;
-  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose?.code === 4029]);
+  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose?.code === 4029, c.outage]);
 }
 
 function stepGoals(chart: Chart, before: ChartSnapshot, event: ModelEvent, after: ChartSnapshot): string[] {

@@ -2,7 +2,13 @@
 import type { Profile } from './paths.js';
 import { TIMING } from './world.js';
 
-const fast = { initialDelayMs: TIMING.initialDelayMs, maxDelayMs: TIMING.maxDelayMs, minUptimeMs: TIMING.minUptimeMs } as const;
+const fast = {
+  initialDelayMs: TIMING.initialDelayMs,
+  maxDelayMs: TIMING.maxDelayMs,
+  minUptimeMs: TIMING.minUptimeMs,
+  suspendAfterMs: TIMING.suspendAfterMs,
+  suspendedMaxDelayMs: TIMING.suspendedMaxDelayMs,
+} as const;
 /** `maxAttempts: 1` keeps the state space small and still reaches every "retries exhausted" branch. */
 export const MODEL_PROFILES: readonly Profile[] = [
   { name: 'retry', input: { reconnect: { ...fast, maxAttempts: 1 }, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },

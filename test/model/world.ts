@@ -20,6 +20,9 @@ export const TIMING = {
   /** With `random` fixed at 0.5 and full jitter, the first retry waits exactly half of this. */
   initialDelayMs: 4000,
   maxDelayMs: 16_000,
+  /** The outage clock: released by the `outage.aged` row, never by a path's other timers. */
+  suspendAfterMs: 60_000,
+  suspendedMaxDelayMs: 32_000,
   minUptimeMs: 20_000,
   /** The rate-limited gateway's window: its `retry_after_seconds` is about this. */
   rateWindowMs: 3_600_000,
