@@ -18,7 +18,11 @@ export interface GatewaySocket {
   readonly readyState: number;
   /** Bytes accepted by `send` and not yet written out: the slow-consumer signal. */
   readonly bufferedAmount: number;
-  send(text: string): void;
+  /**
+   * Queue a text frame. `onWritten` runs once the frame has left `bufferedAmount` (written out, or
+   * dropped because the socket closed): a paced replay resumes on it, so a transport must call it.
+   */
+  send(text: string, onWritten?: (error?: Error) => void): void;
   /** Graceful close: the close frame follows any buffered data. */
   close(code: number, reason: string): void;
   /** Destroy the connection without a close frame. */
