@@ -49,6 +49,14 @@ export function portOption(name: string, text: string): number {
   return value;
 }
 
+/** A duration such as `1s`, `500ms` or `2m` (a bare number is milliseconds), in ms. Throws {@link UsageError}. */
+export function durationOption(name: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--${name} must be a duration such as 1s, 500ms or 2m, got "${text}"`);
+  const unit = match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 1;
+  return Math.round(Number(match[1]) * unit);
+}
+
 /** Log levels `--log-level` accepts, most to least verbose, and `silent`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 

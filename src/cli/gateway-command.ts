@@ -2,13 +2,16 @@
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
-import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES } from '../server/index.js';
-import { defaultLogLevel, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
+import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, DEMO_TICK_TYPE } from '../server/index.js';
+import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
-const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--protocol 1..2] [--replay-window 1000]
-                        [--heartbeat-ms 15000] [--log-level info]
+const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
+                        [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
 
-Runs the reference gateway with the demo agent registered as "demo".
+Runs the reference gateway. The demo agent answers each served agent id (--agents, comma-separated,
+default "demo"); any other id is refused with agent_not_found. --any-agent accepts every id (only
+"demo" answers). --tick publishes a "tick" event to every session of the served agents this often,
+so events keep coming while a client is away.
 Logs are JSON lines on stderr at --log-level (trace, debug, info, warn, error, fatal, silent;
 default info, or LIFELINE_LOG_LEVEL).
 `;
@@ -19,12 +22,23 @@ function integer(name: string, text: string, min: number): number {
   return value;
 }
 
+function agentList(text: string | undefined, any: boolean): string[] | undefined {
+  if (any && text !== undefined) throw new UsageError('--agents and --any-agent exclude each other: name the agents, or accept any');
+  if (any) return undefined;
+  const agents = (text ?? 'demo').split(',').map((a) => a.trim());
+  if (agents.some((a) => a === '')) throw new UsageError(`--agents must be comma-separated agent ids, got "${text ?? ''}"`);
+  return agents;
+}
+
 /** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
 export async function run(args: string[]): Promise<number> {
   try {
     const { values } = parseCommandLine(args, {
       port: { type: 'string', default: '8787' },
       host: { type: 'string', default: '127.0.0.1' },
+      agents: { type: 'string' },
+      'any-agent': { type: 'boolean', default: false },
+      tick: { type: 'string', default: '0' },
       protocol: { type: 'string', default: '1..2' },
       'replay-window': { type: 'string', default: '1000' },
       'heartbeat-ms': { type: 'string', default: '15000' },
@@ -37,6 +51,8 @@ export async function run(args: string[]): Promise<number> {
     }
     const protocol = parseRange(values.protocol);
     if (!protocol) throw new UsageError(`--protocol must look like 1..2, got "${values.protocol}"`);
+    const agents = agentList(values.agents, values['any-agent']);
+    const tickMs = durationOption('tick', values.tick);
     const logger = stderrLogger(values['log-level']);
     const gateway = await createGateway({
       host: values.host,
@@ -44,15 +60,18 @@ export async function run(args: string[]): Promise<number> {
       protocol,
       replayWindow: integer('replay-window', values['replay-window'], 1),
       heartbeatMs: integer('heartbeat-ms', values['heartbeat-ms'], 1),
-      eventTypes: DEMO_EVENT_TYPES,
+      eventTypes: tickMs > 0 ? [...DEMO_EVENT_TYPES, DEMO_TICK_TYPE] : DEMO_EVENT_TYPES,
+      ...(agents ? { agents } : {}),
       logger,
     });
-    const detachDemo = attachDemoAgent(gateway, 'demo');
-    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, agent "demo")\n`);
+    const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
+    const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
+    const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
+    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking})\n`);
 
     const signal = await waitForSignal();
     stderr.write(`lifeline gateway: ${signal}, draining\n`);
-    detachDemo();
+    for (const off of detach) off();
     await gateway.drain();
     await gateway.close();
     return 0;

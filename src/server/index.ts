@@ -2,7 +2,7 @@
 export { createGateway, type Gateway, type GatewayStats, type PublishEvent } from './gateway.js';
 export { systemClock, type GatewayClock, type TimerHandle } from './clock.js';
 export { createMemoryLog, newEpoch, type MemoryLogOptions } from './memory-log.js';
-export { attachDemoAgent, DEMO_EVENT_TYPES, type DemoAgentOptions } from './demo-agent.js';
+export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOptions } from './demo-agent.js';
 export type { Awaitable, EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
 export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';

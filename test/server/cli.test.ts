@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/gateway-command.js';
-import { eventFrames, join } from '../support/gateway-kit.js';
+import { spawnCli } from '../support/cli-process.js';
+import { connect, eventFrames, helloFrame, join } from '../support/gateway-kit.js';
 
 describe('lifeline gateway', () => {
   it('serves the demo agent and drains on SIGTERM', async () => {
@@ -44,7 +45,18 @@ describe('lifeline gateway', () => {
     }
   });
 
-  it.each([[['--protocol', '3..1']], [['--port', 'eighty']], [['--heartbeat-ms', '0']], [['--bogus']]])('rejects %j with exit code 2', async (args) => {
+  it('serves only the agents it names: a typo gets agent_not_found, a named agent ticks', async () => {
+    const cli = spawnCli(['gateway', '--port', '0', '--agents', 'alpha,beta', '--tick', '50ms']);
+    const [url] = await cli.waitForOutput(/ws:\/\/[\d.]+:\d+/);
+    const typo = await connect(url);
+    typo.send(helloFrame({ agent_id: 'alpah' }));
+    expect(await typo.next('hello_error')).toMatchObject({ code: 'agent_not_found', next_step: 'do_not_retry' });
+    const { client, helloOk } = await join(url, { agent_id: 'beta' });
+    expect((helloOk['features'] as { events: string[] }).events).toContain('tick');
+    await client.until((frames) => eventFrames(frames).filter((f) => (f['event'] as { type: string }).type === 'tick').length >= 2, 5000, 'two ticks');
+  });
+
+  it.each([[['--protocol', '3..1']], [['--port', 'eighty']], [['--heartbeat-ms', '0']], [['--bogus']], [['--agents', 'a', '--any-agent']], [['--tick', 'often']]])('rejects %j with exit code 2', async (args) => {
     const write = process.stderr.write;
     const lines: string[] = [];
     process.stderr.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stderr.write;

@@ -1,0 +1,111 @@
+// `lifeline proxy`: the stories' TCP fault proxy as a command. Put it between a client and a
+// gateway, then cut the network on a keypress or over its local HTTP control endpoint, to watch
+// (or test) how an app rides out drops, stalls and outages.
+import { stdin, stdout } from 'node:process';
+import { createFaultProxy } from '../../stories/support/fault-proxy.js';
+import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
+import { createNetworkSwitch, serveNetworkSwitch, type NetworkAction } from './proxy-control.js';
+
+const USAGE = `usage: lifeline proxy --to ws://127.0.0.1:8790 [--port 8791] [--control-port PORT+1] [--host 127.0.0.1]
+
+A TCP proxy in front of a gateway: point your client at ws://HOST:PORT instead. Change the network
+with a key (d drop, s stall, r refuse, p pass, q quit) or over HTTP:
+  curl -X POST http://127.0.0.1:CONTROL_PORT/drop     reset every connection; new ones go through
+  curl -X POST http://127.0.0.1:CONTROL_PORT/stall    forward nothing, keep sockets open (half-open)
+  curl -X POST http://127.0.0.1:CONTROL_PORT/refuse   reset every connection and refuse new ones
+  curl -X POST http://127.0.0.1:CONTROL_PORT/pass     forward normally again
+  curl http://127.0.0.1:CONTROL_PORT/                 {mode, connections, target}
+`;
+
+const KEYS: Record<string, NetworkAction> = { d: 'drop', s: 'stall', r: 'refuse', p: 'pass' };
+
+/** `ws://host:port/...` or `host:port` to a TCP target. Throws UsageError. */
+function target(text: string | undefined): { host: string; port: number } {
+  if (text === undefined) throw new UsageError('--to is required: the gateway to proxy, such as ws://127.0.0.1:8790');
+  let url: URL;
+  try {
+    url = new URL(text.includes('://') ? text : `ws://${text}`);
+  } catch {
+    throw new UsageError(`--to must be a gateway address such as ws://127.0.0.1:8790, got "${text}"`);
+  }
+  if (!['ws:', 'http:'].includes(url.protocol) || url.port === '') {
+    throw new UsageError(`--to must be ws://host:port with an explicit port (the proxy forwards plain TCP, not TLS), got "${text}"`);
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+}
+
+/** Resolve on q or Ctrl-C when stdin is a terminal, taking `onKey` actions meanwhile; never otherwise. */
+function keyboard(onKey: (action: NetworkAction) => void): { quit: Promise<void>; stop: () => void } {
+  if (!stdin.isTTY) return { quit: new Promise(() => undefined), stop: () => undefined };
+  stdin.setRawMode(true);
+  stdin.resume();
+  let onData: (data: Buffer) => void = () => undefined;
+  const quit = new Promise<void>((resolve) => {
+    onData = (data) => {
+      const key = data.toString().toLowerCase();
+      if (key === 'q' || key === '\u0003') resolve();
+      const action = KEYS[key];
+      if (action) onKey(action);
+    };
+    stdin.on('data', onData);
+  });
+  return {
+    quit,
+    stop: () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    },
+  };
+}
+
+/** Run the command; resolves with 0 after q, Ctrl-C or a signal, or 2 on bad arguments or a busy port. */
+export async function run(args: string[]): Promise<number> {
+  try {
+    const { values } = parseCommandLine(args, {
+      to: { type: 'string' },
+      port: { type: 'string', default: '8791' },
+      'control-port': { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
+    if (values.help) {
+      stdout.write(USAGE);
+      return 0;
+    }
+    const upstream = target(values.to);
+    const port = portOption('port', values.port);
+    const controlPort = values['control-port'] === undefined ? (port === 0 ? 0 : port + 1) : portOption('control-port', values['control-port']);
+    const proxy = await createFaultProxy({ target: upstream, host: values.host, port });
+    const network = createNetworkSwitch(proxy, `${upstream.host}:${upstream.port}`);
+    const report = (action: NetworkAction): void => {
+      const { mode } = network.status();
+      stdout.write(`lifeline proxy: ${action === 'drop' ? `dropped every connection (still ${mode})` : `now ${mode}`}\n`);
+    };
+    const control = await serveNetworkSwitch(network, values.host, controlPort, report).catch(async (error: unknown) => {
+      await proxy.close();
+      throw error;
+    });
+    const keys = keyboard((action) => {
+      network.apply(action);
+      report(action);
+    });
+    stdout.write(
+      [
+        `lifeline proxy listening on ${proxy.url} -> ${upstream.host}:${upstream.port}`,
+        `  control: ${control.url}  (POST /drop, /stall, /refuse, /pass; GET / for the status)`,
+        stdin.isTTY ? '  keys: d drop, s stall, r refuse, p pass, q quit' : '',
+        '',
+      ]
+        .filter((line, i, all) => line !== '' || i === all.length - 1)
+        .join('\n'),
+    );
+    await Promise.race([waitForSignal(), keys.quit]);
+    keys.stop();
+    await control.close();
+    await proxy.close();
+    return 0;
+  } catch (error) {
+    return reportFailure('proxy', error, USAGE);
+  }
+}
