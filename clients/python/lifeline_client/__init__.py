@@ -1,0 +1,24 @@
+"""Lifeline client for Python: a reconnecting, resuming asyncio client for Lifeline agent gateways.
+
+The lifecycle runs from a table checked against the TypeScript chart (schema/client-chart.json);
+the names mirror the TypeScript client in snake_case (see README.md)."""
+from .backoff import Backoff, backoff_delay
+from .client import GatewayClient, Token
+from .errors import GatewayConnectError
+from .types import ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, ResumeInfo, SendResult, SessionSnapshot
+
+__all__ = [
+    "Backoff",
+    "ClientInfo",
+    "ClientState",
+    "CloseInfo",
+    "GapInfo",
+    "GatewayClient",
+    "GatewayConnectError",
+    "GatewayEvent",
+    "ResumeInfo",
+    "SendResult",
+    "SessionSnapshot",
+    "Token",
+    "backoff_delay",
+]

@@ -1,0 +1,655 @@
+"""The facade: turns method calls into chart events and reads the chart's state. The lifecycle
+itself is the table-driven machine (machine.py); this module plugs the real socket, heartbeat and
+outbox into its ports and fans out what the tracker delivers. Every task it starts is owned and
+cancelled on ``disconnect()``; time is ``loop.time()`` (monotonic)."""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import random as _random
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
+
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from .backoff import Backoff
+from .errors import GatewayConnectError, error_from_data
+from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventStreams
+from .frame_router import FrameRouter
+from .gap_tracker import GapTracker
+from .listeners import ListenerSet
+from .machine import Lifecycle, TimerHandle
+from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
+from .protocol import CLOSE_SESSION_EXPIRED, CLOSE_SLOW_CONSUMER, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from .types import ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
+
+Token = Union[None, str, Callable[[], Union[str, None, Awaitable[Optional[str]]]]]
+"""A token, or a function (sync or async) called before each connection attempt."""
+
+DEFAULT_CAPABILITIES: Tuple[str, ...] = ("ack", "batch", "epoch")
+DISCONNECT_WAIT = 1.0
+"""Seconds ``disconnect()`` waits for the closing handshake before it closes hard."""
+
+_PUBLIC_STATES: Dict[str, ClientState] = {
+    "disconnected": "disconnected",
+    "connecting": "connecting",
+    "negotiating": "negotiating",
+    "joined": "joined",
+    "reconnecting": "reconnecting",
+}
+
+
+def public_state(machine: Lifecycle) -> ClientState:
+    """The public status: the chart's top-level state. A top-level state missing here is a bug
+    the chart-table test catches, so this raises rather than guessing."""
+    top = machine.top
+    if top not in _PUBLIC_STATES:
+        raise AssertionError(f"unmapped chart state {top!r}")
+    return _PUBLIC_STATES[top]
+
+
+class _Connection:
+    """One socket's life. Callbacks from a connection that is no longer live are ignored, so a
+    late close can never hit the state of the next connection."""
+
+    def __init__(self, attempt: int, handshake: str, now: float) -> None:
+        self.attempt = attempt
+        self.handshake = handshake
+        self.live = True
+        self.open = False
+        self.ws: Any = None
+        self.last_seen = now
+        self.suspect_dead = False
+        self.outgoing: "asyncio.Queue[str]" = asyncio.Queue()
+        self.task: Optional["asyncio.Task[None]"] = None
+        self.token: Optional[str] = None
+
+
+class GatewayClient:
+    """A reconnecting, resuming client of one Lifeline gateway agent.
+
+    >>> async with GatewayClient("ws://127.0.0.1:8787", agent_id="demo") as client:
+    ...     await client.send("hello")
+    ...     async for event in client.events():
+    ...         print(event.type, event.data)
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        agent_id: str,
+        token: Token = None,
+        reconnect: Union[Backoff, bool] = True,
+        session_id: Optional[str] = None,
+        protocol: Tuple[int, int] = (MIN_PROTOCOL_VERSION, PROTOCOL_VERSION),
+        capabilities: Tuple[str, ...] = DEFAULT_CAPABILITIES,
+        handshake_timeout: float = 10.0,
+        outbox_max_messages: int = DEFAULT_OUTBOX_MAX_MESSAGES,
+        max_buffered_events: int = DEFAULT_MAX_BUFFERED_EVENTS,
+        random: Optional[_random.Random] = None,
+    ) -> None:
+        _validate(url, agent_id, token, reconnect, protocol, handshake_timeout, outbox_max_messages, max_buffered_events)
+        self.url = url
+        self.agent_id = agent_id
+        self._token = token
+        self._protocol = protocol
+        self._capabilities = capabilities
+        self._random = random or _random.Random()
+        self._listener_errors = 0
+        self._reporting = False
+        self._states: ListenerSet[ClientState] = ListenerSet("on_state", self._listener_failed)
+        self._gaps: ListenerSet[GapInfo] = ListenerSet("on_gap", self._listener_failed)
+        self._events: ListenerSet[GatewayEvent] = ListenerSet("on_event", self._listener_failed)
+        self._errors: ListenerSet[GatewayConnectError] = ListenerSet("on_error", self._listener_failed)
+        self._snapshots: ListenerSet[SessionSnapshot] = ListenerSet("on_snapshot", self._listener_failed)
+        self._streams = EventStreams(max_buffered_events)
+        self._tracker = GapTracker(self._deliver, self._gaps.emit, session_id)
+        self._outbox = Outbox(outbox_max_messages)
+        self._connection: Optional[_Connection] = None
+        self._closing: Set["asyncio.Task[None]"] = set()
+        self._heartbeat: Optional["asyncio.Task[None]"] = None
+        self._connect_waiters: List["asyncio.Future[None]"] = []
+        self._resync_waiters: List["asyncio.Future[SessionSnapshot]"] = []
+        self._handshake: Dict[str, Any] = {"features": None, "policy": None, "presence": [], "health": None, "acks": False, "resync": True}
+        self._last_cause: Optional[Exception] = None
+        self._reported_cause: Optional[str] = None
+        self._state: ClientState = "disconnected"
+        self._last_error: Optional[Dict[str, Any]] = None
+        options = None if reconnect is True else (False if reconnect is False else reconnect.to_options())
+        self._machine = Lifecycle.create(
+            reconnect=options,
+            handshake_timeout_ms=handshake_timeout * 1000,
+            random=self._random.random,
+            scheduler=self._schedule,
+            ports=self,
+            on_change=self._on_change,
+        )
+
+    # -- public API ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> "GatewayClient":
+        try:
+            await self.connect()
+        except BaseException:
+            await self.disconnect()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
+
+    async def connect(self) -> None:
+        """Connect (or retry at once while reconnecting) and wait until joined. Raises
+        ``GatewayConnectError`` when the client stops instead (refusal, retries exhausted)."""
+        if self._state == "joined":
+            return
+        waiter: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+        self._connect_waiters.append(waiter)
+        self._machine.send({"type": "user.connect"})
+        try:
+            await asyncio.shield(waiter)
+        finally:
+            if waiter in self._connect_waiters:
+                self._connect_waiters.remove(waiter)
+
+    async def disconnect(self) -> None:
+        """Close the connection and stop reconnecting. Pending sends fail with ``client_closed``;
+        ``events()`` iterators end. Returns once the socket and every task are gone."""
+        self._machine.send({"type": "user.disconnect"})
+        self._stop_with(GatewayConnectError("client_closed", "disconnect() was called."), streams_raise=False)
+        self._stop_heartbeat_task()
+        tasks = [t for t in self._closing if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=DISCONNECT_WAIT + 0.5)
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def send(self, content: Any) -> SendResult:
+        """Send a message; returns its ack (``id``, ``duplicate``). Kept in the bounded outbox
+        until acknowledged and resent with the same id after a rejoin, so it is applied once.
+        Raises ``payload_too_large`` up front when it exceeds the gateway's ``max_payload``."""
+        self._check_size(content)
+        message_id, future = self._outbox.add(content)
+        if message_id and self._state == "joined":
+            self._outbox.write_one(message_id, self._write_message, self._handshake["acks"])
+        # Cancelling the caller does not withdraw the message: it stays queued and is sent once.
+        return await asyncio.shield(future)
+
+    def events(self) -> AsyncIterator[GatewayEvent]:
+        """Every event in seq order, never twice, across reconnects; ends on ``disconnect()``
+        and raises ``GatewayConnectError`` when the client stops for good."""
+        return self._streams.iterate()
+
+    async def resync(self) -> SessionSnapshot:
+        """Ask for the session state (``snapshot``); sent on the next join when not joined."""
+        future: "asyncio.Future[SessionSnapshot]" = asyncio.get_running_loop().create_future()
+        self._resync_waiters.append(future)
+        if self._state == "joined" and len(self._resync_waiters) == 1:
+            self._request_snapshot()
+        return await future
+
+    def on_state(self, listener: Callable[[ClientState], object]) -> Callable[[], None]:
+        """Hear every change of ``state``; returns the unsubscribe callable."""
+        return self._states.add(listener)
+
+    def on_gap(self, listener: Callable[[GapInfo], object]) -> Callable[[], None]:
+        """Hear every gap (events that will never arrive); returns the unsubscribe callable."""
+        return self._gaps.add(listener)
+
+    def on_event(self, listener: Callable[[GatewayEvent], object]) -> Callable[[], None]:
+        """Hear every event; stops keeping early events for a first ``events()`` loop."""
+        self._streams.drop_early()
+        return self._events.add(listener)
+
+    def on_error(self, listener: Callable[[GatewayConnectError], object]) -> Callable[[], None]:
+        """Hear every failure, refusal and listener error; returns the unsubscribe callable."""
+        return self._errors.add(listener)
+
+    def on_snapshot(self, listener: Callable[[SessionSnapshot], object]) -> Callable[[], None]:
+        return self._snapshots.add(listener)
+
+    @property
+    def state(self) -> ClientState:
+        return self._state
+
+    @property
+    def info(self) -> ClientInfo:
+        c = self._machine.context
+        last = c.last_close
+        return ClientInfo(
+            protocol=c.protocol,
+            session_id=self._tracker.session_id,
+            cursor=self._tracker.cursor,
+            epoch=self._tracker.epoch,
+            presence=self._handshake["presence"],
+            health=self._handshake["health"],
+            features=self._handshake["features"],
+            policy=self._handshake["policy"],
+            attempt=c.attempt,
+            retry_in=None if c.retry_in_ms is None else c.retry_in_ms / 1000,
+            last_close=None if last is None else CloseInfo(last["code"], last["reason"]),
+            last_error=self._last_cause,
+            resume=self._tracker.resume,
+            state_path=self._machine.value,
+        )
+
+    @property
+    def listener_errors(self) -> int:
+        """How many listener calls raised (each was reported to ``on_error``)."""
+        return self._listener_errors
+
+    # -- chart ports -------------------------------------------------------------------------------
+
+    def open_socket(self, handshake: str, attempt: int) -> None:
+        loop = asyncio.get_running_loop()
+        connection = _Connection(attempt, handshake, loop.time())
+        self._connection = connection
+        connection.task = loop.create_task(self._run_socket(connection))
+        self._closing.add(connection.task)
+        connection.task.add_done_callback(self._closing.discard)
+
+    def close_socket(self) -> None:
+        connection = self._connection
+        self._connection = None
+        if connection is None or not connection.live:
+            return
+        connection.live = False
+        if connection.task is not None and not connection.task.done():
+            connection.task.cancel()
+
+    def flush_outbox(self) -> None:
+        self._outbox.flush(self._write_message, self._handshake["acks"])
+        if self._resync_waiters:
+            self._request_snapshot()
+
+    def start_heartbeat(self, heartbeat_ms: float) -> None:
+        self._stop_heartbeat_task()
+        # 0 means the gateway does not ping: no watchdog rather than false alarms.
+        if heartbeat_ms > 0 and self._connection is not None:
+            self._heartbeat = asyncio.get_running_loop().create_task(self._watch(self._connection, heartbeat_ms / 1000))
+
+    def stop_heartbeat(self) -> None:
+        self._stop_heartbeat_task()
+
+    def probe_liveness(self) -> None:
+        connection = self._connection
+        if connection is not None and connection.live:
+            self._write(connection, {"type": "ping", "ts": asyncio.get_running_loop().time()})
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _schedule(self, ms: float, callback: Callable[[], None]) -> TimerHandle:
+        return asyncio.get_running_loop().call_later(max(0.0, ms) / 1000, callback)
+
+    def _on_change(self, machine: Lifecycle) -> None:
+        error = machine.context.error
+        if error is not None and error is not self._last_error:
+            self._emit_error(error_from_data(error))
+        self._last_error = error
+        state = public_state(machine)
+        if state == self._state:
+            return
+        self._state = state
+        self._states.emit(state)
+        if state == "joined":
+            self._reported_cause = None
+            self._settle_connect(None)
+        if state == "disconnected" and error is not None:
+            self._stop_with(error_from_data(error))
+
+    def _emit_error(self, error: GatewayConnectError) -> None:
+        self._errors.emit(error)
+
+    def _listener_failed(self, cause: BaseException, kind: str) -> None:
+        self._listener_errors += 1
+        if self._reporting:
+            return  # a listener error while reporting a listener error stops here
+        self._reporting = True
+        try:
+            error = GatewayConnectError("listener_error", f"An {kind} listener raised: {cause!r}", "do_not_retry")
+            error.__cause__ = cause
+            self._errors.emit(error)
+        finally:
+            self._reporting = False
+
+    def _deliver(self, event: GatewayEvent) -> bool:
+        if not self._streams.push(event):
+            return False
+        self._events.emit(event)
+        return True
+
+    def _settle_connect(self, error: Optional[GatewayConnectError]) -> None:
+        waiters, self._connect_waiters = self._connect_waiters, []
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+    def _stop_with(self, error: GatewayConnectError, streams_raise: bool = True) -> None:
+        """The client stopped (terminal error, or the user): settle everything that waits."""
+        self._settle_connect(error)
+        self._outbox.reject_all(error)
+        waiters, self._resync_waiters = self._resync_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._streams.finish(error if streams_raise else None)
+
+    def _stop_heartbeat_task(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._closing.add(self._heartbeat)
+            self._heartbeat.add_done_callback(self._closing.discard)
+            self._heartbeat = None
+
+    def _check_size(self, content: Any) -> None:
+        policy = self._handshake["policy"]
+        limit = policy.get("max_payload") if isinstance(policy, dict) else None
+        if not isinstance(limit, int):
+            return
+        size = _frame_size({"type": "message", "id": "00000000-0000-0000-0000-000000000000", "content": content})
+        if size > limit:
+            raise GatewayConnectError(
+                "payload_too_large",
+                f"The message is {size} bytes as a frame; this gateway accepts at most {limit} (policy.max_payload).",
+                "do_not_retry",
+            )
+
+    def _write_message(self, frame: Dict[str, Any]) -> bool:
+        connection = self._connection
+        if connection is None or not connection.open or not connection.live:
+            return False
+        policy = self._handshake["policy"]
+        limit = policy.get("max_payload") if isinstance(policy, dict) else None
+        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(limit, int) and len(text.encode()) > limit:
+            # Queued before the limit was known: refuse it now, never send or resend it.
+            self._outbox.fail(frame["id"], GatewayConnectError("payload_too_large", f"The message exceeds policy.max_payload ({limit} bytes).", "do_not_retry"))
+            return True
+        connection.outgoing.put_nowait(text)
+        return True
+
+    def _write(self, connection: _Connection, frame: Dict[str, Any]) -> bool:
+        if not connection.live or not connection.open:
+            return False
+        connection.outgoing.put_nowait(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+        return True
+
+    def _request_snapshot(self) -> None:
+        if not self._handshake["resync"]:
+            waiters, self._resync_waiters = self._resync_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(GatewayConnectError("configuration_error", "This gateway offers no resync method."))
+            return
+        if self._connection is not None:
+            self._write(self._connection, {"type": "resync"})
+
+    async def _resolve_token(self) -> Optional[str]:
+        token = self._token
+        if token is None or isinstance(token, str):
+            return token
+        value = token()
+        if inspect.isawaitable(value):
+            value = await value
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"the token function returned {type(value).__name__}, not str")
+        return value
+
+    def _handshake_frame(self, mode: str, token: Optional[str]) -> Dict[str, Any]:
+        resume = self._tracker.resume_request()
+        low, high = self._protocol
+        if mode == "join":
+            frame: Dict[str, Any] = {"type": "join", "agent_id": self.agent_id, "min_version": low, "max_version": high, **resume}
+        else:
+            frame = {"type": "hello", "agent_id": self.agent_id, "protocol_min": low, "protocol_max": high, "capabilities": list(self._capabilities), **resume}
+        if token is not None:
+            frame["token"] = token
+        return frame
+
+    def _closed(self, connection: _Connection, code: int, reason: str) -> None:
+        """Report the end of a connection to the chart, once, if it is still the live one."""
+        if not connection.live:
+            return
+        connection.live = False
+        if self._connection is connection:
+            self._connection = None
+        # 4040: the session is gone; the next handshake starts a new one and reports the gap.
+        if code == CLOSE_SESSION_EXPIRED:
+            self._tracker.forget_session()
+        self._machine.send({"type": "socket.closed", "code": code, "reason": reason})
+
+    def _failed_attempt(self, cause: Exception) -> None:
+        """Keep the cause of a failed attempt and report it once per distinct cause."""
+        self._last_cause = cause
+        text = f"{type(cause).__name__}: {cause}"
+        if text == self._reported_cause:
+            return
+        self._reported_cause = text
+        error = GatewayConnectError("connection_lost", f"Could not connect to {self.url}: {text}", "wait_then_retry")
+        error.__cause__ = cause
+        self._emit_error(error)
+
+    async def _run_socket(self, connection: _Connection) -> None:
+        """One socket, from open to close: the body of the chart's ``socket`` actor."""
+        ws: Any = None
+        code, reason = 1006, ""
+        try:
+            if self._streams.max_buffered and not self._streams.has_room():
+                # Overflowed before: rejoin from the cursor once the consumer has drained the queue.
+                await self._streams.wait_drained()
+            token = connection.token = await self._resolve_token()
+            ws = await websockets.connect(
+                self.url,
+                open_timeout=None,  # the chart's handshakeTimeout covers it
+                ping_interval=None,  # liveness is the protocol's heartbeat, on our clock
+                ping_timeout=None,
+                close_timeout=DISCONNECT_WAIT,
+                max_size=None,
+                compression=None,
+            )
+            connection.ws = ws
+            if not connection.live:
+                return
+            connection.open = True
+            loop = asyncio.get_running_loop()
+            connection.last_seen = loop.time()
+            router = FrameRouter(_RouterTarget(self, connection), connection.handshake, self._protocol)
+            writer = loop.create_task(self._pump(connection, ws))
+            try:
+                self._write(connection, self._handshake_frame(connection.handshake, token))
+                self._machine.send({"type": "socket.opened"})
+                while connection.live:
+                    message = await ws.recv()
+                    if not connection.live:
+                        break
+                    connection.last_seen = loop.time()
+                    if isinstance(message, str):
+                        router.route(message)
+                    else:
+                        self._emit_error(GatewayConnectError("bad_server_frame", "Binary frames are not part of the protocol."))
+            finally:
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
+        except ConnectionClosed as closed:
+            code, reason = _close_of(closed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as cause:  # noqa: BLE001 - any failure to connect is a failed attempt
+            self._failed_attempt(cause)
+            reason = str(cause)
+        finally:
+            await _close_socket(ws, connection.suspect_dead)
+            self._closed(connection, code, reason)
+
+    async def _pump(self, connection: _Connection, ws: Any) -> None:
+        """Write queued frames in order (``write`` is synchronous for the outbox and the router)."""
+        while True:
+            text = await connection.outgoing.get()
+            try:
+                await ws.send(text)
+            except ConnectionClosed:
+                return
+
+    async def _watch(self, connection: _Connection, interval: float) -> None:
+        """The heartbeat watchdog: after one interval of silence it pings; after two it presumes
+        the socket half-open and reports ``heartbeat.missed``. Silence is measured on ``loop.time()``."""
+        loop = asyncio.get_running_loop()
+        pinged_for = -1.0
+        delay = interval
+        while True:
+            await asyncio.sleep(max(0.001, delay))
+            if not connection.live:
+                return
+            silent = loop.time() - connection.last_seen
+            if silent >= 2 * interval:
+                connection.suspect_dead = True
+                self._heartbeat = None
+                self._machine.send({"type": "heartbeat.missed"})
+                return
+            # Provoke traffic once per silence: a gateway that pings less often still answers a ping.
+            if silent >= interval and pinged_for != connection.last_seen:
+                pinged_for = connection.last_seen
+                self._write(connection, {"type": "ping", "ts": loop.time()})
+            delay = interval - silent if silent < interval else 2 * interval - silent
+
+    def _overflow(self, connection: _Connection) -> None:
+        """An events queue is full: drop the connection; the rejoin resumes from the cursor."""
+        self._emit_error(
+            GatewayConnectError(
+                "events_overflow",
+                f"An events() consumer holds {self._streams.max_buffered} events; the client dropped its connection and resumes from its cursor once it drains.",
+                "wait_then_retry",
+            )
+        )
+        if connection.live:
+            # The read loop sees `live` false and stops; the socket is aborted, not drained.
+            connection.suspect_dead = True
+            self._closed(connection, CLOSE_SLOW_CONSUMER, "events queue full")
+
+
+class _RouterTarget:
+    """Where one socket's router sends what it reads."""
+
+    def __init__(self, client: GatewayClient, connection: _Connection) -> None:
+        self._client = client
+        self._connection = connection
+        self.tracker = client._tracker
+
+    def send(self, frame: Dict[str, Any]) -> None:
+        self._client._write(self._connection, frame)
+
+    def lifecycle(self, event: Dict[str, Any]) -> None:
+        if self._connection.live:
+            self._client._machine.send(event)
+
+    def send_join(self) -> None:
+        self._client._write(self._connection, self._client._handshake_frame("join", self._connection.token))
+
+    def accepted(self, frame: Dict[str, Any]) -> None:
+        features = frame.get("features") if frame["type"] == "hello_ok" else None
+        extensions = (features or {}).get("extensions") or []
+        self._client._handshake = {
+            "features": features,
+            "policy": frame.get("policy"),
+            "presence": frame.get("presence") or [] if frame["type"] == "hello_ok" else [],
+            "health": frame.get("health") if frame["type"] == "hello_ok" else None,
+            "acks": "ack" in extensions,
+            # Legacy gateways list no methods; try, since their join path may answer resync.
+            "resync": features is None or "resync" in (features.get("methods") or []) or "snapshot" in extensions,
+        }
+
+    def ack(self, message_id: str, duplicate: bool) -> None:
+        self._client._outbox.ack(message_id, duplicate)
+
+    def message_error(self, message_id: str, error: GatewayConnectError) -> None:
+        self._client._outbox.fail(message_id, error)
+        self._client._emit_error(error)
+
+    def snapshot(self, state: Any, cursor: int, epoch: Optional[str]) -> None:
+        snapshot = SessionSnapshot(state, cursor, epoch)
+        waiters, self._client._resync_waiters = self._client._resync_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(snapshot)
+        self._client._snapshots.emit(snapshot)
+
+    def error(self, error: GatewayConnectError) -> None:
+        self._client._emit_error(error)
+
+    def overflow(self) -> None:
+        self._client._overflow(self._connection)
+
+
+def _close_of(closed: ConnectionClosed) -> Tuple[int, str]:
+    # `rcvd` is the close frame the peer sent (None when the TCP connection just died).
+    frame = closed.rcvd
+    if frame is None:
+        return 1006, ""
+    return frame.code, frame.reason
+
+
+async def _close_socket(ws: Any, hard: bool) -> None:
+    """Close quietly: a closing handshake, or an abort when the peer presumably cannot answer."""
+    if ws is None:
+        return
+    transport = getattr(ws, "transport", None)
+    try:
+        if hard:
+            if transport is not None:
+                transport.abort()
+            return
+        await asyncio.wait_for(ws.close(1000, "client closing"), DISCONNECT_WAIT)
+    except (Exception, asyncio.CancelledError):  # noqa: BLE001 - it is going away anyway
+        if transport is not None:
+            transport.abort()
+
+
+def _frame_size(frame: Dict[str, Any]) -> int:
+    return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _validate(
+    url: str,
+    agent_id: str,
+    token: Token,
+    reconnect: Union[Backoff, bool],
+    protocol: Tuple[int, int],
+    handshake_timeout: float,
+    outbox_max_messages: int,
+    max_buffered_events: int,
+) -> None:
+    """``invalid_options`` up front beats a confusing failure deep inside a reconnect loop."""
+
+    def fail(message: str) -> None:
+        raise GatewayConnectError("invalid_options", message, "do_not_retry")
+
+    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
+        fail(f"url must be an absolute ws:// or wss:// URL; got {url!r}.")
+    if not isinstance(agent_id, str) or agent_id == "":
+        fail("agent_id must be a non-empty string.")
+    if token is not None and not isinstance(token, str) and not callable(token):
+        fail("token must be a string, None, or a function returning one.")
+    if not isinstance(reconnect, (Backoff, bool)):
+        fail("reconnect must be a Backoff, True or False.")
+    if isinstance(reconnect, Backoff):
+        if reconnect.initial < 0 or reconnect.max < 0 or reconnect.multiplier < 1 or not 0 <= reconnect.jitter <= 1 or reconnect.min_uptime < 0:
+            fail(f"reconnect has an out-of-range field: {reconnect!r}.")
+        if reconnect.max_attempts is not None and reconnect.max_attempts < 0:
+            fail("reconnect.max_attempts must be >= 0 or None.")
+    low, high = protocol
+    if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
+        fail(f"protocol must be two integers with 0 <= min <= max; got {protocol!r}.")
+    if not handshake_timeout > 0:
+        fail("handshake_timeout must be > 0 seconds.")
+    if not (isinstance(outbox_max_messages, int) and outbox_max_messages >= 1):
+        fail("outbox_max_messages must be an integer >= 1.")
+    if not (isinstance(max_buffered_events, int) and max_buffered_events >= 1):
+        fail("max_buffered_events must be an integer >= 1.")

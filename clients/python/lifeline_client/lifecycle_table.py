@@ -1,0 +1,90 @@
+"""The client's lifecycle as data: every state and transition of the TypeScript chart
+(machines/gateway-machine.ts), written out for the Python machine to run from. tests/test_chart_table.py
+checks it against schema/client-chart.json (``npm run chart``) transition by transition, so a
+transition added to the chart and not here fails the build. Edit both together."""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+
+class StateDef(NamedTuple):
+    """One state node; ids are dotted paths below the root (``joined.live``); the root is ``""``."""
+
+    id: str
+    parent: Optional[str]
+    initial: Optional[str]
+    entry: Tuple[str, ...] = ()
+    exit: Tuple[str, ...] = ()
+    invoke: Tuple[str, ...] = ()
+    after: Tuple[str, ...] = ()
+
+
+class TransitionDef(NamedTuple):
+    """One transition; candidates for the same (source, event) are tried in table order.
+    ``event`` is the event type, ``after <delay>`` or ``always``; no target: actions only."""
+
+    source: str
+    event: str
+    guard: Optional[str]
+    target: Optional[str]
+    actions: Tuple[str, ...] = ()
+    reenter: bool = False
+
+
+STATES: Tuple[StateDef, ...] = (
+    StateDef('', None, 'disconnected'),
+    StateDef('disconnected', '', None, entry=('closeSocket', 'clearRetry')),
+    StateDef('connecting', '', None, entry=('openSocket',), after=('handshakeTimeout',)),
+    StateDef('negotiating', '', None, after=('handshakeTimeout',)),
+    StateDef('joined', '', 'joined.replaying', entry=('clearError', 'flushOutbox'), invoke=('heartbeat',), after=('stableUptime',)),
+    StateDef('joined.replaying', 'joined', None),
+    StateDef('joined.live', 'joined', None),
+    StateDef('reconnecting', '', 'reconnecting.waiting', entry=('closeSocket',), exit=('clearRetry',)),
+    StateDef('reconnecting.waiting', 'reconnecting', None, after=('retryDelay',)),
+    StateDef('reconnecting.offline', 'reconnecting', None),
+)
+
+TRANSITIONS: Tuple[TransitionDef, ...] = (
+    TransitionDef('', 'network.online', None, None, ('recordOnline',)),
+    TransitionDef('', 'network.offline', None, None, ('recordOffline',)),
+    TransitionDef('disconnected', 'user.connect', None, 'connecting', ('resetAttempts', 'clearError')),
+    TransitionDef('connecting', 'socket.opened', None, 'negotiating'),
+    TransitionDef('connecting', 'socket.closed', 'retriesExhausted', 'disconnected', ('recordClose', 'recordRetriesExhausted')),
+    TransitionDef('connecting', 'socket.closed', None, 'reconnecting', ('recordClose', 'countFailure', 'planBackoff')),
+    TransitionDef('connecting', 'user.disconnect', None, 'disconnected', ('recordUserClose',)),
+    TransitionDef('connecting', 'after handshakeTimeout', 'retriesExhausted', 'disconnected', ('recordHandshakeTimeout', 'recordRetriesExhausted')),
+    TransitionDef('connecting', 'after handshakeTimeout', None, 'reconnecting', ('recordHandshakeTimeout', 'countFailure', 'planBackoff')),
+    TransitionDef('negotiating', 'hello.accepted', None, 'joined', ('recordAccepted',)),
+    TransitionDef('negotiating', 'hello.rejected', 'isTerminalRejection', 'disconnected', ('recordRejection',)),
+    TransitionDef('negotiating', 'hello.rejected', 'retriesExhausted', 'disconnected', ('recordRejection', 'recordRetriesExhausted')),
+    TransitionDef('negotiating', 'hello.rejected', None, 'reconnecting', ('recordRejection', 'countFailure', 'planBackoff')),
+    TransitionDef('negotiating', 'hello.unsupported', None, 'negotiating', ('useLegacyHandshake',), reenter=True),
+    TransitionDef('negotiating', 'socket.closed', 'isFatalClose', 'disconnected', ('recordClose', 'recordFatalClose')),
+    TransitionDef('negotiating', 'socket.closed', 'retriesExhausted', 'disconnected', ('recordClose', 'recordRetriesExhausted')),
+    TransitionDef('negotiating', 'socket.closed', None, 'reconnecting', ('recordClose', 'countFailure', 'planBackoff')),
+    TransitionDef('negotiating', 'user.disconnect', None, 'disconnected', ('recordUserClose',)),
+    TransitionDef('negotiating', 'after handshakeTimeout', 'retriesExhausted', 'disconnected', ('recordHandshakeTimeout', 'recordRetriesExhausted')),
+    TransitionDef('negotiating', 'after handshakeTimeout', None, 'reconnecting', ('recordHandshakeTimeout', 'countFailure', 'planBackoff')),
+    TransitionDef('joined', 'heartbeat.missed', 'reconnectDisabled', 'disconnected', ('recordHeartbeatMiss', 'recordRetriesExhausted')),
+    TransitionDef('joined', 'heartbeat.missed', None, 'reconnecting', ('recordHeartbeatMiss', 'planPromptRetry')),
+    TransitionDef('joined', 'draining', 'reconnectDisabled', 'disconnected', ('planDrainRetry', 'recordRetriesExhausted')),
+    TransitionDef('joined', 'draining', None, 'reconnecting', ('planDrainRetry',)),
+    TransitionDef('joined', 'socket.closed', 'isFatalClose', 'disconnected', ('recordClose', 'recordFatalClose')),
+    TransitionDef('joined', 'socket.closed', 'reconnectDisabled', 'disconnected', ('recordClose', 'recordRetriesExhausted')),
+    TransitionDef('joined', 'socket.closed', 'isPromptClose', 'reconnecting', ('recordClose', 'planPromptRetry')),
+    TransitionDef('joined', 'socket.closed', 'retriesExhausted', 'disconnected', ('recordClose', 'recordRetriesExhausted')),
+    TransitionDef('joined', 'socket.closed', None, 'reconnecting', ('recordClose', 'countFailure', 'planBackoff')),
+    TransitionDef('joined', 'page.visible', None, None, ('probeLiveness',)),
+    TransitionDef('joined', 'network.online', None, None, ('recordOnline', 'probeLiveness')),
+    TransitionDef('joined', 'network.offline', None, None, ('recordOffline', 'probeLiveness')),
+    TransitionDef('joined', 'user.disconnect', None, 'disconnected', ('recordUserClose',)),
+    TransitionDef('joined', 'after stableUptime', None, None, ('resetAttempts',)),
+    TransitionDef('joined.replaying', 'caught_up', None, 'joined.live'),
+    TransitionDef('reconnecting', 'network.online', None, 'connecting', ('recordOnline',)),
+    TransitionDef('reconnecting', 'page.visible', 'mayRetryEarly', 'connecting'),
+    TransitionDef('reconnecting', 'user.connect', None, 'connecting'),
+    TransitionDef('reconnecting', 'user.disconnect', None, 'disconnected', ('recordUserClose',)),
+    TransitionDef('reconnecting.waiting', 'network.offline', None, 'reconnecting.offline', ('recordOffline',)),
+    TransitionDef('reconnecting.waiting', 'after retryDelay', None, 'connecting'),
+    TransitionDef('reconnecting.waiting', 'always', 'isOffline', 'reconnecting.offline'),
+)

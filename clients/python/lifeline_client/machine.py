@@ -1,0 +1,430 @@
+"""A small statechart interpreter that runs the lifecycle table (lifecycle_table.py) with XState v5
+semantics: the deepest active state handles an event first, then its ancestors; the first
+candidate whose guard passes is taken; exit actions, then transition actions, then entry actions
+run in order; timers of ``after`` start on entry and stop on exit; eventless ``always`` transitions
+follow each step. Guards, actions and delays are implemented here under the chart's names, and the
+side effects (socket, heartbeat, outbox) are ports, inert by default, like the TypeScript chart."""
+from __future__ import annotations
+
+import math
+import random as _random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Union
+
+from .backoff import backoff_delay, resolve_reconnect_options
+from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
+from .protocol import CLOSE_CODE_FOR_ERROR, classify_close, default_next_step, is_terminal
+
+ChartEvent = Mapping[str, Any]
+"""A lifecycle fact, as in the TypeScript chart: ``{"type": "socket.closed", "code": 1006, "reason": ""}``.
+Delayed events are ``{"type": "after", "delay": "retryDelay", "state": "reconnecting.waiting"}``."""
+
+DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class ChartContext:
+    """The chart's context: lifecycle facts only (the TypeScript ``GatewayContext``)."""
+
+    reconnect: Union[Dict[str, float], bool]
+    handshake_timeout_ms: float = DEFAULT_HANDSHAKE_TIMEOUT_MS
+    attempt: int = 0
+    retry_in_ms: Optional[float] = None
+    last_close: Optional[Dict[str, Any]] = None
+    error: Optional[Dict[str, Any]] = None
+    handshake: str = "hello"
+    protocol: Optional[int] = None
+    heartbeat_ms: float = 0
+    online: bool = True
+    random: Callable[[], float] = field(default=_random.random, repr=False)
+
+    def as_vector(self) -> Dict[str, Any]:
+        """The fields the exported vectors record, with the TypeScript names."""
+        return {
+            "attempt": self.attempt,
+            "retryInMs": self.retry_in_ms,
+            "lastClose": self.last_close,
+            "error": self.error,
+            "handshake": self.handshake,
+            "protocol": self.protocol,
+            "heartbeatMs": self.heartbeat_ms,
+            "online": self.online,
+        }
+
+
+class LifecyclePorts(Protocol):
+    """The side effects the chart triggers; the client plugs in the real ones."""
+
+    def open_socket(self, handshake: str, attempt: int) -> None: ...
+    def close_socket(self) -> None: ...
+    def flush_outbox(self) -> None: ...
+    def start_heartbeat(self, heartbeat_ms: float) -> None: ...
+    def stop_heartbeat(self) -> None: ...
+    def probe_liveness(self) -> None: ...
+
+
+class InertPorts:
+    """Ports that do nothing: the chart runs on its own, driven by events (tests, vectors)."""
+
+    def open_socket(self, handshake: str, attempt: int) -> None:
+        pass
+
+    def close_socket(self) -> None:
+        pass
+
+    def flush_outbox(self) -> None:
+        pass
+
+    def start_heartbeat(self, heartbeat_ms: float) -> None:
+        pass
+
+    def stop_heartbeat(self) -> None:
+        pass
+
+    def probe_liveness(self) -> None:
+        pass
+
+
+class TimerHandle(Protocol):
+    def cancel(self) -> None: ...
+
+
+Scheduler = Callable[[float, Callable[[], None]], TimerHandle]
+"""Runs a callback after a delay in ms (``loop.call_later`` on the monotonic loop clock)."""
+
+
+def _close(code: int, reason: str) -> Dict[str, Any]:
+    return {"code": code, "reason": reason}
+
+
+def _close_code_for(code: str) -> int:
+    return CLOSE_CODE_FOR_ERROR.get(code, 4000)
+
+
+def _error_for_close(code: int, reason: str) -> Dict[str, Any]:
+    wire = next((name for name, close in CLOSE_CODE_FOR_ERROR.items() if close == code), "connection_lost")
+    return {"code": wire, "message": reason or f"Closed with {code}.", "nextStep": default_next_step(wire), "closeCode": code}
+
+
+def _max_attempts(c: ChartContext) -> float:
+    return 0 if c.reconnect is False else c.reconnect["maxAttempts"]  # type: ignore[index]
+
+
+def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
+    options = {} if c.reconnect is False else c.reconnect
+    return max(floor_ms, backoff_delay(attempt - 1, options, c.random))  # type: ignore[arg-type]
+
+
+def _js_number(value: float) -> Union[int, float]:
+    """Whole floats as ints, so the context reads like the TypeScript one (2000, not 2000.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Guard = Callable[[ChartContext, ChartEvent], bool]
+Action = Callable[["Lifecycle", ChartEvent], None]
+
+GUARDS: Dict[str, Guard] = {
+    "isOffline": lambda c, e: not c.online,
+    "reconnectDisabled": lambda c, e: c.reconnect is False,
+    "isTerminalRejection": lambda c, e: e["type"] == "hello.rejected" and is_terminal(e["code"], e.get("nextStep")),
+    "isFatalClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) in ("give_up", "reauthenticate"),
+    "isPromptClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
+    "retriesExhausted": lambda c, e: c.attempt + 1 > _max_attempts(c),
+    "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] != 4029,
+}
+"""The chart's guards, by name."""
+
+
+def _set(**changes: Any) -> Action:
+    def action(m: "Lifecycle", e: ChartEvent) -> None:
+        for key, value in changes.items():
+            setattr(m.context, key, value(m.context, e) if callable(value) else value)
+
+    return action
+
+
+def _record_rejection(m: "Lifecycle", e: ChartEvent) -> None:
+    close = _close_code_for(e["code"])
+    m.context.last_close = _close(close, e["message"])
+    error: Dict[str, Any] = {"code": e["code"], "message": e["message"], "nextStep": e["nextStep"], "closeCode": close}
+    if e.get("retryAfterMs") is not None:
+        error["retryAfterMs"] = e["retryAfterMs"]
+    m.context.error = error
+
+
+def _record_retries_exhausted(m: "Lifecycle", e: ChartEvent) -> None:
+    c = m.context
+    close = {} if c.last_close is None else {"closeCode": c.last_close["code"]}
+    if c.reconnect is False:
+        c.error = {"code": "connection_lost", "message": "The connection closed and reconnect is off.", "nextStep": default_next_step("connection_lost"), **close}
+    else:
+        c.error = {"code": "retries_exhausted", "message": f"Gave up after {c.attempt + 1} failed attempts in a row.", "nextStep": default_next_step("retries_exhausted"), **close}
+
+
+def _plan_backoff(m: "Lifecycle", e: ChartEvent) -> None:
+    floor = (e.get("retryAfterMs") or 0) if e["type"] == "hello.rejected" else 0
+    m.context.retry_in_ms = _js_number(_backoff_for(m.context, m.context.attempt, floor))
+
+
+def _plan_drain_retry(m: "Lifecycle", e: ChartEvent) -> None:
+    m.context.retry_in_ms = max(0, e.get("reconnectAfterMs") or 0) if e["type"] == "draining" else 0
+    m.context.last_close = _close(1001, "draining")
+
+
+ACTIONS: Dict[str, Action] = {
+    "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),
+    "closeSocket": lambda m, e: m.ports.close_socket(),
+    "recordClose": _set(last_close=lambda c, e: _close(e["code"], e["reason"]) if e["type"] == "socket.closed" else None),
+    "countFailure": _set(attempt=lambda c, e: c.attempt + 1),
+    "resetAttempts": _set(attempt=0),
+    "clearError": _set(error=None),
+    "planBackoff": _plan_backoff,
+    "planPromptRetry": _set(retry_in_ms=lambda c, e: _js_number(_backoff_for(c, 1))),
+    "planDrainRetry": _plan_drain_retry,
+    "clearRetry": _set(retry_in_ms=None),
+    "recordRejection": _record_rejection,
+    "recordFatalClose": _set(error=lambda c, e: _error_for_close(e["code"], e["reason"]) if e["type"] == "socket.closed" else None),
+    "recordRetriesExhausted": _record_retries_exhausted,
+    "recordHandshakeTimeout": _set(last_close=_close(4008, "handshake_timeout")),
+    "recordHeartbeatMiss": _set(last_close=_close(4002, "heartbeat_timeout")),
+    "recordUserClose": _set(last_close=_close(1000, "client disconnect"), error=None),
+    "recordAccepted": _set(
+        protocol=lambda c, e: e["protocol"] if e["type"] == "hello.accepted" else None,
+        heartbeat_ms=lambda c, e: e["heartbeatMs"] if e["type"] == "hello.accepted" else 0,
+    ),
+    "useLegacyHandshake": _set(handshake="join"),
+    "recordOnline": _set(online=True),
+    "recordOffline": _set(online=False),
+    "flushOutbox": lambda m, e: m.ports.flush_outbox(),
+    "probeLiveness": lambda m, e: m.ports.probe_liveness(),
+}
+"""The chart's actions, by name; context changes apply in order, as XState v5 ``assign`` does."""
+
+DELAYS: Dict[str, Callable[[ChartContext], float]] = {
+    "handshakeTimeout": lambda c: c.handshake_timeout_ms,
+    "retryDelay": lambda c: c.retry_in_ms or 0,
+    "stableUptime": lambda c: 0 if c.reconnect is False else c.reconnect["minUptimeMs"],  # type: ignore[index]
+}
+"""The chart's named delays, in ms."""
+
+INVOKES = ("heartbeat",)
+"""Actors the chart invokes: started on entry of their state, stopped on exit."""
+
+
+class Lifecycle:
+    """One running chart. ``send`` takes an event and runs it to completion; events sent from
+    inside a step (an action that reports a fact) are queued and run right after it."""
+
+    def __init__(
+        self,
+        context: ChartContext,
+        scheduler: Scheduler,
+        ports: Optional[LifecyclePorts] = None,
+        on_change: Optional[Callable[["Lifecycle"], None]] = None,
+        states: Tuple[StateDef, ...] = STATES,
+        transitions: Tuple[TransitionDef, ...] = TRANSITIONS,
+    ) -> None:
+        self.context = context
+        self.ports: LifecyclePorts = ports or InertPorts()
+        self._scheduler = scheduler
+        self._on_change = on_change
+        self._states = {s.id: s for s in states}
+        self._by_source: Dict[Tuple[str, str], List[TransitionDef]] = {}
+        for t in transitions:
+            self._by_source.setdefault((t.source, t.event), []).append(t)
+        self._timers: Dict[Tuple[str, str], TimerHandle] = {}
+        self._queue: List[ChartEvent] = []
+        self._busy = False
+        self.active: List[str] = []
+        """Active state ids, outermost first (the root ``""`` included)."""
+        self._run_steps(lambda: self._enter_from("", self._default_path("")))
+
+    @staticmethod
+    def create(
+        reconnect: Union[Dict[str, float], bool, None] = None,
+        handshake_timeout_ms: Optional[float] = None,
+        online: bool = True,
+        random: Callable[[], float] = _random.random,
+        scheduler: Optional[Scheduler] = None,
+        ports: Optional[LifecyclePorts] = None,
+        on_change: Optional[Callable[["Lifecycle"], None]] = None,
+    ) -> "Lifecycle":
+        """Start the chart with the TypeScript ``GatewayMachineInput`` fields."""
+        context = ChartContext(
+            reconnect=False if reconnect is False else resolve_reconnect_options(reconnect if isinstance(reconnect, dict) else None),
+            handshake_timeout_ms=DEFAULT_HANDSHAKE_TIMEOUT_MS if handshake_timeout_ms is None else handshake_timeout_ms,
+            online=online,
+            random=random,
+        )
+        return Lifecycle(context, scheduler or _no_timers, ports, on_change)
+
+    # -- what the outside reads ---------------------------------------------------------------
+
+    @property
+    def value(self) -> str:
+        """The deepest active state, dotted: ``joined.live``."""
+        return self.active[-1]
+
+    @property
+    def top(self) -> str:
+        """The top-level state: ``joined`` for ``joined.live``."""
+        return self.value.split(".")[0]
+
+    def matches(self, state: str) -> bool:
+        return state in self.active
+
+    def pending_timers(self) -> List[Tuple[str, str]]:
+        """(state, delay) of every running ``after`` timer."""
+        return list(self._timers)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def send(self, event: ChartEvent) -> None:
+        """Run one event to completion (queued if a step is running)."""
+        self._queue.append(event)
+        if self._busy:
+            return
+        self._run_steps(self._drain)
+
+    def fire_timer(self, state: str, delay: str) -> None:
+        """A timer of ``after`` fired (also how tests release a held timer)."""
+        self._timers.pop((state, delay), None)
+        self.send({"type": "after", "delay": delay, "state": state})
+
+    def _drain(self) -> None:
+        while self._queue:
+            self._step(self._queue.pop(0))
+
+    def _run_steps(self, body: Callable[[], None]) -> None:
+        self._busy = True
+        try:
+            body()
+        finally:
+            self._busy = False
+        if self._on_change is not None:
+            self._on_change(self)
+
+    def _step(self, event: ChartEvent) -> None:
+        selected = self._select(event)
+        if selected is not None:
+            self._take(selected, event)
+        self._settle_eventless(event)
+
+    def _select(self, event: ChartEvent) -> Optional[TransitionDef]:
+        if event["type"] == "after":
+            # A delayed event belongs to the state that started the timer (XState names it after it).
+            state = str(event.get("state", ""))
+            if state not in self.active:
+                return None
+            sources = [state]
+            key = f"after {event['delay']}"
+        else:
+            sources = list(reversed(self.active))
+            key = str(event["type"])
+        for source in sources:
+            for candidate in self._by_source.get((source, key), []):
+                if candidate.guard is None or GUARDS[candidate.guard](self.context, event):
+                    return candidate
+        return None
+
+    def _settle_eventless(self, event: ChartEvent) -> None:
+        for _ in range(100):  # a chart whose `always` loops is a bug; stop rather than hang
+            taken = False
+            for source in reversed(self.active):
+                for candidate in self._by_source.get((source, "always"), []):
+                    if candidate.guard is None or GUARDS[candidate.guard](self.context, event):
+                        self._take(candidate, event)
+                        taken = True
+                        break
+                if taken:
+                    break
+            if not taken:
+                return
+
+    def _take(self, t: TransitionDef, event: ChartEvent) -> None:
+        if t.target is None:
+            self._run_actions(t.actions, event)
+            return
+        domain = self._domain(t)
+        for state in reversed(self.active):
+            if state != domain and self._is_descendant(state, domain):
+                self._exit(state, event)
+        self.active = [s for s in self.active if s == domain or not self._is_descendant(s, domain)]
+        self._run_actions(t.actions, event)
+        path = self._path_between(domain, t.target) + self._default_path(t.target)
+        for state in path:
+            self._enter(state, event)
+
+    def _domain(self, t: TransitionDef) -> str:
+        """The state that is neither exited nor entered: the source itself when the target lies
+        inside it (XState v5 ``reenter: false``), else the nearest ancestor holding both."""
+        if not t.reenter and t.target != t.source and self._is_descendant(t.target or "", t.source):
+            return t.source
+        ancestor = self._states[t.source].parent
+        while ancestor is not None and not self._is_descendant(t.target or "", ancestor):
+            ancestor = self._states[ancestor].parent
+        return ancestor or ""
+
+    def _is_descendant(self, state: str, ancestor: str) -> bool:
+        return ancestor == "" or state.startswith(ancestor + ".") or state == ancestor
+
+    def _path_between(self, domain: str, target: str) -> List[str]:
+        path: List[str] = []
+        node: Optional[str] = target
+        while node is not None and node != domain:
+            path.insert(0, node)
+            node = self._states[node].parent
+        return path
+
+    def _default_path(self, state: str) -> List[str]:
+        path: List[str] = []
+        initial = self._states[state].initial
+        while initial is not None:
+            path.append(initial)
+            initial = self._states[initial].initial
+        return path
+
+    def _enter_from(self, root: str, path: List[str]) -> None:
+        self.active = [root]
+        for state in path:
+            self._enter(state, {"type": "xstate.init"})
+
+    def _enter(self, state: str, event: ChartEvent) -> None:
+        self.active.append(state)
+        definition = self._states[state]
+        self._run_actions(definition.entry, event)
+        for src in definition.invoke:
+            if src == "heartbeat":
+                self.ports.start_heartbeat(self.context.heartbeat_ms)
+        for delay in definition.after:
+            ms = DELAYS[delay](self.context)
+            self._timers[(state, delay)] = self._scheduler(ms, lambda s=state, d=delay: self.fire_timer(s, d))
+
+    def _exit(self, state: str, event: ChartEvent) -> None:
+        definition = self._states[state]
+        for delay in definition.after:
+            handle = self._timers.pop((state, delay), None)
+            if handle is not None:
+                handle.cancel()
+        for src in definition.invoke:
+            if src == "heartbeat":
+                self.ports.stop_heartbeat()
+        self._run_actions(definition.exit, event)
+
+    def _run_actions(self, names: Tuple[str, ...], event: ChartEvent) -> None:
+        for name in names:
+            ACTIONS[name](self, event)
+
+
+class _NoTimer:
+    def cancel(self) -> None:
+        pass
+
+
+def _no_timers(ms: float, callback: Callable[[], None]) -> TimerHandle:
+    return _NoTimer()
+
+
+def infinite_to_json(value: float) -> Any:
+    """``Infinity`` as the exported JSON has it (``null``), for comparisons."""
+    return None if isinstance(value, float) and math.isinf(value) else value

@@ -1,0 +1,130 @@
+"""The protocol vocabulary the client needs: versions, error codes, recovery steps and the close
+code table. Mirrors src/protocol/{versions,errors,close-codes}.ts; no I/O here."""
+from __future__ import annotations
+
+from typing import Dict, Literal, Mapping, Optional
+
+PROTOCOL_VERSION = 2
+"""The newest protocol version this client speaks."""
+MIN_PROTOCOL_VERSION = 1
+"""The oldest protocol version this client still speaks."""
+
+CloseAction = Literal["give_up", "reauthenticate", "backoff", "reconnect_now"]
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_BAD_FRAME = 4000
+CLOSE_LIVENESS_TIMEOUT = 4002
+CLOSE_UNAUTHORIZED = 4003
+CLOSE_HANDSHAKE_TIMEOUT = 4008
+CLOSE_SLOW_CONSUMER = 4013
+CLOSE_RATE_LIMITED = 4029
+CLOSE_SESSION_EXPIRED = 4040
+
+CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
+    "auth_required": 4003,
+    "auth_unauthorized": 4003,
+    "protocol_unsupported": 4006,
+    "agent_not_found": 4004,
+    "rate_limited": 4029,
+    "origin_not_allowed": 4005,
+    "configuration_error": 4010,
+    "bad_frame": 4000,
+    "payload_too_large": 4009,
+    "handshake_timeout": 4008,
+    "session_expired": 4040,
+    "slow_consumer": 4013,
+    "internal_error": 4011,
+}
+"""The close code each wire error is sent with (PROTOCOL.md section 6)."""
+
+CLOSE_CODE_TABLE: Mapping[int, CloseAction] = {
+    1000: "backoff",
+    1001: "reconnect_now",
+    4000: "backoff",
+    4002: "reconnect_now",
+    4003: "reauthenticate",
+    4004: "give_up",
+    4005: "give_up",
+    4006: "give_up",
+    4008: "backoff",
+    4009: "backoff",
+    4010: "give_up",
+    4011: "backoff",
+    4013: "backoff",
+    4029: "backoff",
+    4040: "reconnect_now",
+}
+"""What the client does after each close code; the same table as close-codes.ts."""
+
+
+def classify_close(code: int) -> CloseAction:
+    """Unknown and transport codes back off (1012 reconnects at once): giving up on an error we
+    do not understand would strand the user."""
+    action = CLOSE_CODE_TABLE.get(code)
+    if action is not None:
+        return action
+    return "reconnect_now" if code == 1012 else "backoff"
+
+
+RECOVERY_STEPS = ("reauthenticate", "upgrade_client", "downgrade_client", "wait_then_retry", "do_not_retry")
+
+# code -> (recoverable, next step); the same table as ERROR_INFO in src/protocol/errors.ts.
+_ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
+    "auth_required": (False, "reauthenticate"),
+    "auth_unauthorized": (False, "reauthenticate"),
+    "protocol_unsupported": (False, "upgrade_client"),
+    "agent_not_found": (False, "do_not_retry"),
+    "rate_limited": (True, "wait_then_retry"),
+    "origin_not_allowed": (False, "do_not_retry"),
+    "configuration_error": (False, "do_not_retry"),
+    "bad_frame": (True, "do_not_retry"),
+    "payload_too_large": (True, "do_not_retry"),
+    "handshake_timeout": (True, "wait_then_retry"),
+    "session_expired": (True, "wait_then_retry"),
+    "slow_consumer": (True, "wait_then_retry"),
+    "internal_error": (True, "wait_then_retry"),
+    "not_joined": (True, "wait_then_retry"),
+    "outbox_full": (True, "wait_then_retry"),
+    "retries_exhausted": (False, "do_not_retry"),
+    "bad_server_frame": (True, "wait_then_retry"),
+    "heartbeat_timeout": (True, "wait_then_retry"),
+    "connection_lost": (True, "wait_then_retry"),
+    "client_closed": (False, "do_not_retry"),
+    "invalid_options": (False, "do_not_retry"),
+}
+
+
+def is_recoverable(code: str) -> bool:
+    """Unknown codes are recoverable: a newer gateway may add transient ones."""
+    info = _ERROR_INFO.get(code)
+    return True if info is None else info[0]
+
+
+def default_next_step(code: str) -> str:
+    """The default next step for a code (unknown codes: ``wait_then_retry``)."""
+    info = _ERROR_INFO.get(code)
+    return "wait_then_retry" if info is None else info[1]
+
+
+def is_terminal(code: str, next_step: Optional[str]) -> bool:
+    """Whether a handshake refusal ends all attempts: a step other than ``wait_then_retry`` needs a person."""
+    if not is_recoverable(code):
+        return True
+    return next_step is not None and next_step != "wait_then_retry" and next_step in RECOVERY_STEPS
+
+
+MAX_SERVER_HINT_MS = 300_000
+"""Ceiling on every wait a server asks for (``retry_after_seconds``, ``reconnect_after_ms``): a
+huge or hostile hint must not park the client for days or overflow a timer."""
+
+
+def clamp_hint_ms(value: float) -> int:
+    """A server hint in ms, clamped to ``0..MAX_SERVER_HINT_MS`` (non-numbers count as 0)."""
+    if value != value:  # NaN
+        return 0
+    return int(min(MAX_SERVER_HINT_MS, max(0.0, value)))
+
+
+MAX_SEQ = 2**53 - 2
+"""The largest seq or cursor the protocol allows: a safe integer with room for ``+1``."""

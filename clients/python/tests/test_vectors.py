@@ -1,0 +1,152 @@
+"""The pure parts and the lifecycle against vectors exported from the TypeScript code
+(``npm run chart``): model-based paths, backoff, gap-tracker decisions and outbox behaviour."""
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any, Dict, List
+
+import pytest
+from conftest import vectors
+
+from lifeline_client.backoff import backoff_delay
+from lifeline_client.errors import GatewayConnectError
+from lifeline_client.gap_tracker import GapTracker, HandshakeAnswer
+from lifeline_client.machine import Lifecycle
+from lifeline_client.outbox import Outbox
+from lifeline_client.types import GapInfo, GatewayEvent
+
+MODEL_PATHS = vectors("model-paths.json")
+
+
+def normalise(value: Any) -> Any:
+    """JSON has no infinity and no difference between 2000 and 2000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("path", MODEL_PATHS, ids=[f"{i + 1}-{p['profile']}-{p['purpose']}" for i, p in enumerate(MODEL_PATHS)])
+def test_model_path(path: Dict[str, Any]) -> None:
+    given = path["input"]
+    reconnect = given["reconnect"]
+    machine = Lifecycle.create(
+        reconnect=False if reconnect is False else reconnect,
+        handshake_timeout_ms=given["handshakeTimeoutMs"],
+        online=given["online"],
+        random=lambda: given["random"],
+    )
+    for n, step in enumerate(path["steps"]):
+        event = step["event"]
+        if event["type"] == "after":
+            pending = [state for state, delay in machine.pending_timers() if delay == event["delay"]]
+            assert len(pending) == 1, f"step {n + 1}: no single running {event['delay']} timer in {machine.value}"
+            machine.fire_timer(pending[0], event["delay"])
+        else:
+            machine.send(event)
+        after = step["after"]
+        assert machine.value == after["value"], f"step {n + 1} ({event}): state"
+        assert normalise(machine.context.as_vector()) == normalise(after["context"]), f"step {n + 1} ({event}): context"
+
+
+def test_backoff_vectors() -> None:
+    for case in vectors("backoff.json"):
+        options = {k: (math.inf if v is None else v) for k, v in case["options"].items()}
+        got = backoff_delay(case["attempt"], options, lambda: case["random"])
+        assert got == case["delay"], case
+
+
+def _answer(data: Dict[str, Any]) -> HandshakeAnswer:
+    return HandshakeAnswer(data["sessionId"], data["resumed"], data["head"], data.get("epoch"), data.get("oldest"), data.get("gap"), data["resyncRequired"])
+
+
+@pytest.mark.parametrize("script", vectors("gap-tracker.json"))
+def test_gap_tracker_vectors(script: Dict[str, Any]) -> None:
+    out: List[Any] = []
+
+    def on_event(event: GatewayEvent) -> bool:
+        out.append({"event": event.seq, "replayed": event.replayed})
+        return True
+
+    def on_gap(gap: GapInfo) -> None:
+        out.append({"gap": {"expected": gap.expected, "received": gap.received, "reason": gap.reason}})
+
+    tracker = GapTracker(on_event, on_gap, script["sessionId"])
+    for n, step in enumerate(script["steps"]):
+        op = step["op"]
+        out.clear()
+        result: Any = None
+        if op["op"] == "resumeRequest":
+            result = tracker.resume_request()
+        elif op["op"] == "handshake":
+            tracker.handshake(_answer(op["answer"]))
+        elif op["op"] == "accept":
+            tracker.accept(op["seq"], {"type": "t", "data": op["seq"]}, op["replayed"], op["epoch"], None)
+        elif op["op"] == "caughtUp":
+            tracker.caught_up(op["epoch"])
+        elif op["op"] == "snapshot":
+            tracker.snapshot(op["cursor"], op["epoch"])
+        elif op["op"] == "forgetSession":
+            tracker.forget_session()
+        resume = None if tracker.resume is None else {"mode": tracker.resume.mode, "from": tracker.resume.start, "to": tracker.resume.head}
+        got = {"result": result, "out": out, "after": {"sessionId": tracker.session_id, "cursor": tracker.cursor, "epoch": tracker.epoch, "resume": resume}}
+        want = {"result": step["result"], "out": step["out"], "after": step["after"]}
+        assert got == want, f"step {n + 1}: {op}"
+
+
+@pytest.mark.parametrize("script", vectors("outbox.json"))
+async def test_outbox_vectors(script: Dict[str, Any]) -> None:
+    counter = 0
+
+    def make_id() -> str:
+        nonlocal counter
+        counter += 1
+        return f"m{counter}"
+
+    outbox = Outbox(script["maxMessages"], make_id)
+    settled: List[Any] = []
+
+    def track(label: str, future: "asyncio.Future[Any]") -> None:
+        def done(f: "asyncio.Future[Any]") -> None:
+            error = f.exception()
+            if isinstance(error, GatewayConnectError):
+                settled.append({"id": label, "rejected": error.code})
+            else:
+                r = f.result()
+                settled.append({"id": label, "resolved": {"id": r.id, "duplicate": r.duplicate, "acknowledged": r.acknowledged}})
+
+        future.add_done_callback(done)
+
+    for n, step in enumerate(script["steps"]):
+        op = step["op"]
+        written: List[Any] = []
+        budget = op["okWrites"] if op["op"] == "flush" else (1 if op["op"] == "writeOne" and op["ok"] else 0)
+
+        def write(frame: Dict[str, Any]) -> bool:
+            nonlocal budget
+            if budget <= 0:
+                return False
+            budget -= 1
+            written.append({"id": frame["id"], "content": frame["content"]})
+            return True
+
+        settled.clear()
+        if op["op"] == "add":
+            message_id, future = outbox.add(op["content"])
+            track(message_id or f"rejected:{op['content']}", future)
+        elif op["op"] == "flush":
+            outbox.flush(write, op["acks"])
+        elif op["op"] == "writeOne":
+            outbox.write_one(f"m{op['pick']}", write, op["acks"])
+        elif op["op"] == "ack":
+            outbox.ack(f"m{op['pick']}", op["duplicate"])
+        elif op["op"] == "fail":
+            outbox.fail(f"m{op['pick']}", GatewayConnectError("payload_too_large", "too big"))
+        elif op["op"] == "rejectAll":
+            outbox.reject_all(GatewayConnectError("client_closed", "closed"))
+        await asyncio.sleep(0)  # let done-callbacks run, as the exporter lets promise callbacks run
+        assert {"written": written, "settled": settled, "size": outbox.size} == {"written": step["written"], "settled": step["settled"], "size": step["size"]}, f"step {n + 1}: {op}"
