@@ -25,11 +25,12 @@ import type {
   WebSocketClass,
 } from './types.js';
 
-/** The global timers and `Date.now`. */
+/** The global timers, monotonic `performance.now()` and wall-clock `Date.now()`. */
 export const systemClock: ClientClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
 };
 
 /** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */

@@ -1,7 +1,8 @@
-// The heartbeat watchdog: while joined, it judges liveness by wall-clock silence (any frame counts)
-// against the negotiated `policy.heartbeat_ms`. After one interval of silence it pings; after two
-// it presumes the socket half-open and reports `heartbeat.missed`. Deadlines are wall-clock, so a
-// background tab whose timers were throttled still notices at the first tick it gets.
+// The heartbeat watchdog: while joined, it judges liveness by silence (any frame counts) against
+// the negotiated `policy.heartbeat_ms`, measured on the monotonic `clock.now()`, so a wall-clock
+// step never hides a dead link. After one interval of silence it pings; after two it presumes the
+// socket half-open and reports `heartbeat.missed`. A monotonic clock does not count a machine's
+// suspend, so each tick also looks for a wake-up and answers it with one immediate probe.
 import type { CallbackLogicFunction } from 'xstate';
 import type { GatewayMachineEvent, HeartbeatActorInput, HeartbeatCommand } from '../../machines/gateway-machine.js';
 import type { SocketLink } from './socket-actor.js';
@@ -13,7 +14,19 @@ export interface HeartbeatActorDeps {
   readonly link: SocketLink;
 }
 
+/**
+ * Smallest gap that counts as a wake-up: wall time running this far ahead of monotonic time
+ * between two ticks (a suspend), or a tick this late (a frozen or throttled page). The gap is the
+ * heartbeat interval when that is longer, so NTP slewing and busy event loops stay quiet.
+ */
+export const MIN_WAKE_GAP_MS = 1000;
+
 type HeartbeatCallback = CallbackLogicFunction<HeartbeatCommand, GatewayMachineEvent, HeartbeatActorInput>;
+
+/** Wall-clock ms from the clock, or its monotonic time when it keeps no wall clock (then only late ticks reveal a wake-up). */
+function wallOf(clock: ClientClock): number {
+  return clock.wallNow ? clock.wallNow() : clock.now();
+}
 
 /** One joined stretch of liveness checks: the body of the heartbeat actor (see `client-machine.ts`). */
 export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receive }: Parameters<HeartbeatCallback>[0]): ReturnType<HeartbeatCallback> {
@@ -22,37 +35,65 @@ export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receiv
   // 0 (or absent) means the gateway does not ping: no watchdog rather than false alarms.
   if (!(interval > 0)) return undefined;
   const silenceLimit = 2 * interval;
+  const wakeGap = Math.max(interval, MIN_WAKE_GAP_MS);
   let timer: unknown = null;
+  let dueAt = 0;
   let pingedFor = -1;
   let missed = false;
+  /** A probe waiting for its answer: any frame after `sentAt`, by `deadline`. */
+  let probe: { sentAt: number; deadline: number } | null = null;
+  let last = { mono: clock.now(), wall: wallOf(clock) };
 
   const arm = (delay: number): void => {
-    timer = clock.setTimeout(check, Math.max(1, delay));
+    const ms = Math.max(1, delay);
+    dueAt = clock.now() + ms;
+    timer = clock.setTimeout(() => check(true), ms);
   };
   const ping = (): void => {
     pingedFor = link.lastSeenAt;
-    link.current?.write({ type: 'ping', ts: clock.now() });
+    // `ts` is a wire timestamp (echoed in `pong`), so it is wall-clock; no deadline reads it.
+    link.current?.write({ type: 'ping', ts: Math.round(wallOf(clock)) });
   };
-  function check(): void {
+  const sendProbe = (now: number): void => {
+    ping();
+    probe = { sentAt: now, deadline: now + interval };
+  };
+
+  /** A suspend the monotonic clock did not count, or a tick that fired long after its time. */
+  function wokeUp(now: number, fromTimer: boolean): boolean {
+    const wall = wallOf(clock);
+    const suspended = wall - last.wall - (now - last.mono) > wakeGap;
+    const late = fromTimer && now - dueAt > wakeGap;
+    last = { mono: now, wall };
+    return suspended || late;
+  }
+
+  function check(fromTimer: boolean, probeNow = false): void {
     timer = null;
     if (missed) return;
-    const silent = clock.now() - link.lastSeenAt;
-    if (silent >= silenceLimit) {
+    const now = clock.now();
+    const woke = wokeUp(now, fromTimer);
+    if (probe !== null && link.lastSeenAt >= probe.sentAt) probe = null;
+    const silent = now - link.lastSeenAt;
+    if (silent >= silenceLimit || (probe !== null && now >= probe.deadline)) {
       missed = true;
       link.suspectDead = true;
       sendBack({ type: 'heartbeat.missed' });
       return;
     }
+    // One probe at a time: a wake-up (or a page that became visible) asks for an answer within
+    // one interval instead of trusting a socket that may have died meanwhile.
+    if ((woke || probeNow) && probe === null) sendProbe(now);
     // Provoke traffic once per silence: a gateway that pings less often still answers a ping.
-    if (silent >= interval && pingedFor !== link.lastSeenAt) ping();
-    arm(silent < interval ? interval - silent : silenceLimit - silent);
+    else if (silent >= interval && pingedFor !== link.lastSeenAt) ping();
+    const untilSilence = silent < interval ? interval - silent : silenceLimit - silent;
+    arm(probe === null ? untilSilence : Math.min(untilSilence, probe.deadline - now));
   }
 
   receive((command) => {
     if (command.type !== 'probe') return;
     if (timer !== null) clock.clearTimeout(timer);
-    check();
-    if (!missed) ping();
+    check(false, true);
   });
   arm(interval);
   return () => {

@@ -74,5 +74,6 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (clock !== undefined && (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function' || typeof clock.now !== 'function')) {
     fail('clock must have setTimeout, clearTimeout and now.');
   }
+  if (clock?.wallNow !== undefined && typeof clock.wallNow !== 'function') fail('clock.wallNow must be a function.');
   return protocol;
 }

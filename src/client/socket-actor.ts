@@ -15,7 +15,7 @@ const OPEN = 1;
 export interface SocketLink {
   /** The socket of the running socket actor, or null between connections. */
   current: { readonly attempt: number; write(frame: object): boolean } | null;
-  /** Wall-clock time of the last frame received (any frame counts as life). */
+  /** Monotonic time (`clock.now()`) of the last frame received (any frame counts as life). */
   lastSeenAt: number;
   /** Set by the watchdog: close hard, the peer will not answer a closing handshake. */
   suspectDead: boolean;

@@ -78,11 +78,24 @@ export interface SendResult {
   readonly acknowledged: boolean;
 }
 
-/** A clock for timers and wall-clock deadlines. XState's `SimulatedClock` fits. */
+/**
+ * The client's time: every timer, deadline and silence goes through it. XState's `SimulatedClock`
+ * fits as is.
+ */
 export interface ClientClock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
   clearTimeout(id: unknown): void;
+  /**
+   * Monotonic milliseconds: deadlines and silence are measured with it, so a wall-clock step
+   * cannot stretch or shrink them. @default performance.now
+   */
   now(): number;
+  /**
+   * Wall-clock milliseconds, read only to notice a suspend the monotonic clock did not count
+   * (wall time running ahead of `now()`) and for wire timestamps. Without it, only timers that
+   * fire long after their time reveal a wake-up. @default Date.now (for the default clock)
+   */
+  wallNow?(): number;
 }
 
 /** Everything known about the connection, for display and diagnostics. */
@@ -138,7 +151,7 @@ export interface GatewayClientOptions {
    * object such as `inspector.inspect` from `@statelyai/inspect` (which is `{ next }`, not a function).
    */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** Timers and wall clock. @default the global timers and Date.now */
+  /** Timers and time (monotonic `now`, optional `wallNow`). @default the global timers, performance.now and Date.now */
   readonly clock?: ClientClock;
   /** Jitter source in `[0, 1)`. @default Math.random */
   readonly random?: () => number;

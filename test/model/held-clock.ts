@@ -29,7 +29,7 @@ export function createHeldClock(gateMs: number): HeldClock {
   const held = new Set<Entry>();
   let passthrough = false;
   return {
-    now: () => Date.now(),
+    now: () => performance.now(),
     setTimeout(fn, ms) {
       if (passthrough || (ms > 0 && ms < gateMs)) return { real: setTimeout(fn, ms) };
       const entry: Entry = { ms, fn: () => fn() };
