@@ -2,19 +2,28 @@
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
-import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, DEMO_TICK_TYPE } from '../server/index.js';
+import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
                         [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
+                        [--dialect auto|lifeline|praisonai]
 
 Runs the reference gateway. The demo agent answers each served agent id (--agents, comma-separated,
 default "demo"); any other id is refused with agent_not_found. --any-agent accepts every id (only
 "demo" answers). --tick publishes a "tick" event to every session of the served agents this often,
 so events keep coming while a client is away.
+--dialect auto (the default) answers PraisonAI clients (a hello with capabilities ["streaming"])
+in PraisonAI's frames and every other client in Lifeline's; lifeline or praisonai fixes one for all.
 Logs are JSON lines on stderr at --log-level (trace, debug, info, warn, error, fatal, silent;
 default info, or LIFELINE_LOG_LEVEL).
 `;
+
+function dialectOption(text: string): GatewayDialect {
+  const dialect = GATEWAY_DIALECTS.find((d) => d === text);
+  if (dialect === undefined) throw new UsageError(`--dialect must be one of ${GATEWAY_DIALECTS.join(', ')}, got "${text}"`);
+  return dialect;
+}
 
 function integer(name: string, text: string, min: number): number {
   const value = Number(text);
@@ -43,6 +52,7 @@ export async function run(args: string[]): Promise<number> {
       'replay-window': { type: 'string', default: '1000' },
       'heartbeat-ms': { type: 'string', default: '15000' },
       'log-level': { type: 'string', default: defaultLogLevel() },
+      dialect: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
@@ -53,6 +63,7 @@ export async function run(args: string[]): Promise<number> {
     if (!protocol) throw new UsageError(`--protocol must look like 1..2, got "${values.protocol}"`);
     const agents = agentList(values.agents, values['any-agent']);
     const tickMs = durationOption('tick', values.tick);
+    const dialect = dialectOption(values.dialect);
     const logger = stderrLogger(values['log-level']);
     const gateway = await createGateway({
       host: values.host,
@@ -63,11 +74,12 @@ export async function run(args: string[]): Promise<number> {
       eventTypes: tickMs > 0 ? [...DEMO_EVENT_TYPES, DEMO_TICK_TYPE] : DEMO_EVENT_TYPES,
       ...(agents ? { agents } : {}),
       logger,
+      dialect,
     });
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
-    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking})\n`);
+    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect})\n`);
 
     const signal = await waitForSignal();
     stderr.write(`lifeline gateway: ${signal}, draining\n`);

@@ -13,6 +13,7 @@ import {
   type ServerFrame,
 } from '../protocol/index.js';
 import type { GatewayContext } from './context.js';
+import { initialTranslator, translatorFor } from './dialects/choose.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
 import { joinSession, type JoinedState } from './join.js';
@@ -57,7 +58,8 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     urlToken: tokenFromUrl(upgrade.url),
   };
   const inbound = createSerialQueue();
-  const outboxOptions = {
+  let outboxOptions = {
+    translate: initialTranslator(ctx.options.dialect, id),
     batching: false,
     coalesceLive: ctx.options.coalesceLive,
     maxBatchFrames: ctx.options.maxBatchFrames,
@@ -139,7 +141,8 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       },
       start: (version) => {
         // From here the socket is joined: batching follows the agreed version (never for join).
-        outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 });
+        // Another dialect gets one frame per event, as PraisonAI sends them.
+        outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 && !outboxOptions.translate });
         phase = 'joined';
         clock.clearTimeout(handshakeTimer);
         stopHeartbeat = startHeartbeat({
@@ -192,6 +195,9 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       case 'hello':
       case 'join':
         if (joined) return sendError({ code: 'bad_frame', message: 'Already joined; open a new connection for another session.' });
+        // The dialect is settled here, so refusals of this very frame already speak it.
+        outboxOptions = { ...outboxOptions, translate: translatorFor(ctx.options.dialect, frame, id) };
+        outbox = createOutbox(ws, outboxOptions);
         return join(frame.type === 'hello' ? fromHello(frame, peer.urlToken) : fromJoin(frame, peer.urlToken));
       case 'message':
         return joined ? onMessageFrame(frame, joined) : sendError({ code: 'not_joined', message: 'Send hello (or join) first.' });

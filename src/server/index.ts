@@ -9,4 +9,6 @@ export type { GatewayCounters, GatewaySession, MessageHandler } from './context.
 export type { SessionSummary } from './session-registry.js';
 export type { RateLimit } from './rate-limiter.js';
 export { SOCKET_OPEN, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from './transport.js';
+export { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
+export { isPraisonAIHello, praisonAIEventFrame, PRAISONAI_CAPABILITY } from './dialects/praisonai.js';
 export { planResume, type ResumePlan, type ResumeRequest } from './resume-plan.js';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { systemClock, type GatewayClock } from './clock.js';
+import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
 import type { EventLog } from './event-log.js';
 import type { RateLimit } from './rate-limiter.js';
 import type { GatewayTransport } from './transport.js';
@@ -88,6 +89,14 @@ export interface GatewayOptions {
    * @default crypto.randomUUID
    */
   readonly newId?: () => string;
+  /**
+   * The frames sent to clients: `lifeline` (PROTOCOL.md), `praisonai` (PraisonAI's flat frames,
+   * for existing PraisonAI clients), or `auto`: PraisonAI's for a `hello` that lists the
+   * `streaming` capability and none of Lifeline's, Lifeline's for everyone else (PROTOCOL.md
+   * section 8). A client that follows PROTOCOL.md always gets Lifeline frames under `auto`.
+   * @default 'auto'
+   */
+  readonly dialect?: GatewayDialect;
 }
 
 /** Options with every default filled in. */
@@ -111,6 +120,7 @@ export interface ResolvedOptions {
   readonly sessionTtlMs: number;
   readonly clock: GatewayClock;
   readonly newId: () => string;
+  readonly dialect: GatewayDialect;
 }
 
 /**
@@ -169,6 +179,10 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   for (const method of ['now', 'wallNow', 'setTimeout', 'clearTimeout'] as const) {
     if (typeof clock[method] !== 'function') throw new GatewayError('configuration_error', `clock must have now, wallNow, setTimeout and clearTimeout; ${method} is missing`);
   }
+  const dialect = options.dialect ?? 'auto';
+  if (!GATEWAY_DIALECTS.includes(dialect)) {
+    throw new GatewayError('configuration_error', `dialect must be one of ${GATEWAY_DIALECTS.join(', ')}, got ${String(dialect)}`);
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -189,5 +203,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
     clock,
     newId: options.newId ?? randomUUID,
+    dialect,
   };
 }

@@ -21,6 +21,11 @@ export interface OutboxOptions {
   readonly maxBufferedBytes: number;
   /** Called once when unsent bytes pass `maxBufferedBytes`; nothing is sent afterwards. */
   readonly onSlowConsumer: (bufferedBytes: number) => void;
+  /**
+   * Rewrites each frame for another dialect (src/server/dialects/) just before it is written.
+   * @default undefined: frames go out as Lifeline frames
+   */
+  readonly translate?: ((frame: ServerFrame) => readonly object[]) | undefined;
 }
 
 /** Ordered sending for one socket. */
@@ -88,7 +93,9 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   };
 
   const write = (frame: ServerFrame): void => {
-    if (!sealed) writeText(encodeFrame(frame));
+    if (sealed) return;
+    if (options.translate) for (const out of options.translate(frame)) writeText(encodeFrame(out));
+    else writeText(encodeFrame(frame));
   };
 
   /** Write events, batched under v2 by count and by `paceBytes`. Returns how many were taken. */
