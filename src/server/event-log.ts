@@ -46,6 +46,43 @@ export interface StoredState {
 /** The event to append; the log assigns `seq`, and the gateway fills `event_id` and `timestamp`. */
 export type NewEvent = EventPayload;
 
+/** Options for {@link EventLog.append}. */
+export interface AppendOptions {
+  /**
+   * The app's key for this publish. A second append with the same key (a retry after a timeout
+   * or an `unavailable` rejection) returns the first one's seq instead of creating the event
+   * twice. Remembered for the replay window of the session.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** An appended event, with the history it belongs to. */
+export interface AppendResult extends StoredEvent {
+  readonly epoch: string;
+  /** True when the idempotency key was seen before: nothing was appended, `seq` is the first one's. */
+  readonly duplicate: boolean;
+}
+
+/** Codes a log operation can fail with. */
+export type LogErrorCode = 'unavailable' | 'session_not_found';
+
+/**
+ * A typed failure of a log operation. `unavailable`: the store cannot be reached (or did not
+ * confirm a write); nothing was lost, retry after `retryAfterMs` (with the same idempotency key
+ * for a publish). `session_not_found`: the store does not hold the session.
+ */
+export class LogError extends Error {
+  override readonly name = 'LogError';
+  constructor(
+    readonly code: LogErrorCode,
+    message: string,
+    /** When to retry an `unavailable` operation. */
+    readonly retryAfterMs = 1000,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Per-session event history with a bounded replay window, plus the session registry.
  *
@@ -57,8 +94,30 @@ export interface EventLog {
   readonly replayWindow: number;
   /** The session, or undefined when this log has never seen it (or has lost it). */
   getSession(sessionId: string): Awaitable<SessionRecord | undefined>;
-  /** Register a session with a fresh epoch. Throws if it already exists. */
+  /**
+   * Register a session with a fresh epoch. A log shared by several gateways may find that
+   * another one created it meanwhile and return that record instead, so callers check its agent
+   * and owner; a process-local log throws if it already exists.
+   */
   createSession(sessionId: string, agentId: string, owner?: string): Awaitable<SessionRecord>;
+  /**
+   * The owner tag kept for a token, so the log never holds the token itself. A shared store uses
+   * an HMAC keyed with a deployment secret, so that reading the store does not let anyone test
+   * token guesses. Omitted: a SHA-256 of the token (fine while the log lives in process memory).
+   */
+  ownerOf?(token: string): string;
+  /**
+   * True when the log expires idle sessions itself (key TTLs in a shared store): the gateway then
+   * never deletes a session for idleness, since another node may hold connections to it, and
+   * calls `touch` for the sessions it holds instead.
+   */
+  readonly expiresSessions?: boolean;
+  /** Keep these sessions alive (they have connections on this node). */
+  touch?(sessionIds: readonly string[]): Awaitable<void>;
+  /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */
+  open?(): Promise<void>;
+  /** Release connections; the gateway's close() awaits it. */
+  close?(): Promise<void>;
   /**
    * Forget a session and its history (idle past `sessionTtlMs`). Optional: a shared store may
    * expire sessions on its own terms.
@@ -67,7 +126,7 @@ export interface EventLog {
   /** Every session this log holds. */
   listSessions(): Awaitable<readonly SessionRecord[]>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */
-  append(sessionId: string, event: NewEvent): Awaitable<StoredEvent>;
+  append(sessionId: string, event: NewEvent, options?: AppendOptions): Awaitable<AppendResult>;
   /** Events with `seq > cursor` still held, oldest first (at most `limit` when given). */
   readAfter(sessionId: string, cursor: number, limit?: number): Awaitable<readonly StoredEvent[]>;
   /** Epoch, oldest and head of a session's history. */

@@ -5,7 +5,7 @@ import type { Health, PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, MessageHandler } from './context.js';
-import type { EventLog } from './event-log.js';
+import { LogError, type EventLog } from './event-log.js';
 import { createLogger } from './logger.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
@@ -21,6 +21,11 @@ export interface PublishEvent {
   readonly data?: unknown;
   readonly source?: string;
   readonly event_id?: string;
+  /**
+   * The app's key for this publish: retrying with the same key (after a timeout or an
+   * `unavailable` rejection) resolves to the first publish's seq and never creates the event twice.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** A point-in-time view of the gateway, for tests and dashboards. */
@@ -85,6 +90,16 @@ async function settle(connections: readonly Connection[], clock: GatewayClock): 
   await Promise.race([Promise.all(connections.map((c) => c.closed)), grace]);
   clock.clearTimeout(timer);
   await Promise.all(connections.map((c) => c.closed));
+}
+
+/** Run a log call, turning its typed {@link LogError} into the gateway API's {@link GatewayError}. */
+async function asGatewayError<T>(run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof LogError) throw new GatewayError(error.code, error.message);
+    throw error;
+  }
 }
 
 /**
@@ -154,18 +169,20 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     connections.add(connection);
   };
 
+  await asGatewayError(async () => log.open?.());
   const { url, port } = await transport.listen(accept, health);
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 
   const stopExpiry = startSessionExpiry(ctx);
-  const stopListening = (): Promise<void> => {
+  const stopListening = async (): Promise<void> => {
     stopExpiry();
-    return transport.close();
+    await transport.close();
+    await log.close?.();
   };
 
   const requireSession = async (sessionId: string) => {
     const session = registry.entry(sessionId);
-    const record = session.record ?? (await log.getSession(sessionId));
+    const record = session.record ?? (await asGatewayError(async () => log.getSession(sessionId)));
     if (!record) throw new GatewayError('session_not_found', `Unknown session ${sessionId}`);
     session.record = record;
     return session;
@@ -181,16 +198,23 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       const session = registry.entry(sessionId);
       return session.queue.run(async () => {
         await requireSession(sessionId);
-        const stored = await log.append(sessionId, {
-          type: event.type,
-          data: event.data,
-          event_id: event.event_id ?? resolved.newId(),
-          // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
-          timestamp: clock.wallNow() / 1000,
-          ...(event.source === undefined ? {} : { source: event.source }),
-        });
-        counters.published++;
+        const stored = await asGatewayError(() =>
+          log.append(
+            sessionId,
+            {
+              type: event.type,
+              data: event.data,
+              event_id: event.event_id ?? resolved.newId(),
+              // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
+              timestamp: clock.wallNow() / 1000,
+              ...(event.source === undefined ? {} : { source: event.source }),
+            },
+            event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey },
+          ),
+        );
         session.idleSince = undefined;
+        if (stored.duplicate) return stored.seq;
+        counters.published++;
         for (const subscriber of session.subscribers) subscriber.deliver(stored);
         return stored.seq;
       });

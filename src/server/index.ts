@@ -3,7 +3,9 @@ export { createGateway, type Gateway, type GatewayStats, type PublishEvent } fro
 export { systemClock, type GatewayClock, type TimerHandle } from './clock.js';
 export { createMemoryLog, newEpoch, type MemoryLogOptions } from './memory-log.js';
 export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOptions } from './demo-agent.js';
-export type { Awaitable, EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+export type { AppendOptions, AppendResult, Awaitable, EventLog, LogErrorCode, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+export { LogError } from './event-log.js';
+export { createRedisLog, type DataClient, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
 export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';

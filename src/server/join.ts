@@ -45,12 +45,13 @@ export async function joinSession(request: JoinRequest, version: number, ctx: Ga
   return session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
-    if (existing && existing.agentId !== request.agentId) return wrongAgent();
-    const owner = ownerOf(request.token);
-    if (existing && existing.owner !== owner) return wrongOwner();
+    const owner = request.token === undefined ? undefined : (ctx.log.ownerOf?.(request.token) ?? ownerOf(request.token));
     // An unknown id is adopted as a new session with a new epoch: a client that outlived a
     // gateway restart keeps its id and learns from the epoch that its history is gone.
+    // A shared log may return a session another node created meanwhile, so check it either way.
     const record = existing ?? (await ctx.log.createSession(sessionId, request.agentId, owner));
+    if (record.agentId !== request.agentId) return wrongAgent();
+    if (record.owner !== owner) return wrongOwner();
     session.record = record;
     const position = await ctx.log.position(sessionId);
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);

@@ -1,7 +1,7 @@
 // The embedded EventLog: everything in process memory. A gateway that restarts with a fresh
 // memory log has lost every history, so each session it sees again gets a new epoch.
 import { randomUUID } from 'node:crypto';
-import type { EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+import type { AppendResult, EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
 
 /** Options for {@link createMemoryLog}. */
 export interface MemoryLogOptions {
@@ -20,6 +20,8 @@ interface SessionHistory {
   head: number;
   /** Insertion-ordered, so the oldest id is evicted first once the window is full. */
   readonly messageIds: Set<string>;
+  /** Publish idempotency keys and the seq each produced; those older than the window are dropped. */
+  readonly publishKeys: Map<string, number>;
   state: StoredState | undefined;
 }
 
@@ -46,6 +48,12 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     return found;
   }
 
+  function rememberKey(h: SessionHistory, key: string, seq: number): void {
+    h.publishKeys.set(key, seq);
+    if (h.publishKeys.size <= replayWindow * 2) return;
+    for (const [k, s] of h.publishKeys) if (s <= h.head - replayWindow) h.publishKeys.delete(k);
+  }
+
   function oldestOf(h: SessionHistory): number {
     return h.events[0]?.seq ?? 0;
   }
@@ -56,21 +64,25 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
       const record: SessionRecord = { sessionId, agentId, epoch: epochOf(), ...(owner === undefined ? {} : { owner }) };
-      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), state: undefined });
+      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), publishKeys: new Map(), state: undefined });
       return record;
     },
     deleteSession(sessionId) {
       sessions.delete(sessionId);
     },
     listSessions: () => [...sessions.values()].map((h) => h.record),
-    append(sessionId, event: NewEvent) {
+    append(sessionId, event: NewEvent, appendOptions = {}): AppendResult {
       const h = history(sessionId);
+      const key = appendOptions.idempotencyKey;
+      const done = key === undefined ? undefined : h.publishKeys.get(key);
+      if (done !== undefined) return { seq: done, event, epoch: h.record.epoch, duplicate: true };
       const stored: StoredEvent = { seq: h.head + 1, event };
       h.head = stored.seq;
       h.events.push(stored);
       // Trim in chunks rather than shift() per event: shift is O(n) on large arrays.
       if (h.events.length >= replayWindow * 2) h.events = h.events.slice(h.events.length - replayWindow);
-      return stored;
+      if (key !== undefined) rememberKey(h, key, stored.seq);
+      return { ...stored, epoch: h.record.epoch, duplicate: false };
     },
     readAfter(sessionId, cursor, limit) {
       const h = history(sessionId);

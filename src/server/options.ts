@@ -125,15 +125,17 @@ export interface ResolvedOptions {
 
 /**
  * Codes a gateway API call can fail with. `address_in_use` and `address_unavailable` come from
- * `createGateway` when it cannot listen (the error carries the `port`).
+ * `createGateway` when it cannot listen (the error carries the `port`); `unavailable` when the
+ * event store (Redis) cannot be reached.
  */
-export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed' | 'address_in_use' | 'address_unavailable';
+export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed' | 'address_in_use' | 'address_unavailable' | 'unavailable';
 
 const NEXT_STEP: Record<GatewayErrorCode, string> = {
   configuration_error: 'Fix the option named in the message.',
   session_not_found: 'Publish to a session a client has joined (joining creates it).',
   gateway_closed: 'Use the gateway that replaced this one.',
   address_in_use: 'Stop the process that holds the port, choose another port, or pass port 0 for a free one.',
+  unavailable: 'The event store (Redis) is unreachable; retry after a moment, with the same idempotency key for a publish.',
   address_unavailable: 'Listen on an address this machine has (127.0.0.1 for loopback) and a port you may open (>= 1024 without privileges).',
 };
 

@@ -1,6 +1,9 @@
 // Forget sessions nobody uses: no connection and no publish for `sessionTtlMs`. Without this an
 // in-memory gateway keeps every session it ever saw. A later resume of a forgotten id starts a
 // new history (new epoch), which the client reports as a gap, so nothing is lost silently.
+// A log that expires sessions itself (Redis key TTLs) is shared with other nodes, which may hold
+// connections to a session this node sees idle: then the sweep only drops this node's idle live
+// entries and refreshes the TTL of the sessions it holds; it never deletes a history.
 import { every } from './clock.js';
 import type { GatewayContext } from './context.js';
 
@@ -14,6 +17,7 @@ export function startSessionExpiry(ctx: GatewayContext): () => void {
 
 async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
   try {
+    if (ctx.log.expiresSessions === true) return await sweepShared(ctx, ttl);
     // Sessions held by a log from a previous process have no live entry yet; give them one.
     for (const record of await ctx.log.listSessions()) ctx.registry.entry(record.sessionId);
     const now = ctx.clock.now();
@@ -33,6 +37,25 @@ async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
   } catch (error) {
     ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'session expiry sweep failed');
   }
+}
+
+/** For a shared log: keep held sessions alive in the store, forget idle ones only locally. */
+async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
+  const held: string[] = [];
+  const now = ctx.clock.now();
+  for (const session of [...ctx.registry.all()]) {
+    if (session.subscribers.size > 0) {
+      session.idleSince = undefined;
+      held.push(session.id);
+      continue;
+    }
+    session.idleSince ??= now;
+    if (now - session.idleSince < ttl) continue;
+    await session.queue.run(() => {
+      if (session.subscribers.size === 0 && session.idleSince !== undefined) ctx.registry.remove(session.id);
+    });
+  }
+  if (held.length > 0) await ctx.log.touch?.(held);
 }
 
 /**

@@ -55,6 +55,8 @@ function randomPort(): number {
 
 function argsFor(port: number, dir: string, options: RedisServerOptions): string[] {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no'];
+  // A replica syncs at once instead of after the default 5 s diskless-sync delay.
+  args.push('--repl-diskless-sync-delay', '0');
   if (options.appendfsync) args.push('--appendonly', 'yes', '--appendfsync', options.appendfsync);
   else args.push('--appendonly', 'no');
   if (options.replicaOf) args.push('--replicaof', '127.0.0.1', String(options.replicaOf.port));

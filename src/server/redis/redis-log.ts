@@ -1,0 +1,270 @@
+// The fleet's EventLog on Redis Streams: every gateway node that points at the same Redis (or
+// Redis Cluster) shares each session's history, so a client resumes on any node. One Lua script
+// per operation (scripts.ts), hash-tagged keys per session (keys.ts), the epoch in the meta hash.
+import { createHmac } from 'node:crypto';
+import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
+import type { AppendResult, EventLog, LogPosition, SessionRecord, StoredEvent, StoredState } from '../event-log.js';
+import { LogError } from '../event-log.js';
+import { newEpoch } from '../memory-log.js';
+import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
+import { LIFELINE_SCRIPTS } from './scripts.js';
+
+/** How much a publish waits for before it resolves. */
+export type Durability = 'async' | 'replicated';
+
+/** Options for {@link createRedisLog}. */
+export interface RedisLogOptions {
+  /** A Redis URL (`redis://host:port`), or several Redis Cluster root nodes. */
+  readonly url?: string | readonly string[];
+  /** Treat `url` as Redis Cluster root nodes. @default true when `url` is a list */
+  readonly cluster?: boolean;
+  /**
+   * HMAC key for the owner digests kept in Redis, shared by every node of the deployment. Without
+   * it anyone who can read Redis could test token guesses against a bare hash. Required.
+   */
+  readonly secret: string;
+  /** Events kept per session (stream MAXLEN). @default 1000 */
+  readonly replayWindow?: number;
+  /** Client message ids remembered per session. @default 10000 */
+  readonly dedupeWindow?: number;
+  /** Idle sessions expire with their keys after this long; nodes refresh the sessions they hold. 0: never. @default 3600000 */
+  readonly sessionTtlMs?: number;
+  /**
+   * `async`: a publish resolves once the primary has it; a failover to a replica or a restart
+   * without `appendfsync always` may lose it, which the next join or publish turns into a new
+   * epoch (an honest gap). `replicated`: each publish also WAITs for `replicas` replicas (one
+   * more round trip), so a promoted replica keeps the epoch. @default 'async'
+   */
+  readonly durability?: Durability;
+  /** Replicas a `replicated` publish waits for. @default 1 */
+  readonly replicas?: number;
+  /** How long a `replicated` publish waits for them. @default 1000 */
+  readonly waitTimeoutMs?: number;
+  /** Prefix of every key. @default 'lifeline:' */
+  readonly keyPrefix?: string;
+  /** Source of epoch ids. @default newEpoch */
+  readonly newEpoch?: () => string;
+  /** Delay before a refused `unavailable` operation should be retried. @default 1000 */
+  readonly retryAfterMs?: number;
+}
+
+/** The Redis log: an {@link EventLog} plus what the fleet parts of the gateway need. */
+export interface RedisLog extends EventLog {
+  readonly expiresSessions: true;
+  /** Is the data connection up right now? */
+  isReachable(): boolean;
+  /** The connection the log runs its scripts on, for fan-out subscribers (`duplicate()`) and tests. */
+  readonly client: DataClient;
+  readonly keyPrefix: string;
+  /** Keys of one session. */
+  keys(sessionId: string): SessionKeys;
+  /** Round-trip latency of the last operation, in ms (for metrics). */
+  lastRoundTripMs(): number;
+}
+
+type Scripts = typeof LIFELINE_SCRIPTS;
+// eslint-style note: node-redis types are generic over modules, functions, scripts, RESP and type mapping.
+type Standalone = RedisClientType<Record<string, never>, Record<string, never>, Scripts>;
+type Cluster = RedisClusterType<Record<string, never>, Record<string, never>, Scripts>;
+/** A standalone client or a cluster client, each with the log's scripts. */
+export type DataClient = Standalone | Cluster;
+
+function positiveInt(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return value;
+}
+
+/** Redis error replies are Error instances with the server's message. */
+function isNoSession(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('LIFELINE_NO_SESSION');
+}
+
+/**
+ * Create the Redis {@link EventLog}. Connections open in `open()` (createGateway calls it);
+ * while Redis is unreachable every operation rejects at once with a {@link LogError}
+ * `unavailable`, and the client reconnects by itself with capped backoff.
+ */
+export function createRedisLog(options: RedisLogOptions): RedisLog {
+  if (typeof options.secret !== 'string' || options.secret.length < 16) {
+    throw new RangeError('createRedisLog needs `secret`, at least 16 characters shared by every node (owner digests are HMACs keyed with it).');
+  }
+  const replayWindow = positiveInt('replayWindow', options.replayWindow ?? 1000);
+  const dedupeWindow = positiveInt('dedupeWindow', options.dedupeWindow ?? 10_000);
+  const ttlMs = positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0);
+  const durability = options.durability ?? 'async';
+  const replicas = positiveInt('replicas', options.replicas ?? 1);
+  const waitTimeoutMs = positiveInt('waitTimeoutMs', options.waitTimeoutMs ?? 1000, 0);
+  const prefix = options.keyPrefix ?? 'lifeline:';
+  const epochOf = options.newEpoch ?? newEpoch;
+  const retryAfterMs = options.retryAfterMs ?? 1000;
+  const urls = typeof options.url === 'string' ? [options.url] : [...(options.url ?? ['redis://127.0.0.1:6379'])];
+  const isCluster = options.cluster ?? typeof options.url !== 'string';
+  const secret = options.secret;
+
+  // Reconnect forever with capped backoff; fail commands at once while down (no offline queue),
+  // so a publish or join is refused with `unavailable` instead of hanging.
+  const socket = { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), connectTimeout: 2000 };
+  const client: DataClient = isCluster
+    ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: LIFELINE_SCRIPTS }) as unknown as Cluster)
+    : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: LIFELINE_SCRIPTS }) as unknown as Standalone);
+  let reachable = false;
+  let lastRtt = 0;
+  client.on('error', () => {
+    // node-redis reports each failed reconnect here; the state is read through isReachable().
+    reachable = false;
+  });
+  if (!isCluster) {
+    client.on('ready', () => {
+      reachable = true;
+    });
+  }
+  // '1' when a write this node acknowledges cannot be lost by the store: decided at open().
+  let durableFlag = durability === 'replicated' ? '1' : '0';
+  const ttlArg = String(ttlMs);
+
+  /** Run a Redis call, timing it and turning a connection failure into `unavailable`. */
+  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      lastRtt = performance.now() - started;
+      if (isCluster) reachable = true;
+      return result;
+    } catch (error) {
+      if (isNoSession(error)) throw new LogError('session_not_found', `Redis does not hold this session (${what}).`);
+      if (error instanceof Error && error.constructor.name === 'ErrorReply') throw error;
+      reachable = false;
+      throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+    }
+  }
+
+  const common = (): string[] => [durableFlag, epochOf(), ttlArg];
+  const keysOf = (sessionId: string): SessionKeys => sessionKeys(prefix, sessionId);
+
+  async function open(sessionId: string, agent: string, owner: string): Promise<{ record: SessionRecord; position: LogPosition } | undefined> {
+    const keys = keysOf(sessionId);
+    const reply = await call('open', () => client.lifelineOpen(keyList(keys), [...common(), agent, owner]));
+    if (!Array.isArray(reply) || reply.length === 0) return undefined;
+    const [epoch, agentId, ownerTag, head, oldest] = reply as [string, string, string, number, number];
+    const record: SessionRecord = { sessionId, agentId, epoch, ...(ownerTag === '' ? {} : { owner: ownerTag }) };
+    return { record, position: { epoch, head: Number(head), oldest: Number(oldest) } };
+  }
+
+  async function listMetaKeys(): Promise<string[]> {
+    const found: string[] = [];
+    const scan = async (node: Standalone): Promise<void> => {
+      for await (const batch of node.scanIterator({ MATCH: `${prefix}{*}:meta`, COUNT: 1000 })) found.push(...batch);
+    };
+    if (isCluster) {
+      const cluster = client as Cluster;
+      for (const master of cluster.masters) await scan((await cluster.nodeClient(master)) as unknown as Standalone);
+    } else await scan(client as Standalone);
+    return found;
+  }
+
+  return {
+    replayWindow,
+    expiresSessions: true,
+    client,
+    keyPrefix: prefix,
+    keys: keysOf,
+    isReachable: () => reachable,
+    lastRoundTripMs: () => lastRtt,
+    ownerOf: (token) => createHmac('sha256', secret).update(token).digest('base64url'),
+    async open() {
+      if (client.isOpen) return;
+      try {
+        await client.connect();
+      } catch (error) {
+        throw new LogError('unavailable', `Cannot connect to Redis at ${urls.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+      }
+      reachable = true;
+      if (durability === 'async') {
+        // appendfsync always: an acknowledged write survives a restart, so the epoch may too.
+        const node = isCluster ? ((await (client as Cluster).nodeClient((client as Cluster).masters[0]!)) as unknown as Standalone) : (client as Standalone);
+        try {
+          const config = await node.configGet('append*');
+          durableFlag = config['appendonly'] === 'yes' && config['appendfsync'] === 'always' ? '1' : '0';
+        } catch {
+          durableFlag = '0'; // CONFIG may be disabled (managed Redis): assume writes can be lost
+        }
+      }
+    },
+    async close() {
+      if (client.isOpen) await client.close();
+    },
+    async getSession(sessionId) {
+      return (await open(sessionId, '', ''))?.record;
+    },
+    async createSession(sessionId, agentId, owner) {
+      const opened = await open(sessionId, agentId, owner ?? '');
+      if (!opened) throw new LogError('unavailable', 'Redis did not create the session.', retryAfterMs);
+      return opened.record;
+    },
+    async deleteSession(sessionId) {
+      const keys = keysOf(sessionId);
+      await call('delete', () => client.del(keyList(keys)));
+    },
+    async listSessions() {
+      const records: SessionRecord[] = [];
+      for (const key of await call('scan', listMetaKeys)) {
+        const id = sessionIdOfMeta(prefix, key);
+        const record = id === undefined ? undefined : (await open(id, '', ''))?.record;
+        if (record) records.push(record);
+      }
+      return records;
+    },
+    async append(sessionId, event, appendOptions = {}): Promise<AppendResult> {
+      const keys = keysOf(sessionId);
+      const payload = JSON.stringify(event);
+      const reply = await call('publish', () =>
+        client.lifelineAppend(keyList(keys), [...common(), String(replayWindow), payload, appendOptions.idempotencyKey ?? '', keys.channel, 'SPUBLISH']),
+      );
+      const [seq, epoch, duplicate] = reply as [number, string, number];
+      if (durability === 'replicated' && duplicate === 0) await confirmReplicated(keys);
+      return { seq: Number(seq), event, epoch, duplicate: duplicate === 1 };
+    },
+    async readAfter(sessionId, cursor, limit): Promise<StoredEvent[]> {
+      const keys = keysOf(sessionId);
+      const entries = await call('replay', () => client.xRange(keys.events, `(${cursor}-0`, '+', limit === undefined ? undefined : { COUNT: limit }));
+      return (entries ?? []).map((entry) => ({ seq: Number(entry.id.slice(0, entry.id.indexOf('-'))), event: JSON.parse(String(entry.message['e'])) as StoredEvent['event'] }));
+    },
+    async position(sessionId) {
+      const opened = await open(sessionId, '', '');
+      if (!opened) throw new LogError('session_not_found', `Redis does not hold session ${sessionId}.`);
+      return opened.position;
+    },
+    async claimMessageId(sessionId, messageId) {
+      const keys = keysOf(sessionId);
+      const reply = await call('claim', () => client.lifelineClaim(keyList(keys), [...common(), messageId, String(dedupeWindow)]));
+      return Number(reply) === 1;
+    },
+    async setState(sessionId, state): Promise<StoredState> {
+      const keys = keysOf(sessionId);
+      const reply = await call('set state', () => client.lifelineSetState(keyList(keys), [...common(), JSON.stringify(state ?? null)]));
+      const [, head] = reply as [string, number];
+      return { state, cursor: Number(head) };
+    },
+    async getState(sessionId): Promise<StoredState | undefined> {
+      const keys = keysOf(sessionId);
+      const reply = await call('get state', () => client.lifelineGetState(keyList(keys), common()));
+      if (!Array.isArray(reply) || reply.length === 0) return undefined;
+      const [json, cursor] = reply as [string, number];
+      return { state: JSON.parse(json) as unknown, cursor: Number(cursor) };
+    },
+    async touch(sessionIds) {
+      await Promise.all(sessionIds.map((id) => call('touch', () => client.lifelineTouch(keyList(keysOf(id)), common()))));
+    },
+  };
+
+  /** WAIT for replicas after a publish (Redis refuses WAIT inside a script). */
+  async function confirmReplicated(keys: SessionKeys): Promise<void> {
+    const args = ['WAIT', String(replicas), String(waitTimeoutMs)];
+    const acked = await call('wait', () =>
+      isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args),
+    );
+    if (Number(acked) < replicas) {
+      throw new LogError('unavailable', `The event was written but only ${String(acked)} of ${replicas} replicas confirmed it; retry with the same idempotency key.`, retryAfterMs);
+    }
+  }
+}
