@@ -79,7 +79,11 @@ export type GatewayMachineEvent =
   | { type: 'network.offline' }
   | { type: 'page.visible' }
   /** The outage clock ran out (`suspendAfterMs` since it started): raised by the chart itself. */
-  | { type: 'outage.aged' };
+  | { type: 'outage.aged' }
+  /** An `events()` loop fell `maxBufferedEvents` behind: leave, and rejoin from the cursor once it drains. */
+  | { type: 'consumer.overflow' }
+  /** Every `events()` loop is back to half the bound. */
+  | { type: 'consumer.drained' };
 
 /** Input of the socket actor: which handshake to send, and the attempt it belongs to (its tag). */
 export interface SocketActorInput {
@@ -183,9 +187,9 @@ function retryWait() {
 
 /**
  * The client's lifecycle chart. Top-level states: `disconnected` (initial), `connecting`,
- * `negotiating`, `joined` (`replaying` -> `live`), `reconnecting` and `suspended` (each
- * `waiting` | `offline`). An outage older than `suspendAfterMs` moves `reconnecting` to
- * `suspended`; only a stable join (or a stop) ends the outage.
+ * `negotiating`, `joined` (`replaying` -> `live`), `reconnecting` (`waiting` | `offline` |
+ * `backpressure`) and `suspended` (`waiting` | `offline`). An outage older than `suspendAfterMs`
+ * moves `reconnecting` to `suspended`; only a stable join (or a stop) ends the outage.
  * Named implementations, all swappable with `gatewayMachine.provide(...)`:
  * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, …;
@@ -278,6 +282,8 @@ export const gatewayMachine = setup({
     }),
     recordHandshakeTimeout: assign({ lastClose: closeOf(4008, 'handshake_timeout') }),
     recordHeartbeatMiss: assign({ lastClose: closeOf(4002, 'heartbeat_timeout') }),
+    /** The client closed on purpose for backpressure: a normal close, not a failure. */
+    recordOverflow: assign({ lastClose: closeOf(1000, 'consumer_overflow') }),
     recordUserClose: assign({ lastClose: closeOf(1000, 'client disconnect'), error: null }),
     recordAccepted: assign({
       protocol: ({ event }) => (event.type === 'hello.accepted' ? event.protocol : null),
@@ -391,6 +397,8 @@ export const gatewayMachine = setup({
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
           ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
         ],
+        // Not a failure: the attempt count stays, and the rejoin waits for the reader, not a timer.
+        'consumer.overflow': { target: 'reconnecting.backpressure', actions: 'recordOverflow' },
         'page.visible': { actions: 'probeLiveness' },
         'network.online': { actions: ['recordOnline', 'probeLiveness'] },
         'network.offline': { actions: ['recordOffline', 'probeLiveness'] },
@@ -399,6 +407,19 @@ export const gatewayMachine = setup({
     },
     reconnecting: {
       ...retryWait(),
+      states: {
+        ...retryWait().states,
+        // Paused for a slow `events()` reader: only its draining (or the app) ends the wait; coming
+        // online or visible again, or the outage aging, changes nothing about the backlog.
+        backpressure: {
+          on: {
+            'consumer.drained': [{ guard: 'isOffline', target: 'offline' }, { target: '#gateway.connecting' }],
+            'network.online': { actions: 'recordOnline' },
+            'page.visible': {},
+            'outage.aged': { actions: 'recordOutageAged' },
+          },
+        },
+      },
       on: {
         ...retryWait().on,
         'outage.aged': { target: 'suspended', actions: 'recordOutageAged' },

@@ -7,7 +7,7 @@ import { assertNever, type Features, type Health, type HelloOkFrame, type Joined
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline, watchBrowserSignals } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
-import { createEventStreams } from './event-stream.js';
+import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 import { createGapTracker } from './gap-tracker.js';
 import { createListenerSet } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
@@ -65,10 +65,12 @@ export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): Clie
   return waitingState('suspended', value.suspended);
 }
 
-function waitingState<S extends 'reconnecting' | 'suspended'>(state: S, sub: 'waiting' | 'offline'): S {
+function waitingState<S extends 'reconnecting' | 'suspended'>(state: S, sub: 'waiting' | 'offline' | 'backpressure'): S {
   switch (sub) {
     case 'waiting':
     case 'offline':
+    // Paused for a slow events() reader: apps see `reconnecting` (and `info.backpressure.paused`).
+    case 'backpressure':
       return state;
     default:
       return assertNever(sub);
@@ -103,7 +105,23 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const events = createListenerSet<GatewayEvent>('onEvent', listenerFailed);
   const errors = createListenerSet<GatewayConnectError>('onError', listenerFailed);
   const snapshots = createListenerSet<SessionSnapshot>('onSnapshot', listenerFailed);
-  const streams = createEventStreams();
+  const maxBufferedEvents = options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS;
+  const backpressure = { overflows: 0, earlyDropped: 0 };
+  const streams = createEventStreams(maxBufferedEvents, {
+    overflow(buffered) {
+      // Events still in the batch being delivered land here too; one pause is enough.
+      if (!actor.getSnapshot().matches('joined')) return;
+      backpressure.overflows++;
+      actor.send({ type: 'consumer.overflow' });
+      const resumeAt = Math.floor(maxBufferedEvents / 2);
+      errors.emit(connectError('consumer_overflow', `An events() loop is ${buffered} events behind (maxBufferedEvents); the client left the gateway and rejoins from its cursor once the loop is down to ${resumeAt}. Nothing is lost.`));
+    },
+    drained: () => actor.send({ type: 'consumer.drained' }),
+    earlyDropped(count) {
+      backpressure.earlyDropped += count;
+      errors.emit(connectError('events_dropped', `${count} events arrived before any events() loop or onEvent listener and were not kept (maxBufferedEvents); a later events() loop starts from the next event.`));
+    },
+  });
   const tracker = createGapTracker(
     {
       event(event) {
@@ -288,6 +306,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         lastClose: context.lastClose,
         resume: tracker.resume,
         listenerErrors,
+        backpressure: {
+          buffered: streams.buffered,
+          maxBufferedEvents,
+          paused: actor.getSnapshot().matches({ reconnecting: 'backpressure' }),
+          overflows: backpressure.overflows,
+          earlyDropped: backpressure.earlyDropped,
+        },
       };
     },
     actor,

@@ -20,6 +20,12 @@ export interface FrameRouterTarget {
   lifecycle(event: GatewayMachineEvent): void;
   /** The gateway refused `hello`; send the legacy `join` on this socket. */
   sendJoin(): void;
+  /**
+   * True once this socket was let go (e.g. a backpressure pause while a batch is being delivered):
+   * the rest of the batch is then not delivered, and the cursor stays where delivery stopped, so
+   * the rejoin replays it.
+   */
+  stopped(): boolean;
   accepted(frame: HelloOkFrame | JoinedFrame): void;
   ack(id: string, duplicate: boolean): void;
   /** An `error` frame about one message (`id`), e.g. `payload_too_large`. */
@@ -106,7 +112,10 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       if (seq === undefined) return false;
       seqs.push(seq);
     }
-    for (const [i, seq] of seqs.entries()) deliverEventFrame(tracker, frames[i] as Json, seq);
+    for (const [i, seq] of seqs.entries()) {
+      if (target.stopped()) break;
+      deliverEventFrame(tracker, frames[i] as Json, seq);
+    }
     return true;
   }
 

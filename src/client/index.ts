@@ -13,6 +13,7 @@ export {
 export { createGapTracker, handshakeGap, type GapTracker, type TrackerSink, type HandshakeAnswer } from './gap-tracker.js';
 export { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
+export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 export {
   gatewayMachine,
   type GatewayMachine,
@@ -25,6 +26,7 @@ export {
   type HeartbeatActorInput,
 } from '../../machines/gateway-machine.js';
 export type {
+  BackpressureInfo,
   ClientState,
   ClientClock,
   GapInfo,

@@ -59,6 +59,8 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
     checkNumber('reconnect.minUptimeMs', reconnect.minUptimeMs, 0);
   }
   checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs, 1);
+  const maxBuffered = options.maxBufferedEvents;
+  if (maxBuffered !== undefined && (!Number.isSafeInteger(maxBuffered) || maxBuffered < 1)) fail('maxBufferedEvents must be an integer >= 1.');
   if (options.outbox !== undefined) {
     const max = options.outbox.maxMessages;
     if (max !== undefined && (!Number.isInteger(max) || max < 1)) fail('outbox.maxMessages must be an integer >= 1.');

@@ -57,8 +57,8 @@ export interface SocketActorDeps {
   readonly WebSocket: WebSocketClass;
   readonly clock: ClientClock;
   readonly link: SocketLink;
-  /** Where frames go; `send`, `lifecycle` and `sendJoin` are bound per socket here. */
-  readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin'>;
+  /** Where frames go; `send`, `lifecycle`, `sendJoin` and `stopped` are bound per socket here. */
+  readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'>;
 }
 
 function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode): object {
@@ -116,6 +116,7 @@ export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters
         if (live) sendBack(event);
       },
       sendJoin: () => void write(handshakeFrame(deps, 'join')),
+      stopped: () => !live,
     },
     input.handshake,
   );

@@ -123,6 +123,20 @@ export interface GatewayInfo {
   readonly resume: ResumeInfo | null;
   /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */
   readonly listenerErrors: number;
+  readonly backpressure: BackpressureInfo;
+}
+
+/** The `events()` bound at work (see `GatewayClientOptions.maxBufferedEvents`). */
+export interface BackpressureInfo {
+  /** The longest queue of any open `events()` iterator now. */
+  readonly buffered: number;
+  readonly maxBufferedEvents: number;
+  /** The client left the gateway for a slow reader and waits for it (chart: `reconnecting.backpressure`). */
+  readonly paused: boolean;
+  /** Pauses so far (each reported as `consumer_overflow`). */
+  readonly overflows: number;
+  /** Early events not kept because nobody read them (reported as `events_dropped`). */
+  readonly earlyDropped: number;
 }
 
 /** Options of {@link createGatewayClient}. */
@@ -142,6 +156,18 @@ export interface GatewayClientOptions {
   readonly reconnect?: ReconnectOptions | false;
   /** Budget to open the socket, and again to finish the handshake. @default 10000 */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Events one `events()` iterator may queue. At the bound the client leaves the gateway on its
+   * own (`lastClose` `{code: 1000, reason: 'consumer_overflow'}`, not counted as a failure), tells
+   * `onError` (`consumer_overflow`) and waits in `reconnecting` (`info.backpressure.paused`) until
+   * every iterator has read its queue down to half the bound; then it rejoins from its cursor and
+   * the gateway replays what came meanwhile. Nothing is lost (an outage past the replay window is
+   * a gap, as always). The queue may pass the bound by the rest of the frame being delivered.
+   * The same bound caps the events kept before the first `events()` call: past it they are
+   * dropped with `events_dropped`, and a later loop starts from the next event.
+   * @default 10000
+   */
+  readonly maxBufferedEvents?: number;
   /** Bound of the outbox (queued plus unacknowledged messages). @default {maxMessages: 1000} */
   readonly outbox?: { readonly maxMessages?: number };
   /** WebSocket class to use. @default isomorphic-ws (ws in Node, the global WebSocket in browsers) */
@@ -180,7 +206,11 @@ export type WebSocketClass = new (url: string) => WebSocketLike;
 export interface GatewayClient {
   /** Resolves on the first join; rejects with {@link GatewayConnectError} on a terminal rejection. */
   connect(): Promise<void>;
-  /** Ordered, duplicate-free events that survive reconnects. Ends on `disconnect()`; throws when the client stops on an error. */
+  /**
+   * Ordered, duplicate-free events that survive reconnects. Ends on `disconnect()` (after the
+   * queued events); throws when the client stops on an error. Bounded by `maxBufferedEvents`.
+   * Concurrent `next()` calls settle in call order.
+   */
   events(): AsyncIterable<GatewayEvent>;
   onState(listener: (state: ClientState) => void): () => void;
   onGap(listener: (gap: GapInfo) => void): () => void;

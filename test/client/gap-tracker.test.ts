@@ -14,6 +14,7 @@ function harness() {
     send: () => undefined,
     lifecycle: (e: GatewayMachineEvent) => lifecycle.push(e),
     sendJoin: () => undefined,
+    stopped: () => false,
     accepted: () => undefined,
     ack: () => undefined,
     messageError: () => undefined,

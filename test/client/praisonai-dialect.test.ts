@@ -39,6 +39,7 @@ function replay(name: string, conn: string) {
       send: (frame) => sent.push(frame),
       lifecycle: (event) => lifecycle.push(event),
       sendJoin: () => sent.push({ type: 'join' }),
+      stopped: () => false,
       accepted: () => undefined,
       ack: () => undefined,
       messageError: () => undefined,

@@ -179,7 +179,8 @@ export const ACTION_TABLE: readonly ActionRow[] = [
   row('network.online', both(settled, not(at('disconnected'))), () => ({ type: 'network.online' }), {
     cause: 'the browser fires "online"',
     trigger: (world) => world.browser.fire('online'),
-    promise: (world, before) => (before.matches('reconnecting') ? triesNow(world) : undefined),
+    // Paused for a slow reader, coming online changes nothing: the wait is for the reader.
+    promise: (world, before) => (before.matches('reconnecting') && !before.matches({ reconnecting: 'backpressure' }) ? triesNow(world) : undefined),
   }),
   row('network.offline', both(settled, not(at('disconnected'))), () => ({ type: 'network.offline' }), {
     cause: 'the browser fires "offline"',
@@ -196,6 +197,24 @@ export const ACTION_TABLE: readonly ActionRow[] = [
       if (world.client.info.outage !== 'old') throw new Error(`info.outage is "${world.client.info.outage}" after the outage aged`);
       if (before.matches('reconnecting') && world.client.state !== 'suspended') throw new Error(`client.state is "${world.client.state}", expected "suspended"`);
     },
+  }),
+  row('consumer.overflow', both(settled, at('joined.live')), () => ({ type: 'consumer.overflow' }), {
+    cause: "the app's events() loop stops reading while the gateway publishes maxBufferedEvents + 1 events",
+    trigger: async (world) => {
+      await world.set({ consumer: 'stopped' });
+      const session = world.client.info.sessionId ?? '';
+      // One more than the bound: a read already waiting takes the first.
+      for (let i = 0; i <= TIMING.maxBufferedEvents; i++) await world.main().publish(session, { type: 'model.flood', data: { i } });
+    },
+    promise: (world, before) => {
+      promptNotCounted(world, before);
+      if (!world.client.info.backpressure.paused) throw new Error('the client did not report the pause in info.backpressure');
+      if (!world.errors.some((e) => e.code === 'consumer_overflow')) throw new Error('no consumer_overflow notice reached onError');
+    },
+  }),
+  row('consumer.drained', at('reconnecting.backpressure'), () => ({ type: 'consumer.drained' }), {
+    cause: "the app's events() loop reads its queue down to half the bound",
+    trigger: (world) => world.set({ consumer: 'reading' }),
   }),
   delayed('handshakeTimeout', 'time passes: the held handshake timer is released', (_w, s) => s.context.handshakeTimeoutMs),
   delayed('retryDelay', 'time passes: the held retry timer is released', (w) => w.client.info.retryInMs ?? -1),

@@ -3,7 +3,7 @@
 // at the world (sockets at the proxy, the gateway's presence, a published event arriving, the held
 // retry timer), not just at the client's own idea of its state.
 import { backoffCeiling } from '../../src/client/index.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitFor, within } from '../support/wait-for.js';
 import type { ChartSnapshot } from './chart.js';
 import { AGENT, TIMING, type Knobs, type World } from './world.js';
 
@@ -24,19 +24,6 @@ const socketsAtProxy = async (world: World, count: number): Promise<void> => {
   await waitFor(() => world.proxy.connections === count, 2000, `${count} open connection(s) at the proxy (have ${world.proxy.connections})`);
 };
 let probes = 0;
-
-/** `promise`, or a clear error after `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** `reconnecting` or `suspended`: the public state says so, no socket is open, and the outage phase matches. */
 function waitingRow(state: 'reconnecting' | 'suspended'): StateRow {
@@ -103,7 +90,7 @@ export const STATE_TABLE: Readonly<Record<string, StateRow>> = {
     },
   },
   joined: {
-    hold: () => ({ proxy: 'forward' }),
+    hold: () => ({ proxy: 'forward', consumer: 'reading' }),
     async check(world, model) {
       publicStateIs(world, 'joined');
       if (world.client.info.protocol !== model.context.protocol) throw new Error(`info.protocol ${world.client.info.protocol}, chart ${model.context.protocol}`);
@@ -133,6 +120,15 @@ export const STATE_TABLE: Readonly<Record<string, StateRow>> = {
   reconnecting: waitingRow('reconnecting'),
   'reconnecting.waiting': retryScheduled(TIMING.maxDelayMs),
   'reconnecting.offline': noRetryScheduled,
+  'reconnecting.backpressure': {
+    hold: () => ({ consumer: 'stopped' }),
+    check(world) {
+      const info = world.client.info;
+      if (!info.backpressure.paused) throw new Error('info.backpressure.paused is false while the chart waits for the reader');
+      if (info.retryInMs !== null) throw new Error(`a retry is planned while paused for the reader (retryInMs ${info.retryInMs})`);
+      if (info.lastClose?.reason !== 'consumer_overflow') throw new Error(`lastClose ${JSON.stringify(info.lastClose)}, expected the consumer_overflow close`);
+    },
+  },
   suspended: waitingRow('suspended'),
   'suspended.waiting': retryScheduled(TIMING.suspendedMaxDelayMs),
   'suspended.offline': noRetryScheduled,

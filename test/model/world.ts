@@ -27,6 +27,8 @@ export const TIMING = {
   /** The rate-limited gateway's window: its `retry_after_seconds` is about this. */
   rateWindowMs: 3_600_000,
   random: 0.5,
+  /** The client's `maxBufferedEvents`: small, so a stopped reader overflows with a handful of events. */
+  maxBufferedEvents: 6,
 } as const;
 
 export const AGENT = 'model-agent';
@@ -41,6 +43,8 @@ export interface Knobs {
   upstream: 'base' | 'narrow' | 'stranger' | 'throttled';
   /** The front answers `hello` with `error`, like a gateway that predates it. */
   legacy: boolean;
+  /** The app's `events()` loop reads (`reading`) or is stuck (`stopped`, so its queue fills). */
+  consumer: 'reading' | 'stopped';
 }
 
 export interface World {
@@ -70,7 +74,7 @@ export interface WorldOptions {
 
 /** Build the world for one path. */
 export async function createWorld(options: WorldOptions): Promise<World> {
-  const knobs: Knobs = { proxy: 'forward', verifier: 'allow', upstream: 'base', legacy: false };
+  const knobs: Knobs = { proxy: 'forward', verifier: 'allow', upstream: 'base', legacy: false, consumer: 'reading' };
   let hung: Array<(knob: Knobs['verifier']) => void> = [];
   const verdict = (knob: Knobs['verifier']): Promise<boolean> => {
     if (knob === 'throw') return Promise.reject(new Error('verifier down'));
@@ -109,12 +113,14 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     agentId: AGENT,
     token: 'model-token',
     handshakeTimeoutMs: TIMING.handshakeTimeoutMs,
+    maxBufferedEvents: TIMING.maxBufferedEvents,
     ...(reconnect === undefined ? {} : { reconnect }),
     clock,
     random: () => TIMING.random,
     inspect: (event) => trace.observe(event),
   });
   client.onError((error) => errors.push(error));
+  const consumer = startConsumer(client, () => knobs.consumer);
 
   return {
     client,
@@ -142,6 +148,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
         if (front) front.legacy = next.legacy;
       }
       Object.assign(knobs, next);
+      if (knobs.consumer === 'reading') consumer.wake();
       // A hanging verifier answers as soon as the knob moves on.
       if (knobs.verifier !== 'hang') for (const resolve of hung.splice(0)) resolve(knobs.verifier);
     },
@@ -151,6 +158,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       if (!front && knobs.upstream === 'base') proxy.setTarget(baseTarget());
     },
     async close() {
+      consumer.stop();
       clock.releaseAll();
       proxy.resume();
       hung.splice(0).forEach((resolve) => resolve('deny'));
@@ -159,6 +167,37 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       await proxy.close();
       await front?.close();
       await Promise.all([main, ...extra.values()].map((g) => g.terminate()));
+    },
+  };
+}
+
+/**
+ * The app's `events()` loop: reads while the knob says `reading`, and opens a new loop whenever
+ * one ends (the client stopped), so backpressure can be caused in any path.
+ */
+function startConsumer(client: GatewayClient, knob: () => Knobs['consumer']): { wake(): void; stop(): void } {
+  let stopped = false;
+  let resume: (() => void) | null = null;
+  const wake = (): void => {
+    resume?.();
+    resume = null;
+  };
+  void (async () => {
+    while (!stopped) {
+      const iterator = client.events()[Symbol.asyncIterator]();
+      for (;;) {
+        if (knob() === 'stopped') await new Promise<void>((resolve) => (resume = resolve));
+        if (stopped) return;
+        const result = await iterator.next().catch(() => ({ done: true as const, value: undefined }));
+        if (result.done) break;
+      }
+    }
+  })();
+  return {
+    wake,
+    stop() {
+      stopped = true;
+      wake();
     },
   };
 }

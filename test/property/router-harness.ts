@@ -48,6 +48,7 @@ export function createHarness(sessionId?: string): Harness {
           send: () => undefined,
           lifecycle: () => undefined,
           sendJoin: () => undefined,
+          stopped: () => false,
           accepted: () => undefined,
           ack: () => undefined,
           messageError: () => undefined,

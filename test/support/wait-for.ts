@@ -57,3 +57,16 @@ export function recordEvents(client: GatewayClient): { events: GatewayEvent[]; s
 export function waitForCount<T>(items: readonly T[], count: number, timeoutMs = 2000): Promise<readonly T[]> {
   return waitFor(() => items.length >= count && items, timeoutMs, `${count} items (have ${items.length})`);
 }
+
+/** `promise`, or a clear error after `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
