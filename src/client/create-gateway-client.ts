@@ -116,7 +116,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       const resumeAt = Math.floor(maxBufferedEvents / 2);
       errors.emit(connectError('consumer_overflow', `An events() loop is ${buffered} events behind (maxBufferedEvents); the client left the gateway and rejoins from its cursor once the loop is down to ${resumeAt}. Nothing is lost.`));
     },
-    drained: () => actor.send({ type: 'consumer.drained' }),
+    drained() {
+      // Only a pause waits for this; after the app's own connect() it is old news.
+      if (actor.getSnapshot().matches({ reconnecting: 'backpressure' })) actor.send({ type: 'consumer.drained' });
+    },
     earlyDropped(count) {
       backpressure.earlyDropped += count;
       errors.emit(connectError('events_dropped', `${count} events arrived before any events() loop or onEvent listener and were not kept (maxBufferedEvents); a later events() loop starts from the next event.`));
