@@ -48,6 +48,14 @@ function rawToText(data: SocketData): string {
   return Buffer.from(data).toString('utf8');
 }
 
+/** What a queued frame holds in memory: its bytes plus the task and promise that carry it. */
+function inboundCost(data: SocketData): number {
+  const INBOUND_FRAME_OVERHEAD = 512;
+  if (typeof data === 'string') return data.length + INBOUND_FRAME_OVERHEAD;
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, INBOUND_FRAME_OVERHEAD);
+  return data.byteLength + INBOUND_FRAME_OVERHEAD;
+}
+
 /** Take over an upgraded socket. `onClosed` runs once, after the socket has closed. */
 export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: GatewayContext, onClosed: (c: Connection) => void): Connection {
   const id = `c${++nextConnection}`;
@@ -221,6 +229,28 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     else refuse({ code: error.code, message: error.message, nextStep: defaultNextStep(error.code) });
   };
 
+  // Frames wait in `inbound` while a step awaits (the token verifier, a slow log). Bound them:
+  // past the limit, stop reading, so TCP pushes back on the peer; read again at half.
+  const inboundLimit = ctx.options.maxInboundQueueBytes;
+  let inboundBytes = 0;
+  let readingPaused = false;
+  const holdInbound = (bytes: number): void => {
+    inboundBytes += bytes;
+    ctx.gauges.inboundQueuedBytes += bytes;
+    if (readingPaused || inboundBytes <= inboundLimit) return;
+    readingPaused = true;
+    ctx.counters.inboundPauses++;
+    log.debug({ inboundBytes }, 'inbound queue full; reading paused');
+    ws.pause();
+  };
+  const releaseInbound = (bytes: number): void => {
+    inboundBytes -= bytes;
+    ctx.gauges.inboundQueuedBytes -= bytes;
+    if (!readingPaused || inboundBytes > inboundLimit / 2) return;
+    readingPaused = false;
+    ws.resume();
+  };
+
   const handle = async (data: SocketData, isBinary: boolean): Promise<void> => {
     if (phase === 'closing') return;
     if (isBinary) return rejectFrame({ code: 'bad_frame', message: 'Binary frames are not supported; send one JSON object per text frame.' });
@@ -231,7 +261,9 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
 
   ws.on('message', (data, isBinary) => {
     lastSeen = clock.now();
-    inbound.run(() => handle(data, isBinary)).catch((error: unknown) => {
+    const bytes = inboundCost(data);
+    holdInbound(bytes);
+    inbound.run(() => handle(data, isBinary).finally(() => releaseInbound(bytes))).catch((error: unknown) => {
       log.error({ err: error instanceof Error ? error.message : String(error) }, 'frame handling failed');
       if (phase === 'closing') return;
       if (joined) sendError({ code: 'internal_error', message: 'The gateway could not handle this frame.' });

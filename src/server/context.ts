@@ -30,6 +30,14 @@ export interface GatewayCounters {
   /** Sessions forgotten after `sessionTtlMs` idle. */
   expired: number;
   slowConsumers: number;
+  /** Times a connection stopped reading because its inbound queue passed `maxInboundQueueBytes`. */
+  inboundPauses: number;
+}
+
+/** Current levels (not counters): they go up and down. */
+export interface GatewayGauges {
+  /** Bytes of received frames waiting to be handled, across all connections (with per-frame overhead). */
+  inboundQueuedBytes: number;
 }
 
 /** Shared gateway state handed to each connection. */
@@ -40,6 +48,7 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly rateLimiter: RateLimiter | undefined;
   readonly counters: GatewayCounters;
+  readonly gauges: GatewayGauges;
   /** Same as `options.clock`: monotonic `now()` for durations, `wallNow()` for wire timestamps. */
   readonly clock: GatewayClock;
   health(): Health;

@@ -4,7 +4,7 @@
 import type { Health, PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
-import type { GatewayContext, GatewayCounters, MessageHandler } from './context.js';
+import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
 import { LogError, type EventLog } from './event-log.js';
 import { createLogger } from './logger.js';
 import { createMemoryLog } from './memory-log.js';
@@ -39,6 +39,8 @@ export interface GatewayStats {
   readonly uptimeS: number;
   readonly draining: boolean;
   readonly counters: Readonly<GatewayCounters>;
+  /** Bytes of received frames waiting to be handled, all connections together (bounded per connection by `maxInboundQueueBytes`). */
+  readonly inboundQueuedBytes: number;
 }
 
 /** A running gateway. */
@@ -118,7 +120,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0 };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0 };
+  const gauges: GatewayGauges = { inboundQueuedBytes: 0 };
 
   const health = (): Health => ({
     status: draining ? 'draining' : 'ok',
@@ -136,6 +139,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
     counters,
+    gauges,
     clock,
     health,
     dispatchMessage(message, session) {
@@ -282,6 +286,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       uptimeS: (clock.now() - startedAt) / 1000,
       draining,
       counters: { ...counters, refused: { ...counters.refused } },
+      inboundQueuedBytes: gauges.inboundQueuedBytes,
     }),
   };
 }

@@ -46,6 +46,13 @@ export interface GatewayOptions {
   readonly maxPayload?: number;
   /** Unsent bytes a connection may pile up before it is evicted with 4013. @default 4194304 */
   readonly maxBufferedBytes?: number;
+  /**
+   * Received frames one connection may hold waiting to be handled (while its token is verified,
+   * or its session's log is slow), in bytes; each frame also counts 512 bytes of overhead. Past
+   * it the gateway stops reading the socket until half has been handled, so TCP pushes back on
+   * the peer and nothing is lost. @default 1048576
+   */
+  readonly maxInboundQueueBytes?: number;
   readonly verifyToken?: TokenVerifier;
   /** Origins allowed to connect. Omitted: any. A request without an Origin header (not a browser) is allowed. */
   readonly allowedOrigins?: readonly string[];
@@ -110,6 +117,7 @@ export interface ResolvedOptions {
   readonly handshakeTimeoutMs: number;
   readonly maxPayload: number;
   readonly maxBufferedBytes: number;
+  readonly maxInboundQueueBytes: number;
   readonly verifyToken: TokenVerifier | undefined;
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   readonly rateLimit: RateLimit | false;
@@ -195,6 +203,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000),
     maxPayload: positiveInt('maxPayload', options.maxPayload ?? 1_048_576, 64),
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304),
+    maxInboundQueueBytes: positiveInt('maxInboundQueueBytes', options.maxInboundQueueBytes ?? 1_048_576),
     verifyToken: options.verifyToken,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     rateLimit,

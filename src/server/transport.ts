@@ -23,6 +23,10 @@ export interface GatewaySocket {
    * dropped because the socket closed): a paced replay resumes on it, so a transport must call it.
    */
   send(text: string, onWritten?: (error?: Error) => void): void;
+  /** Stop reading from the peer (TCP backpressure) until `resume()`; frames already read may still arrive. */
+  pause(): void;
+  /** Read from the peer again after `pause()`. */
+  resume(): void;
   /** Graceful close: the close frame follows any buffered data. */
   close(code: number, reason: string): void;
   /** Destroy the connection without a close frame. */
