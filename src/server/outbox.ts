@@ -100,10 +100,12 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
 
   /** Write events, batched under v2 by count and by `paceBytes`. Returns how many were taken. */
   const writeEvents = (frames: readonly EventLike[], from = 0): number => {
-    if (!options.batching) {
-      const first = frames[from];
-      if (first) write(first);
-      return first ? 1 : 0;
+    const first = frames[from];
+    if (!first) return 0;
+    // A batch of one is just noise on the wire; send the frame itself.
+    if (!options.batching || from === frames.length - 1) {
+      write(first);
+      return 1;
     }
     const texts: string[] = [];
     let bytes = 0;
@@ -113,9 +115,8 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       texts.push(text);
       bytes += text.length;
     }
-    // A batch of one is just noise on the wire; send the frame itself.
-    if (texts.length === 1) writeText(texts[0] as string);
-    else if (texts.length > 1) write({ type: 'batch', frames: frames.slice(from, from + texts.length) });
+    if (texts.length === 1) write(first);
+    else write({ type: 'batch', frames: frames.slice(from, from + texts.length) });
     return texts.length;
   };
 
