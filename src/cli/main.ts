@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   conformance: { summary: 'check a gateway against the protocol: lifeline conformance ws://host:port --agent ID', load: () => import('./conformance-command.js') },
   story: { summary: 'run a scripted scenario and print its timeline: lifeline story <name>', load: () => import('./story-command.js') },
   start: { summary: 'local gateway + demo agent + live inspector page', load: () => import('./start-command.js') },
+  inspect: { summary: 'the live inspector page for any gateway: lifeline inspect ws://host:port --agent ID [--token T]', load: () => import('./inspect-command.js') },
   proxy: { summary: 'a TCP fault proxy in front of a gateway: lifeline proxy --to ws://127.0.0.1:8790 --port 8791', load: () => import('./proxy-command.js') },
 };
 

@@ -29,6 +29,7 @@ export async function run(args: string[]): Promise<number> {
     const inspector = await startInspector({
       host: values.host,
       port: values.port === undefined ? 5173 : portOption('port', values.port),
+      portFallback: values.port === undefined,
       gatewayPort: values['gateway-port'] === undefined ? 8787 : portOption('gateway-port', values['gateway-port']),
       gatewayPortFallback: values['gateway-port'] === undefined,
       logger: stderrLogger(values['log-level']),

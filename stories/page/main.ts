@@ -1,14 +1,19 @@
-// The inspector page: draws the client's chart, runs a story (or a live client against the demo
-// gateway) right here in the browser, and shows every transition, event, gap, resync, backoff and
-// error as it happens. Server-side faults go through `npm start`'s control endpoint.
-import { createGatewayClient, gatewayMachine, type GatewayClient } from '../../src/client/index.js';
+// The inspector page: draws the client's chart, runs a story (or a live client against a gateway:
+// the demo one of `npm start`, or any one given to `lifeline inspect`) right here in the browser,
+// and shows every transition, event, gap, resync, backoff and error as it happens. Server-side
+// faults go through the local server's control endpoint. The page never reloads itself: the live
+// client rides out gateway restarts, and its link to the local server reconnects on its own.
+import { createGatewayClient, gatewayMachine, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
 import { findStory, stories } from '../scenarios/index.js';
 import { runStory } from '../support/run-story.js';
 import { createTimeline, type Timeline, type TimelineEntry } from '../support/timeline.js';
+import type { InspectorConfig } from '../support/inspector-server.js';
 import { chartGraph } from './chart-graph.js';
 import { layoutChart } from './chart-layout.js';
 import { renderChart, type ChartView } from './chart-view.js';
+import { fitChart, type ChartViewport } from './chart-viewport.js';
 import { closeStage, httpStage, openStage } from './http-stage.js';
+import { openLocalLink, type LinkState } from './local-link.js';
 import { createTimelineView } from './timeline-view.js';
 
 /** What the page exposes for automation (the browser test) and for curious people in devtools. */
@@ -19,6 +24,8 @@ export interface InspectorHandle {
   status: string;
   /** The error message of the last failed story. */
   error: string | null;
+  /** The page's own link to its local server. */
+  localServer: LinkState;
 }
 
 declare global {
@@ -39,16 +46,19 @@ const select = byId<HTMLSelectElement>('story');
 const pace = byId<HTMLSelectElement>('pace');
 const runButton = byId<HTMLButtonElement>('run');
 const status = byId<HTMLSpanElement>('status');
+const local = byId<HTMLSpanElement>('local');
 const summary = byId<HTMLParagraphElement>('summary');
 const chartBox = byId<HTMLDivElement>('chart');
 const info = byId<HTMLDListElement>('info');
 const sendForm = byId<HTMLFormElement>('send');
 const messageInput = byId<HTMLInputElement>('message');
 const timelineView = createTimelineView(byId<HTMLOListElement>('timeline'));
-const handle: InspectorHandle = { highlights: [], status: 'idle', error: null };
+const handle: InspectorHandle = { highlights: [], status: 'idle', error: null, localServer: 'connecting' };
 window.lifelineInspector = handle;
 
+let config: InspectorConfig | null = null;
 let chart: ChartView | null = null;
+let viewport: ChartViewport | null = null;
 let client: GatewayClient | null = null;
 let liveClient: GatewayClient | null = null;
 
@@ -58,11 +68,22 @@ function setStatus(value: string, text = value): void {
   status.textContent = text;
 }
 
+/** The live status pill: the client's public state, whatever states a newer chart adds. */
+function showLiveState(state: ClientState): void {
+  setStatus('live', `live: ${state}`);
+}
+
 function highlight(active: readonly string[], taken: readonly string[]): void {
   if (!chart) return;
   chart.highlight(active, taken);
+  viewport?.follow();
   const drawn = [...chart.element.querySelectorAll<SVGGElement>('g.state.active')].map((g) => g.dataset['state'] ?? '');
   handle.highlights.push(drawn);
+}
+
+function resumeText(resume: ResumeInfo | null): string {
+  if (!resume) return '-';
+  return resume.from > resume.to ? `${resume.mode} (nothing to replay)` : `${resume.mode} (#${resume.from}..#${resume.to})`;
 }
 
 function showInfo(): void {
@@ -78,7 +99,7 @@ function showInfo(): void {
       ['failed attempts', String(i.attempt)],
       ['retry in', i.retryInMs === null ? '-' : `${i.retryInMs} ms`],
       ['last close', i.lastClose ? `${i.lastClose.code} ${i.lastClose.reason}` : '-'],
-      ['last resume', i.resume ? `${i.resume.mode} (${i.resume.from}..${i.resume.to})` : '-'],
+      ['last resume', resumeText(i.resume)],
     );
   }
   info.replaceChildren(
@@ -112,26 +133,42 @@ async function stopLive(): Promise<void> {
   await live?.disconnect();
 }
 
-async function startLive(gatewayUrl: string): Promise<void> {
+async function startLive(target: InspectorConfig): Promise<void> {
   const timeline = freshTimeline();
-  timeline.add({ kind: 'step', text: `Live: a client in this page connected to the demo gateway at ${gatewayUrl}. Send a message; stop and restart npm start to watch it reconnect.` });
-  const live = createGatewayClient({ url: gatewayUrl, agentId: 'demo', inspect: timeline.inspect });
+  const restartHint = target.mode === 'start' ? 'stop and restart npm start' : 'restart the gateway';
+  timeline.add({ kind: 'step', text: `Live: a client in this page connects to ${target.gatewayUrl} as agent "${target.agentId}". Send a message; ${restartHint} to watch it reconnect.` });
+  const live = createGatewayClient({
+    url: target.gatewayUrl,
+    agentId: target.agentId,
+    ...(target.token === undefined ? {} : { token: target.token }),
+    inspect: timeline.inspect,
+  });
   timeline.attach(live);
-  live.onState(showInfo);
+  live.onState((state) => {
+    if (live === liveClient) showLiveState(state);
+    showInfo();
+  });
   liveClient = live;
   client = live;
   sendForm.hidden = false;
-  setStatus('live');
+  showLiveState(live.state);
+  describe();
   await live.connect().catch(() => undefined);
 }
 
-async function runSelected(gatewayUrl: string): Promise<void> {
+async function runSelected(): Promise<void> {
+  if (!config) return;
   runButton.disabled = true;
   try {
-    await stopLive();
+    if (liveClient) {
+      // The button reads "Disconnect" while live.
+      await stopLive();
+      setStatus('idle');
+      return;
+    }
     const name = select.value;
     if (name === LIVE) {
-      await startLive(gatewayUrl);
+      await startLive(config);
       return;
     }
     const story = findStory(name);
@@ -158,19 +195,43 @@ async function runSelected(gatewayUrl: string): Promise<void> {
     setStatus('failed', `failed: ${handle.error}`);
   } finally {
     runButton.disabled = false;
+    describe();
   }
 }
 
 function describe(): void {
   const story = findStory(select.value);
-  summary.textContent = story ? story.summary : 'A client in this page, connected to the demo gateway started by npm start.';
-  runButton.textContent = story ? 'Run story' : 'Connect';
+  const where = config ? `${config.gatewayUrl} (agent "${config.agentId}")` : 'the gateway';
+  if (story) summary.textContent = story.summary;
+  else summary.textContent = liveClient ? `A client in this page, connected to ${where}.` : `Connect a client in this page to ${where}, and watch its lifecycle live.`;
+  runButton.textContent = story ? 'Run story' : liveClient ? 'Disconnect' : 'Connect';
+  select.disabled = liveClient !== null;
+}
+
+function showLink(state: LinkState): void {
+  handle.localServer = state;
+  local.className = `local ${state}`;
+  local.textContent = state === 'connected' ? 'local server: connected' : state === 'reconnecting' ? 'local server: reconnecting...' : 'local server: connecting...';
+}
+
+function loadConfig(): Promise<InspectorConfig> {
+  return new Promise((resolve) => {
+    openLocalLink(showLink, (next) => {
+      // A restarted `npm start` may have picked other ports: the next Connect uses them.
+      if (config && config.gatewayUrl !== next.gatewayUrl) summary.textContent = `The local server restarted; the gateway is now ${next.gatewayUrl}.`;
+      config = next;
+      resolve(next);
+    });
+  });
 }
 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  select.append(new Option('Live: the demo gateway', LIVE));
-  for (const story of stories) select.append(new Option(story.title, story.name));
+  const configured = loadConfig();
+  select.append(new Option('Live: the gateway', LIVE));
+  const first = await configured;
+  if (first.mode === 'start') for (const story of stories) select.append(new Option(story.title, story.name));
+  else byId('story-label').hidden = byId('pace-label').hidden = true;
   const wanted = params.get('story');
   if (wanted !== null && findStory(wanted)) select.value = wanted;
   const wantedPace = params.get('pace');
@@ -184,17 +245,17 @@ async function main(): Promise<void> {
   chart = renderChart(layout);
   chartBox.replaceChildren(chart.element);
   chartBox.removeAttribute('aria-busy');
+  // The SVG's viewBox starts 24 units left of the layout, for the initial-state marks.
+  viewport = fitChart(chartBox, chart.element, layout.width + 24, layout.height);
   highlight([`${gatewayMachine.root.id}.disconnected`], []);
 
-  const response = await fetch('/control/info');
-  const control = (await response.json()) as { gatewayUrl: string };
   select.addEventListener('change', () => {
     describe();
     const url = new URL(location.href);
     url.searchParams.set('story', select.value);
     history.replaceState(null, '', url);
   });
-  runButton.addEventListener('click', () => void runSelected(control.gatewayUrl));
+  runButton.addEventListener('click', () => void runSelected());
   sendForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = messageInput.value.trim();
@@ -202,7 +263,8 @@ async function main(): Promise<void> {
     messageInput.value = '';
     void liveClient.send(text).catch(() => undefined);
   });
-  if (params.get('run') === '1') void runSelected(control.gatewayUrl);
+  // `lifeline inspect` exists to watch its gateway: connect at once.
+  if (params.get('run') === '1' || first.mode === 'inspect') void runSelected();
 }
 
 main().catch((error: unknown) => {

@@ -1,43 +1,86 @@
-// What `npm start` runs: the demo gateway (in-memory log, demo agent), the inspector page served
-// by Vite's dev server (nothing is fetched from the internet; Vite compiles the page from
-// `stories/`), and the control endpoint stories in the page use to script server-side faults.
+// The inspector's local server, on node:http alone (no Vite at run time): it serves the page
+// built into dist/page, tells the page which gateway to watch, keeps an event stream open that
+// the page reconnects to (so it notices a restart of this server without reloading), and, for
+// `npm start`, runs the demo gateway and the control endpoint stories use to script faults.
+//   GET /control/config   {mode, gatewayUrl, agentId, token?}: what the page's client connects to
+//   GET /control/events   server-sent events: `config` on every (re)connect, then keep-alives
+//   /control/...          the stories' control endpoint (start mode only, control-api.ts)
+//   anything else         a file of the built page
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createServer, type Plugin } from 'vite';
 import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, GatewayError, type Gateway } from '../../src/server/index.js';
-import { createControlApi } from './control-api.js';
+import { listenOn } from '../../src/server/listen.js';
+import { createControlApi, type ControlApi } from './control-api.js';
+import { serveStatic } from './static-files.js';
+
+/** What the page's live client connects to, and whether stories can run. */
+export interface InspectorConfig {
+  /** `start`: the demo gateway plus stories; `inspect`: one gateway given by the user, live only. */
+  readonly mode: 'start' | 'inspect';
+  readonly gatewayUrl: string;
+  readonly agentId: string;
+  /** Sent in `hello.token` (a PraisonAI gateway wants it in the URL's `?token=` instead). */
+  readonly token?: string;
+}
 
 /** Options for {@link startInspector}. */
 export interface InspectorOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** Port of the page; if taken, Vite picks the next free one. @default 5173 */
+  /** Port of the page. 0 picks a free one. @default 5173 */
   readonly port?: number;
-  /** Port of the demo gateway. 0 picks a free one. @default 8787 */
+  /** When `port` is busy, take a free port instead of failing with `address_in_use`. @default false */
+  readonly portFallback?: boolean;
+  /** Watch this gateway instead of starting the demo one (`lifeline inspect`). */
+  readonly target?: { readonly url: string; readonly agentId: string; readonly token?: string };
+  /** Port of the demo gateway (start mode). 0 picks a free one. @default 8787 */
   readonly gatewayPort?: number;
-  /** Gateway logs. @default none */
-  readonly logger?: Logger | false;
   /** When `gatewayPort` is busy, take a free port instead of failing with `address_in_use`. @default false */
   readonly gatewayPortFallback?: boolean;
+  /** Demo gateway logs. @default none */
+  readonly logger?: Logger | false;
+  /** The built page (`index.html` and its assets). @default dist/page of this package */
+  readonly pageDir?: string;
 }
 
 /** A running inspector. */
 export interface Inspector {
   /** The page, e.g. `http://127.0.0.1:5173/`. */
   readonly url: string;
-  /** The demo gateway the page's live mode connects to. */
+  /** The gateway the page's live mode connects to. */
   readonly gatewayUrl: string;
-  /** Stop the page server, any story stage, and the demo gateway. */
+  /** Stop the page server, its event streams, any story stage, and the demo gateway. */
   close(): Promise<void>;
 }
 
-const STORIES_DIR = fileURLToPath(new URL('..', import.meta.url));
-const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
+/** Keep-alive period of the event stream, under common proxy idle timeouts. */
+const KEEPALIVE_MS = 15_000;
+/** What EventSource waits before reconnecting to a restarted server. */
+const RECONNECT_MS = 500;
 
-/** Start the gateway, the control endpoint and the page. */
-export async function startInspector(options: InspectorOptions = {}): Promise<Inspector> {
-  const host = options.host ?? '127.0.0.1';
-  const startGateway = (port: number): Promise<Gateway> =>
+/**
+ * Where the built page lives: `dist/page`, next to the compiled `dist/stories/` in the package,
+ * or under the checkout's `dist/` when running from source.
+ */
+export function defaultPageDir(): string {
+  const shipped = fileURLToPath(new URL('../../page/', import.meta.url));
+  return existsSync(`${shipped}index.html`) ? shipped : fileURLToPath(new URL('../../dist/page/', import.meta.url));
+}
+
+/** Try `port`; if it is busy and `fallback` is set, any free port. */
+async function withFallback<T>(port: number, fallback: boolean | undefined, start: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await start(port);
+  } catch (error) {
+    if (fallback && error instanceof GatewayError && error.code === 'address_in_use') return start(0);
+    throw error;
+  }
+}
+
+async function startDemoGateway(host: string, options: InspectorOptions): Promise<{ gateway: Gateway; detach: () => void }> {
+  const gateway = await withFallback(options.gatewayPort ?? 8787, options.gatewayPortFallback, (port) =>
     createGateway({
       host,
       port,
@@ -45,54 +88,70 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       eventTypes: DEMO_EVENT_TYPES,
       // Short enough that the live page shows heartbeats doing their job.
       heartbeatMs: 5000,
-    });
-  const preferred = options.gatewayPort ?? 8787;
-  const gateway = await startGateway(preferred).catch((error: unknown) => {
-    if (options.gatewayPortFallback && error instanceof GatewayError && error.code === 'address_in_use') return startGateway(0);
-    throw error;
-  });
-  const detachDemo = attachDemoAgent(gateway, 'demo');
-  const control = createControlApi(gateway.url);
-  const controlPlugin: Plugin = {
-    name: 'lifeline-control',
-    configureServer(server) {
-      server.middlewares.use((req, res, next) => control.handle(req, res, next));
-    },
-  };
+    }),
+  );
+  return { gateway, detach: attachDemoAgent(gateway, 'demo') };
+}
 
-  let vite;
+/** Start the local server (and, without a `target`, the demo gateway and the control endpoint). */
+export async function startInspector(options: InspectorOptions = {}): Promise<Inspector> {
+  const host = options.host ?? '127.0.0.1';
+  const pageDir = options.pageDir ?? defaultPageDir();
+  if (!existsSync(`${pageDir}/index.html`)) {
+    throw new GatewayError('configuration_error', `The inspector page is not built (no ${pageDir}/index.html).`, { nextStep: 'Run npm run build, which builds the page with the package.' });
+  }
+  const demo = options.target ? undefined : await startDemoGateway(host, options);
+  const config: InspectorConfig = options.target
+    ? { mode: 'inspect', gatewayUrl: options.target.url, agentId: options.target.agentId, ...(options.target.token === undefined ? {} : { token: options.target.token }) }
+    : { mode: 'start', gatewayUrl: demo?.gateway.url ?? '', agentId: 'demo' };
+  const control: ControlApi | undefined = demo ? createControlApi(demo.gateway.url) : undefined;
+  const streams = new Set<ServerResponse>();
+
+  const openStream = (res: ServerResponse): void => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(`retry: ${RECONNECT_MS}\nevent: config\ndata: ${JSON.stringify(config)}\n\n`);
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  };
+  const keepalive = setInterval(() => streams.forEach((res) => res.write(': keep-alive\n\n')), KEEPALIVE_MS);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path === '/control/config') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(config));
+      return;
+    }
+    if (req.method === 'GET' && path === '/control/events') return openStream(res);
+    const notFound = (): void => void serveStatic(pageDir, req, res);
+    if (control) control.handle(req, res, notFound);
+    else notFound();
+  };
+  const server = createServer((req, res) => handle(req, res));
+
+  let port: number;
   try {
-    vite = await createServer({
-      configFile: false,
-      root: STORIES_DIR,
-      logLevel: 'warn',
-      clearScreen: false,
-      plugins: [controlPlugin],
-      server: { host, port: options.port ?? 5173, strictPort: false, fs: { allow: [REPO_DIR] } },
-      // Pre-bundle every dependency up front: discovering one on first load makes Vite reload the
-      // page, which would restart a story midway.
-      optimizeDeps: {
-        entries: ['index.html'],
-        include: ['elkjs/lib/elk.bundled.js', 'isomorphic-ws', 'xstate', 'xstate/graph', 'valibot'],
-      },
-    });
-    await vite.listen();
+    port = await withFallback(options.port ?? 5173, options.portFallback, (p) => listenOn(server, host, p, () => undefined));
   } catch (error) {
-    await control.close();
-    detachDemo();
-    await gateway.close();
+    clearInterval(keepalive);
+    await control?.close();
+    demo?.detach();
+    await demo?.gateway.close();
     throw error;
   }
-  const url = vite.resolvedUrls?.local[0] ?? `http://${host}:${options.port ?? 5173}/`;
-  const server = vite;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url,
-    gatewayUrl: gateway.url,
+    url: `http://${urlHost}:${port}/`,
+    gatewayUrl: config.gatewayUrl,
     async close() {
-      await server.close();
-      await control.close();
-      detachDemo();
-      await gateway.close();
+      clearInterval(keepalive);
+      for (const res of streams) res.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await control?.close();
+      demo?.detach();
+      await demo?.gateway.close();
     },
   };
 }

@@ -1,32 +1,47 @@
 // The inspector page in a real headless Chromium (Debian's `chromium`, driven by playwright-core;
-// never a downloaded browser): it loads the page `npm start` serves, runs the flaky-network story
-// with the client in the page, and checks what the page drew. A screenshot taken mid-story goes
+// never a downloaded browser). The page is built from this checkout's sources into a temporary
+// directory (as `npm run build` does into dist/page) and served by the inspector's node:http
+// server. It runs the flaky-network story with the client in the page; in `lifeline inspect`
+// mode it rides out a gateway restart and a restart of its own local server without reloading;
+// and at three window sizes the current state stays in view with legible labels. Screenshots go
 // to test-results/ for the CI artifacts.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { attachDemoAgent, createGateway, createMemoryLog, type Gateway } from '../../src/server/index.js';
 import { startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT_DIR = 'test-results';
 const SCREENSHOT = `${SCREENSHOT_DIR}/inspector-flaky-network.png`;
+const SIZES = [
+  { width: 1024, height: 768 },
+  { width: 1400, height: 900 },
+  { width: 1920, height: 1080 },
+] as const;
 
+const pageDir = mkdtempSync(join(tmpdir(), 'lifeline-page-'));
 let inspector: Inspector | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   // Fail loudly rather than skip: CI installs Chromium, so its absence is a broken setup.
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install chromium); the browser test never downloads one.`);
-  inspector = await startInspector({ port: 0, gatewayPort: 0 });
+  await build({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: pageDir, emptyOutDir: true } });
+  inspector = await startInspector({ port: 0, gatewayPort: 0, pageDir });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-}, 20_000);
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await inspector?.close();
+  rmSync(pageDir, { recursive: true, force: true });
 });
 
 /** Top-level state of a highlight: `gateway.joined.live` -> `joined`. */
@@ -81,4 +96,94 @@ describe('inspector page', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 30_000);
+
+  it('lifeline inspect: rides out a gateway restart and a local server restart without reloading; the current state stays in view', async () => {
+    if (!browser) throw new Error('setup failed');
+    const log = createMemoryLog();
+    const serve = async (port: number): Promise<Gateway> => {
+      const gateway = await createGateway({ port, log, logger: false });
+      attachDemoAgent(gateway, 'demo', { tokenDelayMs: 5 });
+      return gateway;
+    };
+    let gateway = await serve(0);
+    const target = { url: gateway.url, agentId: 'demo' };
+    let local = await startInspector({ port: 0, pageDir, target });
+    const page = await browser.newPage({ viewport: SIZES[0] });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await page.goto(local.url);
+      // Anything set on window is gone if the page ever reloads.
+      await page.evaluate(() => Object.assign(window, { keptAcrossRestarts: true }));
+      await waitForStatus(page, 'live: joined');
+      await page.fill('#message', 'hello');
+      await page.click('#send button');
+      await page.waitForSelector('.timeline li[data-kind="event"]:has-text("reply")', { timeout: 5000 });
+      const rowsBefore = await page.locator('.timeline li').allTextContents();
+      await checkSizes(page, 'joined');
+
+      // The gateway crashes and comes back on the same port with its log.
+      await gateway.terminate();
+      await waitForStatus(page, 'live: reconnecting');
+      await checkSizes(page, 'reconnecting');
+      gateway = await serve(gateway.port);
+      await waitForStatus(page, 'live: joined', 15_000);
+      const rowsAfter = await page.locator('.timeline li').allTextContents();
+      expect(rowsAfter.slice(0, rowsBefore.length), 'the timeline kept its rows').toEqual(rowsBefore);
+      const moves = rowsAfter.slice(rowsBefore.length).filter((row) => / -> /.test(row));
+      const reconnecting = moves.findIndex((row) => row.includes('-> reconnecting'));
+      expect(reconnecting, moves.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(moves.slice(reconnecting).some((row) => row.includes('-> joined')), moves.join('\n')).toBe(true);
+
+      // Its own local server restarts too: the page's link reconnects, nothing reloads.
+      const localPort = Number(new URL(local.url).port);
+      await local.close();
+      await page.waitForFunction(() => window.lifelineInspector?.localServer === 'reconnecting', null, { timeout: 5000 });
+      local = await startInspector({ port: localPort, pageDir, target });
+      await page.waitForFunction(() => window.lifelineInspector?.localServer === 'connected', null, { timeout: 5000 });
+      expect(await page.evaluate(() => 'keptAcrossRestarts' in window), 'the page reloaded').toBe(true);
+      expect((await page.locator('.timeline li').allTextContents()).length).toBeGreaterThanOrEqual(rowsAfter.length);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await local.close();
+      await gateway.terminate();
+    }
+  }, 45_000);
 });
+
+function waitForStatus(page: Page, text: string, timeout = 5000): Promise<unknown> {
+  return page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, text, { timeout });
+}
+
+/**
+ * At each window size: the current state's box lies inside the chart's visible area and the
+ * window, and every state label is at least 11 px high. A screenshot of each goes to test-results/.
+ */
+async function checkSizes(page: Page, state: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    // Resize observers run before the next frame is painted; two frames later the pan is done.
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const seen = await page.evaluate(() => {
+      const box = document.getElementById('chart');
+      const active = [...document.querySelectorAll<SVGGElement>('svg.chart g.state.active')];
+      const current = active.sort((a, b) => (b.dataset['state'] ?? '').split('.').length - (a.dataset['state'] ?? '').split('.').length)[0];
+      const rect = current?.querySelector('rect')?.getBoundingClientRect();
+      if (!box || !current || !rect) return null;
+      const view = box.getBoundingClientRect();
+      const visible = { left: view.left + box.clientLeft, top: view.top + box.clientTop, right: view.left + box.clientLeft + box.clientWidth, bottom: view.top + box.clientTop + box.clientHeight };
+      const inside =
+        rect.left >= Math.max(visible.left, 0) && rect.top >= Math.max(visible.top, 0) && rect.right <= Math.min(visible.right, innerWidth) && rect.bottom <= Math.min(visible.bottom, innerHeight);
+      const labels = [...document.querySelectorAll<SVGTextElement>('svg.chart text.state-label')].map((t) => t.getBoundingClientRect().height);
+      return { id: current.dataset['state'] ?? '', inside, smallestLabel: Math.min(...labels), rect: [rect.left, rect.top, rect.right, rect.bottom], visible };
+    });
+    const where = `${size.width}x${size.height}`;
+    expect(seen, where).not.toBeNull();
+    expect(seen?.id.split('.')[1], where).toBe(state);
+    expect(seen?.inside, `${where}: ${JSON.stringify(seen)}`).toBe(true);
+    expect(seen?.smallestLabel, where).toBeGreaterThanOrEqual(11);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/inspector-${state}-${where}.png` });
+  }
+}

@@ -1,26 +1,11 @@
 // Start-up failures a new user hits first: a busy port or an address the machine does not have.
 // createGateway rejects with a typed error (never an unhandled 'error' that kills the process),
 // and the CLI prints one line and exits 2. Ports are really held by another socket.
-import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/gateway-command.js';
 import { createGateway, GatewayError } from '../../src/server/index.js';
+import { busyPort, captureStderr } from '../support/busy-port.js';
 import { spawnCli } from '../support/cli-process.js';
-
-const holders: Server[] = [];
-afterEach(async () => {
-  await Promise.all(holders.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-/** A port on 127.0.0.1 held open by a plain TCP server for the rest of the test. */
-async function busyPort(): Promise<number> {
-  const server = createServer();
-  holders.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
   const error: unknown = await promise.then(
@@ -29,18 +14,6 @@ async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
   );
   if (!(error instanceof GatewayError)) throw error;
   return error;
-}
-
-/** Run the command in this process and capture what it writes to stderr. */
-async function runCapturing(args: string[]): Promise<{ code: number; stderr: string }> {
-  const write = process.stderr.write;
-  const lines: string[] = [];
-  process.stderr.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stderr.write;
-  try {
-    return { code: await run(args), stderr: lines.join('') };
-  } finally {
-    process.stderr.write = write;
-  }
 }
 
 describe('start-up failures', () => {
@@ -77,7 +50,7 @@ describe('start-up failures', () => {
     [['--port', '70000'], /--port must be a port number .*got "70000"/],
     [['--log-level', 'loud'], /--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"/],
   ])('lifeline gateway %j says what is wrong and exits 2', async (args, message) => {
-    const { code, stderr } = await runCapturing(args);
+    const { code, stderr } = await captureStderr(() => run(args));
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toMatch(message);
   });
