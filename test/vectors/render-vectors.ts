@@ -1,11 +1,15 @@
 // Test vectors from the TypeScript code, for other clients to replay (clients/python/tests/vectors):
 // the model-based paths of test/model (events and the state after each), backoff delays for
-// given random draws, gap-tracker decisions and outbox behaviour. Deterministic: seeded PRNG, fixed ids.
+// given random draws, gap-tracker decisions, outbox behaviour, and the frame router on the recorded
+// PraisonAI transcripts. Deterministic: seeded PRNG, fixed ids.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { transition } from 'xstate';
 import { backoffDelay, type ReconnectOptions } from '../../src/client/backoff.js';
 import { connectError } from '../../src/client/errors.js';
 import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
 import { createOutbox } from '../../src/client/outbox.js';
+import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import { createRng, type Rng } from '../chaos/prng.js';
@@ -242,6 +246,72 @@ export async function renderVectors(): Promise<Record<string, string>> {
     'backoff.json': backoffVectors(),
     'gap-tracker.json': gapTrackerVectors(),
     'outbox.json': await outboxVectors(),
+    'praisonai-transcripts.json': praisonaiVectors(),
   };
   return Object.fromEntries(Object.entries(files).map(([name, data]) => [name, `${JSON.stringify(data)}\n`]));
+}
+
+interface TranscriptEntry {
+  readonly dir: string;
+  readonly conn?: string;
+  readonly frame?: Record<string, unknown>;
+}
+
+/**
+ * The PraisonAI transcripts (test/fixtures/praisonai-gateway), connection by connection, through
+ * the real frame router and tracker: what each `recv` frame produced. The tracker starts where the
+ * recorded client claimed to be (its handshake's `session_id` and `since`).
+ */
+export function praisonaiVectors(): Json {
+  const dir = join(import.meta.dirname, '../fixtures/praisonai-gateway');
+  const cases: Json[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const entries = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { transcript: TranscriptEntry[] }).transcript;
+    const conns = [...new Set(entries.map((e) => e.conn).filter((c): c is string => c !== undefined))];
+    for (const conn of conns) {
+      const mine = entries.filter((e) => e.conn === conn);
+      const handshake = mine.find((e) => e.dir === 'send' && (e.frame?.['type'] === 'hello' || e.frame?.['type'] === 'join'))?.frame;
+      const out: Json[] = [];
+      const sessionId = typeof handshake?.['session_id'] === 'string' ? handshake['session_id'] : undefined;
+      const since = typeof handshake?.['since'] === 'number' ? handshake['since'] : 0;
+      const tracker = createGapTracker(
+        {
+          event: (e) => out.push({ event: { seq: e.seq, type: e.type, data: (e.data ?? null) as Json, eventId: e.eventId ?? null, timestamp: e.timestamp ?? null, source: e.source ?? null, replayed: e.replayed } }),
+          gap: (g) => out.push({ gap: { expected: g.expected, received: g.received, reason: g.reason } }),
+        },
+        sessionId,
+        { cursor: since },
+      );
+      tracker.resumeRequest();
+      const mode = handshake?.['type'] === 'join' ? 'join' : 'hello';
+      const route = createFrameRouter(
+        {
+          tracker,
+          send: (frame) => out.push({ send: frame as Json }),
+          lifecycle: (event) => out.push({ lifecycle: event as Json }),
+          sendJoin: () => out.push({ send: { type: 'join' } }),
+          accepted: () => undefined,
+          ack: (id, duplicate) => out.push({ ack: { id, duplicate } }),
+          messageError: (id, e) => out.push({ messageError: { id, code: e.code } }),
+          snapshot: (s) => out.push({ snapshot: s.cursor }),
+          error: (e) => out.push({ error: e.code }),
+        },
+        mode,
+      );
+      const frames = mine.filter((e) => e.dir === 'recv' && e.frame).map((e) => JSON.stringify(e.frame));
+      for (const text of frames) route(text);
+      const protocol = handshake?.['type'] === 'join' ? [handshake['min_version'] ?? 1, handshake['max_version'] ?? 1] : [handshake?.['protocol_min'] ?? 1, handshake?.['protocol_max'] ?? 2];
+      cases.push({
+        case: `${file.replace(/\.json$/, '')}/${conn}`,
+        handshake: mode,
+        protocol: protocol as Json,
+        sessionId: sessionId ?? null,
+        since,
+        frames,
+        out,
+        after: { sessionId: tracker.sessionId, cursor: tracker.cursor, epoch: tracker.epoch, resume: tracker.resume as Json },
+      });
+    }
+  }
+  return cases;
 }
