@@ -30,8 +30,8 @@ function eventData(event: { readonly type: string } & Record<string, unknown>): 
 
 /** The state after a step: its dotted leaf, and the context a second implementation must agree on. */
 function stateData(snapshot: ChartSnapshot): Json {
-  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online } = snapshot.context;
-  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online } })) as Json;
+  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage } = snapshot.context;
+  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage } })) as Json;
 }
 
 function leaf(value: unknown): string {

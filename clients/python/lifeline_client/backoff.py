@@ -12,7 +12,9 @@ class Backoff:
     """How the client retries after a connection fails (seconds).
 
     ``initial`` is the ceiling of the first retry's delay (default 0.25), ``max`` caps any delay
-    (default 30), ``multiplier`` grows the ceiling per failure (default 2), ``jitter`` is the
+    while the outage is young (default 5), ``suspend_after`` is the outage age after which the
+    client is ``suspended`` and retries under ``suspended_max`` (defaults 60 and 30: a long outage
+    across a fleet stays gentle), ``multiplier`` grows the ceiling per failure (default 2), ``jitter`` is the
     random share (1 = full jitter, AWS "Exponential Backoff and Jitter"), ``max_attempts`` failures
     in a row give up with ``retries_exhausted`` (default unlimited), and ``min_uptime`` is how long
     a join must last before the failure count resets (default 5), so a gateway that accepts and
@@ -20,7 +22,9 @@ class Backoff:
     """
 
     initial: float = 0.25
-    max: float = 30.0
+    max: float = 5.0
+    suspend_after: float = 60.0
+    suspended_max: float = 30.0
     multiplier: float = 2.0
     jitter: float = 1.0
     max_attempts: Optional[int] = None
@@ -31,6 +35,8 @@ class Backoff:
         return {
             "initialDelayMs": self.initial * 1000,
             "maxDelayMs": self.max * 1000,
+            "suspendAfterMs": self.suspend_after * 1000,
+            "suspendedMaxDelayMs": self.suspended_max * 1000,
             "multiplier": self.multiplier,
             "jitter": self.jitter,
             "maxAttempts": math.inf if self.max_attempts is None else self.max_attempts,
@@ -40,7 +46,9 @@ class Backoff:
 
 DEFAULT_RECONNECT: Dict[str, float] = {
     "initialDelayMs": 250,
-    "maxDelayMs": 30_000,
+    "maxDelayMs": 5_000,
+    "suspendAfterMs": 60_000,
+    "suspendedMaxDelayMs": 30_000,
     "multiplier": 2,
     "jitter": 1,
     "maxAttempts": math.inf,

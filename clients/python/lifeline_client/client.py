@@ -37,6 +37,7 @@ _PUBLIC_STATES: Dict[str, ClientState] = {
     "negotiating": "negotiating",
     "joined": "joined",
     "reconnecting": "reconnecting",
+    "suspended": "suspended",
 }
 
 
@@ -234,6 +235,7 @@ class GatewayClient:
             last_close=None if last is None else CloseInfo(last["code"], last["reason"]),
             last_error=self._last_cause,
             resume=self._tracker.resume,
+            outage=c.outage,  # type: ignore[arg-type]
             state_path=self._machine.value,
         )
 

@@ -36,6 +36,8 @@ class ChartContext:
     protocol: Optional[int] = None
     heartbeat_ms: float = 0
     online: bool = True
+    outage: str = "none"
+    """The outage's age: ``none``, ``young`` (short cap) or ``old`` (past ``suspendAfterMs``: ``suspended``)."""
     random: Callable[[], float] = field(default=_random.random, repr=False)
 
     def as_vector(self) -> Dict[str, Any]:
@@ -49,6 +51,7 @@ class ChartContext:
             "protocol": self.protocol,
             "heartbeatMs": self.heartbeat_ms,
             "online": self.online,
+            "outage": self.outage,
         }
 
 
@@ -111,8 +114,14 @@ def _max_attempts(c: ChartContext) -> float:
 
 
 def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
-    options = {} if c.reconnect is False else c.reconnect
-    return max(floor_ms, backoff_delay(attempt - 1, options, c.random))  # type: ignore[arg-type]
+    """Capped by the tier the outage is in: ``maxDelayMs`` while young, ``suspendedMaxDelayMs`` when old."""
+    if c.reconnect is False:
+        return max(floor_ms, backoff_delay(attempt - 1, {}, c.random))
+    options = dict(c.reconnect)  # type: ignore[call-overload]
+    suspended_max = options.pop("suspendedMaxDelayMs")
+    if c.outage == "old":
+        options["maxDelayMs"] = suspended_max
+    return max(floor_ms, backoff_delay(attempt - 1, options, c.random))
 
 
 def _js_number(value: float) -> Union[int, float]:
@@ -125,10 +134,12 @@ Action = Callable[["Lifecycle", ChartEvent], None]
 
 GUARDS: Dict[str, Guard] = {
     "isOffline": lambda c, e: not c.online,
+    "outageIsOld": lambda c, e: c.outage == "old",
     "reconnectDisabled": lambda c, e: c.reconnect is False,
     "isTerminalRejection": lambda c, e: e["type"] == "hello.rejected" and is_terminal(e["code"], e.get("nextStep")),
     "isFatalClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) in ("give_up", "reauthenticate"),
     "isPromptClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
+    "isPromptCloseInOldOutage": lambda c, e: c.outage == "old" and e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
     "retriesExhausted": lambda c, e: c.attempt + 1 > _max_attempts(c),
     "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] != 4029,
 }
@@ -171,6 +182,23 @@ def _plan_drain_retry(m: "Lifecycle", e: ChartEvent) -> None:
     m.context.last_close = _close(1001, "draining")
 
 
+def _start_outage_clock(m: "Lifecycle", e: ChartEvent) -> None:
+    """The first lost connection or failed attempt of an outage starts its clock; later ones leave it running."""
+    if m.context.outage != "none":
+        return
+    m.context.outage = "young"
+    m.start_clock(OUTAGE_CLOCK, DELAYS["suspendAfter"](m.context), {"type": "outage.aged"})
+
+
+def _end_outage(m: "Lifecycle", e: ChartEvent) -> None:
+    """A stable join or a stop ends the outage: the next one starts young."""
+    m.cancel_clock(OUTAGE_CLOCK)
+    m.context.outage = "none"
+
+
+OUTAGE_CLOCK = "outageClock"
+"""Id of the delayed ``outage.aged`` event: it outlives the states an outage passes through."""
+
 ACTIONS: Dict[str, Action] = {
     "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),
     "closeSocket": lambda m, e: m.ports.close_socket(),
@@ -196,6 +224,9 @@ ACTIONS: Dict[str, Action] = {
     "recordOnline": _set(online=True),
     "recordOffline": _set(online=False),
     "flushOutbox": lambda m, e: m.ports.flush_outbox(),
+    "startOutageClock": _start_outage_clock,
+    "recordOutageAged": _set(outage="old"),
+    "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
 }
 """The chart's actions, by name; context changes apply in order, as XState v5 ``assign`` does."""
@@ -204,6 +235,7 @@ DELAYS: Dict[str, Callable[[ChartContext], float]] = {
     "handshakeTimeout": lambda c: c.handshake_timeout_ms,
     "retryDelay": lambda c: c.retry_in_ms or 0,
     "stableUptime": lambda c: 0 if c.reconnect is False else c.reconnect["minUptimeMs"],  # type: ignore[index]
+    "suspendAfter": lambda c: 0 if c.reconnect is False else c.reconnect["suspendAfterMs"],  # type: ignore[index]
 }
 """The chart's named delays, in ms."""
 
@@ -233,6 +265,8 @@ class Lifecycle:
         for t in transitions:
             self._by_source.setdefault((t.source, t.event), []).append(t)
         self._timers: Dict[Tuple[str, str], TimerHandle] = {}
+        # Delayed events raised by actions (XState `raise` with a delay and an id), by id.
+        self._clocks: Dict[str, TimerHandle] = {}
         self._queue: List[ChartEvent] = []
         self._busy = False
         self.active: List[str] = []
@@ -276,6 +310,32 @@ class Lifecycle:
     def pending_timers(self) -> List[Tuple[str, str]]:
         """(state, delay) of every running ``after`` timer."""
         return list(self._timers)
+
+    def pending_clocks(self) -> List[str]:
+        """Ids of running delayed events raised by actions (``outageClock``)."""
+        return list(self._clocks)
+
+    def start_clock(self, clock_id: str, ms: float, event: ChartEvent) -> None:
+        """Send ``event`` to this machine after ``ms``, unless cancelled by id first."""
+        self.cancel_clock(clock_id)
+
+        def fire() -> None:
+            self._clocks.pop(clock_id, None)
+            self.send(event)
+
+        self._clocks[clock_id] = self._scheduler(ms, fire)
+
+    def cancel_clock(self, clock_id: str) -> None:
+        handle = self._clocks.pop(clock_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def stop(self) -> None:
+        """Cancel every timer (the owner is going away)."""
+        for handle in list(self._timers.values()) + list(self._clocks.values()):
+            handle.cancel()
+        self._timers.clear()
+        self._clocks.clear()
 
     # -- running ------------------------------------------------------------------------------
 

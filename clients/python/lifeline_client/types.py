@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Optional, Sequence
 
-ClientState = Literal["connecting", "negotiating", "joined", "reconnecting", "disconnected"]
-"""The public status: a projection of the chart's top-level state."""
+ClientState = Literal["connecting", "negotiating", "joined", "reconnecting", "suspended", "disconnected"]
+"""The public status: a projection of the chart's top-level state. ``suspended`` is an outage
+older than ``Backoff.suspend_after``, retried under ``Backoff.suspended_max``."""
 
 
 @dataclass(frozen=True)
@@ -92,5 +93,7 @@ class ClientInfo:
     last_error: Optional[Exception]
     """The last failure's cause (connection refused, HTTP status, …) or refusal."""
     resume: Optional[ResumeInfo]
+    outage: Literal["none", "young", "old"]
+    """Age of the current outage: ``none``, ``young`` (short cap) or ``old`` (``suspended``)."""
     state_path: str
     """The chart's state, dotted (``joined.live``, ``reconnecting.waiting``)."""

@@ -1,0 +1,238 @@
+"""Client behaviours beyond the stories, against a real gateway: exactly-once sends across drops,
+cancellation safety, the bounded events queue, the size check before send, isolated listeners,
+the token function, and refusals as typed errors."""
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import List
+
+import pytest
+from scenario_kit import FAST, owned_tasks, recorded
+from support import bounded, open_stage, until
+
+from lifeline_client import Backoff, GatewayClient, GatewayConnectError, GatewayEvent
+
+
+async def test_sends_are_applied_exactly_once_across_drops(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness, demoAgent=False)
+    r = recorded(stage.url)
+    rng = random.Random(7)
+    try:
+        await r.client.connect()
+        sends = []
+        for n in range(40):
+            sends.append(asyncio.ensure_future(r.client.send({"n": n})))
+            if rng.random() < 0.15:
+                await stage.drop()
+            await asyncio.sleep(rng.random() * 0.01)
+        acks = await bounded("every ack", asyncio.gather(*sends), timeout=10.0)
+        assert len({a.id for a in acks}) == 40
+        stats = await stage.stats()
+        applied = [m["n"] for m in stats["messages"]]
+        assert sorted(applied) == list(range(40)), "each message applied exactly once"
+        assert r.joins >= 2, "the drops really happened"
+    finally:
+        await r.client.disconnect()
+        await stage.close()
+
+
+async def test_cancelling_the_events_task_leaves_the_client_usable(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+    try:
+        await client.connect()
+        seen: List[GatewayEvent] = []
+
+        async def consume() -> None:
+            async for event in client.events():
+                seen.append(event)
+
+        task = asyncio.ensure_future(consume())
+        await stage.publish(client.info.session_id, 2)
+        await until("2 events", lambda: len(seen) >= 2)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await stage.publish(client.info.session_id, 1)
+        # A new iterator after the cancelled one: the client is still delivering.
+        again: List[GatewayEvent] = []
+
+        async def consume_one() -> None:
+            async for event in client.events():
+                again.append(event)
+                return
+
+        await stage.publish(client.info.session_id, 1)
+        await bounded("an event on a new iterator", consume_one())
+        assert again[0].seq is not None and again[0].seq >= 3
+    finally:
+        await client.disconnect()
+        await stage.close()
+    assert owned_tasks() == []
+
+
+async def test_disconnect_mid_handshake_leaves_no_socket_and_no_task(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    await stage.stall()  # TCP connects, the upgrade never completes
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+    connecting = asyncio.ensure_future(client.connect())
+    try:
+        await until("the attempt to start", lambda: client.state == "connecting")
+
+        async def proxy_connections() -> int:
+            return int((await stage.stats())["connections"])
+
+        for _ in range(100):
+            if await proxy_connections() >= 1:
+                break
+            await asyncio.sleep(0.02)
+        assert await proxy_connections() == 1, "the socket reached the proxy and hangs in the upgrade"
+        await bounded("disconnect", client.disconnect())
+        with pytest.raises(GatewayConnectError) as closed:
+            await bounded("connect() to settle", connecting)
+        assert closed.value.code == "client_closed"
+        assert owned_tasks() == []
+        await stage.resume()
+
+        for _ in range(100):
+            if await proxy_connections() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await proxy_connections() == 0, "the socket was left open"
+    finally:
+        await client.disconnect()
+        await stage.close()
+
+
+async def test_a_slow_consumer_is_bounded_and_loses_nothing(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness, demoAgent=False)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST, max_buffered_events=8)
+    errors: List[GatewayConnectError] = []
+    client.on_error(errors.append)
+    try:
+        await client.connect()
+        stream = client.events()
+        await stage.publish(client.info.session_id, 30)
+        await until("the overflow signal", lambda: any(e.code == "events_overflow" for e in errors))
+        got: List[int] = []
+
+        async def drain() -> None:
+            async for event in stream:
+                assert event.seq is not None
+                got.append(event.seq)
+                await asyncio.sleep(0.002)  # a slow consumer
+                if len(got) == 30:
+                    return
+
+        await bounded("all 30 events", drain(), timeout=10.0)
+        assert got == list(range(1, 31)), "in order, none lost, none twice"
+    finally:
+        await client.disconnect()
+        await stage.close()
+
+
+async def test_a_message_over_max_payload_is_refused_before_sending(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness, demoAgent=False)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+    try:
+        await client.connect()
+        limit = client.info.policy["max_payload"]  # type: ignore[index]
+        with pytest.raises(GatewayConnectError) as refused:
+            await client.send("x" * (limit + 1))
+        assert refused.value.code == "payload_too_large"
+        ack = await bounded("a normal send after it", client.send("fine"))
+        assert ack.duplicate is False
+        assert client.state == "joined"
+    finally:
+        await client.disconnect()
+        await stage.close()
+
+
+async def test_a_raising_listener_breaks_nothing(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+    errors: List[GatewayConnectError] = []
+    heard: List[int] = []
+
+    def bad(event: GatewayEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    client.on_error(errors.append)
+    client.on_event(bad)
+    client.on_event(lambda e: heard.append(e.seq or 0))
+    unsubscribe = client.on_state(lambda s: 1 / 0)
+    try:
+        await client.connect()
+        unsubscribe()
+        await stage.publish(client.info.session_id, 3)
+        await until("3 events at the good listener", lambda: len(heard) >= 3)
+        assert heard == [1, 2, 3]
+        assert any(e.code == "listener_error" for e in errors)
+        assert client.listener_errors >= 3 + 3  # three state changes and three events
+        assert client.state == "joined"
+    finally:
+        await client.disconnect()
+        await stage.close()
+
+
+async def test_the_token_function_is_called_before_each_attempt(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    calls: List[int] = []
+
+    async def token() -> str:
+        calls.append(len(calls) + 1)
+        return "secret"  # the gateway binds a session to its token, so a resume must bring the same
+
+    r = recorded(stage.url, token=token)
+    try:
+        await r.client.connect()
+        assert calls == [1]
+        await stage.drop()
+        await until("the rejoin", lambda: r.joins >= 2)
+        assert calls == [1, 2]
+    finally:
+        await r.client.disconnect()
+        await stage.close()
+
+
+async def test_nothing_listening_reports_the_cause_and_gives_up_after_max_attempts() -> None:
+    client = GatewayClient("ws://127.0.0.1:9", agent_id="demo", reconnect=Backoff(initial=0.01, max=0.02, max_attempts=2))
+    errors: List[GatewayConnectError] = []
+    client.on_error(errors.append)
+    with pytest.raises(GatewayConnectError) as stopped:
+        await bounded("connect() to give up", client.connect())
+    assert stopped.value.code == "retries_exhausted"
+    assert errors[0].code == "connection_lost" and isinstance(errors[0].__cause__, OSError)
+    assert isinstance(client.info.last_error, OSError)
+    assert client.state == "disconnected"
+    assert owned_tasks() == []
+
+
+def test_bad_options_are_refused_up_front() -> None:
+    with pytest.raises(GatewayConnectError) as bad:
+        GatewayClient("http://x", agent_id="demo")
+    assert bad.value.code == "invalid_options"
+    with pytest.raises(GatewayConnectError):
+        GatewayClient("ws://x", agent_id="")
+    with pytest.raises(GatewayConnectError):
+        GatewayClient("ws://x", agent_id="a", reconnect=Backoff(jitter=2))
+
+
+async def test_a_long_outage_is_suspended_then_rejoins(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    r = recorded(stage.url, reconnect=Backoff(initial=0.02, max=0.05, suspend_after=0.3, suspended_max=0.1))
+    try:
+        await r.client.connect()
+        await stage.refuse(True)
+        await stage.drop()
+        await until("the young outage", lambda: r.client.info.outage == "young")
+        await until("suspended", lambda: r.client.state == "suspended", timeout=3.0)
+        assert r.client.info.outage == "old"
+        retry_in = await until("a retry planned under the long cap", lambda: r.client.info.retry_in)
+        assert retry_in <= 0.1
+        await stage.refuse(False)
+        await until("the rejoin", lambda: r.joins >= 2, timeout=3.0)
+        assert r.states.count("suspended") >= 1
+    finally:
+        await r.client.disconnect()
+        await stage.close()
