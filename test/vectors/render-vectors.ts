@@ -290,6 +290,7 @@ export function praisonaiVectors(): Json {
           send: (frame) => out.push({ send: frame as Json }),
           lifecycle: (event) => out.push({ lifecycle: event as Json }),
           sendJoin: () => out.push({ send: { type: 'join' } }),
+          stopped: () => false,
           accepted: () => undefined,
           ack: (id, duplicate) => out.push({ ack: { id, duplicate } }),
           messageError: (id, e) => out.push({ messageError: { id, code: e.code } }),

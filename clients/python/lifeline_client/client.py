@@ -8,20 +8,20 @@ import asyncio
 import inspect
 import json
 import random as _random
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 
 import websockets
 from websockets.exceptions import ConnectionClosed
 
 from .backoff import Backoff
 from .errors import GatewayConnectError, error_from_data
-from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventStreams
+from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
 from .frame_router import FrameRouter
 from .gap_tracker import GapTracker
 from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_SESSION_EXPIRED, CLOSE_SLOW_CONSUMER, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
 from .types import ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
 Token = Union[None, str, Callable[[], Union[str, None, Awaitable[Optional[str]]]]]
@@ -105,7 +105,7 @@ class GatewayClient:
         self._events: ListenerSet[GatewayEvent] = ListenerSet("on_event", self._listener_failed)
         self._errors: ListenerSet[GatewayConnectError] = ListenerSet("on_error", self._listener_failed)
         self._snapshots: ListenerSet[SessionSnapshot] = ListenerSet("on_snapshot", self._listener_failed)
-        self._streams = EventStreams(max_buffered_events)
+        self._streams = EventStreams(max_buffered_events, self._drained, self._early_dropped)
         self._tracker = GapTracker(self._deliver, self._gaps.emit, session_id)
         self._outbox = Outbox(outbox_max_messages)
         self._connection: Optional[_Connection] = None
@@ -180,7 +180,7 @@ class GatewayClient:
         # Cancelling the caller does not withdraw the message: it stays queued and is sent once.
         return await asyncio.shield(future)
 
-    def events(self) -> AsyncIterator[GatewayEvent]:
+    def events(self) -> EventIterator:
         """Every event in seq order, never twice, across reconnects; ends on ``disconnect()``
         and raises ``GatewayConnectError`` when the client stops for good."""
         return self._streams.iterate()
@@ -444,9 +444,6 @@ class GatewayClient:
         ws: Any = None
         code, reason = 1006, ""
         try:
-            if self._streams.max_buffered and not self._streams.has_room():
-                # Overflowed before: rejoin from the cursor once the consumer has drained the queue.
-                await self._streams.wait_drained()
             token = connection.token = await self._resolve_token()
             ws = await websockets.connect(
                 self.url,
@@ -522,19 +519,35 @@ class GatewayClient:
                 self._write(connection, {"type": "ping", "ts": loop.time()})
             delay = interval - silent if silent < interval else 2 * interval - silent
 
-    def _overflow(self, connection: _Connection) -> None:
-        """An events queue is full: drop the connection; the rejoin resumes from the cursor."""
+    def _overflow(self) -> None:
+        """An ``events()`` loop is ``max_buffered_events`` behind: leave the gateway (the chart's
+        ``consumer.overflow``, not a failure); the rejoin resumes from the cursor once it drains."""
+        if not self._machine.matches("joined"):
+            return
+        self._machine.send({"type": "consumer.overflow"})
         self._emit_error(
             GatewayConnectError(
-                "events_overflow",
-                f"An events() consumer holds {self._streams.max_buffered} events; the client dropped its connection and resumes from its cursor once it drains.",
+                "consumer_overflow",
+                f"An events() loop is {self._streams.buffered} events behind (max_buffered_events); the client left the gateway "
+                f"and rejoins from its cursor once the loop is down to {self._streams.max_buffered // 2}. Nothing is lost.",
                 "wait_then_retry",
             )
         )
-        if connection.live:
-            # The read loop sees `live` false and stops; the socket is aborted, not drained.
-            connection.suspect_dead = True
-            self._closed(connection, CLOSE_SLOW_CONSUMER, "events queue full")
+
+    def _drained(self) -> None:
+        # Only a pause waits for this; after the app's own connect() it is old news.
+        if self._machine.matches("reconnecting.backpressure"):
+            self._machine.send({"type": "consumer.drained"})
+
+    def _early_dropped(self, count: int) -> None:
+        self._emit_error(
+            GatewayConnectError(
+                "events_dropped",
+                f"{count} events arrived before any events() loop or on_event listener and were not kept (max_buffered_events); "
+                "a later events() loop starts from the next event.",
+                "do_not_retry",
+            )
+        )
 
 
 class _RouterTarget:
@@ -587,7 +600,7 @@ class _RouterTarget:
         self._client._emit_error(error)
 
     def overflow(self) -> None:
-        self._client._overflow(self._connection)
+        self._client._overflow()
 
 
 def _close_of(closed: ConnectionClosed) -> Tuple[int, str]:

@@ -1,13 +1,13 @@
-"""Fan-out of delivered events to ``events()`` iterators, each with a bounded queue. Events that
-arrive before the first ``events()`` call are kept for it (same bound), so ``await connect()``
-then ``async for`` misses nothing. At the bound the client does not drop events: the push is
-refused, the client drops its connection and rejoins from its cursor once the queue has drained,
-so replay is the backpressure."""
+"""Fan-out of delivered events to ``events()`` iterators, each with a bounded queue. At the bound
+the push is refused and the client leaves the gateway (the chart's ``consumer.overflow``), then
+rejoins from its cursor once every loop has read down to half (``consumer.drained``): replay is the
+backpressure, nothing is lost. Events that arrive before the first ``events()`` call are kept for
+it up to the same bound; past it they are not kept, and ``early_dropped`` says so."""
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import AsyncIterator, Deque, List, Optional, Set
+from typing import AsyncIterator, Callable, Deque, Optional, Set
 
 from .errors import GatewayConnectError
 from .types import GatewayEvent
@@ -31,24 +31,38 @@ class _Stream:
 class EventStreams:
     """The event fan-out of one client."""
 
-    def __init__(self, max_buffered: int = DEFAULT_MAX_BUFFERED_EVENTS) -> None:
+    def __init__(
+        self,
+        max_buffered: int = DEFAULT_MAX_BUFFERED_EVENTS,
+        drained: Callable[[], None] = lambda: None,
+        early_dropped: Callable[[int], None] = lambda count: None,
+    ) -> None:
         self.max_buffered = max_buffered
+        self._on_drained = drained
+        self._on_early_dropped = early_dropped
         self._streams: Set[_Stream] = set()
         self._early: Optional[Deque[GatewayEvent]] = deque()
-        self._drained: List["asyncio.Future[None]"] = []
+        self._paused = False
+        self.early_dropped = 0
+        """Events not kept for a first ``events()`` loop because nobody took them in time."""
 
-    def has_room(self) -> bool:
-        """Whether every queue can take one more event."""
-        if self._early is not None and len(self._early) >= self.max_buffered:
-            return False
-        return all(len(s.queue) < self.max_buffered for s in self._streams)
+    @property
+    def buffered(self) -> int:
+        """Events waiting in the fullest queue."""
+        return max((len(s.queue) for s in self._streams), default=0)
 
     def push(self, event: GatewayEvent) -> bool:
-        """Queue for every iterator; False (nothing queued) when any queue is full."""
-        if not self.has_room():
+        """Queue for every iterator; False (nothing queued) when a loop's queue is full."""
+        if any(len(s.queue) >= self.max_buffered for s in self._streams):
+            self._paused = True
             return False
         if self._early is not None:
-            self._early.append(event)
+            if len(self._early) < self.max_buffered:
+                self._early.append(event)
+            else:
+                self.early_dropped += 1
+                if self.early_dropped == 1 or self.early_dropped % self.max_buffered == 0:
+                    self._on_early_dropped(self.early_dropped)
         for stream in self._streams:
             stream.queue.append(event)
             stream.notify()
@@ -61,60 +75,69 @@ class EventStreams:
             stream.failure = error
             stream.notify()
         self._streams.clear()
-        self._release_drained()
+        self._check_drained()
 
     def drop_early(self) -> None:
         """Stop keeping early events: the app consumes by listener."""
         self._early = None
-        self._release_drained()
 
-    async def wait_drained(self) -> None:
-        """Wait until every queue is at most half full (after an overflow, before rejoining)."""
-        while not self._below_half():
-            future: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
-            self._drained.append(future)
-            try:
-                await future
-            finally:
-                if future in self._drained:
-                    self._drained.remove(future)
+    def _check_drained(self) -> None:
+        """After an overflow: tell the client once every loop is down to half the bound."""
+        if self._paused and all(len(s.queue) <= self.max_buffered // 2 for s in self._streams):
+            self._paused = False
+            self._on_drained()
 
-    def _below_half(self) -> bool:
-        half = self.max_buffered // 2
-        if self._early is not None and len(self._early) > half:
-            return False
-        return all(len(s.queue) <= half for s in self._streams)
-
-    def _release_drained(self) -> None:
-        if self._drained and self._below_half():
-            for future in self._drained:
-                if not future.done():
-                    future.set_result(None)
-
-    async def iterate(self) -> AsyncIterator[GatewayEvent]:
-        """One iterator with its own queue (the early events for the first one)."""
+    def iterate(self) -> "EventIterator":
+        """One iterator with its own queue (the early events for the first one), registered now,
+        so events published before the first ``__anext__`` are kept for it."""
         queue: Deque[GatewayEvent] = self._early if self._early is not None else deque()
         self._early = None
         stream = _Stream(queue)
         self._streams.add(stream)
-        try:
-            while True:
-                if queue:
-                    event = queue.popleft()
-                    if self._drained:
-                        self._release_drained()
-                    yield event
-                    continue
-                if stream.ended:
-                    if stream.failure is not None:
-                        raise stream.failure
-                    return
-                stream.wake = asyncio.get_running_loop().create_future()
-                try:
-                    await stream.wake
-                finally:
-                    stream.wake = None
-        finally:
-            # The consumer stopped (break, cancel, close): its queue no longer holds anyone back.
-            self._streams.discard(stream)
-            self._release_drained()
+        return EventIterator(self, stream)
+
+    def _close(self, stream: _Stream) -> None:
+        stream.ended = True
+        self._streams.discard(stream)
+        self._check_drained()
+
+
+class EventIterator(AsyncIterator[GatewayEvent]):
+    """What ``events()`` returns. ``aclose()`` (or leaving an ``async for``) stops its queue;
+    cancelling a task waiting in it leaves nothing behind."""
+
+    def __init__(self, owner: EventStreams, stream: _Stream) -> None:
+        self._owner = owner
+        self._stream = stream
+
+    def __aiter__(self) -> "EventIterator":
+        return self
+
+    async def __anext__(self) -> GatewayEvent:
+        stream = self._stream
+        while True:
+            if stream.queue:
+                event = stream.queue.popleft()
+                if self._owner._paused:
+                    self._owner._check_drained()
+                return event
+            if stream.ended:
+                self._owner._close(stream)
+                if stream.failure is not None:
+                    failure, stream.failure = stream.failure, None
+                    raise failure
+                raise StopAsyncIteration
+            stream.wake = asyncio.get_running_loop().create_future()
+            try:
+                await stream.wake
+            finally:
+                stream.wake = None
+
+    async def aclose(self) -> None:
+        self._owner._close(self._stream)
+        self._stream.queue.clear()
+
+    def __del__(self) -> None:
+        # An abandoned iterator (a broken-off loop) must not hold the backpressure forever.
+        if not self._stream.ended:
+            self._owner._close(self._stream)

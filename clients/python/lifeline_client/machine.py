@@ -215,6 +215,7 @@ ACTIONS: Dict[str, Action] = {
     "recordRetriesExhausted": _record_retries_exhausted,
     "recordHandshakeTimeout": _set(last_close=_close(4008, "handshake_timeout")),
     "recordHeartbeatMiss": _set(last_close=_close(4002, "heartbeat_timeout")),
+    "recordOverflow": _set(last_close=_close(1000, "consumer_overflow")),
     "recordUserClose": _set(last_close=_close(1000, "client disconnect"), error=None),
     "recordAccepted": _set(
         protocol=lambda c, e: e["protocol"] if e["type"] == "hello.accepted" else None,

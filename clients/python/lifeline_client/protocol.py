@@ -92,6 +92,9 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "connection_lost": (True, "wait_then_retry"),
     "client_closed": (False, "do_not_retry"),
     "invalid_options": (False, "do_not_retry"),
+    "listener_error": (True, "do_not_retry"),
+    "consumer_overflow": (True, "wait_then_retry"),
+    "events_dropped": (True, "do_not_retry"),
 }
 
 

@@ -113,7 +113,9 @@ async def test_a_slow_consumer_is_bounded_and_loses_nothing(harness) -> None:  #
         await client.connect()
         stream = client.events()
         await stage.publish(client.info.session_id, 30)
-        await until("the overflow signal", lambda: any(e.code == "events_overflow" for e in errors))
+        await until("the overflow signal", lambda: any(e.code == "consumer_overflow" for e in errors))
+        assert client.info.state_path == "reconnecting.backpressure"
+        assert client.info.attempt == 0, "a pause for the reader is not a failure"
         got: List[int] = []
 
         async def drain() -> None:
