@@ -96,7 +96,9 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     clock.clearTimeout(handshakeTimer);
     stopHeartbeat?.();
     stopHeartbeat = undefined;
-    if (joined) joined.session.subscribers.delete(joined.subscriber);
+    if (!joined) return;
+    joined.session.subscribers.delete(joined.subscriber);
+    ctx.fanout?.release(joined.session);
   };
 
   function closeWith(code: number, reason: string): void {
@@ -147,6 +149,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
         sendError({ code: 'session_expired', message });
         closeWith(CloseCode.SessionExpired, 'session_expired');
       },
+      restart: (reason) => closeWith(CloseCode.GoingAway, reason),
       start: (version) => {
         // From here the socket is joined: batching follows the agreed version (never for join).
         // Another dialect gets one frame per event, as PraisonAI sends them.

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Health, MessageFrame } from '../protocol/index.js';
 import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
+import type { Fanout } from './fanout.js';
 import type { ResolvedOptions } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -44,6 +45,8 @@ export interface GatewayGauges {
 export interface GatewayContext {
   readonly options: ResolvedOptions;
   readonly log: EventLog;
+  /** Cross-node live delivery, when the log has a live feed (Redis); undefined for the memory log. */
+  readonly fanout: Fanout | undefined;
   readonly registry: SessionRegistry;
   readonly logger: Logger;
   readonly rateLimiter: RateLimiter | undefined;

@@ -63,6 +63,14 @@ export interface AppendResult extends StoredEvent {
   readonly duplicate: boolean;
 }
 
+/** An event as the live feed carries it: with the history it belongs to. */
+export interface LiveEvent extends StoredEvent {
+  readonly epoch: string;
+}
+
+/** Ends a live-feed subscription. */
+export type Unsubscribe = () => Promise<void>;
+
 /** Codes a log operation can fail with. */
 export type LogErrorCode = 'unavailable' | 'session_not_found';
 
@@ -114,6 +122,18 @@ export interface EventLog {
   readonly expiresSessions?: boolean;
   /** Keep these sessions alive (they have connections on this node). */
   touch?(sessionIds: readonly string[]): Awaitable<void>;
+  /**
+   * Live events of one session, appended by any node sharing this log, each delivered at most
+   * once and usually in order (pub/sub: the gateway repairs holes and order from `readAfter`).
+   * Resolves once the subscription is active. Omitted (the memory log): the gateway delivers
+   * its own appends directly.
+   */
+  subscribe?(sessionId: string, onEvent: (event: LiveEvent) => void): Promise<Unsubscribe>;
+  /**
+   * Call `listener` whenever the live feed came back after an interruption (events may have been
+   * missed meanwhile). Returns a function that removes the listener.
+   */
+  onFeedRestored?(listener: () => void): () => void;
   /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */
   open?(): Promise<void>;
   /** Release connections; the gateway's close() awaits it. */

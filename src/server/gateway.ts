@@ -7,6 +7,7 @@ import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
 import { LogError, type EventLog } from './event-log.js';
 import { createLogger } from './logger.js';
+import { createFanout } from './fanout.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -132,9 +133,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     draining,
   });
 
+  const fanout = log.subscribe ? createFanout({ log, logger, find: (id) => registry.find(id) }) : undefined;
   const ctx: GatewayContext = {
     options: resolved,
     log,
+    fanout,
     registry,
     logger,
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
@@ -181,6 +184,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const stopListening = async (): Promise<void> => {
     stopExpiry();
     await transport.close();
+    await fanout?.close();
     await log.close?.();
   };
 
@@ -219,7 +223,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         session.idleSince = undefined;
         if (stored.duplicate) return stored.seq;
         counters.published++;
-        for (const subscriber of session.subscribers) subscriber.deliver(stored);
+        // With a fleet feed the event comes back through it, to every node's connections.
+        if (!fanout) for (const subscriber of session.subscribers) subscriber.deliver(stored);
         return stored.seq;
       });
     },

@@ -18,6 +18,8 @@ export interface JoinHooks {
   deliver(event: StoredEvent): void;
   /** The session was expired: send `session_expired` and close 4040. */
   expire(message: string): void;
+  /** The history moved to a new epoch: close 1001 so the client resumes and sees the gap. */
+  restart(reason: string): void;
   /** Switch the connection to joined (timers, batching) and return the outbox to write with. */
   start(version: number): Outbox;
 }
@@ -53,12 +55,16 @@ export async function joinSession(request: JoinRequest, version: number, ctx: Ga
     if (record.agentId !== request.agentId) return wrongAgent();
     if (record.owner !== owner) return wrongOwner();
     session.record = record;
-    const position = await ctx.log.position(sessionId);
+    const readPosition = async () => ctx.log.position(sessionId);
+    // With a fleet feed, subscribe before reading the position and replay up to what the feed
+    // has delivered, so every event reaches this connection once, as replay or as live.
+    let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);
-    const backlog = plan.replayAfter < position.head ? await ctx.log.readAfter(sessionId, plan.replayAfter) : [];
+    const backlog = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter))] : [];
+    if (ctx.fanout) position = { ...position, head: await ctx.fanout.complete(session, plan.replayAfter, backlog) };
     if (!hooks.isOpen()) return undefined;
 
-    const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire };
+    const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire, restart: hooks.restart };
     session.subscribers.add(subscriber);
     const outbox = hooks.start(version);
     const acceptance = { version, record, resumed: existing !== undefined, position, plan };

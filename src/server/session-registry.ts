@@ -10,6 +10,8 @@ export interface Subscriber {
   deliver(event: StoredEvent): void;
   /** The session was expired by the app: tell the client (`session_expired`) and close 4040. */
   expire(message: string): void;
+  /** The session's history moved to a new epoch under this connection: close 1001 so it resumes. */
+  restart(reason: string): void;
 }
 
 /** One session's live state. */

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLog } from '../../src/server/index.js';
 import { join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
+import type { RawClient } from '../support/raw-client.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -14,8 +15,22 @@ afterEach(async () => {
 });
 
 async function fleetNode(server: RedisServer, options: Parameters<typeof startGateway>[0] = {}, logTtlMs?: number) {
-  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: 50, ...(logTtlMs === undefined ? {} : { sessionTtlMs: logTtlMs }) });
+  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: 1000, ...(logTtlMs === undefined ? {} : { sessionTtlMs: logTtlMs }) });
   return startGateway({ log, ...options });
+}
+
+/** A Redis and two gateway nodes on it, all torn down after the test. */
+async function twoNodes(options: Parameters<typeof startGateway>[0] = {}, logTtlMs?: number) {
+  const server = await startRedis();
+  servers.push(server);
+  return { server, a: await fleetNode(server, options, logTtlMs), b: await fleetNode(server, options, logTtlMs) };
+}
+
+/** Wait until `client` has seq `total`, then check it got 1..total exactly once, in order. */
+async function expectEveryEventOnce(client: RawClient, total: number, kind?: 'event'): Promise<void> {
+  await client.until((frames) => seqs(frames).includes(total), 5000, `seq ${total}`);
+  await client.sync();
+  expect(seqs(client.frames, kind)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
 }
 
 /** Poll an async condition every 10 ms until it holds, or fail after `timeoutMs`. */
@@ -28,11 +43,35 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, labe
 }
 
 describe('gateways on one Redis log', () => {
+  it('delivers an event published on one node live to clients on every node, once each, in order', async () => {
+    const { a, b } = await twoNodes();
+    const onA = await join(a, { protocol_max: 1 });
+    const sessionId = String(onA.helloOk['session_id']);
+    const onB = await join(b, { protocol_max: 1, session_id: sessionId });
+    await publishMany(a, sessionId, 10);
+    await publishMany(b, sessionId, 10);
+    await expectEveryEventOnce(onA.client, 20, 'event');
+    await expectEveryEventOnce(onB.client, 20, 'event');
+  });
+
+  it('closes the subscribe-then-replay race: joins racing publishes get every event exactly once', async () => {
+    const { a, b } = await twoNodes();
+    const first = await join(a, { protocol_max: 1 });
+    const sessionId = String(first.helloOk['session_id']);
+    const total = 150;
+    const publishing = publishMany(a, sessionId, total);
+    // Joins on the other node while events stream in, each resuming from wherever it finds the head.
+    const joiners = [];
+    for (let i = 0; i < 6; i++) {
+      joiners.push(await join(b, { protocol_max: 1, session_id: sessionId, since: 0 }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await publishing;
+    for (const { client } of joiners) await expectEveryEventOnce(client, total);
+  });
+
   it('resumes a client on another node with exactly the events it missed', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const a = await fleetNode(server);
-    const b = await fleetNode(server);
+    const { a, b } = await twoNodes();
     const first = await join(a, { protocol_max: 1 });
     const sessionId = String(first.helloOk['session_id']);
     await publishMany(a, sessionId, 3);
@@ -46,10 +85,7 @@ describe('gateways on one Redis log', () => {
   });
 
   it('applies a resent message once, whichever node it reaches', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const a = await fleetNode(server);
-    const b = await fleetNode(server);
+    const { a, b } = await twoNodes();
     let applied = 0;
     a.onMessage(() => applied++);
     b.onMessage(() => applied++);
@@ -64,10 +100,7 @@ describe('gateways on one Redis log', () => {
   });
 
   it('never deletes a session that is idle here but live on another node', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const idle = await fleetNode(server, { sessionTtlMs: 50 }, 400);
-    const holder = await fleetNode(server, { sessionTtlMs: 50 }, 400);
+    const { server, a: idle, b: holder } = await twoNodes({ sessionTtlMs: 50 }, 400);
     const first = await join(idle, { protocol_max: 1 });
     const sessionId = String(first.helloOk['session_id']);
     await join(holder, { protocol_max: 1, session_id: sessionId });

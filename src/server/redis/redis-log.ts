@@ -3,7 +3,7 @@
 // per operation (scripts.ts), hash-tagged keys per session (keys.ts), the epoch in the meta hash.
 import { createHmac } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
-import type { AppendResult, EventLog, LogPosition, SessionRecord, StoredEvent, StoredState } from '../event-log.js';
+import type { AppendResult, EventLog, LiveEvent, LogPosition, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
 import { newEpoch } from '../memory-log.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
@@ -72,6 +72,18 @@ export type DataClient = Standalone | Cluster;
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
   return value;
+}
+
+/** Parse a fan-out message `<seq>:<epoch>:<event json>` (written by the append script). */
+export function parseLiveEvent(message: string): LiveEvent | undefined {
+  const first = message.indexOf(':');
+  const second = message.indexOf(':', first + 1);
+  if (first < 1 || second < 0) return undefined;
+  try {
+    return { seq: Number(message.slice(0, first)), epoch: message.slice(first + 1, second), event: JSON.parse(message.slice(second + 1)) as LiveEvent['event'] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Redis error replies are Error instances with the server's message. */
@@ -150,6 +162,27 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     return { record, position: { epoch, head: Number(head), oldest: Number(oldest) } };
   }
 
+  // Pub/sub needs its own connection (a subscribed RESP2 connection runs nothing else); a
+  // cluster client keeps per-shard pub/sub connections of its own.
+  let feedClient: Promise<DataClient> | undefined;
+  const restoredListeners = new Set<() => void>();
+  function feed(): Promise<DataClient> {
+    feedClient ??= (async () => {
+      if (isCluster) return client;
+      const sub = (client as Standalone).duplicate();
+      let connectedOnce = false;
+      sub.on('error', () => undefined); // reconnects by itself; the data client reports reachability
+      sub.on('ready', () => {
+        // node-redis resubscribes after a reconnect, but what was published meanwhile is gone.
+        if (connectedOnce) for (const listener of restoredListeners) listener();
+        connectedOnce = true;
+      });
+      await sub.connect();
+      return sub;
+    })();
+    return feedClient;
+  }
+
   async function listMetaKeys(): Promise<string[]> {
     const found: string[] = [];
     const scan = async (node: Standalone): Promise<void> => {
@@ -191,7 +224,38 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       }
     },
     async close() {
-      if (client.isOpen) await client.close();
+      const sub = feedClient === undefined ? undefined : await feedClient.catch(() => undefined);
+      feedClient = undefined;
+      // The feed connection has nothing worth waiting for; the data connection gets a graceful
+      // close when Redis answers, and is destroyed when it does not (a close would wait forever).
+      if (sub && sub !== client && sub.isOpen) sub.destroy();
+      if (!client.isOpen) return;
+      if (!reachable) return client.destroy();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), 1000);
+      });
+      const outcome = await Promise.race([client.close().catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (outcome === 'late' && client.isOpen) client.destroy();
+    },
+    async subscribe(sessionId, onEvent): Promise<Unsubscribe> {
+      const channel = keysOf(sessionId).channel;
+      const listener = (message: string): void => {
+        const live = parseLiveEvent(message);
+        if (live) onEvent(live);
+      };
+      const sub = await call('subscribe', feed);
+      await call('subscribe', () => sub.sSubscribe(channel, listener));
+      return async () => {
+        if (sub.isReady) await sub.sUnsubscribe(channel, listener).catch(() => undefined);
+      };
+    },
+    onFeedRestored(listener) {
+      restoredListeners.add(listener);
+      return () => {
+        restoredListeners.delete(listener);
+      };
     },
     async getSession(sessionId) {
       return (await open(sessionId, '', ''))?.record;

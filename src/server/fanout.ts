@@ -1,0 +1,195 @@
+// Live delivery across gateway nodes, for a log with a live feed (Redis pub/sub). Each node
+// subscribes to the sessions it holds connections for, and delivers every event to them exactly
+// once and in order, whichever node published it (its own publishes come back the same way).
+// Pub/sub may drop or reorder around reconnects, so the feed keeps `last`, the seq delivered to
+// every local connection, parks early arrivals, and fills holes from the log (`readAfter`).
+// A join closes the subscribe-then-replay race: subscribe, read the position, anchor the feed,
+// then replay exactly up to `last` and join the feed in the same synchronous step.
+import type { EventLog, LiveEvent, LogPosition, StoredEvent, Unsubscribe } from './event-log.js';
+import type { Logger } from 'pino';
+import type { LiveSession } from './session-registry.js';
+
+/** One session's feed on this node. */
+interface Feed {
+  /** The epoch the local connections follow; undefined until the first join anchors the feed. */
+  epoch: string | undefined;
+  /** Highest seq delivered to every local connection (or covered by their replay). */
+  last: number;
+  /** Events that arrived before the feed was anchored. */
+  early: LiveEvent[];
+  /** Events that arrived ahead of a hole, by seq. */
+  readonly parked: Map<number, LiveEvent>;
+  repairing: Promise<void> | undefined;
+  unsubscribe: Unsubscribe | undefined;
+}
+
+/** What the fan-out needs from its gateway. */
+export interface FanoutHost {
+  readonly log: EventLog;
+  readonly logger: Logger;
+  /** The live session entry (its subscribers are the local connections). */
+  find(sessionId: string): LiveSession | undefined;
+  /** Count a delivery to one connection (metrics). */
+  delivered?(count: number): void;
+}
+
+/** The fan-out of one gateway node. */
+export interface Fanout {
+  /**
+   * In a join, inside the session's queue: subscribe if needed, anchor the feed to where the
+   * log stands, and return the position with `head` raised to what the feed has delivered.
+   */
+  align(session: LiveSession, readPosition: () => Promise<LogPosition>): Promise<LogPosition>;
+  /**
+   * Extend `backlog` (events after `after`) so it ends exactly at the feed's `last`. The caller
+   * must add its subscriber right after, with no await in between. Returns the final head.
+   */
+  complete(session: LiveSession, after: number, backlog: StoredEvent[]): Promise<number>;
+  /** The last local connection of a session left: unsubscribe (in the session's queue). */
+  release(session: LiveSession): void;
+  /** Stop every subscription. */
+  close(): Promise<void>;
+}
+
+/** Bound on events parked before a feed is anchored: past it, the oldest go (a later join re-reads them). */
+const MAX_EARLY = 10_000;
+
+/** Create the fan-out for a log that has a live feed. */
+export function createFanout(host: FanoutHost): Fanout {
+  const { log, logger } = host;
+  const feeds = new Map<string, Feed>();
+
+  function deliver(sessionId: string, feed: Feed, event: StoredEvent): void {
+    feed.last = event.seq;
+    const session = host.find(sessionId);
+    if (!session) return;
+    for (const subscriber of session.subscribers) subscriber.deliver(event);
+    host.delivered?.(session.subscribers.size);
+  }
+
+  function drainParked(sessionId: string, feed: Feed): void {
+    for (let next = feed.parked.get(feed.last + 1); next; next = feed.parked.get(feed.last + 1)) {
+      feed.parked.delete(next.seq);
+      deliver(sessionId, feed, next);
+    }
+    for (const seq of feed.parked.keys()) if (seq <= feed.last) feed.parked.delete(seq);
+  }
+
+  /** The history moved to another epoch (Redis lost writes): local connections must resume. */
+  function moved(sessionId: string, feed: Feed, why: string): void {
+    logger.warn({ session: sessionId, from: feed.epoch, why }, 'session history moved; connections resume');
+    feed.epoch = undefined;
+    feed.last = 0;
+    feed.early = [];
+    feed.parked.clear();
+    const session = host.find(sessionId);
+    for (const subscriber of [...(session?.subscribers ?? [])]) subscriber.restart(why);
+  }
+
+  function onEvent(sessionId: string, feed: Feed, event: LiveEvent): void {
+    if (feed.epoch === undefined) {
+      if (feed.early.length >= MAX_EARLY) feed.early.shift();
+      feed.early.push(event);
+      return;
+    }
+    if (event.epoch !== feed.epoch) return moved(sessionId, feed, 'epoch changed');
+    if (event.seq <= feed.last) return;
+    if (event.seq === feed.last + 1) {
+      deliver(sessionId, feed, event);
+      return drainParked(sessionId, feed);
+    }
+    feed.parked.set(event.seq, event);
+    void repair(sessionId, feed);
+  }
+
+  /** Fill the hole after `last` from the log; events beyond it arrive (or arrived) by the feed. */
+  function repair(sessionId: string, feed: Feed): Promise<void> {
+    feed.repairing ??= (async () => {
+      try {
+        const epoch = feed.epoch;
+        for (const event of await log.readAfter(sessionId, feed.last)) {
+          if (feed.epoch !== epoch) return;
+          // Past the window the log no longer holds the hole: deliver on, the client reports a gap.
+          if (event.seq > feed.last) deliver(sessionId, feed, event);
+        }
+        drainParked(sessionId, feed);
+      } catch (error) {
+        logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'feed repair failed; retried on the next event');
+      } finally {
+        feed.repairing = undefined;
+      }
+    })();
+    return feed.repairing;
+  }
+
+  /** After the feed came back: catch every held session up to the log, or notice it moved. */
+  async function restore(): Promise<void> {
+    for (const [sessionId, feed] of feeds) {
+      if (feed.epoch === undefined) continue;
+      try {
+        const position = await log.position(sessionId);
+        if (position.epoch !== feed.epoch) moved(sessionId, feed, 'epoch changed while the feed was down');
+        else if (position.head > feed.last) await repair(sessionId, feed);
+      } catch (error) {
+        moved(sessionId, feed, error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+  const stopRestore = log.onFeedRestored?.(() => void restore());
+
+  return {
+    async align(session, readPosition) {
+      let feed = feeds.get(session.id);
+      if (!feed) {
+        const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unsubscribe: undefined };
+        feeds.set(session.id, created);
+        try {
+          created.unsubscribe = await log.subscribe?.(session.id, (event) => onEvent(session.id, created, event));
+        } catch (error) {
+          feeds.delete(session.id);
+          throw error;
+        }
+        feed = created;
+      }
+      // Read after subscribing: whatever this position misses, the feed brings.
+      const position = await readPosition();
+      if (feed.epoch !== undefined && feed.epoch !== position.epoch) moved(session.id, feed, 'epoch changed');
+      if (feed.epoch === undefined) {
+        feed.epoch = position.epoch;
+        feed.last = position.head;
+        const early = feed.early;
+        feed.early = [];
+        for (const event of early) onEvent(session.id, feed, event);
+      }
+      if (feed.last < position.head) await repair(session.id, feed);
+      return { ...position, head: Math.max(position.head, feed.last) };
+    },
+    async complete(session, after, backlog) {
+      const feed = feeds.get(session.id);
+      if (!feed) return backlog[backlog.length - 1]?.seq ?? after;
+      for (;;) {
+        while (backlog.length > 0 && backlog[backlog.length - 1]!.seq > feed.last) backlog.pop();
+        const top = backlog[backlog.length - 1]?.seq ?? after;
+        if (top >= feed.last) return feed.last;
+        backlog.push(...(await log.readAfter(session.id, top)));
+        // The log no longer holds what the feed delivered (trimmed): the client sees a gap.
+        if ((backlog[backlog.length - 1]?.seq ?? after) === top) return feed.last;
+      }
+    },
+    release(session) {
+      if (session.subscribers.size > 0 || !feeds.has(session.id)) return;
+      void session.queue.run(async () => {
+        const feed = feeds.get(session.id);
+        if (session.subscribers.size > 0 || !feed) return;
+        feeds.delete(session.id);
+        await feed.unsubscribe?.();
+      });
+    },
+    async close() {
+      stopRestore?.();
+      const all = [...feeds.values()];
+      feeds.clear();
+      await Promise.all(all.map((f) => f.unsubscribe?.()));
+    },
+  };
+}
