@@ -12,7 +12,7 @@ import { createGapTracker } from './gap-tracker.js';
 import { createListenerSet } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
-import { createOutbox } from './outbox.js';
+import { createOutbox, type OutboundMessage } from './outbox.js';
 import { createSocketLink } from './socket-actor.js';
 import type {
   ClientClock,
@@ -149,6 +149,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   } = { features: null, policy: null, presence: [], health: null, acks: false, resync: true };
 
   const write = (frame: object): boolean => link.current?.write(frame) ?? false;
+  const writeMessage = (message: OutboundMessage): boolean => link.current?.write(message.text) ?? false;
 
   function onAccepted(frame: HelloOkFrame | JoinedFrame): void {
     const features = frame.type === 'hello_ok' ? frame.features : null;
@@ -192,7 +193,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     },
     heartbeat: { clock, link },
     flushOutbox: () => {
-      outbox.flush(write, handshake.acks);
+      outbox.flush(writeMessage, handshake.acks, handshake.policy?.max_payload);
       if (resyncWaiters.length > 0) requestSnapshot();
     },
   };
@@ -279,8 +280,9 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     onError: errors.add,
     onSnapshot: snapshots.add,
     send(content) {
-      const { id, done } = outbox.add(content);
-      if (id !== '' && state === 'joined') outbox.writeOne(id, write, handshake.acks);
+      // Measured against the last join's max_payload; one queued before any join is checked at the flush.
+      const { id, done } = outbox.add(content, handshake.policy?.max_payload);
+      if (id !== '' && state === 'joined') outbox.writeOne(id, writeMessage, handshake.acks);
       return done;
     },
     resync() {

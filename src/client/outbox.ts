@@ -1,34 +1,51 @@
 // The bounded outbox: every message stays here, under its id, until the gateway acknowledges it,
-// so a reconnect resends it with the same id and the gateway applies it exactly once.
+// so a reconnect resends it with the same id and the gateway applies it exactly once. A message is
+// encoded once, when sent, and measured in UTF-8 bytes of its whole frame against the gateway's
+// `policy.max_payload`: one the gateway could never take is refused at once, never queued, so it
+// cannot block or loop the messages behind it.
+import { encodeFrame, utf8Length } from '../protocol/index.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import type { SendResult } from './types.js';
 
-/** One outgoing message. */
-interface Entry {
+/** One encoded `message` frame, ready for the socket. */
+export interface OutboundMessage {
   readonly id: string;
-  readonly content: unknown;
+  /** The frame as sent: `{"type":"message","id":…,"content":…}`. */
+  readonly text: string;
+}
+
+/** One outgoing message. */
+interface Entry extends OutboundMessage {
+  /** UTF-8 bytes of `text`. */
+  readonly bytes: number;
   readonly resolve: (result: SendResult) => void;
   readonly reject: (error: GatewayConnectError) => void;
 }
+
+type Write = (message: OutboundMessage) => boolean;
 
 /** A bounded, ordered store of messages awaiting acknowledgement. */
 export interface Outbox {
   /** Messages queued or awaiting their ack. */
   readonly size: number;
   /**
-   * Add a message. Rejects at once with `outbox_full` when `maxMessages` are pending: dropping
-   * silently would break exactly-once, and blocking would hide the backlog from the app.
+   * Add a message. Rejects at once (id `''`, nothing queued) with `outbox_full` when `maxMessages`
+   * are pending (dropping silently would break exactly-once, blocking would hide the backlog), with
+   * `invalid_message` when the content cannot be encoded as JSON, and with `payload_too_large` when
+   * its frame is over `maxBytes` (the negotiated `policy.max_payload`, when known).
    */
-  add(content: unknown): { readonly id: string; readonly done: Promise<SendResult> };
+  add(content: unknown, maxBytes?: number): { readonly id: string; readonly done: Promise<SendResult> };
   /**
    * Write every pending message, oldest first. With `acks` false (a gateway without the `ack`
-   * extension) a message is done once written; otherwise it waits for {@link Outbox.ack}.
-   * Stops at the first failed write; the rest stay for the next flush.
+   * extension) a message is done once written; otherwise it waits for {@link Outbox.ack}. A
+   * message over `maxBytes` (queued before the limit was known) is refused with
+   * `payload_too_large` and removed. Stops at the first failed write; the rest stay for the next flush.
    */
-  flush(write: (frame: { type: 'message'; id: string; content: unknown }) => boolean, acks: boolean): void;
+  flush(write: Write, acks: boolean, maxBytes?: number): void;
   /** Write one message now (it was just added while joined). */
-  writeOne(id: string, write: (frame: { type: 'message'; id: string; content: unknown }) => boolean, acks: boolean): void;
+  writeOne(id: string, write: Write, acks: boolean): void;
   ack(id: string, duplicate: boolean): void;
+  /** The gateway refused this message (e.g. `payload_too_large`): reject it and never resend it. */
   fail(id: string, error: GatewayConnectError): void;
   /** Reject everything (user disconnect, terminal stop). */
   rejectAll(error: GatewayConnectError): void;
@@ -40,6 +57,28 @@ let fallbackCounter = 0;
 export function newMessageId(): string {
   const uuid = globalThis.crypto?.randomUUID?.();
   return uuid ?? `m-${Date.now().toString(36)}-${(fallbackCounter++).toString(36)}`;
+}
+
+/** The `payload_too_large` refusal of a message the client will not send. */
+export function tooLarge(bytes: number, maxBytes: number): GatewayConnectError {
+  return connectError(
+    'payload_too_large',
+    `The message frame is ${bytes} bytes (UTF-8) and the gateway accepts at most ${maxBytes} (policy.max_payload). It was not sent; send less or split it.`,
+  );
+}
+
+function refused(error: GatewayConnectError): { id: string; done: Promise<SendResult> } {
+  return { id: '', done: Promise.reject(error) };
+}
+
+function encode(id: string, content: unknown): string | GatewayConnectError {
+  try {
+    return encodeFrame({ type: 'message', id, content });
+  } catch (cause) {
+    // A cycle or a BigInt: refusing here beats a throw inside a later flush on the socket path.
+    const why = cause instanceof Error ? cause.message : String(cause);
+    return connectError('invalid_message', `The message content cannot be encoded as JSON: ${why}`, {}, cause);
+  }
 }
 
 /** Create an outbox holding at most `maxMessages`. */
@@ -54,8 +93,15 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
     entry.resolve(result);
   }
 
-  function writeEntry(entry: Entry, write: Parameters<Outbox['flush']>[0], acks: boolean): boolean {
-    if (!write({ type: 'message', id: entry.id, content: entry.content })) return false;
+  function fail(id: string, error: GatewayConnectError): void {
+    const entry = pending.get(id);
+    if (!entry) return;
+    pending.delete(id);
+    entry.reject(error);
+  }
+
+  function writeEntry(entry: Entry, write: Write, acks: boolean): boolean {
+    if (!write(entry)) return false;
     if (!acks) settle(entry.id, { id: entry.id, duplicate: false, acknowledged: false });
     return true;
   }
@@ -64,21 +110,25 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
     get size() {
       return pending.size;
     },
-    add(content) {
+    add(content, maxBytes = Number.POSITIVE_INFINITY) {
       if (pending.size >= maxMessages) {
-        return {
-          id: '',
-          done: Promise.reject(connectError('outbox_full', `The outbox holds ${maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`)),
-        };
+        return refused(connectError('outbox_full', `The outbox holds ${maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`));
       }
       const id = makeId();
+      const text = encode(id, content);
+      if (typeof text !== 'string') return refused(text);
+      const bytes = utf8Length(text);
+      if (bytes > maxBytes) return refused(tooLarge(bytes, maxBytes));
       const done = new Promise<SendResult>((resolve, reject) => {
-        pending.set(id, { id, content, resolve, reject });
+        pending.set(id, { id, text, bytes, resolve, reject });
       });
       return { id, done };
     },
-    flush(write, acks) {
-      for (const entry of [...pending.values()]) if (!writeEntry(entry, write, acks)) return;
+    flush(write, acks, maxBytes = Number.POSITIVE_INFINITY) {
+      for (const entry of [...pending.values()]) {
+        if (entry.bytes > maxBytes) fail(entry.id, tooLarge(entry.bytes, maxBytes));
+        else if (!writeEntry(entry, write, acks)) return;
+      }
     },
     writeOne(id, write, acks) {
       const entry = pending.get(id);
@@ -87,12 +137,7 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
     ack(id, duplicate) {
       settle(id, { id, duplicate, acknowledged: true });
     },
-    fail(id, error) {
-      const entry = pending.get(id);
-      if (!entry) return;
-      pending.delete(id);
-      entry.reject(error);
-    },
+    fail,
     rejectAll(error) {
       const entries = [...pending.values()];
       pending.clear();

@@ -14,7 +14,8 @@ const OPEN = 1;
 /** The live connection, shared by the socket actor, the heartbeat watchdog and the facade. */
 export interface SocketLink {
   /** The socket of the running socket actor, or null between connections. */
-  current: { readonly attempt: number; write(frame: object): boolean } | null;
+  /** `write` takes a frame object, or a frame already encoded (outbox messages are encoded once). */
+  current: { readonly attempt: number; write(frame: object | string): boolean } | null;
   /** Monotonic time (`clock.now()`) of the last frame received (any frame counts as life). */
   lastSeenAt: number;
   /** Set by the watchdog: close hard, the peer will not answer a closing handshake. */
@@ -103,9 +104,9 @@ export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters
     return undefined;
   }
   link.openSockets += 1;
-  const write = (frame: object): boolean => {
+  const write = (frame: object | string): boolean => {
     if (!live || ws.readyState !== OPEN) return false;
-    ws.send(JSON.stringify(frame));
+    ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     return true;
   };
   const route = createFrameRouter(

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import {
   ClientFrame,
   ForeignFrame,
+  MessageId,
   ServerFrame,
   SERVER_FRAME_TYPES,
   type HelloFrame,
@@ -15,6 +16,8 @@ import type { ProtocolRange } from './versions.js';
 export interface FrameError {
   readonly code: 'bad_frame' | 'payload_too_large';
   readonly message: string;
+  /** The refused `message` frame's `id`, when it had a valid one: the error then names it (section 5). */
+  readonly id?: string;
 }
 
 export type Decoded<T> = { readonly ok: true; readonly frame: T } | { readonly ok: false; readonly error: FrameError };
@@ -71,10 +74,22 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Decode a frame sent by a client. `maxBytes` enforces `policy.max_payload`. */
+/**
+ * The `id` of an oversized `message` frame, so the refusal names the message and the client can
+ * fail that one send (and never resend it). The text is at most twice `max_payload` (the socket
+ * refuses more), so parsing it costs no more than a frame just under the limit.
+ */
+function oversizedMessageId(text: string): { id?: string } {
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok || parsed.value['type'] !== 'message') return {};
+  const id = v.safeParse(MessageId, parsed.value['id']);
+  return id.success ? { id: id.output } : {};
+}
+
+/** Decode a frame sent by a client. `maxBytes` enforces `policy.max_payload` (UTF-8 bytes of the frame). */
 export function decodeClientFrame(text: string, maxBytes = Infinity): Decoded<ClientFrame> {
   if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
-    return { ok: false, error: { code: 'payload_too_large', message: `Frame exceeds max_payload (${maxBytes} bytes).` } };
+    return { ok: false, error: { code: 'payload_too_large', message: `Frame exceeds max_payload (${maxBytes} bytes).`, ...oversizedMessageId(text) } };
   }
   const parsed = parseJsonObject(text);
   if (!parsed.ok) return parsed;

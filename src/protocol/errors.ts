@@ -40,6 +40,8 @@ export const CLIENT_ERROR_CODES = [
   'invalid_options',
   /** An app listener (`onEvent`, `onState`, …) threw; the others were still called. */
   'listener_error',
+  /** `send()` content cannot be encoded as JSON (a cycle, a BigInt); nothing was queued. */
+  'invalid_message',
   /** Notice: an `events()` loop fell `maxBufferedEvents` behind; the client paused and rejoins once it drains. */
   'consumer_overflow',
   /** Notice: nobody took the first `maxBufferedEvents` events (no `events()` loop, no `onEvent`); they were not kept. */
@@ -91,6 +93,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   invalid_options: { recoverable: false, nextStep: 'do_not_retry', hint: 'Fix the options passed to createGatewayClient.' },
   consumer_overflow: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Nothing is lost: the client rejoins from its cursor once the loop has read down to half the bound. Read faster or raise maxBufferedEvents.' },
   events_dropped: { recoverable: true, nextStep: 'do_not_retry', hint: 'Open events() (or add onEvent) before connect(); a later events() loop starts from the next event.' },
+  invalid_message: { recoverable: true, nextStep: 'do_not_retry', hint: 'Send JSON-serialisable content (no cycles, no BigInt).' },
   listener_error: { recoverable: true, nextStep: 'do_not_retry', hint: 'A listener threw (see error.cause); fix it. Delivery to everyone else went on.' },
 };
 

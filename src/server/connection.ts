@@ -228,7 +228,8 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
   const rejectFrame = (error: FrameError): void => {
     ctx.counters.badFrames++;
     // Before the handshake a broken frame ends the connection; after it, only that frame is lost.
-    if (joined) sendError(error);
+    // An oversized message names its id, so the client fails that send and never resends it.
+    if (joined) sendError(error, error.id === undefined ? {} : { id: error.id });
     else refuse({ code: error.code, message: error.message, nextStep: defaultNextStep(error.code) });
   };
 

@@ -48,7 +48,7 @@ describe('wake-up detection in the heartbeat watchdog', () => {
       wallNow: () => 1_700_000_000_000 + sim.now() + wallOffset,
     };
     const link = createSocketLink();
-    const written: object[] = [];
+    const written: Array<object | string> = [];
     link.current = { attempt: 0, write: (frame) => written.push(frame) > 0 };
     link.lastSeenAt = sim.now();
     const events: GatewayMachineEvent[] = [];

@@ -65,7 +65,7 @@ describe('client outbox: model-based', () => {
               const attempted: string[] = [];
               outbox.flush((frame) => {
                 attempted.push(frame.id);
-                expect(frame.type).toBe('message');
+                expect(JSON.parse(frame.text)).toMatchObject({ type: 'message', id: frame.id });
                 if (budget === 0) return false;
                 budget--;
                 written.push(frame.id);

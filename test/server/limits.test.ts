@@ -41,6 +41,28 @@ describe('handshake limits', () => {
   });
 });
 
+describe('oversized messages', () => {
+  it('names the refused message by id, and applies the messages sent after it', async () => {
+    const gateway = await startGateway({ maxPayload: 1024 });
+    const applied: unknown[] = [];
+    gateway.onMessage((message) => applied.push(message.content));
+    const { client } = await join(gateway);
+    client.send({ type: 'message', id: 'big-1', content: 'x'.repeat(1500) });
+    client.send({ type: 'message', id: 'small-1', content: 'after' });
+    expect(await client.next('error')).toMatchObject({ code: 'payload_too_large', id: 'big-1', next_step: 'do_not_retry' });
+    expect(await client.next('ack')).toMatchObject({ id: 'small-1' });
+    expect(applied).toEqual(['after']);
+    // Multi-byte text is measured in UTF-8 bytes: 600 × "é" is 1,200 bytes in 600 characters.
+    client.send({ type: 'message', id: 'wide-1', content: 'é'.repeat(600) });
+    expect(await client.next('error')).toMatchObject({ code: 'payload_too_large', id: 'wide-1' });
+    // No id to name when the oversized frame is not a message with a valid id.
+    client.send({ type: 'message', content: 'y'.repeat(1500) });
+    const anonymous = await client.next('error');
+    expect(anonymous).toMatchObject({ code: 'payload_too_large' });
+    expect(anonymous).not.toHaveProperty('id');
+  });
+});
+
 describe('token verifier', () => {
   const verifyToken = (token: string | undefined): boolean => token === 's3cret-token';
 

@@ -8,7 +8,7 @@ import { transition } from 'xstate';
 import { backoffDelay, type ReconnectOptions } from '../../src/client/backoff.js';
 import { connectError } from '../../src/client/errors.js';
 import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
-import { createOutbox } from '../../src/client/outbox.js';
+import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
@@ -197,10 +197,10 @@ export async function outboxVectors(): Promise<Json> {
                   : { op: 'rejectAll' };
       const written: Json[] = [];
       let budget = op.op === 'flush' ? op.okWrites : op.op === 'writeOne' && op.ok ? 1 : 0;
-      const write = (frame: { id: string; content: unknown }): boolean => {
+      const write = (frame: OutboundMessage): boolean => {
         if (budget <= 0) return false;
         budget -= 1;
-        written.push({ id: frame.id, content: frame.content as Json });
+        written.push({ id: frame.id, content: (JSON.parse(frame.text) as { content: Json }).content });
         return true;
       };
       settled.length = 0;
