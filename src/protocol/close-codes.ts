@@ -34,6 +34,8 @@ export const CloseCode = {
   SessionExpired: 4040,
   /** Too many connections from one address; `retry_after_seconds` says when to come back. */
   RateLimited: 4029,
+  /** The gateway's event store (Redis) is unreachable; `retry_after_seconds` says when to come back. */
+  Unavailable: 4503,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -63,6 +65,7 @@ export const CLOSE_CODE_FOR_ERROR: { readonly [C in ErrorCode]?: CloseCode } = {
   session_expired: CloseCode.SessionExpired,
   slow_consumer: CloseCode.SlowConsumer,
   internal_error: CloseCode.InternalError,
+  unavailable: CloseCode.Unavailable,
 };
 
 /** One row per close code: the client's reaction, and the reason shown to people. */
@@ -82,6 +85,7 @@ export const CLOSE_CODE_TABLE: ReadonlyArray<{ code: number; name: string; actio
   { code: CloseCode.SlowConsumer, name: 'SlowConsumer', action: 'backoff', meaning: 'Evicted for not reading fast enough; resume from the cursor.' },
   { code: CloseCode.RateLimited, name: 'RateLimited', action: 'backoff', meaning: 'Too many connections; wait retry_after_seconds first.' },
   { code: CloseCode.SessionExpired, name: 'SessionExpired', action: 'reconnect_now', meaning: 'Session gone; reconnect as a new session and resync.' },
+  { code: CloseCode.Unavailable, name: 'Unavailable', action: 'backoff', meaning: 'Event store unreachable; nothing was lost. Wait retry_after_seconds, then resume (any node).' },
 ];
 
 const actionByCode: ReadonlyMap<number, CloseAction> = new Map(CLOSE_CODE_TABLE.map((row) => [row.code, row.action]));

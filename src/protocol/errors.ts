@@ -19,6 +19,8 @@ export const WIRE_ERROR_CODES = [
   'slow_consumer',
   'internal_error',
   'not_joined',
+  // The gateway's event store (Redis) is unreachable: nothing was lost, come back later.
+  'unavailable',
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
@@ -84,6 +86,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   slow_consumer: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The client fell too far behind; reconnect and resume from the cursor.' },
   internal_error: { recoverable: true, nextStep: 'wait_then_retry', hint: 'A gateway fault; retry with backoff.' },
   not_joined: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Send hello (or join) before other methods.' },
+  unavailable: { recoverable: true, nextStep: 'wait_then_retry', hint: "The gateway's event store is unreachable; nothing was lost. Retry after retry_after_seconds (another node may serve you)." },
   outbox_full: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Too many unsent messages while offline; wait for the connection or raise outbox.maxMessages.' },
   retries_exhausted: { recoverable: false, nextStep: 'do_not_retry', hint: 'Reconnect attempts hit reconnect.maxAttempts; call connect() to try again.' },
   bad_server_frame: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The gateway sent a frame outside the protocol; the client reconnects.' },

@@ -13,6 +13,7 @@ import {
   type ServerFrame,
 } from '../protocol/index.js';
 import type { GatewayContext } from './context.js';
+import { LogError } from './event-log.js';
 import { initialTranslator, translatorFor } from './dialects/choose.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -113,6 +114,19 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     outbox.send({ type: 'error', code: error.code, message: error.message, next_step: defaultNextStep(error.code), ...extra });
   };
 
+  /**
+   * The event store failed (Redis unreachable): typed and recoverable, never an internal error.
+   * A handshake is refused with `unavailable` (close 4503); a joined connection gets an `error`
+   * for that frame (a message carries its id and stays unacked, so the client sends it again).
+   */
+  const storeFailed = (error: LogError, id?: string): void => {
+    log.warn({ err: error.message }, 'event store unavailable');
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    const message = `The event store is unavailable; nothing was lost. Retry in ${retryAfterSeconds} s.`;
+    if (joined) sendError({ code: 'unavailable', message }, id === undefined ? {} : { id });
+    else refuse({ code: 'unavailable', message, nextStep: 'wait_then_retry', retryAfterSeconds });
+  };
+
   /** Refuse the handshake: one `hello_error` (or `error` for a legacy join), then the matching close. */
   const refuse = (refusal: Refusal, kind: JoinRequest['kind'] = 'hello'): void => {
     if (phase === 'closing') return;
@@ -186,7 +200,13 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       return;
     }
     const messageId = frame.id;
-    const fresh = await session.queue.run(() => ctx.log.claimMessageId(gs.id, messageId));
+    let fresh: boolean;
+    try {
+      fresh = await session.queue.run(() => ctx.log.claimMessageId(gs.id, messageId));
+    } catch (error) {
+      if (error instanceof LogError) return storeFailed(error, messageId);
+      throw error;
+    }
     if (fresh) ctx.dispatchMessage(frame, gs);
     else ctx.counters.duplicates++;
     outbox.send(fresh ? { type: 'ack', id: messageId } : { type: 'ack', id: messageId, duplicate: true });
@@ -268,8 +288,9 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     const bytes = inboundCost(data);
     holdInbound(bytes);
     inbound.run(() => handle(data, isBinary).finally(() => releaseInbound(bytes))).catch((error: unknown) => {
-      log.error({ err: error instanceof Error ? error.message : String(error) }, 'frame handling failed');
       if (phase === 'closing') return;
+      if (error instanceof LogError) return storeFailed(error);
+      log.error({ err: error instanceof Error ? error.message : String(error) }, 'frame handling failed');
       if (joined) sendError({ code: 'internal_error', message: 'The gateway could not handle this frame.' });
       else refuse({ code: 'internal_error', message: 'The gateway could not complete the handshake.', nextStep: 'wait_then_retry' });
     });

@@ -134,6 +134,8 @@ export interface EventLog {
    * missed meanwhile). Returns a function that removes the listener.
    */
   onFeedRestored?(listener: () => void): () => void;
+  /** False while the store cannot be reached (`/health` then reports `degraded`). Omitted: always reachable. */
+  isReachable?(): boolean;
   /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */
   open?(): Promise<void>;
   /** Release connections; the gateway's close() awaits it. */

@@ -125,7 +125,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const gauges: GatewayGauges = { inboundQueuedBytes: 0 };
 
   const health = (): Health => ({
-    status: draining ? 'draining' : 'ok',
+    // Degraded: the event store is unreachable, so joins and publishes are refused `unavailable`.
+    status: draining ? 'draining' : log.isReachable?.() === false ? 'degraded' : 'ok',
     uptime_s: Math.round((clock.now() - startedAt) / 100) / 10,
     connections: connections.size,
     sessions: registry.sessionCount(),

@@ -2,7 +2,7 @@
 // applied once fleet-wide, and the in-process expiry sweep never deletes a shared session.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLog } from '../../src/server/index.js';
-import { join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
+import { connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { RawClient } from '../support/raw-client.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -119,5 +119,32 @@ describe('gateways on one Redis log', () => {
       return refreshes >= 3 && performance.now() - started > 800;
     }, 5000, 'the holder to refresh the TTL past two lifetimes');
     expect(await server.cli('exists', meta)).toBe('1');
+  });
+
+  it('refuses with a typed, recoverable unavailable while Redis is down, reports degraded, and recovers by itself', async () => {
+    const server = await startRedis({ appendfsync: 'always' });
+    servers.push(server);
+    const node = await fleetNode(server);
+    const first = await join(node, { protocol_max: 1 });
+    const sessionId = String(first.helloOk['session_id']);
+    await publishMany(node, sessionId, 2);
+    await server.kill();
+
+    const refused = await connect(node);
+    refused.send(helloFrame({ protocol_max: 1, session_id: sessionId, since: 2, epoch: first.helloOk['epoch'] }));
+    expect(await refused.next('hello_error')).toMatchObject({ code: 'unavailable', next_step: 'wait_then_retry', retry_after_seconds: 1 });
+    expect(await refused.closed()).toMatchObject({ code: 4503 });
+    first.client.send({ type: 'message', id: 'm-while-down', content: 'x' });
+    expect(await first.client.next('error')).toMatchObject({ code: 'unavailable', id: 'm-while-down' });
+    await expect(node.publish(sessionId, { type: 'tick' })).rejects.toMatchObject({ code: 'unavailable' });
+    const health = (await (await fetch(`http://127.0.0.1:${node.port}/health`)).json()) as Record<string, unknown>;
+    expect(health['status']).toBe('degraded');
+
+    servers.push(await server.restart());
+    // appendfsync always: nothing acknowledged was lost, so the same epoch resumes seamlessly.
+    await eventually(async () => node.log.isReachable?.() === true, 10_000, 'the node to reconnect to Redis');
+    const again = await join(node, { protocol_max: 1, session_id: sessionId, since: 1, epoch: first.helloOk['epoch'] });
+    expect(again.helloOk).toMatchObject({ resumed: true, cursor: 2, epoch: first.helloOk['epoch'], resync_required: false });
+    expect(seqs(again.client.frames, 'replay')).toEqual([2]);
   });
 });
