@@ -3,7 +3,9 @@
 // dialect and its gaps, so the kit can be checked against a partial implementation:
 // `/ws` only, `?token=`, hello_ok without epoch/extensions, flat numbered `response` frames,
 // replays numbered by `event.sequence` only, no caught_up, server pings, unknown types ignored,
-// non-JSON text closing the socket (1000), version refusals that leave the socket open.
+// non-JSON text closing the socket (1000), version refusals that leave the socket open, and
+// max_payload not enforced: an oversized message is answered, and an answer over
+// max_buffered_bytes evicts the client with 1013 slow_consumer.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -86,7 +88,10 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
       const numbered = { ...frame, session_id: current.id, cursor: current.head, seq: current.head };
       current.events.push({ seq: current.head, frame: numbered, eventId: randomUUID() });
       if (current.events.length > persisted) current.events.shift();
-      send(numbered);
+      // big_payload: an answer over max_buffered_bytes evicts the client (1013) instead of going out.
+      const text = JSON.stringify(numbered);
+      if (text.length > Number(policy['max_buffered_bytes'])) ws.close(1013, 'slow_consumer');
+      else ws.send(text);
     };
 
     const replay = (current: Session, since: number, withSeq: boolean): void => {
@@ -161,10 +166,11 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
       if (!session) return send({ type: 'error', message: 'Not joined to any session' });
       if (type === 'leave') return send({ type: 'left', session_id: session.id });
       if (type === 'message') {
-        // message_roundtrip: accepted then final, each flat and numbered. max_payload is advisory.
+        // message_roundtrip: accepted then final, each flat and numbered. max_payload is not
+        // enforced (big_payload): an oversized message is accepted, and its echo evicts the client.
         const content = typeof frame['content'] === 'string' ? frame['content'] : JSON.stringify(frame['content']);
         record(session, { type: 'response', status: 'accepted', content: 'Started processing.' });
-        record(session, { type: 'response', status: 'final', content: `echo: ${content.slice(0, 100)}`, outcome: { status: 'ok' } });
+        record(session, { type: 'response', status: 'final', content: `echo: ${content}`, outcome: { status: 'ok' } });
       }
       // Anything else (unknown_and_garbage: "frobnicate") is silently ignored.
     });

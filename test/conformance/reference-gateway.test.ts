@@ -9,7 +9,8 @@ let detach: () => void;
 
 beforeAll(async () => {
   // A small window and a short heartbeat so gap.beyond_window and heartbeat.server_ping can run.
-  gateway = await createGateway({ host: '127.0.0.1', port: 0, replayWindow: 8, heartbeatMs: 400, logger: false });
+  // 'auto' (the default, stated here on purpose): a PROTOCOL.md client must never get PraisonAI's dialect.
+  gateway = await createGateway({ host: '127.0.0.1', port: 0, replayWindow: 8, heartbeatMs: 400, logger: false, dialect: 'auto' });
   detach = attachDemoAgent(gateway, 'demo', { tokenDelayMs: 5 });
 });
 

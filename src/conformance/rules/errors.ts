@@ -1,19 +1,33 @@
 // Bad input gets typed errors and the gateway keeps serving (PROTOCOL.md sections 1 and 5).
 import type { HelloExchange, RuleContext } from '../context.js';
-import { describe } from '../frames.js';
+import { describe, describeSeqs, isNumbered, seqsOf } from '../frames.js';
 import type { Probe } from '../probe.js';
 import { fail, notOffered, pass, type Rule, type Verdict } from '../types.js';
 
-/** After `send`, expect `{type:"error", code}` and a connection that still answers ping. */
-async function expectTypedError(ctx: RuleContext, exchange: HelloExchange, code: string, send: (probe: Probe) => void): Promise<Verdict> {
+/** What came back instead of the typed error: the default description of what was seen. */
+function seenInstead(probe: Probe, error: Record<string, unknown> | undefined): string {
+  if (error) return describe(error);
+  return probe.closeInfo ? `close ${probe.closeInfo.code} without an error frame` : 'no answer (ignored)';
+}
+
+/**
+ * After `send`, expect `{type:"error", code}` and a connection that still answers ping.
+ * `explain` may describe what happened instead more precisely than {@link seenInstead}.
+ */
+async function expectTypedError(
+  ctx: RuleContext,
+  exchange: HelloExchange,
+  code: string,
+  send: (probe: Probe) => void,
+  explain: (probe: Probe, mark: number) => string | undefined = () => undefined,
+): Promise<Verdict> {
   const { probe, reply } = exchange;
   if (reply?.['type'] !== 'hello_ok') return fail('hello_ok', describe(reply));
   const mark = probe.mark();
   send(probe);
   const error = await probe.waitForType(['error'], ctx.timeoutMs, mark);
   if (error?.['code'] !== code) {
-    const seen = error ? describe(error) : probe.closeInfo ? `close ${probe.closeInfo.code} without an error frame` : 'no answer (ignored)';
-    return fail(`{"type":"error","code":"${code}"} and the connection stays open`, seen);
+    return fail(`{"type":"error","code":"${code}"} and the connection stays open`, explain(probe, mark) ?? seenInstead(probe, error));
   }
   const pingMark = probe.mark();
   probe.send({ type: 'ping' });
@@ -30,7 +44,10 @@ const notJoined: Rule = {
     const probe = await ctx.open();
     probe.send({ type: 'message', content: 'before hello' });
     const error = await probe.waitForType(['error', 'hello_error'], ctx.timeoutMs);
-    return error?.['code'] === 'not_joined' ? pass() : fail('{"type":"error","code":"not_joined"}', describe(error));
+    if (error?.['code'] === 'not_joined') return pass();
+    // PraisonAI answers {"type":"error","message":"Not joined to any session"}: right idea, no code.
+    const uncoded = error?.['type'] === 'error' && error['code'] === undefined;
+    return fail('{"type":"error","code":"not_joined"}', uncoded ? `${describe(error)}: an error without a code, so a client cannot tell it means not_joined` : describe(error));
   },
 };
 
@@ -86,9 +103,24 @@ const tooLarge: Rule = {
     if (max > 8 * 1024 * 1024) return notOffered(`max_payload ${max} is too large to send on purpose`);
     // Over the limit but under twice it, where the gateway must answer rather than close (1009).
     const content = 'x'.repeat(max + Math.min(1024, Math.floor(max / 2)));
-    return expectTypedError(ctx, await ctx.hello(), 'payload_too_large', (probe) => probe.send({ type: 'message', id: 'conformance-big', content }));
+    return expectTypedError(ctx, await ctx.hello(), 'payload_too_large', (probe) => probe.send({ type: 'message', id: 'conformance-big', content }), processedAnyway);
   },
 };
+
+/**
+ * A gateway that does not enforce `max_payload` processes the frame: its agent answers with
+ * numbered events. PraisonAI then closes 1013 `slow_consumer`, because the agent's echo of the
+ * text overflows its own `max_buffered_bytes`: the client is evicted for the gateway's answer.
+ */
+function processedAnyway(probe: Probe, mark: number): string | undefined {
+  const answers = probe.frames.slice(mark).filter(isNumbered);
+  if (answers.length === 0) return undefined;
+  const accepted = `the frame was accepted and answered (events ${describeSeqs(seqsOf(answers))}): max_payload is not enforced`;
+  const closed = probe.closeInfo;
+  if (!closed) return accepted;
+  const evicted = closed.code === 1013 || closed.code === 4013 || closed.reason === 'slow_consumer';
+  return `${accepted}; then close ${closed.code}${closed.reason ? ` ${closed.reason}` : ''}${evicted ? ': the client was evicted as a slow consumer, because its own answer was bigger than its max_buffered_bytes' : ''}`;
+}
 
 /** Error-handling rules, in report order. */
 export const errorRules: readonly Rule[] = [notJoined, badJson, unknownType, wrongTypes, binary, tooLarge];
