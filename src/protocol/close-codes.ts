@@ -36,6 +36,8 @@ export const CloseCode = {
   RateLimited: 4029,
   /** The gateway's event store (Redis) is unreachable; `retry_after_seconds` says when to come back. */
   Unavailable: 4503,
+  /** A new session would pass a session cap; `retry_after_seconds` says when to try again. */
+  SessionLimit: 4030,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -57,6 +59,7 @@ export const CLOSE_CODE_FOR_ERROR: { readonly [C in ErrorCode]?: CloseCode } = {
   protocol_unsupported: CloseCode.ProtocolUnsupported,
   agent_not_found: CloseCode.AgentNotFound,
   rate_limited: CloseCode.RateLimited,
+  session_limit: CloseCode.SessionLimit,
   origin_not_allowed: CloseCode.OriginNotAllowed,
   configuration_error: CloseCode.ConfigurationError,
   bad_frame: CloseCode.BadFrame,
@@ -84,6 +87,7 @@ export const CLOSE_CODE_TABLE: ReadonlyArray<{ code: number; name: string; actio
   { code: CloseCode.InternalError, name: 'InternalError', action: 'backoff', meaning: 'Gateway fault.' },
   { code: CloseCode.SlowConsumer, name: 'SlowConsumer', action: 'backoff', meaning: 'Evicted for not reading fast enough; resume from the cursor.' },
   { code: CloseCode.RateLimited, name: 'RateLimited', action: 'backoff', meaning: 'Too many connections; wait retry_after_seconds first.' },
+  { code: CloseCode.SessionLimit, name: 'SessionLimit', action: 'backoff', meaning: 'Too many sessions; resume an existing one, or wait retry_after_seconds first.' },
   { code: CloseCode.SessionExpired, name: 'SessionExpired', action: 'reconnect_now', meaning: 'Session gone; reconnect as a new session and resync.' },
   { code: CloseCode.Unavailable, name: 'Unavailable', action: 'backoff', meaning: 'Event store unreachable; nothing was lost. Wait retry_after_seconds, then resume (any node).' },
 ];

@@ -14,6 +14,8 @@ export const WIRE_ERROR_CODES = [
   'payload_too_large',
   'handshake_timeout',
   'session_expired',
+  // A new session would pass a cap (per credentials, per address or in total).
+  'session_limit',
   // Beyond the handshake: a connection evicted for not reading, a frame the gateway could not
   // serve, and a method used before joining.
   'slow_consumer',
@@ -83,6 +85,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   payload_too_large: { recoverable: true, nextStep: 'do_not_retry', hint: 'Keep frames under policy.max_payload bytes.' },
   handshake_timeout: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Send hello promptly after the socket opens.' },
   session_expired: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The session is gone; reconnect without session_id and resync.' },
+  session_limit: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Too many sessions for these credentials, this address or this gateway; resume an existing session (send its session_id), or retry after retry_after_seconds once idle ones expire.' },
   slow_consumer: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The client fell too far behind; reconnect and resume from the cursor.' },
   internal_error: { recoverable: true, nextStep: 'wait_then_retry', hint: 'A gateway fault; retry with backoff.' },
   not_joined: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Send hello (or join) before other methods.' },

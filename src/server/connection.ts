@@ -184,7 +184,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
         });
         return outbox;
       },
-    });
+    }, peer.address);
     if (result === undefined) return; // the socket closed while waiting for the session
     if ('code' in result) return refuse(result, request.kind);
     joined = result;

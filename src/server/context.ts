@@ -6,6 +6,7 @@ import type { EventLog } from './event-log.js';
 import type { Fanout } from './fanout.js';
 import type { ResolvedOptions } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { SessionCaps } from './session-caps.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** The session a client message arrived on, as the app sees it. */
@@ -31,6 +32,8 @@ export interface GatewayCounters {
   /** Sessions forgotten after `sessionTtlMs` idle. */
   expired: number;
   slowConsumers: number;
+  /** Hellos refused with `session_limit`: a new session would have passed a cap. */
+  sessionLimited: number;
   /** Times a connection stopped reading because its inbound queue passed `maxInboundQueueBytes`. */
   inboundPauses: number;
 }
@@ -52,6 +55,8 @@ export interface GatewayContext {
   readonly rateLimiter: RateLimiter | undefined;
   readonly counters: GatewayCounters;
   readonly gauges: GatewayGauges;
+  /** Counts sessions against `maxSessions`, `maxSessionsPerOwner` and `maxSessionsPerAddress`. */
+  readonly caps: SessionCaps;
   /** Same as `options.clock`: monotonic `now()` for durations, `wallNow()` for wire timestamps. */
   readonly clock: GatewayClock;
   health(): Health;

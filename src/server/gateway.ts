@@ -11,6 +11,7 @@ import { createFanout } from './fanout.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
+import { createMemorySessionCaps } from './session-caps.js';
 import { forgetSession, startSessionExpiry } from './session-expiry.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
 import type { GatewaySocket, UpgradeInfo } from './transport.js';
@@ -121,7 +122,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0 };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, sessionLimited: 0 };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0 };
 
   const health = (): Health => ({
@@ -144,6 +145,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
     counters,
     gauges,
+    caps: options.sessionCaps ?? createMemorySessionCaps(resolved.sessionLimits),
     clock,
     health,
     dispatchMessage(message, session) {
@@ -205,6 +207,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       if (stopping) throw new GatewayError('gateway_closed', 'The gateway is closed; publish through the one that replaced it.');
       if (typeof event.type !== 'string' || event.type.length === 0) throw new GatewayError('configuration_error', 'An event needs a non-empty string type.');
       const session = registry.entry(sessionId);
+      // An unknown id must not leave an empty live entry behind.
       return session.queue.run(async () => {
         await requireSession(sessionId);
         const stored = await asGatewayError(() =>
@@ -227,7 +230,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // With a fleet feed the event comes back through it, to every node's connections.
         if (!fanout) for (const subscriber of session.subscribers) subscriber.deliver(stored);
         return stored.seq;
-      });
+      }).finally(() => registry.discardIfUnused(sessionId));
     },
     onMessage(handler) {
       handlers.add(handler);
@@ -236,10 +239,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       };
     },
     async setState(sessionId, state) {
-      await registry.entry(sessionId).queue.run(async () => {
-        await requireSession(sessionId);
-        await log.setState(sessionId, state);
-      });
+      await registry
+        .entry(sessionId)
+        .queue.run(async () => {
+          await requireSession(sessionId);
+          await log.setState(sessionId, state);
+        })
+        .finally(() => registry.discardIfUnused(sessionId));
     },
     async drain(drainOptions = {}) {
       const spreadMs = drainOptions.spreadMs ?? resolved.drainSpreadMs;

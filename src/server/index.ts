@@ -9,6 +9,7 @@ export { createRedisLog, type DataClient, type Durability, type RedisLog, type R
 export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';
+export { createMemorySessionCaps, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';
 export type { RateLimit } from './rate-limiter.js';
 export { SOCKET_OPEN, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from './transport.js';
 export { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';

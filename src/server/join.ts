@@ -4,10 +4,11 @@
 // the client exactly once, as replay if it was appended before and as live if after.
 import type { ReplayFrame } from '../protocol/index.js';
 import type { GatewayContext, GatewaySession } from './context.js';
-import type { StoredEvent } from './event-log.js';
+import type { SessionRecord, StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { planResume } from './resume-plan.js';
+import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
 
 /** How the join reaches back into its connection. */
@@ -40,18 +41,19 @@ function replayFrame(stored: StoredEvent): ReplayFrame {
  * Join (or create) the session a request names. Returns the membership, a refusal (the session
  * belongs to another agent), or undefined when the socket closed meanwhile.
  */
-export async function joinSession(request: JoinRequest, version: number, ctx: GatewayContext, hooks: JoinHooks): Promise<JoinedState | Refusal | undefined> {
+export async function joinSession(request: JoinRequest, version: number, ctx: GatewayContext, hooks: JoinHooks, address: string): Promise<JoinedState | Refusal | undefined> {
   // Crypto-random ids by default: a session id is what a client resumes with, so it must not be guessable.
   const sessionId = request.sessionId ?? ctx.options.newId();
   const session = ctx.registry.entry(sessionId);
-  return session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
+  const result = await session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
     const owner = request.token === undefined ? undefined : (ctx.log.ownerOf?.(request.token) ?? ownerOf(request.token));
     // An unknown id is adopted as a new session with a new epoch: a client that outlived a
     // gateway restart keeps its id and learns from the epoch that its history is gone.
     // A shared log may return a session another node created meanwhile, so check it either way.
-    const record = existing ?? (await ctx.log.createSession(sessionId, request.agentId, owner));
+    const record = existing ?? (await createCapped(sessionId, request, owner, address, ctx));
+    if ('code' in record) return record;
     if (record.agentId !== request.agentId) return wrongAgent();
     if (record.owner !== owner) return wrongOwner();
     session.record = record;
@@ -83,4 +85,42 @@ export async function joinSession(request: JoinRequest, version: number, ctx: Ga
       resumed: existing !== undefined,
     };
   });
+  // A refused or abandoned join must not leave an empty live entry behind for every id tried.
+  if (result === undefined || 'code' in result) ctx.registry.discardIfUnused(sessionId);
+  return result;
+}
+
+/**
+ * Create a session within the caps: claim a slot, then create it in the log (giving the slot
+ * back if that fails). Sessions vouched for by a verified token are charged to their owner
+ * only; the rest to the address they came from too, since anyone can make up a token.
+ */
+async function createCapped(sessionId: string, request: JoinRequest, owner: string | undefined, address: string, ctx: GatewayContext): Promise<SessionRecord | Refusal> {
+  const vouched = owner !== undefined && ctx.options.verifyToken !== undefined;
+  const verdict = await ctx.caps.claim({ sessionId, owner, address: vouched ? undefined : address });
+  if (!verdict.ok) return sessionLimit(verdict.cap, verdict.limit, ctx);
+  try {
+    return await ctx.log.createSession(sessionId, request.agentId, owner);
+  } catch (error) {
+    await ctx.caps.release(sessionId);
+    throw error;
+  }
+}
+
+/** Seconds a refused client waits before trying again: about one sweep of idle anonymous sessions. */
+const SESSION_LIMIT_RETRY_S = 60;
+
+function sessionLimit(cap: SessionCapName, limit: number, ctx: GatewayContext): Refusal {
+  ctx.counters.sessionLimited++;
+  const which: Record<SessionCapName, string> = {
+    total: `This gateway holds its maximum of ${limit} sessions.`,
+    perOwner: `These credentials already hold ${limit} sessions.`,
+    perAddress: `This address already holds ${limit} sessions created without verified credentials.`,
+  };
+  return {
+    code: 'session_limit',
+    message: `${which[cap]} Resume one of them (send its session_id), or retry once idle ones expire.`,
+    nextStep: 'wait_then_retry',
+    retryAfterSeconds: SESSION_LIMIT_RETRY_S,
+  };
 }

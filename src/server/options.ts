@@ -7,6 +7,7 @@ import { systemClock, type GatewayClock } from './clock.js';
 import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
 import type { EventLog } from './event-log.js';
 import type { RateLimit } from './rate-limiter.js';
+import type { SessionCaps, SessionLimits } from './session-caps.js';
 import type { GatewayTransport } from './transport.js';
 
 /** What a token verifier learns about the connection besides the token. */
@@ -80,6 +81,30 @@ export interface GatewayOptions {
    */
   readonly sessionTtlMs?: number;
   /**
+   * A session created without a token that has never received an event, with no connection for
+   * this long, is forgotten sooner than `sessionTtlMs`: it holds nothing to lose, and a client
+   * that comes back is simply given a new one. 0: such sessions wait for `sessionTtlMs` too.
+   * @default 300000 (5 minutes)
+   */
+  readonly anonymousSessionTtlMs?: number;
+  /**
+   * Most sessions in total. A `hello` that would create one more is refused with
+   * `session_limit` (close 4030); resuming an existing session never is. @default 100000
+   */
+  readonly maxSessions?: number;
+  /** Most sessions created with one token (counted by its owner tag). @default 100 */
+  readonly maxSessionsPerOwner?: number;
+  /**
+   * Most sessions created from one address without a verified token (no token, or no
+   * `verifyToken`). Raise it when many users share an address (a NAT, a proxy). @default 1000
+   */
+  readonly maxSessionsPerAddress?: number;
+  /**
+   * Counts sessions against the caps above. A shared store passes its own so the caps hold
+   * across a fleet. @default in-process counts of the sessions this gateway created
+   */
+  readonly sessionCaps?: SessionCaps;
+  /**
    * Time for every timer, deadline and duration (heartbeats, handshake timeout, rate limit,
    * session expiry, close grace, uptime); see `clock.ts`. Inject one to run the gateway on
    * virtual time. @default systemClock (performance.now, Date.now for wire timestamps, global timers)
@@ -126,6 +151,8 @@ export interface ResolvedOptions {
   readonly coalesceLive: boolean;
   readonly maxBatchFrames: number;
   readonly sessionTtlMs: number;
+  readonly anonymousSessionTtlMs: number;
+  readonly sessionLimits: SessionLimits;
   readonly clock: GatewayClock;
   readonly newId: () => string;
   readonly dialect: GatewayDialect;
@@ -212,6 +239,12 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     coalesceLive: options.coalesceLive ?? true,
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
+    anonymousSessionTtlMs: positiveInt('anonymousSessionTtlMs', options.anonymousSessionTtlMs ?? 300_000, 0),
+    sessionLimits: {
+      total: positiveInt('maxSessions', options.maxSessions ?? 100_000),
+      perOwner: positiveInt('maxSessionsPerOwner', options.maxSessionsPerOwner ?? 100),
+      perAddress: positiveInt('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 1000),
+    },
     clock,
     newId: options.newId ?? randomUUID,
     dialect,

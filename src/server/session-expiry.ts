@@ -1,21 +1,32 @@
-// Forget sessions nobody uses: no connection and no publish for `sessionTtlMs`. Without this an
-// in-memory gateway keeps every session it ever saw. A later resume of a forgotten id starts a
+// Forget sessions nobody uses: no connection and no publish for `sessionTtlMs`, or, for a session
+// created without a token that never received an event, for `anonymousSessionTtlMs`. Without
+// this an in-memory gateway keeps every session it ever saw. A later resume of a forgotten id starts a
 // new history (new epoch), which the client reports as a gap, so nothing is lost silently.
 // A log that expires sessions itself (Redis key TTLs) is shared with other nodes, which may hold
 // connections to a session this node sees idle: then the sweep only drops this node's idle live
 // entries and refreshes the TTL of the sessions it holds; it never deletes a history.
 import { every } from './clock.js';
 import type { GatewayContext } from './context.js';
+import type { LiveSession } from './session-registry.js';
 
-/** Start the periodic sweep; returns a stop function. Does nothing when the TTL is 0. */
+/** Start the periodic sweep; returns a stop function. Does nothing when both TTLs are 0. */
 export function startSessionExpiry(ctx: GatewayContext): () => void {
-  const ttl = ctx.options.sessionTtlMs;
-  if (ttl === 0) return () => undefined;
-  // A session is idle for at least ttl and at most ttl + one sweep before it goes.
-  return every(ctx.clock, Math.max(10, Math.min(ttl, 60_000)), () => void sweep(ctx, ttl), { unref: true });
+  const ttl = ctx.options.sessionTtlMs === 0 ? Infinity : ctx.options.sessionTtlMs;
+  // Anonymous sessions that never received an event go sooner (never later than the others).
+  const anonymousTtl = Math.min(ttl, ctx.options.anonymousSessionTtlMs === 0 ? Infinity : ctx.options.anonymousSessionTtlMs);
+  if (anonymousTtl === Infinity) return () => undefined;
+  // A session is idle for at least its TTL and at most TTL + one sweep before it goes.
+  return every(ctx.clock, Math.max(10, Math.min(anonymousTtl, 60_000)), () => void sweep(ctx, ttl, anonymousTtl), { unref: true });
 }
 
-async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
+/** True for a session created without a token that has never received an event: nothing to lose. */
+async function isEmptyAnonymous(ctx: GatewayContext, session: LiveSession): Promise<boolean> {
+  const record = session.record ?? (await ctx.log.getSession(session.id));
+  if (record === undefined) return true;
+  return record.owner === undefined && (await ctx.log.position(session.id)).head === 0;
+}
+
+async function sweep(ctx: GatewayContext, ttl: number, anonymousTtl: number): Promise<void> {
   try {
     if (ctx.log.expiresSessions === true) return await sweepShared(ctx, ttl);
     // Sessions held by a log from a previous process have no live entry yet; give them one.
@@ -27,11 +38,13 @@ async function sweep(ctx: GatewayContext, ttl: number): Promise<void> {
         continue;
       }
       session.idleSince ??= now;
-      if (now - session.idleSince < ttl) continue;
+      if (now - session.idleSince < anonymousTtl) continue;
       // In the session's queue, so a join or publish in flight finishes first and wins.
       await session.queue.run(async () => {
-        if (session.subscribers.size > 0 || session.idleSince === undefined || ctx.clock.now() - session.idleSince < ttl) return;
-        await forgetSession(ctx, session.id, 'idle past sessionTtlMs');
+        if (session.subscribers.size > 0 || session.idleSince === undefined) return;
+        const idle = ctx.clock.now() - session.idleSince;
+        if (idle >= ttl) return forgetSession(ctx, session.id, 'idle past sessionTtlMs');
+        if (idle >= anonymousTtl && (await isEmptyAnonymous(ctx, session))) return forgetSession(ctx, session.id, 'anonymous and empty past anonymousSessionTtlMs');
       });
     }
   } catch (error) {
@@ -51,8 +64,12 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
     }
     session.idleSince ??= now;
     if (now - session.idleSince < ttl) continue;
-    await session.queue.run(() => {
-      if (session.subscribers.size === 0 && session.idleSince !== undefined) ctx.registry.remove(session.id);
+    await session.queue.run(async () => {
+      if (session.subscribers.size > 0 || session.idleSince === undefined) return;
+      ctx.registry.remove(session.id);
+      // Without caps kept in the shared store, count only sessions this node holds, or the
+      // in-process caps would fill up with sessions the store has long expired.
+      await ctx.caps.release(session.id);
     });
   }
   if (held.length > 0) await ctx.log.touch?.(held);
@@ -65,6 +82,7 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
 export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string): Promise<void> {
   await ctx.log.deleteSession?.(sessionId);
   ctx.registry.remove(sessionId);
+  await ctx.caps.release(sessionId);
   ctx.counters.expired++;
   ctx.logger.info({ session: sessionId, why }, 'session expired');
 }

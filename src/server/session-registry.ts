@@ -42,6 +42,8 @@ export interface SessionRegistry {
   find(sessionId: string): LiveSession | undefined;
   /** Forget a live entry (after expiry). */
   remove(sessionId: string): void;
+  /** Forget an entry that never got a record, if nothing uses it (no connection, no queued task). */
+  discardIfUnused(sessionId: string): void;
   /** Every live entry. */
   all(): IterableIterator<LiveSession>;
   /** Sessions loaded in this process. */
@@ -78,6 +80,10 @@ export function createSessionRegistry(): SessionRegistry {
     find: (sessionId) => sessions.get(sessionId),
     remove: (sessionId) => {
       sessions.delete(sessionId);
+    },
+    discardIfUnused(sessionId) {
+      const s = sessions.get(sessionId);
+      if (s && s.record === undefined && s.subscribers.size === 0 && s.queue.pending === 0) sessions.delete(sessionId);
     },
     all: () => sessions.values(),
     summaries,

@@ -19,6 +19,7 @@ const documented: ReadonlyArray<[code: number, action: CloseAction]> = [
   [4011, 'backoff'],
   [4013, 'backoff'],
   [4029, 'backoff'],
+  [4030, 'backoff'],
   [4040, 'reconnect_now'],
   [4503, 'backoff'],
 ];
@@ -59,7 +60,7 @@ describe('classifyClose', () => {
 });
 
 describe('isRecoverable / isTerminal / defaultNextStep', () => {
-  const recoverable = ['rate_limited', 'bad_frame', 'payload_too_large', 'handshake_timeout', 'session_expired', 'slow_consumer', 'internal_error', 'not_joined', 'unavailable'];
+  const recoverable = ['rate_limited', 'session_limit', 'bad_frame', 'payload_too_large', 'handshake_timeout', 'session_expired', 'slow_consumer', 'internal_error', 'not_joined', 'unavailable'];
   const fatal = ['auth_required', 'auth_unauthorized', 'protocol_unsupported', 'agent_not_found', 'origin_not_allowed', 'configuration_error'];
 
   it('splits the wire codes as PROTOCOL.md section 6 says', () => {

@@ -19,6 +19,7 @@ CLOSE_UNAUTHORIZED = 4003
 CLOSE_HANDSHAKE_TIMEOUT = 4008
 CLOSE_SLOW_CONSUMER = 4013
 CLOSE_RATE_LIMITED = 4029
+CLOSE_SESSION_LIMIT = 4030
 CLOSE_SESSION_EXPIRED = 4040
 
 CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
@@ -27,6 +28,7 @@ CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
     "protocol_unsupported": 4006,
     "agent_not_found": 4004,
     "rate_limited": 4029,
+    "session_limit": 4030,
     "origin_not_allowed": 4005,
     "configuration_error": 4010,
     "bad_frame": 4000,
@@ -53,6 +55,7 @@ CLOSE_CODE_TABLE: Mapping[int, CloseAction] = {
     4011: "backoff",
     4013: "backoff",
     4029: "backoff",
+    4030: "backoff",
     4040: "reconnect_now",
 }
 """What the client does after each close code; the same table as close-codes.ts."""
@@ -82,6 +85,7 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "payload_too_large": (True, "do_not_retry"),
     "handshake_timeout": (True, "wait_then_retry"),
     "session_expired": (True, "wait_then_retry"),
+    "session_limit": (True, "wait_then_retry"),
     "slow_consumer": (True, "wait_then_retry"),
     "internal_error": (True, "wait_then_retry"),
     "not_joined": (True, "wait_then_retry"),

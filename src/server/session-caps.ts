@@ -1,0 +1,81 @@
+// How many sessions may exist: in total, per owner (the credentials that created them) and per
+// address (sessions created without verified credentials). Counted behind the SessionCaps seam, so
+// a shared store (Redis) can count a whole fleet; the default counts this process's sessions.
+import type { Awaitable } from './event-log.js';
+
+/** The three caps. Each is a positive integer. */
+export interface SessionLimits {
+  /** Sessions in total. */
+  readonly total: number;
+  /** Sessions created with one token (by its owner tag). */
+  readonly perOwner: number;
+  /** Sessions created from one address without verified credentials. */
+  readonly perAddress: number;
+}
+
+/** Who a new session is charged to. */
+export interface SessionClaim {
+  readonly sessionId: string;
+  /** Owner tag of the token that creates it (see `ownerOf`); undefined without a token. */
+  readonly owner: string | undefined;
+  /** The creating peer's address; undefined when a verified token vouches for the session. */
+  readonly address: string | undefined;
+}
+
+/** Which cap refused a session. */
+export type SessionCapName = keyof SessionLimits;
+
+/** The answer to a claim. */
+export type SessionCapVerdict = { readonly ok: true } | { readonly ok: false; readonly cap: SessionCapName; readonly limit: number };
+
+/**
+ * Counts sessions against the caps. The gateway calls `claim` in the session's queue before the
+ * log creates a session, and `release` once it forgets one (or the creation failed). A shared
+ * store implements both atomically, so the caps hold across nodes.
+ */
+export interface SessionCaps {
+  /** Count a new session, or refuse it naming the cap that is full. Claiming a counted id again is a no-op. */
+  claim(claim: SessionClaim): Awaitable<SessionCapVerdict>;
+  /** Stop counting a session; unknown ids are ignored. */
+  release(sessionId: string): Awaitable<void>;
+  /** Sessions counted now, where the implementation knows it cheaply. */
+  readonly counted?: number;
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
+
+/**
+ * The in-process {@link SessionCaps}: counts the sessions this gateway created. Sessions a kept
+ * log brought from a previous process are not counted until this process creates them again.
+ */
+export function createMemorySessionCaps(limits: SessionLimits): SessionCaps & { readonly counted: number } {
+  const claims = new Map<string, SessionClaim>();
+  const byOwner = new Map<string, number>();
+  const byAddress = new Map<string, number>();
+  return {
+    claim(claim) {
+      if (claims.has(claim.sessionId)) return { ok: true };
+      if (claims.size >= limits.total) return { ok: false, cap: 'total', limit: limits.total };
+      if (claim.owner !== undefined && (byOwner.get(claim.owner) ?? 0) >= limits.perOwner) return { ok: false, cap: 'perOwner', limit: limits.perOwner };
+      if (claim.address !== undefined && (byAddress.get(claim.address) ?? 0) >= limits.perAddress) return { ok: false, cap: 'perAddress', limit: limits.perAddress };
+      claims.set(claim.sessionId, claim);
+      if (claim.owner !== undefined) bump(byOwner, claim.owner, 1);
+      if (claim.address !== undefined) bump(byAddress, claim.address, 1);
+      return { ok: true };
+    },
+    release(sessionId) {
+      const claim = claims.get(sessionId);
+      if (!claim) return;
+      claims.delete(sessionId);
+      if (claim.owner !== undefined) bump(byOwner, claim.owner, -1);
+      if (claim.address !== undefined) bump(byAddress, claim.address, -1);
+    },
+    get counted() {
+      return claims.size;
+    },
+  };
+}
