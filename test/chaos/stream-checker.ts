@@ -19,16 +19,21 @@ export interface History {
   readonly all: readonly Published[];
   /** The newest `n` (0 before the first publish). */
   readonly lastN: number;
+  /** Epochs with events, in the order their first event was published. */
+  readonly epochs: readonly string[];
 }
 
 export function createHistory(): History {
   const all: Published[] = [];
   const index = new Map<number, Published>();
+  const epochs: string[] = [];
   return {
     record(event) {
+      if (epochs[epochs.length - 1] !== event.epoch && !epochs.includes(event.epoch)) epochs.push(event.epoch);
       all.push(event);
       index.set(event.n, event);
     },
+    epochs,
     byN: (n) => index.get(n),
     all,
     get lastN() {
@@ -130,6 +135,15 @@ export function createStreamChecker(history: History, label: string, maxViolatio
     }
     // A new history: the old one's tail is gone, and the new one starts at `received`.
     if (fromEpoch !== null) lostTails.push({ epoch: fromEpoch, from: gap.expected });
+    // Histories born and lost while the client was away (a join it never heard back from, then
+    // another log loss) are covered by the same gap: the client could never have named them.
+    const order = history.epochs;
+    const first = fromEpoch === null ? -1 : order.indexOf(fromEpoch);
+    const last = landing === null ? -1 : order.indexOf(landing);
+    for (let i = first + 1; i < (last < 0 ? order.length : last); i++) {
+      const lost = order[i];
+      if (lost !== undefined && lost !== landing) lostTails.push({ epoch: lost, from: 1 });
+    }
     if (landing !== null) for (let s = 1; s < gap.received; s++) signalled.add(key(landing, s));
   }
 

@@ -1,0 +1,481 @@
+// The simulated world: the real gateway (createGateway over the simulated transport, on a virtual
+// clock, with seeded ids) and real clients (createGatewayClient with the simulated WebSocket,
+// clock and random), an app per client that sends, resyncs and consumes at its own pace, a
+// publisher per session, and the faults of a schedule. Everything draws from one seed.
+import fc from 'fast-check';
+import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
+import { createGateway, createMemoryLog, type EventLog, type Gateway } from '../../src/server/index.js';
+import { formatEntry, createTimeline, type TimelineEntry } from '../../stories/support/timeline.js';
+import type { Rng } from '../chaos/prng.js';
+import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
+import { badClientFrame, badServerFrame } from '../fuzz/hostile-frames.js';
+import type { Fault } from './faults.js';
+import { Network, Path, type ClientSocket } from './network.js';
+import { SimNode, VirtualTime } from './virtual-time.js';
+
+/** Tunables of one world; the defaults are what CI runs. */
+export interface WorldConfig {
+  readonly clients: number;
+  readonly replayWindow: number;
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  /** Mean pause between publishes to one session. */
+  readonly publishEveryMs: number;
+  /** Mean pause between sends of one app. */
+  readonly sendEveryMs: number;
+  /** `maxBufferedEvents` of each client is drawn in this range (small, so slow apps hit it). */
+  readonly maxBufferedEvents: readonly [number, number];
+  /** Record a readable trace (for replay comparison and the shrinker). */
+  readonly trace: boolean;
+}
+
+export const DEFAULT_WORLD: WorldConfig = {
+  clients: 4,
+  replayWindow: 32,
+  heartbeatMs: 500,
+  maxBufferedBytes: 32_768,
+  publishEveryMs: 150,
+  sendEveryMs: 400,
+  maxBufferedEvents: [8, 64],
+  trace: false,
+};
+
+/** Client reconnect policy in the world: short, so many reconnects fit in a run. */
+export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, minUptimeMs: 500 } as const;
+
+/** One numbered app message and what became of it. */
+interface Message {
+  readonly k: number;
+  settled: 'pending' | 'acked' | 'rejected';
+  error: string;
+}
+
+/** One client: its node, path, app state and books. */
+export interface Lane {
+  readonly index: number;
+  readonly node: SimNode;
+  readonly path: Path;
+  readonly client: GatewayClient;
+  readonly history: History;
+  readonly checker: StreamChecker;
+  readonly messages: Message[];
+  readonly resyncs: { asked: number; settled: number; failed: string[] };
+  /** Seqs delivered by onEvent, which the app's `events()` loop must see in the same order. */
+  readonly listened: Array<number | null>;
+  consumed: number;
+  readonly maxBufferedEvents: number;
+  sessionId: string | null;
+  nextN: number;
+}
+
+/** Sleep on virtual time (the app's pace, the publisher's pace). */
+export function sleep(time: VirtualTime, ms: number, node: SimNode | null = null): Promise<void> {
+  return new Promise((resolve) => void time.schedule(resolve, ms, node));
+}
+
+export class World {
+  readonly time = new VirtualTime();
+  readonly gatewayNode = new SimNode(this.time, 'gateway');
+  readonly net = new Network(this.time, this.gatewayNode);
+  readonly lanes: Lane[] = [];
+  readonly violations: string[] = [];
+  readonly trace: string[] = [];
+  gateway: Gateway | null = null;
+  /** Virtual ms the end check waited for stale gateway connections to go. */
+  reapWait = 0;
+  /** Per session, how many times the log created it: a message may be re-applied only across a re-creation. */
+  private readonly sessionGeneration = new Map<string, number>();
+  /** `${c}:${k}` -> session generation of each application. */
+  private readonly applied = new Map<string, string[]>();
+  private readonly laneBySession = new Map<string, Lane>();
+  /** (session, epoch, seq) -> n: no position may name two events. */
+  private readonly positions = new Map<string, number>();
+  private log: EventLog;
+  private ids = 0;
+  private restarting = false;
+  private inFlight = new Set<Promise<unknown>>();
+  private running = true;
+  private readonly hostileServerFrames: string[];
+  private readonly hostileClientFrames: string[];
+  readonly counts = { published: 0, restarts: 0, drains: 0, hostileClients: 0, hostileClientsRefused: 0, errors: {} as Record<string, number> };
+
+  constructor(
+    readonly config: WorldConfig,
+    private readonly rng: { net: Rng; clients: Rng; apps: Rng; hostile: Rng },
+  ) {
+    this.log = this.newLog();
+    const seed = rng.hostile.int(0, 2 ** 31 - 1);
+    this.hostileServerFrames = fc.sample(badServerFrame, { seed, numRuns: 48 }).map((f) => f.text);
+    this.hostileClientFrames = fc.sample(badClientFrame, { seed: seed + 1, numRuns: 48 }).map((f) => f.text);
+  }
+
+  note(text: string, kind: TimelineEntry['kind'] = 'server'): void {
+    if (this.config.trace) this.trace.push(formatEntry({ kind, at: this.time.now, text } as TimelineEntry));
+  }
+
+  fail(message: string): void {
+    if (this.violations.length < 30) this.violations.push(`t=${this.time.now}ms: ${message}`);
+    this.note(`VIOLATION ${message}`, 'check');
+  }
+
+  private nextId = (prefix: string) => (): string => `${prefix}${++this.ids}`;
+
+  /** A memory log whose appends are recorded into the publisher's books as they happen. */
+  private newLog(): EventLog {
+    const inner = createMemoryLog({ replayWindow: this.config.replayWindow, newEpoch: this.nextId('e') });
+    return {
+      ...inner,
+      replayWindow: inner.replayWindow,
+      createSession: (sessionId, agentId, owner) => {
+        this.sessionGeneration.set(sessionId, (this.sessionGeneration.get(sessionId) ?? 0) + 1);
+        return inner.createSession(sessionId, agentId, owner);
+      },
+      append: (sessionId, event) => {
+        const stored = inner.append(sessionId, event) as Awaited<ReturnType<EventLog['append']>>;
+        const epoch = (inner.getSession(sessionId) as { epoch: string } | undefined)?.epoch ?? '?';
+        const n = (event.data as { n?: number } | undefined)?.n ?? -1;
+        const key = `${sessionId}|${epoch}|${stored.seq}`;
+        const before = this.positions.get(key);
+        if (before !== undefined && before !== n) this.fail(`(epoch ${epoch}, seq ${stored.seq}) names two events: n=${before} and n=${n}`);
+        this.positions.set(key, n);
+        this.laneBySession.get(sessionId)?.history.record({ n, epoch, seq: stored.seq });
+        return stored;
+      },
+    };
+  }
+
+  async startGateway(): Promise<void> {
+    const gateway = await createGateway({
+      transport: this.net.transport(),
+      clock: this.gatewayNode.clock(),
+      newId: this.nextId('s'),
+      log: this.log,
+      logger: false,
+      heartbeatMs: this.config.heartbeatMs,
+      handshakeTimeoutMs: 2000,
+      maxBufferedBytes: this.config.maxBufferedBytes,
+      drainSpreadMs: 300,
+      rateLimit: false,
+    });
+    gateway.onMessage((message, session) => this.onApplied(message.content, session.id));
+    this.gateway = gateway;
+  }
+
+  /** The gateway app applied a client message: at most once per session generation. */
+  private onApplied(content: unknown, sessionId: string): void {
+    const { c, k } = (content ?? {}) as { c?: number; k?: number };
+    const id = `${String(c)}:${String(k)}`;
+    const generation = `${sessionId}#${this.sessionGeneration.get(sessionId) ?? 0}`;
+    const times = this.applied.get(id) ?? [];
+    if (times.includes(generation)) this.fail(`client ${String(c)}: message ${String(k)} applied twice while the log kept its dedupe memory`);
+    times.push(generation);
+    this.applied.set(id, times);
+  }
+
+  /** Create the clients and their apps; each connects at a seeded moment. */
+  addClients(): void {
+    for (let i = 0; i < this.config.clients; i++) {
+      const node = new SimNode(this.time, `client ${i}`);
+      const path = new Path(this.time, i, this.rng.net.int(1, 40), this.rng.net.int(200, 2000), this.rng.net.fork(i));
+      const timeline = this.config.trace ? createTimeline(() => this.time.now) : undefined;
+      const app = this.rng.apps.fork(i);
+      const maxBufferedEvents = app.int(...this.config.maxBufferedEvents);
+      const client = createGatewayClient({
+        maxBufferedEvents,
+        url: 'ws://gateway.sim/',
+        agentId: 'sim',
+        reconnect: SIM_RECONNECT,
+        handshakeTimeoutMs: 1500,
+        WebSocket: this.net.webSocketClass(path, node),
+        clock: node.clock(),
+        random: this.rng.clients.fork(i).next,
+        ...(timeline ? { inspect: timeline.inspect } : {}),
+      });
+      const history = createHistory();
+      const lane: Lane = {
+        index: i,
+        node,
+        path,
+        client,
+        history,
+        checker: createStreamChecker(history, `client ${i}`),
+        messages: [],
+        resyncs: { asked: 0, settled: 0, failed: [] },
+        listened: [],
+        consumed: 0,
+        maxBufferedEvents,
+        sessionId: null,
+        nextN: 0,
+      };
+      this.lanes.push(lane);
+      this.wire(lane);
+      if (timeline) {
+        timeline.attach(client);
+        timeline.subscribe((e) => this.trace.push(formatEntry({ ...e, at: this.time.now, text: `c${i} ${e.text}` } as TimelineEntry)));
+      }
+      void this.consume(lane, app.fork(1));
+      void sleep(this.time, app.int(0, 200), node).then(() => {
+        client.connect().catch((error: { code?: string }) => this.fail(`client ${i}: connect() rejected with ${String(error.code)}`));
+        void this.publishLoop(lane, app.fork(2));
+        void this.sendLoop(lane, app.fork(3));
+      });
+    }
+  }
+
+  /** Feed the checker from the client's own callbacks, in the order the client emits them. */
+  private wire(lane: Lane): void {
+    const { client, checker } = lane;
+    // The events() bound, give or take the rest of one frame (a batch is at most maxBatchFrames).
+    const bound = lane.maxBufferedEvents + 256;
+    client.onEvent((e) => {
+      lane.listened.push(e.seq);
+      checker.event(e);
+      if (lane.listened.length - lane.consumed > bound) this.fail(`client ${lane.index}: events() holds ${lane.listened.length - lane.consumed} events, bound ${lane.maxBufferedEvents}`);
+    });
+    client.onGap((gap) => {
+      checker.gap(gap, client.info.epoch);
+      this.resync(lane);
+    });
+    client.onSnapshot((snapshot) => checker.snapshot(snapshot));
+    client.onState((state) => {
+      if (state !== 'joined') return;
+      checker.handshake(client.info.epoch);
+      const id = client.info.sessionId;
+      if (id !== null && id !== lane.sessionId) {
+        lane.sessionId = id;
+        this.laneBySession.set(id, lane);
+      }
+    });
+    client.onError((error) => {
+      this.counts.errors[error.code] = (this.counts.errors[error.code] ?? 0) + 1;
+      if (error.code === 'listener_error') this.fail(`client ${lane.index}: a listener threw: ${error.message}`);
+    });
+  }
+
+  /** The app's `events()` loop, at its own pace; it must see exactly what the listeners saw. */
+  private async consume(lane: Lane, rng: Rng): Promise<void> {
+    // Most apps keep up; some are slow now and then; a few are always slow (they hit the bound).
+    const pace = rng.pick([0, 0, 0.2, 0.2, 1]);
+    const maxMs = pace === 1 ? 150 : 40;
+    try {
+      for await (const event of lane.client.events()) {
+        const expected = lane.listened[lane.consumed];
+        if (expected !== event.seq) this.fail(`client ${lane.index}: events() gave seq ${String(event.seq)} where listeners saw ${String(expected)}`);
+        lane.consumed++;
+        if (pace > 0 && rng.chance(pace)) await sleep(this.time, rng.int(1, maxMs), lane.node);
+      }
+    } catch (error) {
+      if (this.running) this.fail(`client ${lane.index}: events() threw ${String((error as { code?: string }).code)}`);
+    }
+  }
+
+  /** The app's answer to a gap: ask for a snapshot. */
+  private resync(lane: Lane): void {
+    lane.resyncs.asked++;
+    lane.client.resync().then(
+      () => void lane.resyncs.settled++,
+      (error: { code?: string }) => void lane.resyncs.failed.push(String(error.code)),
+    );
+  }
+
+  private async publishLoop(lane: Lane, rng: Rng): Promise<void> {
+    while (this.running) {
+      await sleep(this.time, rng.int(1, 2 * this.config.publishEveryMs));
+      // Now and then a burst: batches, coalescing and the slow-consumer bound get exercised.
+      const burst = rng.chance(0.04) ? rng.int(10, 30) : 1;
+      for (let i = 0; i < burst && this.running; i++) await this.publishOne(lane, rng.int(20, 2000));
+    }
+  }
+
+  /** Publish one numbered event to the lane's session, then the state it leads to. */
+  async publishOne(lane: Lane, padding = 0): Promise<boolean> {
+    const gateway = this.gateway;
+    const sessionId = lane.sessionId;
+    if (gateway === null || sessionId === null || this.restarting) return false;
+    const n = ++lane.nextN;
+    const work = (async () => {
+      await gateway.publish(sessionId, { type: 'tick', data: padding > 0 ? { n, pad: 'x'.repeat(padding) } : { n } });
+      this.counts.published++;
+      await gateway.setState(sessionId, { n });
+    })();
+    this.inFlight.add(work);
+    try {
+      await work;
+      return true;
+    } catch {
+      // session_not_found (a fresh log, the client not back yet) or gateway_closed.
+      return false;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  private async sendLoop(lane: Lane, rng: Rng): Promise<void> {
+    let k = 0;
+    while (this.running) {
+      await sleep(this.time, rng.int(1, 2 * this.config.sendEveryMs), lane.node);
+      if (!this.running) return;
+      if (rng.chance(0.03)) this.resync(lane);
+      const message: Message = { k: ++k, settled: 'pending', error: '' };
+      lane.messages.push(message);
+      lane.client.send({ c: lane.index, k }).then(
+        () => void (message.settled = 'acked'),
+        (error: { code?: string }) => {
+          message.settled = 'rejected';
+          message.error = String(error.code);
+        },
+      );
+    }
+  }
+
+  /** Apply one fault of the schedule. */
+  apply(fault: Fault): void {
+    const now = this.time.now;
+    const lane = this.lanes[fault.target];
+    this.note(`fault: ${fault.kind} target ${fault.target}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}`, 'step');
+    switch (fault.kind) {
+      case 'cut':
+        for (const link of [...(lane?.path.links ?? [])]) link.cut();
+        return;
+      case 'reset':
+        for (const link of [...(lane?.path.links ?? [])]) link.reset(fault.param === 1);
+        return;
+      case 'stall':
+        if (lane) lane.path.heldUntil = Math.max(lane.path.heldUntil, now + fault.durationMs);
+        return;
+      case 'refuse':
+        if (lane) lane.path.refusedUntil = Math.max(lane.path.refusedUntil, now + fault.durationMs);
+        return;
+      case 'flap':
+        if (!lane) return;
+        lane.path.flapUntil = Math.max(lane.path.flapUntil, now + fault.durationMs);
+        for (const link of [...lane.path.links]) link.cut();
+        return;
+      case 'slow':
+        if (!lane) return;
+        lane.path.slowUntil = Math.max(lane.path.slowUntil, now + fault.durationMs);
+        // A slow reader takes 0.05 to 1 byte per ms.
+        lane.path.slowBytesPerMs = fault.param / 20;
+        return;
+      case 'spike':
+        if (!lane) return;
+        lane.path.spikeUntil = Math.max(lane.path.spikeUntil, now + fault.durationMs);
+        lane.path.spikeMs = fault.param;
+        return;
+      case 'suspend':
+        lane?.node.suspend(fault.durationMs);
+        return;
+      case 'wall-step':
+        if (lane) lane.node.wallOffset += fault.param;
+        return;
+      case 'hostile-frame': {
+        const text = this.hostileServerFrames[fault.param % this.hostileServerFrames.length] ?? '';
+        for (const link of lane?.path.links ?? []) link.toClient(() => link.client.receive(text), text.length);
+        return;
+      }
+      case 'partition':
+        for (const l of this.lanes) {
+          if ((fault.target & (1 << l.index)) === 0) continue;
+          l.path.heldUntil = Math.max(l.path.heldUntil, now + fault.durationMs);
+          l.path.refusedUntil = Math.max(l.path.refusedUntil, now + fault.durationMs);
+        }
+        return;
+      case 'crash':
+      case 'crash-fresh':
+        void this.crash(fault.kind === 'crash', fault.durationMs);
+        return;
+      case 'drain':
+        if (this.gateway && !this.restarting) {
+          this.counts.drains++;
+          void this.gateway.drain({ spreadMs: fault.param });
+        }
+        return;
+      case 'hostile-client':
+        this.hostileClient(fault.param);
+        return;
+      case 'gateway-wall-step':
+        this.gatewayNode.wallOffset += fault.param;
+        return;
+    }
+  }
+
+  /** Kill the gateway like a crash and start another after `downMs`, with the same log or a fresh one. */
+  private async crash(keepLog: boolean, downMs: number): Promise<void> {
+    const gateway = this.gateway;
+    if (gateway === null || this.restarting) return;
+    this.restarting = true;
+    // No publish may straddle two gateways sharing one log: let the one in flight finish.
+    await Promise.allSettled([...this.inFlight]);
+    await gateway.terminate();
+    this.gateway = null;
+    if (!keepLog) this.log = this.newLog();
+    this.counts.restarts++;
+    this.note(`gateway crashed${keepLog ? '' : ' and lost its log'}; back in ${downMs} ms`);
+    await sleep(this.time, downMs);
+    await this.startGateway();
+    this.restarting = false;
+  }
+
+  /** A raw peer sends hostile frames; the gateway must refuse with a typed frame and close. */
+  private hostileClient(param: number): void {
+    const path = new Path(this.time, 200, 5, 1000, this.rng.net.fork(1000 + param));
+    const node = new SimNode(this.time, 'hostile');
+    const Socket = this.net.webSocketClass(path, node);
+    const socket = new Socket('ws://gateway.sim/') as ClientSocket;
+    this.counts.hostileClients++;
+    // A crash or a drain may end the connection before the refusal: only judge an undisturbed one.
+    const lifecycle = this.counts.restarts + this.counts.drains;
+    let refused = false;
+    socket.onmessage = (m) => {
+      const frame = JSON.parse(String(m.data)) as { type?: string; code?: string };
+      if ((frame.type === 'hello_error' || frame.type === 'error') && typeof frame.code === 'string') refused = true;
+    };
+    socket.onopen = () => {
+      for (let i = 0; i <= param % 3; i++) socket.send(this.hostileClientFrames[(param + i) % this.hostileClientFrames.length] ?? '');
+    };
+    this.time.schedule(() => {
+      // Nobody listening (a crash) refuses the connection itself, which is fine.
+      const undisturbed = this.counts.restarts + this.counts.drains === lifecycle && !this.restarting;
+      if (socket.link !== null && !refused && undisturbed) this.fail('a hostile client got no typed refusal within 5 s');
+      if (refused) this.counts.hostileClientsRefused++;
+      socket.terminate();
+    }, 5000);
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** A lane is settled: joined, caught up with its session, every send and resync settled. */
+  settled(lane: Lane): boolean {
+    return (
+      lane.client.state === 'joined' &&
+      lane.checker.appliedN === lane.history.lastN &&
+      lane.messages.every((m) => m.settled !== 'pending') &&
+      lane.resyncs.settled + lane.resyncs.failed.length === lane.resyncs.asked &&
+      lane.consumed === lane.listened.length
+    );
+  }
+
+  describe(lane: Lane): string {
+    const info = lane.client.info;
+    const pending = lane.messages.filter((m) => m.settled === 'pending').length;
+    return `client ${lane.index} stuck: state ${lane.client.state}, applied n=${lane.checker.appliedN} of ${lane.history.lastN}, cursor ${info.cursor}, ${pending} sends pending, resyncs ${lane.resyncs.settled}/${lane.resyncs.asked}, consumed ${lane.consumed}/${lane.listened.length}, last close ${JSON.stringify(info.lastClose)}`;
+  }
+
+  /** The books at the end: every send settled and applied (exactly once while the log kept it). */
+  checkMessages(): { sent: number; applied: number } {
+    let sent = 0;
+    let applied = 0;
+    for (const lane of this.lanes) {
+      for (const m of lane.messages) {
+        sent++;
+        const times = this.applied.get(`${lane.index}:${m.k}`) ?? [];
+        if (times.length > 0) applied++;
+        if (m.settled === 'rejected') this.fail(`client ${lane.index}: send ${m.k} rejected with ${m.error}`);
+        if (m.settled === 'acked' && times.length === 0) this.fail(`client ${lane.index}: send ${m.k} was acked but never applied`);
+      }
+    }
+    return { sent, applied };
+  }
+}
