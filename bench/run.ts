@@ -8,11 +8,12 @@ import { buildCompiled } from './lib/build.js';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
 import { fanout } from './fanout.js';
 import { memory } from './memory.js';
+import { python } from './python.js';
 import { reconnect } from './reconnect.js';
 import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout];
+const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout, python];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 

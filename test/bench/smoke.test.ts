@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { fanout } from '../../bench/fanout.js';
 import { memory } from '../../bench/memory.js';
+import { python } from '../../bench/python.js';
 import { reconnect } from '../../bench/reconnect.js';
 import type { Bench, BenchResult } from '../../bench/lib/report.js';
 import { storm } from '../../bench/storm.js';
@@ -33,6 +34,7 @@ const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
   ],
   memory: [['lifeline/ws', 'RSS ratio'], ['lifeline/ws', 'heap ratio']],
   fanout: [['lifeline gateway', 'deliveries/s'], ['bare ws broadcast', 'deliveries/s'], ['gateway/ws', 'ratio']],
+  python: [['websockets+json.loads', 'events/s'], ['lifeline_client', 'events/s'], ['lifeline_client/websockets', 'ratio']],
 };
 
 function check(bench: Bench, result: BenchResult): void {
@@ -54,6 +56,11 @@ describe('bench smoke (tiny N, no timing assertions)', () => {
     const benches = [throughput, reconnect, storm, memory, fanout];
     const results = await Promise.all(benches.map((b) => b.run('smoke', () => undefined)));
     benches.forEach((b, i) => check(b, results[i] as BenchResult));
+  });
+
+  // Apart from the others: it runs Python processes of its own.
+  it('runs the Python client bench and reports its figures', { timeout: 60_000 }, async () => {
+    check(python, await python.run('smoke', () => undefined));
   });
 
 });

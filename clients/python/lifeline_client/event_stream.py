@@ -53,9 +53,11 @@ class EventStreams:
 
     def push(self, event: GatewayEvent) -> bool:
         """Queue for every iterator; False (nothing queued) when a loop's queue is full."""
-        if any(len(s.queue) >= self.max_buffered for s in self._streams):
-            self._paused = True
-            return False
+        streams = self._streams
+        for stream in streams:
+            if len(stream.queue) >= self.max_buffered:
+                self._paused = True
+                return False
         if self._early is not None:
             if len(self._early) < self.max_buffered:
                 self._early.append(event)
@@ -63,9 +65,10 @@ class EventStreams:
                 self.early_dropped += 1
                 if self.early_dropped == 1 or self.early_dropped % self.max_buffered == 0:
                     self._on_early_dropped(self.early_dropped)
-        for stream in self._streams:
+        for stream in streams:
             stream.queue.append(event)
-            stream.notify()
+            if stream.wake is not None:
+                stream.notify()
         return True
 
     def finish(self, error: Optional[GatewayConnectError]) -> None:

@@ -32,6 +32,8 @@ class RouterTarget(Protocol):
     def overflow(self) -> None: ...
 
 
+_decode = json.JSONDecoder().decode
+
 CONTRACT_TYPES = frozenset(
     ["hello_ok", "hello_error", "joined", "event", "replay", "caught_up", "batch", "snapshot", "ack", "error", "draining", "ping", "pong"]
 )
@@ -134,16 +136,28 @@ class FrameRouter:
         if self.stopped:
             return
         try:
-            value = json.loads(text)
+            value = _decode(text)
         except ValueError:
             return self._bad("Frame is not valid JSON.")
         if type(value) is not dict or type(value.get("type")) is not str:
             return self._bad('Frame must be one JSON object with a string "type".')
         kind = value["type"]
-        if kind == "event" or kind == "replay":
+        if kind == "event":
+            # The hot path, inlined: one lookup per field, no allocation but the delivered event.
+            event = value.get("event")
+            seq = value.get("seq")
+            epoch = value.get("epoch")
+            if type(event) is dict and type(seq) is int and 1 <= seq <= MAX_SEQ and (epoch is None or (type(epoch) is str and epoch != "")):
+                event_type = event.get("type")
+                if type(event_type) is str and event_type != "":
+                    if not self._tracker.accept(seq, event, False, epoch, value):
+                        self._overflowed()
+                    return
+        elif kind == "replay":
             seq = _event_frame_seq(value)
             if seq:
-                return self._deliver(value, seq)
+                self._deliver(value, seq)
+                return
         elif kind == "batch":
             if self._accept_batch(value):
                 return
@@ -164,8 +178,8 @@ class FrameRouter:
         self._contract(value)
 
     def _deliver(self, frame: Json, seq: int) -> bool:
-        epoch = _epoch_of(frame)
-        if self._tracker.accept(seq, frame["event"], frame["type"] == "replay", epoch if isinstance(epoch, str) else None, frame):
+        epoch = frame.get("epoch")  # checked by _event_frame_seq
+        if self._tracker.accept(seq, frame["event"], frame["type"] == "replay", epoch, frame):
             return True
         self._overflowed()
         return False

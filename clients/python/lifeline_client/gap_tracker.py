@@ -27,10 +27,6 @@ EventSink = Callable[[GatewayEvent], bool]
 GapSink = Callable[[GapInfo], None]
 
 
-def _str(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) else None
-
-
 def handshake_gap(answer: HandshakeAnswer, since: int, epoch: Optional[str]) -> Optional[GapInfo]:
     """The gap a handshake answer implies for a client that sent ``since`` in ``epoch`` (section 4)."""
     if answer.gap is not None:
@@ -106,6 +102,12 @@ class GapTracker:
     def accept(self, seq: int, fields: Mapping[str, Any], replayed: bool, frame_epoch: Optional[str], raw: Any) -> bool:
         """One numbered event: drops ``seq <= cursor``, reports jumps and epoch changes, delivers
         the rest. False when the sink refused it: the cursor then stays before it."""
+        if seq == self.cursor + 1 and (frame_epoch is None or frame_epoch == self.epoch):
+            # The common case, first: the next event of the same history.
+            if not self._deliver(seq, fields, replayed, raw):
+                return False
+            self.cursor = seq
+            return True
         if frame_epoch is not None and frame_epoch != self.epoch:
             if self.epoch is not None:
                 # A new history: numbering may restart, so this is a gap, never a duplicate.
@@ -148,15 +150,18 @@ class GapTracker:
         self._sent_since = None
 
     def _deliver(self, seq: Optional[int], fields: Mapping[str, Any], replayed: bool, raw: Any) -> bool:
-        timestamp = fields.get("timestamp")
+        get = fields.get
+        timestamp = get("timestamp")
+        event_id = get("event_id")
+        source = get("source")
         return self._on_event(
             GatewayEvent(
                 seq,
-                str(fields["type"]),
-                fields.get("data"),
-                _str(fields.get("event_id")),
-                float(timestamp) if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool) else None,
-                _str(fields.get("source")),
+                fields["type"],
+                get("data"),
+                event_id if type(event_id) is str else None,
+                timestamp if type(timestamp) is float or type(timestamp) is int else None,
+                source if type(source) is str else None,
                 replayed,
                 raw,
             )

@@ -29,6 +29,8 @@ class ListenerSet(Generic[T]):
         return unsubscribe
 
     def emit(self, value: T) -> None:
+        if not self._listeners:
+            return
         for listener in list(self._listeners):
             try:
                 listener(value)

@@ -2,29 +2,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Optional, Sequence
+from typing import Any, Literal, Mapping, Optional, Sequence, Tuple
 
 ClientState = Literal["connecting", "negotiating", "joined", "reconnecting", "suspended", "disconnected"]
 """The public status: a projection of the chart's top-level state. ``suspended`` is an outage
 older than ``Backoff.suspend_after``, retried under ``Backoff.suspended_max``."""
 
 
-@dataclass(frozen=True)
 class GatewayEvent:
     """One event as delivered by ``events()`` and ``on_event``, in seq order, never twice.
 
     ``seq`` is None for unnumbered notices of a PraisonAI gateway (``status``, ``aborted``).
-    ``raw`` is the wire frame it came from.
+    ``raw`` is the wire frame it came from. A plain class with slots: this is made once per event,
+    and a frozen dataclass costs several times more to build.
     """
 
-    seq: Optional[int]
-    type: str
-    data: Any
-    event_id: Optional[str]
-    timestamp: Optional[float]
-    source: Optional[str]
-    replayed: bool
-    raw: Any = field(repr=False, compare=False)
+    __slots__ = ("seq", "type", "data", "event_id", "timestamp", "source", "replayed", "raw")
+
+    def __init__(self, seq: Optional[int], type: str, data: Any, event_id: Optional[str], timestamp: Optional[float], source: Optional[str], replayed: bool, raw: Any) -> None:
+        self.seq = seq
+        self.type = type
+        self.data = data
+        self.event_id = event_id
+        self.timestamp = timestamp
+        self.source = source
+        self.replayed = replayed
+        self.raw = raw
+
+    def _key(self) -> Tuple[Any, ...]:
+        return (self.seq, self.type, self.data, self.event_id, self.timestamp, self.source, self.replayed)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GatewayEvent) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"GatewayEvent(seq={self.seq!r}, type={self.type!r}, data={self.data!r}, replayed={self.replayed!r})"
 
 
 @dataclass(frozen=True)
