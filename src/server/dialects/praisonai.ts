@@ -114,7 +114,7 @@ export function createPraisonAITranslator(options: PraisonAITranslatorOptions): 
           type: 'hello_ok',
           protocol: frame.protocol,
           features: { methods: frame.features.methods, events },
-          policy: { max_payload, max_buffered_bytes, heartbeat_ms },
+          policy: { max_payload, ...(max_buffered_bytes === undefined ? {} : { max_buffered_bytes }), heartbeat_ms },
           session_id: frame.session_id,
           resumed: frame.resumed,
           cursor: frame.cursor,
