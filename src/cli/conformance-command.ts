@@ -2,6 +2,7 @@
 // run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
 import { parseArgs } from 'node:util';
 import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
+import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
 
@@ -56,6 +57,11 @@ export async function run(args: string[]): Promise<number> {
   if ('error' in parsed) {
     process.stderr.write(parsed.error ? `lifeline conformance: ${parsed.error}\n\n${USAGE}` : USAGE);
     return parsed.error ? 2 : 0;
+  }
+  const down = await unreachable(parsed.options.url);
+  if (down !== null) {
+    process.stderr.write(`lifeline conformance: ${unreachableLine(parsed.options.url, down)}\n`);
+    return 2;
   }
   let results;
   try {

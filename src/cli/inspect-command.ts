@@ -4,6 +4,7 @@
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
+import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: lifeline inspect <ws-url> --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
 
@@ -52,6 +53,9 @@ export async function run(args: string[]): Promise<number> {
       portFallback: values.port === undefined,
       target: { url, agentId: values.agent, ...(values.token === undefined ? {} : { token: values.token }) },
     });
+    const down = await unreachable(url);
+    // Not fatal: watching a gateway come up is what the page is for. But say so.
+    if (down !== null) stderr.write(`lifeline inspect: ${unreachableLine(url, down)} The page keeps retrying.\n`);
     stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${inspector.gatewayUrl.replace(/([?&]token=)[^&#]*/i, '$1…')}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
     const signal = await waitForSignal();
     stderr.write(`lifeline inspect: ${signal}, shutting down\n`);

@@ -1,10 +1,11 @@
 // `lifeline proxy`: the stories' TCP fault proxy as a command. Put it between a client and a
 // gateway, then cut the network on a keypress or over its local HTTP control endpoint, to watch
 // (or test) how an app rides out drops, stalls and outages.
-import { stdin, stdout } from 'node:process';
+import { stderr, stdin, stdout } from 'node:process';
 import { createFaultProxy } from '../../stories/support/fault-proxy.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { createNetworkSwitch, serveNetworkSwitch, type NetworkAction } from './proxy-control.js';
+import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: lifeline proxy --to ws://127.0.0.1:8790 [--port 8791] [--control-port PORT+1] [--host 127.0.0.1]
 
@@ -86,6 +87,8 @@ export async function run(args: string[]): Promise<number> {
       await proxy.close();
       throw error;
     });
+    const down = await unreachable(`ws://${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`);
+    if (down !== null) stderr.write(`lifeline proxy: ${unreachableLine(`${upstream.host}:${upstream.port}`, down)} Connections reset until it does.\n`);
     const keys = keyboard((action) => {
       network.apply(action);
       report(action);

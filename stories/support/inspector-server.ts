@@ -111,6 +111,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(`retry: ${RECONNECT_MS}\nevent: config\ndata: ${JSON.stringify(config)}\n\n`);
     streams.add(res);
+    // A page that went away mid-write must not become an unhandled 'error'.
+    res.on('error', () => streams.delete(res));
     res.on('close', () => streams.delete(res));
   };
   const keepalive = setInterval(() => streams.forEach((res) => res.write(': keep-alive\n\n')), KEEPALIVE_MS);

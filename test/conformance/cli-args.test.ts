@@ -1,6 +1,8 @@
 // Argument parsing of `lifeline conformance`: bad input is a usage error (exit 2), never a crash.
 import { describe, expect, it } from 'vitest';
-import { parseConformanceArgs } from '../../src/cli/conformance-command.js';
+import { createServer } from 'node:net';
+import { parseConformanceArgs, run } from '../../src/cli/conformance-command.js';
+import { captureStderr } from '../support/busy-port.js';
 import { targetUrl } from '../../src/conformance/context.js';
 
 describe('lifeline conformance arguments', () => {
@@ -34,5 +36,16 @@ describe('targetUrl', () => {
 
   it('refuses a URL that is not a WebSocket URL', () => {
     expect(() => targetUrl('http://127.0.0.1:1', undefined)).toThrow(/ws:\/\//);
+  });
+
+  it('a URL where nothing answers is one line and exit 2, not a table of failures', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const { code, stderr } = await captureStderr(() => run([`ws://127.0.0.1:${port}`, '--agent', 'demo']));
+    expect(code).toBe(2);
+    expect(stderr).toBe(`lifeline conformance: nothing answers at ws://127.0.0.1:${port} (connection refused). Start the gateway there, or check the host and port.\n`);
   });
 });

@@ -1,0 +1,129 @@
+// The package as a user gets it: packed (which runs `prepare`, i.e. the build) from a separate
+// copy of this tree, so the dist/ that parallel tests use is never rewritten; installed into an
+// empty project with no dev dependencies (no vite, no tsx, no typescript at run time); then its
+// commands run (`gateway`, `start`, `inspect`, each serving what it says), its client runs, and a
+// consumer type-checks under the node16, bundler and default (node10) module resolutions.
+// About 30 s on a quiet 2-core machine, most of it the build that `npm pack` runs.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../support/cli-process.js';
+
+const REPO = resolve('.');
+const root = mkdtempSync(join(tmpdir(), 'lifeline-package-'));
+// The copy sits inside the checkout (in the git-ignored .scratch/) so the build finds the dev
+// tools in the checkout's node_modules by walking up, as in the tree itself; a symlinked
+// node_modules would make tsc's declaration emit see paths outside the package (TS2742).
+mkdirSync(join(REPO, '.scratch'), { recursive: true });
+const tree = mkdtempSync(join(REPO, '.scratch', 'package-tree-'));
+const app = join(root, 'app');
+const BIN = [join(app, 'node_modules', 'lifeline', 'bin', 'lifeline.js')];
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(tree, { recursive: true, force: true });
+});
+
+/** Run a command; a failure's message carries its output. */
+async function run(command: string, args: readonly string[], options: { cwd: string; timeout: number; maxBuffer?: number }): Promise<{ stdout: string }> {
+  try {
+    return await promisify(execFile)(command, args, options);
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
+
+beforeAll(async () => {
+  // The tree as git sees it (tracked, plus new files not ignored), without dist/ or node_modules/.
+  const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: REPO, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 });
+  for (const file of stdout.split('\0').filter((f) => f !== '')) {
+    try {
+      cpSync(join(REPO, file), join(tree, file));
+    } catch {
+      // A file deleted in the work tree but still in the index: not part of the package.
+    }
+  }
+  await run('npm', ['pack', '--silent', '--pack-destination', root], { cwd: tree, timeout: 120_000 });
+  const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error('npm pack wrote no tarball');
+
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  await run('npm', ['install', join(root, tarball), '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, timeout: 120_000 });
+}, 180_000);
+
+describe('installed package', () => {
+  it('ships no vite, the built page, and source maps that carry their sources', async () => {
+    const installed = join(app, 'node_modules');
+    expect(readdirSync(installed)).not.toContain('vite');
+    expect(readdirSync(installed)).not.toContain('tsx');
+    expect(readdirSync(join(installed, 'lifeline', 'dist', 'page'))).toContain('index.html');
+    const map = JSON.parse(readFileSync(join(installed, 'lifeline', 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    expect(map.sourcesContent?.length).toBe(map.sources.length);
+  });
+
+  it('runs lifeline gateway, inspect and start, and the client, with no dev dependencies', { timeout: 30_000 }, async () => {
+    const gateway = spawnCli(['gateway', '--port', '0'], { entry: BIN, cwd: app });
+    const [gatewayUrl] = await gateway.waitForOutput(/ws:\/\/[\d.]+:\d+/);
+
+    writeFileSync(
+      join(app, 'client.js'),
+      `import { createGatewayClient } from 'lifeline';
+const client = createGatewayClient({ url: process.argv[2], agentId: 'demo' });
+await client.connect();
+console.log('state:', client.state);
+await client.disconnect();
+`,
+    );
+    const { stdout } = await run(process.execPath, ['client.js', gatewayUrl], { cwd: app, timeout: 10_000 });
+    expect(stdout).toBe('state: joined\n');
+
+    const inspect = spawnCli(['inspect', gatewayUrl, '--agent', 'demo', '--port', '0'], { entry: BIN, cwd: app });
+    const start = spawnCli(['start', '--port', '0', '--gateway-port', '0'], { entry: BIN, cwd: app });
+    const pages: string[] = [];
+    for (const cli of [inspect, start]) {
+      const [page] = await cli.waitForOutput(/http:\/\/[\d.]+:\d+\//);
+      const html = await (await fetch(page)).text();
+      const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+      expect(script, html).toBeDefined();
+      expect((await fetch(`${page}${script ?? ''}`)).status).toBe(200);
+      pages.push(page);
+    }
+    const config = (await (await fetch(`${pages[0] ?? ''}control/config`)).json()) as { gatewayUrl: string };
+    expect(config.gatewayUrl).toBe(`${gatewayUrl}/`);
+  });
+
+  it('type-checks a consumer under node16, bundler and the default module resolution', async () => {
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      `import { createGatewayClient, type GatewayClient } from 'lifeline';
+import { negotiate } from 'lifeline/protocol';
+import { createGateway, type Gateway } from 'lifeline/server';
+export const client: GatewayClient = createGatewayClient({ url: 'ws://127.0.0.1:8790', agentId: 'demo' });
+export const range = negotiate({ min: 1, max: 2 }, { min: 1, max: 1 });
+export const gateway: Promise<Gateway> = createGateway({ port: 0 });
+`,
+    );
+    const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+    const common = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--typeRoots', join(REPO, 'node_modules', '@types'), '--types', 'node', 'consumer.ts'];
+    const resolutions = [
+      ['--module', 'node16', '--moduleResolution', 'node16'],
+      ['--module', 'esnext', '--moduleResolution', 'bundler'],
+      // TypeScript's default for CommonJS output: node10, which reads `types` and `typesVersions`.
+      ['--module', 'commonjs'],
+    ];
+    const results = await Promise.all(
+      resolutions.map((flags) =>
+        run(process.execPath, [tsc, ...flags, ...common], { cwd: app, timeout: 90_000 }).then(
+          () => `${flags.join(' ')}: ok`,
+          (error: unknown) => `${flags.join(' ')}: ${String(error)}`,
+        ),
+      ),
+    );
+    expect(results).toEqual(resolutions.map((flags) => `${flags.join(' ')}: ok`));
+  }, 120_000);
+});
