@@ -12,6 +12,7 @@ import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, classifyClose, isTerminal } from '../../src/protocol/index.js';
 import { createRng, type Rng } from '../chaos/prng.js';
 import { ACTION_TABLE } from '../model/actions.js';
 import type { ChartSnapshot } from '../model/chart.js';
@@ -239,6 +240,19 @@ export async function outboxVectors(): Promise<Json> {
   return scripts;
 }
 
+/** The protocol tables a client mirrors: close codes and their reactions, error codes and their steps. */
+export function protocolVectors(): Json {
+  const codes = [...CLOSE_CODE_TABLE.map((row) => row.code), 1005, 1006, 1011, 1012, 1013, 4001, 4999];
+  const steps = [undefined, 'reauthenticate', 'upgrade_client', 'downgrade_client', 'wait_then_retry', 'do_not_retry', 'something_new'];
+  const errorCodes = [...Object.keys(ERROR_INFO), 'a_code_from_the_future'];
+  return {
+    closeCodeForError: CLOSE_CODE_FOR_ERROR as Json,
+    classifyClose: Object.fromEntries(codes.map((code) => [String(code), classifyClose(code)])),
+    errorInfo: Object.fromEntries(Object.entries(ERROR_INFO).map(([code, info]) => [code, { recoverable: info.recoverable, nextStep: info.nextStep }])),
+    isTerminal: errorCodes.flatMap((code) => steps.map((step) => ({ code, nextStep: step ?? null, terminal: isTerminal(code, step) }))),
+  };
+}
+
 /** Every vector file, by name, as written by `npm run chart`. */
 export async function renderVectors(): Promise<Record<string, string>> {
   const files: Record<string, Json> = {
@@ -247,6 +261,7 @@ export async function renderVectors(): Promise<Record<string, string>> {
     'gap-tracker.json': gapTrackerVectors(),
     'outbox.json': await outboxVectors(),
     'praisonai-transcripts.json': praisonaiVectors(),
+    'protocol.json': protocolVectors(),
   };
   return Object.fromEntries(Object.entries(files).map(([name, data]) => [name, `${JSON.stringify(data)}\n`]));
 }

@@ -352,15 +352,18 @@ class GatewayClient:
             self._heartbeat = None
 
     def _check_size(self, content: Any) -> None:
+        """Refuse up front what could never be sent: content that is not JSON, or a frame over the
+        gateway's ``policy.max_payload`` (UTF-8 bytes; ids are UUIDs, so the size is exact)."""
+        try:
+            size = _frame_size({"type": "message", "id": "00000000-0000-0000-0000-000000000000", "content": content})
+        except (TypeError, ValueError) as cause:
+            raise GatewayConnectError("invalid_message", f"The message content cannot be encoded as JSON: {cause}", "do_not_retry") from cause
         policy = self._handshake["policy"]
         limit = policy.get("max_payload") if isinstance(policy, dict) else None
-        if not isinstance(limit, int):
-            return
-        size = _frame_size({"type": "message", "id": "00000000-0000-0000-0000-000000000000", "content": content})
-        if size > limit:
+        if isinstance(limit, int) and size > limit:
             raise GatewayConnectError(
                 "payload_too_large",
-                f"The message is {size} bytes as a frame; this gateway accepts at most {limit} (policy.max_payload).",
+                f"The message frame is {size} bytes (UTF-8) and the gateway accepts at most {limit} (policy.max_payload). It was not sent; send less or split it.",
                 "do_not_retry",
             )
 
@@ -628,7 +631,7 @@ async def _close_socket(ws: Any, hard: bool) -> None:
 
 
 def _frame_size(frame: Dict[str, Any]) -> int:
-    return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode())
+    return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
 
 
 def _validate(

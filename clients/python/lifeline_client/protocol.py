@@ -37,6 +37,8 @@ CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
     "session_expired": 4040,
     "slow_consumer": 4013,
     "internal_error": 4011,
+    "session_limit": 4030,
+    "unavailable": 4503,
 }
 """The close code each wire error is sent with (PROTOCOL.md section 6)."""
 
@@ -57,6 +59,8 @@ CLOSE_CODE_TABLE: Mapping[int, CloseAction] = {
     4029: "backoff",
     4030: "backoff",
     4040: "reconnect_now",
+    4030: "backoff",
+    4503: "backoff",
 }
 """What the client does after each close code; the same table as close-codes.ts."""
 
@@ -89,6 +93,9 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "slow_consumer": (True, "wait_then_retry"),
     "internal_error": (True, "wait_then_retry"),
     "not_joined": (True, "wait_then_retry"),
+    "session_limit": (True, "wait_then_retry"),
+    "unavailable": (True, "wait_then_retry"),
+    "invalid_message": (True, "do_not_retry"),
     "outbox_full": (True, "wait_then_retry"),
     "retries_exhausted": (False, "do_not_retry"),
     "bad_server_frame": (True, "wait_then_retry"),

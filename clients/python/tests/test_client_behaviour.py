@@ -142,6 +142,9 @@ async def test_a_message_over_max_payload_is_refused_before_sending(harness) -> 
         with pytest.raises(GatewayConnectError) as refused:
             await client.send("x" * (limit + 1))
         assert refused.value.code == "payload_too_large"
+        with pytest.raises(GatewayConnectError) as invalid:
+            await client.send({"not json": {1, 2}})
+        assert invalid.value.code == "invalid_message"
         ack = await bounded("a normal send after it", client.send("fine"))
         assert ack.duplicate is False
         assert client.state == "joined"
