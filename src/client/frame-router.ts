@@ -5,7 +5,15 @@
 // where `decodeServerObject` costs ~1.8 µs an event (measured on a 150-byte event), which alone
 // would break the 0.65x-of-raw-ws throughput budget. Anything that fails the check, and every
 // other frame type, goes through `decodeServerObject` from src/protocol.
-import { decodeServerObject, type HelloOkFrame, type JoinedFrame, type ServerFrame } from '../protocol/index.js';
+import {
+  decodeServerObject,
+  MAX_SEQ,
+  SUPPORTED_PROTOCOL,
+  type HelloOkFrame,
+  type JoinedFrame,
+  type ProtocolRange,
+  type ServerFrame,
+} from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode } from '../../machines/gateway-machine.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import type { EventFields, GapTracker, HandshakeAnswer } from './gap-tracker.js';
@@ -36,12 +44,30 @@ export interface FrameRouterTarget {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Ceiling on every delay a server dictates (`retry_after_seconds`, `draining.reconnect_after_ms`,
+ * `policy.heartbeat_ms`): 5 minutes. A larger hint is used as this. Timers take at most 2^31 − 1 ms
+ * (Node fires longer ones after 1 ms), so an unclamped hint from a broken or hostile gateway
+ * would turn the wait into a hot loop of reconnects.
+ */
+export const MAX_SERVER_HINT_MS = 300_000;
+
+/** A server-given delay in ms, clamped to `0..MAX_SERVER_HINT_MS`. */
+export function clampServerHint(ms: number): number {
+  return Math.min(MAX_SERVER_HINT_MS, Math.max(0, ms));
+}
+
+/** `retry_after_seconds` as the chart's `retryAfterMs`, clamped. */
+function retryAfter(seconds: number | undefined): { retryAfterMs?: number } {
+  return seconds === undefined ? {} : { retryAfterMs: clampServerHint(seconds * 1000) };
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isSeq(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_SEQ;
 }
 
 function isEventPayload(value: unknown): value is EventFields & Json {
@@ -88,8 +114,11 @@ const CONTRACT_TYPES: ReadonlySet<string> = new Set([
   'hello_ok', 'hello_error', 'joined', 'event', 'replay', 'caught_up', 'batch', 'snapshot', 'ack', 'error', 'draining', 'ping', 'pong',
 ]);
 
-/** Create the router of one socket. It starts in the handshake phase. */
-export function createFrameRouter(target: FrameRouterTarget, handshake: HandshakeMode): (text: string) => void {
+/**
+ * Create the router of one socket. It starts in the handshake phase. `offered` is the protocol
+ * range the handshake offered: a `hello_ok` outside it is refused as `bad_server_frame`.
+ */
+export function createFrameRouter(target: FrameRouterTarget, handshake: HandshakeMode, offered: ProtocolRange = SUPPORTED_PROTOCOL): (text: string) => void {
   const { tracker } = target;
   let joined = false;
   let mode = handshake;
@@ -119,6 +148,11 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
     return true;
   }
 
+  /** Version 0 means the legacy `join`; a `hello_ok` must pick from the offered range. */
+  function withinOffer(protocol: number): boolean {
+    return protocol >= 1 && protocol >= offered.min && protocol <= offered.max;
+  }
+
   function badFrame(message: string): void {
     target.error(connectError('bad_server_frame', message));
   }
@@ -138,7 +172,7 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       code: wire,
       message,
       nextStep: nextStep ?? (code === undefined ? 'do_not_retry' : 'upgrade_client'),
-      ...(retryAfterSeconds === undefined ? {} : { retryAfterMs: retryAfterSeconds * 1000 }),
+      ...retryAfter(retryAfterSeconds),
     });
   }
 
@@ -147,11 +181,20 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       case 'hello_ok':
       case 'joined': {
         if (joined) return;
+        if (frame.type === 'hello_ok' && !withinOffer(frame.protocol)) {
+          // Never speak a version we did not offer: a failed attempt, retried with backoff.
+          return target.lifecycle({
+            type: 'hello.rejected',
+            code: 'bad_server_frame',
+            message: `The gateway chose protocol ${frame.protocol}, outside the offered ${offered.min}..${offered.max}.`,
+            nextStep: 'wait_then_retry',
+          });
+        }
         joined = true;
         tracker.handshake(answerOf(frame));
         target.accepted(frame);
         const protocol = frame.type === 'hello_ok' ? frame.protocol : 0;
-        target.lifecycle({ type: 'hello.accepted', protocol, heartbeatMs: frame.policy?.heartbeat_ms ?? 0 });
+        target.lifecycle({ type: 'hello.accepted', protocol, heartbeatMs: clampServerHint(frame.policy?.heartbeat_ms ?? 0) });
         // Without the `caught_up` extension (PraisonAI, legacy join) nothing will end the replay.
         const extensions = frame.type === 'hello_ok' ? (frame.features.extensions ?? []) : [];
         if (!extensions.includes('caught_up')) {
@@ -167,7 +210,7 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
           code: frame.code,
           message: frame.message,
           nextStep: frame.next_step,
-          ...(frame.retry_after_seconds === undefined ? {} : { retryAfterMs: frame.retry_after_seconds * 1000 }),
+          ...retryAfter(frame.retry_after_seconds),
         });
         return;
       case 'error':
@@ -185,7 +228,7 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       case 'ack':
         return target.ack(frame.id, frame.duplicate === true);
       case 'draining':
-        return target.lifecycle({ type: 'draining', reconnectAfterMs: frame.reconnect_after_ms });
+        return target.lifecycle({ type: 'draining', reconnectAfterMs: clampServerHint(frame.reconnect_after_ms) });
       case 'ping':
         return target.send(frame.ts === undefined ? { type: 'pong' } : { type: 'pong', ts: frame.ts });
       case 'pong':
@@ -225,7 +268,7 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
 function praisonSnapshotCursor(state: unknown): number | undefined {
   if (!isObject(state)) return undefined;
   const cursor = state['event_cursor'];
-  return typeof cursor === 'number' && Number.isSafeInteger(cursor) && cursor >= 0 ? cursor : undefined;
+  return typeof cursor === 'number' && Number.isSafeInteger(cursor) && cursor >= 0 && cursor <= MAX_SEQ ? cursor : undefined;
 }
 
 /** Reduce `hello_ok` or legacy `joined` to what the tracker needs. */

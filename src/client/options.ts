@@ -48,17 +48,17 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   const reconnect = options.reconnect;
   if (reconnect !== undefined && reconnect !== false) {
     if (typeof reconnect !== 'object' || reconnect === null) fail('reconnect must be an object or false.');
-    checkNumber('reconnect.initialDelayMs', reconnect.initialDelayMs, 0);
-    checkNumber('reconnect.maxDelayMs', reconnect.maxDelayMs, 0);
+    checkNumber('reconnect.initialDelayMs', reconnect.initialDelayMs, 0, MAX_TIMER_MS);
+    checkNumber('reconnect.maxDelayMs', reconnect.maxDelayMs, 0, MAX_TIMER_MS);
     // Timers overflow past 2^31-1 ms and would fire at once.
     checkNumber('reconnect.suspendAfterMs', reconnect.suspendAfterMs, 0, MAX_TIMER_MS);
     checkNumber('reconnect.suspendedMaxDelayMs', reconnect.suspendedMaxDelayMs, 0, MAX_TIMER_MS);
     checkNumber('reconnect.multiplier', reconnect.multiplier, 1);
     checkNumber('reconnect.jitter', reconnect.jitter, 0, 1);
     checkNumber('reconnect.maxAttempts', reconnect.maxAttempts, 0);
-    checkNumber('reconnect.minUptimeMs', reconnect.minUptimeMs, 0);
+    checkNumber('reconnect.minUptimeMs', reconnect.minUptimeMs, 0, MAX_TIMER_MS);
   }
-  checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs, 1);
+  checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs, 1, MAX_TIMER_MS);
   const maxBuffered = options.maxBufferedEvents;
   if (maxBuffered !== undefined && (!Number.isSafeInteger(maxBuffered) || maxBuffered < 1)) fail('maxBufferedEvents must be an integer >= 1.');
   if (options.outbox !== undefined) {

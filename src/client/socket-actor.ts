@@ -120,6 +120,7 @@ export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters
       stopped: () => !live,
     },
     input.handshake,
+    deps.protocol,
   );
   const connection = { attempt: input.attempt, write };
   link.current = connection;

@@ -7,10 +7,19 @@ import * as v from 'valibot';
 // Building blocks
 
 const SafeInt = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
-/** A position in a session's event history: the seq of the last event seen (0 = none yet). */
-export const Cursor = v.pipe(SafeInt, v.description('Seq of the last event seen; 0 before the first event.'));
-/** A per-session event number, monotonic from 1 and never reused within an epoch. */
-export const Seq = v.pipe(SafeInt, v.minValue(1), v.description('Per-session event number, from 1.'));
+/**
+ * The largest seq, and so the largest cursor: 2^53 − 2. Every seq and cursor is a safe integer
+ * with room for `+ 1`, so the next seq after any cursor (a gap's `expected`) is still exact in
+ * every language that parses JSON numbers as doubles. Anything larger is a bad frame on both sides.
+ */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
+const Position = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEQ));
+/** A position in a session's event history: the seq of the last event seen (0 = none yet), at most `MAX_SEQ`. */
+export const Cursor = v.pipe(Position, v.description('Seq of the last event seen; 0 before the first event; at most 2^53 - 2.'));
+/** A per-session event number, monotonic from 1 and never reused within an epoch, at most `MAX_SEQ`. */
+export const Seq = v.pipe(Position, v.minValue(1), v.description('Per-session event number, from 1 to 2^53 - 2.'));
+/** The seq after a cursor (`cursor + 1`): 1 to `MAX_SEQ + 1` (2^53 − 1). */
+const NextSeq = v.pipe(SafeInt, v.minValue(1), v.description('A cursor + 1: from 1 to 2^53 - 1.'));
 /** Identity of a session's event history; changes whenever that history is lost. */
 export const Epoch = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 export const SessionId = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
@@ -33,10 +42,10 @@ export type EventPayload = v.InferOutput<typeof EventPayload>;
 
 /** Missing range signalled at the handshake: events `expected..received-1` cannot be replayed. */
 export const Gap = v.looseObject({
-  /** The seq the client expected next (`since + 1`). */
-  expected: Seq,
-  /** The first seq the gateway can deliver instead. */
-  received: Seq,
+  /** The seq the client expected next (`since + 1`), so up to `MAX_SEQ + 1`. */
+  expected: NextSeq,
+  /** The first seq the gateway can deliver instead (its head + 1 when it holds nothing newer). */
+  received: NextSeq,
 });
 export type Gap = v.InferOutput<typeof Gap>;
 

@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { decodeServerFrame, MAX_SEQ } from '../../src/protocol/index.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 
 describe('handshake limits', () => {
@@ -60,6 +61,23 @@ describe('oversized messages', () => {
     const anonymous = await client.next('error');
     expect(anonymous).toMatchObject({ code: 'payload_too_large' });
     expect(anonymous).not.toHaveProperty('id');
+  });
+});
+
+describe('seq and cursor range', () => {
+  it('refuses a since beyond 2^53 - 2 with a typed error, and its gap for the largest since still decodes', async () => {
+    const gateway = await startGateway();
+    const beyond = await connect(gateway);
+    beyond.send(helloFrame({ since: MAX_SEQ + 1 }));
+    const refusal = await beyond.next('hello_error');
+    expect(refusal).toMatchObject({ code: 'bad_frame' });
+    expect(String(refusal['message'])).toContain('since');
+    expect(await beyond.closed()).toMatchObject({ code: 4000 });
+
+    const { helloOk } = await join(gateway, { session_id: 'far-ahead', since: MAX_SEQ, epoch: 'another-history' });
+    expect(helloOk['gap']).toEqual({ expected: MAX_SEQ + 1, received: 1 });
+    // The gateway's own answer must pass its own decoder.
+    expect(decodeServerFrame(JSON.stringify(helloOk)).ok).toBe(true);
   });
 });
 

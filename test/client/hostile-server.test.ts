@@ -1,0 +1,117 @@
+// The client does not trust the server: a version it never offered, timer hints beyond any sane
+// ceiling, and seqs outside the protocol's range are refused or clamped, each against a scripted
+// raw `ws` peer.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_SEQ } from '../../src/protocol/index.js';
+import { systemClock, type ClientClock, type GatewayConnectError } from '../../src/client/index.js';
+import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
+import { waitFor, waitForState } from '../support/wait-for.js';
+import { makeClient } from './kit.js';
+
+const servers: WebSocketServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    for (const socket of server.clients) socket.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+type Reply = (socket: WebSocket, hello: Record<string, unknown>, connection: number) => void;
+
+/** A scripted gateway: `reply` answers each `hello`; it counts connections. */
+async function scripted(reply: Reply): Promise<{ url: string; connections(): number }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  let connections = 0;
+  server.on('connection', (socket) => {
+    const connection = ++connections;
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as Record<string, unknown>;
+      if (frame['type'] === 'hello') reply(socket, frame, connection);
+    });
+  });
+  const address = server.address();
+  if (typeof address === 'string' || address === null) throw new Error('no port');
+  return { url: `ws://127.0.0.1:${address.port}`, connections: () => connections };
+}
+
+function helloOk(fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    type: 'hello_ok', protocol: 2, features: { methods: [], events: [], extensions: ['caught_up', 'epoch'] },
+    policy: { max_payload: 1_048_576, heartbeat_ms: 0 }, session_id: 's-1', resumed: false, cursor: 0, epoch: 'e-1', ...fields,
+  });
+}
+
+/** The system clock, recording every delay the client asks for. */
+function recordingClock(): { clock: ClientClock; delays: number[] } {
+  const delays: number[] = [];
+  return { delays, clock: { ...systemClock, setTimeout: (fn, ms) => (delays.push(ms), systemClock.setTimeout(fn, ms)) } };
+}
+
+describe('a server the client does not trust', () => {
+  it.each([99, 0])('refuses a hello_ok with protocol %i, outside the offered 1..2, as bad_server_frame', async (protocol) => {
+    const server = await scripted((socket) => socket.send(helloOk({ protocol })));
+    // A 5 s retry (random 0 draws the full ceiling), so the test sees exactly one failed attempt.
+    const client = makeClient(server.url, { reconnect: { initialDelayMs: 5000, maxDelayMs: 5000 }, random: () => 0 });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    void client.connect().catch(() => undefined);
+    await waitFor(() => errors.length > 0, 2000, 'an error');
+    expect(errors[0]).toMatchObject({ code: 'bad_server_frame', nextStep: 'wait_then_retry' });
+    expect(errors[0]?.message).toContain(`protocol ${protocol}`);
+    // A failed attempt: never joined, retried with backoff.
+    await waitForState(client, 'reconnecting', 1000);
+    expect(client.info.protocol).toBeNull();
+    expect(client.info.attempt).toBe(1);
+  });
+
+  it('clamps a huge retry_after_seconds to the ceiling instead of overflowing the timer into a hot loop', async () => {
+    const server = await scripted((socket) =>
+      socket.send(JSON.stringify({ type: 'hello_error', code: 'rate_limited', message: 'slow down', next_step: 'wait_then_retry', retry_after_seconds: 3e9 })),
+    );
+    const { clock, delays } = recordingClock();
+    const client = makeClient(server.url, { clock });
+    void client.connect().catch(() => undefined);
+    await waitFor(() => client.info.retryInMs !== null, 2000, 'a planned retry');
+    expect(client.info.retryInMs).toBe(MAX_SERVER_HINT_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_SERVER_HINT_MS);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('clamps draining.reconnect_after_ms and policy.heartbeat_ms', async () => {
+    const server = await scripted((socket, _hello, connection) => {
+      socket.send(helloOk({ policy: { max_payload: 1_048_576, heartbeat_ms: 1e12 } }));
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      if (connection === 1) socket.send(JSON.stringify({ type: 'draining', reconnect_after_ms: 1e12 }));
+    });
+    const { clock, delays } = recordingClock();
+    const client = makeClient(server.url, { clock });
+    await client.connect();
+    await waitFor(() => client.info.retryInMs !== null, 2000, 'the drain retry');
+    expect(client.info.retryInMs).toBe(MAX_SERVER_HINT_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_SERVER_HINT_MS);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('refuses seqs beyond 2^53 - 2 and keeps its cursor, so it can still rejoin an honest gateway', async () => {
+    const server = await scripted((socket) => {
+      socket.send(helloOk());
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      socket.send(JSON.stringify({ type: 'event', seq: MAX_SEQ, event: { type: 'edge' } }));
+      socket.send(JSON.stringify({ type: 'event', seq: MAX_SEQ + 1, event: { type: 'beyond' } }));
+      socket.send(JSON.stringify({ type: 'batch', frames: [{ type: 'event', seq: Number.MAX_SAFE_INTEGER + 2, event: { type: 'beyond' } }] }));
+    });
+    const client = makeClient(server.url);
+    const errors: string[] = [];
+    const types: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    client.onEvent((event) => types.push(event.type));
+    await client.connect();
+    await waitFor(() => errors.length === 2, 2000, 'two refusals');
+    expect(errors).toEqual(['bad_server_frame', 'bad_server_frame']);
+    expect(types).toEqual(['edge']);
+    expect(client.info.cursor).toBe(MAX_SEQ);
+  });
+});
