@@ -191,6 +191,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     await log.close?.();
   };
 
+  // One stringify per publish: the price of never storing an event no client could receive.
+  const requireDeliverable = (what: 'event' | 'state', value: unknown): void => {
+    const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+    if (bytes > resolved.maxEventBytes) {
+      throw new GatewayError('payload_too_large', `The ${what} is ${bytes} bytes encoded; the limit is maxEventBytes (${resolved.maxEventBytes}). Nothing was stored.`);
+    }
+  };
+
   const requireSession = async (sessionId: string) => {
     const session = registry.entry(sessionId);
     const record = session.record ?? (await asGatewayError(async () => log.getSession(sessionId)));
@@ -206,24 +214,20 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     async publish(sessionId, event) {
       if (stopping) throw new GatewayError('gateway_closed', 'The gateway is closed; publish through the one that replaced it.');
       if (typeof event.type !== 'string' || event.type.length === 0) throw new GatewayError('configuration_error', 'An event needs a non-empty string type.');
+      const payload = {
+        type: event.type,
+        data: event.data,
+        event_id: event.event_id ?? resolved.newId(),
+        // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
+        timestamp: clock.wallNow() / 1000,
+        ...(event.source === undefined ? {} : { source: event.source }),
+      };
+      requireDeliverable('event', payload);
       const session = registry.entry(sessionId);
       // An unknown id must not leave an empty live entry behind.
       return session.queue.run(async () => {
         await requireSession(sessionId);
-        const stored = await asGatewayError(() =>
-          log.append(
-            sessionId,
-            {
-              type: event.type,
-              data: event.data,
-              event_id: event.event_id ?? resolved.newId(),
-              // Seconds since the epoch, as a float: the PraisonAI gateway's convention.
-              timestamp: clock.wallNow() / 1000,
-              ...(event.source === undefined ? {} : { source: event.source }),
-            },
-            event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey },
-          ),
-        );
+        const stored = await asGatewayError(() => log.append(sessionId, payload, event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey }));
         session.idleSince = undefined;
         if (stored.duplicate) return stored.seq;
         counters.published++;
@@ -239,6 +243,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       };
     },
     async setState(sessionId, state) {
+      requireDeliverable('state', state);
       await registry
         .entry(sessionId)
         .queue.run(async () => {

@@ -54,6 +54,13 @@ export interface GatewayOptions {
    * the peer and nothing is lost. @default 1048576
    */
   readonly maxInboundQueueBytes?: number;
+  /**
+   * Largest event `publish()` takes, and largest state `setState()` takes, as encoded JSON bytes.
+   * A bigger one is refused with `payload_too_large`: sent to a client it would pass
+   * `maxBufferedBytes` on its own, evicting every reader of the session again on every resume.
+   * At most half of `maxBufferedBytes`. @default 1048576, or half of maxBufferedBytes if smaller
+   */
+  readonly maxEventBytes?: number;
   readonly verifyToken?: TokenVerifier;
   /** Origins allowed to connect. Omitted: any. A request without an Origin header (not a browser) is allowed. */
   readonly allowedOrigins?: readonly string[];
@@ -143,6 +150,7 @@ export interface ResolvedOptions {
   readonly maxPayload: number;
   readonly maxBufferedBytes: number;
   readonly maxInboundQueueBytes: number;
+  readonly maxEventBytes: number;
   readonly verifyToken: TokenVerifier | undefined;
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   readonly rateLimit: RateLimit | false;
@@ -159,16 +167,18 @@ export interface ResolvedOptions {
 }
 
 /**
- * Codes a gateway API call can fail with. `address_in_use` and `address_unavailable` come from
+ * Codes a gateway API call can fail with. `payload_too_large`: an event or state over
+ * `maxEventBytes`, refused before it is stored. `address_in_use` and `address_unavailable` come from
  * `createGateway` when it cannot listen (the error carries the `port`); `unavailable` when the
  * event store (Redis) cannot be reached.
  */
-export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed' | 'address_in_use' | 'address_unavailable' | 'unavailable';
+export type GatewayErrorCode = 'configuration_error' | 'session_not_found' | 'gateway_closed' | 'address_in_use' | 'address_unavailable' | 'unavailable' | 'payload_too_large';
 
 const NEXT_STEP: Record<GatewayErrorCode, string> = {
   configuration_error: 'Fix the option named in the message.',
   session_not_found: 'Publish to a session a client has joined (joining creates it).',
   gateway_closed: 'Use the gateway that replaced this one.',
+  payload_too_large: 'Send less per event (split it, or send a reference to the data), or raise maxEventBytes.',
   address_in_use: 'Stop the process that holds the port, choose another port, or pass port 0 for a free one.',
   unavailable: 'The event store (Redis) is unreachable; retry after a moment, with the same idempotency key for a publish.',
   address_unavailable: 'Listen on an address this machine has (127.0.0.1 for loopback) and a port you may open (>= 1024 without privileges).',
@@ -190,6 +200,13 @@ export class GatewayError extends Error {
     this.nextStep = extra.nextStep ?? NEXT_STEP[code];
     if (extra.port !== undefined) this.port = extra.port;
   }
+}
+
+function eventBytes(options: GatewayOptions): number {
+  const half = Math.floor(positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304) / 2);
+  const value = positiveInt('maxEventBytes', options.maxEventBytes ?? Math.min(1_048_576, half));
+  if (value > half) throw new GatewayError('configuration_error', `maxEventBytes must be at most half of maxBufferedBytes (${half}), got ${value}`);
+  return value;
 }
 
 function positiveInt(name: string, value: number, min = 1): number {
@@ -231,6 +248,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     maxPayload: positiveInt('maxPayload', options.maxPayload ?? 1_048_576, 64),
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304),
     maxInboundQueueBytes: positiveInt('maxInboundQueueBytes', options.maxInboundQueueBytes ?? 1_048_576),
+    maxEventBytes: eventBytes(options),
     verifyToken: options.verifyToken,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     rateLimit,

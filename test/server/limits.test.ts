@@ -164,14 +164,28 @@ describe('payload and buffering limits', () => {
     expect(await client.closed()).toMatchObject({ code: 4009 });
   });
 
+  it('refuses to store an event or state no client could receive, so it cannot evict every reader on every resume', async () => {
+    const gateway = await startGateway({ maxBufferedBytes: 256 * 1024 });
+    const { client, helloOk } = await join(gateway);
+    const sessionId = String(helloOk['session_id']);
+    const huge = { type: 'bulk', data: 'x'.repeat(300 * 1024) };
+    await expect(gateway.publish(sessionId, huge)).rejects.toMatchObject({ code: 'payload_too_large', nextStep: expect.stringMatching(/maxEventBytes/) });
+    await expect(gateway.setState(sessionId, huge)).rejects.toMatchObject({ code: 'payload_too_large' });
+    // Nothing was stored: the next event is seq 1, and the reader was never evicted.
+    expect(await gateway.publish(sessionId, { type: 'small' })).toBe(1);
+    expect(await client.next('event')).toMatchObject({ seq: 1 });
+    expect(gateway.stats().counters.slowConsumers).toBe(0);
+    await expect(startGateway({ maxBufferedBytes: 1000, maxEventBytes: 600 })).rejects.toMatchObject({ code: 'configuration_error' });
+  });
+
   it('evicts a consumer that stops reading with 4013, once it catches up on the close', async () => {
     const gateway = await startGateway({ maxBufferedBytes: 64 * 1024 });
     const { client, helloOk } = await join(gateway, { protocol_max: 1 });
     const sessionId = String(helloOk['session_id']);
     client.ws.pause();
-    const chunk = 'x'.repeat(64 * 1024);
+    const chunk = 'x'.repeat(16 * 1024);
     // Kernel buffers absorb the first few megabytes; keep publishing until the gateway gives up.
-    for (let i = 0; i < 2000 && gateway.stats().counters.slowConsumers === 0; i++) {
+    for (let i = 0; i < 8000 && gateway.stats().counters.slowConsumers === 0; i++) {
       await gateway.publish(sessionId, { type: 'bulk', data: chunk });
     }
     expect(gateway.stats().counters.slowConsumers).toBe(1);
