@@ -26,6 +26,12 @@ export type HandshakeMode = 'hello' | 'join';
  */
 export type OutagePhase = 'none' | 'young' | 'old';
 
+/**
+ * Whether an auth refusal may be answered with one fresh token: `off` (a fixed token), `ready`, or
+ * `used` (the refreshed attempt was refused too: the next refusal stops). Ready again after a join.
+ */
+export type TokenRefresh = 'off' | 'ready' | 'used';
+
 /** What the chart is started with. Every field is optional. */
 export interface GatewayMachineInput {
   /** Reconnect policy, or `false` to stop at the first close. @default {} (see `ReconnectOptions`) */
@@ -36,6 +42,8 @@ export interface GatewayMachineInput {
   readonly online?: boolean;
   /** Source of jitter in `[0, 1)`. @default Math.random */
   readonly random?: () => number;
+  /** The token comes from a function called before each attempt, so an auth refusal is retried once with a fresh one. @default false */
+  readonly refreshableToken?: boolean;
 }
 
 /** The chart's context: lifecycle facts only. */
@@ -58,6 +66,7 @@ export interface GatewayContext {
   readonly online: boolean;
   /** The outage's age. A phase rather than a start time: the chart's `outage.aged` timer keeps time. */
   readonly outage: OutagePhase;
+  readonly tokenRefresh: TokenRefresh;
   /** Injected jitter source. A function, so JSON snapshots (inspector, graph) leave it out. */
   readonly random: () => number;
 }
@@ -110,6 +119,10 @@ function closeCodeFor(code: string): number {
   return (CLOSE_CODE_FOR_ERROR as Readonly<Record<string, number | undefined>>)[code] ?? 4000;
 }
 
+function armedRefresh(context: Context): TokenRefresh {
+  return context.tokenRefresh === 'off' ? 'off' : 'ready';
+}
+
 function closeOf(code: number, reason: string): Context['lastClose'] {
   return { code, reason };
 }
@@ -152,7 +165,11 @@ const closedWhileConnecting = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
   ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
 ] as const;
+// An auth refusal with a token function: close, and try once more at once with a fresh token
+// (the socket actor calls the function before every attempt).
+const refreshTokenOnce = { guard: 'mayRefreshToken', target: 'connecting', actions: ['recordClose', 'refreshToken', 'closeSocket'] } as const;
 const closedBeforeJoin = [
+  refreshTokenOnce,
   { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
   ...closedWhileConnecting,
 ] as const;
@@ -192,8 +209,9 @@ function retryWait() {
  * moves `reconnecting` to `suspended`; only a stable join (or a stop) ends the outage.
  * Named implementations, all swappable with `gatewayMachine.provide(...)`:
  * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
- * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, …;
- * actions `openSocket`, `closeSocket`, `planBackoff`, `flushOutbox`, `probeLiveness`, ….
+ * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, `mayRefreshToken`, …;
+ * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
+ * An auth refusal with a token function goes back to `connecting` once (`refreshToken`) before it stops.
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
  */
 export const gatewayMachine = setup({
@@ -223,6 +241,10 @@ export const gatewayMachine = setup({
     },
     /** 1001, 4002, 4040, 1012: reconnect at once, without counting a failure. */
     isPromptClose: ({ event }) => event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
+    /** An auth refusal (`reauthenticate`: a hello_error or close 4003) while one fresh token may still be tried. */
+    mayRefreshToken: ({ context, event }) =>
+      context.tokenRefresh === 'ready' &&
+      ((event.type === 'hello.rejected' && event.nextStep === 'reauthenticate') || (event.type === 'socket.closed' && classifyClose(event.code) === 'reauthenticate')),
     isPromptCloseInOldOutage: ({ context, event }) => context.outage === 'old' && event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
     /** Counting one more failure would pass `maxAttempts`. */
     retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
@@ -236,8 +258,11 @@ export const gatewayMachine = setup({
     }),
     closeSocket: stopChild('socket'),
     recordClose: assign({
-      lastClose: ({ event }) => (event.type === 'socket.closed' ? closeOf(event.code, event.reason) : null),
+      lastClose: ({ event }) =>
+        event.type === 'socket.closed' ? closeOf(event.code, event.reason) : event.type === 'hello.rejected' ? closeOf(closeCodeFor(event.code), event.message) : null,
     }),
+    /** Spend the one refresh; the next socket's attempt calls the token function again. */
+    refreshToken: assign({ tokenRefresh: 'used' as const }),
     countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
@@ -288,7 +313,10 @@ export const gatewayMachine = setup({
     recordAccepted: assign({
       protocol: ({ event }) => (event.type === 'hello.accepted' ? event.protocol : null),
       heartbeatMs: ({ event }) => (event.type === 'hello.accepted' ? event.heartbeatMs : 0),
+      tokenRefresh: ({ context }) => armedRefresh(context),
     }),
+    /** A new start by the app: one fresh-token retry is available again. */
+    armTokenRefresh: assign({ tokenRefresh: ({ context }) => armedRefresh(context) }),
     useLegacyHandshake: assign({ handshake: 'join' as const }),
     recordOnline: assign({ online: true }),
     recordOffline: assign({ online: false }),
@@ -329,6 +357,7 @@ export const gatewayMachine = setup({
     heartbeatMs: 0,
     online: input.online ?? true,
     outage: 'none',
+    tokenRefresh: input.refreshableToken === true ? 'ready' : 'off',
     random: input.random ?? Math.random,
   }),
   initial: 'disconnected',
@@ -342,7 +371,7 @@ export const gatewayMachine = setup({
     disconnected: {
       entry: ['closeSocket', 'clearRetry', 'endOutage'],
       on: {
-        'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError'] },
+        'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError', 'armTokenRefresh'] },
       },
     },
     connecting: {
@@ -359,6 +388,7 @@ export const gatewayMachine = setup({
       on: {
         'hello.accepted': { target: 'joined', actions: 'recordAccepted' },
         'hello.rejected': [
+          refreshTokenOnce,
           { guard: 'isTerminalRejection', target: 'disconnected', actions: 'recordRejection' },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordRejection', 'recordRetriesExhausted'] },
           ...retryAfter(['recordRejection', 'countFailure', 'planBackoff']),
@@ -390,6 +420,7 @@ export const gatewayMachine = setup({
           ...retryAfter(['planDrainRetry']),
         ],
         'socket.closed': [
+          refreshTokenOnce,
           { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
           { guard: 'isPromptCloseInOldOutage', target: 'suspended', actions: ['recordClose', 'planPromptRetry'] },

@@ -52,7 +52,8 @@ export function createSocketLink(): SocketLink {
 export interface SocketActorDeps {
   readonly url: string;
   readonly agentId: string;
-  readonly token: string | undefined;
+  /** A fixed token, or a function called before each attempt (resolved before the socket opens). */
+  readonly token: TokenSource | undefined;
   readonly protocol: ProtocolRange;
   readonly capabilities: readonly string[];
   readonly WebSocket: WebSocketClass;
@@ -62,9 +63,15 @@ export interface SocketActorDeps {
   readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'>;
 }
 
-function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode): object {
+/**
+ * A token, or a function the client calls before each connection attempt (sync or async), so an
+ * expiring token can be refreshed. Its result is sent in `hello.token`, never logged.
+ */
+export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
+
+function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: string | undefined): object {
   const resume = deps.target.tracker.resumeRequest();
-  const token = deps.token === undefined ? {} : { token: deps.token };
+  const token = tokenValue === undefined ? {} : { token: tokenValue };
   if (mode === 'join') {
     return { type: 'join', agent_id: deps.agentId, min_version: deps.protocol.min, max_version: deps.protocol.max, ...resume, ...token };
   }
@@ -90,8 +97,43 @@ function closeQuietly(ws: WebSocketLike, hard: boolean): void {
 
 type SocketCallback = CallbackLogicFunction<{ type: 'noop' }, GatewayMachineEvent, SocketActorInput>;
 
-/** One socket's life, from open to cleanup: the body of the socket actor (see `client-machine.ts`). */
-export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters<SocketCallback>[0]): ReturnType<SocketCallback> {
+type SocketArgs = Parameters<SocketCallback>[0];
+
+/**
+ * One attempt, from token to cleanup: the body of the socket actor (see `client-machine.ts`). A
+ * token function is called first; a throw, a rejection or a non-string result fails this attempt
+ * with `token_unavailable` (the chart backs off and the next attempt calls it again).
+ */
+export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<SocketCallback> {
+  const source = deps.token;
+  if (typeof source !== 'function') return openSocket(deps, args, source);
+  let stopped = false;
+  let cleanup: ReturnType<SocketCallback>;
+  const fail = (cause: unknown): void => {
+    if (stopped) return;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    deps.target.error(connectError('token_unavailable', `The token function failed: ${detail}`, { nextStep: 'wait_then_retry' }, cause));
+    args.sendBack({ type: 'socket.closed', code: 1006, reason: 'token unavailable' });
+  };
+  const use = (token: unknown): void => {
+    if (stopped) return;
+    if (token !== undefined && typeof token !== 'string') fail(new TypeError(`token() must return a string or undefined; got ${typeof token}`));
+    else cleanup = openSocket(deps, args, token);
+  };
+  try {
+    const value = source();
+    if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') (value as PromiseLike<unknown>).then(use, fail);
+    else use(value);
+  } catch (error) {
+    queueMicrotask(() => fail(error));
+  }
+  return () => {
+    stopped = true;
+    if (typeof cleanup === 'function') cleanup();
+  };
+}
+
+function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
   const { link, clock } = deps;
   let live = true;
   let ws: WebSocketLike;
@@ -116,7 +158,7 @@ export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters
       lifecycle: (event) => {
         if (live) sendBack(event);
       },
-      sendJoin: () => void write(handshakeFrame(deps, 'join')),
+      sendJoin: () => void write(handshakeFrame(deps, 'join', token)),
       stopped: () => !live,
     },
     input.handshake,
@@ -130,7 +172,7 @@ export function runSocket(deps: SocketActorDeps, { input, sendBack }: Parameters
   ws.onopen = () => {
     if (!live) return;
     link.lastSeenAt = clock.now();
-    write(handshakeFrame(deps, input.handshake));
+    write(handshakeFrame(deps, input.handshake, token));
     sendBack({ type: 'socket.opened' });
   };
   ws.onmessage = (message) => {
