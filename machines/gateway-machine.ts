@@ -165,9 +165,10 @@ const closedWhileConnecting = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
   ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
 ] as const;
-// An auth refusal with a token function: close, and try once more at once with a fresh token
-// (the socket actor calls the function before every attempt).
-const refreshTokenOnce = { guard: 'mayRefreshToken', target: 'connecting', actions: ['recordClose', 'refreshToken', 'closeSocket'] } as const;
+// An auth refusal with a token function: try once more, within the first backoff step and
+// without counting a failure, with a fresh token (the socket actor calls the function before
+// every attempt). A second refusal in a row stops.
+const refreshTokenOnce = { guard: 'mayRefreshToken', target: 'reconnecting', actions: ['recordClose', 'refreshToken', 'planPromptRetry', 'startOutageClock'] } as const;
 const closedBeforeJoin = [
   refreshTokenOnce,
   { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
@@ -211,7 +212,7 @@ function retryWait() {
  * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
- * An auth refusal with a token function goes back to `connecting` once (`refreshToken`) before it stops.
+ * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
  */
 export const gatewayMachine = setup({

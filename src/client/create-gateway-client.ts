@@ -133,9 +133,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       },
       gap: gaps.emit,
     },
-    options.sessionId,
+    options.resume?.sessionId ?? options.sessionId,
+    options.resume ? { cursor: options.resume.cursor, ...(options.resume.epoch === null ? {} : { epoch: options.resume.epoch }) } : undefined,
   );
-  const outbox = createOutbox(options.outbox?.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES);
+  const maxMessages = options.outbox?.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES;
+  const outbox = createOutbox(maxMessages, undefined, options.outbox?.store);
   const link = createSocketLink();
   let connectWaiters: Array<Waiter<void>> = [];
   let resyncWaiters: Array<Waiter<SessionSnapshot>> = [];
@@ -203,6 +205,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       ...(options.random === undefined ? {} : { random: options.random }),
+      refreshableToken: typeof options.token === 'function',
       online: isOnline(),
     },
     clock,
@@ -223,6 +226,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     if (next === 'disconnected' && error !== null) stopWith(new GatewayConnectError(error));
   });
   actor.start();
+  let reportedDroppedOnLoad = false;
   let stopWatching: (() => void) | null = null;
 
   function settleConnect(error: GatewayConnectError | null): void {
@@ -266,6 +270,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         stopWatching = watchBrowserSignals((event) => actor.send(event));
       }
       const done = new Promise<void>((resolve, reject) => connectWaiters.push({ resolve, reject }));
+      // Reported once the app can be listening: the store held more than the bound allows.
+      if (outbox.droppedOnLoad > 0 && !reportedDroppedOnLoad) {
+        reportedDroppedOnLoad = true;
+        errors.emit(connectError('outbox_full', `The outbox store held ${outbox.droppedOnLoad} messages beyond outbox.maxMessages (${maxMessages}); they were dropped from it and not sent.`));
+      }
       actor.send({ type: 'user.connect' });
       return done;
     },
@@ -290,6 +299,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       // Not joined: the request goes out with the outbox on the next join.
       if (state === 'joined' && resyncWaiters.length === 1) requestSnapshot();
       return done;
+    },
+    checkpoint() {
+      const sessionId = tracker.sessionId;
+      return sessionId === null ? null : { sessionId, epoch: tracker.epoch, cursor: tracker.cursor };
     },
     get state() {
       return state;

@@ -12,6 +12,8 @@ export {
 } from './backoff.js';
 export { createGapTracker, handshakeGap, type GapTracker, type TrackerSink, type HandshakeAnswer } from './gap-tracker.js';
 export { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
+export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type StoredMessage, type StorageLike, type LocalStorageOutboxOptions } from './outbox-store.js';
+export type { TokenSource } from './socket-actor.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 export {
@@ -27,6 +29,7 @@ export {
 } from '../../machines/gateway-machine.js';
 export type {
   BackpressureInfo,
+  Checkpoint,
   ClientState,
   ClientClock,
   GapInfo,

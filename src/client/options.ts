@@ -27,6 +27,16 @@ function checkFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function.`);
 }
 
+/** A `resume` value must be what `checkpoint()` returned: a session id, a safe cursor, an epoch or null. */
+function checkResume(resume: unknown): void {
+  if (resume === undefined) return;
+  if (typeof resume !== 'object' || resume === null) fail('resume must be the object checkpoint() returned.');
+  const { sessionId, cursor, epoch } = resume as Record<string, unknown>;
+  if (typeof sessionId !== 'string' || sessionId === '') fail('resume.sessionId must be a non-empty string.');
+  if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) fail(`resume.cursor must be a safe integer >= 0; got ${String(cursor)}.`);
+  if (epoch !== null && epoch !== undefined && typeof epoch !== 'string') fail('resume.epoch must be a string or null.');
+}
+
 /** Throw `invalid_options` (a `GatewayConnectError`) unless the options are usable. Returns the protocol range to offer. */
 export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (typeof options !== 'object' || options === null) fail('Options must be an object.');
@@ -39,7 +49,8 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) fail(`url must use ws: or wss:; got ${url.protocol}`);
   if (typeof options.agentId !== 'string' || options.agentId === '') fail('agentId must be a non-empty string.');
   if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) fail('sessionId must be a non-empty string.');
-  if (options.token !== undefined && typeof options.token !== 'string') fail('token must be a string.');
+  if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function') fail('token must be a string or a function returning one.');
+  checkResume(options.resume);
   const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
   if (!isValidRange(protocol)) fail(`protocol must be integers with 0 <= min <= max; got ${JSON.stringify(protocol)}.`);
   if (options.capabilities !== undefined && (!Array.isArray(options.capabilities) || options.capabilities.some((c) => typeof c !== 'string'))) {
@@ -64,6 +75,10 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (options.outbox !== undefined) {
     const max = options.outbox.maxMessages;
     if (max !== undefined && (!Number.isInteger(max) || max < 1)) fail('outbox.maxMessages must be an integer >= 1.');
+    const store: unknown = options.outbox.store;
+    if (store !== undefined && !(typeof store === 'object' && store !== null && ['load', 'put', 'delete'].every((m) => typeof (store as Record<string, unknown>)[m] === 'function'))) {
+      fail('outbox.store must have load, put and delete (see localStorageOutboxStore).');
+    }
   }
   checkFunction('WebSocket', options.WebSocket);
   // XState takes a function or an observer object (`@statelyai/inspect` hands out the latter).

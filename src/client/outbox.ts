@@ -5,6 +5,7 @@
 // cannot block or loop the messages behind it.
 import { encodeFrame, utf8Length } from '../protocol/index.js';
 import { connectError, type GatewayConnectError } from './errors.js';
+import type { OutboxStore } from './outbox-store.js';
 import type { SendResult } from './types.js';
 
 /** One encoded `message` frame, ready for the socket. */
@@ -28,6 +29,8 @@ type Write = (message: OutboundMessage) => boolean;
 export interface Outbox {
   /** Messages queued or awaiting their ack. */
   readonly size: number;
+  /** Stored messages beyond `maxMessages` found at creation: dropped from the store, never sent. */
+  readonly droppedOnLoad: number;
   /**
    * Add a message. Rejects at once (id `''`, nothing queued) with `outbox_full` when `maxMessages`
    * are pending (dropping silently would break exactly-once, blocking would hide the backlog), with
@@ -81,23 +84,38 @@ function encode(id: string, content: unknown): string | GatewayConnectError {
   }
 }
 
-/** Create an outbox holding at most `maxMessages`. */
-export function createOutbox(maxMessages: number, makeId: () => string = newMessageId): Outbox {
+/**
+ * Create an outbox holding at most `maxMessages`. With a `store`, every message is kept there
+ * until it is settled, and messages an earlier run left are restored (their `send()` promises
+ * belonged to that run, so nobody awaits them here) and go out with the next flush.
+ */
+export function createOutbox(maxMessages: number, makeId: () => string = newMessageId, store?: OutboxStore): Outbox {
   // A Map keeps insertion order, so flush resends oldest first.
   const pending = new Map<string, Entry>();
+  let droppedOnLoad = 0;
+  for (const message of store?.load() ?? []) {
+    const text = pending.size < maxMessages ? encode(message.id, message.content) : null;
+    if (typeof text === 'string') pending.set(message.id, { id: message.id, text, bytes: utf8Length(text), resolve: () => undefined, reject: () => undefined });
+    else {
+      droppedOnLoad++;
+      store?.delete(message.id);
+    }
+  }
+
+  function take(id: string): Entry | undefined {
+    const entry = pending.get(id);
+    if (!entry) return undefined;
+    pending.delete(id);
+    store?.delete(id);
+    return entry;
+  }
 
   function settle(id: string, result: SendResult): void {
-    const entry = pending.get(id);
-    if (!entry) return;
-    pending.delete(id);
-    entry.resolve(result);
+    take(id)?.resolve(result);
   }
 
   function fail(id: string, error: GatewayConnectError): void {
-    const entry = pending.get(id);
-    if (!entry) return;
-    pending.delete(id);
-    entry.reject(error);
+    take(id)?.reject(error);
   }
 
   function writeEntry(entry: Entry, write: Write, acks: boolean): boolean {
@@ -110,6 +128,7 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
     get size() {
       return pending.size;
     },
+    droppedOnLoad,
     add(content, maxBytes = Number.POSITIVE_INFINITY) {
       if (pending.size >= maxMessages) {
         return refused(connectError('outbox_full', `The outbox holds ${maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`));
@@ -119,6 +138,12 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
       if (typeof text !== 'string') return refused(text);
       const bytes = utf8Length(text);
       if (bytes > maxBytes) return refused(tooLarge(bytes, maxBytes));
+      try {
+        store?.put({ id, content });
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        return refused(connectError('outbox_store_failed', `The outbox store could not keep this message (${why}); it was not sent.`, { nextStep: 'do_not_retry' }, error));
+      }
       const done = new Promise<SendResult>((resolve, reject) => {
         pending.set(id, { id, text, bytes, resolve, reject });
       });
@@ -139,9 +164,8 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
     },
     fail,
     rejectAll(error) {
-      const entries = [...pending.values()];
-      pending.clear();
-      for (const entry of entries) entry.reject(error);
+      // The app hears about each of these, so none is kept for a later run either.
+      for (const id of [...pending.keys()]) take(id)?.reject(error);
     },
   };
 }

@@ -2,6 +2,8 @@
 import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from './backoff.js';
+import type { OutboxStore } from './outbox-store.js';
+import type { TokenSource } from './socket-actor.js';
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
 import type { Actor } from 'xstate';
@@ -98,6 +100,15 @@ export interface ClientClock {
   wallNow?(): number;
 }
 
+/** Where a client stands in its session: what `checkpoint()` returns and the `resume` option takes. */
+export interface Checkpoint {
+  readonly sessionId: string;
+  /** The history the cursor belongs to; null before the gateway named one. */
+  readonly epoch: string | null;
+  /** Seq of the last event delivered. */
+  readonly cursor: number;
+}
+
 /** Everything known about the connection, for display and diagnostics. */
 export interface GatewayInfo {
   /** Negotiated version; 0 after the legacy `join` handshake; null before the first join. */
@@ -146,8 +157,20 @@ export interface GatewayClientOptions {
   readonly agentId: string;
   /** Resume this session from its start (`since: 0`). @default a new session */
   readonly sessionId?: string;
-  /** Sent in `hello.token` (and `join.token`); never logged. */
-  readonly token?: string;
+  /**
+   * Sent in `hello.token` (and `join.token`); never logged. A function (sync or async) is called
+   * before each connection attempt, so an expiring token can be refreshed; after an auth refusal
+   * (`auth_unauthorized`, `auth_required`, close 4003) the client calls it once more and retries
+   * at once before it gives up. A throw or rejection fails that attempt with `token_unavailable`
+   * and the client backs off. @default no token
+   */
+  readonly token?: TokenSource;
+  /**
+   * Resume where an earlier run (another process, a reloaded page) stopped: the value of its
+   * `checkpoint()`. Replay starts after `cursor`, in `epoch`. Takes precedence over `sessionId`.
+   * @default a new session (or `sessionId` from its start)
+   */
+  readonly resume?: Checkpoint;
   /** Offered version range. @default {min: 1, max: 2} */
   readonly protocol?: ProtocolRange;
   /** Capabilities announced in `hello`. @default ['ack', 'batch', 'epoch'] */
@@ -168,8 +191,13 @@ export interface GatewayClientOptions {
    * @default 10000
    */
   readonly maxBufferedEvents?: number;
-  /** Bound of the outbox (queued plus unacknowledged messages). @default {maxMessages: 1000} */
-  readonly outbox?: { readonly maxMessages?: number };
+  /**
+   * Bound of the outbox (queued plus unacknowledged messages), and where it is kept: with a
+   * `store` (`localStorageOutboxStore()`, `memoryOutboxStore()` or your own) unacknowledged
+   * sends survive a restart and are resent, under the same ids, on the next join.
+   * @default {maxMessages: 1000} and no store
+   */
+  readonly outbox?: { readonly maxMessages?: number; readonly store?: OutboxStore };
   /** WebSocket class to use. @default isomorphic-ws (ws in Node, the global WebSocket in browsers) */
   readonly WebSocket?: WebSocketClass;
   /**
@@ -233,6 +261,11 @@ export interface GatewayClient {
   send(content: unknown): Promise<SendResult>;
   /** Ask for a snapshot and continue from its cursor. */
   resync(): Promise<SessionSnapshot>;
+  /**
+   * Where this client stands (`{sessionId, epoch, cursor}`), to store after handling an event and
+   * pass back as the `resume` option after a restart; null before the first join.
+   */
+  checkpoint(): Checkpoint | null;
   readonly state: ClientState;
   readonly info: GatewayInfo;
   /** The running chart, for inspection. */

@@ -156,7 +156,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     const verdict = await admit(request, peer, ctx);
     if (!isOpen()) return;
     if (!('version' in verdict)) return refuse(verdict, request.kind);
-    const result = await joinSession(request, verdict.version, ctx, {
+    const result = await joinSession(request, verdict, ctx, {
       isOpen,
       deliver: (stored) => outbox.sendLive({ type: 'event', seq: stored.seq, event: stored.event }),
       expire: (message) => {

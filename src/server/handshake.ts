@@ -15,6 +15,7 @@ import {
   type WireErrorCode,
 } from '../protocol/index.js';
 import type { GatewayContext } from './context.js';
+import type { TokenVerdict } from './options.js';
 import { scrubSecret } from './logger.js';
 import type { LogPosition, SessionRecord } from './event-log.js';
 import type { ResumePlan } from './resume-plan.js';
@@ -75,10 +76,11 @@ export function fromJoin(frame: JoinFrame, urlToken: string | undefined): JoinRe
 }
 
 /** Check token, agent and version, in that order. Returns the agreed version or a refusal. */
-export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayContext): Promise<{ version: number } | Refusal> {
+export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayContext): Promise<{ version: number; subject?: string } | Refusal> {
   const { verifyToken, agents, protocol } = ctx.options;
+  let subject: string | undefined;
   if (verifyToken) {
-    let allowed: boolean;
+    let allowed: TokenVerdict;
     try {
       allowed = await verifyToken(request.token, { agentId: request.agentId, sessionId: request.sessionId, origin: peer.origin, address: peer.address });
     } catch (error) {
@@ -87,7 +89,8 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
       ctx.logger.error({ err: scrubSecret(reason, request.token) }, 'token verifier threw');
       return { code: 'internal_error', message: 'Could not verify credentials.', nextStep: 'wait_then_retry' };
     }
-    if (!allowed) {
+    if (typeof allowed === 'object' && allowed !== null) subject = allowed.subject;
+    else if (!allowed) {
       return request.token === undefined
         ? { code: 'auth_required', message: 'Authentication required: pass a token in hello.token or ?token=.', nextStep: 'reauthenticate' }
         : { code: 'auth_unauthorized', message: 'The token was rejected.', nextStep: 'reauthenticate' };
@@ -100,7 +103,7 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
   if (!negotiation.ok) {
     return { code: negotiation.code, message: negotiation.message, nextStep: negotiation.next_step, serverRange: protocol };
   }
-  return { version: negotiation.version };
+  return subject === undefined ? { version: negotiation.version } : { version: negotiation.version, subject };
 }
 
 /**

@@ -6,7 +6,7 @@ export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOption
 export type { AppendOptions, AppendResult, Awaitable, EventLog, LogErrorCode, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
 export { LogError } from './event-log.js';
 export { createRedisLog, type DataClient, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
-export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type VerifyContext } from './options.js';
+export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type TokenVerdict, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';
 export { createMemorySessionCaps, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';

@@ -41,14 +41,23 @@ function replayFrame(stored: StoredEvent): ReplayFrame {
  * Join (or create) the session a request names. Returns the membership, a refusal (the session
  * belongs to another agent), or undefined when the socket closed meanwhile.
  */
-export async function joinSession(request: JoinRequest, version: number, ctx: GatewayContext, hooks: JoinHooks, address: string): Promise<JoinedState | Refusal | undefined> {
+export async function joinSession(
+  request: JoinRequest,
+  admitted: { readonly version: number; readonly subject?: string },
+  ctx: GatewayContext,
+  hooks: JoinHooks,
+  address: string,
+): Promise<JoinedState | Refusal | undefined> {
+  const { version, subject } = admitted;
   // Crypto-random ids by default: a session id is what a client resumes with, so it must not be guessable.
   const sessionId = request.sessionId ?? ctx.options.newId();
   const session = ctx.registry.entry(sessionId);
   const result = await session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
-    const owner = request.token === undefined ? undefined : (ctx.log.ownerOf?.(request.token) ?? ownerOf(request.token));
+    // Bound to the verifier's subject when it named one (a refreshed token still resumes), else to the token.
+    const credential = subject === undefined ? request.token : `subject:${subject}`;
+    const owner = credential === undefined ? undefined : (ctx.log.ownerOf?.(credential) ?? ownerOf(credential));
     // An unknown id is adopted as a new session with a new epoch: a client that outlived a
     // gateway restart keeps its id and learns from the epoch that its history is gone.
     // A shared log may return a session another node created meanwhile, so check it either way.

@@ -22,8 +22,15 @@ export interface VerifyContext {
  * Decides whether a connection may join. Called with `undefined` when no token was sent, so a
  * verifier can allow anonymous access; a refusal without a token is `auth_required`, with one
  * `auth_unauthorized`. A verifier that throws refuses with `internal_error`.
+ *
+ * `true` binds a new session to the token itself (only the same token resumes it). `{ subject }`
+ * allows the token and binds sessions to the identity it stands for instead, so a client that
+ * refreshes an expiring token keeps resuming its session.
  */
-export type TokenVerifier = (token: string | undefined, context: VerifyContext) => boolean | Promise<boolean>;
+export type TokenVerifier = (token: string | undefined, context: VerifyContext) => TokenVerdict | Promise<TokenVerdict>;
+
+/** What a {@link TokenVerifier} answers: refuse, allow, or allow as a named subject. */
+export type TokenVerdict = boolean | { readonly subject: string };
 
 /** Options for `createGateway`. Every field has a default. */
 export interface GatewayOptions {

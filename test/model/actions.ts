@@ -88,6 +88,8 @@ const stoppedWith = (code: string) => (world: World) => {
   }
 };
 const helloMode = (s: ChartSnapshot): boolean => s.context.handshake === 'hello';
+/** With a token function, the first auth refusal retries promptly with a fresh token instead of stopping. */
+const refreshesToken = (s: ChartSnapshot): boolean => s.context.tokenRefresh === 'ready';
 /** The main gateway (or the front before it) answers; `legacy` only matters while the client still sends `hello`. */
 const baseGateway = (s: ChartSnapshot): Partial<Knobs> => ({ upstream: 'base', ...(helloMode(s) ? { legacy: false } : {}) });
 const rejected = (code: string, nextStep: string, extra: { retryAfterMs?: number } = {}) => () =>
@@ -125,7 +127,8 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     cause: 'an auth edge in front of the gateway closes with 4003 and no frame',
     viaFront: true,
     trigger: (world) => world.front().closeClients(4003, 'token revoked'),
-    promise: (world) => {
+    promise: (world, before) => {
+      if (refreshesToken(before)) return promptNotCounted(world, before);
       if (world.client.state !== 'disconnected') throw new Error(`a 4003 close left the client "${world.client.state}"; it must stop`);
     },
   }),
@@ -136,7 +139,7 @@ export const ACTION_TABLE: readonly ActionRow[] = [
   row('hello.rejected:auth_unauthorized', at('negotiating'), rejected('auth_unauthorized', 'reauthenticate'), {
     cause: "the gateway's verifyToken hook refuses the token",
     needs: (s) => ({ proxy: 'forward', verifier: 'deny', ...baseGateway(s) }),
-    promise: stoppedWith('auth_unauthorized'),
+    promise: (world, before) => (refreshesToken(before) ? promptNotCounted(world, before) : stoppedWith('auth_unauthorized')(world)),
   }),
   row('hello.rejected:internal_error', at('negotiating'), rejected('internal_error', 'wait_then_retry'), {
     cause: "the gateway's verifyToken hook throws (the gateway answers internal_error)",

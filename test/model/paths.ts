@@ -51,7 +51,7 @@ const MAX_STEPS = 14;
  */
 export function serializeState(snapshot: ChartSnapshot): string {
   const c = snapshot.context;
-  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose?.code === 4029, c.outage]);
+  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose?.code === 4029, c.outage, c.tokenRefresh]);
 }
 
 function stepGoals(chart: Chart, before: ChartSnapshot, event: ModelEvent, after: ChartSnapshot): string[] {

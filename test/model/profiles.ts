@@ -11,6 +11,7 @@ const fast = {
 } as const;
 /** `maxAttempts: 1` keeps the state space small and still reaches every "retries exhausted" branch. */
 export const MODEL_PROFILES: readonly Profile[] = [
-  { name: 'retry', input: { reconnect: { ...fast, maxAttempts: 1 }, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
+  // A token function: every auth refusal first takes the one fresh-token retry, then stops.
+  { name: 'retry', input: { reconnect: { ...fast, maxAttempts: 1 }, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random, refreshableToken: true } },
   { name: 'no-retry', input: { reconnect: false, handshakeTimeoutMs: TIMING.handshakeTimeoutMs, random: () => TIMING.random } },
 ];

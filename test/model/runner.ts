@@ -31,7 +31,7 @@ function merge(into: Partial<Knobs>, from: Partial<Knobs>, why: string): void {
 /** The facts of a snapshot the real client must agree on with the model. */
 function facts(s: ChartSnapshot) {
   const c = s.context;
-  return { value: s.value, attempt: c.attempt, handshake: c.handshake, online: c.online, outage: c.outage, protocol: c.protocol, error: c.error?.code ?? null, lastClose: c.lastClose?.code ?? null };
+  return { value: s.value, attempt: c.attempt, handshake: c.handshake, online: c.online, outage: c.outage, tokenRefresh: c.tokenRefresh, protocol: c.protocol, error: c.error?.code ?? null, lastClose: c.lastClose?.code ?? null };
 }
 
 async function expectStep(world: World, step: PlannedStep, row: ActionRow, coverage: Coverage): Promise<TraceEntry> {

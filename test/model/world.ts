@@ -111,7 +111,8 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const client = createGatewayClient({
     url: proxy.url,
     agentId: AGENT,
-    token: 'model-token',
+    // The chart's `refreshableToken` is what the client derives from a token function.
+    token: options.input.refreshableToken === true ? () => 'model-token' : 'model-token',
     handshakeTimeoutMs: TIMING.handshakeTimeoutMs,
     maxBufferedEvents: TIMING.maxBufferedEvents,
     ...(reconnect === undefined ? {} : { reconnect }),
