@@ -1,13 +1,14 @@
 // `lifeline gateway`: run the reference gateway with the demo agent until SIGINT/SIGTERM, then
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
-import { stderr, stdout } from 'node:process';
+import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
-import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
+import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
                         [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
                         [--dialect auto|lifeline|praisonai]
+                        [--redis redis://127.0.0.1:6379 [--secret …] [--node-id n1] [--durability async|replicated]]
 
 Runs the reference gateway. The demo agent answers each served agent id (--agents, comma-separated,
 default "demo"); any other id is refused with agent_not_found. --any-agent accepts every id (only
@@ -15,6 +16,11 @@ default "demo"); any other id is refused with agent_not_found. --any-agent accep
 so events keep coming while a client is away.
 --dialect auto (the default) answers PraisonAI clients (a hello with capabilities ["streaming"])
 in PraisonAI's frames and every other client in Lifeline's; lifeline or praisonai fixes one for all.
+--redis keeps every session's history in Redis Streams instead of this process, so several
+gateway nodes on one Redis (or Redis Cluster: comma-separated root URLs) serve the same sessions
+and a client resumes on any of them. --secret (or LIFELINE_SECRET; the same on every node, at
+least 16 characters) keys the owner digests kept in Redis. --node-id names this node in /health.
+--durability replicated also WAITs for one replica per publish (see docs/scaling.md).
 Logs are JSON lines on stderr at --log-level (trace, debug, info, warn, error, fatal, silent;
 default info, or LIFELINE_LOG_LEVEL).
 `;
@@ -39,6 +45,14 @@ function agentList(text: string | undefined, any: boolean): string[] | undefined
   return agents;
 }
 
+function redisLog(url: string, secret: string | undefined, durability: string, replayWindow: number): EventLog {
+  if (secret === undefined || secret.length < 16) throw new UsageError('--redis needs --secret (or LIFELINE_SECRET), at least 16 characters, the same on every node');
+  if (durability !== 'async' && durability !== 'replicated') throw new UsageError(`--durability must be async or replicated, got "${durability}"`);
+  const urls = url.split(',').map((u) => u.trim());
+  if (urls.some((u) => !/^rediss?:\/\//.test(u))) throw new UsageError(`--redis must be redis://host:port (comma-separated for a cluster), got "${url}"`);
+  return createRedisLog({ url: urls.length === 1 ? url : urls, secret, durability, replayWindow });
+}
+
 /** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
 export async function run(args: string[]): Promise<number> {
   try {
@@ -53,6 +67,10 @@ export async function run(args: string[]): Promise<number> {
       'heartbeat-ms': { type: 'string', default: '15000' },
       'log-level': { type: 'string', default: defaultLogLevel() },
       dialect: { type: 'string', default: 'auto' },
+      redis: { type: 'string' },
+      secret: { type: 'string' },
+      'node-id': { type: 'string' },
+      durability: { type: 'string', default: 'async' },
       help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
@@ -65,11 +83,15 @@ export async function run(args: string[]): Promise<number> {
     const tickMs = durationOption('tick', values.tick);
     const dialect = dialectOption(values.dialect);
     const logger = stderrLogger(values['log-level']);
+    const replayWindow = integer('replay-window', values['replay-window'], 1);
+    const log = values.redis === undefined ? undefined : redisLog(values.redis, values.secret ?? env['LIFELINE_SECRET'], values.durability, replayWindow);
     const gateway = await createGateway({
       host: values.host,
       port: portOption('port', values.port),
       protocol,
-      replayWindow: integer('replay-window', values['replay-window'], 1),
+      replayWindow,
+      ...(log ? { log } : {}),
+      ...(values['node-id'] === undefined ? {} : { nodeId: values['node-id'] }),
       heartbeatMs: integer('heartbeat-ms', values['heartbeat-ms'], 1),
       eventTypes: tickMs > 0 ? [...DEMO_EVENT_TYPES, DEMO_TICK_TYPE] : DEMO_EVENT_TYPES,
       ...(agents ? { agents } : {}),
@@ -79,7 +101,8 @@ export async function run(args: string[]): Promise<number> {
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
-    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect})\n`);
+    const store = values.redis === undefined ? '' : `, log on Redis ${values.redis}`;
+    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
 
     const signal = await waitForSignal();
     stderr.write(`lifeline gateway: ${signal}, draining\n`);

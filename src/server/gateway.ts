@@ -133,6 +133,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     sessions: registry.sessionCount(),
     protocol: { ...resolved.protocol },
     draining,
+    node: resolved.nodeId,
   });
 
   const fanout = log.subscribe ? createFanout({ log, logger, find: (id) => registry.find(id) }) : undefined;

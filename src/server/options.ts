@@ -1,6 +1,7 @@
 // Gateway options, their defaults, and validation. A bad option fails createGateway at once
 // with a `configuration_error`, never later on the first connection.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { systemClock, type GatewayClock } from './clock.js';
@@ -143,6 +144,8 @@ export interface GatewayOptions {
    * @default 'auto'
    */
   readonly dialect?: GatewayDialect;
+  /** This node's name in a fleet, reported in `/health` and `hello_ok.health`. @default `<hostname>-<pid>` */
+  readonly nodeId?: string;
 }
 
 /** Options with every default filled in. */
@@ -171,6 +174,7 @@ export interface ResolvedOptions {
   readonly clock: GatewayClock;
   readonly newId: () => string;
   readonly dialect: GatewayDialect;
+  readonly nodeId: string;
 }
 
 /**
@@ -273,5 +277,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     clock,
     newId: options.newId ?? randomUUID,
     dialect,
+    nodeId: options.nodeId ?? `${hostname()}-${process.pid}`,
   };
 }

@@ -51,6 +51,8 @@ export interface RedisLogOptions {
 /** The Redis log: an {@link EventLog} plus what the fleet parts of the gateway need. */
 export interface RedisLog extends EventLog {
   readonly expiresSessions: true;
+  open(): Promise<void>;
+  close(): Promise<void>;
   /** Is the data connection up right now? */
   isReachable(): boolean;
   /** The connection the log runs its scripts on, for fan-out subscribers (`duplicate()`) and tests. */

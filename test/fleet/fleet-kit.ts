@@ -1,0 +1,193 @@
+// A test fleet: gateway nodes as real child processes on one real Redis, a TCP "load balancer"
+// (the fault proxy) in front of them, real clients, an app that publishes numbered events
+// straight into the shared log, and per client the chaos suite's stream checker.
+import { afterEach } from 'vitest';
+import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
+import { LogError } from '../../src/server/event-log.js';
+import { createRedisLog, type RedisLog } from '../../src/server/redis/redis-log.js';
+import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
+import type { Output } from '../chaos/world.js';
+import { spawnCli, type CliProcess } from '../support/cli-process.js';
+import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SECRET = 'fleet-test-secret-0123456789';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+/** One gateway node process. */
+export interface FleetNode {
+  readonly id: string;
+  readonly port: number;
+  readonly process: CliProcess;
+  /** `c:k` of every client message this node applied. */
+  applied(): string[];
+}
+
+/** Start a node process on `redisUrls` (comma-separated for a cluster). */
+export async function startNode(redisUrls: string, id: string, replayWindow = 200): Promise<FleetNode> {
+  const proc = spawnCli([redisUrls, id], { entry: ['--import', 'tsx', 'test/fleet/node-process.ts'], env: { REPLAY_WINDOW: String(replayWindow) } });
+  const match = await proc.waitForOutput(/listening (\d+)/, 15_000);
+  return {
+    id,
+    port: Number(match[1]),
+    process: proc,
+    applied: () => [...proc.output.stdout.matchAll(/^applied (\S+)$/gm)].map((m) => m[1]!),
+  };
+}
+
+/** SIGTERM (drain, then exit) and wait for the exit. */
+export async function stopNode(node: FleetNode): Promise<void> {
+  node.process.child.kill('SIGTERM');
+  await node.process.exited(10_000);
+}
+
+/** SIGKILL: a crash, no close frames. */
+export async function killNode(node: FleetNode): Promise<void> {
+  node.process.child.kill('SIGKILL');
+  await node.process.exited(5000);
+}
+
+/** A load balancer in front of the fleet: one TCP proxy whose target moves between nodes. */
+export async function startBalancer(node: FleetNode): Promise<FaultProxy> {
+  const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: node.port } });
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+/** One client, the history of its session and its checker. */
+export interface Lane {
+  readonly index: number;
+  readonly client: GatewayClient;
+  readonly history: History;
+  readonly checker: StreamChecker;
+  readonly outputs: Output[];
+  sessionId: string;
+  sent: number;
+}
+
+/** Connect `count` clients through `url`, each on its own session unless `sessionOf` names one. */
+export async function startLanes(url: string, count: number, sessionOf?: (i: number, earlier: readonly Lane[]) => Lane | undefined): Promise<Lane[]> {
+  const lanes: Lane[] = [];
+  for (let i = 0; i < count; i++) {
+    const shared = sessionOf?.(i, lanes);
+    const client = createGatewayClient({
+      url,
+      agentId: 'demo',
+      reconnect: { initialDelayMs: 20, maxDelayMs: 300, minUptimeMs: 300 },
+      handshakeTimeoutMs: 2000,
+      ...(shared ? { sessionId: shared.sessionId } : {}),
+    });
+    const history = shared?.history ?? createHistory();
+    const lane: Lane = { index: i, client, history, checker: createStreamChecker(history, `client ${i}`), outputs: [], sessionId: shared?.sessionId ?? '', sent: 0 };
+    client.onEvent((e) => void lane.outputs.push({ kind: 'event', seq: e.seq, data: e.data }));
+    client.onGap((gap) => void lane.outputs.push({ kind: 'gap', gap, landing: client.info.epoch }));
+    client.onSnapshot((snapshot) => void lane.outputs.push({ kind: 'snapshot', snapshot }));
+    client.onState((state) => {
+      if (state === 'joined') lane.outputs.push({ kind: 'handshake', epoch: client.info.epoch });
+    });
+    cleanups.push(() => client.disconnect());
+    lanes.push(lane);
+    await client.connect();
+    lane.sessionId = client.info.sessionId ?? '';
+  }
+  return lanes;
+}
+
+/** The app: publishes numbered events into the shared log, recording (n, epoch, seq) atomically. */
+export interface Publisher {
+  readonly log: RedisLog;
+  /** Publish the next numbered event of a lane's session; false when Redis refused it. */
+  publish(lane: Lane): Promise<boolean>;
+}
+
+export async function startPublisher(redisUrls: string, replayWindow = 200): Promise<Publisher> {
+  const urls = redisUrls.split(',');
+  const log = createRedisLog({ url: urls.length === 1 ? redisUrls : urls, secret: SECRET, replayWindow });
+  await log.open();
+  cleanups.push(() => log.close());
+  return {
+    log,
+    async publish(lane) {
+      const n = lane.history.lastN + 1;
+      try {
+        const r = await log.append(lane.sessionId, { type: 'tick', data: { n }, event_id: `${lane.sessionId}-${n}`, timestamp: n });
+        lane.history.record({ n, epoch: r.epoch, seq: r.seq });
+        return true;
+      } catch (error) {
+        if (error instanceof LogError) return false; // unavailable, or the session is gone until the client rejoins
+        throw error;
+      }
+    },
+  };
+}
+
+/** Wait until every client has delivered the newest event of its session (or a snapshot of it). */
+export async function settle(lanes: readonly Lane[], timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    () =>
+      lanes.every((lane) => {
+        const last = lane.history.all[lane.history.all.length - 1];
+        return last === undefined || (lane.client.info.epoch === last.epoch && lane.client.info.cursor >= last.seq);
+      }),
+    timeoutMs,
+    'every client to catch up',
+  );
+}
+
+/** Feed every output to its checker and close the books. Returns every violation, in words. */
+export function audit(lanes: readonly Lane[]): { violations: string[]; gaps: number; delivered: number } {
+  const violations: string[] = [];
+  let gaps = 0;
+  let delivered = 0;
+  for (const lane of lanes) {
+    for (const o of lane.outputs) {
+      if (o.kind === 'event') lane.checker.event(o);
+      else if (o.kind === 'gap') lane.checker.gap(o.gap, o.landing);
+      else if (o.kind === 'handshake') lane.checker.handshake(o.epoch);
+      else lane.checker.snapshot(o.snapshot);
+    }
+    const report = lane.checker.finish();
+    gaps += report.gaps;
+    delivered += report.delivered;
+    violations.push(...lane.checker.violations);
+    if (report.notYetDelivered > 0) violations.push(`client ${lane.index}: ${report.notYetDelivered} events not delivered`);
+  }
+  for (const lane of lanes) violations.push(...reusedSeqs(lane.history));
+  return { violations, gaps, delivered };
+}
+
+/** No (epoch, seq) may name two different published events. */
+export function reusedSeqs(history: History): string[] {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (const p of history.all) {
+    const key = `${p.epoch}#${p.seq}`;
+    const other = seen.get(key);
+    if (other !== undefined && other !== p.n) out.push(`(epoch ${p.epoch}, seq ${p.seq}) names n=${other} and n=${p.n}`);
+    seen.set(key, p.n);
+  }
+  return out;
+}
+
+/** Send a numbered message from each lane: `{c, k}`; the nodes print what they apply. */
+export function sendMessages(lanes: readonly Lane[]): void {
+  for (const lane of lanes) {
+    lane.sent++;
+    lane.client.send({ c: lane.index, k: lane.sent }).catch(() => undefined);
+  }
+}
+
+/** Messages applied more than once across the whole fleet. */
+export function appliedTwice(nodes: readonly FleetNode[]): string[] {
+  const counts = new Map<string, number>();
+  for (const node of nodes) for (const id of node.applied()) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return [...counts].filter(([, n]) => n > 1).map(([id, n]) => `${id} applied ${n} times`);
+}
+
+/** Register a cleanup for the end of the test (reverse order). */
+export function onCleanup(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
