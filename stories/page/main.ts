@@ -3,7 +3,7 @@
 // and shows every transition, event, gap, resync, backoff and error as it happens. Server-side
 // faults go through the local server's control endpoint. The page never reloads itself: the live
 // client rides out gateway restarts, and its link to the local server reconnects on its own.
-import { createGatewayClient, gatewayMachine, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
+import { createGatewayClient, gatewayMachine, GatewayConnectError, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
 import { findStory, stories } from '../scenarios/index.js';
 import { runStory } from '../support/run-story.js';
 import { createTimeline, type Timeline, type TimelineEntry } from '../support/timeline.js';
@@ -61,6 +61,7 @@ let chart: ChartView | null = null;
 let viewport: ChartViewport | null = null;
 let client: GatewayClient | null = null;
 let liveClient: GatewayClient | null = null;
+let liveTimeline: Timeline | null = null;
 
 function setStatus(value: string, text = value): void {
   handle.status = value;
@@ -149,6 +150,7 @@ async function startLive(target: InspectorConfig): Promise<void> {
     showInfo();
   });
   liveClient = live;
+  liveTimeline = timeline;
   client = live;
   sendForm.hidden = false;
   showLiveState(live.state);
@@ -261,7 +263,16 @@ async function main(): Promise<void> {
     const text = messageInput.value.trim();
     if (text === '' || !liveClient) return;
     messageInput.value = '';
-    void liveClient.send(text).catch(() => undefined);
+    const timeline = liveTimeline;
+    // The ack shows the send was applied once; a refusal (outbox_full, a closed client) shows why.
+    liveClient.send(text).then(
+      (result) => timeline?.add({ kind: 'ack', duplicate: result.duplicate, text: `ack for "${text}"${result.duplicate ? ' (duplicate: already applied)' : ''}` }),
+      (error: unknown) => {
+        const typed = error instanceof GatewayConnectError ? error : null;
+        const message = error instanceof Error ? error.message : String(error);
+        timeline?.add({ kind: 'error', code: typed?.code ?? 'send_failed', nextStep: typed?.nextStep ?? 'retry', retryAfterMs: null, text: `send "${text}" failed: ${message}` });
+      },
+    );
   });
   // `lifeline inspect` exists to watch its gateway: connect at once.
   if (params.get('run') === '1' || first.mode === 'inspect') void runSelected();

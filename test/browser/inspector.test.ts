@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { attachDemoAgent, createGateway, createMemoryLog, type Gateway } from '../../src/server/index.js';
 import { startInspector, type Inspector } from '../../stories/support/inspector-server.js';
+import { startFakePraisonAI } from '../conformance/praisonai-fake.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT_DIR = 'test-results';
@@ -150,6 +151,27 @@ describe('inspector page', () => {
       await gateway.terminate();
     }
   }, 45_000);
+
+  it('lifeline inspect: watches a PraisonAI gateway at /ws?token=', async () => {
+    if (!browser) throw new Error('setup failed');
+    const praison = await startFakePraisonAI({ token: 'secret', heartbeatMs: 30_000 });
+    expect(praison.url).toMatch(/\/ws$/);
+    const local = await startInspector({ port: 0, pageDir, target: { url: `${praison.url}?token=secret`, agentId: 'echo' } });
+    const page = await browser.newPage({ viewport: SIZES[0] });
+    try {
+      await page.goto(local.url);
+      await waitForStatus(page, 'live: joined');
+      await page.fill('#message', 'hello praison');
+      await page.click('#send button');
+      // The fake answers in PraisonAI's own dialect: the send is acknowledged and events arrive.
+      await page.waitForSelector('.timeline li[data-kind="ack"]', { timeout: 5000 });
+      await page.waitForSelector('.timeline li[data-kind="event"]', { timeout: 5000 });
+    } finally {
+      await page.close();
+      await local.close();
+      await praison.close();
+    }
+  });
 });
 
 function waitForStatus(page: Page, text: string, timeout = 5000): Promise<unknown> {
