@@ -59,6 +59,8 @@ export interface Inspector {
 const KEEPALIVE_MS = 15_000;
 /** What EventSource waits before reconnecting to a restarted server. */
 const RECONNECT_MS = 500;
+/** Open pages (event streams) one local server keeps; past it a page is told to close others. */
+export const MAX_PAGE_STREAMS = 64;
 
 /**
  * Where the built page lives: `dist/page`, next to the compiled `dist/stories/` in the package,
@@ -108,6 +110,11 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const streams = new Set<ServerResponse>();
 
   const openStream = (res: ServerResponse): void => {
+    if (streams.size >= MAX_PAGE_STREAMS) {
+      const body = { code: 'too_many_pages', message: `This inspector already serves ${MAX_PAGE_STREAMS} open pages.`, nextStep: 'Close inspector tabs you no longer watch.' };
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(`retry: ${RECONNECT_MS}\nevent: config\ndata: ${JSON.stringify(config)}\n\n`);
     streams.add(res);

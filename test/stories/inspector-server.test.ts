@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { run as inspect } from '../../src/cli/inspect-command.js';
 import { GatewayError } from '../../src/server/index.js';
-import { startInspector, type Inspector } from '../../stories/support/inspector-server.js';
+import { MAX_PAGE_STREAMS, startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 import { busyPort, captureStderr } from '../support/busy-port.js';
 
 const pageDir = mkdtempSync(join(tmpdir(), 'lifeline-stub-page-'));
@@ -49,6 +49,17 @@ describe('inspector server', () => {
     // Inspect mode has no stories: the control endpoint is not there.
     expect((await fetch(`${inspector.url}control/info`)).status).toBe(404);
     expect((await fetch(`${inspector.url}../../package.json`)).status).toBe(404);
+  });
+
+  it(`keeps at most ${MAX_PAGE_STREAMS} open pages and tells the next one what to do`, async () => {
+    const inspector = await startInspector({ port: 0, pageDir, target: { url: 'ws://127.0.0.1:9', agentId: 'bot' } });
+    inspectors.push(inspector);
+    const open = await Promise.all(Array.from({ length: MAX_PAGE_STREAMS }, () => fetch(`${inspector.url}control/events`)));
+    expect(open.every((r) => r.status === 200)).toBe(true);
+    const refused = await fetch(`${inspector.url}control/events`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'too_many_pages', nextStep: expect.stringContaining('Close') });
+    await Promise.all(open.map((r) => r.body?.cancel()));
   });
 
   it('a page that is not built is a configuration_error with the command that builds it', async () => {
