@@ -14,9 +14,9 @@ const BATCH = 256;
 const FANOUT_SESSION = 'fanout-session';
 
 if (mode === 'gateway') {
-  // No rate limit (one address) and no slow-consumer eviction: the run publishes faster than
-  // clients read by design, and we measure delivery, not the eviction policy.
-  const gateway = await createGateway({ port: 0, logger: false, rateLimit: false, maxBufferedBytes: 1 << 30, replayWindow: 1000 });
+  // No rate limit or per-address caps (one address) and no slow-consumer eviction: the run
+  // publishes faster than clients read by design, and we measure delivery, not the eviction policy.
+  const gateway = await createGateway({ port: 0, logger: false, rateLimit: false, maxConnectionsPerAddress: 1_000_000, maxSessionsPerAddress: 1_000_000, maxBufferedBytes: 1 << 30, replayWindow: 1000 });
   serve(async (msg) => {
     if (msg.type !== 'start') return;
     const m = Number(msg['m']);

@@ -1,7 +1,8 @@
 // Server process for the reconnect, storm and memory benches: the reference Lifeline gateway, a
 // socket.io server and a bare `ws` server, each on its own port. Started with ports it stays idle
 // until `listen`, so a replacement can be warm before the outage and listen at an exact moment.
-// Like a deploy would, the gateway has no per-address rate limit: every bench client shares 127.0.0.1.
+// Like a deploy behind a proxy would, the gateway has no per-address rate limit or caps: every
+// bench client shares 127.0.0.1.
 //   argv: <gateway-port|0> <socketio-port|0> <ws-port|0> <listen-now: 1|0>
 import { createServer, type Server as HttpServer } from 'node:http';
 import { pino } from 'pino';
@@ -27,6 +28,7 @@ const acceptLogger = pino(
   },
 );
 const others: HttpServer[] = [];
+const PER_ADDRESS_UNLIMITED = { maxConnectionsPerAddress: 1_000_000, maxSessionsPerAddress: 1_000_000, maxSessions: 1_000_000 } as const;
 
 function listenHttp(server: HttpServer, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +41,7 @@ function listenHttp(server: HttpServer, port: number): Promise<number> {
 }
 
 async function listenAll(): Promise<Record<string, number>> {
-  gateway = await createGateway({ host: '127.0.0.1', port: gatewayPort, rateLimit: false, logger: acceptLogger, replayWindow: 1000 });
+    gateway = await createGateway({ host: '127.0.0.1', port: gatewayPort, rateLimit: false, ...PER_ADDRESS_UNLIMITED, logger: acceptLogger, replayWindow: 1000 });
   const gatewayAt = wallNow();
   const sioHttp = createServer();
   new SocketIoServer(sioHttp, { serveClient: false });

@@ -300,6 +300,9 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     log.debug({ err: error.message }, 'socket error');
   });
   ws.on('close', (code) => {
+    const open = (ctx.gauges.openByAddress.get(peer.address) ?? 1) - 1;
+    if (open > 0) ctx.gauges.openByAddress.set(peer.address, open);
+    else ctx.gauges.openByAddress.delete(peer.address);
     phase = 'closing';
     detach();
     outbox.seal();
@@ -325,9 +328,14 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
 
   ctx.counters.accepted++;
   log.info({ address: peer.address, url: redactUrl(upgrade.url) }, 'connection opened');
+  const open = (ctx.gauges.openByAddress.get(peer.address) ?? 0) + 1;
+  ctx.gauges.openByAddress.set(peer.address, open);
   const origin = ctx.options.allowedOrigins;
   if (origin && peer.origin !== undefined && !origin.has(peer.origin)) {
     refuse({ code: 'origin_not_allowed', message: 'This Origin is not allowed to connect.', nextStep: 'do_not_retry' });
+  } else if (open > ctx.options.maxConnectionsPerAddress) {
+    const max = ctx.options.maxConnectionsPerAddress;
+    refuse({ code: 'rate_limited', message: `Too many open connections from this address (at most ${max}); close some first.`, nextStep: 'wait_then_retry', retryAfterSeconds: 10 });
   } else {
     const rate = ctx.rateLimiter?.check(peer.address);
     if (rate && !rate.ok) {

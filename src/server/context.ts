@@ -42,6 +42,8 @@ export interface GatewayCounters {
 export interface GatewayGauges {
   /** Bytes of received frames waiting to be handled, across all connections (with per-frame overhead). */
   inboundQueuedBytes: number;
+  /** Open sockets per peer address, for `maxConnectionsPerAddress`; an address leaves at 0. */
+  readonly openByAddress: Map<string, number>;
 }
 
 /** Shared gateway state handed to each connection. */

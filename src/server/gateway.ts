@@ -123,7 +123,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   let draining = false;
   let stopping: Promise<void> | undefined;
   const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, sessionLimited: 0 };
-  const gauges: GatewayGauges = { inboundQueuedBytes: 0 };
+  const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
   const health = (): Health => ({
     // Degraded: the event store is unreachable, so joins and publishes are refused `unavailable`.

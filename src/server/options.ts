@@ -72,6 +72,12 @@ export interface GatewayOptions {
   readonly verifyToken?: TokenVerifier;
   /** Origins allowed to connect. Omitted: any. A request without an Origin header (not a browser) is allowed. */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Most sockets open at once from one address. One more is refused with `rate_limited` (4029,
+   * `retry_after_seconds` 10): the rate limit alone lets an address pile up sockets that stay
+   * open. Raise it when many users share an address (a NAT, a proxy). @default 1000
+   */
+  readonly maxConnectionsPerAddress?: number;
   /** Per-address connection rate, or false for none. @default {connections: 100, perMs: 1000} */
   readonly rateLimit?: RateLimit | false;
   /**
@@ -164,6 +170,7 @@ export interface ResolvedOptions {
   readonly verifyToken: TokenVerifier | undefined;
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   readonly rateLimit: RateLimit | false;
+  readonly maxConnectionsPerAddress: number;
   readonly drainSpreadMs: number;
   readonly eventTypes: readonly string[];
   readonly coalesceLive: boolean;
@@ -263,6 +270,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     verifyToken: options.verifyToken,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     rateLimit,
+    maxConnectionsPerAddress: positiveInt('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? 1000),
     drainSpreadMs: positiveInt('drainSpreadMs', options.drainSpreadMs ?? 5000, 0),
     eventTypes: options.eventTypes ?? [],
     coalesceLive: options.coalesceLive ?? true,

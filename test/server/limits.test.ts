@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decodeServerFrame, MAX_SEQ } from '../../src/protocol/index.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('handshake limits', () => {
   it('times out a socket that never says hello', async () => {
@@ -30,6 +31,20 @@ describe('handshake limits', () => {
     expect(refusal).toMatchObject({ code: 'rate_limited', next_step: 'wait_then_retry' });
     expect(refusal['retry_after_seconds']).toBeGreaterThanOrEqual(59);
     expect(await third.closed()).toMatchObject({ code: 4029 });
+  });
+
+  it('caps the sockets one address holds open at once, and lets one in again when another closes', async () => {
+    const gateway = await startGateway({ maxConnectionsPerAddress: 2 });
+    const first = await join(gateway);
+    await connect(gateway);
+    const third = await connect(gateway);
+    const refusal = await third.next('hello_error');
+    expect(refusal).toMatchObject({ code: 'rate_limited', next_step: 'wait_then_retry', retry_after_seconds: 10 });
+    expect(String(refusal['message'])).toMatch(/at most 2/);
+    expect(await third.closed()).toMatchObject({ code: 4029 });
+    first.client.close();
+    await waitFor(() => gateway.stats().connections === 1, 2000, 'the closed sockets to go');
+    await join(gateway);
   });
 
   it('refuses an Origin outside the allow-list, and lets listed and non-browser clients in', async () => {
