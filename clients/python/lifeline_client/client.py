@@ -18,6 +18,7 @@ from .errors import GatewayConnectError, error_from_data
 from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
 from .frame_router import FrameRouter
 from .gap_tracker import GapTracker
+from .heartbeat import Watchdog
 from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
@@ -110,7 +111,7 @@ class GatewayClient:
         self._outbox = Outbox(outbox_max_messages)
         self._connection: Optional[_Connection] = None
         self._closing: Set["asyncio.Task[None]"] = set()
-        self._heartbeat: Optional["asyncio.Task[None]"] = None
+        self._heartbeat: Optional[Watchdog] = None
         self._connect_waiters: List["asyncio.Future[None]"] = []
         self._resync_waiters: List["asyncio.Future[SessionSnapshot]"] = []
         self._handshake: Dict[str, Any] = {"features": None, "policy": None, "presence": [], "health": None, "acks": False, "resync": True}
@@ -272,15 +273,15 @@ class GatewayClient:
         self._stop_heartbeat_task()
         # 0 means the gateway does not ping: no watchdog rather than false alarms.
         if heartbeat_ms > 0 and self._connection is not None:
-            self._heartbeat = asyncio.get_running_loop().create_task(self._watch(self._connection, heartbeat_ms / 1000))
+            connection = self._connection
+            self._heartbeat = Watchdog(connection, heartbeat_ms / 1000, lambda frame: self._write(connection, frame), lambda: self._heartbeat_missed(connection))
 
     def stop_heartbeat(self) -> None:
         self._stop_heartbeat_task()
 
     def probe_liveness(self) -> None:
-        connection = self._connection
-        if connection is not None and connection.live:
-            self._write(connection, {"type": "ping", "ts": asyncio.get_running_loop().time()})
+        if self._heartbeat is not None:
+            self._heartbeat.probe()
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -346,10 +347,13 @@ class GatewayClient:
 
     def _stop_heartbeat_task(self) -> None:
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            self._closing.add(self._heartbeat)
-            self._heartbeat.add_done_callback(self._closing.discard)
+            self._heartbeat.stop()
             self._heartbeat = None
+
+    def _heartbeat_missed(self, connection: _Connection) -> None:
+        self._heartbeat = None
+        if connection.live:
+            self._machine.send({"type": "heartbeat.missed"})
 
     def _check_size(self, content: Any) -> None:
         """Refuse up front what could never be sent: content that is not JSON, or a frame over the
@@ -499,28 +503,6 @@ class GatewayClient:
                 await ws.send(text)
             except ConnectionClosed:
                 return
-
-    async def _watch(self, connection: _Connection, interval: float) -> None:
-        """The heartbeat watchdog: after one interval of silence it pings; after two it presumes
-        the socket half-open and reports ``heartbeat.missed``. Silence is measured on ``loop.time()``."""
-        loop = asyncio.get_running_loop()
-        pinged_for = -1.0
-        delay = interval
-        while True:
-            await asyncio.sleep(max(0.001, delay))
-            if not connection.live:
-                return
-            silent = loop.time() - connection.last_seen
-            if silent >= 2 * interval:
-                connection.suspect_dead = True
-                self._heartbeat = None
-                self._machine.send({"type": "heartbeat.missed"})
-                return
-            # Provoke traffic once per silence: a gateway that pings less often still answers a ping.
-            if silent >= interval and pinged_for != connection.last_seen:
-                pinged_for = connection.last_seen
-                self._write(connection, {"type": "ping", "ts": loop.time()})
-            delay = interval - silent if silent < interval else 2 * interval - silent
 
     def _overflow(self) -> None:
         """An ``events()`` loop is ``max_buffered_events`` behind: leave the gateway (the chart's

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import List
 
 import pytest
@@ -53,17 +54,10 @@ async def test_cancelling_the_events_task_leaves_the_client_usable(harness) -> N
         await until("2 events", lambda: len(seen) >= 2)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await stage.publish(client.info.session_id, 1)
         # A new iterator after the cancelled one: the client is still delivering.
-        again: List[GatewayEvent] = []
-
-        async def consume_one() -> None:
-            async for event in client.events():
-                again.append(event)
-                return
-
+        stream = client.events()
         await stage.publish(client.info.session_id, 1)
-        await bounded("an event on a new iterator", consume_one())
+        again: List[GatewayEvent] = [await bounded("an event on a new iterator", stream.__anext__())]
         assert again[0].seq is not None and again[0].seq >= 3
     finally:
         await client.disconnect()
@@ -241,3 +235,33 @@ async def test_a_long_outage_is_suspended_then_rejoins(harness) -> None:  # type
     finally:
         await r.client.disconnect()
         await stage.close()
+
+
+async def test_a_wake_up_is_answered_with_one_probe() -> None:
+    """A suspend the monotonic clock did not count (the wall clock jumped ahead) makes the watchdog
+    probe at its next tick; an unanswered probe is a missed heartbeat one interval later."""
+    from lifeline_client.heartbeat import Watchdog
+
+    loop = asyncio.get_running_loop()
+
+    class Link:
+        last_seen = loop.time()
+        suspect_dead = False
+
+    wall_offset = [0.0]
+    written: List[dict] = []
+    missed: List[float] = []
+    link = Link()
+    watchdog = Watchdog(link, 0.2, written.append, lambda: missed.append(loop.time()), wall=lambda: time.time() + wall_offset[0])
+    try:
+        await asyncio.sleep(0.05)
+        link.last_seen = loop.time()  # traffic: no ping needed
+        wall_offset[0] = 3600.0  # the machine slept for an hour
+        started = loop.time()
+        await until("the probe", lambda: written)
+        assert written[0]["type"] == "ping"
+        assert loop.time() - started < 0.25, "probed at the next tick, not after the silence limit"
+        await until("the missed heartbeat", lambda: missed, timeout=1.0)
+        assert link.suspect_dead
+    finally:
+        watchdog.stop()
