@@ -31,8 +31,8 @@ function eventData(event: { readonly type: string } & Record<string, unknown>): 
 
 /** The state after a step: its dotted leaf, and the context a second implementation must agree on. */
 function stateData(snapshot: ChartSnapshot): Json {
-  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage } = snapshot.context;
-  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage } })) as Json;
+  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } = snapshot.context;
+  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } })) as Json;
 }
 
 function leaf(value: unknown): string {
@@ -50,7 +50,7 @@ export function modelVectors(): Json {
     return {
       profile: path.profile.name,
       purpose: path.purpose,
-      input: JSON.parse(JSON.stringify({ reconnect: input.reconnect ?? {}, handshakeTimeoutMs: input.handshakeTimeoutMs ?? null, online: input.online ?? true, random })) as Json,
+      input: JSON.parse(JSON.stringify({ reconnect: input.reconnect ?? {}, handshakeTimeoutMs: input.handshakeTimeoutMs ?? null, online: input.online ?? true, refreshableToken: input.refreshableToken ?? false, random })) as Json,
       steps: path.steps.map((step) => {
         const [after] = transition(gatewayMachine, step.before, step.event as unknown as GatewayMachineEvent);
         return { event: eventData(step.event as unknown as { type: string } & Record<string, unknown>), after: stateData(after) };

@@ -124,6 +124,7 @@ class GatewayClient:
             reconnect=options,
             handshake_timeout_ms=handshake_timeout * 1000,
             random=self._random.random,
+            refreshable_token=callable(token),
             scheduler=self._schedule,
             ports=self,
             on_change=self._on_change,

@@ -226,16 +226,16 @@ class FrameRouter:
                 return
             protocol = frame["protocol"] if kind == "hello_ok" else 0
             low, high = self._offered
-            if kind == "hello_ok" and not (low <= protocol <= high):
+            if kind == "hello_ok" and not (protocol >= 1 and low <= protocol <= high):
+                # Never speak a version we did not offer: a failed attempt, retried with backoff.
                 message = f"The gateway chose protocol {protocol}, outside the offered {low}..{high}."
-                target.error(GatewayConnectError("bad_server_frame", message))
                 target.lifecycle({"type": "hello.rejected", "code": "bad_server_frame", "message": message, "nextStep": "wait_then_retry"})
                 return
             self._joined = True
             self._tracker.handshake(answer_of(frame))
             target.accepted(frame)
             policy = frame.get("policy") or {}
-            target.lifecycle({"type": "hello.accepted", "protocol": protocol, "heartbeatMs": policy.get("heartbeat_ms", 0)})
+            target.lifecycle({"type": "hello.accepted", "protocol": protocol, "heartbeatMs": clamp_hint_ms(policy.get("heartbeat_ms", 0))})
             # Without the `caught_up` extension (PraisonAI, legacy join) nothing will end the replay.
             extensions = (frame.get("features") or {}).get("extensions") or [] if kind == "hello_ok" else []
             if "caught_up" not in extensions:

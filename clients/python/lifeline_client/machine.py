@@ -37,6 +37,8 @@ class ChartContext:
     heartbeat_ms: float = 0
     online: bool = True
     outage: str = "none"
+    token_refresh: str = "off"
+    """Whether an auth refusal may be answered with one fresh token: ``off`` (a fixed token), ``ready`` or ``used``."""
     """The outage's age: ``none``, ``young`` (short cap) or ``old`` (past ``suspendAfterMs``: ``suspended``)."""
     random: Callable[[], float] = field(default=_random.random, repr=False)
 
@@ -52,6 +54,7 @@ class ChartContext:
             "heartbeatMs": self.heartbeat_ms,
             "online": self.online,
             "outage": self.outage,
+            "tokenRefresh": self.token_refresh,
         }
 
 
@@ -124,6 +127,10 @@ def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
     return max(floor_ms, backoff_delay(attempt - 1, options, c.random))
 
 
+def _armed_refresh(c: ChartContext) -> str:
+    return "off" if c.token_refresh == "off" else "ready"
+
+
 def _js_number(value: float) -> Union[int, float]:
     """Whole floats as ints, so the context reads like the TypeScript one (2000, not 2000.0)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -140,6 +147,11 @@ GUARDS: Dict[str, Guard] = {
     "isFatalClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) in ("give_up", "reauthenticate"),
     "isPromptClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
     "isPromptCloseInOldOutage": lambda c, e: c.outage == "old" and e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
+    "mayRefreshToken": lambda c, e: c.token_refresh == "ready"
+    and (
+        (e["type"] == "hello.rejected" and e.get("nextStep") == "reauthenticate")
+        or (e["type"] == "socket.closed" and classify_close(e["code"]) == "reauthenticate")
+    ),
     "retriesExhausted": lambda c, e: c.attempt + 1 > _max_attempts(c),
     "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] != 4029,
 }
@@ -202,7 +214,15 @@ OUTAGE_CLOCK = "outageClock"
 ACTIONS: Dict[str, Action] = {
     "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),
     "closeSocket": lambda m, e: m.ports.close_socket(),
-    "recordClose": _set(last_close=lambda c, e: _close(e["code"], e["reason"]) if e["type"] == "socket.closed" else None),
+    "recordClose": _set(
+        last_close=lambda c, e: _close(e["code"], e["reason"])
+        if e["type"] == "socket.closed"
+        else (_close(_close_code_for(e["code"]), e["message"]) if e["type"] == "hello.rejected" else None)
+    ),
+    # Spend the one refresh; the next socket's attempt calls the token function again.
+    "refreshToken": _set(token_refresh="used"),
+    # A new start by the app, or a join: one fresh-token retry is available again.
+    "armTokenRefresh": _set(token_refresh=lambda c, e: _armed_refresh(c)),
     "countFailure": _set(attempt=lambda c, e: c.attempt + 1),
     "resetAttempts": _set(attempt=0),
     "clearError": _set(error=None),
@@ -220,6 +240,7 @@ ACTIONS: Dict[str, Action] = {
     "recordAccepted": _set(
         protocol=lambda c, e: e["protocol"] if e["type"] == "hello.accepted" else None,
         heartbeat_ms=lambda c, e: e["heartbeatMs"] if e["type"] == "hello.accepted" else 0,
+        token_refresh=lambda c, e: _armed_refresh(c),
     ),
     "useLegacyHandshake": _set(handshake="join"),
     "recordOnline": _set(online=True),
@@ -280,6 +301,7 @@ class Lifecycle:
         handshake_timeout_ms: Optional[float] = None,
         online: bool = True,
         random: Callable[[], float] = _random.random,
+        refreshable_token: bool = False,
         scheduler: Optional[Scheduler] = None,
         ports: Optional[LifecyclePorts] = None,
         on_change: Optional[Callable[["Lifecycle"], None]] = None,
@@ -290,6 +312,7 @@ class Lifecycle:
             handshake_timeout_ms=DEFAULT_HANDSHAKE_TIMEOUT_MS if handshake_timeout_ms is None else handshake_timeout_ms,
             online=online,
             random=random,
+            token_refresh="ready" if refreshable_token else "off",
         )
         return Lifecycle(context, scheduler or _no_timers, ports, on_change)
 

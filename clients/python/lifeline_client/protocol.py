@@ -129,15 +129,16 @@ def is_terminal(code: str, next_step: Optional[str]) -> bool:
 
 
 MAX_SERVER_HINT_MS = 300_000
-"""Ceiling on every wait a server asks for (``retry_after_seconds``, ``reconnect_after_ms``): a
-huge or hostile hint must not park the client for days or overflow a timer."""
+"""Ceiling on every delay a server dictates (``retry_after_seconds``, ``reconnect_after_ms``,
+``policy.heartbeat_ms``): a huge or hostile hint must not park the client for days or turn a
+timer into a hot loop. The same 5 minutes as the TypeScript client."""
 
 
-def clamp_hint_ms(value: float) -> int:
-    """A server hint in ms, clamped to ``0..MAX_SERVER_HINT_MS`` (non-numbers count as 0)."""
+def clamp_hint_ms(value: float) -> float:
+    """A server hint in ms, clamped to ``0..MAX_SERVER_HINT_MS`` (NaN counts as 0)."""
     if value != value:  # NaN
         return 0
-    return int(min(MAX_SERVER_HINT_MS, max(0.0, value)))
+    return min(MAX_SERVER_HINT_MS, max(0, value))
 
 
 MAX_SEQ = 2**53 - 2

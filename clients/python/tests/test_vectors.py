@@ -39,6 +39,7 @@ def test_model_path(path: Dict[str, Any]) -> None:
         handshake_timeout_ms=given["handshakeTimeoutMs"],
         online=given["online"],
         random=lambda: given["random"],
+        refreshable_token=given["refreshableToken"],
     )
     for n, step in enumerate(path["steps"]):
         event = step["event"]
