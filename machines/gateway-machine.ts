@@ -15,6 +15,7 @@ import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopCh
 import { classifyClose, CLOSE_CODE_FOR_ERROR, defaultNextStep, isTerminal } from '../src/protocol/index.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from '../src/client/backoff.js';
 import type { ConnectErrorData } from '../src/client/errors.js';
+import { mutations } from '../src/mutations.js';
 
 /** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
 export type HandshakeMode = 'hello' | 'join';
@@ -264,7 +265,10 @@ export const gatewayMachine = setup({
     }),
     /** Spend the one refresh; the next socket's attempt calls the token function again. */
     refreshToken: assign({ tokenRefresh: 'used' as const }),
-    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    countFailure: assign({
+      // The test-only mutation (src/mutations.ts) resets the count when a socket that opened closes.
+      attempt: ({ context, event }) => (mutations.backoffResetOnOpen && event.type === 'socket.closed' && event.code !== 1006 ? 1 : context.attempt + 1),
+    }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
     /** Backoff with full jitter; `retry_after_seconds` from a rejection is a floor. */

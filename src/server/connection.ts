@@ -12,6 +12,7 @@ import {
   type MessageFrame,
   type ServerFrame,
 } from '../protocol/index.js';
+import { mutations } from '../mutations.js';
 import type { GatewayContext } from './context.js';
 import { LogError } from './event-log.js';
 import { initialTranslator, translatorFor } from './dialects/choose.js';
@@ -207,7 +208,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       if (error instanceof LogError) return storeFailed(error, messageId);
       throw error;
     }
-    if (fresh) ctx.dispatchMessage(frame, gs);
+    if (fresh || mutations.dedupeOff) ctx.dispatchMessage(frame, gs);
     else ctx.counters.duplicates++;
     outbox.send(fresh ? { type: 'ack', id: messageId } : { type: 'ack', id: messageId, duplicate: true });
   };

@@ -9,6 +9,7 @@
 // session keeps publishing is still evicted. Pacing lives here, not in the session's queue: the
 // join task only hands the replay over, so other connections and publishes never wait on it.
 import { encodeFrame, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
+import { mutations } from '../mutations.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */
@@ -89,7 +90,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   const writeText = (text: string): void => {
     if (sealed || ws.readyState !== SOCKET_OPEN) return;
     ws.send(text, onWritten);
-    if (overLimit()) evict();
+    if (overLimit() && !mutations.unboundedQueue) evict();
   };
 
   const write = (frame: ServerFrame): void => {
@@ -167,7 +168,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
     const bytes = encodeFrame(frame).length;
     queue.push({ frame, bytes });
     owedBytes += bytes;
-    if (overLimit()) evict();
+    if (overLimit() && !mutations.unboundedQueue) evict();
   };
 
   const flushLive = (): void => {

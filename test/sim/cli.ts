@@ -3,8 +3,9 @@
 //   npm run sim -- --seeds 200 --from 1    seeds 1..200
 //   npm run sim -- --seed 42 --trace       replay seed 42 and print its timeline
 //   npm run sim -- --seed 42 --shrink      cut seed 42's schedule to a minimal failing one
-//   --faults N (default 400), --clients N (default 4)
+//   --faults N (default 400), --clients N (default 4), --mutation NAME (a bug of src/mutations.ts)
 import { parseArgs } from 'node:util';
+import { mutations, type Mutation } from '../../src/mutations.js';
 import { randomSeed } from '../chaos/prng.js';
 import { replayCommand, runSim, type SimOptions, type SimReport } from './run.js';
 import { formatShrunk, shrink } from './shrink.js';
@@ -18,8 +19,15 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     trace: { type: 'boolean', default: false },
     shrink: { type: 'boolean', default: false },
+    mutation: { type: 'string' },
   },
 });
+
+const mutation = values.mutation as Mutation | undefined;
+if (mutation !== undefined) {
+  if (!(mutation in mutations)) throw new Error(`--mutation must be one of ${Object.keys(mutations).join(', ')}`);
+  mutations[mutation] = true;
+}
 
 const faults = Number(values.faults);
 const world = values.clients === undefined ? {} : { clients: Number(values.clients) };
@@ -64,7 +72,7 @@ async function many(): Promise<number> {
     steps += report.steps;
     if (report.violations.length > 0) {
       failed.push(report);
-      console.log(`seed ${seed} FAILED: ${report.violations[0]}\n  replay: ${replayCommand(seed, { faults })}`);
+      console.log(`seed ${seed} FAILED: ${report.violations[0]}\n  replay: ${replayCommand(seed, { faults, ...(mutation === undefined ? {} : { mutation }) })}`);
     }
     if ((seed - from + 1) % 50 === 0) console.log(`  ${seed - from + 1} seeds, ${total} faults, ${failed.length} failed`);
   }

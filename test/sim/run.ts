@@ -1,6 +1,7 @@
 // One simulation run: build the world from a seed, play its fault schedule on virtual time, heal,
 // let everyone settle, then close the books. Invariants are checked as the run goes (the stream
 // checker, at-most-once, bounds) and at the end (no loss, every send settled, nobody stuck).
+import type { Mutation } from '../../src/mutations.js';
 import { createRng } from '../chaos/prng.js';
 import { drawSchedule, healTime, type Fault, type FaultKind } from './faults.js';
 import { DEFAULT_WORLD, World, type WorldConfig } from './world.js';
@@ -20,6 +21,8 @@ export interface SimOptions {
   readonly schedule?: readonly Fault[];
   /** Virtual ms everyone gets to rejoin and catch up once the network heals. @default 20000 */
   readonly settleMs?: number;
+  /** End the run at the first violation (the shrinker and the mutation tests only need one). @default false */
+  readonly stopAtViolation?: boolean;
 }
 
 /** The figures and verdict of one run. */
@@ -35,6 +38,8 @@ export interface SimReport {
   readonly gaps: number;
   readonly messages: { readonly sent: number; readonly applied: number };
   readonly connects: number;
+  /** Most connection attempts one client made within a second (bounded by MAX_ATTEMPTS_PER_SECOND). */
+  readonly peakAttemptsPerSecond: number;
   /** Errors the clients reported, by code (bad_server_frame from hostile frames, consumer_overflow, ...). */
   readonly clientErrors: Readonly<Record<string, number>>;
   readonly hostileClients: { readonly sent: number; readonly refused: number };
@@ -72,7 +77,9 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   const endMs = schedule.reduce((t, f) => Math.max(t, f.at), FAULTS_FROM_MS);
   const healAt = healTime(schedule, endMs);
 
-  await time.run(healAt);
+  const failed = (): boolean => options.stopAtViolation === true && world.violations.length > 0;
+  await time.run(healAt, failed);
+  if (failed()) return report(world, schedule, options.seed, 0);
   world.stop();
   world.note(`network healed; load stopped`, 'step');
 
@@ -93,18 +100,16 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   if (time.failure !== undefined) world.fail(`a callback threw: ${String(time.failure)}`);
   for (const lane of world.lanes) if (!world.settled(lane)) world.fail(world.describe(lane));
 
-  let delivered = 0;
   let gaps = 0;
   for (const lane of world.lanes) {
-    const report = lane.checker.finish();
-    delivered += report.delivered;
-    gaps += report.gaps;
+    const books = lane.checker.finish();
+    gaps += books.gaps;
     for (const v of lane.checker.violations) world.fail(v);
-    if (report.notYetDelivered > 0) world.fail(`client ${lane.index}: ${report.notYetDelivered} events published but never delivered`);
-    if (report.gapsByReason.live > 0) world.fail(`client ${lane.index}: ${report.gapsByReason.live} gaps inside a live stream (the gateway skipped events)`);
+    if (books.notYetDelivered > 0) world.fail(`client ${lane.index}: ${books.notYetDelivered} events published but never delivered`);
+    if (books.gapsByReason.live > 0) world.fail(`client ${lane.index}: ${books.gapsByReason.live} gaps inside a live stream (the gateway skipped events)`);
     for (const code of lane.resyncs.failed) world.fail(`client ${lane.index}: resync() failed with ${code}`);
   }
-  const messages = world.checkMessages();
+  world.checkMessages();
   // Connections the gateway still holds for peers that are gone must go too: the reaper (two
   // heartbeats) or ws's close timeout (30 s) ends them.
   const leftovers = (): boolean => {
@@ -118,21 +123,26 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   if (stats && stats.connections > world.lanes.length) world.fail(`the gateway still holds ${stats.connections} connections for ${world.lanes.length} clients, 30 s after they settled`);
   world.reapWait = time.now - reapBy + 2 * config.heartbeatMs + 31_000;
 
+  world.stop();
+  return report(world, schedule, options.seed, gaps);
+}
+
+function report(world: World, schedule: readonly Fault[], seed: number, gaps: number): SimReport {
   const byKind: Partial<Record<FaultKind, number>> = {};
   for (const f of schedule) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-  world.stop();
   return {
-    seed: options.seed,
+    seed,
     schedule,
     faults: schedule.length,
     byKind,
-    virtualMs: time.now,
-    steps: time.steps,
+    virtualMs: world.time.now,
+    steps: world.time.steps,
     published: world.counts.published,
-    delivered,
+    delivered: world.lanes.reduce((a, l) => a + l.listened.length, 0),
     gaps,
-    messages,
+    messages: world.messageCounts(),
     connects: world.lanes.reduce((a, l) => a + l.path.attempts, 0),
+    peakAttemptsPerSecond: world.peakAttempts,
     clientErrors: { ...world.counts.errors },
     hostileClients: { sent: world.counts.hostileClients, refused: world.counts.hostileClientsRefused },
     violations: world.violations,
@@ -140,8 +150,9 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   };
 }
 
-/** The command that replays a seed. */
-export function replayCommand(seed: number, options: Omit<SimOptions, 'seed'> = {}): string {
+/** The command that replays a seed (with the mutation that was on, if any). */
+export function replayCommand(seed: number, options: { readonly faults?: number; readonly mutation?: Mutation } = {}): string {
   const faults = options.faults === undefined ? '' : ` --faults ${options.faults}`;
-  return `npm run sim -- --seed ${seed}${faults} --trace`;
+  const mutation = options.mutation === undefined ? '' : ` --mutation ${options.mutation}`;
+  return `npm run sim -- --seed ${seed}${faults}${mutation} --trace`;
 }

@@ -33,7 +33,7 @@ export async function shrink(options: SimOptions, failing: SimReport, maxRuns = 
   let runs = 0;
   const attempt = async (schedule: readonly Fault[]): Promise<boolean> => {
     runs++;
-    return fails(await runSim({ ...options, schedule }));
+    return fails(await runSim({ ...options, schedule, stopAtViolation: true }));
   };
   // Perhaps no fault is needed at all.
   if (await attempt([])) current = [];
@@ -60,10 +60,14 @@ export async function shrink(options: SimOptions, failing: SimReport, maxRuns = 
   return { schedule: current, report, runs };
 }
 
-/** The minimal schedule and the end of its run, as timeline lines. */
+/**
+ * The minimal schedule and the end of its run, as timeline lines: faults, the gateway, the
+ * checks, and the clients the violations name.
+ */
 export function formatShrunk(shrunk: Shrunk, tail = 60): string {
   const faults = shrunk.schedule.map((f) => formatEntry({ kind: 'step', at: f.at, text: describeFault(f) }));
-  const trace = shrunk.report.trace;
+  const named = new Set(shrunk.report.violations.flatMap((v) => [...v.matchAll(/client (\d+)/g)].map((m) => `c${m[1] ?? ''} `)));
+  const trace = shrunk.report.trace.filter((line) => !/ c\d+ /.test(line) || [...named].some((c) => line.includes(` ${c}`)));
   const firstViolation = trace.findIndex((line) => line.includes('VIOLATION'));
   const end = firstViolation < 0 ? trace.length : firstViolation + 5;
   return [

@@ -3,8 +3,8 @@
 // clock and random), an app per client that sends, resyncs and consumes at its own pace, a
 // publisher per session, and the faults of a schedule. Everything draws from one seed.
 import fc from 'fast-check';
-import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
-import { createGateway, createMemoryLog, type EventLog, type Gateway } from '../../src/server/index.js';
+import { createGatewayClient, type GapInfo, type GatewayClient } from '../../src/client/index.js';
+import { createGateway, createMemoryLog, type EventLog, type Gateway, type LogPosition } from '../../src/server/index.js';
 import { formatEntry, createTimeline, type TimelineEntry } from '../../stories/support/timeline.js';
 import type { Rng } from '../chaos/prng.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
@@ -41,7 +41,14 @@ export const DEFAULT_WORLD: WorldConfig = {
 };
 
 /** Client reconnect policy in the world: short, so many reconnects fit in a run. */
-export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, minUptimeMs: 500 } as const;
+export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, minUptimeMs: 500, suspendAfterMs: 8000, suspendedMaxDelayMs: 3000 } as const;
+
+/**
+ * Connection attempts one client may make in any second. Full jitter can draw short delays, but
+ * the ceiling doubles per failure (50, 100, 200, 400, 800 ms, ...): a correct client makes a
+ * handful; one that resets its counter on open loops at 25 ms. Measured: see docs/simulation.md.
+ */
+export const MAX_ATTEMPTS_PER_SECOND = 12;
 
 /** One numbered app message and what became of it. */
 interface Message {
@@ -88,6 +95,9 @@ export class World {
   /** `${c}:${k}` -> session generation of each application. */
   private readonly applied = new Map<string, string[]>();
   private readonly laneBySession = new Map<string, Lane>();
+  private readonly attemptWatchers = new Map<Path, () => void>();
+  /** Most connection attempts one client made within a second. */
+  peakAttempts = 0;
   /** (session, epoch, seq) -> n: no position may name two events. */
   private readonly positions = new Map<string, number>();
   private log: EventLog;
@@ -167,16 +177,35 @@ export class World {
     const id = `${String(c)}:${String(k)}`;
     const generation = `${sessionId}#${this.sessionGeneration.get(sessionId) ?? 0}`;
     const times = this.applied.get(id) ?? [];
+    this.note(`gateway app applies message ${String(k)} of client ${String(c)}`);
     if (times.includes(generation)) this.fail(`client ${String(c)}: message ${String(k)} applied twice while the log kept its dedupe memory`);
     times.push(generation);
     this.applied.set(id, times);
   }
 
+  /** Reconnects within the backoff policy: at most MAX_ATTEMPTS_PER_SECOND in any second. */
+  private watchAttempts(path: Path): void {
+    const times: number[] = [];
+    let reported = false;
+    this.attemptWatchers.set(path, () => {
+      const now = this.time.now;
+      times.push(now);
+      while ((times[0] ?? now) <= now - 1000) times.shift();
+      this.peakAttempts = Math.max(this.peakAttempts, times.length);
+      if (times.length > MAX_ATTEMPTS_PER_SECOND && !reported) {
+        reported = true;
+        this.fail(`client ${path.index}: ${times.length} connection attempts within one second (backoff not growing)`);
+      }
+    });
+  }
+
   /** Create the clients and their apps; each connects at a seeded moment. */
   addClients(): void {
+    this.net.hooks.connect = (path) => this.attemptWatchers.get(path)?.();
     for (let i = 0; i < this.config.clients; i++) {
       const node = new SimNode(this.time, `client ${i}`);
       const path = new Path(this.time, i, this.rng.net.int(1, 40), this.rng.net.int(200, 2000), this.rng.net.fork(i));
+      this.watchAttempts(path);
       const timeline = this.config.trace ? createTimeline(() => this.time.now) : undefined;
       const app = this.rng.apps.fork(i);
       const maxBufferedEvents = app.int(...this.config.maxBufferedEvents);
@@ -233,6 +262,7 @@ export class World {
       if (lane.listened.length - lane.consumed > bound) this.fail(`client ${lane.index}: events() holds ${lane.listened.length - lane.consumed} events, bound ${lane.maxBufferedEvents}`);
     });
     client.onGap((gap) => {
+      this.justify(lane, gap);
       checker.gap(gap, client.info.epoch);
       this.resync(lane);
     });
@@ -250,6 +280,21 @@ export class World {
       this.counts.errors[error.code] = (this.counts.errors[error.code] ?? 0) + 1;
       if (error.code === 'listener_error') this.fail(`client ${lane.index}: a listener threw: ${error.message}`);
     });
+  }
+
+  /**
+   * A gap inside one history is honest only if the log no longer holds what it names. The log
+   * trims forward only, so an event it holds now it also held when the gateway planned the resume.
+   */
+  private justify(lane: Lane, gap: GapInfo): void {
+    const from = lane.checker.epoch;
+    if (gap.reason === 'epoch' || from === null || lane.sessionId === null) return;
+    const record = this.log.getSession(lane.sessionId) as { epoch: string } | undefined;
+    if (record === undefined || record.epoch !== from) return;
+    const position = this.log.position(lane.sessionId) as LogPosition;
+    if (position.oldest > 0 && gap.expected >= position.oldest) {
+      this.fail(`client ${lane.index}: a ${gap.reason} gap names seq ${gap.expected} in ${from}, which the log still holds (oldest ${position.oldest})`);
+    }
   }
 
   /** The app's `events()` loop, at its own pace; it must see exactly what the listeners saw. */
@@ -318,8 +363,12 @@ export class World {
       if (rng.chance(0.03)) this.resync(lane);
       const message: Message = { k: ++k, settled: 'pending', error: '' };
       lane.messages.push(message);
+      this.note(`c${lane.index} app sends message ${k}`, 'step');
       lane.client.send({ c: lane.index, k }).then(
-        () => void (message.settled = 'acked'),
+        (result) => {
+          message.settled = 'acked';
+          this.note(`c${lane.index} message ${k} acknowledged${result.duplicate ? ' (duplicate)' : ''}`, 'ack');
+        },
         (error: { code?: string }) => {
           message.settled = 'rejected';
           message.error = String(error.code);
@@ -463,19 +512,27 @@ export class World {
     return `client ${lane.index} stuck: state ${lane.client.state}, applied n=${lane.checker.appliedN} of ${lane.history.lastN}, cursor ${info.cursor}, ${pending} sends pending, resyncs ${lane.resyncs.settled}/${lane.resyncs.asked}, consumed ${lane.consumed}/${lane.listened.length}, last close ${JSON.stringify(info.lastClose)}`;
   }
 
-  /** The books at the end: every send settled and applied (exactly once while the log kept it). */
-  checkMessages(): { sent: number; applied: number } {
+  /** Messages sent, and how many of them the gateway app applied (at least once). */
+  messageCounts(): { sent: number; applied: number } {
     let sent = 0;
     let applied = 0;
     for (const lane of this.lanes) {
       for (const m of lane.messages) {
         sent++;
+        if ((this.applied.get(`${lane.index}:${m.k}`)?.length ?? 0) > 0) applied++;
+      }
+    }
+    return { sent, applied };
+  }
+
+  /** The books at the end: every send settled and applied (exactly once while the log kept it). */
+  checkMessages(): void {
+    for (const lane of this.lanes) {
+      for (const m of lane.messages) {
         const times = this.applied.get(`${lane.index}:${m.k}`) ?? [];
-        if (times.length > 0) applied++;
         if (m.settled === 'rejected') this.fail(`client ${lane.index}: send ${m.k} rejected with ${m.error}`);
         if (m.settled === 'acked' && times.length === 0) this.fail(`client ${lane.index}: send ${m.k} was acked but never applied`);
       }
     }
-    return { sent, applied };
   }
 }
