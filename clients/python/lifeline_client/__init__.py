@@ -5,10 +5,15 @@ the names mirror the TypeScript client in snake_case (see README.md)."""
 from .backoff import Backoff, backoff_delay
 from .client import GatewayClient, Token
 from .errors import GatewayConnectError
-from .types import ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, ResumeInfo, SendResult, SessionSnapshot
+from .outbox_store import FileOutboxStore, MemoryOutboxStore, OutboxStore
+from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, ResumeInfo, SendResult, SessionSnapshot
 
 __all__ = [
     "Backoff",
+    "Checkpoint",
+    "FileOutboxStore",
+    "MemoryOutboxStore",
+    "OutboxStore",
     "ClientInfo",
     "ClientState",
     "CloseInfo",

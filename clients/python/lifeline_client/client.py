@@ -23,7 +23,8 @@ from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
 from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from .types import ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
+from .outbox_store import OutboxStore
+from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
 Token = Union[None, str, Callable[[], Union[str, None, Awaitable[Optional[str]]]]]
 """A token, or a function (sync or async) called before each connection attempt."""
@@ -85,6 +86,8 @@ class GatewayClient:
         token: Token = None,
         reconnect: Union[Backoff, bool] = True,
         session_id: Optional[str] = None,
+        resume: Optional[Checkpoint] = None,
+        outbox_store: Optional[OutboxStore] = None,
         protocol: Tuple[int, int] = (MIN_PROTOCOL_VERSION, PROTOCOL_VERSION),
         capabilities: Tuple[str, ...] = DEFAULT_CAPABILITIES,
         handshake_timeout: float = 10.0,
@@ -107,8 +110,11 @@ class GatewayClient:
         self._errors: ListenerSet[GatewayConnectError] = ListenerSet("on_error", self._listener_failed)
         self._snapshots: ListenerSet[SessionSnapshot] = ListenerSet("on_snapshot", self._listener_failed)
         self._streams = EventStreams(max_buffered_events, self._drained, self._early_dropped)
-        self._tracker = GapTracker(self._deliver, self._gaps.emit, session_id)
-        self._outbox = Outbox(outbox_max_messages)
+        if resume is not None:
+            self._tracker = GapTracker(self._deliver, self._gaps.emit, resume.session_id, resume.cursor, resume.epoch)
+        else:
+            self._tracker = GapTracker(self._deliver, self._gaps.emit, session_id)
+        self._outbox = Outbox(outbox_max_messages, store=outbox_store)
         self._connection: Optional[_Connection] = None
         self._closing: Set["asyncio.Task[None]"] = set()
         self._heartbeat: Optional[Watchdog] = None
@@ -214,6 +220,12 @@ class GatewayClient:
 
     def on_snapshot(self, listener: Callable[[SessionSnapshot], object]) -> Callable[[], None]:
         return self._snapshots.add(listener)
+
+    def checkpoint(self) -> Optional[Checkpoint]:
+        """Where this client stands, to store after handling an event and pass back as
+        ``resume=`` after a restart; None before the first join."""
+        session = self._tracker.session_id
+        return None if session is None else Checkpoint(session, self._tracker.epoch, self._tracker.cursor)
 
     @property
     def state(self) -> ClientState:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from .errors import GatewayConnectError
+from .outbox_store import OutboxStore
 from .types import SendResult
 
 Write = Callable[[Dict[str, Any]], bool]
@@ -25,11 +26,21 @@ def new_message_id() -> str:
 class Outbox:
     """A bounded, ordered store of messages awaiting acknowledgement."""
 
-    def __init__(self, max_messages: int = DEFAULT_OUTBOX_MAX_MESSAGES, make_id: Callable[[], str] = new_message_id) -> None:
+    def __init__(self, max_messages: int = DEFAULT_OUTBOX_MAX_MESSAGES, make_id: Callable[[], str] = new_message_id, store: Optional[OutboxStore] = None) -> None:
         self.max_messages = max_messages
         self._make_id = make_id
-        # dicts keep insertion order, so flush resends oldest first.
-        self._pending: Dict[str, Tuple[Any, "asyncio.Future[SendResult]"]] = {}
+        self._store = store
+        # dicts keep insertion order, so flush resends oldest first. A message restored from the
+        # store has no future: the send() that made it belonged to an earlier run.
+        self._pending: Dict[str, Tuple[Any, "Optional[asyncio.Future[SendResult]]"]] = {}
+        self.dropped_on_restore = 0
+        """Stored messages beyond ``max_messages`` found at creation: dropped from the store, never sent."""
+        for message_id, content in store.load() if store is not None else []:
+            if len(self._pending) < max_messages:
+                self._pending[message_id] = (content, None)
+            else:
+                self.dropped_on_restore += 1
+                store.delete(message_id)  # type: ignore[union-attr]
 
     @property
     def size(self) -> int:
@@ -48,6 +59,14 @@ class Outbox:
             )
             return "", future
         message_id = self._make_id()
+        if self._store is not None:
+            try:
+                self._store.put(message_id, content)
+            except Exception as cause:  # noqa: BLE001 - a store that cannot keep it refuses the send
+                error = GatewayConnectError("outbox_store_failed", f"The outbox store could not keep this message ({cause}); it was not sent.", "do_not_retry")
+                error.__cause__ = cause
+                future.set_exception(error)
+                return "", future
         self._pending[message_id] = (content, future)
         return message_id, future
 
@@ -79,19 +98,22 @@ class Outbox:
 
     def fail(self, message_id: str, error: GatewayConnectError) -> None:
         """The gateway refused this message (e.g. ``payload_too_large``): it is never resent."""
-        entry = self._pending.pop(message_id, None)
-        if entry is not None and not entry[1].done():
+        entry = self._remove(message_id)
+        if entry is not None and entry[1] is not None and not entry[1].done():
             entry[1].set_exception(error)
 
     def reject_all(self, error: GatewayConnectError) -> None:
         """Reject everything (user disconnect, terminal stop)."""
-        entries = list(self._pending.values())
-        self._pending.clear()
-        for _, future in entries:
-            if not future.done():
-                future.set_exception(error)
+        for message_id in list(self._pending):
+            self.fail(message_id, error)
 
     def _settle(self, message_id: str, result: SendResult) -> None:
-        entry = self._pending.pop(message_id, None)
-        if entry is not None and not entry[1].done():
+        entry = self._remove(message_id)
+        if entry is not None and entry[1] is not None and not entry[1].done():
             entry[1].set_result(result)
+
+    def _remove(self, message_id: str) -> "Optional[Tuple[Any, Optional[asyncio.Future[SendResult]]]]":
+        entry = self._pending.pop(message_id, None)
+        if entry is not None and self._store is not None:
+            self._store.delete(message_id)
+        return entry

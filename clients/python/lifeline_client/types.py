@@ -72,6 +72,16 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """Where a client stands in its session: what ``checkpoint()`` returns and ``resume=`` takes.
+    ``cursor`` is the seq of the last event delivered, in ``epoch`` (None before the gateway named one)."""
+
+    session_id: str
+    epoch: Optional[str]
+    cursor: int
+
+
+@dataclass(frozen=True)
 class SessionSnapshot:
     """The answer to ``resync()``: the session state as of ``cursor``."""
 
