@@ -153,6 +153,7 @@ async function startLive(target: InspectorConfig): Promise<void> {
   liveTimeline = timeline;
   client = live;
   sendForm.hidden = false;
+  messageInput.placeholder = `Message to agent "${target.agentId}"`;
   showLiveState(live.state);
   describe();
   await live.connect().catch(() => undefined);
