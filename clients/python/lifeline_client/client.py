@@ -125,7 +125,7 @@ class GatewayClient:
         self._reported_cause: Optional[str] = None
         self._state: ClientState = "disconnected"
         self._last_error: Optional[Dict[str, Any]] = None
-        options = None if reconnect is True else (False if reconnect is False else reconnect.to_options())
+        options: Union[Dict[str, float], bool, None] = None if reconnect is True else (False if reconnect is False else reconnect.to_options())
         self._machine = Lifecycle.create(
             reconnect=options,
             handshake_timeout_ms=handshake_timeout * 1000,
@@ -465,7 +465,9 @@ class GatewayClient:
         code, reason = 1006, ""
         try:
             token = connection.token = await self._resolve_token()
-            ws = await websockets.connect(
+            # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
+            # which type checkers cannot see).
+            ws = await websockets.connect(  # type: ignore[attr-defined]
                 self.url,
                 open_timeout=None,  # the chart's handshakeTimeout covers it
                 ping_interval=None,  # liveness is the protocol's heartbeat, on our clock

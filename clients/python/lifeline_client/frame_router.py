@@ -65,13 +65,13 @@ def _event_frame_seq(frame: Json) -> int:
     kind = frame.get("type")
     if kind != "event" and kind != "replay":
         return 0
-    event = frame.get("event")
+    event: Any = frame.get("event")
     if not _is_event_payload(event) or _epoch_of(frame) is False:
         return 0
-    seq = frame.get("seq")
+    seq: Any = frame.get("seq")
     if kind == "replay" and seq is None:
-        seq = event.get("sequence")  # PraisonAI numbers its replays here
-    return seq if is_seq(seq) else 0
+        seq = event["sequence"] if "sequence" in event else None  # PraisonAI numbers its replays here
+    return int(seq) if is_seq(seq) else 0
 
 
 def flat_fields(frame: Json) -> Mapping[str, Any]:

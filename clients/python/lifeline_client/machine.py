@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import random as _random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Union
+import functools
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Protocol, Tuple, Union
 
 from .backoff import backoff_delay, resolve_reconnect_options
 from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
@@ -26,7 +27,7 @@ DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
 class ChartContext:
     """The chart's context: lifecycle facts only (the TypeScript ``GatewayContext``)."""
 
-    reconnect: Union[Dict[str, float], bool]
+    reconnect: Union[Dict[str, float], "Literal[False]"]
     handshake_timeout_ms: float = DEFAULT_HANDSHAKE_TIMEOUT_MS
     attempt: int = 0
     retry_in_ms: Optional[float] = None
@@ -113,14 +114,14 @@ def _error_for_close(code: int, reason: str) -> Dict[str, Any]:
 
 
 def _max_attempts(c: ChartContext) -> float:
-    return 0 if c.reconnect is False else c.reconnect["maxAttempts"]  # type: ignore[index]
+    return 0 if c.reconnect is False else c.reconnect["maxAttempts"]
 
 
 def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
     """Capped by the tier the outage is in: ``maxDelayMs`` while young, ``suspendedMaxDelayMs`` when old."""
     if c.reconnect is False:
         return max(floor_ms, backoff_delay(attempt - 1, {}, c.random))
-    options = dict(c.reconnect)  # type: ignore[call-overload]
+    options = dict(c.reconnect)
     suspended_max = options.pop("suspendedMaxDelayMs")
     if c.outage == "old":
         options["maxDelayMs"] = suspended_max
@@ -212,7 +213,7 @@ OUTAGE_CLOCK = "outageClock"
 """Id of the delayed ``outage.aged`` event: it outlives the states an outage passes through."""
 
 ACTIONS: Dict[str, Action] = {
-    "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),
+    "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),  # noqa: E501
     "closeSocket": lambda m, e: m.ports.close_socket(),
     "recordClose": _set(
         last_close=lambda c, e: _close(e["code"], e["reason"])
@@ -256,8 +257,8 @@ ACTIONS: Dict[str, Action] = {
 DELAYS: Dict[str, Callable[[ChartContext], float]] = {
     "handshakeTimeout": lambda c: c.handshake_timeout_ms,
     "retryDelay": lambda c: c.retry_in_ms or 0,
-    "stableUptime": lambda c: 0 if c.reconnect is False else c.reconnect["minUptimeMs"],  # type: ignore[index]
-    "suspendAfter": lambda c: 0 if c.reconnect is False else c.reconnect["suspendAfterMs"],  # type: ignore[index]
+    "stableUptime": lambda c: 0 if c.reconnect is False else c.reconnect["minUptimeMs"],
+    "suspendAfter": lambda c: 0 if c.reconnect is False else c.reconnect["suspendAfterMs"],
 }
 """The chart's named delays, in ms."""
 
@@ -268,6 +269,8 @@ INVOKES = ("heartbeat",)
 class Lifecycle:
     """One running chart. ``send`` takes an event and runs it to completion; events sent from
     inside a step (an action that reports a fact) are queued and run right after it."""
+
+    context: ChartContext
 
     def __init__(
         self,
@@ -482,7 +485,7 @@ class Lifecycle:
                 self.ports.start_heartbeat(self.context.heartbeat_ms)
         for delay in definition.after:
             ms = DELAYS[delay](self.context)
-            self._timers[(state, delay)] = self._scheduler(ms, lambda s=state, d=delay: self.fire_timer(s, d))
+            self._timers[(state, delay)] = self._scheduler(ms, functools.partial(self.fire_timer, state, delay))
 
     def _exit(self, state: str, event: ChartEvent) -> None:
         definition = self._states[state]
