@@ -32,6 +32,13 @@ export interface GatewayCounters {
   /** Sessions forgotten after `sessionTtlMs` idle. */
   expired: number;
   slowConsumers: number;
+  /** Live events delivered to connections of this node. */
+  delivered: number;
+  /** Joins that replayed history, and the events they replayed. */
+  replays: number;
+  replayedEvents: number;
+  /** Joins that signalled a gap, by reason (`window`, `epoch`). */
+  gaps: Record<string, number>;
   /** Hellos refused with `session_limit`: a new session would have passed a cap. */
   sessionLimited: number;
   /** Times a connection stopped reading because its inbound queue passed `maxInboundQueueBytes`. */

@@ -68,6 +68,20 @@ export interface LiveEvent extends StoredEvent {
   readonly epoch: string;
 }
 
+/** One node's figures, as it reports them to a shared log. */
+export interface NodeReport {
+  readonly node: string;
+  readonly connections: number;
+  readonly sessions: number;
+}
+
+/** The fleet's totals over the nodes that reported recently. */
+export interface FleetView {
+  readonly nodes: number;
+  readonly connections: number;
+  readonly sessions: number;
+}
+
 /** Ends a live-feed subscription. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -134,6 +148,13 @@ export interface EventLog {
    * missed meanwhile). Returns a function that removes the listener.
    */
   onFeedRestored?(listener: () => void): () => void;
+  /**
+   * Record this node's figures and return the fleet's, counting nodes that reported within
+   * `freshMs`. Omitted for a process-local log (the fleet is this node).
+   */
+  reportNode?(report: NodeReport, freshMs: number): Promise<FleetView>;
+  /** Call `listener` with the latency (ms) of each round trip to the store. Returns an unsubscribe. */
+  onRoundTrip?(listener: (ms: number) => void): () => void;
   /** False while the store cannot be reached (`/health` then reports `degraded`). Omitted: always reachable. */
   isReachable?(): boolean;
   /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */

@@ -5,9 +5,11 @@ import type { Health, PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
-import { LogError, type EventLog } from './event-log.js';
+import { LogError, type EventLog, type FleetView } from './event-log.js';
 import { createLogger } from './logger.js';
 import { createFanout } from './fanout.js';
+import { startFleetHealth } from './fleet-health.js';
+import { createMetrics } from './metrics.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -122,9 +124,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, sessionLimited: 0 };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
+  // Declared before use by health(); set once the log is open.
+  let fleetView: () => FleetView | undefined = () => undefined;
+  const fleetHealthFields = () => {
+    const view = fleetView();
+    if (view === undefined) return {};
+    return { fleet: { nodes: view.nodes, connections: view.connections, sessions: view.sessions, store_reachable: log.isReachable?.() !== false } };
+  };
   const health = (): Health => ({
     // Degraded: the event store is unreachable, so joins and publishes are refused `unavailable`.
     status: draining ? 'draining' : log.isReachable?.() === false ? 'degraded' : 'ok',
@@ -134,9 +143,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     protocol: { ...resolved.protocol },
     draining,
     node: resolved.nodeId,
+    ...fleetHealthFields(),
   });
 
-  const fanout = log.subscribe ? createFanout({ log, logger, find: (id) => registry.find(id) }) : undefined;
+  const fanout = log.subscribe
+    ? createFanout({ log, logger, find: (id) => registry.find(id), delivered: (n) => void (counters.delivered += n) })
+    : undefined;
   const ctx: GatewayContext = {
     options: resolved,
     log,
@@ -181,7 +193,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   };
 
   await asGatewayError(async () => log.open?.());
-  const { url, port } = await transport.listen(accept, health);
+  const fleet = startFleetHealth(log, clock, logger, resolved.fleetReportMs, () => ({
+    node: resolved.nodeId,
+    connections: connections.size,
+    sessions: registry.sessionCount(),
+  }));
+  fleetView = fleet.view;
+  const metrics = createMetrics({ counters, log, nodeId: resolved.nodeId, connections: () => connections.size, sessions: () => registry.sessionCount() });
+  const { url, port } = await transport.listen(accept, health, () => metrics.scrape());
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 
   const stopExpiry = startSessionExpiry(ctx);
@@ -189,6 +208,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     stopExpiry();
     await transport.close();
     await fanout?.close();
+    metrics.close();
+    fleet.stop();
     await log.close?.();
   };
 
@@ -233,7 +254,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         if (stored.duplicate) return stored.seq;
         counters.published++;
         // With a fleet feed the event comes back through it, to every node's connections.
-        if (!fanout) for (const subscriber of session.subscribers) subscriber.deliver(stored);
+        if (!fanout) {
+          for (const subscriber of session.subscribers) subscriber.deliver(stored);
+          counters.delivered += session.subscribers.size;
+        }
         return stored.seq;
       }).finally(() => registry.discardIfUnused(sessionId));
     },
@@ -303,7 +327,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       sessions: registry.summaries().length,
       uptimeS: (clock.now() - startedAt) / 1000,
       draining,
-      counters: { ...counters, refused: { ...counters.refused } },
+      counters: { ...counters, refused: { ...counters.refused }, gaps: { ...counters.gaps } },
       inboundQueuedBytes: gauges.inboundQueuedBytes,
     }),
   };

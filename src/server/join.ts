@@ -73,6 +73,14 @@ export async function joinSession(
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);
     const backlog = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter))] : [];
     if (ctx.fanout) position = { ...position, head: await ctx.fanout.complete(session, plan.replayAfter, backlog) };
+    if (backlog.length > 0) {
+      ctx.counters.replays++;
+      ctx.counters.replayedEvents += backlog.length;
+    }
+    if (plan.gap) {
+      const reason = request.epoch !== undefined && request.epoch !== position.epoch ? 'epoch' : 'window';
+      ctx.counters.gaps[reason] = (ctx.counters.gaps[reason] ?? 0) + 1;
+    }
     if (!hooks.isOpen()) return undefined;
 
     const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire, restart: hooks.restart };

@@ -150,7 +150,9 @@ export interface GatewayOptions {
    * @default 'auto'
    */
   readonly dialect?: GatewayDialect;
-  /** This node's name in a fleet, reported in `/health` and `hello_ok.health`. @default `<hostname>-<pid>` */
+  /** How often a node on a shared log reports its figures for fleet-wide health. @default 2000 */
+  readonly fleetReportMs?: number;
+  /** This node's name in a fleet, reported in `/health`, `hello_ok.health` and metrics. @default `<hostname>-<pid>-<random>` */
   readonly nodeId?: string;
 }
 
@@ -182,6 +184,7 @@ export interface ResolvedOptions {
   readonly newId: () => string;
   readonly dialect: GatewayDialect;
   readonly nodeId: string;
+  readonly fleetReportMs: number;
 }
 
 /**
@@ -285,6 +288,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     clock,
     newId: options.newId ?? randomUUID,
     dialect,
-    nodeId: options.nodeId ?? `${hostname()}-${process.pid}`,
+    nodeId: options.nodeId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`,
+    fleetReportMs: positiveInt('fleetReportMs', options.fleetReportMs ?? 2000),
   };
 }

@@ -51,10 +51,14 @@ export interface UpgradeInfo {
 export interface GatewayTransport {
   /**
    * Start accepting. Every new socket goes to `accept`; `health` answers plain HTTP health checks
-   * where the transport has them. Resolves to the URL clients connect to, and the port.
+   * and `metrics` Prometheus scrapes (`GET /metrics`) where the transport has them. Resolves to the URL clients connect to, and the port.
    * Rejects with a GatewayError (`address_in_use`, `address_unavailable`) when it cannot listen.
    */
-  listen(accept: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, health: () => Health): Promise<{ readonly url: string; readonly port: number }>;
+  listen(
+    accept: (socket: GatewaySocket, upgrade: UpgradeInfo) => void,
+    health: () => Health,
+    metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>,
+  ): Promise<{ readonly url: string; readonly port: number }>;
   /** Stop accepting and release what `listen` took. Open sockets are the gateway's to close. */
   close(): Promise<void>;
 }

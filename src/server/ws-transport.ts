@@ -23,7 +23,7 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
   return {
-    async listen(accept, health) {
+    async listen(accept, health, metrics) {
       // Bound the HTTP upgrade by the handshake budget too: otherwise a peer that sends half a request
       // holds its socket until Node's 60 s headersTimeout, checked only every 30 s (slowloris).
       const budgetMs = options.handshakeTimeoutMs;
@@ -35,6 +35,13 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
       server = createServer(serverOptions, (req, res) => {
         if (req.url === '/health') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+          return;
+        }
+        if (req.url === '/metrics' && metrics) {
+          metrics().then(
+            ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+            () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
+          );
           return;
         }
         res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required.\n');

@@ -170,7 +170,10 @@ describe('a gateway fleet on Redis', () => {
 
   it('a replica promoted after writes it never received: a new epoch before any seq is reused', async () => {
     const primary = await redis();
-    const replica = await redis({ replicaOf: primary });
+    // The replica follows through a proxy, so the test decides which writes it never receives.
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    onCleanup(() => link.close());
+    const replica = await redis({ replicaOf: link });
     // Nodes reach Redis through a proxy, as through a failover-aware address.
     const front = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
     onCleanup(() => front.close());
@@ -181,12 +184,12 @@ describe('a gateway fleet on Redis', () => {
     const lanes = await startLanes(balancer.url, 2);
     await publishEach(publisher, lanes, 3);
     expect(await primary.cli('wait', '1', '5000')).toBe('1');
-    replica.pause();
+    link.stall();
     await publishEach(publisher, lanes, 3); // acknowledged by the primary only
     await settle(lanes);
     const epoch = lanes[0]!.client.info.epoch;
     await primary.kill();
-    replica.resume();
+    await link.close();
     await replica.cli('replicaof', 'no', 'one');
     front.setTarget({ host: '127.0.0.1', port: replica.port });
     front.drop();

@@ -147,4 +147,26 @@ describe('gateways on one Redis log', () => {
     expect(again.helloOk).toMatchObject({ resumed: true, cursor: 2, epoch: first.helloOk['epoch'], resync_required: false });
     expect(seqs(again.client.frames, 'replay')).toEqual([2]);
   });
+
+  it('reports the whole fleet in /health and hello_ok, and serves Prometheus metrics', async () => {
+    const { a, b } = await twoNodes({ fleetReportMs: 50 });
+    const onA = await join(a, { protocol_max: 1 });
+    const sessionId = String(onA.helloOk['session_id']);
+    await join(b, { protocol_max: 1 });
+    await join(b, { protocol_max: 1 });
+    const health = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
+    await eventually(async () => JSON.stringify((await health(a.port))['fleet']) === JSON.stringify({ nodes: 2, connections: 3, sessions: 3, store_reachable: true }), 5000, 'A to see the fleet');
+    const late = await join(a, { protocol_max: 1, session_id: sessionId });
+    expect(late.helloOk['health']).toMatchObject({ fleet: { nodes: 2 } });
+
+    await publishMany(a, sessionId, 3);
+    await late.client.until((frames) => seqs(frames).length === 3);
+    const scrape = await fetch(`http://127.0.0.1:${a.port}/metrics`);
+    expect(scrape.headers.get('content-type')).toContain('text/plain');
+    const text = await scrape.text();
+    expect(text).toMatch(/lifeline_events_published_total\{node="[^"]+"\} 3/);
+    expect(text).toMatch(/lifeline_events_delivered_total\{node="[^"]+"\} 6/);
+    expect(text).toMatch(/lifeline_store_reachable\{node="[^"]+"\} 1/);
+    expect(text).toMatch(/lifeline_store_round_trip_seconds_count\{node="[^"]+"\} [1-9]/);
+  });
 });

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogError } from '../../src/server/event-log.js';
 import { createRedisLog, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
+import { createFaultProxy } from '../support/fault-proxy.js';
 import { countCommands, total } from '../support/redis-commands.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -138,17 +139,20 @@ describe('createRedisLog', () => {
 
   it('moves to a new epoch when a replica that missed writes is promoted', async () => {
     const primary = await redis();
-    const replica = await redis({ replicaOf: primary });
+    // The replica follows through a proxy, so the test decides which writes it never receives.
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    const replica = await redis({ replicaOf: link });
     const log = await openLog(primary);
     const { epoch } = await log.createSession('s1', 'demo');
     await log.append('s1', tick(1));
     expect(await primary.cli('wait', '1', '5000')).toBe('1');
-    replica.pause(); // it will never receive seq 2 and 3
+    link.stall(); // it will never receive seq 2 and 3
     await log.append('s1', tick(2));
     await log.append('s1', tick(3));
     await primary.kill();
-    replica.resume();
+    await link.close();
     await replica.cli('replicaof', 'no', 'one');
+    expect(await replica.cli('hget', 'lifeline:{s1}:meta', 'head')).toBe('1');
     const promoted = await openLog(replica);
     const next = await promoted.append('s1', tick(4));
     // seq 2 was acknowledged on the old primary: reusing it in the same epoch would be a lie.

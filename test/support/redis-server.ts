@@ -13,8 +13,8 @@ const run = promisify(execFile);
 export interface RedisServerOptions {
   /** Persist with an AOF using this fsync policy; omitted, nothing is persisted. */
   readonly appendfsync?: 'always' | 'everysec';
-  /** Start as a replica of this server. */
-  readonly replicaOf?: RedisServer;
+  /** Start as a replica of the server on this loopback port (a RedisServer, or a proxy in front of one). */
+  readonly replicaOf?: { readonly port: number };
   /** Start as a Redis Cluster node (its bus uses port + 10000). @default false */
   readonly cluster?: boolean;
   /** Reuse this data directory (a restart keeps its files). @default a fresh temp directory */

@@ -3,7 +3,7 @@
 // per operation (scripts.ts), hash-tagged keys per session (keys.ts), the epoch in the meta hash.
 import { createHmac } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
-import type { AppendResult, EventLog, LiveEvent, LogPosition, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
+import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
 import { newEpoch } from '../memory-log.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
@@ -123,6 +123,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: LIFELINE_SCRIPTS }) as unknown as Standalone);
   let reachable = false;
   let lastRtt = 0;
+  const rttListeners = new Set<(ms: number) => void>();
   client.on('error', () => {
     // node-redis reports each failed reconnect here; the state is read through isReachable().
     reachable = false;
@@ -142,6 +143,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     try {
       const result = await run();
       lastRtt = performance.now() - started;
+      for (const listener of rttListeners) listener(lastRtt);
       if (isCluster) reachable = true;
       return result;
     } catch (error) {
@@ -251,6 +253,34 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       await call('subscribe', () => sub.sSubscribe(channel, listener));
       return async () => {
         if (sub.isReady) await sub.sUnsubscribe(channel, listener).catch(() => undefined);
+      };
+    },
+    async reportNode(report, freshMs) {
+      // One hash for the fleet (hash-tagged, so one slot in a cluster); stale entries are dropped.
+      const key = `${prefix}{fleet}:nodes`;
+      const now = Date.now(); // wall time: compared across processes, never used as a deadline
+      const [, all] = await call('fleet', () =>
+        Promise.all([client.hSet(key, report.node, JSON.stringify({ ...report, at: now })), client.hGetAll(key)]),
+      );
+      const view = { nodes: 0, connections: 0, sessions: 0 };
+      const stale: string[] = [];
+      for (const [node, json] of Object.entries(all as Record<string, string>)) {
+        const entry = JSON.parse(json) as NodeReport & { at: number };
+        if (now - entry.at > freshMs) {
+          stale.push(node);
+          continue;
+        }
+        view.nodes++;
+        view.connections += entry.connections;
+        view.sessions += entry.sessions;
+      }
+      if (stale.length > 0) await call('fleet', () => client.hDel(key, stale));
+      return view;
+    },
+    onRoundTrip(listener) {
+      rttListeners.add(listener);
+      return () => {
+        rttListeners.delete(listener);
       };
     },
     onFeedRestored(listener) {
