@@ -307,7 +307,7 @@ export const gatewayMachine = setup({
         const closeCode = context.lastClose ? { closeCode: context.lastClose.code } : {};
         return context.reconnect === false
           ? { code: 'connection_lost', message: 'The connection closed and reconnect is off.', nextStep: defaultNextStep('connection_lost'), ...closeCode }
-          : { code: 'retries_exhausted', message: `Gave up after ${context.attempt + 1} failed attempts in a row.`, nextStep: defaultNextStep('retries_exhausted'), ...closeCode };
+          : { code: 'retries_exhausted', message: `Gave up after ${context.attempt + 1} failed attempts in a row (the first attempt and reconnect.maxAttempts = ${maxAttemptsOf(context)} retries).`, nextStep: defaultNextStep('retries_exhausted'), ...closeCode };
       },
     }),
     recordHandshakeTimeout: assign({ lastClose: closeOf(4008, 'handshake_timeout') }),

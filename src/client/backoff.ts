@@ -38,7 +38,10 @@ export interface ReconnectOptions {
    */
   readonly jitter?: number;
   /**
-   * Consecutive failed attempts after which the client gives up with `retries_exhausted`.
+   * Retries after a failure, in a row, before the client gives up with `retries_exhausted`: the
+   * count of *re*-tries, as socket.io's `reconnectionAttempts`. `maxAttempts: 3` gives up at the
+   * 4th failure in a row (the first attempt and 3 retries); 0 gives up at the first failure.
+   * The counter resets after a stable join (`minUptimeMs`).
    * @default Infinity
    */
   readonly maxAttempts?: number;

@@ -7,11 +7,12 @@ import { assertNever, type Features, type Health, type HelloOkFrame, type Joined
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline, watchBrowserSignals } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
+import { createConnectWaiters, DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 import { createGapTracker } from './gap-tracker.js';
 import { createListenerSet } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
-import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, gatewayUrl, validateOptions } from './options.js';
 import { createOutbox, type OutboundMessage } from './outbox.js';
 import { createSocketLink } from './socket-actor.js';
 import type {
@@ -139,7 +140,18 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const maxMessages = options.outbox?.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES;
   const outbox = createOutbox(maxMessages, undefined, options.outbox?.store);
   const link = createSocketLink();
-  let connectWaiters: Array<Waiter<void>> = [];
+  // Failed attempts so far (the chart's counter resets; this one only grows), for connect({ maxFailures }).
+  let failedAttempts = 0;
+  let lastFailure: GatewayConnectError | null = null;
+  const connectWaiters = createConnectWaiters(clock, () => failedAttempts, (waitedMs, failures) => {
+    const cause = lastFailure === null ? 'no attempt has failed yet' : `last cause: ${lastFailure.message}`;
+    return connectError(
+      'connect_timeout',
+      `connect() gave up after ${Math.round(waitedMs)} ms and ${failures} failed attempts (${cause}). The client keeps trying until disconnect().`,
+      { nextStep: lastFailure?.nextStep ?? 'wait_then_retry', ...(lastFailure?.closeCode === undefined ? {} : { closeCode: lastFailure.closeCode }) },
+      lastFailure ?? undefined,
+    );
+  });
   let resyncWaiters: Array<Waiter<SessionSnapshot>> = [];
   let handshake: {
     features: Features | null;
@@ -176,7 +188,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
   const ports: ClientPorts = {
     socket: {
-      url: options.url,
+      url: gatewayUrl(options.url),
       agentId: options.agentId,
       token: options.token,
       protocol,
@@ -191,6 +203,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         messageError: (id, error) => outbox.fail(id, error),
         snapshot: onSnapshot,
         error: errors.emit,
+      },
+      failed(error, report) {
+        lastFailure = error;
+        if (report) errors.emit(error);
       },
     },
     heartbeat: { clock, link },
@@ -214,10 +230,19 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
   let state: ClientState = 'disconnected';
   let lastError: unknown = null;
+  let lastAttempt = 0;
   actor.subscribe((snapshot) => {
     const error = snapshot.context.error;
-    if (error !== null && error !== lastError) errors.emit(new GatewayConnectError(error));
+    if (error !== null && error !== lastError) {
+      lastFailure = new GatewayConnectError(error);
+      errors.emit(lastFailure);
+    }
     lastError = error;
+    if (snapshot.context.attempt > lastAttempt) {
+      failedAttempts += snapshot.context.attempt - lastAttempt;
+      connectWaiters.failed();
+    }
+    lastAttempt = snapshot.context.attempt;
     const next = publicState(snapshot);
     if (next === state) return;
     state = next;
@@ -230,12 +255,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   let stopWatching: (() => void) | null = null;
 
   function settleConnect(error: GatewayConnectError | null): void {
-    const waiters = connectWaiters;
-    connectWaiters = [];
-    for (const waiter of waiters) {
-      if (error === null) waiter.resolve();
-      else waiter.reject(error);
-    }
+    connectWaiters.settle(error);
   }
 
   /** The client stopped (terminal error, or the user): settle everything that was waiting. */
@@ -260,7 +280,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   }
 
   return {
-    connect() {
+    connect(connectOptions = {}) {
       if (state === 'joined') return Promise.resolve();
       if (stopWatching === null) {
         // Signals are not watched while stopped: catch up on a change made meanwhile, so an
@@ -269,7 +289,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         if (online !== actor.getSnapshot().context.online) actor.send({ type: online ? 'network.online' : 'network.offline' });
         stopWatching = watchBrowserSignals((event) => actor.send(event));
       }
-      const done = new Promise<void>((resolve, reject) => connectWaiters.push({ resolve, reject }));
+      const done = connectWaiters.add(connectOptions, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       // Reported once the app can be listening: the store held more than the bound allows.
       if (outbox.droppedOnLoad > 0 && !reportedDroppedOnLoad) {
         reportedDroppedOnLoad = true;
@@ -324,6 +344,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         lastClose: context.lastClose,
         resume: tracker.resume,
         listenerErrors,
+        lastError: lastFailure,
         backpressure: {
           buffered: streams.buffered,
           maxBufferedEvents,

@@ -16,6 +16,7 @@ export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type Stor
 export type { TokenSource } from './socket-actor.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectOptions } from './connect-waiters.js';
 export {
   gatewayMachine,
   type GatewayMachine,

@@ -37,6 +37,15 @@ function checkResume(resume: unknown): void {
   if (epoch !== null && epoch !== undefined && typeof epoch !== 'string') fail('resume.epoch must be a string or null.');
 }
 
+/**
+ * The URL the socket opens: `http://` becomes `ws://` and `https://` becomes `wss://`, as the
+ * WHATWG WebSocket constructor does in current browsers; anything else is used as given.
+ */
+export function gatewayUrl(url: string): string {
+  if (/^https?:/i.test(url)) return url.replace(/^http/i, 'ws');
+  return url;
+}
+
 /** Throw `invalid_options` (a `GatewayConnectError`) unless the options are usable. Returns the protocol range to offer. */
 export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (typeof options !== 'object' || options === null) fail('Options must be an object.');
@@ -44,9 +53,11 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   try {
     url = new URL(options.url);
   } catch {
-    fail(`url must be an absolute ws:// or wss:// URL; got ${JSON.stringify(options.url)}.`);
+    fail(`url must be an absolute ws://, wss://, http:// or https:// URL; got ${JSON.stringify(options.url)}.`);
   }
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) fail(`url must use ws: or wss:; got ${url.protocol}`);
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) {
+    fail(`url must use ws:, wss:, http: or https: (http(s) is used as ws(s), as browsers do); got ${url.protocol}`);
+  }
   if (typeof options.agentId !== 'string' || options.agentId === '') fail('agentId must be a non-empty string.');
   if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) fail('sessionId must be a non-empty string.');
   if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function') fail('token must be a string or a function returning one.');
@@ -70,6 +81,8 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
     checkNumber('reconnect.minUptimeMs', reconnect.minUptimeMs, 0, MAX_TIMER_MS);
   }
   checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs, 1, MAX_TIMER_MS);
+  const connectTimeout = options.connectTimeoutMs;
+  if (connectTimeout !== Number.POSITIVE_INFINITY) checkNumber('connectTimeoutMs', connectTimeout, 1, MAX_TIMER_MS);
   const maxBuffered = options.maxBufferedEvents;
   if (maxBuffered !== undefined && (!Number.isSafeInteger(maxBuffered) || maxBuffered < 1)) fail('maxBufferedEvents must be an integer >= 1.');
   if (options.outbox !== undefined) {

@@ -5,7 +5,8 @@
 import type { CallbackLogicFunction } from 'xstate';
 import type { ProtocolRange } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
-import { connectError } from './errors.js';
+import { connectFailure, connectionLost } from './connect-failure.js';
+import { connectError, type GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 import type { ClientClock, WebSocketClass, WebSocketLike } from './types.js';
 
@@ -61,6 +62,8 @@ export interface SocketActorDeps {
   readonly link: SocketLink;
   /** Where frames go; `send`, `lifecycle`, `sendJoin` and `stopped` are bound per socket here. */
   readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'>;
+  /** A socket failed with a cause: `report` it (an attempt that never opened) or only record it (a drop). */
+  readonly failed: (error: GatewayConnectError, report: boolean) => void;
 }
 
 /**
@@ -141,8 +144,9 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
     ws = new deps.WebSocket(deps.url);
   } catch (error) {
     // An invalid URL throws synchronously; report it as a failed connection, not a crash.
-    deps.target.error(connectError('connection_lost', error instanceof Error ? error.message : String(error)));
-    queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: 'could not open socket' }));
+    const failure = connectFailure(error, deps.url, 1006);
+    deps.failed(failure.error, true);
+    queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: failure.short }));
     return undefined;
   }
   link.openSockets += 1;
@@ -169,8 +173,11 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
   link.lastSeenAt = clock.now();
   link.suspectDead = false;
 
+  let opened = false;
+  let failure: unknown = null;
   ws.onopen = () => {
     if (!live) return;
+    opened = true;
     link.lastSeenAt = clock.now();
     write(handshakeFrame(deps, input.handshake, token));
     sendBack({ type: 'socket.opened' });
@@ -181,8 +188,10 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
     if (typeof message.data === 'string') route(message.data);
     else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
   };
-  // A close always follows an error; the close carries the code the chart needs.
-  ws.onerror = () => undefined;
+  // A close always follows an error: keep the cause (ws passes one, browsers hide it) for the close.
+  ws.onerror = (event) => {
+    failure = event;
+  };
   ws.onclose = (event) => {
     (link as SocketLink & { closedOne(): void }).closedOne();
     if (!live) return;
@@ -190,7 +199,17 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
     if (link.current === connection) link.current = null;
     // 4040: the session is gone; the next handshake starts a new one and reports the gap.
     if (event.code === 4040) deps.target.tracker.forgetSession();
-    sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
+    let reason = event.reason;
+    if (!opened) {
+      // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
+      const why = connectFailure(failure, deps.url, event.code);
+      deps.failed(why.error, true);
+      reason ||= why.short;
+    } else if (failure !== null) {
+      const lost = connectionLost(failure, event.code);
+      if (lost) deps.failed(lost, false);
+    }
+    sendBack({ type: 'socket.closed', code: event.code, reason });
   };
 
   return () => {

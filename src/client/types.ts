@@ -4,6 +4,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from './backoff.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { TokenSource } from './socket-actor.js';
+import type { ConnectOptions } from './connect-waiters.js';
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
 import type { Actor } from 'xstate';
@@ -134,6 +135,13 @@ export interface GatewayInfo {
   readonly resume: ResumeInfo | null;
   /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */
   readonly listenerErrors: number;
+  /**
+   * The most recent failure and its cause, kept after recovery: a socket that never opened
+   * (`connect_failed`: ECONNREFUSED, DNS, an HTTP status instead of 101, TLS; in browsers "hidden
+   * by the browser" with the close code), a refusal, or a stop. A dropped connection's cause
+   * (`connection_lost`, e.g. ECONNRESET) is kept here without an `onError` call. null until then.
+   */
+  readonly lastError: GatewayConnectError | null;
   readonly backpressure: BackpressureInfo;
 }
 
@@ -152,7 +160,10 @@ export interface BackpressureInfo {
 
 /** Options of {@link createGatewayClient}. */
 export interface GatewayClientOptions {
-  /** `ws://` or `wss://` URL of the gateway. For PraisonAI put the token in `?token=`. */
+  /**
+   * `ws://` or `wss://` URL of the gateway; `http://` and `https://` are used as `ws://` and
+   * `wss://`, as browsers do. For PraisonAI put the token in `?token=`.
+   */
   readonly url: string;
   readonly agentId: string;
   /** Resume this session from its start (`since: 0`). @default a new session */
@@ -179,6 +190,13 @@ export interface GatewayClientOptions {
   readonly reconnect?: ReconnectOptions | false;
   /** Budget to open the socket, and again to finish the handshake. @default 10000 */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * How long `connect()` waits for the first join before it rejects with `connect_timeout` (naming
+   * the last cause), so an app awaiting `connect()` at start-up learns that the URL is wrong. The
+   * client keeps trying after that; `Infinity` waits as long as it tries. Per call: `connect({ timeoutMs })`.
+   * @default 30000
+   */
+  readonly connectTimeoutMs?: number;
   /**
    * Events one `events()` iterator may queue. At the bound the client leaves the gateway on its
    * own (`lastClose` `{code: 1000, reason: 'consumer_overflow'}`, not counted as a failure), tells
@@ -232,8 +250,13 @@ export type WebSocketClass = new (url: string) => WebSocketLike;
 
 /** The client returned by {@link createGatewayClient}: a plain object; every `on…` returns an unsubscribe. */
 export interface GatewayClient {
-  /** Resolves on the first join; rejects with {@link GatewayConnectError} on a terminal rejection. */
-  connect(): Promise<void>;
+  /**
+   * Resolves on the first join. Rejects with {@link GatewayConnectError} on a terminal refusal, and
+   * with `connect_timeout` after `timeoutMs` (default `connectTimeoutMs`, 30 s) or `maxFailures`
+   * failed attempts, naming the last cause; the client keeps trying after a `connect_timeout`.
+   * Every failed attempt is also reported to `onError` (`connect_failed` with its cause).
+   */
+  connect(options?: ConnectOptions): Promise<void>;
   /**
    * Ordered, duplicate-free events that survive reconnects. Ends on `disconnect()` (after the
    * queued events); throws when the client stops on an error. Bounded by `maxBufferedEvents`.

@@ -46,6 +46,10 @@ export const CLIENT_ERROR_CODES = [
   'listener_error',
   /** `send()` content cannot be encoded as JSON (a cycle, a BigInt); nothing was queued. */
   'invalid_message',
+  /** An attempt's socket never opened; the message says why (ECONNREFUSED, DNS, HTTP status, TLS, or hidden by the browser). */
+  'connect_failed',
+  /** `connect()` gave up waiting (its deadline or failure budget); the client keeps trying. */
+  'connect_timeout',
   /** Notice: an `events()` loop fell `maxBufferedEvents` behind; the client paused and rejoins once it drains. */
   'consumer_overflow',
   /** Notice: nobody took the first `maxBufferedEvents` events (no `events()` loop, no `onEvent`); they were not kept. */
@@ -99,6 +103,8 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   invalid_options: { recoverable: false, nextStep: 'do_not_retry', hint: 'Fix the options passed to createGatewayClient.' },
   consumer_overflow: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Nothing is lost: the client rejoins from its cursor once the loop has read down to half the bound. Read faster or raise maxBufferedEvents.' },
   events_dropped: { recoverable: true, nextStep: 'do_not_retry', hint: 'Open events() (or add onEvent) before connect(); a later events() loop starts from the next event.' },
+  connect_failed: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Check the URL (host, port, path, ws/wss) and that the gateway runs; the message names the cause. The client retries.' },
+  connect_timeout: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Not joined in time; the message names the last cause. The client keeps trying until disconnect().' },
   invalid_message: { recoverable: true, nextStep: 'do_not_retry', hint: 'Send JSON-serialisable content (no cycles, no BigInt).' },
   listener_error: { recoverable: true, nextStep: 'do_not_retry', hint: 'A listener threw (see error.cause); fix it. Delivery to everyone else went on.' },
 };

@@ -4,6 +4,7 @@
 // (the test acts: a fault, a user call, time passing). `events` returns nothing where the real
 // world cannot produce the event, which keeps impossible steps out of the generated paths.
 import { GatewayConnectError } from '../../src/client/index.js';
+import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
 import { pendingDelayedEvents, type ChartSnapshot, type ModelEvent } from './chart.js';
 import type { EventSource } from './paths.js';
 import { TIMING, type Knobs, type World } from './world.js';
@@ -155,7 +156,7 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     needs: () => ({ proxy: 'forward', upstream: 'narrow' }),
     promise: stoppedWith('protocol_unsupported'),
   }),
-  row('hello.rejected:rate_limited', at('negotiating'), rejected('rate_limited', 'wait_then_retry', { retryAfterMs: TIMING.rateWindowMs }), {
+  row('hello.rejected:rate_limited', at('negotiating'), rejected('rate_limited', 'wait_then_retry', { retryAfterMs: Math.min(TIMING.rateWindowMs, MAX_SERVER_HINT_MS) }), {
     cause: 'the proxy now leads to a gateway whose rateLimit (1 per hour) is used up',
     needs: () => ({ proxy: 'forward', upstream: 'throttled' }),
   }),

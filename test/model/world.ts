@@ -24,7 +24,7 @@ export const TIMING = {
   suspendAfterMs: 60_000,
   suspendedMaxDelayMs: 32_000,
   minUptimeMs: 20_000,
-  /** The rate-limited gateway's window: its `retry_after_seconds` is about this. */
+  /** The rate-limited gateway's window: its `retry_after_seconds` is about this (the client clamps it to 5 min). */
   rateWindowMs: 3_600_000,
   random: 0.5,
   /** The client's `maxBufferedEvents`: small, so a stopped reader overflows with a handful of events. */

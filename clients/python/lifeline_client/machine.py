@@ -182,7 +182,9 @@ def _record_retries_exhausted(m: "Lifecycle", e: ChartEvent) -> None:
     if c.reconnect is False:
         c.error = {"code": "connection_lost", "message": "The connection closed and reconnect is off.", "nextStep": default_next_step("connection_lost"), **close}
     else:
-        c.error = {"code": "retries_exhausted", "message": f"Gave up after {c.attempt + 1} failed attempts in a row.", "nextStep": default_next_step("retries_exhausted"), **close}
+        retries = int(_max_attempts(c))  # finite here: an infinite budget never runs out
+        message = f"Gave up after {c.attempt + 1} failed attempts in a row (the first attempt and reconnect.maxAttempts = {retries} retries)."
+        c.error = {"code": "retries_exhausted", "message": message, "nextStep": default_next_step("retries_exhausted"), **close}
 
 
 def _plan_backoff(m: "Lifecycle", e: ChartEvent) -> None:

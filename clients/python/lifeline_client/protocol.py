@@ -96,6 +96,8 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "session_limit": (True, "wait_then_retry"),
     "unavailable": (True, "wait_then_retry"),
     "invalid_message": (True, "do_not_retry"),
+    "connect_failed": (True, "wait_then_retry"),
+    "connect_timeout": (True, "wait_then_retry"),
     "outbox_full": (True, "wait_then_retry"),
     "retries_exhausted": (False, "do_not_retry"),
     "bad_server_frame": (True, "wait_then_retry"),
