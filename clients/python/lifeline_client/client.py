@@ -464,7 +464,16 @@ class GatewayClient:
         ws: Any = None
         code, reason = 1006, ""
         try:
-            token = connection.token = await self._resolve_token()
+            try:
+                token = connection.token = await self._resolve_token()
+            except Exception as cause:  # noqa: BLE001 - the app's function may fail any way
+                # A counted, backed-off failure; the next attempt calls the function again.
+                error = GatewayConnectError("token_unavailable", f"The token function failed: {cause!r}", "wait_then_retry")
+                error.__cause__ = cause
+                self._last_cause = cause
+                self._emit_error(error)
+                self._closed(connection, 1006, "token function failed")
+                return
             # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
             # which type checkers cannot see).
             ws = await websockets.connect(  # type: ignore[attr-defined]

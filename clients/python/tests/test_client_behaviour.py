@@ -194,6 +194,27 @@ async def test_the_token_function_is_called_before_each_attempt(harness) -> None
         await stage.close()
 
 
+async def test_a_failing_token_function_is_a_counted_failure_then_retried(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    calls: List[int] = []
+
+    def token() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("identity provider down")
+        return "secret"
+
+    r = recorded(stage.url, token=token)
+    try:
+        await bounded("the join on the second attempt", r.client.connect())
+        assert r.codes()[0] == "token_unavailable"
+        assert isinstance(r.errors[0].__cause__, RuntimeError)
+        assert len(calls) == 2
+    finally:
+        await r.client.disconnect()
+        await stage.close()
+
+
 async def test_nothing_listening_reports_the_cause_and_gives_up_after_max_attempts() -> None:
     client = GatewayClient("ws://127.0.0.1:9", agent_id="demo", reconnect=Backoff(initial=0.01, max=0.02, max_attempts=2))
     errors: List[GatewayConnectError] = []
