@@ -33,9 +33,11 @@ export interface FaultProxy {
   /**
    * Stop forwarding in both directions while keeping the sockets open: a half-open link. Reading
    * stops too, so the senders' kernel buffers fill up as they would behind a dead route. New
-   * connections are accepted but stalled as well.
+   * connections are accepted but stalled as well. `'down'` stalls only what the upstream sends
+   * (a client that stopped reading: its own frames still go up, its reads pile up upstream).
+   * @default 'both'
    */
-  stall(): void;
+  stall(direction?: 'both' | 'down'): void;
   /** Undo `stall()`: held bytes are delivered in order, as TCP would after the route heals. */
   resume(): void;
   /** Hold every chunk `ms` before forwarding it (latency, not a bandwidth cap). 0 turns it off. */
@@ -58,7 +60,7 @@ interface Chunk {
 }
 
 interface Settings {
-  stalled: boolean;
+  stalled: 'none' | 'both' | 'down';
   delayMs: number;
   splitBytes: number;
 }
@@ -73,6 +75,8 @@ class Pipe {
     from: Socket,
     private readonly to: Socket,
     private readonly settings: Settings,
+    /** Upstream to client. */
+    private readonly down: boolean,
   ) {
     from.on('data', (data: Buffer) => this.push(data));
     from.on('end', () => {
@@ -87,7 +91,8 @@ class Pipe {
   }
 
   pump(): void {
-    if (this.busy || this.settings.stalled || this.to.destroyed) return;
+    const stalled = this.settings.stalled === 'both' || (this.settings.stalled === 'down' && this.down);
+    if (this.busy || stalled || this.to.destroyed) return;
     const head = this.queue[0];
     if (!head) {
       // Half-close only once everything before the FIN has gone out.
@@ -141,16 +146,17 @@ function reset(socket: Socket): void {
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   let target = options.target;
   let refusing = false;
-  const settings: Settings = { stalled: false, delayMs: 0, splitBytes: 0 };
+  const settings: Settings = { stalled: 'none', delayMs: 0, splitBytes: 0 };
   const pairs = new Set<Pair>();
   const watchers = new Set<() => void>();
   const notify = (): void => watchers.forEach((watch) => watch());
 
-  const setPaused = (pair: Pair, paused: boolean): void => {
-    for (const socket of [pair.client, pair.upstream]) {
-      if (paused) socket.pause();
-      else socket.resume();
-    }
+  // Stop reading what a stalled direction would carry, so its sender's kernel buffers fill up.
+  const applyStall = (pair: Pair): void => {
+    if (settings.stalled === 'both') pair.client.pause();
+    else pair.client.resume();
+    if (settings.stalled === 'none') pair.upstream.resume();
+    else pair.upstream.pause();
   };
 
   const server: Server = createServer((client) => {
@@ -164,10 +170,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     const pair: Pair = {
       client,
       upstream,
-      pipes: [new Pipe(client, upstream, settings), new Pipe(upstream, client, settings)],
+      pipes: [new Pipe(client, upstream, settings, false), new Pipe(upstream, client, settings, true)],
     };
     pairs.add(pair);
-    if (settings.stalled) setPaused(pair, true);
+    if (settings.stalled !== 'none') applyStall(pair);
     // An error on one side (including a refused upstream) resets the other, like a dead route.
     client.on('error', () => reset(upstream));
     upstream.on('error', () => reset(client));
@@ -201,13 +207,15 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         reset(pair.upstream);
       }
     },
-    stall() {
-      settings.stalled = true;
-      pairs.forEach((pair) => setPaused(pair, true));
+    stall(direction = 'both') {
+      settings.stalled = direction;
+      pairs.forEach(applyStall);
+      // Chunks held for an up direction that is no longer stalled go on.
+      pumpAll();
     },
     resume() {
-      settings.stalled = false;
-      pairs.forEach((pair) => setPaused(pair, false));
+      settings.stalled = 'none';
+      pairs.forEach(applyStall);
       pumpAll();
     },
     delay(ms) {

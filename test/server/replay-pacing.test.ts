@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { Frame } from '../support/raw-client.js';
+import { waitFor } from '../support/wait-for.js';
 
 const proxies: FaultProxy[] = [];
 afterEach(async () => {
@@ -65,10 +66,11 @@ describe('replay pacing', () => {
     const sessionId = String(helloOk['session_id']);
     await publishBig(gateway, sessionId, 1000);
 
+    // A reader that stopped reading before its replay began: its hello still goes up.
     const slow = await connect(proxy.url);
+    proxy.stall('down');
     slow.send(helloFrame({ session_id: sessionId, since: 0, epoch: helloOk['epoch'] }));
-    await slow.next('batch', 5000);
-    proxy.stall();
+    await waitFor(() => gateway.stats().joined === 2, 5000, 'the stalled reader to join');
 
     // The stalled replay holds neither the session's queue nor its other readers.
     const latecomer = await join(gateway, { session_id: sessionId });
