@@ -251,6 +251,9 @@ async function main(): Promise<void> {
   // The SVG's viewBox starts 24 units left of the layout, for the initial-state marks.
   viewport = fitChart(chartBox, chart.element, layout.width + 24, layout.height);
   highlight([`${gatewayMachine.root.id}.disconnected`], []);
+  byId('zoom-in').addEventListener('click', () => viewport?.zoom(1.25));
+  byId('zoom-out').addEventListener('click', () => viewport?.zoom(0.8));
+  byId('zoom-fit').addEventListener('click', () => viewport?.fit());
 
   select.addEventListener('change', () => {
     describe();

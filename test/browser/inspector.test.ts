@@ -122,6 +122,15 @@ describe('inspector page', () => {
       await page.waitForSelector('.timeline li[data-kind="event"]:has-text("reply")', { timeout: 5000 });
       const rowsBefore = await page.locator('.timeline li').allTextContents();
       await checkSizes(page, 'joined');
+      // Zooming out reaches the whole chart; fit returns to the legible scale checked above.
+      for (let i = 0; i < 8; i++) await page.click('#zoom-out');
+      const whole = await page.evaluate(() => {
+        const chart = document.querySelector('svg.chart')?.getBoundingClientRect();
+        const box = document.getElementById('chart');
+        return chart && box ? chart.width <= box.clientWidth && chart.height <= box.clientHeight : false;
+      });
+      expect(whole, 'zoomed out, the whole chart fits').toBe(true);
+      await page.click('#zoom-fit');
 
       // The gateway crashes and comes back on the same port with its log.
       await gateway.terminate();
@@ -178,30 +187,41 @@ function waitForStatus(page: Page, text: string, timeout = 5000): Promise<unknow
   return page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, text, { timeout });
 }
 
+/** Where the current (deepest active) state's box is, and the smallest state label's height. */
+function measure(page: Page) {
+  return page.evaluate(() => {
+    const box = document.getElementById('chart');
+    const active = [...document.querySelectorAll<SVGGElement>('svg.chart g.state.active')];
+    const current = active.sort((a, b) => (b.dataset['state'] ?? '').split('.').length - (a.dataset['state'] ?? '').split('.').length)[0];
+    const rect = current?.querySelector('rect')?.getBoundingClientRect();
+    if (!box || !current || !rect) return null;
+    const view = box.getBoundingClientRect();
+    const visible = { left: view.left + box.clientLeft, top: view.top + box.clientTop, right: view.left + box.clientLeft + box.clientWidth, bottom: view.top + box.clientTop + box.clientHeight };
+    const inside =
+      rect.left >= Math.max(visible.left, 0) && rect.top >= Math.max(visible.top, 0) && rect.right <= Math.min(visible.right, innerWidth) && rect.bottom <= Math.min(visible.bottom, innerHeight);
+    const labels = [...document.querySelectorAll<SVGTextElement>('svg.chart text.state-label')].map((t) => t.getBoundingClientRect().height);
+    return { id: current.dataset['state'] ?? '', inside, smallestLabel: Math.min(...labels), rect: [rect.left, rect.top, rect.right, rect.bottom], visible };
+  });
+}
+
 /**
- * At each window size: the current state's box lies inside the chart's visible area and the
- * window, and every state label is at least 11 px high. A screenshot of each goes to test-results/.
+ * At each window size, while the client is in top-level `state`: the current state's box lies
+ * inside the chart's visible area and the window, and every state label is at least 11 px high.
+ * A client that is retrying flips between reconnecting and connecting, so a measurement taken in
+ * the other state is taken again (bounded). A screenshot of each goes to test-results/.
  */
 async function checkSizes(page: Page, state: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   for (const size of SIZES) {
-    await page.setViewportSize(size);
-    // Resize observers run before the next frame is painted; two frames later the pan is done.
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-    const seen = await page.evaluate(() => {
-      const box = document.getElementById('chart');
-      const active = [...document.querySelectorAll<SVGGElement>('svg.chart g.state.active')];
-      const current = active.sort((a, b) => (b.dataset['state'] ?? '').split('.').length - (a.dataset['state'] ?? '').split('.').length)[0];
-      const rect = current?.querySelector('rect')?.getBoundingClientRect();
-      if (!box || !current || !rect) return null;
-      const view = box.getBoundingClientRect();
-      const visible = { left: view.left + box.clientLeft, top: view.top + box.clientTop, right: view.left + box.clientLeft + box.clientWidth, bottom: view.top + box.clientTop + box.clientHeight };
-      const inside =
-        rect.left >= Math.max(visible.left, 0) && rect.top >= Math.max(visible.top, 0) && rect.right <= Math.min(visible.right, innerWidth) && rect.bottom <= Math.min(visible.bottom, innerHeight);
-      const labels = [...document.querySelectorAll<SVGTextElement>('svg.chart text.state-label')].map((t) => t.getBoundingClientRect().height);
-      return { id: current.dataset['state'] ?? '', inside, smallestLabel: Math.min(...labels), rect: [rect.left, rect.top, rect.right, rect.bottom], visible };
-    });
     const where = `${size.width}x${size.height}`;
+    await page.setViewportSize(size);
+    let seen: Awaited<ReturnType<typeof measure>> = null;
+    for (let attempt = 0; attempt < 20 && seen?.id.split('.')[1] !== state; attempt++) {
+      await page.waitForSelector(`svg.chart g.state.active[data-state="gateway.${state}"]`, { timeout: 10_000 });
+      // Resize observers run before the next frame is painted; two frames later the pan is done.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      seen = await measure(page);
+    }
     expect(seen, where).not.toBeNull();
     expect(seen?.id.split('.')[1], where).toBe(state);
     expect(seen?.inside, `${where}: ${JSON.stringify(seen)}`).toBe(true);
