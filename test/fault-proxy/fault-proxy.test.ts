@@ -3,11 +3,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface EchoServer {
   readonly port: number;
   /** Raw TCP sockets of accepted connections, to count how bytes arrived. */
   readonly sockets: Socket[];
+  /** Messages received, in order. */
+  readonly received: string[];
   close(): Promise<void>;
 }
 
@@ -16,13 +19,18 @@ async function startEchoServer(name: string): Promise<EchoServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const sockets: Socket[] = [];
+  const received: string[] = [];
   wss.on('connection', (ws, request) => {
     sockets.push(request.socket);
-    ws.on('message', (data: RawData) => ws.send(`${name}:${data.toString()}`));
+    ws.on('message', (data: RawData) => {
+      received.push(data.toString());
+      ws.send(`${name}:${data.toString()}`);
+    });
   });
   return {
     port: (wss.address() as AddressInfo).port,
     sockets,
+    received,
     close: () =>
       new Promise<void>((resolve) => {
         wss.clients.forEach((client) => client.terminate());
@@ -147,6 +155,20 @@ describe('fault proxy', () => {
     proxy.resume();
     await both;
     expect(replies).toEqual(['a:one', 'a:two']);
+  });
+
+  it("stall('down') lets the client's frames reach the server but holds what comes back", async () => {
+    const { server, proxy } = await setup();
+    const ws = await open(proxy.url);
+    await roundTrip(ws, 'warm');
+    proxy.stall('down');
+    const reply = once<[RawData]>(ws, 'message', 5000);
+    ws.send('up');
+    await waitFor(() => server.received.includes('up'), 2000, 'the frame to reach the server');
+    expect(server.received).toEqual(['warm', 'up']);
+    expect(await firesWithin(ws, 'message', 300)).toBe(false);
+    proxy.resume();
+    expect(String((await reply)[0])).toBe('a:up');
   });
 
   it('stall() also holds connections opened while stalled', async () => {
