@@ -12,9 +12,8 @@
 // outage's age is a phase (not a timestamp), the retry delay is cleared when a new attempt
 // starts, and no connection config lives in context.
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
-import { classifyClose, CLOSE_CODE_FOR_ERROR, defaultNextStep, isTerminal } from '../src/protocol/index.js';
-import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from '../src/client/backoff.js';
-import type { ConnectErrorData } from '../src/client/errors.js';
+import { classifyClose, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
+import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
 import { mutations } from '../src/mutations.js';
 
 /** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
@@ -106,6 +105,9 @@ export interface HeartbeatActorInput {
   readonly heartbeatMs: number;
 }
 
+/** Commands the chart sends to its socket actor: `terminate` closes without the closing handshake (the link is presumed dead). */
+export type SocketCommand = { type: 'terminate' };
+
 /** Commands the chart sends to its heartbeat watchdog. */
 export type HeartbeatCommand = { type: 'probe' };
 
@@ -115,9 +117,9 @@ const OUTAGE_CLOCK = 'outageClock';
 
 type Context = GatewayContext;
 
-/** The close code a refusal is sent with (section 6), or 4000 for a code without one. */
+/** The close code a refusal is sent with (section 6), or the generic protocol close (4000) for a code without one. */
 function closeCodeFor(code: string): number {
-  return (CLOSE_CODE_FOR_ERROR as Readonly<Record<string, number | undefined>>)[code] ?? 4000;
+  return (CLOSE_CODE_FOR_ERROR as Readonly<Record<string, number | undefined>>)[code] ?? CloseCode.BadFrame;
 }
 
 function armedRefresh(context: Context): TokenRefresh {
@@ -149,7 +151,7 @@ function backoffFor(context: Context, attempt: number, floorMs = 0): number {
   return Math.max(floorMs, backoffDelay(attempt - 1, options, context.random));
 }
 
-type RetryAction = 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
+type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
 
 /** Wait for the next attempt: in `suspended` once the outage is old, else in `reconnecting` (which starts the outage clock). */
 function retryAfter<const A extends readonly RetryAction[]>(actions: A) {
@@ -224,7 +226,7 @@ export const gatewayMachine = setup({
   },
   actors: {
     /** Opens one WebSocket, sends the handshake, turns its callbacks into events. Inert by default. */
-    socket: fromCallback<{ type: 'noop' }, SocketActorInput>(() => undefined),
+    socket: fromCallback<SocketCommand, SocketActorInput>(() => undefined),
     /** Watches for silence longer than twice `heartbeatMs` and sends `heartbeat.missed`. Inert by default. */
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>(() => undefined),
   },
@@ -251,7 +253,7 @@ export const gatewayMachine = setup({
     /** Counting one more failure would pass `maxAttempts`. */
     retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
     /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
-    mayRetryEarly: ({ context }) => context.lastClose?.code !== 4029,
+    mayRetryEarly: ({ context }) => context.lastClose?.code !== CloseCode.RateLimited,
   },
   actions: {
     openSocket: spawnChild('socket', {
@@ -259,6 +261,8 @@ export const gatewayMachine = setup({
       input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt }),
     }),
     closeSocket: stopChild('socket'),
+    /** The heartbeat presumed the link dead: the socket is closed without a closing handshake when it stops. */
+    terminateSocket: sendTo('socket', { type: 'terminate' }),
     recordClose: assign({
       lastClose: ({ event }) =>
         event.type === 'socket.closed' ? closeOf(event.code, event.reason) : event.type === 'hello.rejected' ? closeOf(closeCodeFor(event.code), event.message) : null,
@@ -281,7 +285,7 @@ export const gatewayMachine = setup({
     /** Draining: wait the gateway's hint, which it spreads across clients. */
     planDrainRetry: assign({
       retryInMs: ({ event }) => (event.type === 'draining' ? Math.max(0, event.reconnectAfterMs ?? 0) : 0),
-      lastClose: closeOf(1001, 'draining'),
+      lastClose: closeOf(CloseCode.GoingAway, 'draining'),
     }),
     clearRetry: assign({ retryInMs: null }),
     recordRejection: assign({
@@ -310,11 +314,11 @@ export const gatewayMachine = setup({
           : { code: 'retries_exhausted', message: `Gave up after ${context.attempt + 1} failed attempts in a row (the first attempt and reconnect.maxAttempts = ${maxAttemptsOf(context)} retries).`, nextStep: defaultNextStep('retries_exhausted'), ...closeCode };
       },
     }),
-    recordHandshakeTimeout: assign({ lastClose: closeOf(4008, 'handshake_timeout') }),
-    recordHeartbeatMiss: assign({ lastClose: closeOf(4002, 'heartbeat_timeout') }),
+    recordHandshakeTimeout: assign({ lastClose: closeOf(CloseCode.HandshakeTimeout, 'handshake_timeout') }),
+    recordHeartbeatMiss: assign({ lastClose: closeOf(CloseCode.LivenessTimeout, 'heartbeat_timeout') }),
     /** The client closed on purpose for backpressure: a normal close, not a failure. */
-    recordOverflow: assign({ lastClose: closeOf(1000, 'consumer_overflow') }),
-    recordUserClose: assign({ lastClose: closeOf(1000, 'client disconnect'), error: null }),
+    recordOverflow: assign({ lastClose: closeOf(CloseCode.Normal, 'consumer_overflow') }),
+    recordUserClose: assign({ lastClose: closeOf(CloseCode.Normal, 'client disconnect'), error: null }),
     recordAccepted: assign({
       protocol: ({ event }) => (event.type === 'hello.accepted' ? event.protocol : null),
       heartbeatMs: ({ event }) => (event.type === 'hello.accepted' ? event.heartbeatMs : 0),
@@ -417,8 +421,8 @@ export const gatewayMachine = setup({
       },
       on: {
         'heartbeat.missed': [
-          { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordHeartbeatMiss', 'recordRetriesExhausted'] },
-          ...retryAfter(['recordHeartbeatMiss', 'planPromptRetry']),
+          { guard: 'reconnectDisabled', target: 'disconnected', actions: ['terminateSocket', 'recordHeartbeatMiss', 'recordRetriesExhausted'] },
+          ...retryAfter(['terminateSocket', 'recordHeartbeatMiss', 'planPromptRetry']),
         ],
         draining: [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['planDrainRetry', 'recordRetriesExhausted'] },

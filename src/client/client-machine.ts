@@ -3,7 +3,7 @@
 // creation time, bench/README.md), so per-client dependencies are not baked in: the shared
 // implementations look them up through the actor system each client's actor runs in.
 import { createActor, fromCallback, type ActorOptions, type InputFrom } from 'xstate';
-import { gatewayMachine, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput } from '../../machines/gateway-machine.js';
+import { gatewayMachine, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from '../../machines/gateway-machine.js';
 import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
 
@@ -28,7 +28,7 @@ function portsOf(system: object): ClientPorts {
 /** `gatewayMachine` with the real socket, heartbeat and outbox, shared by all clients. */
 export const clientMachine = gatewayMachine.provide({
   actors: {
-    socket: fromCallback<{ type: 'noop' }, SocketActorInput>((args) => runSocket(portsOf(args.system).socket, args)),
+    socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system).socket, args)),
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system).heartbeat, args)),
   },
   actions: {

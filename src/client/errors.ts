@@ -1,19 +1,8 @@
 // The client's one error class. Every failure the client reports is a value with a code,
 // the next step a person or program should take, and the retry hint or close code behind it.
-import { defaultNextStep, type ErrorCode, type RecoveryStep } from '../protocol/index.js';
+import { defaultNextStep, type ConnectErrorData } from '../protocol/index.js';
 
-/** The plain, serialisable shape of a {@link GatewayConnectError}, as kept in the chart's context. */
-export interface ConnectErrorData {
-  /** A wire code (`auth_required`, `protocol_unsupported`, …), a client code (`outbox_full`, …), or a newer gateway's code. */
-  readonly code: ErrorCode | (string & {});
-  readonly message: string;
-  /** What to do next (`reauthenticate`, `upgrade_client`, `downgrade_client`, `wait_then_retry`, `do_not_retry`). */
-  readonly nextStep: RecoveryStep | (string & {});
-  /** The server's `retry_after_seconds`, in ms, when it sent one. */
-  readonly retryAfterMs?: number;
-  /** The WebSocket close code that ended the connection, when one did. */
-  readonly closeCode?: number;
-}
+export type { ConnectErrorData };
 
 /**
  * Why the client could not connect, or stopped: `connect()` rejects with it, `onError` receives it,

@@ -77,7 +77,7 @@ export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receiv
     const silent = now - link.lastSeenAt;
     if (silent >= silenceLimit || (probe !== null && now >= probe.deadline)) {
       missed = true;
-      link.suspectDead = true;
+      // The chart answers with `terminate` to the socket actor: no closing handshake on a dead link.
       sendBack({ type: 'heartbeat.missed' });
       return;
     }

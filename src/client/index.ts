@@ -9,7 +9,7 @@ export {
   DEFAULT_RECONNECT,
   type ReconnectOptions,
   type ResolvedReconnectOptions,
-} from './backoff.js';
+} from '../../machines/backoff.js';
 export { createGapTracker, handshakeGap, type GapTracker, type TrackerSink, type HandshakeAnswer } from './gap-tracker.js';
 export { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type StoredMessage, type StorageLike, type LocalStorageOutboxOptions } from './outbox-store.js';

@@ -3,8 +3,8 @@
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import type { ProtocolRange } from '../protocol/index.js';
-import type { GatewayMachineEvent, HandshakeMode, SocketActorInput } from '../../machines/gateway-machine.js';
+import { closeEndsSession, type ProtocolRange } from '../protocol/index.js';
+import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
@@ -19,8 +19,6 @@ export interface SocketLink {
   current: { readonly attempt: number; write(frame: object | string): boolean } | null;
   /** Monotonic time (`clock.now()`) of the last frame received (any frame counts as life). */
   lastSeenAt: number;
-  /** Set by the watchdog: close hard, the peer will not answer a closing handshake. */
-  suspectDead: boolean;
   /** Sockets created and not yet closed; at most one once a close has been observed. */
   openSockets: number;
   /** Resolves when every socket created so far has closed. */
@@ -33,7 +31,6 @@ export function createSocketLink(): SocketLink {
   const link: SocketLink & { closedOne(): void } = {
     current: null,
     lastSeenAt: 0,
-    suspectDead: false,
     openSockets: 0,
     allClosed() {
       return link.openSockets === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
@@ -98,7 +95,7 @@ function closeQuietly(ws: WebSocketLike, hard: boolean): void {
   }
 }
 
-type SocketCallback = CallbackLogicFunction<{ type: 'noop' }, GatewayMachineEvent, SocketActorInput>;
+type SocketCallback = CallbackLogicFunction<SocketCommand, GatewayMachineEvent, SocketActorInput>;
 
 type SocketArgs = Parameters<SocketCallback>[0];
 
@@ -136,7 +133,7 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
   };
 }
 
-function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
+function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
   const { link, clock } = deps;
   let live = true;
   let ws: WebSocketLike;
@@ -171,7 +168,6 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
   const connection = { attempt: input.attempt, write };
   link.current = connection;
   link.lastSeenAt = clock.now();
-  link.suspectDead = false;
 
   let opened = false;
   let failure: unknown = null;
@@ -197,8 +193,7 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
     if (!live) return;
     live = false;
     if (link.current === connection) link.current = null;
-    // 4040: the session is gone; the next handshake starts a new one and reports the gap.
-    if (event.code === 4040) deps.target.tracker.forgetSession();
+    if (closeEndsSession(event.code)) deps.target.tracker.forgetSession();
     let reason = event.reason;
     if (!opened) {
       // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
@@ -212,10 +207,16 @@ function openSocket(deps: SocketActorDeps, { input, sendBack }: SocketArgs, toke
     sendBack({ type: 'socket.closed', code: event.code, reason });
   };
 
+  // The chart's answer to a missed heartbeat: the peer will not answer a closing handshake.
+  let hard = false;
+  receive((command) => {
+    if (command.type === 'terminate') hard = true;
+  });
+
   return () => {
     const wasLive = live;
     live = false;
     if (link.current === connection) link.current = null;
-    if (wasLive) closeQuietly(ws, link.suspectDead);
+    if (wasLive) closeQuietly(ws, hard);
   };
 }

@@ -1,7 +1,7 @@
 // The public shapes of the client: options, delivered events, gaps, info and the client itself.
 import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
-import type { ReconnectOptions } from './backoff.js';
+import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { TokenSource } from './socket-actor.js';
 import type { ConnectOptions } from './connect-waiters.js';

@@ -102,3 +102,11 @@ const actionByCode: ReadonlyMap<number, CloseAction> = new Map(CLOSE_CODE_TABLE.
 export function classifyClose(code: number): CloseAction {
   return actionByCode.get(code) ?? (code === 1012 ? 'reconnect_now' : 'backoff');
 }
+
+/**
+ * Whether the session is gone after this close (4040 `session_expired`): the client forgets its
+ * session id, so the next handshake starts a new session and reports the lost cursor as a gap.
+ */
+export function closeEndsSession(code: number): boolean {
+  return code === CloseCode.SessionExpired;
+}

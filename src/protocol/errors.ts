@@ -146,3 +146,20 @@ export interface ProtocolErrorShape {
   readonly next_step: RecoveryStep | string;
   readonly retry_after_seconds?: number;
 }
+
+/**
+ * Why a client could not connect or stopped, as a plain serialisable value: what the client's
+ * chart keeps in its context and its `GatewayConnectError` carries. Here, beside the codes and
+ * steps it is made of, so the chart depends on the protocol only.
+ */
+export interface ConnectErrorData {
+  /** A wire code (`auth_required`, `protocol_unsupported`, …), a client code (`outbox_full`, …), or a newer gateway's code. */
+  readonly code: ErrorCode | (string & {});
+  readonly message: string;
+  /** What to do next (`reauthenticate`, `upgrade_client`, `downgrade_client`, `wait_then_retry`, `do_not_retry`). */
+  readonly nextStep: RecoveryStep | (string & {});
+  /** The server's `retry_after_seconds`, in ms, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** The WebSocket close code that ended the connection, when one did. */
+  readonly closeCode?: number;
+}

@@ -80,7 +80,6 @@ describe('wake-up detection in the heartbeat watchdog', () => {
     w.sim.increment(1);
     // 15 s of silence, under the 20 s limit: only the unanswered probe can say so.
     expect(w.events).toEqual([{ type: 'heartbeat.missed' }]);
-    expect(w.link.suspectDead).toBe(true);
     w.stop?.();
   });
 

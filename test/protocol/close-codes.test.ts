@@ -1,6 +1,6 @@
 // The close-code table and the error vocabulary: one place decides what a client does next.
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, CloseCode, classifyClose, type CloseAction } from '../../src/protocol/close-codes.js';
+import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, CloseCode, classifyClose, closeEndsSession, type CloseAction } from '../../src/protocol/close-codes.js';
 import { ERROR_INFO, WIRE_ERROR_CODES, defaultNextStep, isRecoverable, isTerminal } from '../../src/protocol/errors.js';
 
 // The reactions PROTOCOL.md section 6 promises, written out independently of the table under test.
@@ -96,5 +96,10 @@ describe('isRecoverable / isTerminal / defaultNextStep', () => {
     expect(defaultNextStep('auth_required')).toBe('reauthenticate');
     expect(defaultNextStep('agent_not_found')).toBe('do_not_retry');
     expect(defaultNextStep('rate_limited')).toBe('wait_then_retry');
+  });
+
+  it('only session_expired (4040) ends the session: every other close resumes it', () => {
+    const ending = [...CLOSE_CODE_TABLE.map((row) => row.code), 1006, 1011, 1012, 4999].filter(closeEndsSession);
+    expect(ending).toEqual([CloseCode.SessionExpired]);
   });
 });

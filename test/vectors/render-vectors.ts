@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transition } from 'xstate';
-import { backoffDelay, type ReconnectOptions } from '../../src/client/backoff.js';
+import { backoffDelay, type ReconnectOptions } from '../../machines/backoff.js';
 import { connectError } from '../../src/client/errors.js';
 import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
 import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
