@@ -39,4 +39,21 @@ describe('inbound queue bound', () => {
     expect(gateway.stats().counters.messages).toBe(total);
     expect(gateway.stats().inboundQueuedBytes).toBe(0);
   });
+
+  it('still refuses and closes promptly when the verifier says no while reading is paused', async () => {
+    let release: (allowed: boolean) => void = () => undefined;
+    const verdict = new Promise<boolean>((resolve) => {
+      release = resolve;
+    });
+    const gateway = await startGateway({ verifyToken: () => verdict });
+    const client = await connect(gateway);
+    client.send(helloFrame({ token: 'wrong' }));
+    for (let i = 0; i < 2000; i++) client.send({ type: 'message', id: `m${i}`, content: 'z'.repeat(4096) });
+    await waitFor(() => gateway.stats().counters.inboundPauses >= 1, 10_000, 'the gateway to stop reading');
+    release(false);
+    expect(await client.next('hello_error', 5000)).toMatchObject({ code: 'auth_unauthorized' });
+    expect(await client.closed(5000)).toMatchObject({ code: 4003 });
+    expect(gateway.stats().counters.messages).toBe(0);
+    await waitFor(() => gateway.stats().inboundQueuedBytes === 0, 5000, 'the queue to empty');
+  });
 });
