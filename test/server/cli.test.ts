@@ -45,7 +45,7 @@ describe('lifeline gateway', () => {
     }
   });
 
-  it('serves only the agents it names: a typo gets agent_not_found, a named agent ticks', async () => {
+  it('serves only the agents it names: a typo gets agent_not_found, a named agent ticks', { timeout: 30_000 }, async () => {
     const cli = spawnCli(['gateway', '--port', '0', '--agents', 'alpha,beta', '--tick', '50ms']);
     const [url] = await cli.waitForOutput(/ws:\/\/[\d.]+:\d+/);
     const typo = await connect(url);

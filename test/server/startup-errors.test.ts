@@ -35,7 +35,7 @@ describe('start-up failures', () => {
     expect(error.nextStep).toContain('127.0.0.1');
   });
 
-  it('lifeline gateway on a busy port prints one line and exits 2', async () => {
+  it('lifeline gateway on a busy port prints one line and exits 2', { timeout: 30_000 }, async () => {
     const port = await busyPort();
     const cli = spawnCli(['gateway', '--port', String(port)]);
     expect(await cli.exited()).toBe(2);

@@ -38,7 +38,7 @@ export function spawnCli(args: readonly string[], options: { entry?: readonly st
   return {
     child,
     output,
-    waitForOutput(pattern, timeoutMs = 10_000) {
+    waitForOutput(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const match = pattern.exec(output.stdout);
@@ -57,7 +57,7 @@ export function spawnCli(args: readonly string[], options: { entry?: readonly st
         check();
       });
     },
-    exited(timeoutMs = 10_000) {
+    exited(timeoutMs = 20_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms; stderr: ${output.stderr}`)), timeoutMs);
