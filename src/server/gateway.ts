@@ -193,6 +193,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   };
 
   await asGatewayError(async () => log.open?.());
+  // A kept process-local log brings its sessions along: count them (by owner; their address is
+  // unknown), or the caps would start from zero after every restart.
+  if (options.sessionCaps === undefined && log.expiresSessions !== true) {
+    for (const record of await log.listSessions()) await ctx.caps.claim({ sessionId: record.sessionId, owner: record.owner, address: undefined });
+  }
   const fleet = startFleetHealth(log, clock, logger, resolved.fleetReportMs, () => ({
     node: resolved.nodeId,
     connections: connections.size,

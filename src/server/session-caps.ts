@@ -49,8 +49,8 @@ function bump(counts: Map<string, number>, key: string, by: number): void {
 }
 
 /**
- * The in-process {@link SessionCaps}: counts the sessions this gateway created. Sessions a kept
- * log brought from a previous process are not counted until this process creates them again.
+ * The in-process {@link SessionCaps}: counts the sessions this gateway holds. At start-up the
+ * gateway claims the sessions a kept log brought along, by owner only (their address is unknown).
  */
 export function createMemorySessionCaps(limits: SessionLimits): SessionCaps & { readonly counted: number } {
   const claims = new Map<string, SessionClaim>();

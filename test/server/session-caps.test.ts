@@ -2,7 +2,7 @@
 // total, each refusal a typed session_limit with a retry hint and close 4030; resuming is never
 // refused. Anonymous sessions that never received an event are forgotten sooner.
 import { describe, expect, it } from 'vitest';
-import { createMemorySessionCaps } from '../../src/server/index.js';
+import { createMemoryLog, createMemorySessionCaps } from '../../src/server/index.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { createManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait-for.js';
@@ -73,6 +73,16 @@ describe('session caps', () => {
     await expectSessionLimit(gateway);
     await gateway.expireSession(String(first.helloOk['session_id']));
     expect(caps.counted).toBe(0);
+  });
+
+  it('counts the sessions a kept log brings to a restarted gateway', async () => {
+    const log = createMemoryLog();
+    const before = await startGateway({ log, maxSessions: 2 });
+    await join(before);
+    await join(before, { token: 'x' });
+    await before.terminate();
+    const after = await startGateway({ log, maxSessions: 2 });
+    await expectSessionLimit(after);
   });
 
   it('refuses a bad cap at start-up', async () => {
