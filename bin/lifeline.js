@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `lifeline` command: gateway, conformance, story, start. Runs the compiled CLI from dist/.
+// The `lifeline` command: gateway, proxy, conformance, story, start, inspect. Runs the compiled CLI from dist/.
 import '../dist/src/cli/main.js';

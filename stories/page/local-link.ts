@@ -4,15 +4,15 @@
 // timeline and the client that is being watched).
 import type { InspectorConfig } from '../support/inspector-server.js';
 
-/** The link's state, as the header shows it. */
-export type LinkState = 'connecting' | 'connected' | 'reconnecting';
+/** The link's state, as the header shows it. `refused`: the server answered with an error (too many open pages). */
+export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
 /** Open the stream; `onState` hears every change, `onConfig` every config the server sends. */
 export function openLocalLink(onState: (state: LinkState) => void, onConfig: (config: InspectorConfig) => void): () => void {
   const source = new EventSource('/control/events');
   source.addEventListener('open', () => onState('connected'));
-  // EventSource retries on its own (the server asks for 500 ms); CLOSED only after a fatal answer.
-  source.addEventListener('error', () => onState(source.readyState === EventSource.CLOSED ? 'connecting' : 'reconnecting'));
+  // EventSource retries on its own (the server asks for 500 ms); CLOSED only after a non-200 answer.
+  source.addEventListener('error', () => onState(source.readyState === EventSource.CLOSED ? 'refused' : 'reconnecting'));
   source.addEventListener('config', (event) => onConfig(JSON.parse((event as MessageEvent<string>).data) as InspectorConfig));
   return () => source.close();
 }

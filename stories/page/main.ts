@@ -211,10 +211,17 @@ function describe(): void {
   select.disabled = liveClient !== null;
 }
 
+const LINK_TEXT: Record<LinkState, string> = {
+  connecting: 'local server: connecting...',
+  connected: 'local server: connected',
+  reconnecting: 'local server: reconnecting...',
+  refused: 'local server: refused this page (too many open pages?); close some and reload',
+};
+
 function showLink(state: LinkState): void {
   handle.localServer = state;
   local.className = `local ${state}`;
-  local.textContent = state === 'connected' ? 'local server: connected' : state === 'reconnecting' ? 'local server: reconnecting...' : 'local server: connecting...';
+  local.textContent = LINK_TEXT[state];
 }
 
 function loadConfig(): Promise<InspectorConfig> {
