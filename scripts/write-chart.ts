@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChartJson } from './chart-json.js';
-import { renderVectors } from '../test/vectors/render-vectors.js';
+import { renderModelVectors, renderVectors } from '../test/vectors/render-vectors.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the vectors go: beside the tests that replay them. */
@@ -14,7 +14,7 @@ const chart = join(root, 'schema/client-chart.json');
 writeFileSync(chart, renderChartJson());
 console.log(`wrote ${chart}`);
 mkdirSync(join(root, VECTORS_DIR), { recursive: true });
-for (const [name, text] of Object.entries(await renderVectors())) {
+for (const [name, text] of Object.entries({ 'model-paths.json': renderModelVectors(), ...(await renderVectors()) })) {
   writeFileSync(join(root, VECTORS_DIR, name), text);
   console.log(`wrote ${join(VECTORS_DIR, name)}`);
 }

@@ -1,6 +1,7 @@
 // Model-based tests: paths generated from the real chart (`xstate/graph`), each replayed against a
 // real gateway, real sockets and the real client. Fails on any step where the client or gateway
 // disagree with the chart, and on any state, transition or (state, event) pair no path covered.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_TABLE } from './actions.js';
 import { STATE_TABLE } from './assertions.js';
@@ -9,6 +10,7 @@ import { chartEdges, chartStates } from './chart.js';
 import { planPaths } from './paths.js';
 import { MODEL_PROFILES as PROFILES } from './profiles.js';
 import { runPath, type Coverage } from './runner.js';
+import { renderModelVectors } from '../vectors/render-vectors.js';
 
 /**
  * Transitions no real-world action can take, each with the reason. Kept exact: an entry that is
@@ -36,6 +38,11 @@ describe('the model tables match the chart', () => {
     expect([...eventTypes].filter((t) => !rowTypes.has(t)), 'chart events without a row in test/model/actions.ts').toEqual([]);
     expect([...rowTypes].filter((t) => !eventTypes.has(t)), 'rows in test/model/actions.ts for events the chart no longer has').toEqual([]);
     expect(Object.keys(STATE_TABLE).sort(), 'test/model/assertions.ts must list exactly the chart states').toEqual(chartStates().sort());
+  });
+
+  it('exports these paths as the Python client\'s vectors, current (npm run chart)', () => {
+    const file = new URL('../../clients/python/tests/vectors/model-paths.json', import.meta.url);
+    expect(readFileSync(file, 'utf8') === renderModelVectors(plan), 'clients/python/tests/vectors/model-paths.json is stale: run npm run chart').toBe(true);
   });
 
   it('plans paths that reach every goal but the listed unreachable ones', () => {

@@ -20,7 +20,7 @@ describe('schema/client-chart.json', () => {
 });
 
 describe('clients/python/tests/vectors', () => {
-  it('are current', { timeout: 60_000 }, async () => {
+  it('are current (model-paths.json: test/model/model.test.ts)', async () => {
     for (const [name, text] of Object.entries(await renderVectors())) {
       const file = `clients/python/tests/vectors/${name}`;
       expect(readFileSync(join(root, file), 'utf8') === text, stale(file)).toBe(true);

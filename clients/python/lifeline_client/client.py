@@ -277,6 +277,10 @@ class GatewayClient:
         if connection.task is not None and not connection.task.done():
             connection.task.cancel()
 
+    def terminate_socket(self) -> None:
+        if self._connection is not None:
+            self._connection.suspect_dead = True
+
     def flush_outbox(self) -> None:
         self._outbox.flush(self._write_message, self._handshake["acks"])
         if self._resync_waiters:

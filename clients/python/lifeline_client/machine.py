@@ -64,6 +64,7 @@ class LifecyclePorts(Protocol):
 
     def open_socket(self, handshake: str, attempt: int) -> None: ...
     def close_socket(self) -> None: ...
+    def terminate_socket(self) -> None: ...
     def flush_outbox(self) -> None: ...
     def start_heartbeat(self, heartbeat_ms: float) -> None: ...
     def stop_heartbeat(self) -> None: ...
@@ -77,6 +78,9 @@ class InertPorts:
         pass
 
     def close_socket(self) -> None:
+        pass
+
+    def terminate_socket(self) -> None:
         pass
 
     def flush_outbox(self) -> None:
@@ -217,6 +221,8 @@ OUTAGE_CLOCK = "outageClock"
 ACTIONS: Dict[str, Action] = {
     "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),  # noqa: E501
     "closeSocket": lambda m, e: m.ports.close_socket(),
+    # The peer presumably cannot answer a closing handshake: the next close is an abort.
+    "terminateSocket": lambda m, e: m.ports.terminate_socket(),
     "recordClose": _set(
         last_close=lambda c, e: _close(e["code"], e["reason"])
         if e["type"] == "socket.closed"

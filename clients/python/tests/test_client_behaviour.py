@@ -286,3 +286,35 @@ async def test_a_wake_up_is_answered_with_one_probe() -> None:
         assert link.suspect_dead
     finally:
         watchdog.stop()
+
+
+async def test_cancelling_async_with_mid_handshake_leaves_nothing(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness)
+    await stage.stall()  # the upgrade never completes
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+
+    async def app() -> None:
+        async with client:
+            raise AssertionError("never joined")
+
+    task = asyncio.ensure_future(app())
+    try:
+        await until("the attempt to start", lambda: client.state == "connecting")
+        for _ in range(100):
+            if (await stage.stats())["connections"] >= 1:
+                break
+            await asyncio.sleep(0.02)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled()
+        assert client.state == "disconnected"
+        assert owned_tasks() == []
+        await stage.resume()
+        for _ in range(100):
+            if (await stage.stats())["connections"] == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert (await stage.stats())["connections"] == 0, "the socket was left open"
+    finally:
+        await client.disconnect()
+        await stage.close()

@@ -33,7 +33,7 @@ def reference_delay(attempt: int, o: Any, r: float) -> float:
     return ceiling * (1 - o["jitter"] * r)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.integers(0, 10_000), options_strategy, draw)
 def test_backoff_is_the_reference_rounded_and_within_bounds(attempt: int, options: Any, r: float) -> None:
     delay = backoff_delay(attempt, options, lambda: r)
@@ -43,14 +43,14 @@ def test_backoff_is_the_reference_rounded_and_within_bounds(attempt: int, option
     assert abs(delay - expected) <= 0.5 + 1e-6 * expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(0, 60), options_strategy, draw, draw)
 def test_a_larger_draw_never_waits_longer(attempt: int, options: Any, a: float, b: float) -> None:
     low, high = sorted((a, b))
     assert backoff_delay(attempt, options, lambda: high) <= backoff_delay(attempt, options, lambda: low)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(0, 60), options_strategy)
 def test_full_jitter_spreads_a_crowd(attempt: int, options: Any) -> None:
     options = {**options, "jitter": 1.0}
@@ -98,7 +98,7 @@ class _Sink:
     def overflow(self) -> None: ...
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.lists(item_strategy, min_size=1, max_size=4), max_size=40))
 def test_gap_bookkeeping_matches_the_reference_model(groups: List[List[Item]]) -> None:
     """Arbitrary frames (batches, duplicates, reordering, epoch changes) through the real router."""
@@ -123,7 +123,7 @@ def test_gap_bookkeeping_matches_the_reference_model(groups: List[List[Item]]) -
     assert out == reference_model([item for group in groups for item in group], "A")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(0, 50), st.integers(0, 60), st.one_of(st.none(), st.integers(0, 61)), st.booleans())
 def test_a_resume_handshake_accounts_for_every_event(since: int, head: int, oldest: Optional[int], resumed: bool) -> None:
     """After a handshake, cursor + gap cover exactly what the client had and what will be replayed."""
