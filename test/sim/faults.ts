@@ -36,7 +36,9 @@ export type FaultKind =
   /** A hostile client connects and sends frames from the fuzz catalogue. */
   | 'hostile-client'
   /** The gateway's wall clock steps. */
-  | 'gateway-wall-step';
+  | 'gateway-wall-step'
+  /** The app ends a client's session (`expireSession`): 4040, and the client starts a new one. */
+  | 'expire';
 
 /** One scheduled fault. `target` is a client index (a bit mask for a partition). */
 export interface Fault {
@@ -49,7 +51,7 @@ export interface Fault {
 }
 
 const CLIENT_FAULTS: readonly FaultKind[] = ['cut', 'cut', 'cut', 'reset', 'reset', 'stall', 'stall', 'refuse', 'flap', 'slow', 'spike', 'suspend', 'wall-step', 'hostile-frame'];
-const WORLD_FAULTS: readonly FaultKind[] = ['partition', 'crash', 'crash-fresh', 'drain', 'drain', 'hostile-client', 'gateway-wall-step'];
+const WORLD_FAULTS: readonly FaultKind[] = ['partition', 'crash', 'crash-fresh', 'drain', 'drain', 'hostile-client', 'gateway-wall-step', 'expire'];
 
 /** What the schedule is drawn for. */
 export interface ScheduleOptions {
@@ -99,6 +101,8 @@ function draw(kind: FaultKind, at: number, rng: Rng, clients: number): Fault {
       return fault(rng.int(0, 1000), 0, 0);
     case 'drain':
       return fault(0, rng.int(0, 600), 0);
+    case 'expire':
+      return fault(0);
   }
 }
 
@@ -118,7 +122,7 @@ export function healTime(schedule: readonly Fault[], endMs: number): number {
 
 /** One line per fault, for the shrinker's output. */
 export function describeFault(f: Fault): string {
-  const who = f.kind === 'partition' ? `clients ${maskList(f.target)}` : ['crash', 'crash-fresh', 'drain', 'hostile-client', 'gateway-wall-step'].includes(f.kind) ? 'gateway' : `client ${f.target}`;
+  const who = f.kind === 'partition' ? `clients ${maskList(f.target)}` : f.kind === 'expire' ? `the session of client ${f.target}` : ['crash', 'crash-fresh', 'drain', 'hostile-client', 'gateway-wall-step'].includes(f.kind) ? 'gateway' : `client ${f.target}`;
   const extra = f.durationMs > 0 ? ` for ${f.durationMs} ms` : '';
   const param = f.kind === 'slow' ? `, ${f.param / 20} B/ms` : f.kind === 'spike' ? `, +${f.param} ms` : f.kind.endsWith('wall-step') ? `, ${f.param > 0 ? '+' : ''}${f.param} ms` : f.kind === 'drain' ? `, spread ${f.param} ms` : '';
   return `${f.kind} ${who}${extra}${param}`;

@@ -121,6 +121,9 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   const stats = world.gateway?.stats();
   if (stats && stats.joined !== world.lanes.length) world.fail(`after settling the gateway has ${stats.joined} joined connections for ${world.lanes.length} clients`);
   if (stats && stats.connections > world.lanes.length) world.fail(`the gateway still holds ${stats.connections} connections for ${world.lanes.length} clients, 30 s after they settled`);
+  // One session per client, plus one for each the app expired (a new one replaced it).
+  const sessionBound = world.lanes.length + world.counts.expired;
+  if (stats && stats.sessions > sessionBound) world.fail(`the gateway holds ${stats.sessions} sessions, over ${sessionBound} (clients plus expired)`);
   world.reapWait = time.now - reapBy + 2 * config.heartbeatMs + 31_000;
 
   world.stop();

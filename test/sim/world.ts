@@ -107,7 +107,7 @@ export class World {
   private running = true;
   private readonly hostileServerFrames: string[];
   private readonly hostileClientFrames: string[];
-  readonly counts = { published: 0, restarts: 0, drains: 0, hostileClients: 0, hostileClientsRefused: 0, errors: {} as Record<string, number> };
+  readonly counts = { published: 0, restarts: 0, drains: 0, expired: 0, hostileClients: 0, hostileClientsRefused: 0, errors: {} as Record<string, number> };
 
   constructor(
     readonly config: WorldConfig,
@@ -209,7 +209,10 @@ export class World {
       const timeline = this.config.trace ? createTimeline(() => this.time.now) : undefined;
       const app = this.rng.apps.fork(i);
       const maxBufferedEvents = app.int(...this.config.maxBufferedEvents);
+      // A fifth of the clients speak only protocol 1: no batches, one frame per event.
+      const protocol = app.chance(0.2) ? { min: 1, max: 1 } : { min: 1, max: 2 };
       const client = createGatewayClient({
+        protocol,
         maxBufferedEvents,
         url: 'ws://gateway.sim/',
         agentId: 'sim',
@@ -444,6 +447,11 @@ export class World {
         return;
       case 'gateway-wall-step':
         this.gatewayNode.wallOffset += fault.param;
+        return;
+      case 'expire':
+        if (!this.gateway || this.restarting || !lane?.sessionId) return;
+        this.counts.expired++;
+        void this.gateway.expireSession(lane.sessionId, 'expired by the simulation');
         return;
     }
   }
