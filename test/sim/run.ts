@@ -4,6 +4,7 @@
 import type { Mutation } from '../../src/mutations.js';
 import { createRng } from '../chaos/prng.js';
 import { drawSchedule, healTime, type Fault, type FaultKind } from './faults.js';
+import { applyFault } from './inject.js';
 import { DEFAULT_WORLD, World, type WorldConfig } from './world.js';
 
 /** What to run. Only `seed` is required. */
@@ -73,7 +74,7 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
 
   await world.startGateway();
   world.addClients();
-  for (const fault of schedule) time.schedule(() => world.apply(fault), fault.at);
+  for (const fault of schedule) time.schedule(() => applyFault(world, fault), fault.at);
   const endMs = schedule.reduce((t, f) => Math.max(t, f.at), FAULTS_FROM_MS);
   const healAt = healTime(schedule, endMs);
 

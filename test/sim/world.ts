@@ -9,8 +9,7 @@ import { formatEntry, createTimeline, type TimelineEntry } from '../../stories/s
 import type { Rng } from '../chaos/prng.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import { badClientFrame, badServerFrame } from '../fuzz/hostile-frames.js';
-import type { Fault } from './faults.js';
-import { Network, Path, type ClientSocket } from './network.js';
+import { Network, Path } from './network.js';
 import { SimNode, VirtualTime } from './virtual-time.js';
 
 /** Tunables of one world; the defaults are what CI runs. */
@@ -100,18 +99,18 @@ export class World {
   peakAttempts = 0;
   /** (session, epoch, seq) -> n: no position may name two events. */
   private readonly positions = new Map<string, number>();
-  private log: EventLog;
+  log: EventLog;
   private ids = 0;
-  private restarting = false;
-  private inFlight = new Set<Promise<unknown>>();
+  restarting = false;
+  readonly inFlight = new Set<Promise<unknown>>();
   private running = true;
-  private readonly hostileServerFrames: string[];
-  private readonly hostileClientFrames: string[];
+  readonly hostileServerFrames: string[];
+  readonly hostileClientFrames: string[];
   readonly counts = { published: 0, restarts: 0, drains: 0, expired: 0, hostileClients: 0, hostileClientsRefused: 0, errors: {} as Record<string, number> };
 
   constructor(
     readonly config: WorldConfig,
-    private readonly rng: { net: Rng; clients: Rng; apps: Rng; hostile: Rng },
+    readonly rng: { net: Rng; clients: Rng; apps: Rng; hostile: Rng },
   ) {
     this.log = this.newLog();
     const seed = rng.hostile.int(0, 2 ** 31 - 1);
@@ -131,7 +130,7 @@ export class World {
   private nextId = (prefix: string) => (): string => `${prefix}${++this.ids}`;
 
   /** A memory log whose appends are recorded into the publisher's books as they happen. */
-  private newLog(): EventLog {
+  newLog(): EventLog {
     const inner = createMemoryLog({ replayWindow: this.config.replayWindow, newEpoch: this.nextId('e') });
     return {
       ...inner,
@@ -378,125 +377,6 @@ export class World {
         },
       );
     }
-  }
-
-  /** Apply one fault of the schedule. */
-  apply(fault: Fault): void {
-    const now = this.time.now;
-    const lane = this.lanes[fault.target];
-    this.note(`fault: ${fault.kind} target ${fault.target}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}`, 'step');
-    switch (fault.kind) {
-      case 'cut':
-        for (const link of [...(lane?.path.links ?? [])]) link.cut();
-        return;
-      case 'reset':
-        for (const link of [...(lane?.path.links ?? [])]) link.reset(fault.param === 1);
-        return;
-      case 'stall':
-        if (lane) lane.path.heldUntil = Math.max(lane.path.heldUntil, now + fault.durationMs);
-        return;
-      case 'refuse':
-        if (lane) lane.path.refusedUntil = Math.max(lane.path.refusedUntil, now + fault.durationMs);
-        return;
-      case 'flap':
-        if (!lane) return;
-        lane.path.flapUntil = Math.max(lane.path.flapUntil, now + fault.durationMs);
-        for (const link of [...lane.path.links]) link.cut();
-        return;
-      case 'slow':
-        if (!lane) return;
-        lane.path.slowUntil = Math.max(lane.path.slowUntil, now + fault.durationMs);
-        // A slow reader takes 0.05 to 1 byte per ms.
-        lane.path.slowBytesPerMs = fault.param / 20;
-        return;
-      case 'spike':
-        if (!lane) return;
-        lane.path.spikeUntil = Math.max(lane.path.spikeUntil, now + fault.durationMs);
-        lane.path.spikeMs = fault.param;
-        return;
-      case 'suspend':
-        lane?.node.suspend(fault.durationMs);
-        return;
-      case 'wall-step':
-        if (lane) lane.node.wallOffset += fault.param;
-        return;
-      case 'hostile-frame': {
-        const text = this.hostileServerFrames[fault.param % this.hostileServerFrames.length] ?? '';
-        for (const link of lane?.path.links ?? []) link.toClient(() => link.client.receive(text), text.length);
-        return;
-      }
-      case 'partition':
-        for (const l of this.lanes) {
-          if ((fault.target & (1 << l.index)) === 0) continue;
-          l.path.heldUntil = Math.max(l.path.heldUntil, now + fault.durationMs);
-          l.path.refusedUntil = Math.max(l.path.refusedUntil, now + fault.durationMs);
-        }
-        return;
-      case 'crash':
-      case 'crash-fresh':
-        void this.crash(fault.kind === 'crash', fault.durationMs);
-        return;
-      case 'drain':
-        if (this.gateway && !this.restarting) {
-          this.counts.drains++;
-          void this.gateway.drain({ spreadMs: fault.param });
-        }
-        return;
-      case 'hostile-client':
-        this.hostileClient(fault.param);
-        return;
-      case 'gateway-wall-step':
-        this.gatewayNode.wallOffset += fault.param;
-        return;
-      case 'expire':
-        if (!this.gateway || this.restarting || !lane?.sessionId) return;
-        this.counts.expired++;
-        void this.gateway.expireSession(lane.sessionId, 'expired by the simulation');
-        return;
-    }
-  }
-
-  /** Kill the gateway like a crash and start another after `downMs`, with the same log or a fresh one. */
-  private async crash(keepLog: boolean, downMs: number): Promise<void> {
-    const gateway = this.gateway;
-    if (gateway === null || this.restarting) return;
-    this.restarting = true;
-    // No publish may straddle two gateways sharing one log: let the one in flight finish.
-    await Promise.allSettled([...this.inFlight]);
-    await gateway.terminate();
-    this.gateway = null;
-    if (!keepLog) this.log = this.newLog();
-    this.counts.restarts++;
-    this.note(`gateway crashed${keepLog ? '' : ' and lost its log'}; back in ${downMs} ms`);
-    await sleep(this.time, downMs);
-    await this.startGateway();
-    this.restarting = false;
-  }
-
-  /** A raw peer sends hostile frames; the gateway must refuse with a typed frame and close. */
-  private hostileClient(param: number): void {
-    const path = new Path(this.time, 200, 5, 1000, this.rng.net.fork(1000 + param));
-    const node = new SimNode(this.time, 'hostile');
-    const Socket = this.net.webSocketClass(path, node);
-    const socket = new Socket('ws://gateway.sim/') as ClientSocket;
-    this.counts.hostileClients++;
-    // A crash or a drain may end the connection before the refusal: only judge an undisturbed one.
-    const lifecycle = this.counts.restarts + this.counts.drains;
-    let refused = false;
-    socket.onmessage = (m) => {
-      const frame = JSON.parse(String(m.data)) as { type?: string; code?: string };
-      if ((frame.type === 'hello_error' || frame.type === 'error') && typeof frame.code === 'string') refused = true;
-    };
-    socket.onopen = () => {
-      for (let i = 0; i <= param % 3; i++) socket.send(this.hostileClientFrames[(param + i) % this.hostileClientFrames.length] ?? '');
-    };
-    this.time.schedule(() => {
-      // Nobody listening (a crash) refuses the connection itself, which is fine.
-      const undisturbed = this.counts.restarts + this.counts.drains === lifecycle && !this.restarting;
-      if (socket.link !== null && !refused && undisturbed) this.fail('a hostile client got no typed refusal within 5 s');
-      if (refused) this.counts.hostileClientsRefused++;
-      socket.terminate();
-    }, 5000);
   }
 
   stop(): void {
