@@ -318,3 +318,24 @@ async def test_cancelling_async_with_mid_handshake_leaves_nothing(harness) -> No
     finally:
         await client.disconnect()
         await stage.close()
+
+
+async def test_events_nobody_took_are_not_kept_past_the_bound_and_say_so(harness) -> None:  # type: ignore[no-untyped-def]
+    stage = await open_stage(harness, demoAgent=False)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST, max_buffered_events=4)
+    errors: List[GatewayConnectError] = []
+    client.on_error(errors.append)
+    try:
+        await client.connect()
+        await stage.publish(client.info.session_id, 6)  # no events() loop yet, no on_event
+        await until("events_dropped", lambda: any(e.code == "events_dropped" for e in errors))
+        assert client.state == "joined", "an early buffer past its bound is not backpressure"
+        stream = client.events()
+        first = [await bounded("the kept events", stream.__anext__()) for _ in range(4)]
+        assert [e.seq for e in first] == [1, 2, 3, 4]
+        await stage.publish(client.info.session_id, 1)
+        later = await bounded("the next live event", stream.__anext__())
+        assert later.seq == 7, "a later loop starts from the next event"
+    finally:
+        await client.disconnect()
+        await stage.close()
