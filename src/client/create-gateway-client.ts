@@ -10,7 +10,7 @@ import { connectError, GatewayConnectError } from './errors.js';
 import { createConnectWaiters, DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 import { createGapTracker } from './gap-tracker.js';
-import { createListenerSet } from './listener-set.js';
+import { createListenerSet, isolateInspector } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, gatewayUrl, validateOptions } from './options.js';
 import { createOutbox, type OutboundMessage } from './outbox.js';
@@ -225,7 +225,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       online: isOnline(),
     },
     clock,
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    ...(options.inspect === undefined ? {} : { inspect: isolateInspector(options.inspect, listenerFailed) }),
   });
 
   let state: ClientState = 'disconnected';
@@ -239,6 +239,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     }
     lastError = error;
     if (snapshot.context.attempt > lastAttempt) {
+      // A socket that never answered has no cause of its own to report: say what timed out.
+      if (snapshot.context.lastClose?.reason === 'handshake_timeout') handshakeTimedOut(snapshot.context.handshakeTimeoutMs);
       failedAttempts += snapshot.context.attempt - lastAttempt;
       connectWaiters.failed();
     }
@@ -253,6 +255,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   actor.start();
   let reportedDroppedOnLoad = false;
   let stopWatching: (() => void) | null = null;
+
+  function handshakeTimedOut(ms: number): void {
+    lastFailure = connectError(
+      'connect_failed',
+      `No answer within handshakeTimeoutMs (${ms} ms): the socket did not open or the gateway did not answer hello. A firewall may drop the packets, or the gateway is overloaded. The client retries.`,
+      { nextStep: 'wait_then_retry', closeCode: 4008 },
+    );
+    errors.emit(lastFailure);
+  }
 
   function settleConnect(error: GatewayConnectError | null): void {
     connectWaiters.settle(error);

@@ -1,5 +1,6 @@
 // Listener sets of the facade, each call isolated: a listener that throws is reported and the
 // others still hear the value, so one buggy callback never breaks delivery, a batch or the socket.
+import type { InspectionEvent, Observer } from 'xstate';
 
 /** The listeners of one kind (`onEvent`, `onState`, …). */
 export interface ListenerSet<T> {
@@ -33,5 +34,23 @@ export function createListenerSet<T>(kind: string, failed: (cause: unknown, kind
     get size() {
       return listeners.size;
     },
+  };
+}
+
+/** The `inspect` option: a function or an observer such as `@statelyai/inspect`'s `{ next }`. */
+type Inspector = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
+
+/**
+ * The `inspect` option, isolated like a listener: XState calls it in the middle of a transition
+ * without a guard, so a throw there would break the chart's step. `failed` hears it instead.
+ */
+export function isolateInspector(inspect: Inspector, failed: (cause: unknown, kind: string) => void): (event: InspectionEvent) => void {
+  const call = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
+  return (event) => {
+    try {
+      call(event);
+    } catch (cause) {
+      failed(cause, 'inspect');
+    }
   };
 }

@@ -3,6 +3,7 @@
 // or failure budget naming that cause; http(s) URLs work as ws(s); maxAttempts counts retries.
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { GatewayConnectError } from '../../src/client/index.js';
 import { connectFailure } from '../../src/client/connect-failure.js';
 import { startGateway } from '../support/gateway-kit.js';
@@ -94,6 +95,25 @@ describe('errors say why', () => {
     void client.connect({ timeoutMs: Infinity }).catch(() => undefined);
     await waitFor(() => errors.length > 0, 2000, 'the first failure');
     expect(errors[0]?.message).toMatch(/TLS handshake .* failed/);
+  });
+
+  it('a server that never answers: says the handshake timed out, after the first failed attempt', async () => {
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const address = silent.address();
+    if (typeof address === 'string' || address === null) throw new Error('no port');
+    try {
+      const client = makeClient(`ws://127.0.0.1:${address.port}`, { handshakeTimeoutMs: 150 });
+      const errors = collectErrors(client);
+      void client.connect({ timeoutMs: Infinity }).catch(() => undefined);
+      await waitFor(() => errors.length > 0, 2000, 'the first failure');
+      expect(errors[0]).toMatchObject({ code: 'connect_failed', closeCode: 4008 });
+      expect(errors[0]?.message).toContain('No answer within handshakeTimeoutMs (150 ms)');
+      await client.disconnect();
+    } finally {
+      for (const socket of silent.clients) socket.terminate();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('maps http:// to ws://, as browsers do, and says which schemes it takes', async () => {

@@ -41,6 +41,18 @@ describe('listener isolation', () => {
     await loop;
   });
 
+  it('isolates the inspect option: a throwing inspector never breaks the chart', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url, { inspect: () => boom('inspect') });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    await client.connect();
+    expect(client.state).toBe('joined');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({ code: 'listener_error' });
+    expect(errors[0]?.message).toContain('inspect');
+  });
+
   it('isolates onState, onGap and onSnapshot, and a throwing onError listener cannot loop', async () => {
     const gw = await startGateway();
     const client = makeClient(gw.url);
