@@ -246,7 +246,8 @@ export class World {
       }
       void this.consume(lane, app.fork(1));
       void sleep(this.time, app.int(0, 200), node).then(() => {
-        client.connect().catch((error: { code?: string }) => this.fail(`client ${i}: connect() rejected with ${String(error.code)}`));
+        // No connect() deadline: a partition may outlast the default 30 s, and the client keeps trying anyway.
+        client.connect({ timeoutMs: Infinity }).catch((error: { code?: string }) => this.fail(`client ${i}: connect() rejected with ${String(error.code)}`));
         void this.publishLoop(lane, app.fork(2));
         void this.sendLoop(lane, app.fork(3));
       });
