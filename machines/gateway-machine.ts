@@ -11,7 +11,7 @@
 // The state space stays finite for `xstate/graph`: counters are bounded by `maxAttempts`, the
 // outage's age is a phase (not a timestamp), the retry delay is cleared when a new attempt
 // starts, and no connection config lives in context.
-import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
 import { mutations } from '../src/mutations.js';
@@ -98,6 +98,11 @@ export type GatewayMachineEvent =
 export interface SocketActorInput {
   readonly handshake: HandshakeMode;
   readonly attempt: number;
+}
+
+/** Input of the browser-signals watcher: whether the chart believes the network is up. */
+export interface BrowserSignalsInput {
+  readonly online: boolean;
 }
 
 /** Input of the heartbeat watchdog: the negotiated ping interval. */
@@ -227,6 +232,11 @@ export const gatewayMachine = setup({
   actors: {
     /** Opens one WebSocket, sends the handshake, turns its callbacks into events. Inert by default. */
     socket: fromCallback<SocketCommand, SocketActorInput>(() => undefined),
+    /**
+     * Forwards the browser's `online`/`offline` and `visibilitychange` as chart events while the
+     * client is not stopped; on start it reports a change made while it was not watching. Inert by default.
+     */
+    browserSignals: fromCallback<EventObject, BrowserSignalsInput>(() => undefined),
     /** Watches for silence longer than twice `heartbeatMs` and sends `heartbeat.missed`. Inert by default. */
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>(() => undefined),
   },
@@ -261,6 +271,8 @@ export const gatewayMachine = setup({
       input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt }),
     }),
     closeSocket: stopChild('socket'),
+    watchBrowserSignals: spawnChild('browserSignals', { id: 'browserSignals', input: ({ context }) => ({ online: context.online }) }),
+    unwatchBrowserSignals: stopChild('browserSignals'),
     /** The heartbeat presumed the link dead: the socket is closed without a closing handshake when it stops. */
     terminateSocket: sendTo('socket', { type: 'terminate' }),
     recordClose: assign({
@@ -378,9 +390,9 @@ export const gatewayMachine = setup({
   },
   states: {
     disconnected: {
-      entry: ['closeSocket', 'clearRetry', 'endOutage'],
+      entry: ['closeSocket', 'unwatchBrowserSignals', 'clearRetry', 'endOutage'],
       on: {
-        'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError', 'armTokenRefresh'] },
+        'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError', 'armTokenRefresh', 'watchBrowserSignals'] },
       },
     },
     connecting: {

@@ -1,6 +1,7 @@
 // Browser hints the chart reacts to: `online`/`offline` and the page becoming visible again.
 // Node has none of these globals, so every access is guarded and the watcher is then a no-op.
-import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { CallbackLogicFunction, EventObject } from 'xstate';
+import type { BrowserSignalsInput, GatewayMachineEvent } from '../../machines/gateway-machine.js';
 
 interface BrowserGlobals {
   addEventListener?: (type: string, listener: () => void) => void;
@@ -46,4 +47,17 @@ export function watchBrowserSignals(send: (event: GatewayMachineEvent) => void):
   return () => {
     for (const cleanup of cleanups) cleanup();
   };
+}
+
+type SignalsCallback = CallbackLogicFunction<EventObject, GatewayMachineEvent, BrowserSignalsInput>;
+
+/**
+ * The body of the chart's `browserSignals` actor (see `client-machine.ts`): it runs while the
+ * client is not stopped. Signals were not watched meanwhile, so it first reports a change of
+ * `navigator.onLine`: an offline start waits in `reconnecting.offline` instead of burning attempts.
+ */
+export function runBrowserSignals({ input, sendBack }: Parameters<SignalsCallback>[0]): ReturnType<SignalsCallback> {
+  const online = isOnline();
+  if (online !== input.online) sendBack({ type: online ? 'network.online' : 'network.offline' });
+  return watchBrowserSignals(sendBack);
 }

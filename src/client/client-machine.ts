@@ -2,8 +2,9 @@
 // `gatewayMachine.provide()` builds a whole new machine (about 29 KiB and most of a client's
 // creation time, bench/README.md), so per-client dependencies are not baked in: the shared
 // implementations look them up through the actor system each client's actor runs in.
-import { createActor, fromCallback, type ActorOptions, type InputFrom } from 'xstate';
-import { gatewayMachine, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from '../../machines/gateway-machine.js';
+import { createActor, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
+import { runBrowserSignals } from './browser-signals.js';
+import { gatewayMachine, type BrowserSignalsInput, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from '../../machines/gateway-machine.js';
 import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
 
@@ -29,6 +30,7 @@ function portsOf(system: object): ClientPorts {
 export const clientMachine = gatewayMachine.provide({
   actors: {
     socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system).socket, args)),
+    browserSignals: fromCallback<EventObject, BrowserSignalsInput>(runBrowserSignals),
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system).heartbeat, args)),
   },
   actions: {

@@ -5,7 +5,7 @@ import WebSocket from 'isomorphic-ws';
 import type { SnapshotFrom } from 'xstate';
 import { assertNever, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
-import { isOnline, watchBrowserSignals } from './browser-signals.js';
+import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createConnectWaiters, DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
@@ -254,7 +254,6 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   });
   actor.start();
   let reportedDroppedOnLoad = false;
-  let stopWatching: (() => void) | null = null;
 
   function handshakeTimedOut(ms: number): void {
     lastFailure = connectError(
@@ -293,13 +292,6 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   return {
     connect(connectOptions = {}) {
       if (state === 'joined') return Promise.resolve();
-      if (stopWatching === null) {
-        // Signals are not watched while stopped: catch up on a change made meanwhile, so an
-        // offline start waits in `reconnecting.offline` instead of burning attempts.
-        const online = isOnline();
-        if (online !== actor.getSnapshot().context.online) actor.send({ type: online ? 'network.online' : 'network.offline' });
-        stopWatching = watchBrowserSignals((event) => actor.send(event));
-      }
       const done = connectWaiters.add(connectOptions, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       // Reported once the app can be listening: the store held more than the bound allows.
       if (outbox.droppedOnLoad > 0 && !reportedDroppedOnLoad) {
@@ -369,8 +361,6 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     async disconnect() {
       actor.send({ type: 'user.disconnect' });
       stopWith(connectError('client_closed', 'disconnect() was called.'), null);
-      stopWatching?.();
-      stopWatching = null;
       let timer: unknown = null;
       await Promise.race([
         link.allClosed(),
