@@ -3,7 +3,7 @@
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
 import type { SnapshotFrom } from 'xstate';
-import { assertNever, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
+import { assertNever, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -162,7 +162,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     resync: boolean;
   } = { features: null, policy: null, presence: [], health: null, acks: false, resync: true };
 
-  const write = (frame: object): boolean => link.current?.write(frame) ?? false;
+  const write = (frame: ClientFrame): boolean => link.current?.write(frame) ?? false;
   const writeMessage = (message: OutboundMessage): boolean => link.current?.write(message.text) ?? false;
 
   function onAccepted(frame: HelloOkFrame | JoinedFrame): void {

@@ -9,6 +9,7 @@ import {
   decodeServerObject,
   MAX_SEQ,
   SUPPORTED_PROTOCOL,
+  type ClientFrame,
   type HelloOkFrame,
   type JoinedFrame,
   type ProtocolRange,
@@ -23,7 +24,7 @@ import type { SessionSnapshot } from './types.js';
 export interface FrameRouterTarget {
   readonly tracker: GapTracker;
   /** Write a frame on this socket. */
-  send(frame: object): void;
+  send(frame: ClientFrame): void;
   /** Report a lifecycle fact to the chart. */
   lifecycle(event: GatewayMachineEvent): void;
   /** The gateway refused `hello`; send the legacy `join` on this socket. */

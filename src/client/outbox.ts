@@ -3,7 +3,7 @@
 // encoded once, when sent, and measured in UTF-8 bytes of its whole frame against the gateway's
 // `policy.max_payload`: one the gateway could never take is refused at once, never queued, so it
 // cannot block or loop the messages behind it.
-import { encodeFrame, utf8Length } from '../protocol/index.js';
+import { encodeClientFrame, utf8Length } from '../protocol/index.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SendResult } from './types.js';
@@ -76,7 +76,7 @@ function refused(error: GatewayConnectError): { id: string; done: Promise<SendRe
 
 function encode(id: string, content: unknown): string | GatewayConnectError {
   try {
-    return encodeFrame({ type: 'message', id, content });
+    return encodeClientFrame({ type: 'message', id, content });
   } catch (cause) {
     // A cycle or a BigInt: refusing here beats a throw inside a later flush on the socket path.
     const why = cause instanceof Error ? cause.message : String(cause);

@@ -3,7 +3,7 @@
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { closeEndsSession, type ProtocolRange } from '../protocol/index.js';
+import { closeEndsSession, encodeClientFrame, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import { connectError, type GatewayConnectError } from './errors.js';
@@ -16,7 +16,7 @@ const OPEN = 1;
 export interface SocketLink {
   /** The socket of the running socket actor, or null between connections. */
   /** `write` takes a frame object, or a frame already encoded (outbox messages are encoded once). */
-  current: { readonly attempt: number; write(frame: object | string): boolean } | null;
+  current: { readonly attempt: number; write(frame: ClientFrame | string): boolean } | null;
   /** Monotonic time (`clock.now()`) of the last frame received (any frame counts as life). */
   lastSeenAt: number;
   /** Sockets created and not yet closed; at most one once a close has been observed. */
@@ -69,7 +69,7 @@ export interface SocketActorDeps {
  */
 export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
 
-function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: string | undefined): object {
+function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: string | undefined): HelloFrame | JoinFrame {
   const resume = deps.target.tracker.resumeRequest();
   const token = tokenValue === undefined ? {} : { token: tokenValue };
   if (mode === 'join') {
@@ -147,9 +147,9 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
     return undefined;
   }
   link.openSockets += 1;
-  const write = (frame: object | string): boolean => {
+  const write = (frame: ClientFrame | string): boolean => {
     if (!live || ws.readyState !== OPEN) return false;
-    ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    ws.send(typeof frame === 'string' ? frame : encodeClientFrame(frame));
     return true;
   };
   const route = createFrameRouter(

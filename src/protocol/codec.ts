@@ -128,6 +128,11 @@ export function encodeFrame(frame: object): string {
   return JSON.stringify(frame);
 }
 
+/** Serialise a frame a client sends; typed, so every outbound field is checked against the schema's types. */
+export function encodeClientFrame(frame: ClientFrame): string {
+  return encodeFrame(frame);
+}
+
 /** The protocol range a `hello` asks for, accepting the older `protocol:{min,max}` spelling. No range means v1. */
 export function requestedRange(hello: HelloFrame): ProtocolRange {
   const min = hello.protocol_min ?? hello.protocol?.min ?? hello.protocol_max ?? hello.protocol?.max ?? 1;
