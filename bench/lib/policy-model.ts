@@ -1,7 +1,7 @@
 // The reconnect policy alone, without CPUs: when would each client of a crowd come back if every
 // attempt before the server listens failed at once and cost nothing? Uses the client's own pure
 // `backoffDelay`, so it is the shape the defaults promise, to set beside what was measured.
-import { backoffDelay, type ReconnectOptions } from '../../src/client/index.js';
+import { backoffDelay, type ReconnectOptions } from '../../machines/backoff.js';
 import { peakInWindow, quantile } from './stats.js';
 
 export interface ModelOutcome {

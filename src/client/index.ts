@@ -1,17 +1,9 @@
 // lifeline: the reconnecting gateway client. One statechart (`gatewayMachine`) and a thin facade
-// (`createGatewayClient`) over it; see PROTOCOL.md for the wire contract it speaks.
-export { createGatewayClient, publicState, systemClock } from './create-gateway-client.js';
+// (`createGatewayClient`) over it; see PROTOCOL.md for the wire contract it speaks. Only what apps
+// use is exported here; the parts (tracker, router, backoff policy) are reached by module path.
+export { createGatewayClient } from './create-gateway-client.js';
 export { GatewayConnectError, type ConnectErrorData } from './errors.js';
-export {
-  backoffDelay,
-  backoffCeiling,
-  resolveReconnectOptions,
-  DEFAULT_RECONNECT,
-  type ReconnectOptions,
-  type ResolvedReconnectOptions,
-} from '../../machines/backoff.js';
-export { createGapTracker, handshakeGap, type GapTracker, type TrackerSink, type HandshakeAnswer } from './gap-tracker.js';
-export { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
+export { DEFAULT_RECONNECT, type ReconnectOptions } from '../../machines/backoff.js';
 export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type StoredMessage, type StorageLike, type LocalStorageOutboxOptions } from './outbox-store.js';
 export type { TokenSource } from './socket-actor.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
@@ -22,11 +14,7 @@ export {
   type GatewayMachine,
   type GatewayMachineInput,
   type GatewayMachineEvent,
-  type GatewayContext,
-  type HandshakeMode,
   type OutagePhase,
-  type SocketActorInput,
-  type HeartbeatActorInput,
 } from '../../machines/gateway-machine.js';
 export type {
   BackpressureInfo,

@@ -1,7 +1,7 @@
 // backoffDelay is pure: bounds, growth, cap and jitter are checked as properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeiling, backoffDelay, DEFAULT_RECONNECT } from '../../src/client/index.js';
+import { backoffCeiling, backoffDelay, DEFAULT_RECONNECT } from '../../machines/backoff.js';
 
 describe('backoffDelay', () => {
   it('uses the documented defaults: 250 ms first ceiling, factor 2, 30 s cap, full jitter', () => {

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_SEQ } from '../../src/protocol/index.js';
-import { systemClock, type ClientClock, type GatewayConnectError } from '../../src/client/index.js';
+import type { ClientClock, GatewayConnectError } from '../../src/client/index.js';
+import { systemClock } from '../../src/client/create-gateway-client.js';
 import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
 import { waitFor, waitForState } from '../support/wait-for.js';
 import { makeClient } from './kit.js';

@@ -3,7 +3,9 @@
 // tracker, connection by connection, and the events, cursors and gaps must come out exactly.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createFrameRouter, createGapTracker, type GapInfo, type GatewayEvent, type GatewayMachineEvent } from '../../src/client/index.js';
+import type { GapInfo, GatewayEvent, GatewayMachineEvent } from '../../src/client/index.js';
+import { createFrameRouter } from '../../src/client/frame-router.js';
+import { createGapTracker } from '../../src/client/gap-tracker.js';
 
 interface Entry {
   readonly dir: 'open' | 'send' | 'recv' | 'close' | 'note';

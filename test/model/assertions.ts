@@ -2,7 +2,7 @@
 // test acts (`hold`), and the check that the real client and gateway really are in it. Checks look
 // at the world (sockets at the proxy, the gateway's presence, a published event arriving, the held
 // retry timer), not just at the client's own idea of its state.
-import { backoffCeiling } from '../../src/client/index.js';
+import { backoffCeiling } from '../../machines/backoff.js';
 import { waitFor, within } from '../support/wait-for.js';
 import type { ChartSnapshot } from './chart.js';
 import { AGENT, TIMING, type Knobs, type World } from './world.js';

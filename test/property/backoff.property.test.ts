@@ -2,7 +2,7 @@
 // and spreading a crowd of clients that failed together (the reason for full jitter).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeiling, backoffDelay, type ReconnectOptions } from '../../src/client/index.js';
+import { backoffCeiling, backoffDelay, type ReconnectOptions } from '../../machines/backoff.js';
 import { createRng } from '../chaos/prng.js';
 
 const optionsArb: fc.Arbitrary<ReconnectOptions> = fc.record({

@@ -1,6 +1,8 @@
 // Drives the client's real frame router and gap tracker with wire text, no socket: one tracker
 // that outlives "connections", one router per connection, and every output recorded in order.
-import { createFrameRouter, createGapTracker, type GapInfo, type GapTracker, type GatewayEvent, type SessionSnapshot } from '../../src/client/index.js';
+import type { GapInfo, GatewayEvent, SessionSnapshot } from '../../src/client/index.js';
+import { createFrameRouter } from '../../src/client/frame-router.js';
+import { createGapTracker, type GapTracker } from '../../src/client/gap-tracker.js';
 import { EXTENSIONS } from '../../src/protocol/index.js';
 
 /** One thing the tracker emitted, in emission order. */
