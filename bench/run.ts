@@ -7,13 +7,14 @@ import { createRequire } from 'node:module';
 import { buildCompiled } from './lib/build.js';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
 import { fanout } from './fanout.js';
+import { fleet } from './fleet.js';
 import { memory } from './memory.js';
 import { python } from './python.js';
 import { reconnect } from './reconnect.js';
 import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout, python];
+const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout, python, fleet];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 

@@ -1,53 +1,75 @@
 // A test fleet: gateway nodes as real child processes on one real Redis, a TCP "load balancer"
 // (the fault proxy) in front of them, real clients, an app that publishes numbered events
-// straight into the shared log, and per client the chaos suite's stream checker.
-import { afterEach } from 'vitest';
+// straight into the shared log, and per client the chaos suite's stream checker. No test
+// framework imports: `npm run soak -- --fleet` uses it too (call cleanupFleet() when done).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
 import { LogError } from '../../src/server/event-log.js';
 import { createRedisLog, type RedisLog } from '../../src/server/redis/redis-log.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import type { Output } from '../chaos/world.js';
-import { spawnCli, type CliProcess } from '../support/cli-process.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'fleet-test-secret-0123456789';
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
+
+/** Stop everything the kit started (clients, proxies, publishers, node processes), newest first. */
+export async function cleanupFleet(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+}
 
 /** One gateway node process. */
 export interface FleetNode {
   readonly id: string;
   readonly port: number;
-  readonly process: CliProcess;
+  readonly child: ChildProcessWithoutNullStreams;
   /** `c:k` of every client message this node applied. */
   applied(): string[];
 }
 
+function exited(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node process did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Start a node process on `redisUrls` (comma-separated for a cluster). */
 export async function startNode(redisUrls: string, id: string, replayWindow = 200): Promise<FleetNode> {
-  const proc = spawnCli([redisUrls, id], { entry: ['--import', 'tsx', 'test/fleet/node-process.ts'], env: { REPLAY_WINDOW: String(replayWindow) } });
-  const match = await proc.waitForOutput(/listening (\d+)/, 15_000);
-  return {
-    id,
-    port: Number(match[1]),
-    process: proc,
-    applied: () => [...proc.output.stdout.matchAll(/^applied (\S+)$/gm)].map((m) => m[1]!),
-  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/node-process.ts', redisUrls, id], {
+    env: { ...process.env, REPLAY_WINDOW: String(replayWindow) },
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.resume();
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+    await exited(child, 5000);
+  });
+  const deadline = performance.now() + 15_000;
+  let match: RegExpExecArray | null = null;
+  while (!(match = /listening (\d+)/.exec(stdout))) {
+    if (child.exitCode !== null || performance.now() > deadline) throw new Error(`node ${id} did not start:\n${stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { id, port: Number(match[1]), child, applied: () => [...stdout.matchAll(/^applied (\S+)$/gm)].map((m) => m[1]!) };
 }
 
 /** SIGTERM (drain, then exit) and wait for the exit. */
 export async function stopNode(node: FleetNode): Promise<void> {
-  node.process.child.kill('SIGTERM');
-  await node.process.exited(10_000);
+  node.child.kill('SIGTERM');
+  await exited(node.child, 10_000);
 }
 
 /** SIGKILL: a crash, no close frames. */
 export async function killNode(node: FleetNode): Promise<void> {
-  node.process.child.kill('SIGKILL');
-  await node.process.exited(5000);
+  node.child.kill('SIGKILL');
+  await exited(node.child, 5000);
 }
 
 /** A load balancer in front of the fleet: one TCP proxy whose target moves between nodes. */
@@ -113,7 +135,10 @@ export async function startPublisher(redisUrls: string, replayWindow = 200): Pro
     async publish(lane) {
       const n = lane.history.lastN + 1;
       try {
-        const r = await log.append(lane.sessionId, { type: 'tick', data: { n }, event_id: `${lane.sessionId}-${n}`, timestamp: n });
+        // The idempotency key makes a retry safe: a publish whose reply was lost (Redis killed
+        // after the script ran) returns the first seq instead of creating event n twice.
+        const key = `${lane.sessionId}-${n}`;
+        const r = await log.append(lane.sessionId, { type: 'tick', data: { n }, event_id: key, timestamp: n }, { idempotencyKey: key });
         lane.history.record({ n, epoch: r.epoch, seq: r.seq });
         return true;
       } catch (error) {

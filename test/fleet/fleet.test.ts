@@ -10,6 +10,7 @@ import { waitFor } from '../support/wait-for.js';
 import {
   appliedTwice,
   audit,
+  cleanupFleet,
   killNode,
   onCleanup,
   sendMessages,
@@ -25,6 +26,7 @@ import {
 
 const servers: RedisServer[] = [];
 afterEach(async () => {
+  await cleanupFleet();
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 

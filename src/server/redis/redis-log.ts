@@ -53,6 +53,7 @@ export interface RedisLog extends EventLog {
   readonly expiresSessions: true;
   open(): Promise<void>;
   close(): Promise<void>;
+  ownerOf(token: string): string;
   /** Is the data connection up right now? */
   isReachable(): boolean;
   /** The connection the log runs its scripts on, for fan-out subscribers (`duplicate()`) and tests. */
