@@ -3,6 +3,7 @@
 // that the URL is wrong instead of waiting forever. Giving up settles the promise only; the client
 // keeps trying until `disconnect()`.
 import type { GatewayConnectError } from './errors.js';
+import { MAX_TIMER_MS } from './options.js';
 import type { ClientClock } from './types.js';
 
 /** Options of one `connect()` call. */
@@ -19,7 +20,6 @@ export interface ConnectOptions {
 /** How long `connect()` waits by default. @default 30000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-const MAX_TIMER_MS = 2_147_483_647;
 
 interface Waiter {
   readonly resolve: () => void;

@@ -10,7 +10,7 @@ export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(['ack', 'ba
 export const DEFAULT_OUTBOX_MAX_MESSAGES = 1000;
 
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
 
 function fail(message: string): never {
   throw connectError('invalid_options', message);
