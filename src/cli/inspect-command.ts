@@ -3,6 +3,7 @@
 // and shows the chart, the status and the timeline live, across the gateway's restarts.
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
+import { redactUrl } from '../server/logger.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
@@ -56,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
     const down = await unreachable(url);
     // Not fatal: watching a gateway come up is what the page is for. But say so.
     if (down !== null) stderr.write(`lifeline inspect: ${unreachableLine(url, down)} The page keeps retrying.\n`);
-    stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${inspector.gatewayUrl.replace(/([?&]token=)[^&#]*/i, '$1…')}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
+    stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${redactUrl(inspector.gatewayUrl)}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
     const signal = await waitForSignal();
     stderr.write(`lifeline inspect: ${signal}, shutting down\n`);
     await inspector.close();
