@@ -33,7 +33,7 @@ class TransitionDef(NamedTuple):
 
 STATES: Tuple[StateDef, ...] = (
     StateDef('', None, 'disconnected'),
-    StateDef('disconnected', '', None, entry=('closeSocket', 'clearRetry', 'endOutage')),
+    StateDef('disconnected', '', None, entry=('closeSocket', 'unwatchBrowserSignals', 'clearRetry', 'endOutage')),
     StateDef('connecting', '', None, entry=('clearRetry', 'openSocket'), after=('handshakeTimeout',)),
     StateDef('negotiating', '', None, after=('handshakeTimeout',)),
     StateDef('joined', '', 'joined.replaying', entry=('clearError', 'flushOutbox'), invoke=('heartbeat',), after=('stableUptime',)),
@@ -52,7 +52,7 @@ TRANSITIONS: Tuple[TransitionDef, ...] = (
     TransitionDef('', 'network.online', None, None, ('recordOnline',)),
     TransitionDef('', 'network.offline', None, None, ('recordOffline',)),
     TransitionDef('', 'outage.aged', None, None, ('recordOutageAged',)),
-    TransitionDef('disconnected', 'user.connect', None, 'connecting', ('resetAttempts', 'clearError', 'armTokenRefresh')),
+    TransitionDef('disconnected', 'user.connect', None, 'connecting', ('resetAttempts', 'clearError', 'armTokenRefresh', 'watchBrowserSignals')),
     TransitionDef('connecting', 'socket.opened', None, 'negotiating'),
     TransitionDef('connecting', 'socket.closed', 'retriesExhausted', 'disconnected', ('recordClose', 'recordRetriesExhausted')),
     TransitionDef('connecting', 'socket.closed', 'outageIsOld', 'suspended', ('recordClose', 'countFailure', 'planBackoff')),

@@ -223,6 +223,9 @@ ACTIONS: Dict[str, Action] = {
     "closeSocket": lambda m, e: m.ports.close_socket(),
     # The peer presumably cannot answer a closing handshake: the next close is an abort.
     "terminateSocket": lambda m, e: m.ports.terminate_socket(),
+    # Browser online/offline/visibility signals: none exist outside a browser.
+    "watchBrowserSignals": lambda m, e: None,
+    "unwatchBrowserSignals": lambda m, e: None,
     "recordClose": _set(
         last_close=lambda c, e: _close(e["code"], e["reason"])
         if e["type"] == "socket.closed"
