@@ -3,6 +3,7 @@
 // finishes and reports the figures and JSON keys the README documents.
 import { describe, expect, it } from 'vitest';
 import { fanout } from '../../bench/fanout.js';
+import { fleet } from '../../bench/fleet.js';
 import { memory } from '../../bench/memory.js';
 import { python } from '../../bench/python.js';
 import { reconnect } from '../../bench/reconnect.js';
@@ -35,6 +36,12 @@ const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
   memory: [['lifeline/ws', 'RSS ratio'], ['lifeline/ws', 'heap ratio']],
   fanout: [['lifeline gateway', 'deliveries/s'], ['bare ws broadcast', 'deliveries/s'], ['gateway/ws', 'ratio']],
   python: [['websockets+json.loads', 'events/s'], ['lifeline_client', 'events/s'], ['lifeline_client/websockets', 'ratio']],
+  fleet: [
+    ['redis, A -> B', 'events/s'],
+    ['redis/memory', 'throughput ratio'],
+    ['durability async', 'commands sent per publish'],
+    ['redis', 'bytes per session'],
+  ],
 };
 
 function check(bench: Bench, result: BenchResult): void {
@@ -61,6 +68,13 @@ describe('bench smoke (tiny N, no timing assertions)', () => {
   // Apart from the others: it runs Python processes of its own.
   it('runs the Python client bench and reports its figures', { timeout: 60_000 }, async () => {
     check(python, await python.run('smoke', () => undefined));
+  });
+
+  // Apart too: it starts its own redis-server and replica.
+  it('runs the fleet bench and reports one round trip per publish', { timeout: 60_000 }, async () => {
+    const result = await fleet.run('smoke', () => undefined);
+    check(fleet, result);
+    expect(result.targets).toMatchObject([{ case: 'round_trips', value: 1, met: true }]);
   });
 
 });

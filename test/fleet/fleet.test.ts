@@ -220,5 +220,5 @@ describe('a gateway fleet on Redis', () => {
     // Sessions landed on more than one master: the hash tags, not luck, kept each in one slot.
     const holders = await Promise.all(cluster.nodes.map(async (n) => Number(await n.cli('dbsize'))));
     expect(holders.filter((keys) => keys > 0).length).toBeGreaterThan(1);
-  });
+  }, 60_000);
 });
