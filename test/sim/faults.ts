@@ -25,6 +25,8 @@ export type FaultKind =
   | 'wall-step'
   /** A hostile frame (from the fuzz catalogue) reaches the client on its live connection. */
   | 'hostile-frame'
+  /** For a while the client's connections reach a hostile server (frames from the fuzz catalogue, then a close). */
+  | 'hostile-server'
   /** Several clients lose the network at once (stall and refuse). */
   | 'partition'
   /** The gateway crashes and restarts with its log. */
@@ -50,7 +52,7 @@ export interface Fault {
   readonly param: number;
 }
 
-const CLIENT_FAULTS: readonly FaultKind[] = ['cut', 'cut', 'cut', 'reset', 'reset', 'stall', 'stall', 'refuse', 'flap', 'slow', 'spike', 'suspend', 'wall-step', 'hostile-frame'];
+const CLIENT_FAULTS: readonly FaultKind[] = ['cut', 'cut', 'cut', 'reset', 'reset', 'stall', 'stall', 'refuse', 'flap', 'slow', 'spike', 'suspend', 'wall-step', 'hostile-frame', 'hostile-server'];
 const WORLD_FAULTS: readonly FaultKind[] = ['partition', 'crash', 'crash-fresh', 'drain', 'drain', 'hostile-client', 'gateway-wall-step', 'expire'];
 
 /** What the schedule is drawn for. */
@@ -77,6 +79,8 @@ function draw(kind: FaultKind, at: number, rng: Rng, clients: number): Fault {
       return fault(rng.int(50, 1000));
     case 'flap':
       return fault(rng.int(200, 1500));
+    case 'hostile-server':
+      return fault(rng.int(200, 1500), rng.int(0, 1_000_000));
     case 'slow':
       return fault(rng.int(500, 8000), rng.int(1, 20));
     case 'spike':

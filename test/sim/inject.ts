@@ -51,6 +51,14 @@ export function applyFault(world: World, fault: Fault): void {
       for (const link of lane?.path.links ?? []) link.toClient(() => link.client.receive(text), text.length);
       return;
     }
+    case 'hostile-server': {
+      if (!lane) return;
+      const pool = world.hostileServerFrames;
+      lane.path.hostileUntil = Math.max(lane.path.hostileUntil, now + fault.durationMs);
+      lane.path.hostileFrames = [0, 1, 2].slice(0, 1 + (fault.param % 3)).map((i) => pool[(fault.param + i) % pool.length] ?? '');
+      for (const link of [...lane.path.links]) link.cut();
+      return;
+    }
     case 'partition':
       for (const l of world.lanes) {
         if ((fault.target & (1 << l.index)) === 0) continue;

@@ -26,6 +26,9 @@ export class Path implements Gate {
   refusedUntil = 0;
   /** Connections are accepted by a middlebox and dropped at once until then. */
   flapUntil = 0;
+  /** Connections reach a hostile server until then: it answers with `hostileFrames`, then closes. */
+  hostileUntil = 0;
+  hostileFrames: readonly string[] = [];
   /** A slow reader until then, at `slowBytesPerMs`. */
   slowUntil = 0;
   slowBytesPerMs = 1;
@@ -348,6 +351,14 @@ export class Network {
     link.client = socket;
     link.server = new ServerSocket(link);
     path.links.add(link);
+    if (path.hostileUntil > now) {
+      // A hostile server: it accepts, answers the hello with frames from the fuzz catalogue, and closes.
+      link.toClient(() => socket.opened(link));
+      for (const text of path.hostileFrames) link.toClient(() => socket.receive(text), text.length);
+      link.toClient(() => socket.peerClosed(1011, 'hostile server'));
+      path.links.delete(link);
+      return;
+    }
     if (path.flapUntil > now) {
       // A middlebox accepts the WebSocket and drops it straight away.
       link.toClient(() => socket.opened(link));
