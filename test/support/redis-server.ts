@@ -103,7 +103,11 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** Start a redis-server on a free loopback port; retries on a port collision. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const ownDir = options.dir === undefined;
+  return start(options, options.dir === undefined);
+}
+
+/** `ownDir`: the directory is ours to remove on stop(), also after restarts that reuse it. */
+async function start(options: RedisServerOptions, ownDir: boolean): Promise<RedisServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'lifeline-redis-'));
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = options.port ?? randomPort();
@@ -128,7 +132,7 @@ function wrap(child: ChildProcess, port: number, dir: string, options: RedisServ
     kill,
     async restart(changes = {}) {
       await kill();
-      return startRedis({ ...options, ...changes, dir, port });
+      return start({ ...options, ...changes, dir, port }, ownDir);
     },
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
