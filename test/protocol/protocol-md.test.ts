@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeServerFrame } from '../../src/protocol/codec.js';
 import { CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from '../../src/protocol/frames.js';
-import { renderProtocolJsonSchema } from '../../scripts/protocol-json-schema.js';
+import { renderProtocolJsonSchema } from '../../schema/generators/protocol-json-schema.js';
 
 const root = join(import.meta.dirname, '../..');
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chartData, renderChartJson } from '../../scripts/chart-json.js';
+import { chartData, renderChartJson } from '../../schema/generators/chart-json.js';
 import { renderVectors } from './render-vectors.js';
 
 const root = join(import.meta.dirname, '../..');

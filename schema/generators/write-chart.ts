@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChartJson } from './chart-json.js';
-import { renderModelVectors, renderVectors } from '../test/vectors/render-vectors.js';
+import { renderModelVectors, renderVectors } from '../../test/vectors/render-vectors.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the vectors go: beside the tests that replay them. */
 export const VECTORS_DIR = 'clients/python/tests/vectors';
 

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderProtocolJsonSchema } from './protocol-json-schema.js';
 
-const target = resolve(dirname(fileURLToPath(import.meta.url)), '../schema/protocol.schema.json');
+const target = resolve(dirname(fileURLToPath(import.meta.url)), '../protocol.schema.json');
 mkdirSync(dirname(target), { recursive: true });
 writeFileSync(target, renderProtocolJsonSchema());
 console.log(`wrote ${target}`);

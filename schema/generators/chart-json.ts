@@ -4,9 +4,9 @@
 // Pure: reads the machine definition, touches nothing.
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { getStateNodes } from 'xstate/graph';
-import { gatewayMachine, type GatewayMachine } from '../machines/gateway-machine.js';
+import { gatewayMachine, type GatewayMachine } from '../../machines/gateway-machine.js';
 // The inspector page and the model tests name events and guards the same way.
-import { eventLabel, guardName } from '../stories/support/chart-keys.js';
+import { eventLabel, guardName } from '../../stories/support/chart-keys.js';
 
 /** One state node. Ids are dotted paths below the root (`joined.live`); the root is `""`. */
 export interface ChartStateData {

@@ -1,8 +1,8 @@
 // The contract as JSON Schema (draft-07), built by valibot's own converter, so a client in any
 // language can validate frames. `npm run schema` writes it to schema/protocol.schema.json.
 import { toJsonSchema } from '@valibot/to-json-schema';
-import * as frames from '../src/protocol/frames.js';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../src/protocol/versions.js';
+import * as frames from '../../src/protocol/frames.js';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../src/protocol/versions.js';
 
 const definitions = {
   HelloFrame: frames.HelloFrame,
