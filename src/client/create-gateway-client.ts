@@ -3,7 +3,7 @@
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
 import type { SnapshotFrom } from 'xstate';
-import { assertNever, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
+import { assertNever, CloseCode, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -12,7 +12,8 @@ import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.
 import { createGapTracker } from './gap-tracker.js';
 import { createListenerSet, isolateInspector } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
-import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, gatewayUrl, validateOptions } from './options.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
+import { createUrlPicker } from './gateway-urls.js';
 import { createOutbox, type OutboundMessage } from './outbox.js';
 import { createSocketLink } from './socket-actor.js';
 import type {
@@ -186,9 +187,14 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     snapshots.emit(snapshot);
   }
 
+  // 1001 is a planned stop (a drain or a restart): the next node is tried, with no failure counted.
+  const urls = createUrlPicker(options.url);
   const ports: ClientPorts = {
     socket: {
-      url: gatewayUrl(options.url),
+      url: () => {
+        const { attempt, lastClose } = actor.getSnapshot().context;
+        return urls.next({ attempt, lastClose, drain: lastClose?.code === CloseCode.GoingAway });
+      },
       agentId: options.agentId,
       token: options.token,
       protocol,
@@ -345,6 +351,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         retryInMs: context.retryInMs,
         outage: context.outage,
         lastClose: context.lastClose,
+        url: urls.current,
         resume: tracker.resume,
         listenerErrors,
         lastError: lastFailure,

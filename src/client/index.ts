@@ -6,6 +6,7 @@ export { GatewayConnectError, type ConnectErrorData } from './errors.js';
 export { DEFAULT_RECONNECT, type ReconnectOptions } from '../../machines/backoff.js';
 export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type StoredMessage, type StorageLike, type LocalStorageOutboxOptions } from './outbox-store.js';
 export type { TokenSource } from './socket-actor.js';
+export type { GatewayUrl, GatewayUrlContext } from './gateway-urls.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 export { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectOptions } from './connect-waiters.js';

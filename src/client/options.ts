@@ -1,5 +1,6 @@
 // Validation of `createGatewayClient` options: a typed `invalid_options` error up front beats a
 // confusing failure deep inside a reconnect loop.
+import { gatewayUrlProblem } from './gateway-urls.js';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { connectError } from './errors.js';
 import type { GatewayClientOptions } from './types.js';
@@ -37,27 +38,11 @@ function checkResume(resume: unknown): void {
   if (epoch !== null && epoch !== undefined && typeof epoch !== 'string') fail('resume.epoch must be a string or null.');
 }
 
-/**
- * The URL the socket opens: `http://` becomes `ws://` and `https://` becomes `wss://`, as the
- * WHATWG WebSocket constructor does in current browsers; anything else is used as given.
- */
-export function gatewayUrl(url: string): string {
-  if (/^https?:/i.test(url)) return url.replace(/^http/i, 'ws');
-  return url;
-}
-
 /** Throw `invalid_options` (a `GatewayConnectError`) unless the options are usable. Returns the protocol range to offer. */
 export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (typeof options !== 'object' || options === null) fail('Options must be an object.');
-  let url: URL | undefined;
-  try {
-    url = new URL(options.url);
-  } catch {
-    fail(`url must be an absolute ws://, wss://, http:// or https:// URL; got ${JSON.stringify(options.url)}.`);
-  }
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) {
-    fail(`url must use ws:, wss:, http: or https: (http(s) is used as ws(s), as browsers do); got ${url.protocol}`);
-  }
+  const urlProblemText = gatewayUrlProblem(options.url);
+  if (urlProblemText !== null) fail(urlProblemText);
   if (typeof options.agentId !== 'string' || options.agentId === '') fail('agentId must be a non-empty string.');
   if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) fail('sessionId must be a non-empty string.');
   if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function') fail('token must be a string or a function returning one.');

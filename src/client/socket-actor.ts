@@ -6,7 +6,7 @@ import type { CallbackLogicFunction } from 'xstate';
 import { closeEndsSession, encodeClientFrame, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
-import { connectError, type GatewayConnectError } from './errors.js';
+import { connectError, GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 import type { ClientClock, WebSocketClass, WebSocketLike } from './types.js';
 
@@ -48,7 +48,8 @@ export function createSocketLink(): SocketLink {
 
 /** Everything the socket actor needs from the client. */
 export interface SocketActorDeps {
-  readonly url: string;
+  /** The URL of this attempt (a list or an app function may pick another node each time); throws when it cannot. */
+  readonly url: () => string;
   readonly agentId: string;
   /** A fixed token, or a function called before each attempt (resolved before the socket opens). */
   readonly token: TokenSource | undefined;
@@ -137,11 +138,13 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
   const { link, clock } = deps;
   let live = true;
   let ws: WebSocketLike;
+  let url = '';
   try {
-    ws = new deps.WebSocket(deps.url);
+    url = deps.url();
+    ws = new deps.WebSocket(url);
   } catch (error) {
-    // An invalid URL throws synchronously; report it as a failed connection, not a crash.
-    const failure = connectFailure(error, deps.url, 1006);
+    // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
+    const failure = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, 1006);
     deps.failed(failure.error, true);
     queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: failure.short }));
     return undefined;
@@ -197,7 +200,7 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
     let reason = event.reason;
     if (!opened) {
       // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
-      const why = connectFailure(failure, deps.url, event.code);
+      const why = connectFailure(failure, url, event.code);
       deps.failed(why.error, true);
       reason ||= why.short;
     } else if (failure !== null) {

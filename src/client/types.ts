@@ -5,6 +5,7 @@ import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { TokenSource } from './socket-actor.js';
 import type { ConnectOptions } from './connect-waiters.js';
+import type { GatewayUrl } from './gateway-urls.js';
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
 import type { Actor } from 'xstate';
@@ -132,6 +133,8 @@ export interface GatewayInfo {
    */
   readonly outage: OutagePhase;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  /** The gateway URL of the current (or last) attempt, as opened (`http` mapped to `ws`); null before the first. */
+  readonly url: string | null;
   readonly resume: ResumeInfo | null;
   /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */
   readonly listenerErrors: number;
@@ -163,8 +166,13 @@ export interface GatewayClientOptions {
   /**
    * `ws://` or `wss://` URL of the gateway; `http://` and `https://` are used as `ws://` and
    * `wss://`, as browsers do. For PraisonAI put the token in `?token=`.
+   *
+   * For a fleet, a list of node URLs: every attempt after the first goes to the next one (after a
+   * failed attempt, a drop or a drain), round the list, within the usual backoff. Or a function
+   * called before every attempt with `{attempt, previousUrl, lastClose, drain}` that returns the
+   * URL to use. `info.url` says which node the client is on.
    */
-  readonly url: string;
+  readonly url: GatewayUrl;
   readonly agentId: string;
   /** Resume this session from its start (`since: 0`). @default a new session */
   readonly sessionId?: string;

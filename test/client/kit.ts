@@ -17,7 +17,7 @@ afterEach(async () => {
 export const FAST = { initialDelayMs: 20, maxDelayMs: 200, minUptimeMs: 300 } as const;
 
 /** A client for `url` with fast timings; `options` override. Disconnected after the test. */
-export function makeClient(url: string, options: Partial<GatewayClientOptions> = {}): GatewayClient {
+export function makeClient(url: GatewayClientOptions['url'], options: Partial<GatewayClientOptions> = {}): GatewayClient {
   const client = createGatewayClient({ url, agentId: 'demo', reconnect: FAST, handshakeTimeoutMs: 1000, ...options });
   clients.push(client);
   return client;
