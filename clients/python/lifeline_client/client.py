@@ -96,7 +96,7 @@ class GatewayClient:
         random: Optional[_random.Random] = None,
     ) -> None:
         _validate(url, agent_id, token, reconnect, protocol, handshake_timeout, outbox_max_messages, max_buffered_events)
-        self.url = url
+        self.url = gateway_url(url)
         self.agent_id = agent_id
         self._token = token
         self._protocol = protocol
@@ -644,6 +644,15 @@ def _frame_size(frame: Dict[str, Any]) -> int:
     return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
 
 
+def gateway_url(url: str) -> str:
+    """``http://`` becomes ``ws://`` and ``https://`` becomes ``wss://``, as the TypeScript client and browsers do."""
+    if url[:6].lower() == "https:":
+        return "wss:" + url[6:]
+    if url[:5].lower() == "http:":
+        return "ws:" + url[5:]
+    return url
+
+
 def _validate(
     url: str,
     agent_id: str,
@@ -659,8 +668,8 @@ def _validate(
     def fail(message: str) -> None:
         raise GatewayConnectError("invalid_options", message, "do_not_retry")
 
-    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
-        fail(f"url must be an absolute ws:// or wss:// URL; got {url!r}.")
+    if not isinstance(url, str) or not url.lower().startswith(("ws://", "wss://", "http://", "https://")):
+        fail(f"url must be an absolute ws://, wss://, http:// or https:// URL (http(s) is used as ws(s), as browsers do); got {url!r}.")
     if not isinstance(agent_id, str) or agent_id == "":
         fail("agent_id must be a non-empty string.")
     if token is not None and not isinstance(token, str) and not callable(token):

@@ -230,8 +230,10 @@ async def test_nothing_listening_reports_the_cause_and_gives_up_after_max_attemp
 
 def test_bad_options_are_refused_up_front() -> None:
     with pytest.raises(GatewayConnectError) as bad:
-        GatewayClient("http://x", agent_id="demo")
+        GatewayClient("ftp://x", agent_id="demo")
     assert bad.value.code == "invalid_options"
+    assert GatewayClient("http://x/ws", agent_id="demo").url == "ws://x/ws"
+    assert GatewayClient("HTTPS://x", agent_id="demo").url == "wss://x"
     with pytest.raises(GatewayConnectError):
         GatewayClient("ws://x", agent_id="")
     with pytest.raises(GatewayConnectError):
