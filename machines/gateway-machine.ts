@@ -12,7 +12,7 @@
 // outage's age is a phase (not a timestamp), the retry delay is cleared when a new attempt
 // starts, and no connection config lives in context.
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
-import { classifyClose, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
+import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
 import { mutations } from '../src/mutations.js';
 
@@ -263,7 +263,7 @@ export const gatewayMachine = setup({
     /** Counting one more failure would pass `maxAttempts`. */
     retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
     /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
-    mayRetryEarly: ({ context }) => context.lastClose?.code !== CloseCode.RateLimited,
+    mayRetryEarly: ({ context }) => context.lastClose === null || !closeAsksToWait(context.lastClose.code),
   },
   actions: {
     openSocket: spawnChild('socket', {

@@ -110,3 +110,14 @@ export function classifyClose(code: number): CloseAction {
 export function closeEndsSession(code: number): boolean {
   return code === CloseCode.SessionExpired;
 }
+
+/** Closes whose refusal carries `retry_after_seconds`: the server asked for a wait. */
+const SERVER_WAIT_CODES: ReadonlySet<number> = new Set([CloseCode.RateLimited, CloseCode.SessionLimit, CloseCode.Unavailable]);
+
+/**
+ * Whether this close asked the client to wait (`rate_limited`, `session_limit`, `unavailable`):
+ * nothing the client sees (a visible page) may cut that wait short.
+ */
+export function closeAsksToWait(code: number): boolean {
+  return SERVER_WAIT_CODES.has(code);
+}

@@ -280,4 +280,22 @@ describe('gatewayMachine', () => {
     actor.send({ type: 'user.disconnect' });
     expect(live).toBe(0);
   });
+
+  it.each([
+    ['rate_limited', 4029],
+    ['session_limit', 4030],
+    ['unavailable', 4503],
+  ])('a visible page never cuts short the wait a %s refusal asked for', (code, closeCode) => {
+    const t = start({ reconnect: { initialDelayMs: 100 } });
+    t.send({ type: 'user.connect' }, opened, { type: 'hello.rejected', code, message: code, nextStep: 'wait_then_retry', retryAfterMs: 5000 });
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    expect(t.context().lastClose?.code).toBe(closeCode);
+    t.send({ type: 'page.visible' });
+    expect(t.value()).toBe('{"reconnecting":"waiting"}');
+    // An ordinary drop is different: a visible page retries at once.
+    const u = joined();
+    u.send(dropped, { type: 'page.visible' });
+    expect(u.value()).toBe('"connecting"');
+  });
 });
+

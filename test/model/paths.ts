@@ -5,6 +5,7 @@ import { getInitialSnapshot, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
 import { activeStates, chartEdges, chartStates, leafState, transitionsTaken, type Chart, type ChartSnapshot, type ModelEvent } from './chart.js';
+import { closeAsksToWait } from '../../src/protocol/close-codes.js';
 
 /** A row source of the event table: the concrete events it can produce from a snapshot (none where the world cannot). */
 export interface EventSource {
@@ -51,7 +52,7 @@ const MAX_STEPS = 14;
  */
 export function serializeState(snapshot: ChartSnapshot): string {
   const c = snapshot.context;
-  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose?.code === 4029, c.outage, c.tokenRefresh]);
+  return JSON.stringify([snapshot.value, c.attempt, c.handshake, c.online, c.lastClose !== null && closeAsksToWait(c.lastClose.code), c.outage, c.tokenRefresh]);
 }
 
 function stepGoals(chart: Chart, before: ChartSnapshot, event: ModelEvent, after: ChartSnapshot): string[] {

@@ -12,7 +12,7 @@ import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
-import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, classifyClose, isTerminal } from '../../src/protocol/index.js';
+import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, classifyClose, closeAsksToWait, isTerminal } from '../../src/protocol/index.js';
 import { createRng, type Rng } from '../chaos/prng.js';
 import { ACTION_TABLE } from '../model/actions.js';
 import type { ChartSnapshot } from '../model/chart.js';
@@ -251,6 +251,7 @@ export function protocolVectors(): Json {
   return {
     closeCodeForError: CLOSE_CODE_FOR_ERROR as Json,
     classifyClose: Object.fromEntries(codes.map((code) => [String(code), classifyClose(code)])),
+    closeAsksToWait: codes.filter((code) => closeAsksToWait(code)) as Json,
     errorInfo: Object.fromEntries(Object.entries(ERROR_INFO).map(([code, info]) => [code, { recoverable: info.recoverable, nextStep: info.nextStep }])),
     isTerminal: errorCodes.flatMap((code) => steps.map((step) => ({ code, nextStep: step ?? null, terminal: isTerminal(code, step) }))),
   };

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Protoc
 
 from .backoff import backoff_delay, resolve_reconnect_options
 from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
-from .protocol import CLOSE_CODE_FOR_ERROR, classify_close, default_next_step, is_terminal
+from .protocol import CLOSE_CODE_FOR_ERROR, SERVER_WAIT_CLOSE_CODES, classify_close, default_next_step, is_terminal
 
 ChartEvent = Mapping[str, Any]
 """A lifecycle fact, as in the TypeScript chart: ``{"type": "socket.closed", "code": 1006, "reason": ""}``.
@@ -158,7 +158,7 @@ GUARDS: Dict[str, Guard] = {
         or (e["type"] == "socket.closed" and classify_close(e["code"]) == "reauthenticate")
     ),
     "retriesExhausted": lambda c, e: c.attempt + 1 > _max_attempts(c),
-    "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] != 4029,
+    "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] not in SERVER_WAIT_CLOSE_CODES,
 }
 """The chart's guards, by name."""
 

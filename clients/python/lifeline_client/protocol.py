@@ -21,6 +21,10 @@ CLOSE_SLOW_CONSUMER = 4013
 CLOSE_RATE_LIMITED = 4029
 CLOSE_SESSION_LIMIT = 4030
 CLOSE_SESSION_EXPIRED = 4040
+CLOSE_UNAVAILABLE = 4503
+
+# Closes whose refusal carries retry_after_seconds: a visible page must not cut that wait short.
+SERVER_WAIT_CLOSE_CODES = frozenset({CLOSE_RATE_LIMITED, CLOSE_SESSION_LIMIT, CLOSE_UNAVAILABLE})
 
 CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
     "auth_required": 4003,

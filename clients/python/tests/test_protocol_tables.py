@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import vectors
 
-from lifeline_client.protocol import CLOSE_CODE_FOR_ERROR, _ERROR_INFO, classify_close, is_terminal
+from lifeline_client.protocol import CLOSE_CODE_FOR_ERROR, SERVER_WAIT_CLOSE_CODES, _ERROR_INFO, classify_close, is_terminal
 
 TABLES = vectors("protocol.json")
 
@@ -25,3 +25,8 @@ def test_each_error_code_and_its_next_step() -> None:
 def test_which_refusals_are_terminal() -> None:
     for case in TABLES["isTerminal"]:
         assert is_terminal(case["code"], case["nextStep"]) == case["terminal"], case
+
+
+def test_which_closes_ask_the_client_to_wait() -> None:
+    # The chart's mayRetryEarly: a visible page must not cut these waits short.
+    assert sorted(SERVER_WAIT_CLOSE_CODES) == TABLES["closeAsksToWait"]
