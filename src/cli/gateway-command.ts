@@ -8,6 +8,8 @@ import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFa
 const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
                         [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
                         [--dialect auto|lifeline|praisonai]
+                        [--trust-proxy 10.0.0.0/8,127.0.0.1] [--max-connections-per-address 1000]
+                        [--max-sessions-per-address 1000] [--max-sessions-per-owner 100] [--max-sessions 100000]
                         [--redis redis://127.0.0.1:6379 [--secret …] [--node-id n1] [--durability async|replicated]]
 
 Runs the reference gateway. The demo agent answers each served agent id (--agents, comma-separated,
@@ -20,6 +22,10 @@ in PraisonAI's frames and every other client in Lifeline's; lifeline or praisona
 gateway nodes on one Redis (or Redis Cluster: comma-separated root URLs) serve the same sessions
 and a client resumes on any of them. --secret (or LIFELINE_SECRET; the same on every node, at
 least 16 characters) keys the owner digests kept in Redis. --node-id names this node in /health.
+--trust-proxy names the load balancers (addresses or CIDR ranges, comma-separated) whose
+X-Forwarded-For header gives the client's address; the per-address limits then count users, not
+the balancer. Never list an address clients can reach the gateway from directly.
+--max-* raise or lower the per-address, per-token and total caps (see docs/reliability.md).
 --durability replicated also WAITs for one replica per publish (see docs/scaling.md).
 Logs are JSON lines on stderr at --log-level (trace, debug, info, warn, error, fatal, silent;
 default info, or LIFELINE_LOG_LEVEL).
@@ -43,6 +49,12 @@ function agentList(text: string | undefined, any: boolean): string[] | undefined
   const agents = (text ?? 'demo').split(',').map((a) => a.trim());
   if (agents.some((a) => a === '')) throw new UsageError(`--agents must be comma-separated agent ids, got "${text ?? ''}"`);
   return agents;
+}
+
+function proxyList(text: string): string[] {
+  const entries = text.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new UsageError(`--trust-proxy must be comma-separated addresses or CIDR ranges, got "${text}"`);
+  return entries;
 }
 
 function redisLog(url: string, secret: string | undefined, durability: string, replayWindow: number): EventLog {
@@ -71,6 +83,11 @@ export async function run(args: string[]): Promise<number> {
       secret: { type: 'string' },
       'node-id': { type: 'string' },
       durability: { type: 'string', default: 'async' },
+      'trust-proxy': { type: 'string' },
+      'max-connections-per-address': { type: 'string', default: '1000' },
+      'max-sessions-per-address': { type: 'string', default: '1000' },
+      'max-sessions-per-owner': { type: 'string', default: '100' },
+      'max-sessions': { type: 'string', default: '100000' },
       help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
@@ -97,6 +114,11 @@ export async function run(args: string[]): Promise<number> {
       ...(agents ? { agents } : {}),
       logger,
       dialect,
+      ...(values['trust-proxy'] === undefined ? {} : { trustedProxies: proxyList(values['trust-proxy']) }),
+      maxConnectionsPerAddress: integer('max-connections-per-address', values['max-connections-per-address'], 1),
+      maxSessionsPerAddress: integer('max-sessions-per-address', values['max-sessions-per-address'], 1),
+      maxSessionsPerOwner: integer('max-sessions-per-owner', values['max-sessions-per-owner'], 1),
+      maxSessions: integer('max-sessions', values['max-sessions'], 1),
     });
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';

@@ -15,6 +15,7 @@ import {
 import { mutations } from '../mutations.js';
 import type { GatewayContext } from './context.js';
 import { LogError } from './event-log.js';
+import { clientAddress } from './client-address.js';
 import { initialTranslator, translatorFor } from './dialects/choose.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -63,7 +64,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
   const id = `c${++nextConnection}`;
   const log = ctx.logger.child({ conn: id });
   const peer: PeerInfo = {
-    address: upgrade.remoteAddress ?? 'unknown',
+    address: clientAddress(upgrade.remoteAddress, upgrade.forwardedFor, ctx.options.trustedProxies),
     origin: upgrade.origin,
     urlToken: tokenFromUrl(upgrade.url),
   };

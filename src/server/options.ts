@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { systemClock, type GatewayClock } from './clock.js';
 import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
+import { parseTrustedProxies, type TrustedProxies } from './client-address.js';
 import type { EventLog } from './event-log.js';
 import type { RateLimit } from './rate-limiter.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
@@ -80,6 +81,14 @@ export interface GatewayOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Per-address connection rate, or false for none. @default {connections: 100, perMs: 1000} */
   readonly rateLimit?: RateLimit | false;
+  /**
+   * Load balancers and reverse proxies in front of the gateway, as addresses or CIDR ranges
+   * (`['10.0.0.0/8', '127.0.0.1']`). A connection from one of them is charged to the client
+   * address in its `X-Forwarded-For` header (read right to left past trusted hops), so the
+   * per-address limits and logs see users rather than the proxy. Never list an address that
+   * clients can connect from directly: they could then claim any address. @default [] (the header is ignored)
+   */
+  readonly trustedProxies?: readonly string[];
   /**
    * A pino logger, or false for none. Without one the gateway writes only warnings and errors,
    * as JSON lines on stderr, at `LIFELINE_LOG_LEVEL` if set.
@@ -173,6 +182,8 @@ export interface ResolvedOptions {
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   readonly rateLimit: RateLimit | false;
   readonly maxConnectionsPerAddress: number;
+  /** Undefined: no proxy is trusted, the peer's address is the client's. */
+  readonly trustedProxies: TrustedProxies | undefined;
   readonly drainSpreadMs: number;
   readonly eventTypes: readonly string[];
   readonly coalesceLive: boolean;
@@ -237,6 +248,12 @@ function positiveInt(name: string, value: number, min = 1): number {
   return value;
 }
 
+function trustedProxies(entries: readonly string[] | undefined): TrustedProxies | undefined {
+  if (entries === undefined) return undefined;
+  if (!Array.isArray(entries)) throw new GatewayError('configuration_error', 'trustedProxies must be a list of addresses or CIDR ranges');
+  return entries.length === 0 ? undefined : parseTrustedProxies(entries);
+}
+
 /** Fill defaults and validate; throws a `configuration_error` GatewayError on a bad option. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
@@ -274,6 +291,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     rateLimit,
     maxConnectionsPerAddress: positiveInt('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? 1000),
+    trustedProxies: trustedProxies(options.trustedProxies),
     drainSpreadMs: positiveInt('drainSpreadMs', options.drainSpreadMs ?? 5000, 0),
     eventTypes: options.eventTypes ?? [],
     coalesceLive: options.coalesceLive ?? true,

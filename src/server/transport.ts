@@ -45,6 +45,8 @@ export interface UpgradeInfo {
   readonly origin: string | undefined;
   /** The request URL (path and query), which may carry `?token=`. */
   readonly url: string | undefined;
+  /** The `X-Forwarded-For` header, believed only from `trustedProxies`. */
+  readonly forwardedFor?: string | undefined;
 }
 
 /** Where a gateway's connections come from. */

@@ -48,7 +48,8 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
       });
       wss = new WebSocketServer({ server, maxPayload: options.maxFrameBytes, clientTracking: false });
       wss.on('connection', (ws, request) => {
-        accept(ws, { remoteAddress: request.socket.remoteAddress, origin: request.headers.origin, url: request.url });
+        const forwardedFor = request.headers['x-forwarded-for'];
+        accept(ws, { remoteAddress: request.socket.remoteAddress, origin: request.headers.origin, url: request.url, forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor });
       });
       // ws re-emits the HTTP server's errors, and an 'error' nobody listens to crashes the process
       // (a busy port did, past any try/catch). listenOn turns them into a rejection, then onError.

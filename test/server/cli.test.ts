@@ -56,7 +56,30 @@ describe('lifeline gateway', () => {
     await client.until((frames) => eventFrames(frames).filter((f) => (f['event'] as { type: string }).type === 'tick').length >= 2, 5000, 'two ticks');
   });
 
-  it.each([[['--protocol', '3..1']], [['--port', 'eighty']], [['--heartbeat-ms', '0']], [['--bogus']], [['--agents', 'a', '--any-agent']], [['--tick', 'often']]])('rejects %j with exit code 2', async (args) => {
+  it('charges the limits to the client behind a trusted proxy (--trust-proxy, --max-connections-per-address)', { timeout: 30_000 }, async () => {
+    const cli = spawnCli(['gateway', '--port', '0', '--trust-proxy', '127.0.0.1', '--max-connections-per-address', '1']);
+    const [url] = await cli.waitForOutput(/ws:\/\/[\d.]+:\d+/);
+    const via = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    await join(url, {}, via('203.0.113.1'));
+    await join(url, {}, via('203.0.113.2'));
+    const again = await connect(url, via('203.0.113.1'));
+    again.send(helloFrame());
+    expect(await again.next('hello_error')).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('refuses a --trust-proxy entry that is not an address, as a configuration error', async () => {
+    const write = process.stderr.write;
+    const lines: string[] = [];
+    process.stderr.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await expect(run(['--port', '0', '--trust-proxy', 'lb.internal'])).resolves.toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines.join('')).toContain('trustedProxies entries must be IP addresses or CIDR ranges');
+  });
+
+  it.each([[['--protocol', '3..1']], [['--port', 'eighty']], [['--heartbeat-ms', '0']], [['--bogus']], [['--agents', 'a', '--any-agent']], [['--tick', 'often']], [['--trust-proxy', '10.0.0.0/8,']], [['--max-sessions-per-address', '0']]])('rejects %j with exit code 2', async (args) => {
     const write = process.stderr.write;
     const lines: string[] = [];
     process.stderr.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stderr.write;

@@ -15,6 +15,8 @@ export interface CloseInfo {
 export interface RawClientOptions {
   /** Sent as the Origin header. */
   readonly origin?: string;
+  /** Extra request headers (as a proxy would add `X-Forwarded-For`). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Answer gateway pings with pongs (off by default: a raw client does only what it is told). */
   readonly autoPong?: boolean;
   /** Bound on the connection itself. @default 2000 */
@@ -57,7 +59,7 @@ function parse(text: string): Frame {
 
 /** Open a raw client on `url`; rejects if the socket does not open within the timeout. */
 export async function connectRaw(url: string, options: RawClientOptions = {}): Promise<RawClient> {
-  const ws = new WebSocket(url, options.origin === undefined ? {} : { origin: options.origin });
+  const ws = new WebSocket(url, { ...(options.origin === undefined ? {} : { origin: options.origin }), ...(options.headers === undefined ? {} : { headers: { ...options.headers } }) });
   const frames: Frame[] = [];
   let readIndex = 0;
   let closeInfo: CloseInfo | undefined;
