@@ -3,7 +3,7 @@
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
 import type { SnapshotFrom } from 'xstate';
-import { assertNever, CloseCode, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
+import { assertNever, closeMeansTooBig, CloseCode, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -237,6 +237,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   let state: ClientState = 'disconnected';
   let lastError: unknown = null;
   let lastAttempt = 0;
+  let lastClose: { readonly code: number } | null = null;
   actor.subscribe((snapshot) => {
     const error = snapshot.context.error;
     if (error !== null && error !== lastError) {
@@ -251,6 +252,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       connectWaiters.failed();
     }
     lastAttempt = snapshot.context.attempt;
+    const close = snapshot.context.lastClose;
+    if (close !== lastClose) {
+      lastClose = close;
+      // "Too big" from a gateway that announced no limit (or from one that ignored its own):
+      // the largest frame in flight caused it. Resending it after the rejoin would loop forever.
+      if (close && closeMeansTooBig(close.code)) outbox.refuseLargestInFlight(close.code);
+    }
     const next = publicState(snapshot);
     if (next === state) return;
     state = next;

@@ -19,6 +19,8 @@ export interface OutboundMessage {
 interface Entry extends OutboundMessage {
   /** UTF-8 bytes of `text`. */
   readonly bytes: number;
+  /** The flush (connection) it was last written in; 0 before its first write. */
+  written: number;
   readonly resolve: (result: SendResult) => void;
   readonly reject: (error: GatewayConnectError) => void;
 }
@@ -50,6 +52,14 @@ export interface Outbox {
   ack(id: string, duplicate: boolean): void;
   /** The gateway refused this message (e.g. `payload_too_large`): reject it and never resend it. */
   fail(id: string, error: GatewayConnectError): void;
+  /**
+   * The connection closed with "message too big" (1009, or 4009) although no limit was announced
+   * (or one was exceeded anyway): the largest message written on that connection and not yet
+   * acknowledged is the one it could not take. Reject it with `payload_too_large` and refuse any
+   * message at least that big from now on, so a rejoin does not send it again and again.
+   * Returns the learned limit, or undefined when no written message was pending.
+   */
+  refuseLargestInFlight(closeCode: number): number | undefined;
   /** Reject everything (user disconnect, terminal stop). */
   rejectAll(error: GatewayConnectError): void;
 }
@@ -93,9 +103,13 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
   // A Map keeps insertion order, so flush resends oldest first.
   const pending = new Map<string, Entry>();
   let droppedOnLoad = 0;
+  // Flushes so far: one per connection, so `written === flushes` means "sent on this one".
+  let flushes = 0;
+  // The largest frame the gateway took less than, learned from a 1009 close; unknown: Infinity.
+  let learnedMax = Number.POSITIVE_INFINITY;
   for (const message of store?.load() ?? []) {
     const text = pending.size < maxMessages ? encode(message.id, message.content) : null;
-    if (typeof text === 'string') pending.set(message.id, { id: message.id, text, bytes: utf8Length(text), resolve: () => undefined, reject: () => undefined });
+    if (typeof text === 'string') pending.set(message.id, { id: message.id, text, bytes: utf8Length(text), written: 0, resolve: () => undefined, reject: () => undefined });
     else {
       droppedOnLoad++;
       store?.delete(message.id);
@@ -120,6 +134,7 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
 
   function writeEntry(entry: Entry, write: Write, acks: boolean): boolean {
     if (!write(entry)) return false;
+    entry.written = flushes;
     if (!acks) settle(entry.id, { id: entry.id, duplicate: false, acknowledged: false });
     return true;
   }
@@ -129,7 +144,8 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
       return pending.size;
     },
     droppedOnLoad,
-    add(content, maxBytes = Number.POSITIVE_INFINITY) {
+    add(content, announced = Number.POSITIVE_INFINITY) {
+      const maxBytes = Math.min(announced, learnedMax);
       if (pending.size >= maxMessages) {
         return refused(connectError('outbox_full', `The outbox holds ${maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`));
       }
@@ -145,11 +161,13 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
         return refused(connectError('outbox_store_failed', `The outbox store could not keep this message (${why}); it was not sent.`, { nextStep: 'do_not_retry' }, error));
       }
       const done = new Promise<SendResult>((resolve, reject) => {
-        pending.set(id, { id, text, bytes, resolve, reject });
+        pending.set(id, { id, text, bytes, written: 0, resolve, reject });
       });
       return { id, done };
     },
-    flush(write, acks, maxBytes = Number.POSITIVE_INFINITY) {
+    flush(write, acks, announced = Number.POSITIVE_INFINITY) {
+      flushes++;
+      const maxBytes = Math.min(announced, learnedMax);
       for (const entry of [...pending.values()]) {
         if (entry.bytes > maxBytes) fail(entry.id, tooLarge(entry.bytes, maxBytes));
         else if (!writeEntry(entry, write, acks)) return;
@@ -163,6 +181,23 @@ export function createOutbox(maxMessages: number, makeId: () => string = newMess
       settle(id, { id, duplicate, acknowledged: true });
     },
     fail,
+    refuseLargestInFlight(closeCode) {
+      let largest: Entry | undefined;
+      for (const entry of pending.values()) {
+        if (entry.written === flushes && flushes > 0 && (!largest || entry.bytes > largest.bytes)) largest = entry;
+      }
+      if (!largest) return undefined;
+      learnedMax = Math.min(learnedMax, largest.bytes - 1);
+      fail(
+        largest.id,
+        connectError(
+          'payload_too_large',
+          `The gateway closed the connection (${closeCode}: message too big) after this ${largest.bytes}-byte message frame, so it takes less than that; it was not sent again, and bigger messages are refused from now on. Send less or split it.`,
+          { closeCode },
+        ),
+      );
+      return learnedMax;
+    },
     rejectAll(error) {
       // The app hears about each of these, so none is kept for a later run either.
       for (const id of [...pending.keys()]) take(id)?.reject(error);

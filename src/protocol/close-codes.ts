@@ -121,3 +121,14 @@ const SERVER_WAIT_CODES: ReadonlySet<number> = new Set([CloseCode.RateLimited, C
 export function closeAsksToWait(code: number): boolean {
   return SERVER_WAIT_CODES.has(code);
 }
+
+/** RFC 6455 "message too big": what `ws` and most servers send for a frame over their limit. */
+export const MESSAGE_TOO_BIG = 1009;
+
+/**
+ * Whether this close says the last frame was too big (1009, or our 4009): the client then drops
+ * the largest unacknowledged message instead of resending it after every rejoin.
+ */
+export function closeMeansTooBig(code: number): boolean {
+  return code === MESSAGE_TOO_BIG || code === CloseCode.PayloadTooLarge;
+}

@@ -49,7 +49,58 @@ async function refusingServer(): Promise<{ url: string; messages: Array<{ connec
   return { url: `ws://127.0.0.1:${address.port}`, messages, dropAll: () => server.clients.forEach((s) => s.terminate()) };
 }
 
+/**
+ * A gateway behind something with a smaller frame limit than it announces (a proxy or API
+ * gateway that caps frames): hello_ok says max_payload 1 MiB, but `ws` closes the socket with 1009
+ * on any frame over `limit` bytes. Records every message it reads, per connection.
+ */
+async function silentLimitServer(limit: number): Promise<{ url: string; received: Array<{ connection: number; bytes: number }>; connections(): number }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: limit });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const received: Array<{ connection: number; bytes: number }> = [];
+  let connections = 0;
+  server.on('connection', (socket) => {
+    const connection = ++connections;
+    socket.on('error', () => undefined); // ws reports the oversized frame here, then closes 1009
+    socket.on('message', (data) => {
+      const text = String(data);
+      const frame = JSON.parse(text) as Record<string, unknown>;
+      if (frame['type'] === 'hello') {
+        socket.send(JSON.stringify({ type: 'hello_ok', protocol: 2, features: { methods: [], events: [], extensions: ['ack', 'caught_up'] }, policy: { max_payload: 1_048_576, heartbeat_ms: 0 }, session_id: 's-1', resumed: connection > 1, cursor: 0 }));
+        socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      }
+      if (frame['type'] !== 'message') return;
+      received.push({ connection, bytes: Buffer.byteLength(text) });
+      socket.send(JSON.stringify({ type: 'ack', id: frame['id'] }));
+    });
+  });
+  const address = server.address();
+  if (typeof address === 'string' || address === null) throw new Error('no port');
+  return { url: `ws://127.0.0.1:${address.port}`, received, connections: () => connections };
+}
+
 describe('oversized messages', () => {
+  it('drops a message the link closed 1009 on (a smaller limit than announced), instead of resending it after every rejoin', async () => {
+    const server = await silentLimitServer(2000);
+    const client = makeClient(server.url);
+    await client.connect();
+    const big = client.send('x'.repeat(3000));
+    const error = await within(big.then(() => null, (e: unknown) => e), 5000, 'the refusal');
+    expect(error).toBeInstanceOf(GatewayConnectError);
+    expect(error).toMatchObject({ code: 'payload_too_large', nextStep: 'do_not_retry', closeCode: 1009 });
+    await waitForState(client, 'joined', 5000);
+    // Messages behind it go through; the big one was never sent again.
+    await expect(within(client.send('after'), 2000, 'the ack')).resolves.toMatchObject({ acknowledged: true });
+    // The client learned the limit: a message as big is refused at once, with no new connection.
+    const connectionsBefore = server.connections();
+    await expect(within(client.send('y'.repeat(3000)), 1000, 'the local refusal')).rejects.toMatchObject({ code: 'payload_too_large' });
+    await expect(within(client.send('z'.repeat(1500)), 2000, 'a smaller ack')).resolves.toMatchObject({ acknowledged: true });
+    expect(server.connections()).toBe(connectionsBefore);
+    expect(server.connections()).toBe(2);
+    expect(server.received.every((m) => m.bytes < 2000)).toBe(true);
+  });
+
   it('refuses a message over max_payload before sending it, and keeps going', async () => {
     const gw = await startGateway({ maxPayload: 1024 });
     const applied: unknown[] = [];
