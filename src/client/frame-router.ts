@@ -115,6 +115,9 @@ const CONTRACT_TYPES: ReadonlySet<string> = new Set([
   'hello_ok', 'hello_error', 'joined', 'event', 'replay', 'caught_up', 'batch', 'snapshot', 'ack', 'error', 'draining', 'ping', 'pong',
 ]);
 
+/** Frames that answer the handshake: one of these that fails to decode fails the attempt. */
+const HANDSHAKE_ANSWERS: ReadonlySet<string> = new Set(['hello_ok', 'hello_error', 'joined']);
+
 /**
  * Create the router of one socket. It starts in the handshake phase. `offered` is the protocol
  * range the handshake offered: a `hello_ok` outside it is refused as `bad_server_frame`.
@@ -259,7 +262,14 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       return;
     }
     const decoded = decodeServerObject(value);
-    if (!decoded.ok) return badFrame(decoded.error.message);
+    if (!decoded.ok) {
+      // A handshake answer we cannot use would otherwise leave the attempt waiting out the whole
+      // handshake timeout: fail it now, retried with backoff like an answer outside the offer.
+      if (!joined && HANDSHAKE_ANSWERS.has(type)) {
+        return target.lifecycle({ type: 'hello.rejected', code: 'bad_server_frame', message: `The gateway's "${type}" does not follow the protocol: ${decoded.error.message}`, nextStep: 'wait_then_retry' });
+      }
+      return badFrame(decoded.error.message);
+    }
     if (decoded.kind === 'foreign') return tracker.notice(flatFields(decoded.frame), decoded.frame);
     onContract(decoded.frame);
   };

@@ -68,6 +68,22 @@ describe('a server the client does not trust', () => {
     expect(client.info.attempt).toBe(1);
   });
 
+  it.each([
+    ['a hello_ok without policy', helloOk({ policy: undefined })],
+    ['a hello_ok with a negative cursor', helloOk({ cursor: -1 })],
+    ['a hello_error without a message', JSON.stringify({ type: 'hello_error', code: 'rate_limited' })],
+  ])('fails the attempt at once on %s, instead of waiting out the handshake timeout', async (_name, answer) => {
+    const server = await scripted((socket) => socket.send(answer));
+    const client = makeClient(server.url, { handshakeTimeoutMs: 20_000, reconnect: { initialDelayMs: 5000, maxDelayMs: 5000 }, random: () => 0 });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    void client.connect().catch(() => undefined);
+    await waitForState(client, 'reconnecting', 2000);
+    expect(errors[0]).toMatchObject({ code: 'bad_server_frame', nextStep: 'wait_then_retry' });
+    expect(client.info.protocol).toBeNull();
+    expect(client.info.attempt).toBe(1);
+  });
+
   it('clamps a huge retry_after_seconds to the ceiling instead of overflowing the timer into a hot loop', async () => {
     const server = await scripted((socket) =>
       socket.send(JSON.stringify({ type: 'hello_error', code: 'rate_limited', message: 'slow down', next_step: 'wait_then_retry', retry_after_seconds: 3e9 })),
