@@ -4,21 +4,40 @@
 //   -> {"id": 1, "op": "stage", "setup": {"heartbeatMs": 300}}   <- {"id": 1, "ok": {"stage": 1, "url": "ws://…"}}
 //   -> {"id": 2, "op": "call", "stage": 1, "method": "drop", "args": []}
 //   -> {"id": 3, "op": "close", "stage": 1}
+// and gateway nodes sharing one log, for failover (fleet-nodes.ts):
+//   -> {"id": 4, "op": "fleet", "nodes": 2}                      <- {"id": 4, "ok": {"fleet": 1, "urls": ["ws://…", "ws://…"]}}
+//   -> {"id": 5, "op": "node", "fleet": 1, "node": 0, "method": "terminate", "args": []}
+//   -> {"id": 6, "op": "closeFleet", "fleet": 1}
 // It exits when stdin closes, after closing every stage, so a dead test run leaves nothing behind.
 import { createInterface } from 'node:readline';
 import { createStage, type Stage } from '../../stories/support/stage.js';
 import { invokeStage, isStageCall } from '../../stories/support/stage-call.js';
 import type { GatewaySetup } from '../../stories/scenarios/story.js';
+import { isNodeCall, startFleetNodes, type FleetNodes } from './fleet-nodes.js';
 
 const stages = new Map<number, Stage>();
 let nextStage = 1;
+const fleets = new Map<number, FleetNodes>();
+let nextFleet = 1;
 
-type Request = { id: number; op: 'stage'; setup?: GatewaySetup } | { id: number; op: 'call'; stage: number; method: string; args: unknown[] } | { id: number; op: 'close'; stage: number };
+type Request =
+  | { id: number; op: 'stage'; setup?: GatewaySetup }
+  | { id: number; op: 'call'; stage: number; method: string; args: unknown[] }
+  | { id: number; op: 'close'; stage: number }
+  | { id: number; op: 'fleet'; nodes: number; heartbeatMs?: number }
+  | { id: number; op: 'node'; fleet: number; node: number; method: string; args: unknown[] }
+  | { id: number; op: 'closeFleet'; fleet: number };
 
 function stageOf(id: number): Stage {
   const stage = stages.get(id);
   if (!stage) throw new Error(`no stage ${id}`);
   return stage;
+}
+
+function fleetOf(id: number): FleetNodes {
+  const fleet = fleets.get(id);
+  if (!fleet) throw new Error(`no fleet ${id}`);
+  return fleet;
 }
 
 async function handle(request: Request): Promise<unknown> {
@@ -38,6 +57,21 @@ async function handle(request: Request): Promise<unknown> {
       await stageOf(request.stage).close();
       stages.delete(request.stage);
       return null;
+    case 'fleet': {
+      const fleet = await startFleetNodes(request.nodes, request.heartbeatMs === undefined ? {} : { heartbeatMs: request.heartbeatMs });
+      const id = nextFleet++;
+      fleets.set(id, fleet);
+      return { fleet: id, urls: fleet.urls };
+    }
+    case 'node': {
+      const call = { method: request.method, args: request.args };
+      if (!isNodeCall(call)) throw new Error(`not a node call: ${JSON.stringify(call)}`);
+      return (await fleetOf(request.fleet).call(request.node, call)) ?? null;
+    }
+    case 'closeFleet':
+      await fleetOf(request.fleet).close();
+      fleets.delete(request.fleet);
+      return null;
   }
 }
 
@@ -50,6 +84,6 @@ lines.on('line', (line) => {
   );
 });
 lines.on('close', () => {
-  void Promise.all([...stages.values()].map((stage) => stage.close())).finally(() => process.exit(0));
+  void Promise.all([...[...stages.values()].map((stage) => stage.close()), ...[...fleets.values()].map((fleet) => fleet.close())]).finally(() => process.exit(0));
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

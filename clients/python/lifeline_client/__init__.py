@@ -5,6 +5,7 @@ the names mirror the TypeScript client in snake_case (see README.md)."""
 from .backoff import Backoff, backoff_delay
 from .client import GatewayClient, Token
 from .errors import GatewayConnectError
+from .gateway_urls import GatewayUrl, UrlContext, UrlFunction
 from .outbox_store import FileOutboxStore, MemoryOutboxStore, OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, ResumeInfo, SendResult, SessionSnapshot
 
@@ -21,9 +22,12 @@ __all__ = [
     "GatewayClient",
     "GatewayConnectError",
     "GatewayEvent",
+    "GatewayUrl",
     "ResumeInfo",
     "SendResult",
     "SessionSnapshot",
     "Token",
+    "UrlContext",
+    "UrlFunction",
     "backoff_delay",
 ]

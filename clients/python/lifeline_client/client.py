@@ -17,6 +17,7 @@ from .backoff import Backoff
 from .errors import GatewayConnectError, error_from_data
 from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
 from .frame_router import FrameRouter
+from .gateway_urls import GatewayUrl, UrlPicker, gateway_url_problem
 from .gap_tracker import GapTracker
 from .heartbeat import Watchdog
 from .listeners import ListenerSet
@@ -56,8 +57,10 @@ class _Connection:
     """One socket's life. Callbacks from a connection that is no longer live are ignored, so a
     late close can never hit the state of the next connection."""
 
-    def __init__(self, attempt: int, handshake: str, now: float) -> None:
+    def __init__(self, attempt: int, last_close: Optional[CloseInfo], handshake: str, now: float) -> None:
         self.attempt = attempt
+        self.last_close = last_close
+        self.url: Optional[str] = None
         self.handshake = handshake
         self.live = True
         self.open = False
@@ -76,11 +79,15 @@ class GatewayClient:
     ...     await client.send("hello")
     ...     async for event in client.events():
     ...         print(event.type, event.data)
+
+    ``url`` is one gateway URL, a list of node URLs (every attempt after the first goes to the next
+    one, round the list: after a failed attempt, a drop or a drain), or a function (sync or async)
+    called before every attempt with a ``UrlContext`` that returns the URL to use.
     """
 
     def __init__(
         self,
-        url: str,
+        url: GatewayUrl,
         *,
         agent_id: str,
         token: Token = None,
@@ -96,7 +103,7 @@ class GatewayClient:
         random: Optional[_random.Random] = None,
     ) -> None:
         _validate(url, agent_id, token, reconnect, protocol, handshake_timeout, outbox_max_messages, max_buffered_events)
-        self.url = gateway_url(url)
+        self._urls = UrlPicker(url)
         self.agent_id = agent_id
         self._token = token
         self._protocol = protocol
@@ -232,6 +239,12 @@ class GatewayClient:
         return self._state
 
     @property
+    def url(self) -> Optional[str]:
+        """The node of the current (or last) attempt (``info.url``); before the first attempt, the
+        URL given when it is one string, else None. ``http(s)`` shows as ``ws(s)``."""
+        return self._urls.current if self._urls.current is not None else self._urls.fixed
+
+    @property
     def info(self) -> ClientInfo:
         c = self._machine.context
         last = c.last_close
@@ -251,6 +264,7 @@ class GatewayClient:
             resume=self._tracker.resume,
             outage=c.outage,  # type: ignore[arg-type]
             state_path=self._machine.value,
+            url=self._urls.current,
         )
 
     @property
@@ -262,7 +276,9 @@ class GatewayClient:
 
     def open_socket(self, handshake: str, attempt: int) -> None:
         loop = asyncio.get_running_loop()
-        connection = _Connection(attempt, handshake, loop.time())
+        last = self._machine.context.last_close
+        # What the url function is told: the chart's facts as this attempt starts.
+        connection = _Connection(attempt, None if last is None else CloseInfo(last["code"], last["reason"]), handshake, loop.time())
         self._connection = connection
         connection.task = loop.create_task(self._run_socket(connection))
         self._closing.add(connection.task)
@@ -452,14 +468,14 @@ class GatewayClient:
             self._tracker.forget_session()
         self._machine.send({"type": "socket.closed", "code": code, "reason": reason})
 
-    def _failed_attempt(self, cause: Exception) -> None:
+    def _failed_attempt(self, connection: _Connection, cause: Exception) -> None:
         """Keep the cause of a failed attempt and report it once per distinct cause."""
         self._last_cause = cause
         text = f"{type(cause).__name__}: {cause}"
         if text == self._reported_cause:
             return
         self._reported_cause = text
-        error = GatewayConnectError("connection_lost", f"Could not connect to {self.url}: {text}", "wait_then_retry")
+        error = GatewayConnectError("connection_lost", f"Could not connect to {connection.url}: {text}", "wait_then_retry")
         error.__cause__ = cause
         self._emit_error(error)
 
@@ -468,6 +484,9 @@ class GatewayClient:
         ws: Any = None
         code, reason = 1006, ""
         try:
+            url = await self._pick_url(connection)
+            if url is None:
+                return
             try:
                 token = connection.token = await self._resolve_token()
             except Exception as cause:  # noqa: BLE001 - the app's function may fail any way
@@ -481,7 +500,7 @@ class GatewayClient:
             # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
             # which type checkers cannot see).
             ws = await websockets.connect(  # type: ignore[attr-defined]
-                self.url,
+                url,
                 open_timeout=None,  # the chart's handshakeTimeout covers it
                 ping_interval=None,  # liveness is the protocol's heartbeat, on our clock
                 ping_timeout=None,
@@ -517,11 +536,23 @@ class GatewayClient:
         except asyncio.CancelledError:
             raise
         except Exception as cause:  # noqa: BLE001 - any failure to connect is a failed attempt
-            self._failed_attempt(cause)
+            self._failed_attempt(connection, cause)
             reason = str(cause)
         finally:
             await _close_socket(ws, connection.suspect_dead)
             self._closed(connection, code, reason)
+
+    async def _pick_url(self, connection: _Connection) -> Optional[str]:
+        """This attempt's node. A url function that fails is a counted, backed-off failure, as a
+        refused connection is (``connect_failed``); None then, and the connection is closed."""
+        try:
+            url = connection.url = await self._urls.next(connection.attempt, connection.last_close)
+            return url
+        except GatewayConnectError as error:
+            self._last_cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
+            self._emit_error(error)
+            self._closed(connection, 1006, "no gateway url")
+            return None
 
     async def _pump(self, connection: _Connection, ws: Any) -> None:
         """Write queued frames in order (``write`` is synchronous for the outbox and the router)."""
@@ -644,17 +675,8 @@ def _frame_size(frame: Dict[str, Any]) -> int:
     return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
 
 
-def gateway_url(url: str) -> str:
-    """``http://`` becomes ``ws://`` and ``https://`` becomes ``wss://``, as the TypeScript client and browsers do."""
-    if url[:6].lower() == "https:":
-        return "wss:" + url[6:]
-    if url[:5].lower() == "http:":
-        return "ws:" + url[5:]
-    return url
-
-
 def _validate(
-    url: str,
+    url: GatewayUrl,
     agent_id: str,
     token: Token,
     reconnect: Union[Backoff, bool],
@@ -668,8 +690,9 @@ def _validate(
     def fail(message: str) -> None:
         raise GatewayConnectError("invalid_options", message, "do_not_retry")
 
-    if not isinstance(url, str) or not url.lower().startswith(("ws://", "wss://", "http://", "https://")):
-        fail(f"url must be an absolute ws://, wss://, http:// or https:// URL (http(s) is used as ws(s), as browsers do); got {url!r}.")
+    url_problem = gateway_url_problem(url)
+    if url_problem is not None:
+        fail(url_problem)
     if not isinstance(agent_id, str) or agent_id == "":
         fail("agent_id must be a non-empty string.")
     if token is not None and not isinstance(token, str) and not callable(token):

@@ -121,3 +121,5 @@ class ClientInfo:
     """Age of the current outage: ``none``, ``young`` (short cap) or ``old`` (``suspended``)."""
     state_path: str
     """The chart's state, dotted (``joined.live``, ``reconnecting.waiting``)."""
+    url: Optional[str] = None
+    """The gateway URL of the current (or last) attempt, as opened (``http`` mapped to ``ws``); None before the first."""

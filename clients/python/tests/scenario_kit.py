@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
-from lifeline_client import Backoff, GapInfo, GatewayClient, GatewayConnectError, GatewayEvent
+from lifeline_client import Backoff, GapInfo, GatewayClient, GatewayConnectError, GatewayEvent, GatewayUrl
 
 FAST = Backoff(initial=0.05, max=0.3, min_uptime=5.0)
 """Quick retries, so a scenario is about the behaviour, not the wait."""
@@ -28,7 +28,7 @@ class Recording:
         return [e.code for e in self.errors]
 
 
-def recorded(url: str, **options: Any) -> Recording:
+def recorded(url: GatewayUrl, **options: Any) -> Recording:
     options.setdefault("reconnect", FAST)
     client = GatewayClient(url, agent_id=options.pop("agent_id", "demo"), **options)
     recording = Recording(client)

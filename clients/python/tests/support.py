@@ -126,6 +126,41 @@ async def open_stage(harness: Harness, **setup: Any) -> Stage:
     return Stage(harness, answer["stage"], answer["url"])
 
 
+class Fleet:
+    """Gateway nodes sharing one event log (test/python/fleet-nodes.ts); ``urls[i]`` is node i's."""
+
+    def __init__(self, harness: Harness, fleet: int, urls: List[str]) -> None:
+        self._harness = harness
+        self.id = fleet
+        self.urls = urls
+
+    async def _call(self, node: int, method: str, *args: Any) -> Any:
+        body = {"op": "node", "fleet": self.id, "node": node, "method": method, "args": list(args)}
+        return await asyncio.get_running_loop().run_in_executor(None, self._harness.request, body)
+
+    async def publish(self, node: int, session: str, count: int) -> List[int]:
+        return list(await self._call(node, "publish", session, count))
+
+    async def terminate(self, node: int) -> None:
+        """Destroy the node's sockets without a close frame, as a crash does (clients see 1006)."""
+        await self._call(node, "terminate")
+
+    async def shut_down(self, node: int) -> None:
+        """Close the node's sockets with 1001 and stop listening."""
+        await self._call(node, "close")
+
+    async def drain(self, node: int, spread_ms: int = 0) -> None:
+        await self._call(node, "drain", spread_ms)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._harness.request, {"op": "closeFleet", "fleet": self.id})
+
+
+async def open_fleet(harness: Harness, nodes: int = 2) -> Fleet:
+    answer = await asyncio.get_running_loop().run_in_executor(None, harness.request, {"op": "fleet", "nodes": nodes})
+    return Fleet(harness, answer["fleet"], list(answer["urls"]))
+
+
 async def until(what: str, check: Callable[[], Optional[T]], timeout: float = 5.0) -> T:
     """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
     loop = asyncio.get_running_loop()
