@@ -27,8 +27,8 @@ export type GatewayUrl = string | readonly string[] | ((context: GatewayUrlConte
  * does in current browsers; anything else is used as given.
  */
 export function gatewayUrl(url: string): string {
-  if (/^https?:/i.test(url)) return url.replace(/^http/i, 'ws');
-  return url;
+  // Lower case, so `HTTPS://x` shows as `wss://x` in `info.url` (not `wsS://x`).
+  return url.replace(/^http(s?):/i, (_match, s: string) => `ws${s.toLowerCase()}:`);
 }
 
 /** The problem with one URL, or null when it is an absolute ws(s) or http(s) URL. */

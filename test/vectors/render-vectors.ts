@@ -1,7 +1,7 @@
 // Test vectors from the TypeScript code, for other clients to replay (clients/python/tests/vectors):
 // the model-based paths of test/model (events and the state after each), backoff delays for
-// given random draws, gap-tracker decisions, outbox behaviour, and the frame router on the recorded
-// PraisonAI transcripts. Deterministic: seeded PRNG, fixed ids.
+// given random draws, gap-tracker decisions, outbox behaviour, the node each attempt goes to
+// (gateway-url-vectors.ts), and the frame router on the recorded PraisonAI transcripts. Deterministic: seeded PRNG, fixed ids.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transition } from 'xstate';
@@ -15,6 +15,7 @@ import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway
 import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, classifyClose, closeAsksToWait, isTerminal } from '../../src/protocol/index.js';
 import { createRng, type Rng } from '../chaos/prng.js';
 import { ACTION_TABLE } from '../model/actions.js';
+import { gatewayUrlVectors } from './gateway-url-vectors.js';
 import type { ChartSnapshot } from '../model/chart.js';
 import { MODEL_PROFILES } from '../model/profiles.js';
 import { planPaths, type Plan } from '../model/paths.js';
@@ -265,6 +266,7 @@ export async function renderVectors(): Promise<Record<string, string>> {
   const files: Record<string, Json> = {
     'backoff.json': backoffVectors(),
     'gap-tracker.json': gapTrackerVectors(),
+    'gateway-urls.json': gatewayUrlVectors(),
     'outbox.json': await outboxVectors(),
     'praisonai-transcripts.json': praisonaiVectors(),
     'protocol.json': protocolVectors(),

@@ -1,10 +1,11 @@
 """The pure parts and the lifecycle against vectors exported from the TypeScript code
-(``npm run chart``): model-based paths, backoff, gap-tracker decisions and outbox behaviour."""
+(``npm run chart``): model-based paths, backoff, gap-tracker decisions, outbox behaviour and the
+node each attempt goes to."""
 from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from conftest import vectors
@@ -12,9 +13,10 @@ from conftest import vectors
 from lifeline_client.backoff import backoff_delay
 from lifeline_client.errors import GatewayConnectError
 from lifeline_client.gap_tracker import GapTracker, HandshakeAnswer
-from lifeline_client.machine import Lifecycle
+from lifeline_client.gateway_urls import UrlContext, UrlPicker, gateway_url, gateway_url_problem
+from lifeline_client.machine import InertPorts, Lifecycle
 from lifeline_client.outbox import Outbox
-from lifeline_client.types import GapInfo, GatewayEvent
+from lifeline_client.types import CloseInfo, GapInfo, GatewayEvent
 
 MODEL_PATHS = vectors("model-paths.json")
 
@@ -151,3 +153,74 @@ async def test_outbox_vectors(script: Dict[str, Any]) -> None:
             outbox.reject_all(GatewayConnectError("client_closed", "closed"))
         await asyncio.sleep(0)  # let done-callbacks run, as the exporter lets promise callbacks run
         assert {"written": written, "settled": settled, "size": outbox.size} == {"written": step["written"], "settled": step["settled"], "size": step["size"]}, f"step {n + 1}: {op}"
+
+
+URL_VECTORS = vectors("gateway-urls.json")
+
+
+def test_gateway_url_problems_and_mapping_vectors() -> None:
+    for case in URL_VECTORS["problems"]:
+        assert gateway_url_problem(case["url"]) == case["problem"], case
+    for case in URL_VECTORS["mapped"]:
+        assert gateway_url(case["url"]) == case["mapped"], case
+
+
+class _AttemptPorts(InertPorts):
+    """Records each ``openSocket`` with what the client would tell the url function then."""
+
+    def __init__(self) -> None:
+        self.machine: Optional[Lifecycle] = None
+        self.opened: List[Tuple[int, Optional[CloseInfo]]] = []
+
+    def open_socket(self, handshake: str, attempt: int) -> None:
+        assert self.machine is not None
+        last = self.machine.context.last_close
+        self.opened.append((attempt, None if last is None else CloseInfo(last["code"], last["reason"])))
+
+
+def _context_data(context: UrlContext) -> Dict[str, Any]:
+    last = context.last_close
+    return {
+        "attempt": context.attempt,
+        "previousUrl": context.previous_url,
+        "lastClose": None if last is None else {"code": last.code, "reason": last.reason},
+        "drain": context.drain,
+    }
+
+
+@pytest.mark.parametrize("script", URL_VECTORS["failover"], ids=[s["purpose"][:40] for s in URL_VECTORS["failover"]])
+async def test_failover_vectors(script: Dict[str, Any]) -> None:
+    """Both clients send each attempt to the same node, and tell a url function the same facts."""
+    ports = _AttemptPorts()
+    given = script["input"]
+    machine = Lifecycle.create(reconnect=given["reconnect"], random=lambda: float(given["random"]), ports=ports)
+    ports.machine = machine
+    listed = UrlPicker(script["urls"])
+    asked: List[UrlContext] = []
+    chosen: List[str] = []
+
+    def ask(context: UrlContext) -> str:
+        asked.append(context)
+        return chosen[-1]
+
+    function = UrlPicker(ask)
+    for n, step in enumerate(script["steps"]):
+        event = step["event"]
+        if event["type"] == "after":
+            pending = {state for state, delay in machine.pending_timers() if delay == event["delay"]}
+            assert len(pending) == 1, f"step {n + 1}: no single running {event['delay']} timer in {machine.value}"
+            machine.fire_timer(pending.pop(), event["delay"])
+        else:
+            machine.send(event)
+        assert machine.value == step["value"], f"step {n + 1} ({event}): state"
+        expected = step["attempt"]
+        assert len(ports.opened) <= 1, f"step {n + 1}: more than one attempt"
+        if expected is None:
+            assert ports.opened == [], f"step {n + 1} ({event}): an attempt the vector does not have"
+            continue
+        assert ports.opened, f"step {n + 1} ({event}): no attempt"
+        attempt, last_close = ports.opened.pop()
+        chosen.append(await listed.next(attempt, last_close))
+        assert chosen[-1] == expected["url"], f"step {n + 1}: the list's node"
+        assert await function.next(attempt, last_close) == expected["url"]
+        assert _context_data(asked[-1]) == expected["context"], f"step {n + 1}: what the url function is told"
