@@ -3,12 +3,13 @@ the next node) or as a function asked before every attempt. Real gateways share 
 as a fleet on Redis does, so a client that loses node A resumes on node B from its cursor."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, List, Tuple
 
 import pytest
-from scenario_kit import Recording, recorded
-from support import Fleet, open_fleet, until
+from scenario_kit import Recording, owned_tasks, recorded
+from support import Fleet, bounded, open_fleet, until
 
 from lifeline_client import Backoff, CloseInfo, GatewayClient, GatewayConnectError, GatewayUrl, UrlContext
 from lifeline_client.gateway_urls import UrlPicker
@@ -139,6 +140,27 @@ async def test_a_url_function_returning_junk_is_a_failed_attempt(returned: objec
     assert [e.code for e in errors] == ["connect_failed", "connect_failed", "retries_exhausted"]
     assert errors[0].message.startswith(text)
     assert client.info.url is None
+
+
+async def test_an_async_url_function_that_never_answers_is_cut_off_by_the_handshake_timeout() -> None:
+    never = asyncio.Event()
+    cancelled: List[bool] = []
+
+    async def hang(context: UrlContext) -> str:
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return "ws://unused.test"
+
+    client = GatewayClient(hang, agent_id="demo", handshake_timeout=0.1, reconnect=Backoff(initial=0.01, max=0.02, max_attempts=0))
+    with pytest.raises(GatewayConnectError) as stopped:
+        await bounded("connect() to give up", client.connect())
+    assert stopped.value.code == "retries_exhausted"
+    assert client.info.last_close == CloseInfo(4008, "handshake_timeout")
+    await until("the hung url function cancelled", lambda: cancelled == [True])
+    assert owned_tasks() == []
 
 
 @pytest.mark.parametrize(
