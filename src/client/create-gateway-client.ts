@@ -2,9 +2,7 @@
 // It holds no lifecycle logic; it wires the real actors into the chart and fans out what the
 // tracker delivers (events, gaps, snapshots) to subscribers, straight from the socket.
 import WebSocket from 'isomorphic-ws';
-import type { SnapshotFrom } from 'xstate';
-import { assertNever, closeMeansTooBig, CloseCode, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
-import { gatewayMachine } from '../../machines/gateway-machine.js';
+import { closeMeansTooBig, CloseCode, type ClientFrame, type Features, type Health, type HelloOkFrame, type JoinedFrame, type Policy, type PresenceEntry } from '../protocol/index.js';
 import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createConnectWaiters, DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
@@ -15,6 +13,7 @@ import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
 import { createUrlPicker } from './gateway-urls.js';
 import { createOutbox, type OutboundMessage } from './outbox.js';
+import { publicState } from './public-state.js';
 import { createSocketLink } from './socket-actor.js';
 import type {
   ClientClock,
@@ -37,47 +36,6 @@ export const systemClock: ClientClock = {
 
 /** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */
 const DISCONNECT_WAIT_MS = 1000;
-
-/**
- * The public status, projected from every state of the chart by exhaustive switches: adding a
- * state or substate without deciding what apps see fails to compile.
- */
-export function publicState(snapshot: SnapshotFrom<typeof gatewayMachine>): ClientState {
-  const value = snapshot.value;
-  if (typeof value === 'string') {
-    switch (value) {
-      case 'disconnected':
-      case 'connecting':
-      case 'negotiating':
-        return value;
-      default:
-        return assertNever(value);
-    }
-  }
-  if ('joined' in value) {
-    switch (value.joined) {
-      case 'replaying':
-      case 'live':
-        return 'joined';
-      default:
-        return assertNever(value.joined);
-    }
-  }
-  if ('reconnecting' in value) return waitingState('reconnecting', value.reconnecting);
-  return waitingState('suspended', value.suspended);
-}
-
-function waitingState<S extends 'reconnecting' | 'suspended'>(state: S, sub: 'waiting' | 'offline' | 'backpressure'): S {
-  switch (sub) {
-    case 'waiting':
-    case 'offline':
-    // Paused for a slow events() reader: apps see `reconnecting` (and `info.backpressure.paused`).
-    case 'backpressure':
-      return state;
-    default:
-      return assertNever(sub);
-  }
-}
 
 interface Waiter<T> {
   resolve(value: T): void;
