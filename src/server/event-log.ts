@@ -2,6 +2,7 @@
 // Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
 // a gateway restarted with the same log resumes every session without a gap.
 import type { EventPayload } from '../protocol/index.js';
+import type { SessionCaps, SessionLimits } from './session-caps.js';
 
 /** A value or a promise of it: the memory log answers synchronously, a shared store need not. */
 export type Awaitable<T> = T | Promise<T>;
@@ -136,6 +137,11 @@ export interface EventLog {
   readonly expiresSessions?: boolean;
   /** Keep these sessions alive (they have connections on this node). */
   touch?(sessionIds: readonly string[]): Awaitable<void>;
+  /**
+   * Session caps counted in this store, for the whole fleet sharing it. createGateway uses them
+   * unless given `sessionCaps`. Omitted: the gateway counts its own sessions.
+   */
+  sessionCaps?(limits: SessionLimits): SessionCaps;
   /**
    * Live events of one session, appended by any node sharing this log, each delivered at most
    * once and usually in order (pub/sub: the gateway repairs holes and order from `readAfter`).

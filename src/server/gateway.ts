@@ -158,7 +158,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
     counters,
     gauges,
-    caps: options.sessionCaps ?? createMemorySessionCaps(resolved.sessionLimits),
+    caps: options.sessionCaps ?? log.sessionCaps?.(resolved.sessionLimits) ?? createMemorySessionCaps(resolved.sessionLimits),
     clock,
     health,
     dispatchMessage(message, session) {

@@ -6,6 +6,7 @@ export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOption
 export type { AppendOptions, AppendResult, Awaitable, EventLog, LogErrorCode, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
 export { LogError } from './event-log.js';
 export { createRedisLog, type DataClient, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
+export { createRedisSessionCaps, sessionCapKeys, SESSION_CAP_SCRIPTS, type RedisCall, type RedisSessionCaps, type RedisSessionCapsOptions, type SessionCapsClient } from './redis/session-caps.js';
 export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type TokenVerdict, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';

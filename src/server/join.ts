@@ -130,7 +130,7 @@ const SESSION_LIMIT_RETRY_S = 60;
 function sessionLimit(cap: SessionCapName, limit: number, ctx: GatewayContext): Refusal {
   ctx.counters.sessionLimited++;
   const which: Record<SessionCapName, string> = {
-    total: `This gateway holds its maximum of ${limit} sessions.`,
+    total: ctx.caps.shared === true ? `The gateways of this deployment hold their maximum of ${limit} sessions.` : `This gateway holds its maximum of ${limit} sessions.`,
     perOwner: `These credentials already hold ${limit} sessions.`,
     perAddress: `This address already holds ${limit} sessions created without verified credentials.`,
   };

@@ -130,8 +130,8 @@ export interface GatewayOptions {
    */
   readonly maxSessionsPerAddress?: number;
   /**
-   * Counts sessions against the caps above. A shared store passes its own so the caps hold
-   * across a fleet. @default in-process counts of the sessions this gateway created
+   * Counts sessions against the caps above. @default the log's own (`log.sessionCaps`: the Redis
+   * log counts the whole fleet in Redis), else in-process counts of this gateway's sessions
    */
   readonly sessionCaps?: SessionCaps;
   /**

@@ -1,6 +1,7 @@
 // How many sessions may exist: in total, per owner (the credentials that created them) and per
 // address (sessions created without verified credentials). Counted behind the SessionCaps seam, so
-// a shared store (Redis) can count a whole fleet; the default counts this process's sessions.
+// a shared store can count a whole fleet (the Redis log brings one: redis/session-caps.ts); the
+// default counts this process's sessions.
 import type { Awaitable } from './event-log.js';
 
 /** The three caps. Each is a positive integer. */
@@ -38,6 +39,17 @@ export interface SessionCaps {
   claim(claim: SessionClaim): Awaitable<SessionCapVerdict>;
   /** Stop counting a session; unknown ids are ignored. */
   release(sessionId: string): Awaitable<void>;
+  /**
+   * Keep these sessions counted: the gateway calls it with the sessions it holds connections to,
+   * each time it refreshes their TTL in a shared log. Counts that expire by themselves need it.
+   */
+  refresh?(sessionIds: readonly string[]): Awaitable<void>;
+  /**
+   * True when the counts are shared by the fleet: a node that forgets an idle session only
+   * locally (it may be live on another node) then leaves its count alone; it lapses with the
+   * session's TTL instead, or goes with `release` when the session is ended.
+   */
+  readonly shared?: boolean;
   /** Sessions counted now, where the implementation knows it cheaply. */
   readonly counted?: number;
 }

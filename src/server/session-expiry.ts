@@ -67,12 +67,14 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
     await session.queue.run(async () => {
       if (session.subscribers.size > 0 || session.idleSince === undefined) return;
       ctx.registry.remove(session.id);
-      // Without caps kept in the shared store, count only sessions this node holds, or the
-      // in-process caps would fill up with sessions the store has long expired.
-      await ctx.caps.release(session.id);
+      // Caps kept in the shared store keep counting it: it may be live on another node, and its
+      // count lapses with its TTL. In-process caps count only sessions this node holds, or they
+      // would fill up with sessions the store has long expired.
+      if (ctx.caps.shared !== true) await ctx.caps.release(session.id);
     });
   }
-  if (held.length > 0) await ctx.log.touch?.(held);
+  // One more round trip per sweep: the fleet's caps count what the nodes keep alive.
+  if (held.length > 0) await Promise.all([ctx.log.touch?.(held), ctx.caps.refresh?.(held)]);
 }
 
 /**

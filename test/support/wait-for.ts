@@ -35,6 +35,15 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs =
   }
 }
 
+/** Resolve once the async `check()` holds, polling every `everyMs`; reject after `timeoutMs`. */
+export async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, label: string, everyMs = 10): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 /** Resolve when the client is (or next becomes) `state`. */
 export function waitForState(client: GatewayClient, state: ClientState, timeoutMs = 2000): Promise<ClientState> {
   if (client.state === state) return Promise.resolve(state);

@@ -8,6 +8,8 @@ import { LogError } from '../event-log.js';
 import { newEpoch } from '../memory-log.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
 import { LIFELINE_SCRIPTS } from './scripts.js';
+import type { SessionLimits } from '../session-caps.js';
+import { createRedisSessionCaps, SESSION_CAP_SCRIPTS, type RedisSessionCaps } from './session-caps.js';
 
 /** How much a publish waits for before it resolves. */
 export type Durability = 'async' | 'replicated';
@@ -63,9 +65,12 @@ export interface RedisLog extends EventLog {
   keys(sessionId: string): SessionKeys;
   /** Round-trip latency of the last operation, in ms (for metrics). */
   lastRoundTripMs(): number;
+  /** Session caps counted in this Redis for the whole fleet; entries lapse after `sessionTtlMs` unrefreshed. */
+  sessionCaps(limits: SessionLimits): RedisSessionCaps;
 }
 
-type Scripts = typeof LIFELINE_SCRIPTS;
+const SCRIPTS = { ...LIFELINE_SCRIPTS, ...SESSION_CAP_SCRIPTS };
+type Scripts = typeof SCRIPTS;
 // eslint-style note: node-redis types are generic over modules, functions, scripts, RESP and type mapping.
 type Standalone = RedisClientType<Record<string, never>, Record<string, never>, Scripts>;
 type Cluster = RedisClusterType<Record<string, never>, Record<string, never>, Scripts>;
@@ -120,8 +125,8 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   // so a publish or join is refused with `unavailable` instead of hanging.
   const socket = { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), connectTimeout: 2000 };
   const client: DataClient = isCluster
-    ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: LIFELINE_SCRIPTS }) as unknown as Cluster)
-    : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: LIFELINE_SCRIPTS }) as unknown as Standalone);
+    ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: SCRIPTS }) as unknown as Cluster)
+    : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: SCRIPTS }) as unknown as Standalone);
   let reachable = false;
   let lastRtt = 0;
   const rttListeners = new Set<(ms: number) => void>();
@@ -349,6 +354,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       const [json, cursor] = reply as [string, number];
       return { state: JSON.parse(json) as unknown, cursor: Number(cursor) };
     },
+    sessionCaps: (limits) => createRedisSessionCaps(client, limits, { keyPrefix: prefix, sessionTtlMs: ttlMs, call }),
     async touch(sessionIds) {
       await Promise.all(sessionIds.map((id) => call('touch', () => client.lifelineTouch(keyList(keysOf(id)), common()))));
     },
