@@ -4,6 +4,7 @@ import type { Health, MessageFrame } from '../protocol/index.js';
 import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { Fanout } from './fanout.js';
+import type { FleetPresence } from './fleet-presence.js';
 import type { ResolvedOptions } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SessionCaps } from './session-caps.js';
@@ -43,6 +44,8 @@ export interface GatewayCounters {
   sessionLimited: number;
   /** Times a connection stopped reading because its inbound queue passed `maxInboundQueueBytes`. */
   inboundPauses: number;
+  /** Handshakes whose presence list was cut at `maxPresenceEntries`. */
+  presenceCapped: number;
 }
 
 /** Current levels (not counters): they go up and down. */
@@ -59,6 +62,8 @@ export interface GatewayContext {
   readonly log: EventLog;
   /** Cross-node live delivery, when the log has a live feed (Redis); undefined for the memory log. */
   readonly fanout: Fanout | undefined;
+  /** Presence across nodes, when the log has a presence store (Redis); undefined for the memory log. */
+  readonly presence: FleetPresence | undefined;
   readonly registry: SessionRegistry;
   readonly logger: Logger;
   readonly rateLimiter: RateLimiter | undefined;

@@ -1,7 +1,7 @@
 // The storage seam of the gateway: per-session event history plus the session registry.
 // Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
 // a gateway restarted with the same log resumes every session without a gap.
-import type { EventPayload } from '../protocol/index.js';
+import type { EventPayload, PresenceEntry } from '../protocol/index.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
 
 /** A value or a promise of it: the memory log answers synchronously, a shared store need not. */
@@ -83,6 +83,46 @@ export interface FleetView {
   readonly sessions: number;
 }
 
+/**
+ * Who may see whom in presence: the sessions of one agent created with the same credentials
+ * (same owner tag). An anonymous session is a group of its own.
+ */
+export interface PresenceGroup {
+  readonly agentId: string;
+  /** The owner tag; undefined for a session created without a token. */
+  readonly owner: string | undefined;
+  /** The session asking (or written for); the whole group when anonymous. */
+  readonly sessionId: string;
+}
+
+/** What a presence read is given: which nodes count as alive, and how much to return. */
+export interface PresenceQuery {
+  /** Nodes whose lease was running at the last {@link PresenceStore.beat}. */
+  readonly live: readonly string[];
+  /** Entries of a node outside `live` still count this long after they were written (a node that just started). */
+  readonly graceMs: number;
+  /** Most sessions returned; the asking session comes first. */
+  readonly limit: number;
+  /** True when `live` is fresh: entries of nodes outside it, past `graceMs`, may then be deleted. */
+  readonly prune: boolean;
+}
+
+/**
+ * Connection counts per session and node, kept in a store that every node of a fleet shares, so
+ * that `hello_ok.presence` covers the fleet. Node ids here are per process (a restarted node is a
+ * new one), and a node counts as alive while its lease runs.
+ */
+export interface PresenceStore {
+  /** Renew `node`'s lease for `leaseMs`. Returns the nodes alive, and false in `renewed` when the lease was gone (the store lost it, or it ran out). */
+  beat(node: string, leaseMs: number): Promise<{ readonly live: readonly string[]; readonly renewed: boolean }>;
+  /** Record that `node` holds `connections` to the group's session `group.sessionId` (0 removes it). */
+  write(node: string, group: PresenceGroup, connections: number, ttlMs: number): Promise<void>;
+  /** The group's sessions as every node but `node` sees them, connections summed per session. Deletes entries of dead nodes. */
+  read(node: string, group: PresenceGroup, query: PresenceQuery): Promise<PresenceEntry[]>;
+  /** End `node`'s lease (a graceful shutdown). */
+  leave(node: string): Promise<void>;
+}
+
 /** Ends a live-feed subscription. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -159,6 +199,11 @@ export interface EventLog {
    * `freshMs`. Omitted for a process-local log (the fleet is this node).
    */
   reportNode?(report: NodeReport, freshMs: number): Promise<FleetView>;
+  /**
+   * Fleet-wide presence in the shared store. Omitted (the memory log): presence is this node's
+   * session registry.
+   */
+  readonly presence?: PresenceStore;
   /** Call `listener` with the latency (ms) of each round trip to the store. Returns an unsubscribe. */
   onRoundTrip?(listener: (ms: number) => void): () => void;
   /** False while the store cannot be reached (`/health` then reports `degraded`). Omitted: always reachable. */

@@ -9,6 +9,7 @@ import { LogError, type EventLog, type FleetView } from './event-log.js';
 import { createLogger } from './logger.js';
 import { createFanout } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
+import { createFleetPresence } from './fleet-presence.js';
 import { createMetrics } from './metrics.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError, resolveOptions, type GatewayOptions } from './options.js';
@@ -76,7 +77,11 @@ export interface Gateway {
    * new session and report the gap. Resolves false when the session is unknown.
    */
   expireSession(sessionId: string, reason?: string): Promise<boolean>;
-  /** Sessions with open connections, optionally for one agent. */
+  /**
+   * Sessions with open connections **on this node**, optionally for one agent, with every
+   * owner's sessions (the operator's view). On a shared log, clients see the fleet in
+   * `hello_ok.presence`; for a fleet-wide operator view, sum this over the nodes.
+   */
   presence(agentId?: string): PresenceEntry[];
   stats(): GatewayStats;
 }
@@ -124,7 +129,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
   // Declared before use by health(); set once the log is open.
@@ -149,10 +154,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const fanout = log.subscribe
     ? createFanout({ log, logger, find: (id) => registry.find(id), delivered: (n) => void (counters.delivered += n) })
     : undefined;
+  // A per-process node name in the store: a node restarted under the same nodeId must not inherit its old entries.
+  const presence = log.presence
+    ? createFleetPresence({ store: log.presence, registry, clock, logger, node: `${resolved.nodeId}/${resolved.newId()}`, intervalMs: resolved.fleetReportMs, limit: resolved.maxPresenceEntries })
+    : undefined;
   const ctx: GatewayContext = {
     options: resolved,
     log,
     fanout,
+    presence,
     registry,
     logger,
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
@@ -204,6 +214,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     sessions: registry.sessionCount(),
   }));
   fleetView = fleet.view;
+  presence?.start();
   const metrics = createMetrics({ counters, log, nodeId: resolved.nodeId, connections: () => connections.size, sessions: () => registry.sessionCount() });
   const { url, port } = await transport.listen(accept, health, () => metrics.scrape());
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
@@ -215,6 +226,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     await fanout?.close();
     metrics.close();
     fleet.stop();
+    await presence?.close();
     await log.close?.();
   };
 

@@ -10,6 +10,7 @@ import {
   type HelloOkFrame,
   type JoinedFrame,
   type JoinFrame,
+  type PresenceEntry,
   type ProtocolRange,
   type RecoveryStep,
   type WireErrorCode,
@@ -19,6 +20,7 @@ import type { TokenVerdict } from './options.js';
 import { scrubSecret } from './logger.js';
 import type { LogPosition, SessionRecord } from './event-log.js';
 import type { ResumePlan } from './resume-plan.js';
+import { mergePresence } from './fleet-presence.js';
 
 /** A `hello` or `join`, reduced to what the gateway decides on. */
 export interface JoinRequest {
@@ -132,6 +134,8 @@ export interface Acceptance {
   readonly resumed: boolean;
   readonly position: LogPosition;
   readonly plan: ResumePlan;
+  /** Sessions of the client's presence group on other nodes (empty without a shared log). */
+  readonly otherNodes: readonly PresenceEntry[];
 }
 
 function policy(ctx: GatewayContext): HelloOkFrame['policy'] {
@@ -144,15 +148,20 @@ function policy(ctx: GatewayContext): HelloOkFrame['policy'] {
  * Without a token everyone is anonymous, so only the client's own session is listed: a session
  * id is a resume capability and must not leak to strangers.
  */
-function visiblePresence(record: SessionRecord, ctx: GatewayContext): HelloOkFrame['presence'] {
+function localPresence(record: SessionRecord, ctx: GatewayContext): PresenceEntry[] {
   if (record.owner === undefined) {
     // Anonymous: just this session, with no scan of the others (a reconnect storm is O(n) joins).
     const connections = ctx.registry.find(record.sessionId)?.subscribers.size ?? 0;
     return connections > 0 ? [{ session_id: record.sessionId, agent_id: record.agentId, connections }] : [];
   }
-  return ctx.registry
-    .presence(record.agentId)
-    .filter((entry) => (record.owner === undefined ? entry.session_id === record.sessionId : ctx.registry.find(entry.session_id)?.record?.owner === record.owner));
+  return ctx.registry.presence(record.agentId).filter((entry) => ctx.registry.find(entry.session_id)?.record?.owner === record.owner);
+}
+
+/** This node's presence plus the other nodes' (same group), own session first, capped at `maxPresenceEntries`. */
+function visiblePresence(a: Acceptance, ctx: GatewayContext): HelloOkFrame['presence'] {
+  const { entries, capped } = mergePresence(a.record.sessionId, localPresence(a.record, ctx), a.otherNodes, ctx.options.maxPresenceEntries);
+  if (capped) ctx.counters.presenceCapped++;
+  return entries;
 }
 
 /** `hello_ok` for an accepted `hello`. */
@@ -171,7 +180,7 @@ export function buildHelloOk(a: Acceptance, ctx: GatewayContext): HelloOkFrame {
     oldest_cursor: a.position.oldest,
     resync_required: a.plan.resyncRequired,
     ...(a.plan.gap ? { gap: a.plan.gap } : {}),
-    presence: visiblePresence(a.record, ctx),
+    presence: visiblePresence(a, ctx),
     health: ctx.health(),
     server_min: ctx.options.protocol.min,
     server_max: ctx.options.protocol.max,
@@ -192,7 +201,7 @@ export function buildJoined(a: Acceptance, ctx: GatewayContext): JoinedFrame {
     protocol_version: a.version,
     server_min_version: ctx.options.protocol.min,
     server_max_version: ctx.options.protocol.max,
-    presence: visiblePresence(a.record, ctx),
+    presence: visiblePresence(a, ctx),
     health: ctx.health(),
     epoch: a.position.epoch,
     ...(a.plan.gap ? { gap: a.plan.gap } : {}),

@@ -66,12 +66,15 @@ export async function joinSession(
     if (record.agentId !== request.agentId) return wrongAgent();
     if (record.owner !== owner) return wrongOwner();
     session.record = record;
+    // Other nodes' presence, read alongside the position and the backlog (no round trip of its own).
+    const fleetPresence = ctx.presence?.others(record);
     const readPosition = async () => ctx.log.position(sessionId);
     // With a fleet feed, subscribe before reading the position and replay up to what the feed
     // has delivered, so every event reaches this connection once, as replay or as live.
     let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);
     const backlog = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter))] : [];
+    const otherNodes = fleetPresence === undefined ? [] : await fleetPresence;
     if (ctx.fanout) position = { ...position, head: await ctx.fanout.complete(session, plan.replayAfter, backlog) };
     if (backlog.length > 0) {
       ctx.counters.replays++;
@@ -85,8 +88,9 @@ export async function joinSession(
 
     const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire, restart: hooks.restart };
     session.subscribers.add(subscriber);
+    ctx.presence?.changed(session);
     const outbox = hooks.start(version);
-    const acceptance = { version, record, resumed: existing !== undefined, position, plan };
+    const acceptance = { version, record, resumed: existing !== undefined, position, plan, otherNodes };
     outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
     outbox.sendReplay(backlog.map(replayFrame));
     if (request.kind === 'join' && plan.resyncRequired) {

@@ -163,6 +163,11 @@ export interface GatewayOptions {
   readonly fleetReportMs?: number;
   /** This node's name in a fleet, reported in `/health`, `hello_ok.health` and metrics. @default `<hostname>-<pid>-<random>` */
   readonly nodeId?: string;
+  /**
+   * Most sessions `hello_ok.presence` (and `joined.presence`) lists; the client's own session is
+   * always first. Counted in `stats().counters.presenceCapped` when the list is cut. @default 100
+   */
+  readonly maxPresenceEntries?: number;
 }
 
 /** Options with every default filled in. */
@@ -196,6 +201,7 @@ export interface ResolvedOptions {
   readonly dialect: GatewayDialect;
   readonly nodeId: string;
   readonly fleetReportMs: number;
+  readonly maxPresenceEntries: number;
 }
 
 /**
@@ -308,5 +314,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     dialect,
     nodeId: options.nodeId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`,
     fleetReportMs: positiveInt('fleetReportMs', options.fleetReportMs ?? 2000),
+    maxPresenceEntries: positiveInt('maxPresenceEntries', options.maxPresenceEntries ?? 100),
   };
 }

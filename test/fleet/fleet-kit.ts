@@ -39,10 +39,10 @@ function exited(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promi
   });
 }
 
-/** Start a node process on `redisUrls` (comma-separated for a cluster). */
-export async function startNode(redisUrls: string, id: string, replayWindow = 200): Promise<FleetNode> {
+/** Start a node process on `redisUrls` (comma-separated for a cluster); `fleetReportMs` as the gateway option. */
+export async function startNode(redisUrls: string, id: string, replayWindow = 200, fleetReportMs = 2000): Promise<FleetNode> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/node-process.ts', redisUrls, id], {
-    env: { ...process.env, REPLAY_WINDOW: String(replayWindow) },
+    env: { ...process.env, REPLAY_WINDOW: String(replayWindow), FLEET_REPORT_MS: String(fleetReportMs) },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -6,7 +6,8 @@ import { createGateway, createRedisLog } from '../../src/server/index.js';
 const [urls = 'redis://127.0.0.1:6379', nodeId = 'n'] = process.argv.slice(2);
 const list = urls.split(',');
 const log = createRedisLog({ url: list.length === 1 ? urls : list, secret: 'fleet-test-secret-0123456789', replayWindow: Number(process.env['REPLAY_WINDOW'] ?? 200) });
-const gateway = await createGateway({ log, nodeId, logger: false, rateLimit: false, heartbeatMs: 2000, drainSpreadMs: 200 });
+const fleetReportMs = Number(process.env['FLEET_REPORT_MS'] ?? 2000);
+const gateway = await createGateway({ log, nodeId, logger: false, rateLimit: false, heartbeatMs: 2000, drainSpreadMs: 200, fleetReportMs });
 gateway.onMessage((message) => {
   const content = message.content as { c?: number; k?: number } | undefined;
   process.stdout.write(`applied ${String(content?.c)}:${String(content?.k)}\n`);

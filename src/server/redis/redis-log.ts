@@ -10,6 +10,7 @@ import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.
 import { LIFELINE_SCRIPTS } from './scripts.js';
 import type { SessionLimits } from '../session-caps.js';
 import { createRedisSessionCaps, SESSION_CAP_SCRIPTS, type RedisSessionCaps } from './session-caps.js';
+import { createRedisPresence } from './presence.js';
 
 /** How much a publish waits for before it resolves. */
 export type Durability = 'async' | 'replicated';
@@ -213,6 +214,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     keys: keysOf,
     isReachable: () => reachable,
     lastRoundTripMs: () => lastRtt,
+    presence: createRedisPresence({ client, isCluster, keyPrefix: prefix }),
     ownerOf: (token) => createHmac('sha256', secret).update(token).digest('base64url'),
     async open() {
       if (client.isOpen) return;
