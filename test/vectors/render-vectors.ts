@@ -12,7 +12,7 @@ import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
-import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, classifyClose, closeAsksToWait, isTerminal } from '../../src/protocol/index.js';
+import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, MESSAGE_TOO_BIG, classifyClose, closeAsksToWait, closeMeansTooBig, isTerminal } from '../../src/protocol/index.js';
 import { createRng, type Rng } from '../chaos/prng.js';
 import { ACTION_TABLE } from '../model/actions.js';
 import { gatewayUrlVectors } from './gateway-url-vectors.js';
@@ -168,14 +168,19 @@ export function gapTrackerVectors(): Json {
 }
 
 type OutboxOp =
-  | { op: 'add'; content: number }
-  | { op: 'flush'; okWrites: number; acks: boolean }
+  | { op: 'add'; content: number; maxBytes?: number }
+  | { op: 'flush'; okWrites: number; acks: boolean; maxBytes?: number }
   | { op: 'writeOne'; pick: number; acks: boolean; ok: boolean }
   | { op: 'ack'; pick: number; duplicate: boolean }
   | { op: 'fail'; pick: number }
-  | { op: 'rejectAll' };
+  | { op: 'rejectAll' }
+  | { op: 'tooBig'; closeCode: number };
 
-/** Seeded random scripts against the outbox: frames written, sends settled, and the size after each op. */
+/**
+ * Seeded random scripts against the outbox: frames written, sends settled, the size after each op,
+ * and the limit a 1009/4009 close taught it. `maxBytes` is the announced policy.max_payload; the
+ * contents are small numbers, so their frames (ids m1, m2, ...) are 40 to 42 bytes.
+ */
 export async function outboxVectors(): Promise<Json> {
   const rng = createRng(77);
   const scripts: Json[] = [];
@@ -187,19 +192,22 @@ export async function outboxVectors(): Promise<Json> {
     const steps: Json[] = [];
     let content = 0;
     for (let i = 0; i < rng.int(5, 30); i++) {
-      const roll = rng.int(0, 11);
+      const roll = rng.int(0, 12);
+      const maxBytes = (): { maxBytes?: number } => (rng.chance(0.2) ? { maxBytes: rng.int(39, 42) } : {});
       const op: OutboxOp =
         roll < 4
-          ? { op: 'add', content: ++content }
+          ? { op: 'add', content: ++content, ...maxBytes() }
           : roll < 7
-            ? { op: 'flush', okWrites: rng.int(0, 4), acks: rng.chance(0.8) }
+            ? { op: 'flush', okWrites: rng.int(0, 4), acks: rng.chance(0.8), ...maxBytes() }
             : roll < 8
               ? { op: 'writeOne', pick: rng.int(1, counter + 1), acks: rng.chance(0.8), ok: rng.chance(0.8) }
               : roll < 10
                 ? { op: 'ack', pick: rng.int(1, counter + 1), duplicate: rng.chance(0.3) }
                 : roll < 11
                   ? { op: 'fail', pick: rng.int(1, counter + 1) }
-                  : { op: 'rejectAll' };
+                  : roll < 12
+                    ? { op: 'tooBig', closeCode: rng.chance(0.5) ? 1009 : 4009 }
+                    : { op: 'rejectAll' };
       const written: Json[] = [];
       let budget = op.op === 'flush' ? op.okWrites : op.op === 'writeOne' && op.ok ? 1 : 0;
       const write = (frame: OutboundMessage): boolean => {
@@ -209,18 +217,19 @@ export async function outboxVectors(): Promise<Json> {
         return true;
       };
       settled.length = 0;
+      let learned: number | null = null;
       switch (op.op) {
         case 'add': {
-          const { id, done } = outbox.add(op.content);
+          const { id, done } = outbox.add(op.content, op.maxBytes);
           const label = id === '' ? `rejected:${op.content}` : id;
           done.then(
             (r: SendResult) => settled.push({ id: label, resolved: { id: r.id, duplicate: r.duplicate, acknowledged: r.acknowledged } }),
-            (e: { code: string }) => settled.push({ id: label, rejected: e.code }),
+            (e: { code: string; closeCode?: number }) => settled.push({ id: label, rejected: e.code, ...(e.closeCode === undefined ? {} : { closeCode: e.closeCode }) }),
           );
           break;
         }
         case 'flush':
-          outbox.flush(write, op.acks);
+          outbox.flush(write, op.acks, op.maxBytes);
           break;
         case 'writeOne':
           outbox.writeOne(`m${op.pick}`, write, op.acks);
@@ -234,10 +243,13 @@ export async function outboxVectors(): Promise<Json> {
         case 'rejectAll':
           outbox.rejectAll(connectError('client_closed', 'closed'));
           break;
+        case 'tooBig':
+          learned = outbox.refuseLargestInFlight(op.closeCode) ?? null;
+          break;
       }
       // Let the promise callbacks run, so each step records what it settled.
       await new Promise((resolve) => setImmediate(resolve));
-      steps.push({ op: op as unknown as Json, written, settled: [...settled], size: outbox.size });
+      steps.push({ op: op as unknown as Json, written, settled: [...settled], size: outbox.size, learned });
     }
     scripts.push({ maxMessages: max, steps });
   }
@@ -246,13 +258,14 @@ export async function outboxVectors(): Promise<Json> {
 
 /** The protocol tables a client mirrors: close codes and their reactions, error codes and their steps. */
 export function protocolVectors(): Json {
-  const codes = [...CLOSE_CODE_TABLE.map((row) => row.code), 1005, 1006, 1011, 1012, 1013, 4001, 4999];
+  const codes = [...CLOSE_CODE_TABLE.map((row) => row.code), 1005, 1006, MESSAGE_TOO_BIG, 1011, 1012, 1013, 4001, 4999];
   const steps = [undefined, 'reauthenticate', 'upgrade_client', 'downgrade_client', 'wait_then_retry', 'do_not_retry', 'something_new'];
   const errorCodes = [...Object.keys(ERROR_INFO), 'a_code_from_the_future'];
   return {
     closeCodeForError: CLOSE_CODE_FOR_ERROR as Json,
     classifyClose: Object.fromEntries(codes.map((code) => [String(code), classifyClose(code)])),
     closeAsksToWait: codes.filter((code) => closeAsksToWait(code)) as Json,
+    closeMeansTooBig: codes.filter((code) => closeMeansTooBig(code)).sort((a, b) => a - b) as Json,
     errorInfo: Object.fromEntries(Object.entries(ERROR_INFO).map(([code, info]) => [code, { recoverable: info.recoverable, nextStep: info.nextStep }])),
     isTerminal: errorCodes.flatMap((code) => steps.map((step) => ({ code, nextStep: step ?? null, terminal: isTerminal(code, step) }))),
   };

@@ -23,7 +23,7 @@ from .heartbeat import Watchdog
 from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
@@ -187,9 +187,9 @@ class GatewayClient:
     async def send(self, content: Any) -> SendResult:
         """Send a message; returns its ack (``id``, ``duplicate``). Kept in the bounded outbox
         until acknowledged and resent with the same id after a rejoin, so it is applied once.
-        Raises ``payload_too_large`` up front when it exceeds the gateway's ``max_payload``."""
-        self._check_size(content)
-        message_id, future = self._outbox.add(content)
+        Raises ``payload_too_large`` up front when it exceeds the gateway's ``max_payload`` (or the
+        smaller limit learned from a 1009 close), ``invalid_message`` when it is not JSON."""
+        message_id, future = self._outbox.add(content, self._max_payload())
         if message_id and self._state == "joined":
             self._outbox.write_one(message_id, self._write_message, self._handshake["acks"])
         # Cancelling the caller does not withdraw the message: it stays queued and is sent once.
@@ -298,7 +298,7 @@ class GatewayClient:
             self._connection.suspect_dead = True
 
     def flush_outbox(self) -> None:
-        self._outbox.flush(self._write_message, self._handshake["acks"])
+        self._outbox.flush(self._write_message, self._handshake["acks"], self._max_payload())
         if self._resync_waiters:
             self._request_snapshot()
 
@@ -388,34 +388,17 @@ class GatewayClient:
         if connection.live:
             self._machine.send({"type": "heartbeat.missed"})
 
-    def _check_size(self, content: Any) -> None:
-        """Refuse up front what could never be sent: content that is not JSON, or a frame over the
-        gateway's ``policy.max_payload`` (UTF-8 bytes; ids are UUIDs, so the size is exact)."""
-        try:
-            size = _frame_size({"type": "message", "id": "00000000-0000-0000-0000-000000000000", "content": content})
-        except (TypeError, ValueError) as cause:
-            raise GatewayConnectError("invalid_message", f"The message content cannot be encoded as JSON: {cause}", "do_not_retry") from cause
+    def _max_payload(self) -> Optional[int]:
+        """The gateway's ``policy.max_payload`` (UTF-8 bytes of a frame), None when not announced."""
         policy = self._handshake["policy"]
         limit = policy.get("max_payload") if isinstance(policy, dict) else None
-        if isinstance(limit, int) and size > limit:
-            raise GatewayConnectError(
-                "payload_too_large",
-                f"The message frame is {size} bytes (UTF-8) and the gateway accepts at most {limit} (policy.max_payload). It was not sent; send less or split it.",
-                "do_not_retry",
-            )
+        return limit if isinstance(limit, int) else None
 
     def _write_message(self, frame: Dict[str, Any]) -> bool:
         connection = self._connection
         if connection is None or not connection.open or not connection.live:
             return False
-        policy = self._handshake["policy"]
-        limit = policy.get("max_payload") if isinstance(policy, dict) else None
-        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-        if isinstance(limit, int) and len(text.encode()) > limit:
-            # Queued before the limit was known: refuse it now, never send or resend it.
-            self._outbox.fail(frame["id"], GatewayConnectError("payload_too_large", f"The message exceeds policy.max_payload ({limit} bytes).", "do_not_retry"))
-            return True
-        connection.outgoing.put_nowait(text)
+        connection.outgoing.put_nowait(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
         return True
 
     def _write(self, connection: _Connection, frame: Dict[str, Any]) -> bool:
@@ -466,6 +449,10 @@ class GatewayClient:
         # 4040: the session is gone; the next handshake starts a new one and reports the gap.
         if code == CLOSE_SESSION_EXPIRED:
             self._tracker.forget_session()
+        # "Too big" from a gateway that announced no limit, or from a proxy in front with a smaller
+        # one: the largest frame in flight caused it. Resending it after the rejoin would loop forever.
+        if close_means_too_big(code):
+            self._outbox.refuse_largest_in_flight(code)
         self._machine.send({"type": "socket.closed", "code": code, "reason": reason})
 
     def _failed_attempt(self, connection: _Connection, cause: Exception) -> None:
@@ -669,10 +656,6 @@ async def _close_socket(ws: Any, hard: bool) -> None:
     except (Exception, asyncio.CancelledError):  # noqa: BLE001 - it is going away anyway
         if transport is not None:
             transport.abort()
-
-
-def _frame_size(frame: Dict[str, Any]) -> int:
-    return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
 
 
 def _validate(

@@ -38,6 +38,9 @@ CONTRACT_TYPES = frozenset(
     ["hello_ok", "hello_error", "joined", "event", "replay", "caught_up", "batch", "snapshot", "ack", "error", "draining", "ping", "pong"]
 )
 
+HANDSHAKE_ANSWERS = frozenset(["hello_ok", "hello_error", "joined"])
+"""Frames that answer the handshake: one of these that fails the schema fails the attempt."""
+
 
 def is_seq(value: Any) -> bool:
     """A seq the protocol allows: a safe integer ``1..2**53-2`` (room for ``+1``)."""
@@ -174,6 +177,11 @@ class FrameRouter:
             return
         problem = _problem(value)
         if problem is not None:
+            if not self._joined and kind in HANDSHAKE_ANSWERS:
+                # An answer we cannot use would otherwise leave the attempt waiting out the whole
+                # handshake timeout: fail it now, retried with backoff like an answer outside the offer.
+                message = f'The gateway\'s "{kind}" does not follow the protocol: {problem}'
+                return self._target.lifecycle({"type": "hello.rejected", "code": "bad_server_frame", "message": message, "nextStep": "wait_then_retry"})
             return self._bad(problem)
         self._contract(value)
 

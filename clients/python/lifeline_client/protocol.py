@@ -17,6 +17,7 @@ CLOSE_BAD_FRAME = 4000
 CLOSE_LIVENESS_TIMEOUT = 4002
 CLOSE_UNAUTHORIZED = 4003
 CLOSE_HANDSHAKE_TIMEOUT = 4008
+CLOSE_PAYLOAD_TOO_LARGE = 4009
 CLOSE_SLOW_CONSUMER = 4013
 CLOSE_RATE_LIMITED = 4029
 CLOSE_SESSION_LIMIT = 4030
@@ -25,6 +26,18 @@ CLOSE_UNAVAILABLE = 4503
 
 # Closes whose refusal carries retry_after_seconds: a visible page must not cut that wait short.
 SERVER_WAIT_CLOSE_CODES = frozenset({CLOSE_RATE_LIMITED, CLOSE_SESSION_LIMIT, CLOSE_UNAVAILABLE})
+
+CLOSE_MESSAGE_TOO_BIG = 1009
+"""RFC 6455 "message too big": what ``websockets``, ``ws`` and most servers send for a frame over their limit."""
+
+# Closes that say the last frame was too big: the client drops the largest unacknowledged message
+# instead of resending it after every rejoin (closeMeansTooBig in close-codes.ts).
+TOO_BIG_CLOSE_CODES = frozenset({CLOSE_MESSAGE_TOO_BIG, CLOSE_PAYLOAD_TOO_LARGE})
+
+
+def close_means_too_big(code: int) -> bool:
+    """Whether this close says the last frame was too big (1009, or our 4009)."""
+    return code in TOO_BIG_CLOSE_CODES
 
 CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
     "auth_required": 4003,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import vectors
 
-from lifeline_client.protocol import CLOSE_CODE_FOR_ERROR, SERVER_WAIT_CLOSE_CODES, _ERROR_INFO, classify_close, is_terminal
+from lifeline_client.protocol import CLOSE_CODE_FOR_ERROR, SERVER_WAIT_CLOSE_CODES, _ERROR_INFO, classify_close, close_means_too_big, is_terminal
 
 TABLES = vectors("protocol.json")
 
@@ -30,3 +30,9 @@ def test_which_refusals_are_terminal() -> None:
 def test_which_closes_ask_the_client_to_wait() -> None:
     # The chart's mayRetryEarly: a visible page must not cut these waits short.
     assert sorted(SERVER_WAIT_CLOSE_CODES) == TABLES["closeAsksToWait"]
+
+
+def test_which_closes_say_the_last_frame_was_too_big() -> None:
+    # closeMeansTooBig: the client drops the largest unacknowledged message instead of resending it.
+    codes = [int(code) for code in TABLES["classifyClose"]]
+    assert sorted(code for code in codes if close_means_too_big(code)) == TABLES["closeMeansTooBig"]

@@ -117,7 +117,10 @@ async def test_outbox_vectors(script: Dict[str, Any]) -> None:
         def done(f: "asyncio.Future[Any]") -> None:
             error = f.exception()
             if isinstance(error, GatewayConnectError):
-                settled.append({"id": label, "rejected": error.code})
+                rejected: Dict[str, Any] = {"id": label, "rejected": error.code}
+                if error.close_code is not None:
+                    rejected["closeCode"] = error.close_code
+                settled.append(rejected)
             else:
                 r = f.result()
                 settled.append({"id": label, "resolved": {"id": r.id, "duplicate": r.duplicate, "acknowledged": r.acknowledged}})
@@ -138,11 +141,12 @@ async def test_outbox_vectors(script: Dict[str, Any]) -> None:
             return True
 
         settled.clear()
+        learned: Optional[int] = None
         if op["op"] == "add":
-            message_id, future = outbox.add(op["content"])
+            message_id, future = outbox.add(op["content"], op.get("maxBytes"))
             track(message_id or f"rejected:{op['content']}", future)
         elif op["op"] == "flush":
-            outbox.flush(write, op["acks"])
+            outbox.flush(write, op["acks"], op.get("maxBytes"))
         elif op["op"] == "writeOne":
             outbox.write_one(f"m{op['pick']}", write, op["acks"])
         elif op["op"] == "ack":
@@ -151,8 +155,11 @@ async def test_outbox_vectors(script: Dict[str, Any]) -> None:
             outbox.fail(f"m{op['pick']}", GatewayConnectError("payload_too_large", "too big"))
         elif op["op"] == "rejectAll":
             outbox.reject_all(GatewayConnectError("client_closed", "closed"))
+        elif op["op"] == "tooBig":
+            learned = outbox.refuse_largest_in_flight(op["closeCode"])
         await asyncio.sleep(0)  # let done-callbacks run, as the exporter lets promise callbacks run
-        assert {"written": written, "settled": settled, "size": outbox.size} == {"written": step["written"], "settled": step["settled"], "size": step["size"]}, f"step {n + 1}: {op}"
+        got = {"written": written, "settled": settled, "size": outbox.size, "learned": learned}
+        assert got == {"written": step["written"], "settled": step["settled"], "size": step["size"], "learned": step["learned"]}, f"step {n + 1}: {op}"
 
 
 URL_VECTORS = vectors("gateway-urls.json")

@@ -1,0 +1,138 @@
+"""The client against servers it should not trust, scripted with a real ``websockets`` server in
+the test: a link whose frame limit is smaller than the gateway announces (it closes 1009), and
+handshake answers that do not follow the protocol. Mirrors test/client/poison.test.ts and
+test/client/hostile-server.test.ts."""
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+
+import pytest
+import websockets
+from scenario_kit import FAST, owned_tasks
+from support import bounded, until
+
+from lifeline_client import Backoff, GatewayClient, GatewayConnectError
+
+ANNOUNCED_MAX_PAYLOAD = 1 << 20
+
+
+def hello_ok(connection: int, **fields: Any) -> str:
+    """A valid ``hello_ok`` announcing max_payload 1 MiB; ``fields`` override (None drops one)."""
+    frame: Dict[str, Any] = {
+        "type": "hello_ok",
+        "protocol": 2,
+        "features": {"methods": [], "events": [], "extensions": ["ack", "caught_up"]},
+        "policy": {"max_payload": ANNOUNCED_MAX_PAYLOAD, "heartbeat_ms": 0},
+        "session_id": "s-1",
+        "resumed": connection > 1,
+        "cursor": 0,
+    }
+    frame.update(fields)
+    return json.dumps({k: v for k, v in frame.items() if v is not None})
+
+
+@dataclass
+class Scripted:
+    """A scripted server: its URL, how many connections it took, and each message frame it read."""
+
+    url: str = ""
+    connections: int = 0
+    received: List[Dict[str, int]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] = None) -> AsyncIterator[Scripted]:
+    """A ``websockets`` server on 127.0.0.1 that answers every ``hello`` with ``answer(connection)``
+    and acks every message. With ``max_size``, ``websockets`` closes 1009 on any bigger frame, as a
+    proxy with a small frame limit in front of a gateway would."""
+    state = Scripted()
+
+    async def handler(ws: Any) -> None:
+        state.connections += 1
+        connection = state.connections
+        try:
+            async for text in ws:
+                frame = json.loads(text)
+                if frame.get("type") == "hello":
+                    for reply in answer(connection):
+                        await ws.send(reply)
+                elif frame.get("type") == "message":
+                    state.received.append({"connection": connection, "bytes": len(text.encode())})
+                    await ws.send(json.dumps({"type": "ack", "id": frame["id"]}))
+        except websockets.exceptions.ConnectionClosed:
+            pass  # an oversized frame ends here, after websockets closed 1009
+
+    server = await websockets.serve(handler, "127.0.0.1", 0, max_size=max_size)  # type: ignore[attr-defined]
+    try:
+        port = next(iter(server.sockets)).getsockname()[1]
+        state.url = f"ws://127.0.0.1:{port}"
+        yield state
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_message_the_link_closed_1009_on_is_dropped_not_resent_after_every_rejoin() -> None:
+    def joined(connection: int) -> List[str]:
+        return [hello_ok(connection), json.dumps({"type": "caught_up", "cursor": 0})]
+
+    async with scripted(joined, max_size=2000) as server:
+        client = GatewayClient(server.url, agent_id="demo", reconnect=FAST)
+        try:
+            await bounded("the join", client.connect())
+            with pytest.raises(GatewayConnectError) as refused:
+                await bounded("the refusal", client.send("x" * 3000))
+            assert refused.value.code == "payload_too_large"
+            assert refused.value.next_step == "do_not_retry"
+            assert refused.value.close_code == 1009
+            assert "message too big" in refused.value.message
+            await until("the rejoin", lambda: client.state == "joined" and server.connections == 2)
+            # Messages behind it go through; the big one was never sent again.
+            after = await bounded("the ack", client.send("after"))
+            assert after.acknowledged
+            # The client learned the limit: as big a message is refused at once, with no new connection.
+            with pytest.raises(GatewayConnectError) as local:
+                await bounded("the local refusal", client.send("y" * 3000), timeout=1.0)
+            assert local.value.code == "payload_too_large"
+            smaller = await bounded("a smaller ack", client.send("z" * 1500))
+            assert smaller.acknowledged
+            assert server.connections == 2
+            assert all(m["bytes"] < 2000 for m in server.received), server.received
+        finally:
+            await client.disconnect()
+    assert owned_tasks() == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(hello_ok(1, policy=None), id="a hello_ok without policy"),
+        pytest.param(hello_ok(1, cursor=-1), id="a hello_ok with a negative cursor"),
+        pytest.param(json.dumps({"type": "hello_error", "code": "rate_limited"}), id="a hello_error without a message"),
+        pytest.param(json.dumps({"type": "joined", "cursor": 0}), id="a joined without a session_id"),
+    ],
+)
+async def test_a_handshake_answer_that_does_not_decode_fails_the_attempt_at_once(answer: str) -> None:
+    async with scripted(lambda connection: [answer]) as server:
+        # A long handshake timeout and a long, fixed backoff: reaching `reconnecting` quickly with
+        # one attempt counted can only come from the answer itself.
+        client = GatewayClient(server.url, agent_id="demo", handshake_timeout=20.0, reconnect=Backoff(initial=5.0, max=5.0, jitter=0.0))
+        errors: List[GatewayConnectError] = []
+        client.on_error(errors.append)
+        connecting = asyncio.ensure_future(client.connect())
+        try:
+            await until("the failed attempt", lambda: client.state == "reconnecting", timeout=2.0)
+            assert errors[0].code == "bad_server_frame"
+            assert errors[0].next_step == "wait_then_retry"
+            assert "does not follow the protocol" in errors[0].message
+            assert client.info.protocol is None
+            assert client.info.attempt == 1
+            assert server.connections == 1
+        finally:
+            await client.disconnect()
+            await asyncio.gather(connecting, return_exceptions=True)
+    assert owned_tasks() == []
