@@ -178,6 +178,12 @@ export interface EventLog {
   /** Keep these sessions alive (they have connections on this node). */
   touch?(sessionIds: readonly string[]): Awaitable<void>;
   /**
+   * How often `touch` must be called for a held session not to expire (a fraction of the store's
+   * TTL). The gateway touches at least this often, whatever its own TTL options say. Omitted: no
+   * expiry in the store.
+   */
+  readonly touchEveryMs?: number;
+  /**
    * Session caps counted in this store, for the whole fleet sharing it. createGateway uses them
    * unless given `sessionCaps`. Omitted: the gateway counts its own sessions.
    */

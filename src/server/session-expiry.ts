@@ -9,14 +9,20 @@ import { every } from './clock.js';
 import type { GatewayContext } from './context.js';
 import type { LiveSession } from './session-registry.js';
 
-/** Start the periodic sweep; returns a stop function. Does nothing when both TTLs are 0. */
+/**
+ * Start the periodic sweep; returns a stop function. Does nothing when both TTLs are 0, unless
+ * the log expires sessions itself: held sessions must then be kept alive in it all the same.
+ */
 export function startSessionExpiry(ctx: GatewayContext): () => void {
   const ttl = ctx.options.sessionTtlMs === 0 ? Infinity : ctx.options.sessionTtlMs;
   // Anonymous sessions that never received an event go sooner (never later than the others).
   const anonymousTtl = Math.min(ttl, ctx.options.anonymousSessionTtlMs === 0 ? Infinity : ctx.options.anonymousSessionTtlMs);
-  if (anonymousTtl === Infinity) return () => undefined;
+  // The store's own TTL sets the pace of touches, whatever the gateway's TTLs are.
+  const touchEvery = ctx.log.expiresSessions === true ? (ctx.log.touchEveryMs ?? Infinity) : Infinity;
+  const interval = Math.min(anonymousTtl, 60_000, touchEvery);
+  if (anonymousTtl === Infinity && touchEvery === Infinity) return () => undefined;
   // A session is idle for at least its TTL and at most TTL + one sweep before it goes.
-  return every(ctx.clock, Math.max(10, Math.min(anonymousTtl, 60_000)), () => void sweep(ctx, ttl, anonymousTtl), { unref: true });
+  return every(ctx.clock, Math.max(10, interval), () => void sweep(ctx, ttl, anonymousTtl), { unref: true });
 }
 
 /** True for a session created without a token that has never received an event: nothing to lose. */

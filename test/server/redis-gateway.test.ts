@@ -121,6 +121,27 @@ describe('gateways on one Redis log', () => {
     expect(await server.cli('exists', meta)).toBe('1');
   });
 
+  it('keeps a connected but quiet session alive in Redis even when the gateway itself never expires sessions', async () => {
+    // The gateway's TTLs are 0 (keep forever); the log's keys still expire after 300 ms unless touched.
+    const { server, a } = await twoNodes({ sessionTtlMs: 0, anonymousSessionTtlMs: 0 }, 300);
+    const { client, helloOk } = await join(a, { protocol_max: 1 });
+    const sessionId = String(helloOk['session_id']);
+    const meta = `lifeline:{${sessionId}}:meta`;
+    // Quiet for more than three lifetimes of its keys: the node's touches must carry it.
+    const started = performance.now();
+    let refreshes = 0;
+    let last = Number(await server.cli('pttl', meta));
+    await eventually(async () => {
+      const now = Number(await server.cli('pttl', meta));
+      if (now > last) refreshes++;
+      last = now;
+      return performance.now() - started > 1000 && refreshes >= 3;
+    }, 5000, 'three touches over a second of silence');
+    expect(await server.cli('exists', meta)).toBe('1');
+    await a.publish(sessionId, { type: 'token', data: 'still here' });
+    await client.until((frames) => seqs(frames).includes(1), 2000, 'the event');
+  });
+
   it('refuses with a typed, recoverable unavailable while Redis is down, reports degraded, and recovers by itself', async () => {
     const server = await startRedis({ appendfsync: 'always' });
     servers.push(server);

@@ -209,6 +209,8 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   return {
     replayWindow,
     expiresSessions: true,
+    // Three touches per TTL: a late sweep or one failed round trip does not expire a live session.
+    ...(ttlMs === 0 ? {} : { touchEveryMs: Math.max(10, Math.floor(ttlMs / 3)) }),
     client,
     keyPrefix: prefix,
     keys: keysOf,
