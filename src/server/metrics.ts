@@ -75,6 +75,9 @@ export function createMetrics(source: MetricsSource): GatewayMetrics {
   readCounter(registry, 'lifeline_evictions_total', 'Connections evicted as slow consumers.', () => c.slowConsumers);
   readCounter(registry, 'lifeline_liveness_timeouts_total', 'Connections closed for heartbeat silence.', () => c.reaped);
   readCounter(registry, 'lifeline_sessions_expired_total', 'Sessions forgotten after their TTL or expired by the app.', () => c.expired);
+  readCounter(registry, 'lifeline_bad_frames_total', 'Frames refused as bad_frame or payload_too_large.', () => c.badFrames);
+  readCounter(registry, 'lifeline_inbound_pauses_total', 'Times a connection stopped being read because its inbound queue was full.', () => c.inboundPauses);
+  readCounter(registry, 'lifeline_presence_capped_total', 'hello_ok presence lists cut at maxPresenceEntries.', () => c.presenceCapped);
   readLabelledCounter(registry, 'lifeline_gaps_total', 'Joins that signalled a gap, by reason.', 'reason', () => c.gaps);
   readLabelledCounter(registry, 'lifeline_refusals_total', 'Handshakes refused, by error code.', 'code', () => c.refused);
   const roundTrips = new Histogram({

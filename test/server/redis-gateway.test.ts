@@ -188,6 +188,8 @@ describe('gateways on one Redis log', () => {
     expect(text).toMatch(/lifeline_events_published_total\{node="[^"]+"\} 3/);
     expect(text).toMatch(/lifeline_events_delivered_total\{node="[^"]+"\} 6/);
     expect(text).toMatch(/lifeline_store_reachable\{node="[^"]+"\} 1/);
+    // Every bound's signal is scraped too.
+    for (const name of ['lifeline_bad_frames_total', 'lifeline_inbound_pauses_total', 'lifeline_presence_capped_total', 'lifeline_evictions_total']) expect(text).toContain(`${name}{node=`);
     expect(text).toMatch(/lifeline_store_round_trip_seconds_count\{node="[^"]+"\} [1-9]/);
   });
 });
