@@ -123,19 +123,37 @@ export function createFanout(host: FanoutHost): Fanout {
   }
 
   /** After the feed came back: catch every held session up to the log, or notice it moved. */
-  async function restore(): Promise<void> {
-    for (const [sessionId, feed] of feeds) {
+  let restoring: Promise<void> | undefined;
+  let restoreAgain = false;
+  function restore(): void {
+    // One pass at a time; a report during a pass asks for one more (it may follow a later drop).
+    if (restoring) {
+      restoreAgain = true;
+      return;
+    }
+    restoring = (async () => {
+      do {
+        restoreAgain = false;
+        await restoreAll();
+      } while (restoreAgain);
+    })().finally(() => {
+      restoring = undefined;
+    });
+  }
+  async function restoreAll(): Promise<void> {
+    for (const [sessionId, feed] of [...feeds]) {
       if (feed.epoch === undefined) continue;
       try {
         const position = await log.position(sessionId);
         if (position.epoch !== feed.epoch) moved(sessionId, feed, 'epoch changed while the feed was down');
-        else if (position.head > feed.last) await repair(sessionId, feed);
+        // Twice at most: a repair already under way may have read before the feed came back.
+        else for (let pass = 0; pass < 2 && position.head > feed.last; pass++) await repair(sessionId, feed);
       } catch (error) {
         moved(sessionId, feed, error instanceof Error ? error.message : String(error));
       }
     }
   }
-  const stopRestore = log.onFeedRestored?.(() => void restore());
+  const stopRestore = log.onFeedRestored?.(restore);
 
   return {
     async align(session, readPosition) {

@@ -6,6 +6,7 @@ import { createClient, createCluster, type RedisClientType, type RedisClusterTyp
 import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
 import { newEpoch } from '../memory-log.js';
+import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
 import { LIFELINE_SCRIPTS } from './scripts.js';
 import type { SessionLimits } from '../session-caps.js';
@@ -177,9 +178,17 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   // cluster client keeps per-shard pub/sub connections of its own.
   let feedClient: Promise<DataClient> | undefined;
   const restoredListeners = new Set<() => void>();
+  let clusterFeed: ClusterFeed | undefined;
   function feed(): Promise<DataClient> {
     feedClient ??= (async () => {
-      if (isCluster) return client;
+      if (isCluster) {
+        // Per-shard pub/sub connections re-subscribe by themselves: see cluster-feed.ts for how
+        // the log learns that they did.
+        clusterFeed = watchClusterFeed(client as Cluster, () => {
+          for (const listener of restoredListeners) listener();
+        }, () => undefined); // a channel left unconfirmed is repaired at its next event, or the next node-ready
+        return client;
+      }
       const sub = (client as Standalone).duplicate();
       let connectedOnce = false;
       sub.on('error', () => undefined); // reconnects by itself; the data client reports reachability
@@ -240,6 +249,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async close() {
       const sub = feedClient === undefined ? undefined : await feedClient.catch(() => undefined);
       feedClient = undefined;
+      clusterFeed?.stop();
       // The feed connection has nothing worth waiting for; the data connection gets a graceful
       // close when Redis answers, and is destroyed when it does not (a close would wait forever).
       if (sub && sub !== client && sub.isOpen) sub.destroy();
@@ -261,7 +271,9 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       };
       const sub = await call('subscribe', feed);
       await call('subscribe', () => sub.sSubscribe(channel, listener));
+      clusterFeed?.hold(channel, listener);
       return async () => {
+        clusterFeed?.drop(channel);
         if (sub.isReady) await sub.sUnsubscribe(channel, listener).catch(() => undefined);
       };
     },

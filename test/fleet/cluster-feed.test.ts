@@ -1,0 +1,80 @@
+// Redis Cluster live feed: when the sharded pub/sub connection of the master holding a session
+// drops, events published meanwhile reach the client as soon as node-redis has re-subscribed,
+// without waiting for the session's next event, in order and once each.
+import { createClient } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisLog, type RedisLog } from '../../src/server/index.js';
+import { join, seqs, startGateway } from '../support/gateway-kit.js';
+import { startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server.js';
+
+const SECRET = 'cluster-feed-secret-0123456789';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+async function cluster(): Promise<RedisCluster> {
+  const started = await startRedisCluster(3);
+  cleanups.push(() => started.stop());
+  return started;
+}
+
+async function openLog(urls: readonly string[]): Promise<RedisLog> {
+  const log = createRedisLog({ url: urls, secret: SECRET, replayWindow: 1000 });
+  await log.open();
+  cleanups.push(() => log.close());
+  return log;
+}
+
+/** The master that holds a key (the others answer MOVED to a plain redis-cli). */
+async function holderOf(nodes: readonly RedisServer[], key: string): Promise<RedisServer> {
+  for (const node of nodes) if ((await node.cli('exists', key)) === '1') return node;
+  throw new Error(`no master holds ${key}`);
+}
+
+/** A plain connection to one master, opened before it refuses new ones. */
+async function control(node: RedisServer) {
+  const conn = createClient({ url: node.url });
+  await conn.connect();
+  cleanups.push(async () => conn.destroy());
+  return {
+    killPubSub: () => conn.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']),
+    getMaxClients: async () => (await conn.configGet('maxclients'))['maxclients'] ?? '10000',
+    setMaxClients: (value: string) => conn.configSet('maxclients', value),
+    subscribers: async (channel: string) => Number(((await conn.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel])) as unknown[])[1]),
+  };
+}
+
+describe('Redis Cluster feed recovery', () => {
+  it('delivers events published while the shard pub/sub connection was down, without a further publish', async () => {
+    const { nodes, urls } = await cluster();
+    const gatewayLog = createRedisLog({ url: urls, secret: SECRET, replayWindow: 1000 });
+    const gateway = await startGateway({ log: gatewayLog, rateLimit: false });
+    const app = await openLog(urls);
+    const { client, helloOk } = await join(gateway);
+    const sessionId = String(helloOk['session_id']);
+    let published = 0;
+    const publish = async (): Promise<void> => {
+      published++;
+      await app.append(sessionId, { type: 'tick', data: { n: published } });
+    };
+    for (let i = 0; i < 3; i++) await publish();
+    await client.until((frames) => seqs(frames).includes(3), 10_000, 'the first events live');
+
+    const keys = app.keys(sessionId);
+    const holder = await control(await holderOf(nodes, keys.meta));
+    // Refuse new connections on that master (existing ones stay), kill the gateway's pub/sub
+    // connection there, and publish while it cannot come back: those events go to nobody.
+    const maxClients = await holder.getMaxClients();
+    await holder.setMaxClients('1');
+    await holder.killPubSub();
+    for (let i = 0; i < 5; i++) await publish();
+    expect(await holder.subscribers(keys.channel)).toBe(0);
+    await holder.setMaxClients(maxClients);
+
+    // No further publish: the re-subscription alone must bring the missed events.
+    await client.until((frames) => seqs(frames).includes(published), 5000, `seq ${published} without a further publish`);
+    await client.sync();
+    expect(seqs(client.frames)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
+  }, 60_000);
+});
