@@ -80,6 +80,11 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       log.warn({ bufferedBytes: bytes }, 'slow consumer evicted');
       closeWith(CloseCode.SlowConsumer, 'slow_consumer');
     },
+    onReplayFailed: (error: unknown) => {
+      // The store failed mid-replay (Redis away): the client resumes from what it got.
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'replay page unreadable; the client resumes');
+      closeWith(CloseCode.GoingAway, 'replay_failed');
+    },
   };
   let outbox: Outbox = createOutbox(ws, outboxOptions);
   let phase: Phase = 'awaiting_hello';

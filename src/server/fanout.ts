@@ -4,7 +4,8 @@
 // Pub/sub may drop or reorder around reconnects, so the feed keeps `last`, the seq delivered to
 // every local connection, parks early arrivals, and fills holes from the log (`readAfter`).
 // A join closes the subscribe-then-replay race: subscribe, read the position, anchor the feed,
-// then replay exactly up to `last` and join the feed in the same synchronous step.
+// then fix the replay's end at `last` and join the feed in the same synchronous step (the replay
+// itself is read in pages afterwards, up to that end).
 import type { EventLog, LiveEvent, LogPosition, StoredEvent, Unsubscribe } from './event-log.js';
 import type { Logger } from 'pino';
 import type { LiveSession } from './session-registry.js';
@@ -31,6 +32,8 @@ export interface FanoutHost {
   find(sessionId: string): LiveSession | undefined;
   /** Count a delivery to one connection (metrics). */
   delivered?(count: number): void;
+  /** Events a repair reads from the log at a time. @default 128 */
+  readonly pageEvents?: number;
 }
 
 /** The fan-out of one gateway node. */
@@ -41,10 +44,11 @@ export interface Fanout {
    */
   align(session: LiveSession, readPosition: () => Promise<LogPosition>): Promise<LogPosition>;
   /**
-   * Extend `backlog` (events after `after`) so it ends exactly at the feed's `last`. The caller
-   * must add its subscriber right after, with no await in between. Returns the final head.
+   * Where a join's replay ends: the feed's `last`. Trims `firstPage` (the replay's first page)
+   * to end there; the pages after it are read up to that head. The caller must add its
+   * subscriber right after, with no await in between, so events past the head come live.
    */
-  complete(session: LiveSession, after: number, backlog: StoredEvent[]): Promise<number>;
+  replayEnd(session: LiveSession, firstPage: StoredEvent[], head: number): number;
   /** The last local connection of a session left: unsubscribe (in the session's queue). */
   release(session: LiveSession): void;
   /** Stop every subscription. */
@@ -57,6 +61,9 @@ const MAX_EARLY = 10_000;
 /** Create the fan-out for a log that has a live feed. */
 export function createFanout(host: FanoutHost): Fanout {
   const { log, logger } = host;
+  const pageEvents = host.pageEvents ?? 128;
+  // A repair reads at most the window plus one page: past that, the next event's hole resumes it.
+  const maxRepairPages = Math.ceil(log.replayWindow / pageEvents) + 1;
   const feeds = new Map<string, Feed>();
 
   function deliver(sessionId: string, feed: Feed, event: StoredEvent): void {
@@ -107,12 +114,16 @@ export function createFanout(host: FanoutHost): Fanout {
     feed.repairing ??= (async () => {
       try {
         const epoch = feed.epoch;
-        for (const event of await log.readAfter(sessionId, feed.last)) {
-          if (feed.epoch !== epoch) return;
-          // Past the window the log no longer holds the hole: deliver on, the client reports a gap.
-          if (event.seq > feed.last) deliver(sessionId, feed, event);
+        for (let pass = 0; pass < maxRepairPages; pass++) {
+          const page = await log.readAfter(sessionId, feed.last, pageEvents);
+          for (const event of page) {
+            if (feed.epoch !== epoch) return;
+            // Past the window the log no longer holds the hole: deliver on, the client reports a gap.
+            if (event.seq > feed.last) deliver(sessionId, feed, event);
+          }
+          drainParked(sessionId, feed);
+          if (page.length < pageEvents) break;
         }
-        drainParked(sessionId, feed);
       } catch (error) {
         logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'feed repair failed; retried on the next event');
       } finally {
@@ -182,17 +193,11 @@ export function createFanout(host: FanoutHost): Fanout {
       if (feed.last < position.head) await repair(session.id, feed);
       return { ...position, head: Math.max(position.head, feed.last) };
     },
-    async complete(session, after, backlog) {
+    replayEnd(session, firstPage, head) {
       const feed = feeds.get(session.id);
-      if (!feed) return backlog[backlog.length - 1]?.seq ?? after;
-      for (;;) {
-        while (backlog.length > 0 && backlog[backlog.length - 1]!.seq > feed.last) backlog.pop();
-        const top = backlog[backlog.length - 1]?.seq ?? after;
-        if (top >= feed.last) return feed.last;
-        backlog.push(...(await log.readAfter(session.id, top)));
-        // The log no longer holds what the feed delivered (trimmed): the client sees a gap.
-        if ((backlog[backlog.length - 1]?.seq ?? after) === top) return feed.last;
-      }
+      if (!feed) return head;
+      while (firstPage.length > 0 && firstPage[firstPage.length - 1]!.seq > feed.last) firstPage.pop();
+      return feed.last;
     },
     release(session) {
       if (session.subscribers.size > 0 || !feeds.has(session.id)) return;

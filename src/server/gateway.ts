@@ -152,7 +152,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
 
   const fanout = log.subscribe
-    ? createFanout({ log, logger, find: (id) => registry.find(id), delivered: (n) => void (counters.delivered += n) })
+    ? createFanout({ log, logger, pageEvents: resolved.replayPageEvents, find: (id) => registry.find(id), delivered: (n) => void (counters.delivered += n) })
     : undefined;
   // A per-process node name in the store: a node restarted under the same nodeId must not inherit its old entries.
   const presence = log.presence

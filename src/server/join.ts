@@ -1,12 +1,14 @@
 // Joining a session, as one task in the session's queue: load or create the session, decide the
 // resume, subscribe, then send the accept frame, the replay and caught_up. Because publishes run
 // in the same queue, none can slip between the replay and the subscription: each event reaches
-// the client exactly once, as replay if it was appended before and as live if after.
-import type { ReplayFrame } from '../protocol/index.js';
+// the client exactly once, as replay if it was appended before and as live if after. Only the
+// replay's first page is read in the queue; the rest is read page by page up to the head fixed
+// there, as the socket takes it (replay-pages.ts), with live events waiting behind it.
 import type { GatewayContext, GatewaySession } from './context.js';
 import type { SessionRecord, StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
+import { replayFrame, replayPages } from './replay-pages.js';
 import { planResume } from './resume-plan.js';
 import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
@@ -31,10 +33,6 @@ export interface JoinedState {
   readonly subscriber: Subscriber;
   readonly gatewaySession: GatewaySession;
   readonly resumed: boolean;
-}
-
-function replayFrame(stored: StoredEvent): ReplayFrame {
-  return { type: 'replay', seq: stored.seq, event: stored.event };
 }
 
 /**
@@ -73,12 +71,22 @@ export async function joinSession(
     // has delivered, so every event reaches this connection once, as replay or as live.
     let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);
-    const backlog = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter))] : [];
+    const pageEvents = ctx.options.replayPageEvents;
+    const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents))] : [];
     const otherNodes = fleetPresence === undefined ? [] : await fleetPresence;
-    if (ctx.fanout) position = { ...position, head: await ctx.fanout.complete(session, plan.replayAfter, backlog) };
-    if (backlog.length > 0) {
+    // No await from here to the subscriber: the replay's end and the feed must not move apart.
+    if (ctx.fanout) position = { ...position, head: ctx.fanout.replayEnd(session, firstPage, position.head) };
+    const firstTop = firstPage[firstPage.length - 1]?.seq ?? plan.replayAfter;
+    // Below the head, more pages follow: the page was full, or the feed delivered more while it was read.
+    const rest = firstTop < position.head
+      ? replayPages(ctx.log, sessionId, firstTop, position.head, pageEvents, {
+          read: (events) => void (ctx.counters.replayedEvents += events),
+          trimmed: () => void (ctx.counters.gaps['window'] = (ctx.counters.gaps['window'] ?? 0) + 1),
+        })
+      : undefined;
+    if (firstPage.length > 0) {
       ctx.counters.replays++;
-      ctx.counters.replayedEvents += backlog.length;
+      ctx.counters.replayedEvents += firstPage.length;
     }
     if (plan.gap) {
       const reason = request.epoch !== undefined && request.epoch !== position.epoch ? 'epoch' : 'window';
@@ -92,7 +100,7 @@ export async function joinSession(
     const outbox = hooks.start(version);
     const acceptance = { version, record, resumed: existing !== undefined, position, plan, otherNodes };
     outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
-    outbox.sendReplay(backlog.map(replayFrame));
+    outbox.sendReplay(firstPage.map(replayFrame), rest);
     if (request.kind === 'join' && plan.resyncRequired) {
       // Legacy clients expect a snapshot after resync_required (PraisonAI sends one).
       const stored = await ctx.log.getState(sessionId);

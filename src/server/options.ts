@@ -104,6 +104,11 @@ export interface GatewayOptions {
   /** Largest number of frames in one `batch`. @default 256 */
   readonly maxBatchFrames?: number;
   /**
+   * Events read from the log at a time for a join's replay and for a feed repair: a resuming
+   * connection holds at most one page, read as the socket takes the previous one. @default 128
+   */
+  readonly replayPageEvents?: number;
+  /**
    * A session with no connection and no publish for this long is forgotten (and deleted from a
    * log that supports `deleteSession`), so a long-running gateway does not grow without bound.
    * A client resuming it later starts a new history and sees an epoch gap. 0 keeps sessions
@@ -193,6 +198,7 @@ export interface ResolvedOptions {
   readonly eventTypes: readonly string[];
   readonly coalesceLive: boolean;
   readonly maxBatchFrames: number;
+  readonly replayPageEvents: number;
   readonly sessionTtlMs: number;
   readonly anonymousSessionTtlMs: number;
   readonly sessionLimits: SessionLimits;
@@ -302,6 +308,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     eventTypes: options.eventTypes ?? [],
     coalesceLive: options.coalesceLive ?? true,
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
+    replayPageEvents: positiveInt('replayPageEvents', options.replayPageEvents ?? 128),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),
     anonymousSessionTtlMs: positiveInt('anonymousSessionTtlMs', options.anonymousSessionTtlMs ?? 300_000, 0),
     sessionLimits: {

@@ -8,6 +8,8 @@
 // in order; their bytes count against the limit, so a reader that stalls mid-replay while the
 // session keeps publishing is still evicted. Pacing lives here, not in the session's queue: the
 // join task only hands the replay over, so other connections and publishes never wait on it.
+// A long replay comes in pages (ReplaySource): the next page is read only when the socket has
+// taken the previous one, so a resuming connection holds one page, not the whole window.
 import { encodeFrame, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
 import { mutations } from '../mutations.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
@@ -22,6 +24,8 @@ export interface OutboxOptions {
   readonly maxBufferedBytes: number;
   /** Called once when unsent bytes pass `maxBufferedBytes`; nothing is sent afterwards. */
   readonly onSlowConsumer: (bufferedBytes: number) => void;
+  /** Called once when a replay page could not be read; nothing is sent afterwards. */
+  readonly onReplayFailed?: (error: unknown) => void;
   /**
    * Rewrites each frame for another dialect (src/server/dialects/) just before it is written.
    * @default undefined: frames go out as Lifeline frames
@@ -33,8 +37,12 @@ export interface OutboxOptions {
 export interface Outbox {
   /** Send one frame (after any live events still waiting for their tick, and any replay still being paced). */
   send(frame: ServerFrame): void;
-  /** Send replayed events, paced by the socket: one frame each under v1, batches under v2. */
-  sendReplay(frames: readonly ReplayFrame[]): void;
+  /**
+   * Send replayed events, paced by the socket: one frame each under v1, batches under v2. `rest`
+   * brings the pages after `frames`, each read once the socket has taken the one before; frames
+   * sent meanwhile wait behind the whole replay.
+   */
+  sendReplay(frames: readonly ReplayFrame[], rest?: ReplaySource): void;
   /** Send a live event: at once under v1, at the end of the tick under v2; behind a paced replay, after it. */
   sendLive(frame: EventFrame): void;
   /** Stop sending for good (the socket is closing). */
@@ -43,15 +51,27 @@ export interface Outbox {
   readonly waiting: number;
 }
 
-type EventLike = EventFrame | ReplayFrame;
-
-/** A frame waiting behind a paced replay; `bytes` is set for those counted against the limit. */
-interface Waiting {
-  readonly frame: ServerFrame;
-  readonly bytes: number;
+/** One page of a replay; `done` when no page follows. */
+export interface ReplayPage {
+  readonly frames: readonly ReplayFrame[];
+  readonly done: boolean;
 }
 
+/** The pages of a replay after the first, read one at a time on demand. */
+export interface ReplaySource {
+  next(): Promise<ReplayPage>;
+}
+
+type EventLike = EventFrame | ReplayFrame;
+
+/**
+ * A frame waiting behind a paced replay (`bytes` is set for those counted against the limit),
+ * or the place where the replay's next page goes once read.
+ */
+type Waiting = { readonly frame: ServerFrame; readonly bytes: number } | { readonly more: ReplaySource };
+
 const isEventLike = (frame: ServerFrame): frame is EventLike => frame.type === 'event' || frame.type === 'replay';
+const isEventWaiting = (w: Waiting | undefined): w is { readonly frame: EventLike; readonly bytes: number } => w !== undefined && 'frame' in w && isEventLike(w.frame);
 
 /** Create the outbox for a socket. */
 export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
@@ -67,6 +87,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   /** Bytes of the non-replay frames in `queue`: what a stalled reader makes the gateway hold. */
   let owedBytes = 0;
   let awaitingWrite = false;
+  let awaitingPage = false;
 
   const evict = (): void => {
     const bytes = ws.bufferedAmount + owedBytes;
@@ -128,36 +149,64 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   /** Write the next run of waiting frames: consecutive events as one batch, or one other frame. */
   const writeNextWaiting = (): void => {
     const first = queue[head];
-    if (!first) return;
-    let run = 1;
-    if (isEventLike(first.frame)) {
-      while (run < options.maxBatchFrames && head + run < queue.length && isEventLike((queue[head + run] as Waiting).frame)) run++;
+    if (!first || !('frame' in first)) return;
+    if (!isEventWaiting(first)) {
+      write(first.frame);
+      owedBytes -= first.bytes;
+      head++;
+      return;
     }
-    const items = queue.slice(head, head + run);
-    let taken = 1;
-    if (isEventLike(first.frame)) taken = writeEvents(items.map((w) => w.frame as EventLike));
-    else write(first.frame);
-    for (let i = 0; i < taken; i++) owedBytes -= (items[i] as Waiting).bytes;
+    const items = [first];
+    for (let next = queue[head + items.length]; items.length < options.maxBatchFrames && isEventWaiting(next); next = queue[head + items.length]) items.push(next);
+    const taken = writeEvents(items.map((w) => w.frame));
+    for (let i = 0; i < taken; i++) owedBytes -= items[i]?.bytes ?? 0;
     head += taken;
   };
 
-  function pump(): void {
-    while (head < queue.length) {
-      if (sealed || ws.readyState !== SOCKET_OPEN) {
-        queue = [];
+  const stopPacing = (): void => {
+    queue = [];
+    head = 0;
+    owedBytes = 0;
+  };
+
+  /** Read the replay's next page into the place `more` holds at `head`, then go on pumping. */
+  const readPage = (more: ReplaySource): void => {
+    awaitingPage = true;
+    more.next().then(
+      (page) => {
+        awaitingPage = false;
+        if (sealed) return;
+        // Drop what was written, so pages already sent are not kept alive by the queue.
+        queue = queue.slice(head + 1);
         head = 0;
-        owedBytes = 0;
-        return;
-      }
+        const frames: Waiting[] = page.frames.map((frame) => ({ frame, bytes: 0 }));
+        queue.unshift(...frames, ...(page.done ? [] : [{ more }]));
+        pump();
+      },
+      (error: unknown) => {
+        awaitingPage = false;
+        if (sealed) return;
+        sealed = true;
+        pendingLive = [];
+        stopPacing();
+        options.onReplayFailed?.(error);
+      },
+    );
+  };
+
+  function pump(): void {
+    if (awaitingPage) return;
+    while (head < queue.length) {
+      if (sealed || ws.readyState !== SOCKET_OPEN) return stopPacing();
       if (ws.bufferedAmount >= paceBytes) {
         awaitingWrite = true;
         return;
       }
+      const next = queue[head];
+      if (next && 'more' in next) return readPage(next.more);
       writeNextWaiting();
     }
-    queue = [];
-    head = 0;
-    owedBytes = 0;
+    stopPacing();
   }
 
   const isPacing = (): boolean => head < queue.length;
@@ -186,10 +235,11 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       if (isPacing() && frame.type !== 'ping') enqueue(frame);
       else write(frame);
     },
-    sendReplay(frames) {
+    sendReplay(frames, rest) {
       flushLive();
-      if (sealed || frames.length === 0) return;
+      if (sealed || (frames.length === 0 && !rest)) return;
       for (const frame of frames) queue.push({ frame, bytes: 0 });
+      if (rest) queue.push({ more: rest });
       if (!awaitingWrite) pump();
     },
     sendLive(frame) {
@@ -207,9 +257,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
     seal() {
       sealed = true;
       pendingLive = [];
-      queue = [];
-      head = 0;
-      owedBytes = 0;
+      stopPacing();
     },
     get waiting() {
       return queue.length - head;

@@ -3,8 +3,7 @@
 // stalls mid-replay is still evicted with 4013 without holding up its session.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
-import type { Frame } from '../support/raw-client.js';
+import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { waitFor } from '../support/wait-for.js';
 
 const proxies: FaultProxy[] = [];
@@ -20,16 +19,6 @@ async function publishBig(gateway: Awaited<ReturnType<typeof startGateway>>, ses
     // Let the event loop reach I/O: live readers in this process must get to read.
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-/** Kinds of the event frames in arrival order, with batches unwrapped and caught_up marked. */
-function arrivalKinds(frames: readonly Frame[]): string[] {
-  const out: string[] = [];
-  for (const frame of frames) {
-    const inner = frame.type === 'batch' ? (frame['frames'] as Frame[]) : [frame];
-    for (const f of inner) if (f.type === 'replay' || f.type === 'event' || f.type === 'caught_up') out.push(f.type);
-  }
-  return out;
 }
 
 describe('replay pacing', () => {

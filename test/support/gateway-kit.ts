@@ -61,6 +61,14 @@ export function seqs(frames: readonly Frame[], kind?: 'replay' | 'event'): numbe
   return eventFrames(frames, kind).map((f) => Number(f['seq']));
 }
 
+/** Kinds of the event frames in arrival order, with batches unwrapped and caught_up marked. */
+export function arrivalKinds(frames: readonly Frame[]): string[] {
+  return frames
+    .flatMap((frame) => (frame.type === 'batch' && Array.isArray(frame['frames']) ? (frame['frames'] as Frame[]) : [frame]))
+    .filter((f) => f.type === 'replay' || f.type === 'event' || f.type === 'caught_up')
+    .map((f) => f.type);
+}
+
 /** The `event` payloads of the replay/event frames received so far. */
 export function events(frames: readonly Frame[]): Record<string, unknown>[] {
   return eventFrames(frames).map((f) => f['event'] as Record<string, unknown>);
