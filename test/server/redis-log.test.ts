@@ -5,7 +5,8 @@ import { LogError } from '../../src/server/event-log.js';
 import { createRedisLog, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
 import { createFaultProxy } from '../support/fault-proxy.js';
 import { countCommands, total } from '../support/redis-commands.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { aofTail, replicaCaughtUp, startRedis, type RedisServer } from '../support/redis-server.js';
+import type { LiveEvent } from '../../src/server/event-log.js';
 
 const SECRET = 'test-secret-0123456789';
 const servers: RedisServer[] = [];
@@ -145,7 +146,7 @@ describe('createRedisLog', () => {
     const log = await openLog(primary);
     const { epoch } = await log.createSession('s1', 'demo');
     await log.append('s1', tick(1));
-    expect(await primary.cli('wait', '1', '5000')).toBe('1');
+    await replicaCaughtUp(primary, replica);
     link.stall(); // it will never receive seq 2 and 3
     await log.append('s1', tick(2));
     await log.append('s1', tick(3));
@@ -158,6 +159,121 @@ describe('createRedisLog', () => {
     // seq 2 was acknowledged on the old primary: reusing it in the same epoch would be a lie.
     expect(next.epoch).not.toBe(epoch);
     expect(next.seq).toBe(1);
+  });
+
+  it('replicated: an event the replicas did not confirm is fanned out, replayed and counted nowhere until a retry confirms it', async () => {
+    const primary = await redis();
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    const replica = await redis({ replicaOf: link });
+    const a = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 });
+    const b = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 }); // another node
+    await a.createSession('s1', 'demo');
+    const seen: LiveEvent[] = [];
+    await b.subscribe?.('s1', (event) => void seen.push(event));
+    const { epoch } = await a.append('s1', tick(1));
+    await replicaCaughtUp(primary, replica);
+    link.stall();
+    await expect(a.append('s1', tick(2), { idempotencyKey: 'k2' })).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(b.append('s1', tick(3), { idempotencyKey: 'k3' })).rejects.toMatchObject({ code: 'unavailable' });
+    // Seqs 2 and 3 are in the primary's stream, above `confirmed`: no join, replay or feed shows them.
+    expect(await primary.cli('hmget', 'lifeline:{s1}:meta', 'head', 'confirmed')).toBe('3\n1');
+    expect(await b.position('s1')).toMatchObject({ epoch, head: 1, oldest: 1 });
+    expect((await b.readAfter('s1', 0)).map((e) => e.seq)).toEqual([1]);
+    link.resume();
+    // b's app retries with the same key: the same seq, confirmed, and with it a's earlier event
+    // (WAIT covers every earlier write), fanned out in order.
+    await expect(b.append('s1', tick(3), { idempotencyKey: 'k3' })).resolves.toMatchObject({ seq: 3, duplicate: true });
+    expect((await a.readAfter('s1', 1)).map((e) => e.event.data)).toEqual([{ n: 2 }, { n: 3 }]);
+    await expect(a.append('s1', tick(2), { idempotencyKey: 'k2' })).resolves.toMatchObject({ seq: 2, duplicate: true });
+    await expect(a.append('s1', tick(4))).resolves.toMatchObject({ seq: 4 });
+    const deadline = performance.now() + 5000;
+    while (seen.length < 4 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('replicated then async: an async writer exposes and fans out what replicated writers left unconfirmed', async () => {
+    const primary = await redis();
+    const replicated = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 100 }); // no replica: WAIT fails
+    const plain = await openLog(primary);
+    await replicated.createSession('s1', 'demo');
+    const seen: number[] = [];
+    await plain.subscribe?.('s1', (event) => void seen.push(event.seq));
+    await expect(replicated.append('s1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
+    expect((await plain.position('s1')).head).toBe(0);
+    await plain.append('s1', tick(2));
+    expect((await plain.position('s1')).head).toBe(2);
+    const deadline = performance.now() + 5000;
+    while (seen.length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('replicated: a publish refused before fan-out leaves its seq to the next event after a promotion, seen by nobody twice', async () => {
+    const primary = await redis();
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    const replica = await redis({ replicaOf: link });
+    const log = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 });
+    const reader = await openLog(primary);
+    const { epoch } = await log.createSession('s1', 'demo');
+    const seen = new Map<number, unknown>();
+    await reader.subscribe?.('s1', (event) => void seen.set(event.seq, event.event.data));
+    await log.append('s1', tick(1));
+    await replicaCaughtUp(primary, replica);
+    link.stall();
+    await expect(log.append('s1', tick(2))).rejects.toMatchObject({ code: 'unavailable' });
+    // What a join on any node would see, and what the feed carried (a marker published after it).
+    expect(await reader.position('s1')).toMatchObject({ head: 1 });
+    for (const e of await reader.readAfter('s1', 0)) seen.set(e.seq, e.event.data);
+    await primary.cli('spublish', 'lifeline:{s1}:fanout', `99:${epoch}:{"type":"marker"}`);
+    const deadline = performance.now() + 5000;
+    while (!seen.has(99) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    seen.delete(99);
+    await primary.kill();
+    await link.close();
+    await replica.cli('replicaof', 'no', 'one');
+    const promoted = await openLog(replica); // the replica, now primary (no replica of its own)
+    const next = await promoted.append('s1', tick(20));
+    // The epoch survives the promotion (every exposed event was confirmed) and seq 2 is reused
+    // for another event: honest only because nobody ever saw the refused one.
+    expect(next).toMatchObject({ epoch, seq: 2 });
+    expect([...seen]).toEqual([[1, { n: 1 }]]);
+  });
+
+  it('notices appendfsync weakened at run time: a restart that loses the tail moves the epoch before any seq is reused', async () => {
+    const server = await redis({ appendfsync: 'always' });
+    const log = await openLog(server, { durabilityCheckMs: 50 });
+    expect(log.durableWrites()).toBe(true);
+    const { epoch } = await log.createSession('s1', 'demo');
+    const published: Array<{ n: number; epoch: string; seq: number }> = [];
+    const publish = async (n: number): Promise<void> => {
+      const r = await whenReachable(() => log.append('s1', tick(n)));
+      published.push({ n, epoch: r.epoch, seq: r.seq });
+    };
+    for (let n = 1; n <= 3; n++) await publish(n);
+    expect(await server.cli('hget', 'lifeline:{s1}:meta', 'dur')).toBe('1');
+    await server.cli('config', 'set', 'appendfsync', 'everysec');
+    const deadline = performance.now() + 5000;
+    while (log.durableWrites() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(log.durableWrites()).toBe(false);
+    await publish(4); // records dur '0' with the write
+    expect(await server.cli('hget', 'lifeline:{s1}:meta', 'dur')).toBe('0');
+    // everysec fsynced up to here; a crash loses what follows.
+    const tail = aofTail(server);
+    const synced = tail.size();
+    await publish(5);
+    await publish(6);
+    await server.kill();
+    tail.truncate(synced);
+    servers.push(await server.restart());
+    expect(await server.cli('hget', 'lifeline:{s1}:meta', 'head')).toBe('4');
+    await publish(7);
+    expect(published.at(-1)).toMatchObject({ seq: 1 });
+    expect(published.at(-1)?.epoch).not.toBe(epoch);
+    const names = new Map<string, number>();
+    for (const p of published) {
+      const key = `${p.epoch}#${p.seq}`;
+      expect(names.get(key) ?? p.n, `(epoch, seq ${p.seq}) names two events`).toBe(p.n);
+      names.set(key, p.n);
+    }
   });
 
   it('rejects with a typed unavailable error while Redis is down, and recovers by itself', async () => {

@@ -2,7 +2,7 @@
 // (picked and retried, since `--port 0` does not work), no persistence unless asked, and kill,
 // restart, replica and cluster helpers. No test framework imports: the soak and bench use it too.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -142,6 +142,30 @@ function wrap(child: ChildProcess, port: number, dir: string, options: RedisServ
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Wait (bounded) until `replica` has applied everything `primary` had written when this was called. */
+export async function replicaCaughtUp(primary: RedisServer, replica: RedisServer, timeoutMs = 10_000): Promise<void> {
+  const field = (info: string, name: string): number => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? -1);
+  const target = field(await primary.cli('info', 'replication'), 'master_repl_offset');
+  const deadline = performance.now() + timeoutMs;
+  while (field(await replica.cli('info', 'replication'), 'slave_repl_offset') < target) {
+    if (performance.now() > deadline) throw new Error(`replica did not reach offset ${target} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The AOF file that takes new writes (Redis 7 multi-part AOF: the manifest's `type i` entry).
+ * A test truncates it back to an earlier size to play what `appendfsync everysec` loses in a crash.
+ */
+export function aofTail(server: RedisServer): { path: string; size(): number; truncate(size: number): void } {
+  const dir = join(server.dir, 'appendonlydir');
+  const manifest = readFileSync(join(dir, 'appendonly.aof.manifest'), 'utf8');
+  const name = /^file (\S+) seq \d+ type i$/m.exec(manifest)?.[1];
+  if (name === undefined) throw new Error(`no incremental AOF file in ${dir}`);
+  const path = join(dir, name);
+  return { path, size: () => statSync(path).size, truncate: (size) => truncateSync(path, size) };
 }
 
 /** A Redis Cluster of `masters` nodes with no replicas, slots spread by redis-cli. */

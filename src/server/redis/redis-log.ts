@@ -44,6 +44,13 @@ export interface RedisLogOptions {
   readonly replicas?: number;
   /** How long a `replicated` publish waits for them. @default 1000 */
   readonly waitTimeoutMs?: number;
+  /**
+   * `async` only: how often the node re-reads Redis's `appendonly`/`appendfsync` (CONFIG GET;
+   * Lua cannot), so that a weakening at run time (`CONFIG SET appendfsync everysec`) stops
+   * sessions from being marked durable. Writes in between are still marked durable: this is
+   * the window in which a restart could lose them unnoticed. @default 1000
+   */
+  readonly durabilityCheckMs?: number;
   /** Prefix of every key. @default 'lifeline:' */
   readonly keyPrefix?: string;
   /** Source of epoch ids. @default newEpoch */
@@ -69,6 +76,8 @@ export interface RedisLog extends EventLog {
   lastRoundTripMs(): number;
   /** Session caps counted in this Redis for the whole fleet; entries lapse after `sessionTtlMs` unrefreshed. */
   sessionCaps(limits: SessionLimits): RedisSessionCaps;
+  /** Does this node mark its writes durable (a restart or failover cannot lose them) right now? */
+  durableWrites(): boolean;
 }
 
 const SCRIPTS = { ...LIFELINE_SCRIPTS, ...SESSION_CAP_SCRIPTS };
@@ -97,8 +106,16 @@ export function parseLiveEvent(message: string): LiveEvent | undefined {
 }
 
 /** Redis error replies are Error instances with the server's message. */
-function isNoSession(error: unknown): boolean {
-  return error instanceof Error && error.message.includes('LIFELINE_NO_SESSION');
+function scriptError(error: unknown, name: string): boolean {
+  return error instanceof Error && error.message.includes(name);
+}
+
+/** Stream entries as XRANGE returns them inside a script: `[id, ['e', json]]`. */
+function storedEvents(entries: unknown): StoredEvent[] {
+  return (entries as Array<[string, string[]]>).map(([id, fields]) => ({
+    seq: Number(id.slice(0, id.indexOf('-'))),
+    event: JSON.parse(String(fields[1])) as StoredEvent['event'],
+  }));
 }
 
 /**
@@ -116,6 +133,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   const durability = options.durability ?? 'async';
   const replicas = positiveInt('replicas', options.replicas ?? 1);
   const waitTimeoutMs = positiveInt('waitTimeoutMs', options.waitTimeoutMs ?? 1000, 0);
+  const durabilityCheckMs = positiveInt('durabilityCheckMs', options.durabilityCheckMs ?? 1000);
   const prefix = options.keyPrefix ?? 'lifeline:';
   const epochOf = options.newEpoch ?? newEpoch;
   const retryAfterMs = options.retryAfterMs ?? 1000;
@@ -139,10 +157,14 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   if (!isCluster) {
     client.on('ready', () => {
       reachable = true;
+      // A Redis that came back may run with another fsync policy: look at once, not at the next tick.
+      if (durability === 'async') void checkDurability();
     });
   }
-  // '1' when a write this node acknowledges cannot be lost by the store: decided at open().
+  // '1' when a write this node acknowledges cannot be lost by the store. `replicated`: WAIT
+  // guards every publish. `async`: read at open() and every durabilityCheckMs (checkDurability).
   let durableFlag = durability === 'replicated' ? '1' : '0';
+  let durabilityTimer: NodeJS.Timeout | undefined;
   const ttlArg = String(ttlMs);
 
   /** Run a Redis call, timing it and turning a connection failure into `unavailable`. */
@@ -155,7 +177,13 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       if (isCluster) reachable = true;
       return result;
     } catch (error) {
-      if (isNoSession(error)) throw new LogError('session_not_found', `Redis does not hold this session (${what}).`);
+      if (scriptError(error, 'LIFELINE_NO_SESSION')) throw new LogError('session_not_found', `Redis does not hold this session (${what}).`);
+      if (scriptError(error, 'LIFELINE_UNCONFIRMED')) {
+        throw new LogError('unavailable', `The replicas have not confirmed a replay window of events of this session; publishes resume once they catch up (${what}).`, retryAfterMs);
+      }
+      if (scriptError(error, 'LIFELINE_MOVED')) {
+        throw new LogError('unavailable', `The session moved to a new epoch before the event was confirmed; retry with the same idempotency key (${what}).`, retryAfterMs);
+      }
       if (error instanceof Error && error.constructor.name === 'ErrorReply') throw error;
       reachable = false;
       throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
@@ -226,6 +254,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     isReachable: () => reachable,
     lastRoundTripMs: () => lastRtt,
     presence: createRedisPresence({ client, isCluster, keyPrefix: prefix }),
+    durableWrites: () => durableFlag === '1',
     ownerOf: (token) => createHmac('sha256', secret).update(token).digest('base64url'),
     async open() {
       if (client.isOpen) return;
@@ -236,17 +265,13 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       }
       reachable = true;
       if (durability === 'async') {
-        // appendfsync always: an acknowledged write survives a restart, so the epoch may too.
-        const node = isCluster ? ((await (client as Cluster).nodeClient((client as Cluster).masters[0]!)) as unknown as Standalone) : (client as Standalone);
-        try {
-          const config = await node.configGet('append*');
-          durableFlag = config['appendonly'] === 'yes' && config['appendfsync'] === 'always' ? '1' : '0';
-        } catch {
-          durableFlag = '0'; // CONFIG may be disabled (managed Redis): assume writes can be lost
-        }
+        await checkDurability();
+        durabilityTimer = setInterval(() => void checkDurability(), durabilityCheckMs);
+        durabilityTimer.unref();
       }
     },
     async close() {
+      clearInterval(durabilityTimer);
       const sub = feedClient === undefined ? undefined : await feedClient.catch(() => undefined);
       feedClient = undefined;
       clusterFeed?.stop();
@@ -335,17 +360,20 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async append(sessionId, event, appendOptions = {}): Promise<AppendResult> {
       const keys = keysOf(sessionId);
       const payload = JSON.stringify(event);
+      // Replicated: the script does not fan out; the event is exposed only once WAIT confirmed it.
+      const fanout = durability === 'replicated' ? '' : 'SPUBLISH';
       const reply = await call('publish', () =>
-        client.lifelineAppend(keyList(keys), [...common(), String(replayWindow), payload, appendOptions.idempotencyKey ?? '', keys.channel, 'SPUBLISH']),
+        client.lifelineAppend(keyList(keys), [...common(), String(replayWindow), payload, appendOptions.idempotencyKey ?? '', keys.channel, fanout]),
       );
       const [seq, epoch, duplicate] = reply as [number, string, number];
-      if (durability === 'replicated' && duplicate === 0) await confirmReplicated(keys);
+      // A duplicate too: the first attempt may have been refused before it was confirmed.
+      if (durability === 'replicated') await confirmReplicated(keys, epoch, Number(seq));
       return { seq: Number(seq), event, epoch, duplicate: duplicate === 1 };
     },
     async readAfter(sessionId, cursor, limit): Promise<StoredEvent[]> {
       const keys = keysOf(sessionId);
-      const entries = await call('replay', () => client.xRange(keys.events, `(${cursor}-0`, '+', limit === undefined ? undefined : { COUNT: limit }));
-      return (entries ?? []).map((entry) => ({ seq: Number(entry.id.slice(0, entry.id.indexOf('-'))), event: JSON.parse(String(entry.message['e'])) as StoredEvent['event'] }));
+      const reply = await call('replay', () => client.lifelineRead(keyList(keys), [...common(), String(cursor), limit === undefined ? '' : String(limit)]));
+      return storedEvents(reply);
     },
     async position(sessionId) {
       const opened = await open(sessionId, '', '');
@@ -376,14 +404,42 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     },
   };
 
-  /** WAIT for replicas after a publish (Redis refuses WAIT inside a script). */
-  async function confirmReplicated(keys: SessionKeys): Promise<void> {
+  /**
+   * WAIT for replicas after a publish (Redis refuses WAIT inside a script), then expose the event:
+   * raise the session's confirmed head and fan out. Three round trips, in sequence: a WAIT
+   * pipelined with the append could run before it (node-redis re-sends an EVALSHA that met
+   * NOSCRIPT as EVAL, and a cluster redirect re-sends it to another node) and confirm too early.
+   * WAIT covers every earlier write on the primary, whichever connection made it.
+   */
+  async function confirmReplicated(keys: SessionKeys, epoch: string, seq: number): Promise<void> {
     const args = ['WAIT', String(replicas), String(waitTimeoutMs)];
     const acked = await call('wait', () =>
       isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args),
     );
     if (Number(acked) < replicas) {
-      throw new LogError('unavailable', `The event was written but only ${String(acked)} of ${replicas} replicas confirmed it; retry with the same idempotency key.`, retryAfterMs);
+      throw new LogError(
+        'unavailable',
+        `Only ${String(acked)} of ${replicas} replicas confirmed the event: no client sees it until they do (a retry or a later publish confirms it). Retry with the same idempotency key; without one a retry may publish it twice.`,
+        retryAfterMs,
+      );
+    }
+    await call('confirm', () => client.lifelineConfirm(keyList(keys), [...common(), epoch, String(seq), keys.channel, 'SPUBLISH']));
+  }
+
+  /**
+   * Read `appendonly`/`appendfsync` on every primary: '1' only when all of them fsync each write.
+   * A weakening takes effect at once; a Redis that refuses CONFIG (managed services) counts as weak.
+   */
+  async function checkDurability(): Promise<void> {
+    try {
+      const nodes = isCluster
+        ? await Promise.all((client as Cluster).masters.map(async (m) => (await (client as Cluster).nodeClient(m)) as unknown as Standalone))
+        : [client as Standalone];
+      const configs = await Promise.all(nodes.map((node) => node.configGet('append*')));
+      durableFlag = configs.every((c) => c['appendonly'] === 'yes' && c['appendfsync'] === 'always') ? '1' : '0';
+    } catch (error) {
+      // Unreachable: no write goes through until it is back (and 'ready' checks again).
+      if (error instanceof Error && error.constructor.name === 'ErrorReply') durableFlag = '0';
     }
   }
 }

@@ -4,12 +4,20 @@
 //   ARGV[1] '1' when this node's writes are durable, ARGV[2] a fresh epoch to use if the history
 //   must move, ARGV[3] the key TTL in ms ('0': none).
 // `settle()` compares the Redis run_id the session was last written under with the server's own,
-// read inside the script (INFO server, ~2.4 us measured) so the check is atomic with the write and
-// right on every cluster shard. A different run_id means another Redis process holds the keys (a
+// read inside the script (INFO server: about 1 us of a ~20 us publish script, measured by
+// `npm run bench -- fleet`, see docs/scaling.md) so the check is atomic with the write and right
+// on every cluster shard. A different run_id means another Redis process holds the keys (a
 // restart, a promoted replica). If the last writes were not durable some may be lost and the head
 // may have gone back, so the session moves to a new epoch with a new, empty stream BEFORE any seq
 // is assigned again. Never renumber. (run_id, not master_replid: a restart changes both, and a
 // promoted replica keeps a replid2 that would hide the promotion.)
+// `dur` follows the node's flag down at once (CONFIG SET appendfsync everysec at run time: the
+// writes from now on may be lost) but up only with a new run_id: a node that has not noticed a
+// weakening yet must not undo another node's '0'.
+// `confirmed` (replicated durability only) is the highest seq the replicas acknowledged. Events
+// above it are in the stream but exposed nowhere: not fanned out, not replayed, not counted in
+// the head a join sees. A failover to a replica that never received them can then give their seqs
+// to other events without any client having seen two events under one (epoch, seq).
 import { defineScript, type CommandParser } from 'redis';
 
 const SETTLE = `
@@ -18,30 +26,53 @@ local function runId()
 end
 local function settle()
   local RID = runId()
-  local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid', 'dur')
+  local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid', 'dur', 'confirmed')
   if not m[1] then return false end
   local epoch = m[1]
+  local confirmed = m[4]
   if m[2] ~= RID then
     if m[3] ~= '1' then
       epoch = ARGV[2]
       redis.call('DEL', KEYS[2], KEYS[4], KEYS[5])
       redis.call('HSET', KEYS[1], 'epoch', epoch, 'head', '0', 'moved_from', m[1])
+      if confirmed then confirmed = '0' end
+    elseif confirmed then
+      -- The epoch is kept: this process's stream is the truth now, and none of its seqs was
+      -- handed out for another event, so all of it may be exposed.
+      confirmed = redis.call('HGET', KEYS[1], 'head')
     end
+    if confirmed then redis.call('HSET', KEYS[1], 'confirmed', confirmed) end
     redis.call('HSET', KEYS[1], 'rid', RID, 'dur', ARGV[1])
+  elseif m[3] == '1' and ARGV[1] ~= '1' then
+    redis.call('HSET', KEYS[1], 'dur', ARGV[1])
   end
-  return epoch
+  return epoch, confirmed
 end
 local function refresh()
   if ARGV[3] ~= '0' then
     for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
   end
 end
+-- The newest seq any reader may see: the replicas' confirmed head, or the head.
+local function visibleHead()
+  local m = redis.call('HMGET', KEYS[1], 'head', 'confirmed')
+  return tonumber(m[2] or m[1])
+end
+-- Fan out the stream's events in (after, upto] in order, with the given (S)PUBLISH and channel.
+local function fanOut(after, upto, epoch, command, channel)
+  local events = redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', upto .. '-0')
+  for _, entry in ipairs(events) do
+    redis.call(command, channel, string.match(entry[1], '^(%d+)') .. ':' .. epoch .. ':' .. entry[2][2])
+  end
+  return #events
+end
 local function position(epoch)
-  local m = redis.call('HMGET', KEYS[1], 'agent', 'owner', 'head')
+  local m = redis.call('HMGET', KEYS[1], 'agent', 'owner')
+  local head = visibleHead()
   local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
   local oldest = 0
-  if first[1] then oldest = tonumber(string.match(first[1][1], '^(%d+)')) end
-  return {epoch, m[1], m[2] or '', tonumber(m[3]), oldest}
+  if first[1] and head > 0 then oldest = tonumber(string.match(first[1][1], '^(%d+)')) end
+  return {epoch, m[1], m[2] or '', head, oldest}
 end
 `;
 
@@ -80,25 +111,69 @@ return p
 /**
  * Append one event: check the idempotency key, increment the head, XADD `<seq>-0` with MAXLEN,
  * publish `<seq>:<epoch>:<json>` for fan-out. ARGV[4] window, ARGV[5] event JSON, ARGV[6]
- * idempotency key ('' for none), ARGV[7] channel, ARGV[8] PUBLISH or SPUBLISH.
- * Returns {seq, epoch, duplicate (0/1)}.
+ * idempotency key ('' for none), ARGV[7] channel, ARGV[8] PUBLISH or SPUBLISH, or '' for
+ * replicated durability: then nothing is published and the event stays above `confirmed` until
+ * LIFELINE_CONFIRM runs after a successful WAIT. Returns {seq, epoch, duplicate (0/1)}.
  */
 const LIFELINE_APPEND = script(`
-local epoch = settle()
+local epoch, confirmed = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
 if ARGV[6] ~= '' then
   local done = redis.call('ZSCORE', KEYS[5], ARGV[6])
   if done then return {tonumber(done), epoch, 1} end
 end
+local window = tonumber(ARGV[4])
+if ARGV[8] == '' and confirmed then
+  -- Unconfirmed events must stay in the stream until confirmed (or a promotion settles them):
+  -- past a window of them, refuse rather than trim what readers have not seen yet.
+  local head = tonumber(redis.call('HGET', KEYS[1], 'head'))
+  if head - tonumber(confirmed) >= window then return redis.error_reply('LIFELINE_UNCONFIRMED') end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'e', ARGV[5])
+redis.call('XADD', KEYS[2], 'MAXLEN', window, seq .. '-0', 'e', ARGV[5])
 if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[5], seq, ARGV[6])
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - tonumber(ARGV[4]))
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - window)
 end
-redis.call(ARGV[8], ARGV[7], seq .. ':' .. epoch .. ':' .. ARGV[5])
+if ARGV[8] == '' then
+  -- Everything before this event was exposed already; from here on only what is confirmed.
+  if not confirmed then redis.call('HSET', KEYS[1], 'confirmed', seq - 1) end
+else
+  -- An async writer exposes at once; a session left by replicated writers stops hiding anything.
+  if confirmed then
+    fanOut(confirmed, seq - 1, epoch, ARGV[8], ARGV[7])
+    redis.call('HDEL', KEYS[1], 'confirmed')
+  end
+  redis.call(ARGV[8], ARGV[7], seq .. ':' .. epoch .. ':' .. ARGV[5])
+end
 refresh()
 return {seq, epoch, 0}
+`);
+
+/**
+ * After WAIT confirmed an append (replicated durability): raise `confirmed` to ARGV[5] and fan
+ * out, in order, every event up to it that was not yet (a WAIT covers every earlier write, so
+ * events another writer appended before this one are confirmed too). ARGV[4] the append's epoch,
+ * ARGV[6] channel, ARGV[7] PUBLISH or SPUBLISH. Returns the number of events fanned out.
+ */
+const LIFELINE_CONFIRM = script(`
+local epoch, confirmed = settle()
+if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
+if epoch ~= ARGV[4] then return redis.error_reply('LIFELINE_MOVED') end
+local seq = tonumber(ARGV[5])
+if not confirmed or seq <= tonumber(confirmed) then return 0 end
+local count = fanOut(confirmed, seq, epoch, ARGV[7], ARGV[6])
+redis.call('HSET', KEYS[1], 'confirmed', seq)
+return count
+`);
+
+/** Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all): {id, {'e', json}}... */
+const LIFELINE_READ = script(`
+local head = visibleHead()
+local after = tonumber(ARGV[4])
+if head <= after then return {} end
+if ARGV[5] == '' then return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0') end
+return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])
 `);
 
 /** Record a client message id; ARGV[4] the id, ARGV[5] how many to keep. Returns 1 if new, 0 for a resend. */
@@ -116,10 +191,10 @@ return 1
 const LIFELINE_SET_STATE = script(`
 local epoch = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
-local head = redis.call('HGET', KEYS[1], 'head')
+local head = visibleHead()
 redis.call('HSET', KEYS[4], 's', ARGV[4], 'c', head)
 refresh()
-return {epoch, tonumber(head)}
+return {epoch, head}
 `);
 
 /** The resync state: {json, cursor}, or {} when none was set (or the history moved). */
@@ -142,6 +217,8 @@ return 1
 export const LIFELINE_SCRIPTS = {
   lifelineOpen: LIFELINE_OPEN,
   lifelineAppend: LIFELINE_APPEND,
+  lifelineConfirm: LIFELINE_CONFIRM,
+  lifelineRead: LIFELINE_READ,
   lifelineClaim: LIFELINE_CLAIM,
   lifelineSetState: LIFELINE_SET_STATE,
   lifelineGetState: LIFELINE_GET_STATE,
