@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
 import { LogError } from '../../src/server/event-log.js';
-import { createRedisLog, type RedisLog } from '../../src/server/redis/redis-log.js';
+import { createRedisLog, type Durability, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import type { Output } from '../chaos/world.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -39,10 +39,10 @@ function exited(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promi
   });
 }
 
-/** Start a node process on `redisUrls` (comma-separated for a cluster); `fleetReportMs` as the gateway option. */
-export async function startNode(redisUrls: string, id: string, replayWindow = 200, fleetReportMs = 2000): Promise<FleetNode> {
+/** Start a node process on `redisUrls` (comma-separated for a cluster); `fleetReportMs` and `durability` as the options. */
+export async function startNode(redisUrls: string, id: string, replayWindow = 200, fleetReportMs = 2000, durability: Durability = 'async'): Promise<FleetNode> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/node-process.ts', redisUrls, id], {
-    env: { ...process.env, REPLAY_WINDOW: String(replayWindow), FLEET_REPORT_MS: String(fleetReportMs) },
+    env: { ...process.env, REPLAY_WINDOW: String(replayWindow), FLEET_REPORT_MS: String(fleetReportMs), DURABILITY: durability },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -125,9 +125,9 @@ export interface Publisher {
   publish(lane: Lane): Promise<boolean>;
 }
 
-export async function startPublisher(redisUrls: string, replayWindow = 200): Promise<Publisher> {
+export async function startPublisher(redisUrls: string, replayWindow = 200, options: Partial<RedisLogOptions> = {}): Promise<Publisher> {
   const urls = redisUrls.split(',');
-  const log = createRedisLog({ url: urls.length === 1 ? redisUrls : urls, secret: SECRET, replayWindow });
+  const log = createRedisLog({ url: urls.length === 1 ? redisUrls : urls, secret: SECRET, replayWindow, ...options });
   await log.open();
   cleanups.push(() => log.close());
   return {

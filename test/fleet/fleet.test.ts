@@ -5,7 +5,7 @@
 // naming two events. The node kill and the rolling restart run on one Redis and on a 3-master
 // Redis Cluster alike.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
+import { replicaCaughtUp, startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
 import { createFaultProxy } from '../support/fault-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 import {
@@ -214,7 +214,7 @@ describe('a gateway fleet on Redis', () => {
     const publisher = await startPublisher(url);
     const lanes = await startLanes(balancer.url, 2);
     await publishEach(publisher, lanes, 3);
-    expect(await primary.cli('wait', '1', '5000')).toBe('1');
+    await replicaCaughtUp(primary, replica);
     link.stall();
     await publishEach(publisher, lanes, 3); // acknowledged by the primary only
     await settle(lanes);
@@ -229,4 +229,52 @@ describe('a gateway fleet on Redis', () => {
     await settle(lanes);
     expectClean(lanes);
   });
+
+  it('replicated: a publish the replicas never confirmed reaches no client, and after a promotion no (epoch, seq) names two events', async () => {
+    const primary = await redis();
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    onCleanup(() => link.close());
+    const replica = await redis({ replicaOf: link });
+    const front = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    onCleanup(() => front.close());
+    const url = `redis://127.0.0.1:${front.port}`;
+    const a = await startNode(url, 'a', 200, 2000, 'replicated');
+    const b = await startNode(url, 'b', 200, 2000, 'replicated');
+    const balancer = await startBalancer(a);
+    const publisher = await startPublisher(url, 200, { durability: 'replicated', waitTimeoutMs: 300 });
+    const lanes = await startLanes(balancer.url, 2);
+    await publishEach(publisher, lanes, 3);
+    await settle(lanes);
+    const epochs = lanes.map((l) => l.client.info.epoch);
+    await replicaCaughtUp(primary, replica);
+    link.stall();
+    // The app publishes one more event per session; the replica never receives it, so WAIT
+    // fails and the publish is refused. The app gives up on it: it is in no history.
+    for (const lane of lanes) {
+      const lost = { type: 'tick', data: { n: 1000 + lane.index }, event_id: `lost-${lane.index}`, timestamp: 0 };
+      await expect(publisher.log.append(lane.sessionId, lost)).rejects.toMatchObject({ code: 'unavailable' });
+    }
+    // Every client rejoins on the other node from its cursor: the replay must not show it either.
+    const joins = lanes.map((l) => l.outputs.filter((o) => o.kind === 'handshake').length);
+    balancer.setTarget({ host: '127.0.0.1', port: b.port });
+    balancer.drop();
+    await waitFor(
+      () => lanes.every((l, i) => l.client.state === 'joined' && l.outputs.filter((o) => o.kind === 'handshake').length > joins[i]!),
+      15_000,
+      'the clients to rejoin on b',
+    );
+    await primary.kill();
+    await link.close();
+    await replica.cli('replicaof', 'no', 'one');
+    await redis({ replicaOf: replica }); // the new primary's own replica, for the next WAITs
+    front.setTarget({ host: '127.0.0.1', port: replica.port });
+    front.drop();
+    // Every exposed event was confirmed, so the epoch survives the promotion and the refused
+    // events' seqs go to the next events.
+    await publishEach(publisher, lanes, 3);
+    await settle(lanes);
+    expect(expectClean(lanes).gaps).toBe(0);
+    expect(lanes.map((l) => l.client.info.epoch)).toEqual(epochs);
+    expect(lanes[0]!.history.byN(4)).toMatchObject({ epoch: epochs[0], seq: 4 });
+  }, 60_000);
 });
