@@ -1,20 +1,24 @@
 // The fleet on Redis against the single-node in-memory gateway, in one run: publish->deliver
 // throughput and latency for a client on another node than the publisher (A publishes, the
 // client is on B), Redis round trips per published event (MONITOR + INFO commandstats, async and
-// replicated durability), and Redis memory per session at the default window. Runs in this
-// process (gateways, the counting client and the publisher share one event loop, in both
-// setups alike), against a redis-server it starts and stops.
+// replicated durability), what the publish script's run_id read (INFO server) costs, and Redis
+// memory per session at the default window. Runs in this process (gateways, the counting client
+// and the publisher share one event loop, in both setups alike), against a redis-server it
+// starts and stops.
 import WebSocket from 'ws';
+import { createClient } from 'redis';
 import { createGateway, createRedisLog, type Gateway } from '../src/server/index.js';
+import { keyList, sessionKeys } from '../src/server/redis/keys.js';
+import { LIFELINE_SCRIPTS } from '../src/server/redis/scripts.js';
 import { countCommands, total } from '../test/support/redis-commands.js';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { figure, type Bench, type BenchResult, type Figure, type Scale } from './lib/report.js';
 import { pairedRatios, quantile } from './lib/stats.js';
 
 const SECRET = 'bench-secret-0123456789abcdef';
-const CONFIG: Record<Scale, { events: number; rounds: number; sessions: number; window: number }> = {
-  full: { events: 5000, rounds: 3, sessions: 200, window: 1000 },
-  smoke: { events: 50, rounds: 1, sessions: 5, window: 20 },
+const CONFIG: Record<Scale, { events: number; rounds: number; sessions: number; window: number; costBatches: number; costCalls: number }> = {
+  full: { events: 5000, rounds: 3, sessions: 200, window: 1000, costBatches: 10, costCalls: 2000 },
+  smoke: { events: 50, rounds: 1, sessions: 5, window: 20, costBatches: 2, costCalls: 20 },
 };
 
 /** One joined raw client that timestamps each live event by seq. */
@@ -88,6 +92,51 @@ async function roundTrips(server: RedisServer, gateway: Gateway, events: number)
   return { perEvent: total(executed.sent) / events, stats: total(executed.stats) / events };
 }
 
+/** `calls` and `usec` of one command in INFO commandstats. */
+async function commandTime(server: RedisServer, name: string): Promise<{ calls: number; usec: number }> {
+  const match = new RegExp(`cmdstat_${name}:calls=(\\d+),usec=(\\d+)`).exec(await server.cli('info', 'commandstats'));
+  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+}
+
+/**
+ * What the run_id read costs: the real publish script against the same script with the run_id
+ * as a constant (the session's own, so both run the same path), alternating batches of awaited
+ * EVALSHAs on one connection. Server time per script from commandstats, and publishes/s as the
+ * caller sees them.
+ */
+async function runIdCost(server: RedisServer, batches: number, calls: number, window: number) {
+  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
+  await log.open();
+  await log.createSession('runid-cost', 'bench');
+  await log.close();
+  const client = createClient({ url: server.url });
+  await client.connect();
+  const runId = /run_id:(\w+)/.exec(await client.info('server'))?.[1] ?? '';
+  const real = String(LIFELINE_SCRIPTS.lifelineAppend.SCRIPT);
+  const read = "string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')";
+  if (!real.includes(read)) throw new Error('the publish script no longer reads the run_id as the bench expects');
+  const shas = { info: await client.scriptLoad(real), constant: await client.scriptLoad(real.replace(read, `'${runId}'`)) };
+  const keys = sessionKeys('lifeline:', 'runid-cost');
+  const payload = JSON.stringify({ type: 'tick', data: { text: 'x'.repeat(64) }, event_id: 'e', timestamp: 1.5e9 });
+  const command = (sha: string): string[] => ['EVALSHA', sha, '5', ...keyList(keys), '0', 'e-unused', '3600000', String(window), payload, '', keys.channel, 'SPUBLISH'];
+  const out = { info: { usec: [] as number[], rate: [] as number[] }, constant: { usec: [] as number[], rate: [] as number[] } };
+  for (let b = 0; b < batches; b++) {
+    const order = b % 2 === 0 ? (['info', 'constant'] as const) : (['constant', 'info'] as const);
+    for (const which of order) {
+      const args = command(shas[which]);
+      const before = await commandTime(server, 'evalsha');
+      const started = performance.now();
+      for (let i = 0; i < calls; i++) await client.sendCommand(args);
+      const seconds = (performance.now() - started) / 1000;
+      const after = await commandTime(server, 'evalsha');
+      out[which].usec.push((after.usec - before.usec) / (after.calls - before.calls));
+      out[which].rate.push(calls / seconds);
+    }
+  }
+  client.destroy();
+  return out;
+}
+
 /** used_memory growth per session with `window` events of a ~100-byte payload each. */
 async function memoryPerSession(server: RedisServer, sessions: number, window: number): Promise<{ perSession: number; perEvent: number }> {
   const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
@@ -157,6 +206,16 @@ export const fleet: Bench = {
         figure('fleet', 'round_trips', 'durability async', 'commands sent per publish', 'n', [asyncTrips.perEvent]),
         figure('fleet', 'round_trips', 'durability replicated', 'commands sent per publish', 'n', [replicatedTrips.perEvent]),
         figure('fleet', 'round_trips', 'durability async', 'commandstats calls per publish (incl. inside the script)', 'n', [asyncTrips.stats]),
+        figure('fleet', 'round_trips', 'durability replicated', 'commandstats calls per publish (incl. inside the scripts)', 'n', [replicatedTrips.stats]),
+      );
+      progress('fleet: cost of the run_id read in the publish script');
+      const { costBatches, costCalls } = CONFIG[scale];
+      const cost = await runIdCost(server, costBatches, costCalls, window);
+      figures.push(
+        figure('fleet', 'run_id_read', 'script with INFO server', 'server time per publish script', 'us', cost.info.usec),
+        figure('fleet', 'run_id_read', 'script, run_id constant', 'server time per publish script', 'us', cost.constant.usec),
+        figure('fleet', 'run_id_read', 'with/without', 'server time ratio', 'x', pairedRatios(cost.info.usec, cost.constant.usec)),
+        figure('fleet', 'run_id_read', 'with/without', 'awaited publishes/s ratio', 'x', pairedRatios(cost.info.rate, cost.constant.rate)),
       );
       progress(`fleet: Redis memory, ${sessions} sessions x ${window} events`);
       const memory = await memoryPerSession(server, sessions, window);
@@ -169,7 +228,8 @@ export const fleet: Bench = {
         targets: [{ bench: 'fleet', case: 'round_trips', target: 'exactly 1 command per publish (async)', value: asyncTrips.perEvent, met: asyncTrips.perEvent === 1 }],
         notes: [
           'publish_deliver: 64 publishes in flight (latency: one at a time, events/10 per round); the client is joined on node B and every event is published on node A, so each crosses Redis (EVALSHA, SPUBLISH to B, B delivers); the baseline is one memory gateway delivering its own publishes',
-          'round trips: commands the publishing node sent, counted with MONITOR (commands run inside the script are tagged lua and not counted); commandstats counts the script-internal ones too',
+          'round trips: commands the publishing node sent, counted with MONITOR (commands run inside the script are tagged lua and not counted); commandstats counts the script-internal ones too. replicated: append script, WAIT, confirm script, each awaited in turn',
+          'run_id_read: the publish script as shipped against the same script with the run_id as a constant, alternating batches of awaited EVALSHAs on one connection; server time from commandstats usec per EVALSHA',
           'memory: used_memory growth per session with a full window of events of a 64-character text payload, plus meta and owner',
         ],
       };

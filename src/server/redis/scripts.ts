@@ -4,13 +4,14 @@
 //   ARGV[1] '1' when this node's writes are durable, ARGV[2] a fresh epoch to use if the history
 //   must move, ARGV[3] the key TTL in ms ('0': none).
 // `settle()` compares the Redis run_id the session was last written under with the server's own,
-// read inside the script (INFO server: about 1 us of a ~20 us publish script, measured by
-// `npm run bench -- fleet`, see docs/scaling.md) so the check is atomic with the write and right
-// on every cluster shard. A different run_id means another Redis process holds the keys (a
-// restart, a promoted replica). If the last writes were not durable some may be lost and the head
-// may have gone back, so the session moves to a new epoch with a new, empty stream BEFORE any seq
-// is assigned again. Never renumber. (run_id, not master_replid: a restart changes both, and a
-// promoted replica keeps a replid2 that would hide the promotion.)
+// read inside the script so the check is atomic with the write and right on every cluster shard.
+// A different run_id means another Redis process holds the keys (a restart, a promoted replica).
+// If the last writes were not durable some may be lost and the head may have gone back, so the
+// session moves to a new epoch with a new, empty stream BEFORE any seq is assigned again. Never
+// renumber. (run_id, not master_replid: a promoted replica keeps a replid2 that would hide the
+// promotion.) INFO server is the only per-process identity a script can read (CONFIG and CLIENT
+// are refused in scripts, Lua globals are read-only), and the dearest part of a publish: about
+// 8 us of 29 us of server time (`npm run bench -- fleet`, case run_id_read; docs/scaling.md).
 // `dur` follows the node's flag down at once (CONFIG SET appendfsync everysec at run time: the
 // writes from now on may be lost) but up only with a new run_id: a node that has not noticed a
 // weakening yet must not undo another node's '0'.
