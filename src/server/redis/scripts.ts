@@ -168,11 +168,11 @@ redis.call('HSET', KEYS[1], 'confirmed', seq)
 return count
 `);
 
-/** Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all): {id, {'e', json}}... */
+/** Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all): {id, {'e', json}}...; {} for an unknown session. */
 const LIFELINE_READ = script(`
 local head = visibleHead()
 local after = tonumber(ARGV[4])
-if head <= after then return {} end
+if not head or head <= after then return {} end
 if ARGV[5] == '' then return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0') end
 return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])
 `);
