@@ -167,8 +167,9 @@ describe('createRedisLog', () => {
     const primary = await redis();
     const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
     const replica = await redis({ replicaOf: link });
-    const a = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 });
-    const b = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 }); // another node
+    await replicaCaughtUp(primary, replica); // its initial sync is done: a WAIT counts it
+    const a = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 500 });
+    const b = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 500 }); // another node
     await a.createSession('s1', 'demo');
     const seen: LiveEvent[] = [];
     await b.subscribe?.('s1', (event) => void seen.push(event));
@@ -213,7 +214,8 @@ describe('createRedisLog', () => {
     const primary = await redis();
     const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
     const replica = await redis({ replicaOf: link });
-    const log = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 300 });
+    await replicaCaughtUp(primary, replica);
+    const log = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 500 });
     const reader = await openLog(primary);
     const { epoch } = await log.createSession('s1', 'demo');
     const seen = new Map<number, unknown>();

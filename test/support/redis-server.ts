@@ -144,12 +144,18 @@ function wrap(child: ChildProcess, port: number, dir: string, options: RedisServ
   };
 }
 
-/** Wait (bounded) until `replica` has applied everything `primary` had written when this was called. */
+/**
+ * Wait (bounded) until `replica` is linked (its initial sync done, so a WAIT counts it) and has
+ * applied everything `primary` had written when this was called.
+ */
 export async function replicaCaughtUp(primary: RedisServer, replica: RedisServer, timeoutMs = 10_000): Promise<void> {
   const field = (info: string, name: string): number => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? -1);
   const target = field(await primary.cli('info', 'replication'), 'master_repl_offset');
   const deadline = performance.now() + timeoutMs;
-  while (field(await replica.cli('info', 'replication'), 'slave_repl_offset') < target) {
+  for (;;) {
+    const info = await replica.cli('info', 'replication');
+    const online = (await primary.cli('info', 'replication')).includes('state=online');
+    if (online && info.includes('master_link_status:up') && field(info, 'slave_repl_offset') >= target) return;
     if (performance.now() > deadline) throw new Error(`replica did not reach offset ${target} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
