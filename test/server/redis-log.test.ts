@@ -7,6 +7,7 @@ import { createFaultProxy } from '../support/fault-proxy.js';
 import { countCommands, total } from '../support/redis-commands.js';
 import { aofTail, replicaCaughtUp, startRedis, type RedisServer } from '../support/redis-server.js';
 import type { LiveEvent } from '../../src/server/event-log.js';
+import { waitForAsync } from '../support/wait-for.js';
 
 const SECRET = 'test-secret-0123456789';
 const servers: RedisServer[] = [];
@@ -192,6 +193,30 @@ describe('createRedisLog', () => {
     const deadline = performance.now() + 5000;
     while (seen.length < 4 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('replicated: a new client message id is acknowledged only once a replica has it, so a resend after a promotion is still a resend', async () => {
+    const primary = await redis();
+    const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    const replica = await redis({ replicaOf: link });
+    await replicaCaughtUp(primary, replica);
+    const log = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 10_000 });
+    await log.createSession('s1', 'demo');
+    await replicaCaughtUp(primary, replica);
+    link.stall();
+    let settled = false;
+    const claim = Promise.resolve(log.claimMessageId('s1', 'm1')).finally(() => void (settled = true));
+    // The primary has the id; the claim (and so the ack) waits for the replica.
+    await waitForAsync(async () => (await primary.cli('zscore', 'lifeline:{s1}:ids', 'm1')) !== '', 5000, 'the id on the primary');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a window in which it must not settle
+    expect(settled).toBe(false);
+    link.resume();
+    await expect(claim).resolves.toBe(true);
+    await primary.kill();
+    await link.close();
+    await replica.cli('replicaof', 'no', 'one');
+    const promoted = await openLog(replica);
+    await expect(promoted.claimMessageId('s1', 'm1')).resolves.toBe(false);
   });
 
   it('replicated then async: an async writer exposes and fans out what replicated writers left unconfirmed', async () => {

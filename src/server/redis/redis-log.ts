@@ -383,7 +383,12 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async claimMessageId(sessionId, messageId) {
       const keys = keysOf(sessionId);
       const reply = await call('claim', () => client.lifelineClaim(keyList(keys), [...common(), messageId, String(dedupeWindow)]));
-      return Number(reply) === 1;
+      const fresh = Number(reply) === 1;
+      // Replicated: the ack waits until a replica has the id too, so a resend after a failover is
+      // still recognised. If WAIT falls short the message is applied all the same (the primary
+      // holds the id); only a failover within that window could apply a resend twice.
+      if (fresh && durability === 'replicated') await waitForReplicas(keys).catch(() => 0);
+      return fresh;
     },
     async setState(sessionId, state): Promise<StoredState> {
       const keys = keysOf(sessionId);
@@ -412,11 +417,8 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
    * WAIT covers every earlier write on the primary, whichever connection made it.
    */
   async function confirmReplicated(keys: SessionKeys, epoch: string, seq: number): Promise<void> {
-    const args = ['WAIT', String(replicas), String(waitTimeoutMs)];
-    const acked = await call('wait', () =>
-      isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args),
-    );
-    if (Number(acked) < replicas) {
+    const acked = await waitForReplicas(keys);
+    if (acked < replicas) {
       throw new LogError(
         'unavailable',
         `Only ${String(acked)} of ${replicas} replicas confirmed the event: no client sees it until they do (a retry or a later publish confirms it). Retry with the same idempotency key; without one a retry may publish it twice.`,
@@ -424,6 +426,15 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       );
     }
     await call('confirm', () => client.lifelineConfirm(keyList(keys), [...common(), epoch, String(seq), keys.channel, 'SPUBLISH']));
+  }
+
+  /** WAIT on the shard that holds the session's keys; resolves to the replicas that confirmed. */
+  async function waitForReplicas(keys: SessionKeys): Promise<number> {
+    const args = ['WAIT', String(replicas), String(waitTimeoutMs)];
+    const acked = await call('wait', () =>
+      isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args),
+    );
+    return Number(acked);
   }
 
   /**
