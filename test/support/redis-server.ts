@@ -147,9 +147,14 @@ function wrap(child: ChildProcess, port: number, dir: string, options: RedisServ
 /**
  * Wait (bounded) until `replica` is linked (its initial sync done, so a WAIT counts it) and has
  * applied everything `primary` had written when this was called.
+ *
+ * A replica that is `online` right after a diskless sync still gets no commands until its first
+ * REPLCONF ACK (sent once a second), and a WAIT meanwhile counts 0. So a PUBLISH (replicated, but
+ * no key) goes first, and the wait is for the replica to have applied it too.
  */
 export async function replicaCaughtUp(primary: RedisServer, replica: RedisServer, timeoutMs = 10_000): Promise<void> {
   const field = (info: string, name: string): number => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? -1);
+  await primary.cli('publish', 'lifeline-test:replication-probe', '1');
   const target = field(await primary.cli('info', 'replication'), 'master_repl_offset');
   const deadline = performance.now() + timeoutMs;
   for (;;) {
