@@ -123,9 +123,48 @@ export function decodeServerObject(value: Record<string, unknown>): DecodedServe
   return { ok: false, error: { code: 'bad_frame', message: describeIssues(String(type), foreign.issues) } };
 }
 
+/**
+ * JSON already made for an event payload (at publish, or as read from a shared log), so the
+ * frames that carry it splice it in instead of serialising it again: on the fan-out path an
+ * event is otherwise stringified once for its size check and again per frame and per batch.
+ * Keyed weakly by the payload object, which the log keeps unchanged once stored.
+ */
+const payloadJson = new WeakMap<object, string>();
+
+/** Remember `json` as the encoding of `payload` (it must be exactly `JSON.stringify(payload)`). */
+export function rememberPayloadJson(payload: object, json: string): void {
+  payloadJson.set(payload, json);
+}
+
+/**
+ * An `event`/`replay` frame with the payload's remembered JSON spliced in, keys in the frame's own
+ * order as JSON.stringify would write them; undefined for any field it does not expect.
+ */
+function splicedEventFrame(frame: Readonly<Record<string, unknown>>, payload: string): string | undefined {
+  let text = '';
+  for (const key in frame) {
+    const value = frame[key];
+    if (value === undefined) continue;
+    let part: string;
+    if (key === 'event') part = payload;
+    else if (key === 'seq' && Number.isSafeInteger(value)) part = String(value);
+    else if ((key === 'type' || key === 'epoch') && typeof value === 'string') part = JSON.stringify(value);
+    else return undefined;
+    text += `${text === '' ? '{' : ','}"${key}":${part}`;
+  }
+  return `${text}}`;
+}
+
 /** Serialise a frame: one JSON object per text frame. */
 export function encodeFrame(frame: object): string {
-  return JSON.stringify(frame);
+  const event = (frame as { readonly event?: unknown }).event;
+  const payload = typeof event === 'object' && event !== null ? payloadJson.get(event) : undefined;
+  return (payload === undefined ? undefined : splicedEventFrame(frame as Readonly<Record<string, unknown>>, payload)) ?? JSON.stringify(frame);
+}
+
+/** A `batch` frame from its members' encodings (each made by {@link encodeFrame}). */
+export function encodeBatch(memberTexts: readonly string[]): string {
+  return `{"type":"batch","frames":[${memberTexts.join(',')}]}`;
 }
 
 /** Serialise a frame a client sends; typed, so every outbound field is checked against the schema's types. */

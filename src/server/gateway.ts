@@ -1,11 +1,11 @@
 // createGateway: the reference Lifeline gateway on `ws`. Wires the HTTP server, the WebSocket
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
-import type { Health, PresenceEntry } from '../protocol/index.js';
+import { rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
-import { LogError, type EventLog, type FleetView } from './event-log.js';
+import { LogError, type AppendResult, type EventLog, type FleetView } from './event-log.js';
 import { createLogger } from './logger.js';
 import { createFanout } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
@@ -108,10 +108,16 @@ async function asGatewayError<T>(run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof LogError) throw new GatewayError(error.code, error.message);
-    throw error;
+    throw asGatewayFailure(error);
   }
 }
+
+/** A log's typed {@link LogError} as the gateway API's {@link GatewayError}; anything else as is. */
+function asGatewayFailure(error: unknown): unknown {
+  return error instanceof LogError ? new GatewayError(error.code, error.message) : error;
+}
+
+const NO_APPEND_OPTIONS = {};
 
 /**
  * Start a gateway; resolves once it is listening. Rejects (never throws later) with a
@@ -230,12 +236,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     await log.close?.();
   };
 
-  // One stringify per publish: the price of never storing an event no client could receive.
-  const requireDeliverable = (what: 'event' | 'state', value: unknown): void => {
-    const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  // One stringify per publish: the price of never storing an event no client could receive. The
+  // text is kept (rememberPayloadJson), so the frames that carry the event reuse it.
+  const requireDeliverable = (what: 'event' | 'state', value: unknown): string => {
+    const json = JSON.stringify(value) ?? '';
+    const bytes = json.length * 3 <= resolved.maxEventBytes ? json.length : Buffer.byteLength(json);
     if (bytes > resolved.maxEventBytes) {
       throw new GatewayError('payload_too_large', `The ${what} is ${bytes} bytes encoded; the limit is maxEventBytes (${resolved.maxEventBytes}). Nothing was stored.`);
     }
+    return json;
   };
 
   const requireSession = async (sessionId: string) => {
@@ -261,12 +270,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         timestamp: clock.wallNow() / 1000,
         ...(event.source === undefined ? {} : { source: event.source }),
       };
-      requireDeliverable('event', payload);
+      rememberPayloadJson(payload, requireDeliverable('event', payload));
       const session = registry.entry(sessionId);
-      // An unknown id must not leave an empty live entry behind.
-      return session.queue.run(async () => {
-        await requireSession(sessionId);
-        const stored = await asGatewayError(() => log.append(sessionId, payload, event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey }));
+      const loaded = session.record !== undefined;
+      // Few promises per publish: a burst of publishes keeps every queued one alive at once.
+      const published = session.queue.run(async () => {
+        if (session.record === undefined) await requireSession(sessionId);
+        let stored: AppendResult;
+        try {
+          stored = await log.append(sessionId, payload, event.idempotencyKey === undefined ? NO_APPEND_OPTIONS : { idempotencyKey: event.idempotencyKey });
+        } catch (error) {
+          throw asGatewayFailure(error);
+        }
         session.idleSince = undefined;
         if (stored.duplicate) return stored.seq;
         counters.published++;
@@ -276,7 +291,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           counters.delivered += session.subscribers.size;
         }
         return stored.seq;
-      }).finally(() => registry.discardIfUnused(sessionId));
+      });
+      // An unknown id must not leave an empty live entry behind (a loaded session never does).
+      return loaded ? published : published.finally(() => registry.discardIfUnused(sessionId));
     },
     onMessage(handler) {
       handlers.add(handler);
