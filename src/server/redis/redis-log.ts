@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
+import { rememberPayloadJson } from '../../protocol/index.js';
 import { newEpoch } from '../memory-log.js';
 import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
@@ -93,13 +94,23 @@ function positiveInt(name: string, value: number, min = 1): number {
   return value;
 }
 
+/**
+ * An event payload from the JSON the log holds; the text is remembered so the frames that carry
+ * the event splice it in instead of serialising the payload again (once per connection).
+ */
+function parsePayload(json: string): StoredEvent['event'] {
+  const event = JSON.parse(json) as StoredEvent['event'];
+  if (typeof event === 'object' && event !== null) rememberPayloadJson(event, json);
+  return event;
+}
+
 /** Parse a fan-out message `<seq>:<epoch>:<event json>` (written by the append script). */
 export function parseLiveEvent(message: string): LiveEvent | undefined {
   const first = message.indexOf(':');
   const second = message.indexOf(':', first + 1);
   if (first < 1 || second < 0) return undefined;
   try {
-    return { seq: Number(message.slice(0, first)), epoch: message.slice(first + 1, second), event: JSON.parse(message.slice(second + 1)) as LiveEvent['event'] };
+    return { seq: Number(message.slice(0, first)), epoch: message.slice(first + 1, second), event: parsePayload(message.slice(second + 1)) };
   } catch {
     return undefined;
   }
@@ -114,7 +125,7 @@ function scriptError(error: unknown, name: string): boolean {
 function storedEvents(entries: unknown): StoredEvent[] {
   return (entries as Array<[string, string[]]>).map(([id, fields]) => ({
     seq: Number(id.slice(0, id.indexOf('-'))),
-    event: JSON.parse(String(fields[1])) as StoredEvent['event'],
+    event: parsePayload(String(fields[1])),
   }));
 }
 

@@ -1,0 +1,42 @@
+// encodeFrame splices a payload's remembered JSON into the frames that carry it: the text must be
+// exactly what JSON.stringify gives for the whole frame, whatever the payload and the frame's
+// other fields, or a client would read a different event than the one stored.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/index.js';
+import { parseLiveEvent } from '../../src/server/redis/redis-log.js';
+
+const payload = fc.record(
+  { type: fc.string({ minLength: 1 }), data: fc.jsonValue(), event_id: fc.uuid(), timestamp: fc.double({ noNaN: true, noDefaultInfinity: true }), source: fc.string() },
+  { requiredKeys: ['type', 'event_id'] },
+);
+const frame = fc.record(
+  { type: fc.constantFrom('event', 'replay'), seq: fc.integer({ min: 1, max: 2 ** 53 - 2 }), epoch: fc.option(fc.string(), { nil: undefined }), extra: fc.option(fc.jsonValue(), { nil: undefined }) },
+  { requiredKeys: ['type', 'seq'] },
+);
+
+describe('encodeFrame with a remembered payload', () => {
+  it('writes exactly what JSON.stringify writes, for any payload and frame', () => {
+    fc.assert(
+      fc.property(payload, frame, fc.boolean(), (event, fields, remember) => {
+        if (remember) rememberPayloadJson(event, JSON.stringify(event));
+        const whole = { ...fields, event };
+        expect(encodeFrame(whole)).toBe(JSON.stringify(whole));
+        expect(encodeBatch([encodeFrame(whole), encodeFrame(whole)])).toBe(JSON.stringify({ type: 'batch', frames: [whole, whole] }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reuses the JSON a fan-out message carried', () => {
+    fc.assert(
+      fc.property(payload, fc.integer({ min: 1, max: 1e9 }), (event, seq) => {
+        const live = parseLiveEvent(`${seq}:e-1:${JSON.stringify(event)}`);
+        expect(live).toBeDefined();
+        const out = { type: 'event', seq, event: live?.event };
+        expect(encodeFrame(out)).toBe(JSON.stringify(out));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
