@@ -1,17 +1,21 @@
-// `lifeline inspect <ws-url> --agent ID`: the inspector page for any gateway (Lifeline's, or
-// PraisonAI's at /ws?token=...). A local page whose client connects to the URL from the browser
-// and shows the chart, the status and the timeline live, across the gateway's restarts.
+// `lifeline inspect <ws-url>... --agent ID`: the inspector page for any gateway (Lifeline's, or
+// PraisonAI's at /ws?token=...), or for several nodes of a fleet. A local page whose client
+// connects from the browser (failing over between the nodes given) and shows the chart, the
+// status, the node it is on and the timeline live, across the gateways' restarts.
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
 import { redactUrl } from '../server/logger.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
-const USAGE = `usage: lifeline inspect <ws-url> --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
+const USAGE = `usage: lifeline inspect <ws-url> [<ws-url>...] --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
 
 Serves the inspector page on http://HOST:PORT/ (a free port if 5174 is busy and --port is not
 given); its client connects to <ws-url> as agent ID and stays connected across the gateway's
-restarts. For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
+restarts. Give several nodes of a fleet, separated by spaces
+(lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
+over between them in turn, as the client's url list does; the page shows the node it is on.
+For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
 `;
 
 /** `ws://` or `wss://` with a host, or a UsageError that says so. */
@@ -25,6 +29,15 @@ function gatewayUrl(text: string | undefined): string {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UsageError(`the gateway URL must start with ws:// or wss://, got "${text}"`);
   return url.href;
+}
+
+/** Every positional as a gateway URL, at least one, none twice; or a UsageError naming the bad one. */
+function gatewayUrls(positionals: readonly string[]): string[] {
+  if (positionals.length === 0) return [gatewayUrl(undefined)];
+  const urls = positionals.map(gatewayUrl);
+  const twice = urls.find((url, i) => urls.indexOf(url) !== i);
+  if (twice !== undefined) throw new UsageError(`the gateway URL ${redactUrl(twice)} is given twice; give each node once`);
+  return urls;
 }
 
 /** Run the command; resolves with 0 after a signal, or 2 on bad arguments or a busy port. */
@@ -45,19 +58,22 @@ export async function run(args: string[]): Promise<number> {
       stdout.write(USAGE);
       return 0;
     }
-    if (positionals.length > 1) throw new UsageError(`one gateway URL, got ${positionals.length}: ${positionals.join(' ')}`);
-    const url = gatewayUrl(positionals[0]);
+    const urls = gatewayUrls(positionals);
     if (values.agent === undefined || values.agent === '') throw new UsageError('--agent is required: the agent id to join, such as --agent demo');
     const inspector = await startInspector({
       host: values.host,
       port: values.port === undefined ? 5174 : portOption('port', values.port),
       portFallback: values.port === undefined,
-      target: { url, agentId: values.agent, ...(values.token === undefined ? {} : { token: values.token }) },
+      target: { url: urls, agentId: values.agent, ...(values.token === undefined ? {} : { token: values.token }) },
     });
-    const down = await unreachable(url);
+    const down = await Promise.all(urls.map(unreachable));
     // Not fatal: watching a gateway come up is what the page is for. But say so.
-    if (down !== null) stderr.write(`lifeline inspect: ${unreachableLine(url, down)} The page keeps retrying.\n`);
-    stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${redactUrl(inspector.gatewayUrl)}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
+    urls.forEach((url, i) => {
+      const reason = down[i];
+      if (reason !== null && reason !== undefined) stderr.write(`lifeline inspect: ${unreachableLine(url, reason)} The page keeps retrying.\n`);
+    });
+    const watching = inspector.gatewayUrls.map(redactUrl).join(' ');
+    stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${watching}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
     const signal = await waitForSignal();
     stderr.write(`lifeline inspect: ${signal}, shutting down\n`);
     await inspector.close();

@@ -26,6 +26,8 @@ export interface InspectorHandle {
   error: string | null;
   /** The page's own link to its local server. */
   localServer: LinkState;
+  /** The gateway node the shown client is on (`info.url`), as the header shows it; null before its first attempt. */
+  node: string | null;
 }
 
 declare global {
@@ -46,6 +48,7 @@ const select = byId<HTMLSelectElement>('story');
 const pace = byId<HTMLSelectElement>('pace');
 const runButton = byId<HTMLButtonElement>('run');
 const status = byId<HTMLSpanElement>('status');
+const nodeLabel = byId<HTMLSpanElement>('node');
 const local = byId<HTMLSpanElement>('local');
 const summary = byId<HTMLParagraphElement>('summary');
 const chartBox = byId<HTMLDivElement>('chart');
@@ -53,7 +56,7 @@ const info = byId<HTMLDListElement>('info');
 const sendForm = byId<HTMLFormElement>('send');
 const messageInput = byId<HTMLInputElement>('message');
 const timelineView = createTimelineView(byId<HTMLOListElement>('timeline'));
-const handle: InspectorHandle = { highlights: [], status: 'idle', error: null, localServer: 'connecting' };
+const handle: InspectorHandle = { highlights: [], status: 'idle', error: null, localServer: 'connecting', node: null };
 window.lifelineInspector = handle;
 
 let config: InspectorConfig | null = null;
@@ -87,12 +90,21 @@ function resumeText(resume: ResumeInfo | null): string {
   return resume.from > resume.to ? `${resume.mode} (nothing to replay)` : `${resume.mode} (#${resume.from}..#${resume.to})`;
 }
 
+/** The header's node: which gateway the client is on, so a failover shows the moment it happens. */
+function showNode(url: string | null): void {
+  handle.node = url;
+  nodeLabel.hidden = url === null;
+  nodeLabel.textContent = url === null ? '' : `on ${url}`;
+}
+
 function showInfo(): void {
   const rows: Array<[string, string]> = [];
+  showNode(client?.info.url ?? null);
   if (client) {
     const i = client.info;
     rows.push(
       ['state', client.state],
+      ['node', i.url ?? '-'],
       ['protocol', i.protocol === null ? '-' : `v${i.protocol}`],
       ['session', i.sessionId ?? '-'],
       ['epoch', i.epoch ?? '-'],
@@ -134,12 +146,18 @@ async function stopLive(): Promise<void> {
   await live?.disconnect();
 }
 
+/** The gateway, or the nodes of a fleet, in words. */
+function targetText(target: InspectorConfig): string {
+  return target.gatewayUrls ? `the nodes ${target.gatewayUrls.join(', ')}` : target.gatewayUrl;
+}
+
 async function startLive(target: InspectorConfig): Promise<void> {
   const timeline = freshTimeline();
-  const restartHint = target.mode === 'start' ? 'stop and restart npm start' : 'restart the gateway';
-  timeline.add({ kind: 'step', text: `Live: a client in this page connects to ${target.gatewayUrl} as agent "${target.agentId}". Send a message; ${restartHint} to watch it reconnect.` });
+  const restartHint = target.mode === 'start' ? 'stop and restart npm start' : target.gatewayUrls ? 'stop (Ctrl-C) the node it is on' : 'restart the gateway';
+  timeline.add({ kind: 'step', text: `Live: a client in this page connects to ${targetText(target)}${target.gatewayUrls ? ', in turn,' : ''} as agent "${target.agentId}". Send a message; ${restartHint} to watch it reconnect.` });
   const live = createGatewayClient({
-    url: target.gatewayUrl,
+    // Several nodes: the client's own failover tries them in turn (a drain or a drop moves it on).
+    url: target.gatewayUrls ?? target.gatewayUrl,
     agentId: target.agentId,
     ...(target.token === undefined ? {} : { token: target.token }),
     inspect: timeline.inspect,
@@ -204,7 +222,7 @@ async function runSelected(): Promise<void> {
 
 function describe(): void {
   const story = findStory(select.value);
-  const where = config ? `${config.gatewayUrl} (agent "${config.agentId}")` : 'the gateway';
+  const where = config ? `${targetText(config)} (agent "${config.agentId}")` : 'the gateway';
   if (story) summary.textContent = story.summary;
   else summary.textContent = liveClient ? `A client in this page, connected to ${where}.` : `Connect a client in this page to ${where}, and watch its lifecycle live.`;
   runButton.textContent = story ? 'Run story' : liveClient ? 'Disconnect' : 'Connect';

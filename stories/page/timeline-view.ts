@@ -14,6 +14,7 @@ const BADGE: Record<TimelineEntry['kind'], string> = {
   check: 'check',
   transition: 'transition',
   joined: 'joined',
+  node: 'node',
   event: 'event',
   gap: 'gap',
   resync: 'resync',

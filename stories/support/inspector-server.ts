@@ -2,7 +2,7 @@
 // built into dist/page, tells the page which gateway to watch, keeps an event stream open that
 // the page reconnects to (so it notices a restart of this server without reloading), and, for
 // `npm start`, runs the demo gateway and the control endpoint stories use to script faults.
-//   GET /control/config   {mode, gatewayUrl, agentId, token?}: what the page's client connects to
+//   GET /control/config   {mode, gatewayUrl, gatewayUrls?, agentId, token?}: what the page's client connects to
 //   GET /control/events   server-sent events: `config` on every (re)connect, then keep-alives
 //   /control/...          the stories' control endpoint (start mode only, control-api.ts)
 //   anything else         a file of the built page
@@ -17,9 +17,12 @@ import { serveStatic } from './static-files.js';
 
 /** What the page's live client connects to, and whether stories can run. */
 export interface InspectorConfig {
-  /** `start`: the demo gateway plus stories; `inspect`: one gateway given by the user, live only. */
+  /** `start`: the demo gateway plus stories; `inspect`: the gateway (or fleet nodes) given by the user, live only. */
   readonly mode: 'start' | 'inspect';
+  /** The gateway, or the first node of `gatewayUrls`. */
   readonly gatewayUrl: string;
+  /** Every node, when `lifeline inspect` was given several: the client tries them in turn (its `url` list). */
+  readonly gatewayUrls?: readonly string[];
   readonly agentId: string;
   /** Sent in `hello.token` (a PraisonAI gateway wants it in the URL's `?token=` instead). */
   readonly token?: string;
@@ -33,8 +36,8 @@ export interface InspectorOptions {
   readonly port?: number;
   /** When `port` is busy, take a free port instead of failing with `address_in_use`. @default false */
   readonly portFallback?: boolean;
-  /** Watch this gateway instead of starting the demo one (`lifeline inspect`). */
-  readonly target?: { readonly url: string; readonly agentId: string; readonly token?: string };
+  /** Watch this gateway (or these nodes of a fleet, failing over between them) instead of starting the demo one (`lifeline inspect`). */
+  readonly target?: { readonly url: string | readonly string[]; readonly agentId: string; readonly token?: string };
   /** Port of the demo gateway (start mode). 0 picks a free one. @default 8787 */
   readonly gatewayPort?: number;
   /** When `gatewayPort` is busy, take a free port instead of failing with `address_in_use`. @default false */
@@ -49,8 +52,10 @@ export interface InspectorOptions {
 export interface Inspector {
   /** The page, e.g. `http://127.0.0.1:5173/`. */
   readonly url: string;
-  /** The gateway the page's live mode connects to. */
+  /** The gateway the page's live mode connects to (the first, given several). */
   readonly gatewayUrl: string;
+  /** Every gateway node the page's live mode connects to, in the order it tries them. */
+  readonly gatewayUrls: readonly string[];
   /** Stop the page server, its event streams, any story stage, and the demo gateway. */
   close(): Promise<void>;
 }
@@ -95,6 +100,20 @@ async function startDemoGateway(host: string, options: InspectorOptions): Promis
   return { gateway, detach: attachDemoAgent(gateway, 'demo') };
 }
 
+/** The page's config for `lifeline inspect`; one URL keeps the config it always had (no `gatewayUrls`). */
+function targetConfig(target: NonNullable<InspectorOptions['target']>): InspectorConfig {
+  const urls = typeof target.url === 'string' ? [target.url] : target.url;
+  const first = urls[0];
+  if (first === undefined) throw new GatewayError('configuration_error', 'The inspector was given no gateway URL.', { nextStep: 'Give at least one ws:// URL.' });
+  return {
+    mode: 'inspect',
+    gatewayUrl: first,
+    ...(urls.length > 1 ? { gatewayUrls: [...urls] } : {}),
+    agentId: target.agentId,
+    ...(target.token === undefined ? {} : { token: target.token }),
+  };
+}
+
 /** Start the local server (and, without a `target`, the demo gateway and the control endpoint). */
 export async function startInspector(options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
@@ -103,9 +122,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     throw new GatewayError('configuration_error', `The inspector page is not built (no ${pageDir}/index.html).`, { nextStep: 'Run npm run build, which builds the page with the package.' });
   }
   const demo = options.target ? undefined : await startDemoGateway(host, options);
-  const config: InspectorConfig = options.target
-    ? { mode: 'inspect', gatewayUrl: options.target.url, agentId: options.target.agentId, ...(options.target.token === undefined ? {} : { token: options.target.token }) }
-    : { mode: 'start', gatewayUrl: demo?.gateway.url ?? '', agentId: 'demo' };
+  const config: InspectorConfig = options.target ? targetConfig(options.target) : { mode: 'start', gatewayUrl: demo?.gateway.url ?? '', agentId: 'demo' };
   const control: ControlApi | undefined = demo ? createControlApi(demo.gateway.url) : undefined;
   const streams = new Set<ServerResponse>();
 
@@ -151,6 +168,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   return {
     url: `http://${urlHost}:${port}/`,
     gatewayUrl: config.gatewayUrl,
+    gatewayUrls: config.gatewayUrls ?? [config.gatewayUrl],
     async close() {
       clearInterval(keepalive);
       for (const res of streams) res.destroy();

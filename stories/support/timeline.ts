@@ -29,6 +29,8 @@ export type TimelineEntry =
       readonly edges: readonly string[];
     })
   | (Base & { readonly kind: 'joined'; readonly protocol: number | null; readonly resume: string })
+  /** The client joined a different gateway node than last time (failover, or a drain moved it). */
+  | (Base & { readonly kind: 'node'; readonly url: string; readonly previous: string })
   | (Base & { readonly kind: 'event'; readonly seq: number | null; readonly type: string; readonly replayed: boolean })
   | (Base & { readonly kind: 'gap'; readonly expected: number; readonly received: number; readonly reason: string })
   | (Base & { readonly kind: 'resync'; readonly cursor: number })
@@ -103,6 +105,8 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
   }
 
   function attach(client: GatewayClient): () => void {
+    // The node of the last join: a join elsewhere is a move worth a line of its own.
+    let joinedOn: string | null = null;
     const offs = [
       client.onEvent((e) =>
         add({
@@ -133,6 +137,10 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
       client.onState((state) => {
         const info = client.info;
         if (state === 'joined') {
+          if (joinedOn !== null && info.url !== null && info.url !== joinedOn) {
+            add({ kind: 'node', url: info.url, previous: joinedOn, text: `now on ${info.url} (was ${joinedOn})` });
+          }
+          joinedOn = info.url;
           const r = info.resume;
           const resume = r === null ? 'new session' : `resume ${r.mode}${r.from <= r.to ? ` #${r.from}..#${r.to}` : ''}`;
           add({ kind: 'joined', protocol: info.protocol, resume, text: `joined: protocol v${info.protocol ?? '?'}, ${resume}, cursor ${info.cursor}` });

@@ -2,8 +2,9 @@
 // never a downloaded browser). The page is built from this checkout's sources into a temporary
 // directory (as `npm run build` does into dist/page) and served by the inspector's node:http
 // server. It runs the flaky-network story with the client in the page; in `lifeline inspect`
-// mode it rides out a gateway restart and a restart of its own local server without reloading;
-// and at three window sizes the current state stays in view with legible labels. Screenshots go
+// mode it rides out a gateway restart and a restart of its own local server without reloading,
+// and given two nodes of a fleet it follows its client from a draining node to the other; and at
+// three window sizes the current state stays in view with legible labels. Screenshots go
 // to test-results/ for the CI artifacts.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { build } from 'vite';
 import { attachDemoAgent, createGateway, createMemoryLog, type Gateway } from '../../src/server/index.js';
 import { startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 import { startFakePraisonAI } from '../conformance/praisonai-fake.js';
+import { publishMany } from '../support/gateway-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT_DIR = 'test-results';
@@ -161,6 +163,50 @@ describe('inspector page', () => {
     }
   }, 45_000);
 
+  it('lifeline inspect with two nodes: node A drains, the page shows the client on node B, events go on with no gap', async () => {
+    if (!browser) throw new Error('setup failed');
+    // Two gateways on one log, as two nodes on one Redis are.
+    const log = createMemoryLog({ replayWindow: 100 });
+    const a = await createGateway({ port: 0, log, logger: false });
+    const b = await createGateway({ port: 0, log, logger: false });
+    const local = await startInspector({ port: 0, pageDir, target: { url: [a.url, b.url], agentId: 'demo' } });
+    const page = await browser.newPage({ viewport: SIZES[0] });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const seqs = (): Promise<number[]> => page.locator('.timeline li[data-kind="event"]').evaluateAll((rows) => rows.map((row) => Number((row as HTMLElement).dataset['seq'])));
+    try {
+      await page.goto(local.url);
+      await waitForStatus(page, 'live: joined');
+      expect(await page.textContent('#node')).toBe(`on ${a.url}`);
+      const before = await infoRows(page);
+      const sessionId = before['session'] ?? '';
+      await publishMany(a, sessionId, 3);
+      await page.waitForFunction(() => document.querySelectorAll('.timeline li[data-kind="event"]').length === 3, null, { timeout: 5000 });
+
+      await a.drain({ spreadMs: 0 });
+      // Published while the client moves: replayed on B if it lands before the join, live after.
+      await publishMany(b, sessionId, 2);
+      await page.waitForFunction((url) => window.lifelineInspector?.node === url && document.getElementById('status')?.textContent === 'live: joined', b.url, { timeout: 5000 });
+      expect(await page.textContent('#node')).toBe(`on ${b.url}`);
+      await b.publish(sessionId, { type: 'tick', data: { live: true } });
+      await page.waitForFunction(() => document.querySelectorAll('.timeline li[data-kind="event"]').length === 6, null, { timeout: 5000 });
+
+      expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await page.locator('.timeline li[data-kind="gap"]').count()).toBe(0);
+      expect(await page.locator('.timeline li[data-kind="node"]').allTextContents()).toEqual([expect.stringContaining(`now on ${b.url} (was ${a.url})`)]);
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/inspector-fleet-1024x768.png` });
+      const after = await infoRows(page);
+      expect(after).toMatchObject({ node: b.url, session: sessionId, epoch: before['epoch'], 'failed attempts': '0' });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await local.close();
+      await a.terminate();
+      await b.terminate();
+    }
+  });
+
   it('lifeline inspect: watches a PraisonAI gateway at /ws?token=', async () => {
     if (!browser) throw new Error('setup failed');
     const praison = await startFakePraisonAI({ token: 'secret', heartbeatMs: 30_000 });
@@ -182,6 +228,15 @@ describe('inspector page', () => {
     }
   });
 });
+
+/** The info panel as key -> value (`session`, `epoch`, `node`, ...). */
+function infoRows(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const rows: Record<string, string> = {};
+    for (const dt of document.querySelectorAll('#info dt')) rows[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
+    return rows;
+  });
+}
 
 function waitForStatus(page: Page, text: string, timeout = 5000): Promise<unknown> {
   return page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, text, { timeout });

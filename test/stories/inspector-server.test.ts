@@ -1,6 +1,7 @@
 // The inspector's local server without a browser: `npm start` swaps busy default ports for free
 // ones (and says which it got), explicit ports are refused with address_in_use, the page's config
 // and event stream are served, and `lifeline inspect` refuses a URL it cannot use in one line.
+// `lifeline inspect` given several nodes runs as a real process and hands the page all of them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { run as inspect } from '../../src/cli/inspect-command.js';
 import { GatewayError } from '../../src/server/index.js';
 import { MAX_PAGE_STREAMS, startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 import { busyPort, captureStderr } from '../support/busy-port.js';
+import { spawnCli } from '../support/cli-process.js';
+import { startGateway } from '../support/gateway-kit.js';
 
 const pageDir = mkdtempSync(join(tmpdir(), 'lifeline-stub-page-'));
 writeFileSync(join(pageDir, 'index.html'), '<!doctype html><title>stub</title>');
@@ -72,9 +75,28 @@ describe('inspector server', () => {
     [['not a url', '--agent', 'demo'], /is not a URL/],
     [['ws://127.0.0.1:8787'], /--agent is required/],
     [[], /a gateway URL is required/],
+    [['ws://127.0.0.1:8801', 'http://127.0.0.1:8802', '--agent', 'demo'], /must start with ws:\/\/ or wss:\/\/, got "http:\/\/127.0.0.1:8802"/],
+    [['ws://127.0.0.1:8801', 'ws://127.0.0.1:8801/', '--agent', 'demo'], /ws:\/\/127.0.0.1:8801\/ is given twice/],
   ])('lifeline inspect %j says what is wrong and exits 2', async (args, message) => {
     const { code, stderr } = await captureStderr(() => inspect(args));
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toMatch(message);
+  });
+
+  it('lifeline inspect takes several nodes: the page is told all of them, in order; Ctrl-C exits 0', { timeout: 30_000 }, async () => {
+    const [a, b] = [await startGateway(), await startGateway()];
+    try {
+      // The checkout's built page (npm ci builds it), as `npm run inspect` serves it.
+      const cli = spawnCli(['inspect', a.url, b.url, '--agent', 'demo', '--port', '0']);
+      const [, page] = await cli.waitForOutput(/Lifeline inspector\s+(http:\/\/\S+)/);
+      expect(cli.output.stdout).toContain(`Watching             ${a.url}/ ${b.url}/  (agent "demo")`);
+      expect(await (await fetch(`${page ?? ''}control/config`)).json()).toEqual({ mode: 'inspect', gatewayUrl: `${a.url}/`, gatewayUrls: [`${a.url}/`, `${b.url}/`], agentId: 'demo' });
+      expect(cli.output.stderr).toBe('');
+      cli.child.kill('SIGINT');
+      expect(await cli.exited()).toBe(0);
+    } finally {
+      await a.terminate();
+      await b.terminate();
+    }
   });
 });
