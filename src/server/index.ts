@@ -10,7 +10,7 @@ export { createRedisSessionCaps, sessionCapKeys, SESSION_CAP_SCRIPTS, type Redis
 export { GatewayError, type GatewayErrorCode, type GatewayOptions, type TokenVerifier, type TokenVerdict, type VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';
-export { createMemorySessionCaps, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';
+export { createMemorySessionCaps, type HeldSession, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';
 export type { RateLimit } from './rate-limiter.js';
 export { SOCKET_OPEN, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from './transport.js';
 export { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';

@@ -23,6 +23,13 @@ export interface SessionClaim {
   readonly address: string | undefined;
 }
 
+/** A session a node holds connections to, as `refresh` keeps it counted. */
+export interface HeldSession {
+  readonly sessionId: string;
+  /** Owner tag it was created with (its record's `owner`); undefined without a token. */
+  readonly owner: string | undefined;
+}
+
 /** Which cap refused a session. */
 export type SessionCapName = keyof SessionLimits;
 
@@ -41,9 +48,11 @@ export interface SessionCaps {
   release(sessionId: string): Awaitable<void>;
   /**
    * Keep these sessions counted: the gateway calls it with the sessions it holds connections to,
-   * each time it refreshes their TTL in a shared log. Counts that expire by themselves need it.
+   * each time it refreshes their TTL in a shared log. Counts that expire by themselves need it,
+   * and must count again (never refuse) a held session whose count lapsed: one kept alive only
+   * by publishes for a whole TTL, then resumed. Resuming itself costs no call to the caps.
    */
-  refresh?(sessionIds: readonly string[]): Awaitable<void>;
+  refresh?(sessions: readonly HeldSession[]): Awaitable<void>;
   /**
    * True when the counts are shared by the fleet: a node that forgets an idle session only
    * locally (it may be live on another node) then leaves its count alone; it lapses with the

@@ -7,6 +7,7 @@
 // entries and refreshes the TTL of the sessions it holds; it never deletes a history.
 import { every } from './clock.js';
 import type { GatewayContext } from './context.js';
+import type { HeldSession } from './session-caps.js';
 import type { LiveSession } from './session-registry.js';
 
 /**
@@ -60,12 +61,13 @@ async function sweep(ctx: GatewayContext, ttl: number, anonymousTtl: number): Pr
 
 /** For a shared log: keep held sessions alive in the store, forget idle ones only locally. */
 async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
-  const held: string[] = [];
+  const held: HeldSession[] = [];
   const now = ctx.clock.now();
   for (const session of [...ctx.registry.all()]) {
     if (session.subscribers.size > 0) {
       session.idleSince = undefined;
-      held.push(session.id);
+      // The owner lets the caps count again a resumed session whose count lapsed meanwhile.
+      held.push({ sessionId: session.id, owner: session.record?.owner });
       continue;
     }
     session.idleSince ??= now;
@@ -80,7 +82,7 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
     });
   }
   // One more round trip per sweep: the fleet's caps count what the nodes keep alive.
-  if (held.length > 0) await Promise.all([ctx.log.touch?.(held), ctx.caps.refresh?.(held)]);
+  if (held.length > 0) await Promise.all([ctx.log.touch?.(held.map((h) => h.sessionId)), ctx.caps.refresh?.(held)]);
 }
 
 /**

@@ -126,6 +126,35 @@ describe('session caps counted in Redis', () => {
     await expectRefused(b);
   });
 
+  it('counts a session again once it is resumed after a whole TTL kept alive only by publishes', async () => {
+    // Log TTL 600 ms: with no connection, the session's cap entry lapses while publishes keep its keys.
+    const { server, a, b } = await twoNodes({ verifyToken: () => true, maxSessionsPerOwner: 2, sessionTtlMs: 50 }, 600);
+    const first = await join(a, { token: 'alice' });
+    const sessionId = String(first.helloOk['session_id']);
+    first.client.ws.close();
+    const redisNow = async (): Promise<number> => {
+      const [seconds, micros] = (await server.cli('time')).split('\n').map(Number);
+      return (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000);
+    };
+    const counted = async (): Promise<boolean> => {
+      const score = await server.cli('zscore', 'lifeline:{caps}:all', sessionId);
+      return score !== '' && Number(score) > (await redisNow());
+    };
+    await waitForAsync(async () => {
+      await a.publish(sessionId, { type: 'tick' });
+      return !(await counted());
+    }, 10_000, 'the cap entry to lapse while publishes keep the session', 100);
+    expect(await server.cli('exists', `lifeline:{${sessionId}}:meta`)).toBe('1');
+
+    // Resumed on the other node: never refused, and counted again by the next sweep, to its owner:
+    // with one more session of alice's she holds her 2.
+    const resumed = await join(b, { token: 'alice', session_id: sessionId });
+    expect(resumed.helloOk['resumed']).toBe(true);
+    await waitForAsync(counted, 5000, 'the resumed session to be counted again');
+    await join(a, { token: 'alice' });
+    expect(await expectRefused(b, { token: 'alice' })).toMatch(/credentials already hold 2 sessions/);
+  });
+
   it('claims, releases and refreshes a whole batch in one round trip each', async () => {
     const server = await redis();
     const log = createRedisLog({ url: server.url, secret: SECRET });
@@ -133,7 +162,7 @@ describe('session caps counted in Redis', () => {
     stops.push(() => log.close());
     const caps = log.sessionCaps({ total: 100, perOwner: 100, perAddress: 100 });
     await caps.claim({ sessionId: 'warm', owner: 'o', address: '127.0.0.1' }); // loads the scripts
-    await caps.refresh(['warm']);
+    await caps.refresh([{ sessionId: 'warm', owner: 'o' }]);
     await caps.release('warm');
 
     const claimed = await countCommands(server, async () => {
@@ -143,7 +172,7 @@ describe('session caps counted in Redis', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `s${i}`);
     for (const id of ids.slice(1)) await caps.claim({ sessionId: id, owner: undefined, address: undefined });
     expect(caps.counted).toBe(50);
-    const refreshed = await countCommands(server, () => caps.refresh(ids));
+    const refreshed = await countCommands(server, () => caps.refresh(ids.map((sessionId) => ({ sessionId, owner: undefined }))));
     expect(refreshed.sent).toEqual({ evalsha: 1 });
     // Every cap key is in one slot and bounded by a TTL.
     const keys = (await server.cli('keys', 'lifeline:{caps}:*')).split('\n').sort();
@@ -202,7 +231,9 @@ describe('session caps counted in Redis', () => {
     const caps = log.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
     expect(await caps.claim({ sessionId: 'a', owner: 'o', address: '10.0.0.1' })).toEqual({ ok: true });
     expect(await caps.claim({ sessionId: 'b', owner: 'o', address: '10.0.0.2' })).toEqual({ ok: false, cap: 'perOwner', limit: 1 });
-    await caps.refresh(['a', 'b']);
+    // A held id is counted whatever the caps say: 'b' is counted again, charged to its owner.
+    await caps.refresh([{ sessionId: 'a', owner: 'o' }, { sessionId: 'b', owner: 'o' }]);
+    expect(caps.counted).toBe(2);
     await caps.release('a');
     expect(await caps.claim({ sessionId: 'b', owner: 'o', address: '10.0.0.2' })).toEqual({ ok: true });
     expect(caps.counted).toBe(1);

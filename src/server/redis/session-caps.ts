@@ -5,7 +5,7 @@
 // never count, so a session whose node died stops counting after the session TTL, like its keys.
 import { defineScript, type CommandParser } from 'redis';
 import { LogError } from '../event-log.js';
-import type { SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
+import type { HeldSession, SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
 
 // Shared by the three scripts. KEYS[1] the zset of all sessions, KEYS[2] the hash of charges
 // (session id -> "<owner>\n<address>", '' for none). ARGV[1] the base of the per-owner and
@@ -126,14 +126,29 @@ forget(ARGV[3])
 return live(clock())
 `);
 
-/** Push out the expiry of every id in ARGV[3..] still counted; lapsed ones stay gone. Returns the live count. */
+/**
+ * Keep the held sessions counted: ARGV[3..] are pairs of id and owner ('' none). A live id has its
+ * expiry pushed out; one that lapsed or was pruned (no connection for the TTL, kept alive only by
+ * publishes, then resumed) is counted again, charged to its owner only (the creating address is
+ * unknown by now), whatever the caps say: a held session exists, so it counts. Returns the live count.
+ */
 const CAPS_REFRESH = script(`
 local now = clock()
 prune(now)
 local expires = expiry(now)
 local kept = {}
-for i = 3, #ARGV do
-  if stateOf(ARGV[i], now) == 'live' then refresh(ARGV[i], expires, kept) end
+for i = 3, #ARGV, 2 do
+  local id, owner = ARGV[i], ARGV[i + 1]
+  local state = stateOf(id, now)
+  if state == 'live' then
+    refresh(id, expires, kept)
+  else
+    if state == 'lapsed' then forget(id) end
+    redis.call('ZADD', KEYS[1], expires, id)
+    redis.call('HSET', KEYS[2], id, owner .. '\\n')
+    local ownerKey = keyOf('owner', owner)
+    if ownerKey then redis.call('ZADD', ownerKey, expires, id); kept[ownerKey] = true end
+  end
 end
 keepAll(kept)
 return live(now)
@@ -198,7 +213,7 @@ function isCapName(value: unknown): value is SessionCapName {
 export interface RedisSessionCaps extends SessionCaps {
   claim(claim: SessionClaim): Promise<SessionCapVerdict>;
   release(sessionId: string): Promise<void>;
-  refresh(sessionIds: readonly string[]): Promise<void>;
+  refresh(sessions: readonly HeldSession[]): Promise<void>;
   readonly shared: true;
   readonly counted: number;
 }
@@ -206,7 +221,7 @@ export interface RedisSessionCaps extends SessionCaps {
 /**
  * {@link SessionCaps} kept in Redis, shared by every gateway on the same store: `shared` is true,
  * so a node that only forgets a session locally leaves its count alone, and `refresh` keeps the
- * sessions a node holds counted. `counted` is the fleet's count as of the last call.
+ * sessions a node holds counted (counting again one whose entry lapsed while nobody held it). `counted` is the fleet's count as of the last call.
  */
 export function createRedisSessionCaps(
   client: SessionCapsClient,
@@ -237,10 +252,10 @@ export function createRedisSessionCaps(
     async release(sessionId) {
       counted = Number(await call('session caps', () => client.lifelineCapsRelease(scriptKeys, [...common, sessionId])));
     },
-    async refresh(sessionIds) {
-      for (let i = 0; i < sessionIds.length; i += batch) {
-        const ids = sessionIds.slice(i, i + batch);
-        counted = Number(await call('session caps', () => client.lifelineCapsRefresh(scriptKeys, [...common, ...ids])));
+    async refresh(sessions) {
+      for (let i = 0; i < sessions.length; i += batch) {
+        const pairs = sessions.slice(i, i + batch).flatMap((held) => [held.sessionId, held.owner ?? '']);
+        counted = Number(await call('session caps', () => client.lifelineCapsRefresh(scriptKeys, [...common, ...pairs])));
       }
     },
     get counted() {
