@@ -49,10 +49,25 @@ export interface Fanout {
    * subscriber right after, with no await in between, so events past the head come live.
    */
   replayEnd(session: LiveSession, firstPage: StoredEvent[], head: number): number;
-  /** The last local connection of a session left: unsubscribe (in the session's queue). */
+  /**
+   * The last local connection of a session left, or a join that subscribed never joined (the
+   * socket closed, the store failed): unsubscribe (in the session's queue), dropping what it held.
+   */
   release(session: LiveSession): void;
   /** Stop every subscription. */
   close(): Promise<void>;
+  /** What the fan-out holds now: subscribed feeds, and events parked or kept early across them. */
+  stats(): FanoutStats;
+}
+
+/** The fan-out's holdings, for metrics and tests. */
+export interface FanoutStats {
+  /** Sessions this node is subscribed to. */
+  readonly feeds: number;
+  /** Events waiting behind a hole, over every feed (at most `replayWindow` each). */
+  readonly parked: number;
+  /** Events kept before a feed was anchored, over every feed (at most 10,000 each). */
+  readonly early: number;
 }
 
 /** Bound on events parked before a feed is anchored: past it, the oldest go (a later join re-reads them). */
@@ -64,6 +79,7 @@ export function createFanout(host: FanoutHost): Fanout {
   const pageEvents = host.pageEvents ?? 128;
   // A repair reads at most the window plus one page: past that, the next event's hole resumes it.
   const maxRepairPages = Math.ceil(log.replayWindow / pageEvents) + 1;
+  const maxParked = log.replayWindow;
   const feeds = new Map<string, Feed>();
 
   function deliver(sessionId: string, feed: Feed, event: StoredEvent): void {
@@ -105,7 +121,9 @@ export function createFanout(host: FanoutHost): Fanout {
       deliver(sessionId, feed, event);
       return drainParked(sessionId, feed);
     }
-    feed.parked.set(event.seq, event);
+    // Bounded: a repair reads the whole window from `last`, so an arrival past the bound is
+    // re-read from the log rather than kept (the hole may be one the log cannot fill).
+    if (feed.parked.size < maxParked) feed.parked.set(event.seq, event);
     void repair(sessionId, feed);
   }
 
@@ -116,6 +134,8 @@ export function createFanout(host: FanoutHost): Fanout {
         const epoch = feed.epoch;
         for (let pass = 0; pass < maxRepairPages; pass++) {
           const page = await log.readAfter(sessionId, feed.last, pageEvents);
+          // Released meanwhile: a later join's feed serves the session's connections now.
+          if (feeds.get(sessionId) !== feed) return;
           for (const event of page) {
             if (feed.epoch !== epoch) return;
             // Past the window the log no longer holds the hole: deliver on, the client reports a gap.
@@ -207,6 +227,15 @@ export function createFanout(host: FanoutHost): Fanout {
         feeds.delete(session.id);
         await feed.unsubscribe?.();
       });
+    },
+    stats() {
+      let parked = 0;
+      let early = 0;
+      for (const feed of feeds.values()) {
+        parked += feed.parked.size;
+        early += feed.early.length;
+      }
+      return { feeds: feeds.size, parked, early };
     },
     async close() {
       stopRestore?.();

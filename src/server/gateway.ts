@@ -7,7 +7,7 @@ import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
 import { LogError, type AppendResult, type EventLog, type FleetView } from './event-log.js';
 import { createLogger } from './logger.js';
-import { createFanout } from './fanout.js';
+import { createFanout, type FanoutStats } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
 import { createFleetPresence } from './fleet-presence.js';
 import { createMetrics } from './metrics.js';
@@ -46,6 +46,11 @@ export interface GatewayStats {
   readonly counters: Readonly<GatewayCounters>;
   /** Bytes of received frames waiting to be handled, all connections together (bounded per connection by `maxInboundQueueBytes`). */
   readonly inboundQueuedBytes: number;
+  /**
+   * With a fleet feed (the Redis log): sessions this node is subscribed to, and events it holds
+   * for them (parked ahead of a hole, at most `replayWindow` per session; kept before a join anchored the feed).
+   */
+  readonly feed?: FanoutStats;
 }
 
 /** A running gateway. */
@@ -363,6 +368,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       draining,
       counters: { ...counters, refused: { ...counters.refused }, gaps: { ...counters.gaps } },
       inboundQueuedBytes: gauges.inboundQueuedBytes,
+      ...(fanout ? { feed: fanout.stats() } : {}),
     }),
   };
 }

@@ -1,5 +1,6 @@
 // lifeline/server: the reference gateway. Imports the protocol, never the client.
 export { createGateway, type Gateway, type GatewayStats, type PublishEvent } from './gateway.js';
+export type { FanoutStats } from './fanout.js';
 export { systemClock, type GatewayClock, type TimerHandle } from './clock.js';
 export { createMemoryLog, newEpoch, type MemoryLogOptions } from './memory-log.js';
 export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOptions } from './demo-agent.js';

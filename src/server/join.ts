@@ -50,7 +50,13 @@ export async function joinSession(
   // Crypto-random ids by default: a session id is what a client resumes with, so it must not be guessable.
   const sessionId = request.sessionId ?? ctx.options.newId();
   const session = ctx.registry.entry(sessionId);
-  const result = await session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
+  // A refused, abandoned or failed join must not leave behind an empty live entry for every id
+  // tried, nor a feed it subscribed (and the events it keeps) that no connection would release.
+  const abandon = (): void => {
+    ctx.registry.discardIfUnused(sessionId);
+    ctx.fanout?.release(session);
+  };
+  const joining = session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
     // Bound to the verifier's subject when it named one (a refreshed token still resumes), else to the token.
@@ -114,8 +120,11 @@ export async function joinSession(
       resumed: existing !== undefined,
     };
   });
-  // A refused or abandoned join must not leave an empty live entry behind for every id tried.
-  if (result === undefined || 'code' in result) ctx.registry.discardIfUnused(sessionId);
+  const result = await joining.catch((error: unknown) => {
+    abandon();
+    throw error;
+  });
+  if (result === undefined || 'code' in result) abandon();
   return result;
 }
 
