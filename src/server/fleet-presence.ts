@@ -4,7 +4,7 @@
 // its other log reads. A node that dies stops renewing, and readers ignore, then delete, its
 // entries: the cost per interval is one call per node, not one per session.
 import type { PresenceEntry } from '../protocol/index.js';
-import { every, type GatewayClock } from './clock.js';
+import { every, unrefTimer, type GatewayClock } from './clock.js';
 import type { PresenceGroup, PresenceStore, SessionRecord } from './event-log.js';
 import type { Logger } from 'pino';
 import type { LiveSession, SessionRegistry } from './session-registry.js';
@@ -126,6 +126,7 @@ export function createFleetPresence(host: FleetPresenceHost): FleetPresence {
       let timer: unknown;
       const late = new Promise<void>((resolve) => {
         timer = clock.setTimeout(resolve, CLOSE_WAIT_MS);
+        unrefTimer(timer); // a bounded shutdown grace: never what keeps a process alive
       });
       await Promise.race([Promise.all([...inFlight]).then(() => store.leave(node)).catch(() => undefined), late]);
       clock.clearTimeout(timer);

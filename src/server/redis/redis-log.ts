@@ -6,6 +6,7 @@ import { createClient, createCluster, type RedisClientType, type RedisClusterTyp
 import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
 import { rememberPayloadJson } from '../../protocol/index.js';
+import { every, systemClock, unrefTimer, type GatewayClock, type TimerHandle } from '../clock.js';
 import { newEpoch } from '../memory-log.js';
 import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
@@ -58,7 +59,19 @@ export interface RedisLogOptions {
   readonly newEpoch?: () => string;
   /** Delay before a refused `unavailable` operation should be retried. @default 1000 */
   readonly retryAfterMs?: number;
+  /**
+   * Time for the log's own timers (the durability check, the close grace) and round-trip
+   * timings; pass the gateway's `clock` when it is not the default. @default systemClock
+   */
+  readonly clock?: GatewayClock;
 }
+
+/**
+ * How long `close()` lets the data connection finish its replies before destroying it: a Redis
+ * that stopped answering would otherwise hold the close forever. A shutdown grace, not a deadline
+ * of any request (those fail at once while Redis is unreachable).
+ */
+export const REDIS_CLOSE_GRACE_MS = 1000;
 
 /** The Redis log: an {@link EventLog} plus what the fleet parts of the gateway need. */
 export interface RedisLog extends EventLog {
@@ -151,6 +164,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   const urls = typeof options.url === 'string' ? [options.url] : [...(options.url ?? ['redis://127.0.0.1:6379'])];
   const isCluster = options.cluster ?? typeof options.url !== 'string';
   const secret = options.secret;
+  const clock = options.clock ?? systemClock;
 
   // Reconnect forever with capped backoff; fail commands at once while down (no offline queue),
   // so a publish or join is refused with `unavailable` instead of hanging.
@@ -175,15 +189,15 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   // '1' when a write this node acknowledges cannot be lost by the store. `replicated`: WAIT
   // guards every publish. `async`: read at open() and every durabilityCheckMs (checkDurability).
   let durableFlag = durability === 'replicated' ? '1' : '0';
-  let durabilityTimer: NodeJS.Timeout | undefined;
+  let stopDurabilityCheck: (() => void) | undefined;
   const ttlArg = String(ttlMs);
 
   /** Run a Redis call, timing it and turning a connection failure into `unavailable`. */
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = clock.now();
     try {
       const result = await run();
-      lastRtt = performance.now() - started;
+      lastRtt = clock.now() - started;
       for (const listener of rttListeners) listener(lastRtt);
       if (isCluster) reachable = true;
       return result;
@@ -277,12 +291,13 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       reachable = true;
       if (durability === 'async') {
         await checkDurability();
-        durabilityTimer = setInterval(() => void checkDurability(), durabilityCheckMs);
-        durabilityTimer.unref();
+        stopDurabilityCheck?.();
+        stopDurabilityCheck = every(clock, durabilityCheckMs, () => void checkDurability(), { unref: true });
       }
     },
     async close() {
-      clearInterval(durabilityTimer);
+      stopDurabilityCheck?.();
+      stopDurabilityCheck = undefined;
       const sub = feedClient === undefined ? undefined : await feedClient.catch(() => undefined);
       feedClient = undefined;
       clusterFeed?.stop();
@@ -291,13 +306,16 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       if (sub && sub !== client && sub.isOpen) sub.destroy();
       if (!client.isOpen) return;
       if (!reachable) return client.destroy();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle;
       const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), 1000);
+        timer = clock.setTimeout(() => resolve('late'), REDIS_CLOSE_GRACE_MS);
+        // Never what keeps a process alive: the connection being closed does that while it lasts.
+        unrefTimer(timer);
       });
       const outcome = await Promise.race([client.close().catch(() => undefined), late]);
-      clearTimeout(timer);
-      if (outcome === 'late' && client.isOpen) client.destroy();
+      clock.clearTimeout(timer);
+      // Not guarded by isOpen: a graceful close clears it at once while the socket drains.
+      if (outcome === 'late') client.destroy();
     },
     async subscribe(sessionId, onEvent): Promise<Unsubscribe> {
       const channel = keysOf(sessionId).channel;
@@ -316,7 +334,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async reportNode(report, freshMs) {
       // One hash for the fleet (hash-tagged, so one slot in a cluster); stale entries are dropped.
       const key = `${prefix}{fleet}:nodes`;
-      const now = Date.now(); // wall time: compared across processes, never used as a deadline
+      const now = clock.wallNow(); // wall time: compared across processes, never used as a deadline
       const [, all] = await call('fleet', () =>
         Promise.all([client.hSet(key, report.node, JSON.stringify({ ...report, at: now })), client.hGetAll(key)]),
       );
