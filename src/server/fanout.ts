@@ -21,6 +21,8 @@ interface Feed {
   /** Events that arrived ahead of a hole, by seq. */
   readonly parked: Map<number, LiveEvent>;
   repairing: Promise<void> | undefined;
+  /** An arrival was not parked (the bound) while a repair ran: it may have read before that event was stored. */
+  unparked: boolean;
   unsubscribe: Unsubscribe | undefined;
 }
 
@@ -124,6 +126,7 @@ export function createFanout(host: FanoutHost): Fanout {
     // Bounded: a repair reads the whole window from `last`, so an arrival past the bound is
     // re-read from the log rather than kept (the hole may be one the log cannot fill).
     if (feed.parked.size < maxParked) feed.parked.set(event.seq, event);
+    else feed.unparked = true;
     void repair(sessionId, feed);
   }
 
@@ -148,6 +151,11 @@ export function createFanout(host: FanoutHost): Fanout {
         logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'feed repair failed; retried on the next event');
       } finally {
         feed.repairing = undefined;
+        // One more pass, so an event left unparked is read from the log now, not at the next event.
+        if (feed.unparked && feeds.get(sessionId) === feed) {
+          feed.unparked = false;
+          void repair(sessionId, feed);
+        }
       }
     })();
     return feed.repairing;
@@ -190,7 +198,7 @@ export function createFanout(host: FanoutHost): Fanout {
     async align(session, readPosition) {
       let feed = feeds.get(session.id);
       if (!feed) {
-        const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unsubscribe: undefined };
+        const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unparked: false, unsubscribe: undefined };
         feeds.set(session.id, created);
         try {
           created.unsubscribe = await log.subscribe?.(session.id, (event) => onEvent(session.id, created, event));
