@@ -6,7 +6,7 @@ export default defineConfig({
   // Relative asset URLs: the built page is served as static files from wherever it is installed.
   base: './',
   server: { host: '127.0.0.1' },
-  // `npm run build` ships the page in dist/page; `lifeline start` and `lifeline inspect` serve it
+  // `npm run build` ships the page in dist/page; `agent-lifeline start` and `agent-lifeline inspect` serve it
   // with node:http, so no Vite at run time. No source maps: the page's sources are not shipped.
   // ELK's layout engine is most of the page's 1.6 MB; it is served from localhost, so one chunk is fine.
   build: { outDir: '../dist/page', emptyOutDir: true, sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 2048 },

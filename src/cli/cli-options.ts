@@ -1,4 +1,4 @@
-// What every long-running `lifeline` command shares: argument parsing that accepts negative
+// What every long-running `agent-lifeline` command shares: argument parsing that accepts negative
 // numbers as values, port and log-level checks, the stderr logger, the one-line start-up failure,
 // and waiting for Ctrl-C.
 import { stderr } from 'node:process';
@@ -75,7 +75,7 @@ export function stderrLogger(level: string): Logger {
 
 /** CLI wording of the next step, where a flag says it better than the library's sentence. */
 const CLI_NEXT_STEP: Partial<Record<GatewayError['code'], string>> = {
-  address_in_use: 'Stop the process that holds it (another lifeline gateway, or npm start?), or choose another port (0 picks a free one).',
+  address_in_use: 'Stop the process that holds it (another agent-lifeline gateway, or npm start?), or choose another port (0 picks a free one).',
 };
 
 /**
@@ -84,11 +84,11 @@ const CLI_NEXT_STEP: Partial<Record<GatewayError['code'], string>> = {
  */
 export function reportFailure(command: string, error: unknown, usage: string): number {
   if (error instanceof UsageError) {
-    stderr.write(`lifeline ${command}: ${error.message}\n\n${usage}`);
+    stderr.write(`agent-lifeline ${command}: ${error.message}\n\n${usage}`);
     return 2;
   }
   if (error instanceof GatewayError) {
-    stderr.write(`lifeline ${command}: ${error.message} ${CLI_NEXT_STEP[error.code] ?? error.nextStep}\n`);
+    stderr.write(`agent-lifeline ${command}: ${error.message} ${CLI_NEXT_STEP[error.code] ?? error.nextStep}\n`);
     return 2;
   }
   throw error;

@@ -1,10 +1,10 @@
-// `lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
+// `agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
 // run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
 import { parseArgs } from 'node:util';
 import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
-const USAGE = `usage: lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
+const USAGE = `usage: agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
 
 Checks a gateway against PROTOCOL.md and prints one row per rule: pass, FAIL (expected vs seen)
 or not offered (an optional extension the gateway does not advertise). Exits 1 only on a failure,
@@ -55,19 +55,19 @@ export function parseConformanceArgs(args: string[]): { options: ConformanceOpti
 export async function run(args: string[]): Promise<number> {
   const parsed = parseConformanceArgs(args);
   if ('error' in parsed) {
-    process.stderr.write(parsed.error ? `lifeline conformance: ${parsed.error}\n\n${USAGE}` : USAGE);
+    process.stderr.write(parsed.error ? `agent-lifeline conformance: ${parsed.error}\n\n${USAGE}` : USAGE);
     return parsed.error ? 2 : 0;
   }
   const down = await unreachable(parsed.options.url);
   if (down !== null) {
-    process.stderr.write(`lifeline conformance: ${unreachableLine(parsed.options.url, down)}\n`);
+    process.stderr.write(`agent-lifeline conformance: ${unreachableLine(parsed.options.url, down)}\n`);
     return 2;
   }
   let results;
   try {
     results = await runConformance(parsed.options);
   } catch (error) {
-    process.stderr.write(`lifeline conformance: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`agent-lifeline conformance: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
   process.stdout.write(parsed.json ? `${JSON.stringify({ summary: summarize(results), results }, null, 2)}\n` : formatTable(results));

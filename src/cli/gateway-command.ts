@@ -1,11 +1,11 @@
-// `lifeline gateway`: run the reference gateway with the demo agent until SIGINT/SIGTERM, then
+// `agent-lifeline gateway`: run the reference gateway with the demo agent until SIGINT/SIGTERM, then
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
 import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
-const USAGE = `usage: lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
+const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
                         [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
                         [--dialect auto|lifeline|praisonai]
                         [--trust-proxy 10.0.0.0/8,127.0.0.1] [--max-connections-per-address 1000]
@@ -124,10 +124,10 @@ export async function run(args: string[]): Promise<number> {
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
     const store = values.redis === undefined ? '' : `, log on Redis ${values.redis}`;
-    stdout.write(`lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
+    stdout.write(`agent-lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
 
     const signal = await waitForSignal();
-    stderr.write(`lifeline gateway: ${signal}, draining\n`);
+    stderr.write(`agent-lifeline gateway: ${signal}, draining\n`);
     for (const off of detach) off();
     await gateway.drain();
     await gateway.close();

@@ -1,4 +1,4 @@
-// `lifeline inspect <ws-url>... --agent ID`: the inspector page for any gateway (Lifeline's, or
+// `agent-lifeline inspect <ws-url>... --agent ID`: the inspector page for any gateway (Lifeline's, or
 // PraisonAI's at /ws?token=...), or for several nodes of a fleet. A local page whose client
 // connects from the browser (failing over between the nodes given) and shows the chart, the
 // status, the node it is on and the timeline live, across the gateways' restarts.
@@ -8,12 +8,12 @@ import { redactUrl } from '../server/logger.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
-const USAGE = `usage: lifeline inspect <ws-url> [<ws-url>...] --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
+const USAGE = `usage: agent-lifeline inspect <ws-url> [<ws-url>...] --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
 
 Serves the inspector page on http://HOST:PORT/ (a free port if 5174 is busy and --port is not
 given); its client connects to <ws-url> as agent ID and stays connected across the gateway's
 restarts. Give several nodes of a fleet, separated by spaces
-(lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
+(agent-lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
 over between them in turn, as the client's url list does; the page shows the node it is on.
 For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
 `;
@@ -70,12 +70,12 @@ export async function run(args: string[]): Promise<number> {
     // Not fatal: watching a gateway come up is what the page is for. But say so.
     urls.forEach((url, i) => {
       const reason = down[i];
-      if (reason !== null && reason !== undefined) stderr.write(`lifeline inspect: ${unreachableLine(url, reason)} The page keeps retrying.\n`);
+      if (reason !== null && reason !== undefined) stderr.write(`agent-lifeline inspect: ${unreachableLine(url, reason)} The page keeps retrying.\n`);
     });
     const watching = inspector.gatewayUrls.map(redactUrl).join(' ');
     stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${watching}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
     const signal = await waitForSignal();
-    stderr.write(`lifeline inspect: ${signal}, shutting down\n`);
+    stderr.write(`agent-lifeline inspect: ${signal}, shutting down\n`);
     await inspector.close();
     return 0;
   } catch (error) {

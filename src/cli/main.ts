@@ -1,14 +1,14 @@
-// The `lifeline` command. Each subcommand lives in its own module and is loaded on demand,
-// so `lifeline gateway` never loads the browser inspector and vice versa.
+// The `agent-lifeline` command. Each subcommand lives in its own module and is loaded on demand,
+// so `agent-lifeline gateway` never loads the browser inspector and vice versa.
 import { argv, exit, stderr } from 'node:process';
 
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   gateway: { summary: 'run a reference gateway (--port --agents --tick --protocol 1..2 --replay-window --heartbeat-ms)', load: () => import('./gateway-command.js') },
-  conformance: { summary: 'check a gateway against the protocol: lifeline conformance ws://host:port --agent ID', load: () => import('./conformance-command.js') },
-  story: { summary: 'run a scripted scenario and print its timeline: lifeline story <name>', load: () => import('./story-command.js') },
+  conformance: { summary: 'check a gateway against the protocol: agent-lifeline conformance ws://host:port --agent ID', load: () => import('./conformance-command.js') },
+  story: { summary: 'run a scripted scenario and print its timeline: agent-lifeline story <name>', load: () => import('./story-command.js') },
   start: { summary: 'local gateway + demo agent + live inspector page', load: () => import('./start-command.js') },
-  inspect: { summary: 'the live inspector page for any gateway: lifeline inspect ws://host:port --agent ID [--token T]', load: () => import('./inspect-command.js') },
-  proxy: { summary: 'a TCP fault proxy in front of a gateway: lifeline proxy --to ws://127.0.0.1:8790 --port 8791', load: () => import('./proxy-command.js') },
+  inspect: { summary: 'the live inspector page for any gateway: agent-lifeline inspect ws://host:port --agent ID [--token T]', load: () => import('./inspect-command.js') },
+  proxy: { summary: 'a TCP fault proxy in front of a gateway: agent-lifeline proxy --to ws://127.0.0.1:8790 --port 8791', load: () => import('./proxy-command.js') },
 };
 
 function usage(): string {

@@ -1,4 +1,4 @@
-// `lifeline proxy`: the stories' TCP fault proxy as a command. Put it between a client and a
+// `agent-lifeline proxy`: the stories' TCP fault proxy as a command. Put it between a client and a
 // gateway, then cut the network on a keypress or over its local HTTP control endpoint, to watch
 // (or test) how an app rides out drops, stalls and outages.
 import { stderr, stdin, stdout } from 'node:process';
@@ -7,7 +7,7 @@ import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal 
 import { createNetworkSwitch, serveNetworkSwitch, type NetworkAction } from './proxy-control.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
-const USAGE = `usage: lifeline proxy --to ws://127.0.0.1:8790 [--port 8791] [--control-port PORT+1] [--host 127.0.0.1]
+const USAGE = `usage: agent-lifeline proxy --to ws://127.0.0.1:8790 [--port 8791] [--control-port PORT+1] [--host 127.0.0.1]
 
 A TCP proxy in front of a gateway: point your client at ws://HOST:PORT instead. Change the network
 with a key (d drop, s stall, r refuse, p pass, q quit) or over HTTP:
@@ -81,21 +81,21 @@ export async function run(args: string[]): Promise<number> {
     const network = createNetworkSwitch(proxy, `${upstream.host}:${upstream.port}`);
     const report = (action: NetworkAction): void => {
       const { mode } = network.status();
-      stdout.write(`lifeline proxy: ${action === 'drop' ? `dropped every connection (still ${mode})` : `now ${mode}`}\n`);
+      stdout.write(`agent-lifeline proxy: ${action === 'drop' ? `dropped every connection (still ${mode})` : `now ${mode}`}\n`);
     };
     const control = await serveNetworkSwitch(network, values.host, controlPort, report).catch(async (error: unknown) => {
       await proxy.close();
       throw error;
     });
     const down = await unreachable(`ws://${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`);
-    if (down !== null) stderr.write(`lifeline proxy: ${unreachableLine(`${upstream.host}:${upstream.port}`, down)} Connections reset until it does.\n`);
+    if (down !== null) stderr.write(`agent-lifeline proxy: ${unreachableLine(`${upstream.host}:${upstream.port}`, down)} Connections reset until it does.\n`);
     const keys = keyboard((action) => {
       network.apply(action);
       report(action);
     });
     stdout.write(
       [
-        `lifeline proxy listening on ${proxy.url} -> ${upstream.host}:${upstream.port}`,
+        `agent-lifeline proxy listening on ${proxy.url} -> ${upstream.host}:${upstream.port}`,
         `  control: ${control.url}  (POST /drop, /stall, /refuse, /pass; GET / for the status)`,
         stdin.isTTY ? '  keys: d drop, s stall, r refuse, p pass, q quit' : '',
         '',

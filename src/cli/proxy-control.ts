@@ -1,4 +1,4 @@
-// The network switch behind `lifeline proxy`: the fault proxy's faults as four named actions
+// The network switch behind `agent-lifeline proxy`: the fault proxy's faults as four named actions
 // (drop, stall, refuse, pass), and a small local HTTP endpoint that triggers them, so a script
 // (or README's reader, with curl) can cut the network between a client and a gateway.
 //   GET  /          {mode, connections, target}

@@ -1,11 +1,11 @@
-// `lifeline start` (`npm start`): a local gateway with the demo agent, and the live inspector
+// `agent-lifeline start` (`npm start`): a local gateway with the demo agent, and the live inspector
 // page served on 127.0.0.1. Runs until SIGINT/SIGTERM, then closes everything. Default ports that
 // are busy are swapped for free ones; ports given on the command line are kept or refused.
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
 import { defaultLogLevel, parseCommandLine, portOption, reportFailure, stderrLogger, waitForSignal } from './cli-options.js';
 
-const USAGE = `usage: lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1] [--log-level info]
+const USAGE = `usage: agent-lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1] [--log-level info]
 
 Starts the reference gateway (in-memory log, demo agent "demo") and the live inspector page.
 When a default port is busy, a free one is used; the URLs are printed either way.
@@ -49,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
     );
 
     const signal = await waitForSignal();
-    stderr.write(`lifeline start: ${signal}, shutting down\n`);
+    stderr.write(`agent-lifeline start: ${signal}, shutting down\n`);
     await inspector.close();
     return 0;
   } catch (error) {

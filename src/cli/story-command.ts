@@ -1,4 +1,4 @@
-// `lifeline story <name>`: run one scripted scenario against a real local gateway (behind a TCP
+// `agent-lifeline story <name>`: run one scripted scenario against a real local gateway (behind a TCP
 // fault proxy) and print its timeline as it happens; exit 1 if its expectations fail.
 import { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
@@ -7,8 +7,8 @@ import { runStory } from '../../stories/support/run-story.js';
 import { createStage } from '../../stories/support/stage.js';
 import { createTimeline, formatEntry } from '../../stories/support/timeline.js';
 
-const USAGE = `usage: lifeline story <name>     run a story and print its timeline
-       lifeline story --list     list the stories
+const USAGE = `usage: agent-lifeline story <name>     run a story and print its timeline
+       agent-lifeline story --list     list the stories
 
 In the inspector page (npm start) the same stories run in the browser.
 `;
@@ -24,7 +24,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: { list: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
   } catch (error) {
-    stderr.write(`lifeline story: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    stderr.write(`agent-lifeline story: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.help) {
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
   const [name, ...extra] = parsed.positionals;
   const story = name === undefined ? undefined : findStory(name);
   if (!story || extra.length > 0) {
-    stderr.write(`${name === undefined ? '' : `lifeline story: unknown story "${name}"\n\n`}${USAGE}\n${listing()}`);
+    stderr.write(`${name === undefined ? '' : `agent-lifeline story: unknown story "${name}"\n\n`}${USAGE}\n${listing()}`);
     return 2;
   }
 

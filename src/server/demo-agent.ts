@@ -1,4 +1,4 @@
-// The demo agent behind `npm start` and `lifeline gateway`: echoes each message, then streams a
+// The demo agent behind `npm start` and `agent-lifeline gateway`: echoes each message, then streams a
 // short reply as `token` events and finishes with a `reply` event, so every feature has traffic.
 // Optionally it ticks, so a client that is away has events to catch up on.
 import type { Gateway } from './gateway.js';

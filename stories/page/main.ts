@@ -1,5 +1,5 @@
 // The inspector page: draws the client's chart, runs a story (or a live client against a gateway:
-// the demo one of `npm start`, or any one given to `lifeline inspect`) right here in the browser,
+// the demo one of `npm start`, or any one given to `agent-lifeline inspect`) right here in the browser,
 // and shows every transition, event, gap, resync, backoff and error as it happens. Server-side
 // faults go through the local server's control endpoint. The page never reloads itself: the live
 // client rides out gateway restarts, and its link to the local server reconnects on its own.
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
       },
     );
   });
-  // `lifeline inspect` exists to watch its gateway: connect at once.
+  // `agent-lifeline inspect` exists to watch its gateway: connect at once.
   if (params.get('run') === '1' || first.mode === 'inspect') void runSelected();
 }
 

@@ -21,7 +21,7 @@ export interface InspectorConfig {
   readonly mode: 'start' | 'inspect';
   /** The gateway, or the first node of `gatewayUrls`. */
   readonly gatewayUrl: string;
-  /** Every node, when `lifeline inspect` was given several: the client tries them in turn (its `url` list). */
+  /** Every node, when `agent-lifeline inspect` was given several: the client tries them in turn (its `url` list). */
   readonly gatewayUrls?: readonly string[];
   readonly agentId: string;
   /** Sent in `hello.token` (a PraisonAI gateway wants it in the URL's `?token=` instead). */
@@ -36,7 +36,7 @@ export interface InspectorOptions {
   readonly port?: number;
   /** When `port` is busy, take a free port instead of failing with `address_in_use`. @default false */
   readonly portFallback?: boolean;
-  /** Watch this gateway (or these nodes of a fleet, failing over between them) instead of starting the demo one (`lifeline inspect`). */
+  /** Watch this gateway (or these nodes of a fleet, failing over between them) instead of starting the demo one (`agent-lifeline inspect`). */
   readonly target?: { readonly url: string | readonly string[]; readonly agentId: string; readonly token?: string };
   /** Port of the demo gateway (start mode). 0 picks a free one. @default 8787 */
   readonly gatewayPort?: number;
@@ -100,7 +100,7 @@ async function startDemoGateway(host: string, options: InspectorOptions): Promis
   return { gateway, detach: attachDemoAgent(gateway, 'demo') };
 }
 
-/** The page's config for `lifeline inspect`; one URL keeps the config it always had (no `gatewayUrls`). */
+/** The page's config for `agent-lifeline inspect`; one URL keeps the config it always had (no `gatewayUrls`). */
 function targetConfig(target: NonNullable<InspectorOptions['target']>): InspectorConfig {
   const urls = typeof target.url === 'string' ? [target.url] : target.url;
   const first = urls[0];

@@ -1,7 +1,7 @@
 // The inspector page in a real headless Chromium (Debian's `chromium`, driven by playwright-core;
 // never a downloaded browser). The page is built from this checkout's sources into a temporary
 // directory (as `npm run build` does into dist/page) and served by the inspector's node:http
-// server. It runs the flaky-network story with the client in the page; in `lifeline inspect`
+// server. It runs the flaky-network story with the client in the page; in `agent-lifeline inspect`
 // mode it rides out a gateway restart and a restart of its own local server without reloading,
 // and given two nodes of a fleet it follows its client from a draining node to the other; and at
 // three window sizes the current state stays in view with legible labels. Screenshots go
@@ -100,7 +100,7 @@ describe('inspector page', () => {
     await page.close();
   }, 30_000);
 
-  it('lifeline inspect: rides out a gateway restart and a local server restart without reloading; the current state stays in view', async () => {
+  it('agent-lifeline inspect: rides out a gateway restart and a local server restart without reloading; the current state stays in view', async () => {
     if (!browser) throw new Error('setup failed');
     const log = createMemoryLog();
     const serve = async (port: number): Promise<Gateway> => {
@@ -163,7 +163,7 @@ describe('inspector page', () => {
     }
   }, 45_000);
 
-  it('lifeline inspect with two nodes: node A drains, the page shows the client on node B, events go on with no gap', async () => {
+  it('agent-lifeline inspect with two nodes: node A drains, the page shows the client on node B, events go on with no gap', async () => {
     if (!browser) throw new Error('setup failed');
     // Two gateways on one log, as two nodes on one Redis are.
     const log = createMemoryLog({ replayWindow: 100 });
@@ -207,7 +207,7 @@ describe('inspector page', () => {
     }
   });
 
-  it('lifeline inspect: watches a PraisonAI gateway at /ws?token=', async () => {
+  it('agent-lifeline inspect: watches a PraisonAI gateway at /ws?token=', async () => {
     if (!browser) throw new Error('setup failed');
     const praison = await startFakePraisonAI({ token: 'secret', heartbeatMs: 30_000 });
     expect(praison.url).toMatch(/\/ws$/);

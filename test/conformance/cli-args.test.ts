@@ -1,11 +1,11 @@
-// Argument parsing of `lifeline conformance`: bad input is a usage error (exit 2), never a crash.
+// Argument parsing of `agent-lifeline conformance`: bad input is a usage error (exit 2), never a crash.
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { parseConformanceArgs, run } from '../../src/cli/conformance-command.js';
 import { captureStderr } from '../support/busy-port.js';
 import { targetUrl } from '../../src/conformance/context.js';
 
-describe('lifeline conformance arguments', () => {
+describe('agent-lifeline conformance arguments', () => {
   it('reads the URL, agent, token, json, timeout and only', () => {
     expect(parseConformanceArgs(['ws://h:1/ws', '--agent', 'echo', '--token', 't', '--json', '--timeout', '900', '--only', 'replay, errors'])).toEqual({
       json: true,
@@ -46,6 +46,6 @@ describe('targetUrl', () => {
     await new Promise((resolve) => server.close(resolve));
     const { code, stderr } = await captureStderr(() => run([`ws://127.0.0.1:${port}`, '--agent', 'demo']));
     expect(code).toBe(2);
-    expect(stderr).toBe(`lifeline conformance: nothing answers at ws://127.0.0.1:${port} (connection refused). Start the gateway there, or check the host and port.\n`);
+    expect(stderr).toBe(`agent-lifeline conformance: nothing answers at ws://127.0.0.1:${port} (connection refused). Start the gateway there, or check the host and port.\n`);
   });
 });

@@ -32,7 +32,7 @@ describe('conformance kit against the reference gateway', () => {
     expect(failures(results)).toEqual([]);
   });
 
-  it('lifeline conformance prints the table and exits 0', async () => {
+  it('agent-lifeline conformance prints the table and exits 0', async () => {
     const out: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out.push(String(chunk));

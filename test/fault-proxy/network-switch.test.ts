@@ -1,4 +1,4 @@
-// `lifeline proxy`'s control endpoint over real HTTP, in front of a real gateway: each action
+// `agent-lifeline proxy`'s control endpoint over real HTTP, in front of a real gateway: each action
 // does to a joined client what its name says, and an unknown route says what exists.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNetworkSwitch, serveNetworkSwitch, type ControlEndpoint, type NetworkAction } from '../../src/cli/proxy-control.js';

@@ -1,4 +1,4 @@
-// `lifeline proxy` driven from the keyboard, as a reader uses it: the command runs in a real
+// `agent-lifeline proxy` driven from the keyboard, as a reader uses it: the command runs in a real
 // pseudo-terminal (util-linux `script`, part of every Debian base system), a key press drops the
 // connection of a client joined through it, and `q` quits cleanly.
 import { spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { join, startGateway } from '../support/gateway-kit.js';
 import { waitFor } from '../support/wait-for.js';
 
-describe('lifeline proxy keys', () => {
+describe('agent-lifeline proxy keys', () => {
   it('d drops every connection, r refuses, p passes, q quits', { timeout: 30_000 }, async () => {
     const gateway = await startGateway();
     const command = `${process.execPath} --import tsx src/cli/main.ts proxy --to ${gateway.url} --port 0`;

@@ -20,7 +20,7 @@ const root = mkdtempSync(join(tmpdir(), 'lifeline-package-'));
 mkdirSync(join(REPO, '.scratch'), { recursive: true });
 const tree = mkdtempSync(join(REPO, '.scratch', 'package-tree-'));
 const app = join(root, 'app');
-const BIN = [join(app, 'node_modules', 'lifeline', 'bin', 'lifeline.js')];
+const BIN = [join(app, 'node_modules', 'agent-lifeline', 'bin', 'agent-lifeline.js')];
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
@@ -61,18 +61,18 @@ describe('installed package', () => {
     const installed = join(app, 'node_modules');
     expect(readdirSync(installed)).not.toContain('vite');
     expect(readdirSync(installed)).not.toContain('tsx');
-    expect(readdirSync(join(installed, 'lifeline', 'dist', 'page'))).toContain('index.html');
-    const map = JSON.parse(readFileSync(join(installed, 'lifeline', 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    expect(readdirSync(join(installed, 'agent-lifeline', 'dist', 'page'))).toContain('index.html');
+    const map = JSON.parse(readFileSync(join(installed, 'agent-lifeline', 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
     expect(map.sourcesContent?.length).toBe(map.sources.length);
   });
 
-  it('runs lifeline gateway, inspect and start, and the client, with no dev dependencies', { timeout: 30_000 }, async () => {
+  it('runs agent-lifeline gateway, inspect and start, and the client, with no dev dependencies', { timeout: 30_000 }, async () => {
     const gateway = spawnCli(['gateway', '--port', '0'], { entry: BIN, cwd: app });
     const [gatewayUrl] = await gateway.waitForOutput(/ws:\/\/[\d.]+:\d+/);
 
     writeFileSync(
       join(app, 'client.js'),
-      `import { createGatewayClient } from 'lifeline';
+      `import { createGatewayClient } from 'agent-lifeline';
 const client = createGatewayClient({ url: process.argv[2], agentId: 'demo' });
 await client.connect();
 console.log('state:', client.state);
@@ -100,9 +100,9 @@ await client.disconnect();
   it('type-checks a consumer under node16, bundler and the default module resolution', async () => {
     writeFileSync(
       join(app, 'consumer.ts'),
-      `import { createGatewayClient, type GatewayClient } from 'lifeline';
-import { negotiate } from 'lifeline/protocol';
-import { createGateway, type Gateway } from 'lifeline/server';
+      `import { createGatewayClient, type GatewayClient } from 'agent-lifeline';
+import { negotiate } from 'agent-lifeline/protocol';
+import { createGateway, type Gateway } from 'agent-lifeline/server';
 export const client: GatewayClient = createGatewayClient({ url: 'ws://127.0.0.1:8790', agentId: 'demo' });
 export const range = negotiate({ min: 1, max: 2 }, { min: 1, max: 1 });
 export const gateway: Promise<Gateway> = createGateway({ port: 0 });

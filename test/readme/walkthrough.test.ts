@@ -1,7 +1,7 @@
 // README's "Your first program", run as written: its code blocks are read from README.md and
 // executed in order (the gateway and proxy commands, first.mjs, the curl calls), and the test
 // checks what the README promises the reader will see. Two mechanical substitutions only:
-// `npx lifeline` runs the CLI from source, and `import 'lifeline'` resolves to src/client, and
+// `npx agent-lifeline` runs the CLI from source, and `import 'agent-lifeline'` resolves to src/client, and
 // ports 8790-8792 become free ports (same offsets), so parallel runs on one machine never meet.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,7 @@ describe('README walkthrough', () => {
     const mapPorts = (text: string): string => text.replace(/\b879([0-2])\b/g, (_, i: string) => String(ports[Number(i)]));
     const lifeline = (command: string): CliProcess => {
       const words = mapPorts(command).split(/\s+/);
-      expect(words.slice(0, 2)).toEqual(['npx', 'lifeline']);
+      expect(words.slice(0, 2)).toEqual(['npx', 'agent-lifeline']);
       return spawnCli(words.slice(2));
     };
     const shell = (command: string): Promise<{ stdout: string }> => promisify(execFile)('sh', ['-c', mapPorts(command)], { timeout: 5000 });
@@ -81,10 +81,10 @@ describe('README walkthrough', () => {
     const [, gatewayUrl] = await gateway.waitForOutput(/listening on (ws:\/\/\S+)/);
     await proxy.waitForOutput(/listening on/);
 
-    // Terminal three: first.mjs, with `lifeline` resolving to this checkout's source.
-    const shim = joinPath(work, 'node_modules', 'lifeline');
+    // Terminal three: first.mjs, with `agent-lifeline` resolving to this checkout's source.
+    const shim = joinPath(work, 'node_modules', 'agent-lifeline');
     mkdirSync(shim, { recursive: true });
-    writeFileSync(joinPath(shim, 'package.json'), JSON.stringify({ name: 'lifeline', type: 'module', exports: './index.js' }));
+    writeFileSync(joinPath(shim, 'package.json'), JSON.stringify({ name: 'agent-lifeline', type: 'module', exports: './index.js' }));
     writeFileSync(joinPath(shim, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(resolve('src/client/index.ts')).href)};\n`);
     writeFileSync(joinPath(work, 'first.mjs'), mapPorts(program));
     const tsx = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;

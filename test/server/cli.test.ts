@@ -1,4 +1,4 @@
-// `lifeline gateway` as a user runs it: a real process that prints its URL, serves the demo
+// `agent-lifeline gateway` as a user runs it: a real process that prints its URL, serves the demo
 // agent, and drains on SIGTERM.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,7 +7,7 @@ import { run } from '../../src/cli/gateway-command.js';
 import { spawnCli } from '../support/cli-process.js';
 import { connect, eventFrames, helloFrame, join } from '../support/gateway-kit.js';
 
-describe('lifeline gateway', () => {
+describe('agent-lifeline gateway', () => {
   it('serves the demo agent and drains on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--port', '0', '--protocol', '1..2'], {
       env: { ...process.env, LIFELINE_LOG_LEVEL: 'silent' },
@@ -88,6 +88,6 @@ describe('lifeline gateway', () => {
     } finally {
       process.stderr.write = write;
     }
-    expect(lines.join('')).toContain('usage: lifeline gateway');
+    expect(lines.join('')).toContain('usage: agent-lifeline gateway');
   });
 });

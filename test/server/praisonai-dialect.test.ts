@@ -1,6 +1,6 @@
 // The PraisonAI dialect from the outside: a client written for PraisonAI's gateway (flat frames,
 // `response.content`, top-level `seq`/`cursor`, replays numbered by `event.sequence`) gets the
-// demo agent's text and gap-free numbers from `lifeline gateway`, while Lifeline clients, and
+// demo agent's text and gap-free numbers from `agent-lifeline gateway`, while Lifeline clients, and
 // anything without the PraisonAI marker, keep PROTOCOL.md frames.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +77,7 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** `lifeline gateway` as a user starts it; resolves with its URL. */
+/** `agent-lifeline gateway` as a user starts it; resolves with its URL. */
 function startCli(args: readonly string[]): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--port', '0', ...args], {
     env: { ...process.env, LIFELINE_LOG_LEVEL: 'silent' },
@@ -98,7 +98,7 @@ function startCli(args: readonly string[]): Promise<string> {
   });
 }
 
-describe('a PraisonAI client against `lifeline gateway` (default --dialect auto)', () => {
+describe('a PraisonAI client against `agent-lifeline gateway` (default --dialect auto)', () => {
   it('shows the demo reply and counts seq/cursor without a gap, live and on resume by event.sequence', async () => {
     const url = await startCli([]);
     const first = praisonAIClient(url);

@@ -35,13 +35,13 @@ describe('start-up failures', () => {
     expect(error.nextStep).toContain('127.0.0.1');
   });
 
-  it('lifeline gateway on a busy port prints one line and exits 2', { timeout: 30_000 }, async () => {
+  it('agent-lifeline gateway on a busy port prints one line and exits 2', { timeout: 30_000 }, async () => {
     const port = await busyPort();
     const cli = spawnCli(['gateway', '--port', String(port)]);
     expect(await cli.exited()).toBe(2);
     const lines = cli.output.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^lifeline gateway: Port ${port} on 127.0.0.1 is already in use\\. Stop .*choose another port`));
+    expect(lines[0]).toMatch(new RegExp(`^agent-lifeline gateway: Port ${port} on 127.0.0.1 is already in use\\. Stop .*choose another port`));
     expect(cli.output.stdout).toBe('');
   });
 
@@ -49,7 +49,7 @@ describe('start-up failures', () => {
     [['--port', '-1'], /--port must be a port number from 0 to 65535 .*got "-1"/],
     [['--port', '70000'], /--port must be a port number .*got "70000"/],
     [['--log-level', 'loud'], /--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"/],
-  ])('lifeline gateway %j says what is wrong and exits 2', async (args, message) => {
+  ])('agent-lifeline gateway %j says what is wrong and exits 2', async (args, message) => {
     const { code, stderr } = await captureStderr(() => run(args));
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toMatch(message);

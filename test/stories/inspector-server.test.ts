@@ -1,7 +1,7 @@
 // The inspector's local server without a browser: `npm start` swaps busy default ports for free
 // ones (and says which it got), explicit ports are refused with address_in_use, the page's config
-// and event stream are served, and `lifeline inspect` refuses a URL it cannot use in one line.
-// `lifeline inspect` given several nodes runs as a real process and hands the page all of them.
+// and event stream are served, and `agent-lifeline inspect` refuses a URL it cannot use in one line.
+// `agent-lifeline inspect` given several nodes runs as a real process and hands the page all of them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,13 +77,13 @@ describe('inspector server', () => {
     [[], /a gateway URL is required/],
     [['ws://127.0.0.1:8801', 'http://127.0.0.1:8802', '--agent', 'demo'], /must start with ws:\/\/ or wss:\/\/, got "http:\/\/127.0.0.1:8802"/],
     [['ws://127.0.0.1:8801', 'ws://127.0.0.1:8801/', '--agent', 'demo'], /ws:\/\/127.0.0.1:8801\/ is given twice/],
-  ])('lifeline inspect %j says what is wrong and exits 2', async (args, message) => {
+  ])('agent-lifeline inspect %j says what is wrong and exits 2', async (args, message) => {
     const { code, stderr } = await captureStderr(() => inspect(args));
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toMatch(message);
   });
 
-  it('lifeline inspect takes several nodes: the page is told all of them, in order; Ctrl-C exits 0', { timeout: 30_000 }, async () => {
+  it('agent-lifeline inspect takes several nodes: the page is told all of them, in order; Ctrl-C exits 0', { timeout: 30_000 }, async () => {
     const [a, b] = [await startGateway(), await startGateway()];
     try {
       // The checkout's built page (npm ci builds it), as `npm run inspect` serves it.

@@ -1,10 +1,10 @@
-// The `lifeline` command as a real child process: spawn it (from source through tsx, or any
+// The `agent-lifeline` command as a real child process: spawn it (from source through tsx, or any
 // entry), wait for a line on stdout with a bounded timeout, and collect its exit. Killed after the
 // test if still running.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach } from 'vitest';
 
-/** A running `lifeline` process. */
+/** A running `agent-lifeline` process. */
 export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
   /** Everything written to stdout and stderr so far. */

@@ -1,5 +1,5 @@
 """README.md's "First program", run as written: the gateway command and first.py are read from
-the README and run. Two mechanical substitutions only: ``npx lifeline`` runs the CLI from source,
+the README and run. Two mechanical substitutions only: ``npx agent-lifeline`` runs the CLI from source,
 and port 8790 becomes a free port, so parallel runs never meet."""
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_the_first_program_runs_as_written(tmp_path: Path) -> None:
     (lang_sh, gateway), (lang_py, program) = blocks
     assert (lang_sh, lang_py) == ("sh", "python")
     port = free_port()
-    command = gateway.strip().replace("npx lifeline", "node --import tsx src/cli/main.ts").replace("8790", str(port)).split()
+    command = gateway.strip().replace("npx agent-lifeline", "node --import tsx src/cli/main.ts").replace("8790", str(port)).split()
     server = subprocess.Popen(command, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_listening(port)

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-// The `lifeline` command: gateway, proxy, conformance, story, start, inspect. Runs the compiled CLI from dist/.
-import '../dist/src/cli/main.js';
