@@ -5,6 +5,7 @@ import { stderr } from 'node:process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { GatewayError } from '../server/index.js';
+import { closestName } from './did-you-mean.js';
 
 /** A bad command line: printed as one line plus the usage, exit code 2. */
 export class UsageError extends Error {
@@ -33,11 +34,38 @@ export function parseCommandLine<T extends Options>(
       i++;
     } else joined.push(arg);
   }
+  checkOptionNames(joined, options);
   try {
     return parseArgs({ args: joined, options, strict: true, allowPositionals });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(parseErrorLine(error));
   }
+}
+
+/** Refuse the first option that is not in `options`, naming the closest one it may have meant. */
+function checkOptionNames(args: readonly string[], options: Options): void {
+  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  const known = Object.entries(options).flatMap(([name, option]) => [`--${name}`, ...(option.short === undefined ? [] : [`-${option.short}`])]);
+  for (const token of tokens) {
+    if (token.kind !== 'option' || Object.hasOwn(options, token.name)) continue;
+    const guess = closestName(token.rawName, known);
+    throw new UsageError(`unknown option ${token.rawName}${guess === undefined ? '' : `; did you mean ${guess}?`}`);
+  }
+}
+
+/** parseArgs' remaining errors, in the CLI's words rather than Node's advice about positionals. */
+function parseErrorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const argument = /'([^']*)'/.exec(message)?.[1];
+    return `unexpected argument${argument === undefined ? '' : ` "${argument}"`}: this command takes options only`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const option = /'(-[^ ']+)/.exec(message)?.[1];
+    if (option !== undefined && message.includes('argument missing')) return `${option} needs a value`;
+  }
+  return message;
 }
 
 /** A TCP port 0..65535 (0 picks a free one). Throws {@link UsageError}. */

@@ -1,7 +1,7 @@
 // `agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
 // run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
-import { parseArgs } from 'node:util';
 import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
+import { parseCommandLine, UsageError } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
@@ -15,10 +15,9 @@ or not offered (an optional extension the gateway does not advertise). Exits 1 o
 export function parseConformanceArgs(args: string[]): { options: ConformanceOptions; json: boolean } | { error: string } {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: {
+      {
         agent: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -26,9 +25,11 @@ export function parseConformanceArgs(args: string[]): { options: ConformanceOpti
         only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    if (error instanceof UsageError) return { error: error.message };
+    throw error;
   }
   const { values, positionals } = parsed;
   if (values.help) return { error: '' };

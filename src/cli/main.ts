@@ -1,6 +1,7 @@
 // The `agent-lifeline` command. Each subcommand lives in its own module and is loaded on demand,
 // so `agent-lifeline gateway` never loads the browser inspector and vice versa.
 import { argv, exit, stderr } from 'node:process';
+import { closestName } from './did-you-mean.js';
 
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   gateway: { summary: 'run a reference gateway (--port --agents --tick --protocol 1..2 --replay-window --heartbeat-ms)', load: () => import('./gateway-command.js') },
@@ -13,7 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return ['usage: lifeline <command> [options]', '', ...rows, ''].join('\n');
+  return ['usage: agent-lifeline <command> [options]   (agent-lifeline <command> --help for its options)', '', ...rows, ''].join('\n');
 }
 
 async function main(args: string[]): Promise<number> {
@@ -24,7 +25,8 @@ async function main(args: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    stderr.write(`lifeline: unknown command "${name}"\n\n${usage()}`);
+    const guess = closestName(name, Object.keys(commands));
+    stderr.write(`agent-lifeline: unknown command "${name}"${guess === undefined ? '' : `; did you mean ${guess}?`}\n\n${usage()}`);
     return 2;
   }
   const module = await command.load();
@@ -37,7 +39,7 @@ main(argv.slice(2)).then(
     exit(code);
   },
   (error: unknown) => {
-    stderr.write(`lifeline: ${error instanceof Error ? error.message : String(error)}\n`);
+    stderr.write(`agent-lifeline: ${error instanceof Error ? error.message : String(error)}\n`);
     exit(1);
   },
 );

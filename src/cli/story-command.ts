@@ -1,11 +1,11 @@
 // `agent-lifeline story <name>`: run one scripted scenario against a real local gateway (behind a TCP
 // fault proxy) and print its timeline as it happens; exit 1 if its expectations fail.
 import { stderr, stdout } from 'node:process';
-import { parseArgs } from 'node:util';
 import { findStory, stories } from '../../stories/scenarios/index.js';
 import { runStory } from '../../stories/support/run-story.js';
 import { createStage } from '../../stories/support/stage.js';
 import { createTimeline, formatEntry } from '../../stories/support/timeline.js';
+import { parseCommandLine, UsageError } from './cli-options.js';
 
 const USAGE = `usage: agent-lifeline story <name>     run a story and print its timeline
        agent-lifeline story --list     list the stories
@@ -22,9 +22,10 @@ function listing(): string {
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { list: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+    parsed = parseCommandLine(args, { list: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, true);
   } catch (error) {
-    stderr.write(`agent-lifeline story: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    stderr.write(`agent-lifeline story: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.help) {
