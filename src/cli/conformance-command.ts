@@ -1,6 +1,7 @@
 // `agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
 // run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
 import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
+import { withDefaultScheme } from './address.js';
 import { parseCommandLine, UsageError } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
@@ -33,8 +34,9 @@ export function parseConformanceArgs(args: string[]): { options: ConformanceOpti
   }
   const { values, positionals } = parsed;
   if (values.help) return { error: '' };
-  const [url, ...extra] = positionals;
-  if (url === undefined || extra.length > 0) return { error: 'give exactly one gateway URL' };
+  const [given, ...extra] = positionals;
+  if (given === undefined || extra.length > 0) return { error: 'give exactly one gateway URL' };
+  const url = withDefaultScheme(given, 'ws');
   if (!/^wss?:\/\//.test(url)) return { error: `expected a ws:// or wss:// URL, got "${url}"` };
   if (!values.agent) return { error: '--agent is required' };
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);

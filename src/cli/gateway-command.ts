@@ -3,6 +3,7 @@
 import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
 import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
+import { withDefaultScheme } from './address.js';
 import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
@@ -20,7 +21,7 @@ so events keep coming while a client is away.
 in PraisonAI's frames and every other client in Lifeline's; lifeline or praisonai fixes one for all.
 --redis keeps every session's history in Redis Streams instead of this process, so several
 gateway nodes on one Redis (or Redis Cluster: comma-separated root URLs) serve the same sessions
-and a client resumes on any of them. --secret (or LIFELINE_SECRET; the same on every node, at
+and a client resumes on any of them. A bare host:port means redis://; TLS is rediss://. --secret (or LIFELINE_SECRET; the same on every node, at
 least 16 characters) keys the owner digests kept in Redis. --node-id names this node in /health.
 --trust-proxy names the load balancers (addresses or CIDR ranges, comma-separated) whose
 X-Forwarded-For header gives the client's address; the per-address limits then count users, not
@@ -57,12 +58,29 @@ function proxyList(text: string): string[] {
   return entries;
 }
 
-function redisLog(url: string, secret: string | undefined, durability: string, replayWindow: number): EventLog {
+/** `--redis` as URLs: comma-separated for a cluster, each `redis://`, `rediss://` or a bare `host:port`. */
+function redisUrls(text: string): string[] {
+  const urls = text.split(',').map((u) => withDefaultScheme(u.trim(), 'redis'));
+  if (urls.some((u) => !/^rediss?:\/\//.test(u))) throw new UsageError(`--redis must be redis://host:port or host:port (comma-separated for a cluster), got "${text}"`);
+  return urls;
+}
+
+/** A Redis URL fit for the banner: its password hidden. */
+function printableRedisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = '[redacted]';
+    return url.href.replace(/\/$/, '');
+  } catch {
+    return text;
+  }
+}
+
+function redisLog(urls: readonly string[], secret: string | undefined, durability: string, replayWindow: number): EventLog {
   if (secret === undefined || secret.length < 16) throw new UsageError('--redis needs --secret (or LIFELINE_SECRET), at least 16 characters, the same on every node');
   if (durability !== 'async' && durability !== 'replicated') throw new UsageError(`--durability must be async or replicated, got "${durability}"`);
-  const urls = url.split(',').map((u) => u.trim());
-  if (urls.some((u) => !/^rediss?:\/\//.test(u))) throw new UsageError(`--redis must be redis://host:port (comma-separated for a cluster), got "${url}"`);
-  return createRedisLog({ url: urls.length === 1 ? url : urls, secret, durability, replayWindow });
+  const [only, ...more] = urls;
+  return createRedisLog({ url: only !== undefined && more.length === 0 ? only : [...urls], secret, durability, replayWindow });
 }
 
 /** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
@@ -101,7 +119,8 @@ export async function run(args: string[]): Promise<number> {
     const dialect = dialectOption(values.dialect);
     const logger = stderrLogger(values['log-level']);
     const replayWindow = integer('replay-window', values['replay-window'], 1);
-    const log = values.redis === undefined ? undefined : redisLog(values.redis, values.secret ?? env['LIFELINE_SECRET'], values.durability, replayWindow);
+    const redis = values.redis === undefined ? undefined : redisUrls(values.redis);
+    const log = redis === undefined ? undefined : redisLog(redis, values.secret ?? env['LIFELINE_SECRET'], values.durability, replayWindow);
     const gateway = await createGateway({
       host: values.host,
       port: portOption('port', values.port),
@@ -123,7 +142,7 @@ export async function run(args: string[]): Promise<number> {
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
-    const store = values.redis === undefined ? '' : `, log on Redis ${values.redis}`;
+    const store = redis === undefined ? '' : `, log on Redis ${redis.map(printableRedisUrl).join(',')}`;
     stdout.write(`agent-lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
 
     const signal = await waitForSignal();

@@ -5,6 +5,7 @@
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
 import { redactUrl } from '../server/logger.js';
+import { withDefaultScheme } from './address.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
@@ -15,15 +16,15 @@ given); its client connects to <ws-url> as agent ID and stays connected across t
 restarts. Give several nodes of a fleet, separated by spaces
 (agent-lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
 over between them in turn, as the client's url list does; the page shows the node it is on.
-For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
+A bare host:port means ws://. For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
 `;
 
-/** `ws://` or `wss://` with a host, or a UsageError that says so. */
+/** `ws://` or `wss://` with a host (a bare `host:port` is ws://), or a UsageError that says so. */
 function gatewayUrl(text: string | undefined): string {
   if (text === undefined) throw new UsageError('a gateway URL is required, such as ws://127.0.0.1:8787');
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(withDefaultScheme(text, 'ws'));
   } catch {
     throw new UsageError(`"${text}" is not a URL; give the gateway's WebSocket URL, such as ws://127.0.0.1:8787`);
   }
@@ -32,7 +33,7 @@ function gatewayUrl(text: string | undefined): string {
 }
 
 /** Every positional as a gateway URL, at least one, none twice; or a UsageError naming the bad one. */
-function gatewayUrls(positionals: readonly string[]): string[] {
+export function gatewayUrls(positionals: readonly string[]): string[] {
   if (positionals.length === 0) return [gatewayUrl(undefined)];
   const urls = positionals.map(gatewayUrl);
   const twice = urls.find((url, i) => urls.indexOf(url) !== i);

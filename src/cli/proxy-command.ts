@@ -3,14 +3,15 @@
 // (or test) how an app rides out drops, stalls and outages.
 import { stderr, stdin, stdout } from 'node:process';
 import { createFaultProxy } from '../../stories/support/fault-proxy.js';
+import { withDefaultScheme } from './address.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { createNetworkSwitch, serveNetworkSwitch, type NetworkAction } from './proxy-control.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: agent-lifeline proxy --to ws://127.0.0.1:8790 [--port 8791] [--control-port PORT+1] [--host 127.0.0.1]
 
-A TCP proxy in front of a gateway: point your client at ws://HOST:PORT instead. Change the network
-with a key (d drop, s stall, r refuse, p pass, q quit) or over HTTP:
+A TCP proxy in front of a gateway (--to ws://host:port, or just host:port): point your client at
+ws://HOST:PORT instead. Change the network with a key (d drop, s stall, r refuse, p pass, q quit) or over HTTP:
   curl -X POST http://127.0.0.1:CONTROL_PORT/drop     reset every connection; new ones go through
   curl -X POST http://127.0.0.1:CONTROL_PORT/stall    forward nothing, keep sockets open (half-open)
   curl -X POST http://127.0.0.1:CONTROL_PORT/refuse   reset every connection and refuse new ones
@@ -25,7 +26,7 @@ function target(text: string | undefined): { host: string; port: number } {
   if (text === undefined) throw new UsageError('--to is required: the gateway to proxy, such as ws://127.0.0.1:8790');
   let url: URL;
   try {
-    url = new URL(text.includes('://') ? text : `ws://${text}`);
+    url = new URL(withDefaultScheme(text, 'ws'));
   } catch {
     throw new UsageError(`--to must be a gateway address such as ws://127.0.0.1:8790, got "${text}"`);
   }
