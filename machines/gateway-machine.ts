@@ -28,7 +28,8 @@ export type OutagePhase = 'none' | 'young' | 'old';
 
 /**
  * Whether an auth refusal may be answered with one fresh token: `off` (a fixed token), `ready`, or
- * `used` (the refreshed attempt was refused too: the next refusal stops). Ready again after a join.
+ * `used` (the refreshed attempt was refused too: the next refusal stops). Ready again after a
+ * stable join, so a gateway that accepts and then refuses the token at once cannot make a loop.
  */
 export type TokenRefresh = 'off' | 'ready' | 'used';
 
@@ -141,6 +142,12 @@ function errorForClose(code: number, reason: string): ConnectErrorData {
   return { code: wire, message: reason || `Closed with ${code}.`, nextStep: defaultNextStep(wire), closeCode: code };
 }
 
+/** A wait the gateway asked for: a rejection's `retry_after_seconds` or a drain's hint (both clamped where they are read). */
+function serverWaitOf(event: GatewayMachineEvent): number {
+  if (event.type === 'hello.rejected') return event.retryAfterMs ?? 0;
+  return event.type === 'draining' ? Math.max(0, event.reconnectAfterMs) : 0;
+}
+
 function maxAttemptsOf(context: Context): number {
   return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
 }
@@ -218,7 +225,7 @@ function retryWait() {
  * moves `reconnecting` to `suspended`; only a stable join (or a stop) ends the outage.
  * Named implementations, all swappable with `gatewayMachine.provide(...)`:
  * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
- * guards `isTerminalRejection`, `isFatalClose`, `isPromptClose`, `retriesExhausted`, `mayRefreshToken`, …;
+ * guards `isTerminalRejection`, `isFatalClose`, `isPromptCloseOutsideOutage`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
  * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
@@ -253,13 +260,18 @@ export const gatewayMachine = setup({
       const action = classifyClose(event.code);
       return action === 'give_up' || action === 'reauthenticate';
     },
-    /** 1001, 4002, 4040, 1012: reconnect at once, without counting a failure. */
-    isPromptClose: ({ event }) => event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
+    /** No outage in progress: nothing was lost since the last stable join (or the start). */
+    outageIsNone: ({ context }) => context.outage === 'none',
+    /**
+     * 1001, 4002, 4040, 1012 with no outage in progress: reconnect at once, without counting a
+     * failure. The same close again before a stable join is a failure like any other, so a gateway
+     * that accepts and closes at once cannot make a fast loop.
+     */
+    isPromptCloseOutsideOutage: ({ context, event }) => context.outage === 'none' && event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
     /** An auth refusal (`reauthenticate`: a hello_error or close 4003) while one fresh token may still be tried. */
     mayRefreshToken: ({ context, event }) =>
       context.tokenRefresh === 'ready' &&
       ((event.type === 'hello.rejected' && event.nextStep === 'reauthenticate') || (event.type === 'socket.closed' && classifyClose(event.code) === 'reauthenticate')),
-    isPromptCloseInOldOutage: ({ context, event }) => context.outage === 'old' && event.type === 'socket.closed' && classifyClose(event.code) === 'reconnect_now',
     /** Counting one more failure would pass `maxAttempts`. */
     retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
     /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
@@ -287,12 +299,11 @@ export const gatewayMachine = setup({
     }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
-    /** Backoff with full jitter; `retry_after_seconds` from a rejection is a floor. */
+    /** Backoff with full jitter; a rejection's `retry_after_seconds` or a drain's hint is a floor. */
     planBackoff: assign({
-      retryInMs: ({ context, event }) =>
-        backoffFor(context, context.attempt, event.type === 'hello.rejected' ? (event.retryAfterMs ?? 0) : 0),
+      retryInMs: ({ context, event }) => backoffFor(context, context.attempt, serverWaitOf(event)),
     }),
-    /** A planned restart or a dead socket: come back within the first backoff step. */
+    /** A planned restart or a dead socket after a stable join: come back within the first backoff step. */
     planPromptRetry: assign({ retryInMs: ({ context }) => backoffFor(context, 1) }),
     /** Draining: wait the gateway's hint, which it spreads across clients. */
     planDrainRetry: assign({
@@ -334,9 +345,8 @@ export const gatewayMachine = setup({
     recordAccepted: assign({
       protocol: ({ event }) => (event.type === 'hello.accepted' ? event.protocol : null),
       heartbeatMs: ({ event }) => (event.type === 'hello.accepted' ? event.heartbeatMs : 0),
-      tokenRefresh: ({ context }) => armedRefresh(context),
     }),
-    /** A new start by the app: one fresh-token retry is available again. */
+    /** A new start by the app, or a stable join: one fresh-token retry is available again. */
     armTokenRefresh: assign({ tokenRefresh: ({ context }) => armedRefresh(context) }),
     useLegacyHandshake: assign({ handshake: 'join' as const }),
     recordOnline: assign({ online: true }),
@@ -425,27 +435,35 @@ export const gatewayMachine = setup({
       initial: 'replaying',
       entry: ['clearError', 'flushOutbox'],
       invoke: { src: 'heartbeat', id: 'heartbeat', input: ({ context }) => ({ heartbeatMs: context.heartbeatMs }) },
-      // Reset the failure count only after a stable stretch, so accept-then-drop cannot loop fast.
-      after: { stableUptime: { actions: ['resetAttempts', 'endOutage'] } },
+      // Reset the failure count, the outage and the token refresh only after a stable stretch, so
+      // a gateway that accepts and then drops, closes or refuses at once cannot make a fast loop.
+      after: { stableUptime: { actions: ['resetAttempts', 'endOutage', 'armTokenRefresh'] } },
       states: {
         replaying: { on: { caught_up: 'live' } },
         live: {},
       },
       on: {
+        // A dead socket, a drain or a planned restart right after a stable join comes back within
+        // the first backoff step (or the drain's hint) and counts no failure. The same again
+        // before the next stable join is a failure like any other, with backoff: a gateway that
+        // accepts and then goes silent, drains or closes at once must not make a fast loop.
         'heartbeat.missed': [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['terminateSocket', 'recordHeartbeatMiss', 'recordRetriesExhausted'] },
-          ...retryAfter(['terminateSocket', 'recordHeartbeatMiss', 'planPromptRetry']),
+          { guard: 'outageIsNone', target: 'reconnecting', actions: ['terminateSocket', 'recordHeartbeatMiss', 'planPromptRetry', 'startOutageClock'] },
+          { guard: 'retriesExhausted', target: 'disconnected', actions: ['terminateSocket', 'recordHeartbeatMiss', 'recordRetriesExhausted'] },
+          ...retryAfter(['terminateSocket', 'recordHeartbeatMiss', 'countFailure', 'planBackoff']),
         ],
         draining: [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['planDrainRetry', 'recordRetriesExhausted'] },
-          ...retryAfter(['planDrainRetry']),
+          { guard: 'outageIsNone', target: 'reconnecting', actions: ['planDrainRetry', 'startOutageClock'] },
+          { guard: 'retriesExhausted', target: 'disconnected', actions: ['planDrainRetry', 'recordRetriesExhausted'] },
+          ...retryAfter(['planDrainRetry', 'countFailure', 'planBackoff']),
         ],
         'socket.closed': [
           refreshTokenOnce,
           { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-          { guard: 'isPromptCloseInOldOutage', target: 'suspended', actions: ['recordClose', 'planPromptRetry'] },
-          { guard: 'isPromptClose', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry', 'startOutageClock'] },
+          { guard: 'isPromptCloseOutsideOutage', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry', 'startOutageClock'] },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
           ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
         ],

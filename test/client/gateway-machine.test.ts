@@ -98,16 +98,76 @@ describe('gatewayMachine', () => {
     expect(t.value()).toBe('"connecting"');
   });
 
-  it('reconnects after the drain hint without counting a failure; 1001 and 4002 reconnect promptly', () => {
-    const t = joined({ reconnect: { initialDelayMs: 100 } });
+  it('after a stable join, reconnects after the drain hint without counting a failure; 1001 and 4002 reconnect promptly', () => {
+    const stable = (t: ReturnType<typeof joined>) => t.clock.increment(1000);
+    const t = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000 } });
+    stable(t);
     t.send({ type: 'draining', reconnectAfterMs: 700 });
     expect(t.context()).toMatchObject({ attempt: 0, retryInMs: 700, lastClose: { code: 1001, reason: 'draining' } });
     t.clock.increment(700);
-    t.send(opened, accepted, { type: 'socket.closed', code: 1001, reason: 'shutdown' });
+    t.send(opened, accepted);
+    stable(t);
+    t.send({ type: 'socket.closed', code: 1001, reason: 'shutdown' });
     expect(t.context()).toMatchObject({ attempt: 0, retryInMs: 50 });
     t.clock.increment(50);
-    t.send(opened, accepted, { type: 'heartbeat.missed' });
-    expect(t.context()).toMatchObject({ attempt: 0, lastClose: { code: 4002, reason: 'heartbeat_timeout' } });
+    t.send(opened, accepted);
+    stable(t);
+    t.send({ type: 'heartbeat.missed' });
+    expect(t.context()).toMatchObject({ attempt: 0, retryInMs: 50, lastClose: { code: 4002, reason: 'heartbeat_timeout' } });
+  });
+
+  // Issue #18: a gateway that accepts and then closes (or drains, or goes silent) at once.
+  it.each([
+    ['1001', { type: 'socket.closed', code: 1001, reason: 'shutdown' }, 50],
+    ['4002', { type: 'socket.closed', code: 4002, reason: 'liveness' }, 50],
+    ['4040', { type: 'socket.closed', code: 4040, reason: 'session expired' }, 50],
+    ['1012', { type: 'socket.closed', code: 1012, reason: 'restart' }, 50],
+    ['a missed heartbeat', { type: 'heartbeat.missed' }, 50],
+    ['a drain with a 0 ms hint', { type: 'draining', reconnectAfterMs: 0 }, 0],
+  ] as const)('escalates to the normal backoff when %s keeps coming back before a stable join', (_name, loss, firstMs) => {
+    const t = joined({ reconnect: { initialDelayMs: 100, maxDelayMs: 10_000, minUptimeMs: 1000 } });
+    const planned: Array<{ attempt: number; retryInMs: number | null }> = [];
+    for (let i = 0; i < 6; i++) {
+      t.send(loss);
+      const { attempt, retryInMs } = t.context();
+      planned.push({ attempt, retryInMs });
+      t.clock.increment(retryInMs ?? 0);
+      t.send(opened, accepted, { type: 'caught_up' });
+    }
+    // The first is prompt (or the hint) and uncounted; every repeat is a failure: 50, 100, 200, 400, 800 ms.
+    expect(planned).toEqual([0, 1, 2, 3, 4, 5].map((attempt) => ({ attempt, retryInMs: attempt === 0 ? firstMs : 50 * 2 ** (attempt - 1) })));
+    // A stable join ends it: the next one is prompt again.
+    t.clock.increment(1000);
+    t.send(loss);
+    expect(t.context()).toMatchObject({ attempt: 0, retryInMs: firstMs });
+  });
+
+  it('takes a drain hint as a floor when the drain repeats before a stable join', () => {
+    const t = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000 } });
+    t.send({ type: 'draining', reconnectAfterMs: 700 });
+    t.clock.increment(700);
+    t.send(opened, accepted, { type: 'draining', reconnectAfterMs: 700 });
+    expect(t.context()).toMatchObject({ attempt: 1, retryInMs: 700 });
+  });
+
+  it('re-arms the fresh-token retry only after a stable join, so accept-then-revoke cannot loop', () => {
+    const revoked: GatewayMachineEvent = { type: 'socket.closed', code: 4003, reason: 'token revoked' };
+    const t = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000 }, refreshableToken: true });
+    t.send(revoked);
+    expect(t.context()).toMatchObject({ tokenRefresh: 'used', attempt: 0 });
+    t.clock.increment(t.context().retryInMs ?? 0);
+    t.send(opened, accepted, revoked);
+    expect(t.value()).toBe('"disconnected"');
+    expect(t.context().error).toMatchObject({ code: 'auth_required', closeCode: 4003 });
+
+    const stable = joined({ reconnect: { initialDelayMs: 100, minUptimeMs: 1000 }, refreshableToken: true });
+    stable.send(revoked);
+    stable.clock.increment(stable.context().retryInMs ?? 0);
+    stable.send(opened, accepted);
+    stable.clock.increment(1000);
+    expect(stable.context().tokenRefresh).toBe('ready');
+    stable.send(revoked);
+    expect(stable.value()).toBe('{"reconnecting":"waiting"}');
   });
 
   it('stops on a fatal close code, and after maxAttempts failures in a row', () => {
@@ -210,9 +270,11 @@ describe('gatewayMachine', () => {
       t.clock.increment(t.context().retryInMs ?? 0);
       t.send(opened, accepted);
       expect(t.context().outage).toBe('old');
-      // A prompt close within the same outage waits in suspended too.
+      // A prompt close within the same outage is a failure, and waits in suspended too.
+      const attempt = t.context().attempt;
       t.send({ type: 'socket.closed', code: 1012, reason: 'restart' });
       expect(t.value()).toBe('{"suspended":"waiting"}');
+      expect(t.context().attempt).toBe(attempt + 1);
       t.clock.increment(t.context().retryInMs ?? 0);
       t.send(opened, accepted);
       t.clock.increment(1000);

@@ -112,6 +112,24 @@ describe('a server the client does not trust', () => {
     expect(server.connections()).toBe(1);
   });
 
+  // Issue #18: 1001, 4002 and 4040 mean "reconnect at once", but only the first since a stable join.
+  it.each([1001, 4002, 4040])('escalates to the normal backoff against a gateway that accepts and closes %i at once', async (code) => {
+    const server = await scripted((socket) => {
+      socket.send(helloOk());
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      socket.close(code, 'at once');
+    });
+    // random 0 draws each full ceiling: a prompt 30 ms, then 30, 60, 120, 240, 480 ms.
+    const client = makeClient(server.url, { reconnect: { initialDelayMs: 30, maxDelayMs: 10_000, minUptimeMs: 5000 }, random: () => 0 });
+    const started = performance.now();
+    void client.connect().catch(() => undefined);
+    await waitFor(() => server.connections() >= 7, 5000, 'seven connections');
+    // Without escalation the seven come within a few hundred ms (27-45 connects in 5 s were seen).
+    expect(performance.now() - started).toBeGreaterThan(900);
+    expect(client.info.attempt).toBeGreaterThanOrEqual(5);
+    expect(client.info.lastClose?.code).toBe(code);
+  });
+
   it('refuses seqs beyond 2^53 - 2 and keeps its cursor, so it can still rejoin an honest gateway', async () => {
     const server = await scripted((socket) => {
       socket.send(helloOk());

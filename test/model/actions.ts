@@ -72,11 +72,23 @@ function delayed(delay: string, cause: string, ms: (world: World, before: ChartS
 const notJoinedNow = (world: World): void => {
   if (world.client.state === 'joined') throw new Error(`the client still says "joined" after losing its connection`);
 };
-/** Issue #3: a planned restart, a drain and a dead socket reconnect promptly without counting as a failure. */
+/** A fresh-token retry or a pause for a slow reader: never counted as a failure. */
 const promptNotCounted = (world: World, before: ChartSnapshot): void => {
   notJoinedNow(world);
   if (world.client.state === 'reconnecting' && world.client.info.attempt !== before.context.attempt) {
     throw new Error(`counted as a failure: attempt ${before.context.attempt} -> ${world.client.info.attempt}`);
+  }
+};
+/**
+ * Issue #3: a planned restart, a drain and a dead socket after a stable join reconnect promptly
+ * without counting as a failure. Issue #18: the same again before the next stable join (an
+ * outage in progress) counts, so a gateway that accepts and closes at once cannot loop fast.
+ */
+const promptUnlessRepeated = (world: World, before: ChartSnapshot): void => {
+  if (before.context.outage === 'none') return promptNotCounted(world, before);
+  notJoinedNow(world);
+  if (world.client.state === 'reconnecting' && world.client.info.attempt !== before.context.attempt + 1) {
+    throw new Error(`a repeat within an outage must count as a failure: attempt ${before.context.attempt} -> ${world.client.info.attempt}`);
   }
 };
 const triesNow = (world: World): void => {
@@ -122,7 +134,7 @@ export const ACTION_TABLE: readonly ActionRow[] = [
   row('socket.closed:restart', both(settled, at('joined')), () => ({ type: 'socket.closed', code: 1001, reason: 'shutdown' }), {
     cause: 'the gateway is closed (1001) and started again with its log',
     trigger: (world) => world.restartMain(),
-    promise: promptNotCounted,
+    promise: promptUnlessRepeated,
   }),
   row('socket.closed:revoked', both(settled, at('negotiating', 'joined')), () => ({ type: 'socket.closed', code: 4003, reason: 'token revoked' }), {
     cause: 'an auth edge in front of the gateway closes with 4003 and no frame',
@@ -172,13 +184,13 @@ export const ACTION_TABLE: readonly ActionRow[] = [
   row('draining', both(settled, at('joined')), () => ({ type: 'draining', reconnectAfterMs: 0 }), {
     cause: 'gateway.drain() (one client, so the hint is 0 ms)',
     trigger: (world) => void world.main().drain({ spreadMs: 0 }),
-    promise: promptNotCounted,
+    promise: promptUnlessRepeated,
   }),
   row('heartbeat.missed', both(settled, at('joined')), () => ({ type: 'heartbeat.missed' }), {
     cause: 'the fault proxy stalls the link (half-open); the watchdog hears nothing for 2 x heartbeat',
     timeoutMs: 3000,
     trigger: (world) => world.set({ proxy: 'stall' }),
-    promise: promptNotCounted,
+    promise: promptUnlessRepeated,
   }),
   row('network.online', both(settled, not(at('disconnected'))), () => ({ type: 'network.online' }), {
     cause: 'the browser fires "online"',

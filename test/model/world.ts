@@ -17,7 +17,7 @@ export const TIMING = {
   /** Gateway ping interval; the client's watchdog gives up after twice this of silence. */
   heartbeatMs: 150,
   handshakeTimeoutMs: 5000,
-  /** With `random` fixed at 0.5 and full jitter, the first retry waits exactly half of this. */
+  /** With `random` fixed at 0.3 and full jitter, the first retry waits exactly 70% of this. */
   initialDelayMs: 4000,
   maxDelayMs: 16_000,
   /** The outage clock: released by the `outage.aged` row, never by a path's other timers. */
@@ -26,7 +26,11 @@ export const TIMING = {
   minUptimeMs: 20_000,
   /** The rate-limited gateway's window: its `retry_after_seconds` is about this (the client clamps it to 5 min). */
   rateWindowMs: 3_600_000,
-  random: 0.5,
+  /**
+   * The client's jitter draw. Not 0.5: that is what a backoff without its injected random falls
+   * back to in the Python client, and these paths are its vectors, so dropping jitter must show.
+   */
+  random: 0.3,
   /** The client's `maxBufferedEvents`: small, so a stopped reader overflows with a handful of events. */
   maxBufferedEvents: 6,
 } as const;

@@ -150,8 +150,10 @@ GUARDS: Dict[str, Guard] = {
     "reconnectDisabled": lambda c, e: c.reconnect is False,
     "isTerminalRejection": lambda c, e: e["type"] == "hello.rejected" and is_terminal(e["code"], e.get("nextStep")),
     "isFatalClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) in ("give_up", "reauthenticate"),
-    "isPromptClose": lambda c, e: e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
-    "isPromptCloseInOldOutage": lambda c, e: c.outage == "old" and e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
+    "outageIsNone": lambda c, e: c.outage == "none",
+    # Only the first of these closes since a stable join is prompt and uncounted: a gateway that
+    # accepts and closes at once gets the normal backoff from the second on.
+    "isPromptCloseOutsideOutage": lambda c, e: c.outage == "none" and e["type"] == "socket.closed" and classify_close(e["code"]) == "reconnect_now",
     "mayRefreshToken": lambda c, e: c.token_refresh == "ready"
     and (
         (e["type"] == "hello.rejected" and e.get("nextStep") == "reauthenticate")
@@ -191,9 +193,15 @@ def _record_retries_exhausted(m: "Lifecycle", e: ChartEvent) -> None:
         c.error = {"code": "retries_exhausted", "message": message, "nextStep": default_next_step("retries_exhausted"), **close}
 
 
+def _server_wait(e: ChartEvent) -> float:
+    """A wait the gateway asked for: a rejection's ``retry_after_seconds`` or a drain's hint."""
+    if e["type"] == "hello.rejected":
+        return e.get("retryAfterMs") or 0
+    return max(0, e.get("reconnectAfterMs") or 0) if e["type"] == "draining" else 0
+
+
 def _plan_backoff(m: "Lifecycle", e: ChartEvent) -> None:
-    floor = (e.get("retryAfterMs") or 0) if e["type"] == "hello.rejected" else 0
-    m.context.retry_in_ms = _js_number(_backoff_for(m.context, m.context.attempt, floor))
+    m.context.retry_in_ms = _js_number(_backoff_for(m.context, m.context.attempt, _server_wait(e)))
 
 
 def _plan_drain_retry(m: "Lifecycle", e: ChartEvent) -> None:
@@ -233,7 +241,7 @@ ACTIONS: Dict[str, Action] = {
     ),
     # Spend the one refresh; the next socket's attempt calls the token function again.
     "refreshToken": _set(token_refresh="used"),
-    # A new start by the app, or a join: one fresh-token retry is available again.
+    # A new start by the app, or a stable join: one fresh-token retry is available again.
     "armTokenRefresh": _set(token_refresh=lambda c, e: _armed_refresh(c)),
     "countFailure": _set(attempt=lambda c, e: c.attempt + 1),
     "resetAttempts": _set(attempt=0),
@@ -252,7 +260,6 @@ ACTIONS: Dict[str, Action] = {
     "recordAccepted": _set(
         protocol=lambda c, e: e["protocol"] if e["type"] == "hello.accepted" else None,
         heartbeat_ms=lambda c, e: e["heartbeatMs"] if e["type"] == "hello.accepted" else 0,
-        token_refresh=lambda c, e: _armed_refresh(c),
     ),
     "useLegacyHandshake": _set(handshake="join"),
     "recordOnline": _set(online=True),

@@ -45,10 +45,11 @@ class Scripted:
 
 
 @asynccontextmanager
-async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] = None) -> AsyncIterator[Scripted]:
+async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] = None, close_code: Optional[int] = None) -> AsyncIterator[Scripted]:
     """A ``websockets`` server on 127.0.0.1 that answers every ``hello`` with ``answer(connection)``
-    and acks every message. With ``max_size``, ``websockets`` closes 1009 on any bigger frame, as a
-    proxy with a small frame limit in front of a gateway would."""
+    (then closes with ``close_code``, if given) and acks every message. With ``max_size``,
+    ``websockets`` closes 1009 on any bigger frame, as a proxy with a small frame limit in front of
+    a gateway would."""
     state = Scripted()
 
     async def handler(ws: Any) -> None:
@@ -60,6 +61,8 @@ async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] =
                 if frame.get("type") == "hello":
                     for reply in answer(connection):
                         await ws.send(reply)
+                    if close_code is not None:
+                        await ws.close(close_code, "at once")
                 elif frame.get("type") == "message":
                     state.received.append({"connection": connection, "bytes": len(text.encode())})
                     await ws.send(json.dumps({"type": "ack", "id": frame["id"]}))
@@ -132,6 +135,31 @@ async def test_a_handshake_answer_that_does_not_decode_fails_the_attempt_at_once
             assert client.info.protocol is None
             assert client.info.attempt == 1
             assert server.connections == 1
+        finally:
+            await client.disconnect()
+            await asyncio.gather(connecting, return_exceptions=True)
+    assert owned_tasks() == []
+
+
+@pytest.mark.parametrize("code", [1001, 4002, 4040])
+async def test_a_gateway_that_accepts_and_closes_at_once_gets_the_normal_backoff(code: int) -> None:
+    """Issue #18: 1001, 4002 and 4040 mean "reconnect at once", but only the first since a stable join."""
+
+    def joined(connection: int) -> List[str]:
+        return [hello_ok(connection), json.dumps({"type": "caught_up", "cursor": 0})]
+
+    async with scripted(joined, close_code=code) as server:
+        # No jitter: a prompt 30 ms, then 30, 60, 120, 240, 480 ms.
+        client = GatewayClient(server.url, agent_id="demo", reconnect=Backoff(initial=0.03, max=10.0, jitter=0.0, min_uptime=5.0))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        connecting = asyncio.ensure_future(client.connect())
+        try:
+            await until("seven connections", lambda: server.connections >= 7, timeout=5.0)
+            # Without escalation the seven come within a few hundred ms (27-45 connects in 5 s were seen).
+            assert loop.time() - started > 0.9
+            assert client.info.attempt >= 5
+            assert client.info.last_close is not None and client.info.last_close.code == code
         finally:
             await client.disconnect()
             await asyncio.gather(connecting, return_exceptions=True)
