@@ -17,7 +17,7 @@ Runs the reference gateway. The demo agent answers each served agent id (--agent
 default "demo"); any other id is refused with agent_not_found. --any-agent accepts every id (only
 "demo" answers). --tick publishes a "tick" event to every session of the served agents this often,
 so events keep coming while a client is away.
---dialect auto (the default) answers PraisonAI clients (a hello with capabilities ["streaming"])
+--dialect auto (the default) answers PraisonAI clients (a hello whose capabilities list "streaming")
 in PraisonAI's frames and every other client in Lifeline's; lifeline or praisonai fixes one for all.
 --redis keeps every session's history in Redis Streams instead of this process, so several
 gateway nodes on one Redis (or Redis Cluster: comma-separated root URLs) serve the same sessions

@@ -1,7 +1,7 @@
 // Validation of `createGatewayClient` options: a typed `invalid_options` error up front beats a
 // confusing failure deep inside a reconnect loop.
 import { gatewayUrlProblem } from './gateway-urls.js';
-import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import { isValidRange, PRAISONAI_MARKER, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { connectError } from './errors.js';
 import type { GatewayClientOptions } from './types.js';
 
@@ -51,6 +51,10 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
   if (!isValidRange(protocol)) fail(`protocol must be integers with 0 <= min <= max; got ${JSON.stringify(protocol)}.`);
   if (options.capabilities !== undefined && (!Array.isArray(options.capabilities) || options.capabilities.some((c) => typeof c !== 'string'))) {
     fail('capabilities must be an array of strings.');
+  }
+  // A gateway in `auto` dialect would answer it in PraisonAI's frames, which this client is not asking for.
+  if (options.capabilities?.includes(PRAISONAI_MARKER) === true) {
+    fail(`capabilities must not list "${PRAISONAI_MARKER}": it marks a PraisonAI client, and a Lifeline gateway would answer in PraisonAI's frames (PROTOCOL.md section 8). Leave it out; this client reads those frames from a PraisonAI gateway without it.`);
   }
   const reconnect = options.reconnect;
   if (reconnect !== undefined && reconnect !== false) {

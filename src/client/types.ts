@@ -192,7 +192,10 @@ export interface GatewayClientOptions {
   readonly resume?: Checkpoint;
   /** Offered version range. @default {min: 1, max: 2} */
   readonly protocol?: ProtocolRange;
-  /** Capabilities announced in `hello`. @default ['ack', 'batch', 'epoch'] */
+  /**
+   * Capabilities announced in `hello`. `streaming` is refused with `invalid_options`: it marks a
+   * PraisonAI client (PROTOCOL.md section 8). @default ['ack', 'batch', 'epoch']
+   */
   readonly capabilities?: readonly string[];
   /** Reconnect policy, or `false` to stop at the first close. @default see ReconnectOptions */
   readonly reconnect?: ReconnectOptions | false;

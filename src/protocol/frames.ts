@@ -91,6 +91,13 @@ export type Features = v.InferOutput<typeof Features>;
 export const EXTENSIONS = ['epoch', 'gap', 'caught_up', 'batch', 'snapshot', 'ack', 'presence', 'health', 'drain'] as const;
 export type Extension = (typeof EXTENSIONS)[number];
 
+/**
+ * The capability that marks a PraisonAI client in `hello` (PROTOCOL.md sections 2 and 8): its
+ * `GatewayClient` sends `["streaming", "ack"]` by default. Lifeline's clients refuse to list it,
+ * so a gateway in `auto` dialect can tell the two apart by this one name.
+ */
+export const PRAISONAI_MARKER = 'streaming';
+
 // ---------------------------------------------------------------------------------------------
 // Client -> gateway
 

@@ -159,8 +159,9 @@ export interface GatewayOptions {
   /**
    * The frames sent to clients: `lifeline` (PROTOCOL.md), `praisonai` (PraisonAI's flat frames,
    * for existing PraisonAI clients), or `auto`: PraisonAI's for a `hello` that lists the
-   * `streaming` capability and none of Lifeline's, Lifeline's for everyone else (PROTOCOL.md
-   * section 8). A client that follows PROTOCOL.md always gets Lifeline frames under `auto`.
+   * `streaming` capability (PraisonAI's client sends `["streaming", "ack"]`), Lifeline's for
+   * everyone else (PROTOCOL.md section 8). A client that follows PROTOCOL.md never lists
+   * `streaming`, so it always gets Lifeline frames under `auto`.
    * @default 'auto'
    */
   readonly dialect?: GatewayDialect;

@@ -96,6 +96,8 @@ describe('negotiation', () => {
     expect(() => makeClient('ws://127.0.0.1:1', { protocol: { min: 3, max: 1 } })).toThrowError(/protocol/);
     expect(() => makeClient('ws://127.0.0.1:1', { reconnect: { jitter: 2 } })).toThrowError(/jitter/);
     expect(() => makeClient('ws://127.0.0.1:1', { outbox: { maxMessages: 0 } })).toThrowError(/maxMessages/);
+    // PraisonAI's marker: a gateway in auto dialect would answer in PraisonAI's frames.
+    expect(() => makeClient('ws://127.0.0.1:1', { capabilities: ['ack', 'streaming'] })).toThrowError(expect.objectContaining({ code: 'invalid_options', message: expect.stringContaining('"streaming"') as string }) as Error);
   });
 
   it('falls back to join against a gateway that answers hello with error, and keeps join for resumes', async () => {

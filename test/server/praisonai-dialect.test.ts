@@ -10,7 +10,15 @@ import { makeClient } from '../client/kit.js';
 import { connect, helloFrame, startGateway } from '../support/gateway-kit.js';
 import { recordEvents, waitFor, waitForState } from '../support/wait-for.js';
 
-const PRAISONAI_HELLO = { type: 'hello', agent_id: 'demo', protocol_min: 1, protocol_max: 1, capabilities: ['streaming'] } as const;
+/**
+ * The `hello` PraisonAI's own client sends by default, copied from upstream
+ * (MervinPraison/PraisonAI, src/praisonai-bot/praisonai_bot/gateway/client.py, `_connect_once`):
+ * `protocol_min`/`protocol_max` are MIN_PROTOCOL_VERSION and PROTOCOL_VERSION (both 1), the
+ * capabilities are DEFAULT_CAPABILITIES, and a resume adds `session_id` and `since` after them.
+ */
+const UPSTREAM_HELLO = { type: 'hello', agent_id: 'demo', protocol_min: 1, protocol_max: 1, capabilities: ['streaming', 'ack'] } as const;
+/** The `hello` of the recorded transcripts (test/fixtures/praisonai-gateway): the recorder listed `streaming` alone. */
+const RECORDED_HELLO = { ...UPSTREAM_HELLO, capabilities: ['streaming'] } as const;
 
 /**
  * A client written for PraisonAI's gateway, reduced to what it keeps: the text it shows
@@ -30,7 +38,7 @@ interface PraisonAIClient {
   close(): void;
 }
 
-function praisonAIClient(url: string, resume?: { session_id: string; since: number }): PraisonAIClient {
+function praisonAIClient(url: string, resume?: { session_id: string; since: number }, hello: object = UPSTREAM_HELLO): PraisonAIClient {
   const ws = new WebSocket(`${url}/ws?token=any`);
   sockets.push(ws);
   let last = resume?.since ?? 0;
@@ -58,7 +66,7 @@ function praisonAIClient(url: string, resume?: { session_id: string; since: numb
   };
   const helloOk = new Promise<Record<string, unknown>>((resolve, reject) => {
     ws.on('error', reject);
-    ws.on('open', () => ws.send(JSON.stringify({ ...PRAISONAI_HELLO, ...resume })));
+    ws.on('open', () => ws.send(JSON.stringify({ ...hello, ...resume })));
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Record<string, unknown>;
       if (frame['type'] === 'hello_ok') resolve(frame);
@@ -99,7 +107,7 @@ function startCli(args: readonly string[]): Promise<string> {
 }
 
 describe('a PraisonAI client against `agent-lifeline gateway` (default --dialect auto)', () => {
-  it('shows the demo reply and counts seq/cursor without a gap, live and on resume by event.sequence', async () => {
+  it('with its default hello (streaming and ack): shows the demo reply and counts seq/cursor without a gap, live and on resume by event.sequence', async () => {
     const url = await startCli([]);
     const first = praisonAIClient(url);
     const helloOk = await first.helloOk;
@@ -147,8 +155,7 @@ describe('dialect selection', () => {
   it.each<[string, Record<string, unknown>]>([
     ['a Lifeline client (default capabilities)', {}],
     ['a hello without capabilities', { capabilities: undefined }],
-    ['streaming next to a Lifeline extension', { capabilities: ['streaming', 'ack'] }],
-    ['the older caps spelling with Lifeline extensions', { capabilities: undefined, caps: ['streaming', 'presence', 'ack'] }],
+    ['the older caps spelling', { capabilities: undefined, caps: ['presence', 'ack'] }],
   ])('auto keeps PROTOCOL.md frames for %s', async (_name, fields) => {
     const gateway = await demoGateway('auto');
     const client = await connect(gateway);
@@ -160,9 +167,23 @@ describe('dialect selection', () => {
     expect(event).toMatchObject({ seq: 1, event: { type: 'message', data: { text: 'hi' } } });
   });
 
+  it.each<[string, Record<string, unknown>]>([
+    ["PraisonAI's client (its default capabilities)", UPSTREAM_HELLO],
+    ['the recordings (streaming alone)', RECORDED_HELLO],
+    ['streaming among any other names, in the older caps spelling', { ...UPSTREAM_HELLO, capabilities: undefined, caps: ['streaming', 'presence', 'ack', 'batch', 'epoch'] }],
+  ])('auto answers in PraisonAI frames for %s', async (_name, hello) => {
+    const client = await connect(await demoGateway('auto'));
+    client.send(hello);
+    const helloOk = await client.next('hello_ok');
+    expect(Object.keys(helloOk).sort()).toEqual(['cursor', 'features', 'policy', 'protocol', 'resumed', 'session_id', 'type']);
+    client.send({ type: 'message', content: 'hi' });
+    expect(await client.next('response')).toMatchObject({ status: 'accepted', content: 'hi', seq: 1, cursor: 1 });
+    expect(client.frames.some((f) => f.type === 'caught_up' || f.type === 'event')).toBe(false);
+  });
+
   it('lifeline ignores the PraisonAI marker; praisonai needs none', async () => {
     const lifeline = await connect(await demoGateway('lifeline'));
-    lifeline.send(PRAISONAI_HELLO);
+    lifeline.send(UPSTREAM_HELLO);
     expect(await lifeline.next('hello_ok')).toHaveProperty('epoch');
     await lifeline.next('caught_up');
 
@@ -206,8 +227,9 @@ describe('dialect selection', () => {
 
 describe('the TypeScript client on the PraisonAI dialect', () => {
   it('receives the demo text as response events, numbered like PraisonAI numbers them', async () => {
-    const gateway = await demoGateway('auto');
-    const client = makeClient(gateway.url, { capabilities: ['streaming'] });
+    // The client refuses PraisonAI's marker, so only --dialect praisonai speaks PraisonAI to it.
+    const gateway = await demoGateway('praisonai');
+    const client = makeClient(gateway.url);
     const { events } = recordEvents(client);
     await client.connect();
     await waitForState(client, 'joined');

@@ -131,7 +131,7 @@ async function replay(name: string, dialect: GatewayDialect): Promise<string[]> 
   // The 1000 ms recordings show pings and liveness closes; 150 ms shows the same, faster.
   const gateway = await startGateway({ dialect, protocol: { min: 1, max: 1 }, agents: ['echo', 'stream'], verifyToken: (t) => t === TOKEN, heartbeatMs: recordedBeat === 1000 ? 150 : 30_000, replayWindow: 100, rateLimit: false });
   detachers.push(attachTranscriptAgents(gateway));
-  const standardHello = entries.find((e) => e.dir === 'send' && e.frame?.['type'] === 'hello')?.frame ?? { type: 'hello', agent_id: 'echo', protocol_min: 1, protocol_max: 1, capabilities: ['streaming'] };
+  const standardHello = entries.find((e) => e.dir === 'send' && e.frame?.['type'] === 'hello')?.frame ?? { type: 'hello', agent_id: 'echo', protocol_min: 1, protocol_max: 1, capabilities: ['streaming', 'ack'] };
   const conns = new Map<string, Conn>();
   const ids = new Map<string, string>();
   const problems: string[] = [];

@@ -13,11 +13,13 @@ function joinedTranslator() {
 }
 
 describe('PraisonAI translator', () => {
-  it('marks only a hello with streaming and no Lifeline extension', () => {
+  it('marks every hello that lists streaming, whatever else it lists', () => {
     const hello = { type: 'hello', agent_id: 'a' } as const;
     expect(isPraisonAIHello({ ...hello, capabilities: ['streaming'] })).toBe(true);
+    // PraisonAI's GatewayClient default (DEFAULT_CAPABILITIES): `ack` is a Lifeline name too.
+    expect(isPraisonAIHello({ ...hello, capabilities: ['streaming', 'ack'] })).toBe(true);
     expect(isPraisonAIHello({ ...hello, caps: ['streaming', 'tools'] })).toBe(true);
-    expect(isPraisonAIHello({ ...hello, capabilities: ['streaming', 'batch'] })).toBe(false);
+    expect(isPraisonAIHello({ ...hello, capabilities: ['streaming', 'batch'] })).toBe(true);
     expect(isPraisonAIHello({ ...hello, capabilities: ['ack', 'batch', 'epoch'] })).toBe(false);
     expect(isPraisonAIHello({ ...hello, capabilities: [] })).toBe(false);
     expect(isPraisonAIHello(hello)).toBe(false);

@@ -23,7 +23,7 @@ from .heartbeat import Watchdog
 from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, close_means_too_big
+from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
@@ -102,7 +102,7 @@ class GatewayClient:
         max_buffered_events: int = DEFAULT_MAX_BUFFERED_EVENTS,
         random: Optional[_random.Random] = None,
     ) -> None:
-        _validate(url, agent_id, token, reconnect, protocol, handshake_timeout, outbox_max_messages, max_buffered_events)
+        _validate(url, agent_id, token, reconnect, protocol, capabilities, handshake_timeout, outbox_max_messages, max_buffered_events)
         self._urls = UrlPicker(url)
         self.agent_id = agent_id
         self._token = token
@@ -664,6 +664,7 @@ def _validate(
     token: Token,
     reconnect: Union[Backoff, bool],
     protocol: Tuple[int, int],
+    capabilities: Tuple[str, ...],
     handshake_timeout: float,
     outbox_max_messages: int,
     max_buffered_events: int,
@@ -690,6 +691,15 @@ def _validate(
     low, high = protocol
     if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
         fail(f"protocol must be two integers with 0 <= min <= max; got {protocol!r}.")
+    if isinstance(capabilities, str) or not all(isinstance(c, str) for c in capabilities):
+        fail("capabilities must be a tuple of strings.")
+    if PRAISONAI_MARKER in capabilities:
+        # A gateway in ``auto`` dialect would answer it in PraisonAI's frames.
+        fail(
+            f'capabilities must not list "{PRAISONAI_MARKER}": it marks a PraisonAI client, and a Lifeline gateway '
+            "would answer in PraisonAI's frames (PROTOCOL.md section 8). Leave it out; this client reads those "
+            "frames from a PraisonAI gateway without it."
+        )
     if not handshake_timeout > 0:
         fail("handshake_timeout must be > 0 seconds.")
     if not (isinstance(outbox_max_messages, int) and outbox_max_messages >= 1):

@@ -11,6 +11,10 @@ MIN_PROTOCOL_VERSION = 1
 
 CloseAction = Literal["give_up", "reauthenticate", "backoff", "reconnect_now"]
 
+PRAISONAI_MARKER = "streaming"
+"""The capability that marks a PraisonAI client in ``hello`` (PROTOCOL.md sections 2 and 8): a
+Lifeline gateway in ``auto`` dialect answers it in PraisonAI's frames, so this client refuses it."""
+
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_BAD_FRAME = 4000

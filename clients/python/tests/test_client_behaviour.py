@@ -238,6 +238,10 @@ def test_bad_options_are_refused_up_front() -> None:
         GatewayClient("ws://x", agent_id="")
     with pytest.raises(GatewayConnectError):
         GatewayClient("ws://x", agent_id="a", reconnect=Backoff(jitter=2))
+    # PraisonAI's marker: a gateway in auto dialect would answer in PraisonAI's frames.
+    with pytest.raises(GatewayConnectError) as marker:
+        GatewayClient("ws://x", agent_id="a", capabilities=("ack", "streaming"))
+    assert marker.value.code == "invalid_options" and "streaming" in str(marker.value)
 
 
 async def test_a_long_outage_is_suspended_then_rejoins(harness) -> None:  # type: ignore[no-untyped-def]

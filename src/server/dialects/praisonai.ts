@@ -1,23 +1,24 @@
 // The PraisonAI dialect: rewrites the frames one connection sends into the shapes a PraisonAI
 // client reads (test/fixtures/praisonai-gateway), so its app shows event content and its gap
 // check sees numbers. Outbound only: PraisonAI clients already send Lifeline's client frames.
-import { assertNever, EXTENSIONS, requestedCapabilities, type EventPayload, type HelloFrame, type ServerFrame } from '../../protocol/index.js';
+import { assertNever, PRAISONAI_MARKER, requestedCapabilities, type EventPayload, type HelloFrame, type ServerFrame } from '../../protocol/index.js';
 
 type Json = Record<string, unknown>;
 
-/** The capability a PraisonAI client sends in `hello` (its transcripts all send exactly this). */
-export const PRAISONAI_CAPABILITY = 'streaming';
-
-const LIFELINE_CAPABILITIES: ReadonlySet<string> = new Set(EXTENSIONS);
+/**
+ * The capability `dialect: 'auto'` switches on. PraisonAI's `GatewayClient` sends
+ * `["streaming", "ack"]` by default (`DEFAULT_CAPABILITIES` in praisonai_bot/gateway/client.py).
+ */
+export const PRAISONAI_CAPABILITY = PRAISONAI_MARKER;
 
 /**
- * The positive marker `dialect: 'auto'` switches on: a `hello` that lists `streaming` and none
- * of Lifeline's extensions (PROTOCOL.md section 8). A Lifeline client lists its extensions
- * (`ack`, `batch`, `epoch` by default), or nothing, so it never matches by accident.
+ * The positive marker `dialect: 'auto'` switches on: a `hello` that lists `streaming`, whatever
+ * else it lists (PROTOCOL.md section 8). PraisonAI's client lists `ack` beside it by default, a
+ * name Lifeline uses too, so the other names decide nothing; Lifeline's clients refuse to send
+ * `streaming`, so they never match.
  */
 export function isPraisonAIHello(hello: HelloFrame): boolean {
-  const capabilities = requestedCapabilities(hello);
-  return capabilities.includes(PRAISONAI_CAPABILITY) && !capabilities.some((c) => LIFELINE_CAPABILITIES.has(c));
+  return requestedCapabilities(hello).includes(PRAISONAI_CAPABILITY);
 }
 
 /** Turns one Lifeline frame into the frames to send instead (none, one or several). */
