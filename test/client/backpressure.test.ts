@@ -80,4 +80,53 @@ describe('events() backpressure', () => {
     await publishMany(gw, client.info.sessionId ?? '', 1);
     await expect(within(next, 2000, 'the next event')).resolves.toMatchObject({ value: { seq: 8 } });
   });
+
+  // The bound, exactly: a loop's queue fills to maxBufferedEvents and pauses the client on the event
+  // that fills it; it never holds one more (the next is replayed after the rejoin).
+  it('pauses on the event that fills a queue to exactly maxBufferedEvents, never queues one more, and loses nothing', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url, { maxBufferedEvents: 5 });
+    const iterator = client.events()[Symbol.asyncIterator]();
+    await client.connect();
+    const sessionId = client.info.sessionId ?? '';
+    await publishMany(gw, sessionId, 4);
+    await waitFor(() => client.info.cursor === 4, 2000, 'cursor 4');
+    // One below the bound: still joined.
+    expect(client.state).toBe('joined');
+    expect(client.info.backpressure).toMatchObject({ buffered: 4, paused: false, overflows: 0 });
+    // The 5th fills the queue to the bound; the 6th comes right behind it.
+    await publishMany(gw, sessionId, 2);
+    await waitFor(() => client.info.backpressure.paused, 2000, 'the pause');
+    expect(client.info.backpressure).toMatchObject({ buffered: 5, overflows: 1 });
+    expect(client.info.cursor).toBe(5);
+    expect(client.state).toBe('reconnecting');
+    const seen: number[] = [];
+    while (seen.length < 6) {
+      const result = await within(iterator.next(), 3000, `event ${seen.length + 1}`);
+      if (result.done) break;
+      seen.push(result.value.seq ?? -1);
+      expect(client.info.backpressure.buffered).toBeLessThanOrEqual(5);
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    await waitForState(client, 'joined', 2000);
+  });
+
+  it('keeps exactly maxBufferedEvents early events for a first loop, and drops from one past it', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url, { maxBufferedEvents: 5 });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    await client.connect();
+    const sessionId = client.info.sessionId ?? '';
+    await publishMany(gw, sessionId, 5);
+    await waitFor(() => client.info.cursor === 5, 2000, 'cursor 5');
+    // At the bound: all kept, nothing reported.
+    expect(errors).toEqual([]);
+    expect(client.info.backpressure.earlyDropped).toBe(0);
+    await publishMany(gw, sessionId, 1);
+    await waitFor(() => errors.length > 0, 2000, 'events_dropped');
+    expect(errors.map((e) => e.code)).toEqual(['events_dropped']);
+    expect(client.info.backpressure.earlyDropped).toBe(5);
+    expect(client.state).toBe('joined');
+  });
 });

@@ -18,9 +18,9 @@ afterEach(async () => {
   }
 });
 
-type Reply = (socket: WebSocket, hello: Record<string, unknown>, connection: number) => void;
+type Reply = (socket: WebSocket, handshake: Record<string, unknown>, connection: number) => void;
 
-/** A scripted gateway: `reply` answers each `hello`; it counts connections. */
+/** A scripted gateway: `reply` answers each `hello` (and legacy `join`); it counts connections. */
 async function scripted(reply: Reply): Promise<{ url: string; connections(): number }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   servers.push(server);
@@ -30,7 +30,7 @@ async function scripted(reply: Reply): Promise<{ url: string; connections(): num
     const connection = ++connections;
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Record<string, unknown>;
-      if (frame['type'] === 'hello') reply(socket, frame, connection);
+      if (frame['type'] === 'hello' || frame['type'] === 'join') reply(socket, frame, connection);
     });
   });
   const address = server.address();
@@ -93,6 +93,27 @@ describe('a server the client does not trust', () => {
     void client.connect().catch(() => undefined);
     await waitFor(() => client.info.retryInMs !== null, 2000, 'a planned retry');
     expect(client.info.retryInMs).toBe(MAX_SERVER_HINT_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_SERVER_HINT_MS);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('clamps a huge retry_after_seconds on the legacy join path too (hello answered with error, then a pre-join error)', async () => {
+    // PraisonAI's shape: `hello` is unknown to it (an `error`), and it refuses the `join` with another `error`.
+    const server = await scripted((socket, handshake) =>
+      socket.send(
+        handshake['type'] === 'hello'
+          ? JSON.stringify({ type: 'error', message: 'Unknown message type: hello' })
+          : JSON.stringify({ type: 'error', code: 'rate_limited', message: 'slow down', next_step: 'wait_then_retry', retry_after_seconds: 3e9 }),
+      ),
+    );
+    const { clock, delays } = recordingClock();
+    const client = makeClient(server.url, { clock });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    void client.connect().catch(() => undefined);
+    await waitFor(() => client.info.retryInMs !== null, 2000, 'a planned retry');
+    expect(client.info.retryInMs).toBe(MAX_SERVER_HINT_MS);
+    expect(errors.find((e) => e.code === 'rate_limited')?.retryAfterMs).toBe(MAX_SERVER_HINT_MS);
     expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_SERVER_HINT_MS);
     expect(server.connections()).toBe(1);
   });

@@ -6,13 +6,30 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import List
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, List, Tuple
 
 import pytest
 from scenario_kit import FAST, owned_tasks, recorded
 from support import bounded, open_stage, until
 
 from lifeline_client import Backoff, GatewayClient, GatewayConnectError, GatewayEvent
+
+
+@asynccontextmanager
+async def joined_client(harness: Any, max_buffered_events: int) -> AsyncIterator[Tuple[Any, GatewayClient, List[GatewayConnectError]]]:
+    """A fresh stage and a joined client with a small events bound, its errors recorded (no
+    ``on_event``, which would change what the early buffer keeps); both closed however it ends."""
+    stage = await open_stage(harness, demoAgent=False)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST, max_buffered_events=max_buffered_events)
+    errors: List[GatewayConnectError] = []
+    client.on_error(errors.append)
+    try:
+        await client.connect()
+        yield stage, client, errors
+    finally:
+        await client.disconnect()
+        await stage.close()
 
 
 async def test_sends_are_applied_exactly_once_across_drops(harness) -> None:  # type: ignore[no-untyped-def]
@@ -99,12 +116,7 @@ async def test_disconnect_mid_handshake_leaves_no_socket_and_no_task(harness) ->
 
 
 async def test_a_slow_consumer_is_bounded_and_loses_nothing(harness) -> None:  # type: ignore[no-untyped-def]
-    stage = await open_stage(harness, demoAgent=False)
-    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST, max_buffered_events=8)
-    errors: List[GatewayConnectError] = []
-    client.on_error(errors.append)
-    try:
-        await client.connect()
+    async with joined_client(harness, 8) as (stage, client, errors):
         stream = client.events()
         await stage.publish(client.info.session_id, 30)
         await until("the overflow signal", lambda: any(e.code == "consumer_overflow" for e in errors))
@@ -122,9 +134,6 @@ async def test_a_slow_consumer_is_bounded_and_loses_nothing(harness) -> None:  #
 
         await bounded("all 30 events", drain(), timeout=10.0)
         assert got == list(range(1, 31)), "in order, none lost, none twice"
-    finally:
-        await client.disconnect()
-        await stage.close()
 
 
 async def test_a_message_over_max_payload_is_refused_before_sending(harness) -> None:  # type: ignore[no-untyped-def]
@@ -327,12 +336,7 @@ async def test_cancelling_async_with_mid_handshake_leaves_nothing(harness) -> No
 
 
 async def test_events_nobody_took_are_not_kept_past_the_bound_and_say_so(harness) -> None:  # type: ignore[no-untyped-def]
-    stage = await open_stage(harness, demoAgent=False)
-    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST, max_buffered_events=4)
-    errors: List[GatewayConnectError] = []
-    client.on_error(errors.append)
-    try:
-        await client.connect()
+    async with joined_client(harness, 4) as (stage, client, errors):
         await stage.publish(client.info.session_id, 6)  # no events() loop yet, no on_event
         await until("events_dropped", lambda: any(e.code == "events_dropped" for e in errors))
         assert client.state == "joined", "an early buffer past its bound is not backpressure"
@@ -342,6 +346,37 @@ async def test_events_nobody_took_are_not_kept_past_the_bound_and_say_so(harness
         await stage.publish(client.info.session_id, 1)
         later = await bounded("the next live event", stream.__anext__())
         assert later.seq == 7, "a later loop starts from the next event"
-    finally:
-        await client.disconnect()
-        await stage.close()
+
+
+async def test_the_events_bound_exactly_a_full_queue_and_one_past_it(harness) -> None:  # type: ignore[no-untyped-def]
+    """A loop's queue holds exactly ``max_buffered_events`` with the client still joined; the
+    event one past it is not queued and pauses the client, and the rejoin replays it."""
+    async with joined_client(harness, 4) as (stage, client, errors):
+        stream = client.events()
+        session = client.info.session_id
+        await stage.publish(session, 4)
+        await until("cursor 4", lambda: client.info.cursor == 4)
+        assert client.state == "joined", "a full queue is not yet past the bound"
+        assert errors == []
+        await stage.publish(session, 1)
+        await until("the overflow signal", lambda: any(e.code == "consumer_overflow" for e in errors))
+        assert client.info.state_path == "reconnecting.backpressure"
+        assert client.info.cursor == 4, "the event past the bound was not queued"
+        got = [await bounded(f"event {n}", stream.__anext__()) for n in range(1, 6)]
+        assert [e.seq for e in got] == [1, 2, 3, 4, 5]
+
+
+async def test_exactly_max_buffered_early_events_are_kept_and_one_past_is_dropped(harness) -> None:  # type: ignore[no-untyped-def]
+    async with joined_client(harness, 4) as (stage, client, errors):
+        session = client.info.session_id
+        await stage.publish(session, 4)  # no events() loop yet, no on_event
+        await until("cursor 4", lambda: client.info.cursor == 4)
+        assert errors == [], "the bound itself is kept"
+        await stage.publish(session, 1)
+        await until("events_dropped", lambda: any(e.code == "events_dropped" for e in errors))
+        stream = client.events()
+        kept = [await bounded("the kept events", stream.__anext__()) for _ in range(4)]
+        assert [e.seq for e in kept] == [1, 2, 3, 4]
+        await stage.publish(session, 1)
+        later = await bounded("the next live event", stream.__anext__())
+        assert later.seq == 6, "the one past the bound was dropped"
