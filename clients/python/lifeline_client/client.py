@@ -23,7 +23,7 @@ from .heartbeat import Watchdog
 from .listeners import ListenerSet
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
+from .protocol import CLOSE_HANDSHAKE_TIMEOUT, CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
@@ -132,6 +132,7 @@ class GatewayClient:
         self._reported_cause: Optional[str] = None
         self._state: ClientState = "disconnected"
         self._last_error: Optional[Dict[str, Any]] = None
+        self._last_attempt = 0
         options: Union[Dict[str, float], bool, None] = None if reconnect is True else (False if reconnect is False else reconnect.to_options())
         self._machine = Lifecycle.create(
             reconnect=options,
@@ -326,6 +327,11 @@ class GatewayClient:
         if error is not None and error is not self._last_error:
             self._emit_error(error_from_data(error))
         self._last_error = error
+        context = machine.context
+        if context.attempt > self._last_attempt and context.last_close is not None and context.last_close["reason"] == "handshake_timeout":
+            # A socket that never answered has no cause of its own to report: say what timed out.
+            self._handshake_timed_out(context.handshake_timeout_ms / 1000)
+        self._last_attempt = context.attempt
         state = public_state(machine)
         if state == self._state:
             return
@@ -339,6 +345,18 @@ class GatewayClient:
 
     def _emit_error(self, error: GatewayConnectError) -> None:
         self._errors.emit(error)
+
+    def _handshake_timed_out(self, seconds: float) -> None:
+        """The attempt ran out of ``handshake_timeout`` (4008): reported as the TypeScript client does."""
+        error = GatewayConnectError(
+            "connect_failed",
+            f"No answer within handshake_timeout ({seconds:g} s): the socket did not open or the gateway did not answer hello. "
+            "A firewall may drop the packets, or the gateway is overloaded. The client retries.",
+            "wait_then_retry",
+            close_code=CLOSE_HANDSHAKE_TIMEOUT,
+        )
+        self._last_cause = error
+        self._emit_error(error)
 
     def _listener_failed(self, cause: BaseException, kind: str) -> None:
         self._listener_errors += 1

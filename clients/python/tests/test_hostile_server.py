@@ -164,3 +164,24 @@ async def test_a_gateway_that_accepts_and_closes_at_once_gets_the_normal_backoff
             await client.disconnect()
             await asyncio.gather(connecting, return_exceptions=True)
     assert owned_tasks() == []
+
+
+async def test_a_handshake_timeout_is_reported_to_on_error_as_connect_failed() -> None:
+    """A gateway that opens the socket and never answers ``hello``: each timed-out attempt is
+    reported, as the TypeScript client reports ``connect_failed``."""
+    async with scripted(lambda connection: []) as server:
+        client = GatewayClient(server.url, agent_id="demo", handshake_timeout=0.2, reconnect=Backoff(initial=0.05, max=0.05, jitter=0.0))
+        errors: List[GatewayConnectError] = []
+        client.on_error(errors.append)
+        connecting = asyncio.ensure_future(client.connect())
+        try:
+            await until("two timed-out attempts", lambda: len(errors) >= 2, timeout=3.0)
+            assert [e.code for e in errors[:2]] == ["connect_failed", "connect_failed"]
+            assert errors[0].close_code == 4008
+            assert errors[0].next_step == "wait_then_retry"
+            assert "handshake_timeout (0.2 s)" in errors[0].message
+            assert client.info.last_error is errors[-1]
+        finally:
+            await client.disconnect()
+            await asyncio.gather(connecting, return_exceptions=True)
+    assert owned_tasks() == []
