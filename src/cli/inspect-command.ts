@@ -1,10 +1,10 @@
 // `agent-lifeline inspect <ws-url>... --agent ID`: the inspector page for any gateway (Lifeline's, or
-// PraisonAI's at /ws?token=...), or for several nodes of a fleet. A local page whose client
+// PraisonAI's at /ws with --token), or for several nodes of a fleet. A local page whose client
 // connects from the browser (failing over between the nodes given) and shows the chart, the
 // status, the node it is on and the timeline live, across the gateways' restarts.
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
-import { redactUrl } from '../server/logger.js';
+import { redactTokens } from '../protocol/credentials.js';
 import { withDefaultScheme } from './address.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
@@ -16,7 +16,7 @@ given); its client connects to <ws-url> as agent ID and stays connected across t
 restarts. Give several nodes of a fleet, separated by spaces
 (agent-lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
 over between them in turn, as the client's url list does; the page shows the node it is on.
-A bare host:port means ws://. For a PraisonAI gateway, put the token in the URL: ws://host:port/ws?token=...
+A bare host:port means ws://. For a PraisonAI gateway, give its /ws URL and --token: on a /ws path the token also goes in ?token=.
 `;
 
 /** `ws://` or `wss://` with a host (a bare `host:port` is ws://), or a UsageError that says so. */
@@ -37,7 +37,7 @@ export function gatewayUrls(positionals: readonly string[]): string[] {
   if (positionals.length === 0) return [gatewayUrl(undefined)];
   const urls = positionals.map(gatewayUrl);
   const twice = urls.find((url, i) => urls.indexOf(url) !== i);
-  if (twice !== undefined) throw new UsageError(`the gateway URL ${redactUrl(twice)} is given twice; give each node once`);
+  if (twice !== undefined) throw new UsageError(`the gateway URL ${redactTokens(twice)} is given twice; give each node once`);
   return urls;
 }
 
@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
       const reason = down[i];
       if (reason !== null && reason !== undefined) stderr.write(`agent-lifeline inspect: ${unreachableLine(url, reason)} The page keeps retrying.\n`);
     });
-    const watching = inspector.gatewayUrls.map(redactUrl).join(' ');
+    const watching = inspector.gatewayUrls.map(redactTokens).join(' ');
     stdout.write(`\n  Lifeline inspector   ${inspector.url}\n  Watching             ${watching}  (agent "${values.agent}")\n\n  Ctrl-C to stop.\n\n`);
     const signal = await waitForSignal();
     stderr.write(`agent-lifeline inspect: ${signal}, shutting down\n`);

@@ -1,7 +1,7 @@
 // Does anything answer at a gateway URL? One TCP connect, so a command given a wrong URL can say
 // so in one line (conformance) or warn up front (inspect, proxy) instead of failing row by row.
 import { connect } from 'node:net';
-import { redactUrl } from '../server/logger.js';
+import { redactTokens } from '../protocol/credentials.js';
 
 /** How long the probe waits for a TCP answer. */
 const PROBE_MS = 3000;
@@ -33,5 +33,5 @@ export function unreachable(url: string): Promise<string | null> {
 
 /** The one line a command prints for an unreachable gateway: what happened and what to do. */
 export function unreachableLine(url: string, reason: string): string {
-  return `nothing answers at ${redactUrl(url)} (${reason}). Start the gateway there, or check the host and port.`;
+  return `nothing answers at ${redactTokens(url)} (${reason}). Start the gateway there, or check the host and port.`;
 }

@@ -2,6 +2,7 @@
 // refused port, a name that does not resolve, an HTTP answer instead of the 101 upgrade, a TLS
 // failure); browsers hide it from the page on purpose, so there the error says so and names the
 // close code instead of guessing.
+import { redactTokens } from '../protocol/index.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 
 type Json = Record<string, unknown>;
@@ -20,16 +21,6 @@ function causeOf(event: unknown): { code: string | undefined; message: string } 
   return typeof message === 'string' && message !== '' ? { code: undefined, message } : null;
 }
 
-/** The URL without credentials, query or fragment: a token in `?token=` must never reach an error message. */
-function shown(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(an invalid URL)';
-  }
-}
-
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
@@ -38,18 +29,11 @@ function hostOf(url: string): string {
   }
 }
 
-/** A runtime's own message may quote the whole URL (query and all): show it without them. */
-function scrub(message: string, url: string): string {
-  let query = '';
-  try {
-    const parsed = new URL(url);
-    query = `${parsed.search}${parsed.hash}`;
-  } catch {
-    return message.split(url).join('(the URL)');
-  }
-  const clean = message.split(url).join(shown(url));
-  return query === '' ? clean : clean.split(query).join('');
-}
+/**
+ * A URL or a runtime's message as an error may show it: a `?token=` and any password in a URL
+ * read `[redacted]` (the rule of `redactTokens`, shared with the Python client and the gateway's logs).
+ */
+const shown = redactTokens;
 
 /**
  * The `connect_failed` error of an attempt whose socket never opened: the cause (ECONNREFUSED,
@@ -59,7 +43,6 @@ function scrub(message: string, url: string): string {
 export function connectFailure(event: unknown, url: string, closeCode: number): { error: GatewayConnectError; short: string } {
   const cause = causeOf(event);
   const host = hostOf(url);
-  const raw = url;
   url = shown(url);
   const extra = { nextStep: 'wait_then_retry', closeCode } as const;
   const origin = event instanceof Error ? event : (event as Json | null)?.['error'];
@@ -71,7 +54,7 @@ export function connectFailure(event: unknown, url: string, closeCode: number): 
     );
   }
   const code = cause.code;
-  const message = scrub(cause.message, raw);
+  const message = shown(cause.message);
   const status = HTTP_ANSWER.exec(message)?.[1];
   if (status !== undefined) {
     return make(`HTTP ${status}`, `${url} answered HTTP ${status} instead of upgrading to a WebSocket (101): the URL does not lead to a Lifeline gateway. Check the host, port and path. The client retries.`);

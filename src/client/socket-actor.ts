@@ -3,7 +3,7 @@
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { closeEndsSession, encodeClientFrame, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange } from '../protocol/index.js';
+import { authRequiredHint, closeEndsSession, encodeClientFrame, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -66,7 +66,8 @@ export interface SocketActorDeps {
 
 /**
  * A token, or a function the client calls before each connection attempt (sync or async), so an
- * expiring token can be refreshed. Its result is sent in `hello.token`, never logged.
+ * expiring token can be refreshed. Its result is sent in `hello.token`, and as `?token=` too when
+ * the URL's path ends in `/ws` (PraisonAI's gateway reads it only there: `placeToken`); never logged.
  */
 export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
 
@@ -85,6 +86,16 @@ function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: 
     ...resume,
     ...token,
   };
+}
+
+/**
+ * A refusal as the chart records it: never quoting the token, and after `auth_required`, saying
+ * where this attempt sent one (a gateway that reads only `?token=` looks like one that got none).
+ */
+function refusalSeen(event: GatewayMachineEvent, placement: TokenPlacement, token: string | undefined): GatewayMachineEvent {
+  if (event.type !== 'hello.rejected') return event;
+  const message = scrubSecret(redactTokens(event.message), token);
+  return { ...event, message: event.code === 'auth_required' ? `${message} ${authRequiredHint(placement)}` : message };
 }
 
 function closeQuietly(ws: WebSocketLike, hard: boolean): void {
@@ -139,8 +150,10 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
   let live = true;
   let ws: WebSocketLike;
   let url = '';
+  let placement: TokenPlacement = { url, inHello: false, inUrl: 'none' };
   try {
-    url = deps.url();
+    placement = placeToken(deps.url(), token);
+    url = placement.url;
     ws = new deps.WebSocket(url);
   } catch (error) {
     // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
@@ -160,7 +173,7 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
       ...deps.target,
       send: (frame) => void write(frame),
       lifecycle: (event) => {
-        if (live) sendBack(event);
+        if (live) sendBack(refusalSeen(event, placement, token));
       },
       sendJoin: () => void write(handshakeFrame(deps, 'join', token)),
       stopped: () => !live,

@@ -177,7 +177,10 @@ export interface GatewayClientOptions {
   /** Resume this session from its start (`since: 0`). @default a new session */
   readonly sessionId?: string;
   /**
-   * Sent in `hello.token` (and `join.token`); never logged. A function (sync or async) is called
+   * Sent in `hello.token` (and `join.token`), and as `?token=` too when the URL's path ends in `/ws`
+   * (PraisonAI's gateway reads it only there; a URL with its own `?token=` is left as it is);
+   * never shown in a message or log (`[redacted]`). After `auth_required` the error says where it
+   * was sent. A function (sync or async) is called
    * before each connection attempt, so an expiring token can be refreshed; after an auth refusal
    * (`auth_unauthorized`, `auth_required`, close 4003) the client calls it once more and retries
    * at once before it gives up. A throw or rejection fails that attempt with `token_unavailable`

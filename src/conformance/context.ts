@@ -1,5 +1,6 @@
 // What every rule gets: the gateway's answers to a first hello, and helpers that open probes,
 // say hello and provoke events, all bounded by the configured timeouts and closed after the rule.
+import { withUrlToken } from '../protocol/credentials.js';
 import { PROTOCOL_VERSION } from '../protocol/versions.js';
 import { isNumbered, seqsOf } from './frames.js';
 import { Probe } from './probe.js';
@@ -46,12 +47,14 @@ export interface RuleContext {
 
 const REPLY_TYPES = ['hello_ok', 'hello_error', 'error', 'joined'];
 
-/** Build the URL the kit connects to: the given path and query, plus `?token=` when given. */
+/**
+ * Build the URL the kit connects to: the given path and query, plus `?token=` when given, on any
+ * path (the kit's hellos vary on purpose, so the URL is the one place a token always reaches).
+ */
 export function targetUrl(url: string, token: string | undefined): string {
   const parsed = new URL(url);
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new Error(`expected a ws:// or wss:// URL, got ${parsed.protocol}`);
-  if (token !== undefined && !parsed.searchParams.has('token')) parsed.searchParams.set('token', token);
-  return parsed.toString();
+  return withUrlToken(parsed.toString(), token);
 }
 
 /** The default hello, with overrides; an override of `undefined` drops the field. */

@@ -1,6 +1,7 @@
 // One raw WebSocket under test: records every frame the gateway sends, answers its heartbeat
 // pings (so a slow run is never reaped), and lets rules wait for frames with bounded timeouts.
 import WebSocket, { type RawData } from 'ws';
+import { redactTokens } from '../protocol/credentials.js';
 
 /** A frame as received: the parsed JSON object, or the raw text when it was not a JSON object. */
 export type Received = { readonly json: Record<string, unknown>; readonly text: string } | { readonly json?: undefined; readonly text: string };
@@ -34,9 +35,9 @@ export class Probe {
     return new Promise<Probe>((resolve, reject) => {
       const socket = new WebSocket(url, { handshakeTimeout: timeoutMs });
       socket.once('open', () => resolve(new Probe(socket)));
-      socket.once('error', (error: Error) => reject(new Error(`cannot open ${redact(url)}: ${error.message}`)));
+      socket.once('error', (error: Error) => reject(new Error(`cannot open ${redactTokens(url)}: ${error.message}`)));
       socket.once('unexpected-response', (_request, response) => {
-        reject(new Error(`cannot open ${redact(url)}: HTTP ${String(response.statusCode)}`));
+        reject(new Error(`cannot open ${redactTokens(url)}: HTTP ${String(response.statusCode)}`));
         socket.terminate();
       });
     });
@@ -138,9 +139,4 @@ export class Probe {
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
-}
-
-/** The URL with any token hidden, for messages. */
-export function redact(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1<redacted>');
 }

@@ -2,7 +2,8 @@
 // budget, so one broken rule (or gateway) can never stop the report.
 import { contextSettings, createContext, serverInfo } from './context.js';
 import { describe } from './frames.js';
-import { Probe, redact } from './probe.js';
+import { redactTokens } from '../protocol/credentials.js';
+import { Probe } from './probe.js';
 import { errorRules } from './rules/errors.js';
 import { handshakeRules } from './rules/handshake.js';
 import { methodRules } from './rules/methods.js';
@@ -74,7 +75,7 @@ export async function runConformance(options: ConformanceOptions): Promise<RuleR
   } catch (error) {
     const seen = message(error);
     for (const rule of rules) {
-      const verdict: Verdict = rule.id === 'handshake.hello_ok' ? { status: 'fail', expected: 'hello_ok', seen } : { status: 'fail', expected: 'a handshake to run on', seen: `not run: the first hello to ${redact(settings.url)} failed` };
+      const verdict: Verdict = rule.id === 'handshake.hello_ok' ? { status: 'fail', expected: 'hello_ok', seen } : { status: 'fail', expected: 'a handshake to run on', seen: `not run: the first hello to ${redactTokens(settings.url)} failed` };
       report(result(rule, verdict, performance.now() - started));
     }
     return results;

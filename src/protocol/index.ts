@@ -6,3 +6,4 @@ export * from './close-codes.js';
 export * from './frames.js';
 export * from './codec.js';
 export * from './assert-never.js';
+export * from './credentials.js';

@@ -7,6 +7,7 @@ import {
   assertNever,
   decodeClientFrame,
   defaultNextStep,
+  redactTokens,
   type ClientFrame,
   type FrameError,
   type MessageFrame,
@@ -20,7 +21,7 @@ import { initialTranslator, translatorFor } from './dialects/choose.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
 import { joinSession, type JoinedState } from './join.js';
-import { redactUrl, tokenFromUrl } from './logger.js';
+import { tokenFromUrl } from './logger.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createSerialQueue } from './serial-queue.js';
 import type { GatewaySocket, SocketData, UpgradeInfo } from './transport.js';
@@ -335,7 +336,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
   };
 
   ctx.counters.accepted++;
-  log.info({ address: peer.address, url: redactUrl(upgrade.url) }, 'connection opened');
+  log.info({ address: peer.address, url: redactTokens(upgrade.url ?? '') }, 'connection opened');
   const open = (ctx.gauges.openByAddress.get(peer.address) ?? 0) + 1;
   ctx.gauges.openByAddress.set(peer.address, open);
   const origin = ctx.options.allowedOrigins;

@@ -17,7 +17,7 @@ import {
 } from '../protocol/index.js';
 import type { GatewayContext } from './context.js';
 import type { TokenVerdict } from './options.js';
-import { scrubSecret } from './logger.js';
+import { scrubSecret } from '../protocol/credentials.js';
 import type { LogPosition, SessionRecord } from './event-log.js';
 import type { ResumePlan } from './resume-plan.js';
 import { mergePresence } from './fleet-presence.js';

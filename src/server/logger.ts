@@ -1,6 +1,8 @@
 // Structured JSON logs through pino. Tokens never reach a log line: known token fields are
-// redacted, and URLs are logged with their query string's token removed.
+// redacted, and URLs are logged with their query string's token removed (redactTokens, in
+// src/protocol/credentials.ts, the rule every part of Lifeline shares).
 import { pino, type Logger } from 'pino';
+import { REDACTED } from '../protocol/credentials.js';
 
 /** The logger type the gateway accepts. */
 export type GatewayLogger = Logger;
@@ -24,29 +26,11 @@ export const REDACT_PATHS: readonly string[] = [
  * ever written to stdout unasked.
  */
 export function createLogger(option: Logger | false | undefined): Logger {
-  const redact = { paths: [...REDACT_PATHS], censor: '[redacted]' };
+  const redact = { paths: [...REDACT_PATHS], censor: REDACTED };
   if (option === false) return pino({ level: 'silent' });
   if (option !== undefined) return option.child({ component: 'gateway' }, { redact });
   const level = process.env['LIFELINE_LOG_LEVEL'] ?? (process.env['VITEST'] ? 'silent' : 'warn');
   return pino({ level, redact, base: { component: 'gateway' } }, pino.destination({ dest: 2, sync: true }));
-}
-
-/** A request URL safe to log: any `token` query parameter is replaced. */
-export function redactUrl(url: string | undefined): string {
-  if (url === undefined) return '';
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
-}
-
-/**
- * Text safe to log: every occurrence of `secret` (raw and URL-encoded) is replaced. For messages
- * we do not write ourselves, such as a token verifier's error, which may well quote the token.
- */
-export function scrubSecret(text: string, secret: string | undefined): string {
-  if (!secret) return text;
-  let out = text.split(secret).join('[redacted]');
-  const encoded = encodeURIComponent(secret);
-  if (encoded !== secret) out = out.split(encoded).join('[redacted]');
-  return out;
 }
 
 /** The `token` query parameter of a request URL, if any. */

@@ -24,7 +24,7 @@ export interface InspectorConfig {
   /** Every node, when `agent-lifeline inspect` was given several: the client tries them in turn (its `url` list). */
   readonly gatewayUrls?: readonly string[];
   readonly agentId: string;
-  /** Sent in `hello.token` (a PraisonAI gateway wants it in the URL's `?token=` instead). */
+  /** The client's `token` option: `hello.token`, and `?token=` too on a `/ws` URL (PraisonAI's). */
   readonly token?: string;
 }
 

@@ -207,11 +207,12 @@ describe('inspector page', () => {
     }
   });
 
-  it('agent-lifeline inspect: watches a PraisonAI gateway at /ws?token=', async () => {
+  it('agent-lifeline inspect --token: watches a PraisonAI gateway at /ws (the token reaches it as ?token=)', async () => {
     if (!browser) throw new Error('setup failed');
     const praison = await startFakePraisonAI({ token: 'secret', heartbeatMs: 30_000 });
     expect(praison.url).toMatch(/\/ws$/);
-    const local = await startInspector({ port: 0, pageDir, target: { url: `${praison.url}?token=secret`, agentId: 'echo' } });
+    // What `agent-lifeline inspect ws://…/ws --agent echo --token secret` starts.
+    const local = await startInspector({ port: 0, pageDir, target: { url: praison.url, agentId: 'echo', token: 'secret' } });
     const page = await browser.newPage({ viewport: SIZES[0] });
     try {
       await page.goto(local.url);

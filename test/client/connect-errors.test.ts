@@ -63,6 +63,24 @@ describe('errors say why', () => {
     expect(['connecting', 'reconnecting']).toContain(client.state);
   });
 
+  it('never shows a token: the URL in a failure reads token=[redacted], from the option or the URL itself', async () => {
+    const port = await deadPort();
+    const fromOption = makeClient(`ws://127.0.0.1:${port}/ws`, { token: 'tok-from-option' });
+    const fromUrl = makeClient(`ws://user:pw-in-url@127.0.0.1:${port}/ws?token=tok-in-url&x=1`);
+    for (const client of [fromOption, fromUrl]) {
+      const errors = collectErrors(client);
+      const outcome = await within(client.connect({ maxFailures: 1 }).then(() => null, (e: unknown) => e as Error), 2000, 'connect() to give up');
+      const said = [outcome?.message, ...errors.map((e) => e.message), client.info.lastClose?.reason].join('\n');
+      expect(said).not.toMatch(/tok-from-option|tok-in-url|pw-in-url/);
+    }
+    const plainHttpPort = await plainHttp();
+    const http = makeClient(`ws://127.0.0.1:${plainHttpPort}/ws`, { token: 'tok-from-option' });
+    const errors = collectErrors(http);
+    void http.connect({ timeoutMs: Infinity }).catch(() => undefined);
+    await waitFor(() => errors.length > 0, 2000, 'the first failure');
+    expect(errors[0]?.message).toContain(`ws://127.0.0.1:${plainHttpPort}/ws?token=[redacted] answered HTTP 200`);
+  });
+
   it('connect({ maxFailures }) rejects after that many failed attempts', async () => {
     const port = await deadPort();
     const client = makeClient(`ws://127.0.0.1:${port}`);

@@ -1,7 +1,12 @@
 // Auth that lasts: a token function is called before every attempt, an auth refusal gets exactly
 // one prompt retry with a fresh token, and a failing token function is a typed, retried failure.
+// The token reaches a PraisonAI gateway (which reads only `?token=` on its `/ws` path), and an
+// `auth_required` says where the token was sent, never the token itself.
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { GatewayConnectError } from '../../src/client/index.js';
+import { startFakePraisonAI } from '../conformance/praisonai-fake.js';
 import { startGateway } from '../support/gateway-kit.js';
 import { waitFor, waitForState } from '../support/wait-for.js';
 import { makeClient, proxyFor } from './kit.js';
@@ -78,5 +83,59 @@ describe('token functions', () => {
     expect(same.info.sessionId).toBe(sessionId);
     const other = makeClient(gw.url, { token: 'b1', sessionId });
     await expect(other.connect()).rejects.toMatchObject({ code: 'auth_unauthorized' });
+  });
+});
+
+describe('the token option against a gateway that reads only ?token= (PraisonAI)', () => {
+  it('joins a PraisonAI gateway at /ws with the token option, and it works from a token function too', async () => {
+    const praison = await startFakePraisonAI({ token: 'peer-token', heartbeatMs: 30_000 });
+    try {
+      const fixed = makeClient(praison.url, { agentId: 'echo', token: 'peer-token' });
+      await fixed.connect();
+      expect(fixed.info.url, 'info.url is the URL given, without the token').toBe(praison.url);
+      await fixed.send('hello');
+      const refreshed = makeClient(praison.url, { agentId: 'echo', token: async () => 'peer-token' });
+      await refreshed.connect();
+    } finally {
+      await praison.close();
+    }
+  });
+
+  it('a refused token: auth_required says it went in hello.token and ?token=, and never shows it', async () => {
+    const praison = await startFakePraisonAI({ token: 'peer-token', heartbeatMs: 30_000 });
+    try {
+      const client = makeClient(praison.url, { agentId: 'echo', token: 'wrong-token-123' });
+      const errors: GatewayConnectError[] = [];
+      client.onError((e) => errors.push(e));
+      const refusal = await client.connect().then(() => null, (e: unknown) => e as GatewayConnectError);
+      expect(refusal).toMatchObject({ code: 'auth_required', nextStep: 'reauthenticate' });
+      expect(refusal?.message).toContain('sent a token in hello.token and as ?token= on the URL');
+      expect(JSON.stringify(errors.map((e) => e.message))).not.toContain('wrong-token-123');
+    } finally {
+      await praison.close();
+    }
+  });
+
+  it('a gateway off /ws that reads only ?token=: the token stays out of the URL, and auth_required says how to send it there', async () => {
+    const seen: string[] = [];
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (ws, request) => {
+      seen.push(request.url ?? '');
+      ws.send(JSON.stringify({ type: 'hello_error', code: 'auth_required', message: 'Authentication required', next_step: 'reauthenticate' }));
+      ws.close(4003, 'Authentication required');
+    });
+    try {
+      const client = makeClient(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/agents`, { token: 'tok' });
+      const refusal = await client.connect().then(() => null, (e: unknown) => e as GatewayConnectError);
+      expect(seen).toEqual(['/agents']);
+      expect(refusal).toMatchObject({ code: 'auth_required' });
+      expect(refusal?.message).toMatch(/^Authentication required This client sent the token in hello.token only .* connect to its \/ws path, or add \?token= to the URL\.$/);
+      const bare = makeClient(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`);
+      await expect(bare.connect()).rejects.toThrow(/This client sent no token: pass the token option/);
+    } finally {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -30,7 +30,7 @@ describe('targetUrl', () => {
   it('keeps the path and adds ?token= only when the URL has none', () => {
     expect(targetUrl('ws://127.0.0.1:1/ws', 'abc')).toBe('ws://127.0.0.1:1/ws?token=abc');
     expect(targetUrl('ws://127.0.0.1:1/ws?token=url', 'flag')).toBe('ws://127.0.0.1:1/ws?token=url');
-    expect(targetUrl('wss://gw.example/ws?x=1', 'a b')).toBe('wss://gw.example/ws?x=1&token=a+b');
+    expect(targetUrl('wss://gw.example/ws?x=1', 'a b')).toBe('wss://gw.example/ws?x=1&token=a%20b');
     expect(targetUrl('ws://127.0.0.1:1', undefined)).toBe('ws://127.0.0.1:1/');
   });
 

@@ -33,11 +33,18 @@ interface Session {
   readonly agentId: string;
   events: StoredEvent[];
   head: number;
+  /** The socket the session is on, if any: its events go out there. */
+  socket?: WebSocket | undefined;
 }
 
 export interface FakePraisonAI {
   readonly url: string;
   readonly port: number;
+  /**
+   * Answer `count` turns in every session, as another client of the same session would cause:
+   * each adds a `response` event, sent live where the session has a socket, persisted either way.
+   */
+  publish(count: number): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +72,17 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 
+  const record = (current: Session, frame: Record<string, unknown>): void => {
+    current.head += 1;
+    const numbered = { ...frame, session_id: current.id, cursor: current.head, seq: current.head };
+    current.events.push({ seq: current.head, frame: numbered, eventId: randomUUID() });
+    if (current.events.length > persisted) current.events.shift();
+    // big_payload: an answer over max_buffered_bytes evicts the client (1013) instead of going out.
+    const text = JSON.stringify(numbered);
+    if (text.length > Number(policy['max_buffered_bytes'])) current.socket?.close(1013, 'slow_consumer');
+    else current.socket?.send(text);
+  };
+
   wss.on('connection', (ws: WebSocket, request) => {
     const send = (frame: object): void => ws.send(JSON.stringify(frame));
     const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
@@ -81,18 +99,10 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
       if (Date.now() - lastHeard > options.heartbeatMs * 2) ws.close(4002, 'liveness_timeout');
       else send({ type: 'ping' });
     }, options.heartbeatMs);
-    ws.on('close', () => clearInterval(heartbeat));
-
-    const record = (current: Session, frame: Record<string, unknown>): void => {
-      current.head += 1;
-      const numbered = { ...frame, session_id: current.id, cursor: current.head, seq: current.head };
-      current.events.push({ seq: current.head, frame: numbered, eventId: randomUUID() });
-      if (current.events.length > persisted) current.events.shift();
-      // big_payload: an answer over max_buffered_bytes evicts the client (1013) instead of going out.
-      const text = JSON.stringify(numbered);
-      if (text.length > Number(policy['max_buffered_bytes'])) ws.close(1013, 'slow_consumer');
-      else ws.send(text);
-    };
+    ws.on('close', () => {
+      clearInterval(heartbeat);
+      if (session?.socket === ws) session.socket = undefined;
+    });
 
     const replay = (current: Session, since: number, withSeq: boolean): void => {
       for (const event of current.events.filter((e) => e.seq > since)) {
@@ -125,6 +135,7 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
       }
       // hello_unknown_session: an unknown id is adopted verbatim as a new session.
       session = known ?? { id: requested ?? randomUUID(), agentId, events: [], head: 0 };
+      session.socket = ws;
       sessions.set(session.id, session);
       send({ type: 'hello_ok', protocol: Math.min(max, SERVER_MAX), features, policy: { ...policy, heartbeat_ms: options.heartbeatMs }, session_id: session.id, resumed: known !== undefined, cursor: session.head });
       // join_resync_snapshot: a hello resume never signals a gap; it replays whatever is left.
@@ -141,7 +152,7 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
         return send({ type: 'error', code: 'version_unsupported', message: `Protocol version mismatch. Server supports ${SERVER_MIN}-${SERVER_MAX}, client supports ${min}-${max}`, server_min_version: SERVER_MIN, server_max_version: SERVER_MAX });
       }
       const agentId = String(frame['agent_id']);
-      session = { id: randomUUID(), agentId, events: [], head: 0 };
+      session = { id: randomUUID(), agentId, events: [], head: 0, socket: ws };
       sessions.set(session.id, session);
       send({ type: 'joined', session_id: session.id, agent_id: agentId, resumed: false, cursor: 0, oldest_cursor: 0, resync_required: false, sequence: 0, protocol_version: 1, server_min_version: SERVER_MIN, server_max_version: SERVER_MAX, presence: [], health: { status: 'healthy', uptime: 1.5, agents: 2, sessions: sessions.size, clients: 1 } });
     };
@@ -180,6 +191,11 @@ export async function startFakePraisonAI(options: FakePraisonAIOptions): Promise
   return {
     url: `ws://127.0.0.1:${port}/ws`,
     port,
+    publish(count) {
+      for (const current of sessions.values()) {
+        for (let n = 0; n < count; n++) record(current, { type: 'response', status: 'final', content: `turn ${current.head + 1}`, outcome: { status: 'ok' } });
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         wss.clients.forEach((client) => client.terminate());

@@ -112,7 +112,7 @@ describe('the kit never crashes', () => {
     expect(none[0]?.seen).toMatch(/auth_required/);
     expect(none[1]?.seen).toMatch(/not run/);
     const wrong = await runConformance({ url: fake.url, agentId: 'echo', token: 'wrong-token', ...fast, only: ['replay.resume'] });
-    expect(wrong[0]?.seen).toContain('token=<redacted>');
+    expect(wrong[0]?.seen).toContain('token=[redacted]');
     expect(JSON.stringify(wrong)).not.toContain('wrong-token');
   });
 

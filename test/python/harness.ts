@@ -8,17 +8,24 @@
 //   -> {"id": 4, "op": "fleet", "nodes": 2}                      <- {"id": 4, "ok": {"fleet": 1, "urls": ["ws://…", "ws://…"]}}
 //   -> {"id": 5, "op": "node", "fleet": 1, "node": 0, "method": "terminate", "args": []}
 //   -> {"id": 6, "op": "closeFleet", "fleet": 1}
+// and the PraisonAI stand-in (test/conformance/praisonai-fake.ts) behind the TCP fault proxy:
+//   -> {"id": 7, "op": "praisonai", "token": "t", "persisted": 2}  <- {"id": 7, "ok": {"praisonai": 1, "url": "ws://…/ws"}}
+//   -> {"id": 8, "op": "praisonaiCall", "praisonai": 1, "method": "refuse", "args": [true]}  (drop, refuse, publish)
+//   -> {"id": 9, "op": "closePraisonAI", "praisonai": 1}
 // It exits when stdin closes, after closing every stage, so a dead test run leaves nothing behind.
 import { createInterface } from 'node:readline';
 import { createStage, type Stage } from '../../stories/support/stage.js';
 import { invokeStage, isStageCall } from '../../stories/support/stage-call.js';
 import type { GatewaySetup } from '../../stories/scenarios/story.js';
 import { isNodeCall, startFleetNodes, type FleetNodes } from './fleet-nodes.js';
+import { startPraisonAIStage, type PraisonAIStage } from './praisonai-stage.js';
 
 const stages = new Map<number, Stage>();
 let nextStage = 1;
 const fleets = new Map<number, FleetNodes>();
 let nextFleet = 1;
+const praisonais = new Map<number, PraisonAIStage>();
+let nextPraisonAI = 1;
 
 type Request =
   | { id: number; op: 'stage'; setup?: GatewaySetup }
@@ -26,11 +33,20 @@ type Request =
   | { id: number; op: 'close'; stage: number }
   | { id: number; op: 'fleet'; nodes: number; heartbeatMs?: number }
   | { id: number; op: 'node'; fleet: number; node: number; method: string; args: unknown[] }
-  | { id: number; op: 'closeFleet'; fleet: number };
+  | { id: number; op: 'closeFleet'; fleet: number }
+  | { id: number; op: 'praisonai'; token: string; persisted?: number }
+  | { id: number; op: 'praisonaiCall'; praisonai: number; method: string; args: unknown[] }
+  | { id: number; op: 'closePraisonAI'; praisonai: number };
 
 function stageOf(id: number): Stage {
   const stage = stages.get(id);
   if (!stage) throw new Error(`no stage ${id}`);
+  return stage;
+}
+
+function praisonaiOf(id: number): PraisonAIStage {
+  const stage = praisonais.get(id);
+  if (!stage) throw new Error(`no PraisonAI stand-in ${id}`);
   return stage;
 }
 
@@ -72,6 +88,18 @@ async function handle(request: Request): Promise<unknown> {
       await fleetOf(request.fleet).close();
       fleets.delete(request.fleet);
       return null;
+    case 'praisonai': {
+      const stage = await startPraisonAIStage(request.token, request.persisted);
+      const id = nextPraisonAI++;
+      praisonais.set(id, stage);
+      return { praisonai: id, url: stage.url };
+    }
+    case 'praisonaiCall':
+      return praisonaiOf(request.praisonai).call(request.method, request.args);
+    case 'closePraisonAI':
+      await praisonaiOf(request.praisonai).close();
+      praisonais.delete(request.praisonai);
+      return null;
   }
 }
 
@@ -84,6 +112,7 @@ lines.on('line', (line) => {
   );
 });
 lines.on('close', () => {
-  void Promise.all([...[...stages.values()].map((stage) => stage.close()), ...[...fleets.values()].map((fleet) => fleet.close())]).finally(() => process.exit(0));
+  const open = [...stages.values(), ...fleets.values(), ...praisonais.values()];
+  void Promise.all(open.map((each) => each.close())).finally(() => process.exit(0));
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

@@ -1,10 +1,11 @@
 // Vectors for which node each attempt goes to (src/client/gateway-urls.ts), for other clients to
 // replay: the `url` option's problems, the http(s) -> ws(s) mapping, and scripted chart runs
 // through failures, drops, a drain and a shutdown, with the node a list picks at each attempt and
-// the context a url function is given there.
+// the context a url function is given there; and where a token goes and how it is hidden
+// (src/protocol/credentials.ts).
 import { initialTransition, transition } from 'xstate';
 import { createUrlPicker, gatewayUrl, gatewayUrlProblem, type GatewayUrlContext } from '../../src/client/gateway-urls.js';
-import { CloseCode } from '../../src/protocol/index.js';
+import { authRequiredHint, CloseCode, placeToken, redactTokens, scrubSecret } from '../../src/protocol/index.js';
 import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
 import { pendingDelayedEvents, type ChartSnapshot } from '../model/chart.js';
 
@@ -124,11 +125,37 @@ const OPTIONS: readonly unknown[] = [
   ['http://a.test', 'https://b.test/ws'],
 ];
 
+/** URL and token option pairs: PraisonAI's /ws (bare, behind a prefix, with a query), other paths, the URL's own token. */
+const PLACEMENTS: ReadonlyArray<readonly [string, string | null]> = [
+  ['ws://127.0.0.1:8765/ws', 'peer-token'],
+  ['wss://gw.example/praison/ws/', 'a b&c=d/é!*()'],
+  ['ws://127.0.0.1:8765/ws?agent=echo#top', 'tok'],
+  ['ws://127.0.0.1:8765/ws?', 'tok'],
+  ['ws://127.0.0.1:8787', 'tok'],
+  ['ws://127.0.0.1:8787/wss', 'tok'],
+  ['ws://127.0.0.1:8787/ws', null],
+  ['ws://127.0.0.1:8765/ws?token=mine', 'other'],
+  ['ws://127.0.0.1:8765/ws?token=mine', null],
+];
+
+/** Texts a message may carry, and what either client shows of them. */
+const SECRETS: readonly string[] = [
+  'Could not connect to ws://127.0.0.1:1/ws?token=peer-test-token-1: refused',
+  'wss://gw.example/ws?a=1&TOKEN=abc#frag and ws://x/?token=',
+  'ws://alice:s3cret@gw.example:8080/ws?token=t%20u',
+  'no URL here, token=plain stays',
+];
+
 /** The `gateway-urls.json` vector file's content. */
 export function gatewayUrlVectors(): Json {
   return {
     problems: OPTIONS.map((url) => ({ url: url as Json, problem: gatewayUrlProblem(url) })),
     mapped: ['http://x/ws', 'https://x', 'HTTPS://X:1', 'Http://x', 'ws://x', 'wss://x'].map((url) => ({ url, mapped: gatewayUrl(url) })),
     failover: SCRIPTS.map(runScript),
+    tokens: PLACEMENTS.map(([url, token]) => {
+      const placement = placeToken(url, token ?? undefined);
+      return { url, token, opened: placement.url, inHello: placement.inHello, inUrl: placement.inUrl, authHint: authRequiredHint(placement) };
+    }),
+    redacted: SECRETS.map((text) => ({ text, redacted: redactTokens(text), scrubbed: scrubSecret(text, 'peer-test-token-1') })),
   };
 }

@@ -14,6 +14,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from .backoff import Backoff
+from .credentials import TokenPlacement, auth_required_hint, place_token, redact_tokens, scrub_secret
 from .errors import GatewayConnectError, error_from_data
 from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
 from .frame_router import FrameRouter
@@ -70,6 +71,12 @@ class _Connection:
         self.outgoing: "asyncio.Queue[str]" = asyncio.Queue()
         self.task: Optional["asyncio.Task[None]"] = None
         self.token: Optional[str] = None
+        self.placement: Optional[TokenPlacement] = None
+        """Where this attempt's token went (``hello.token``, ``?token=``), for an ``auth_required``."""
+
+    def shown(self, text: str) -> str:
+        """``text`` as a message may show it: no token from the URL or this attempt's token option."""
+        return scrub_secret(redact_tokens(text), self.token)
 
 
 class GatewayClient:
@@ -480,7 +487,8 @@ class GatewayClient:
         if text == self._reported_cause:
             return
         self._reported_cause = text
-        error = GatewayConnectError("connection_lost", f"Could not connect to {connection.url}: {text}", "wait_then_retry")
+        opened = connection.placement.url if connection.placement is not None else connection.url
+        error = GatewayConnectError("connection_lost", connection.shown(f"Could not connect to {opened}: {text}"), "wait_then_retry")
         error.__cause__ = cause
         self._emit_error(error)
 
@@ -504,8 +512,10 @@ class GatewayClient:
                 return
             # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
             # which type checkers cannot see).
+            # The token goes in hello.token, and in ?token= too on a /ws URL (PraisonAI reads only that).
+            connection.placement = place_token(url, token)
             ws = await websockets.connect(  # type: ignore[attr-defined]
-                url,
+                connection.placement.url,
                 open_timeout=None,  # the chart's handshakeTimeout covers it
                 ping_interval=None,  # liveness is the protocol's heartbeat, on our clock
                 ping_timeout=None,
@@ -542,7 +552,7 @@ class GatewayClient:
             raise
         except Exception as cause:  # noqa: BLE001 - any failure to connect is a failed attempt
             self._failed_attempt(connection, cause)
-            reason = str(cause)
+            reason = connection.shown(str(cause))
         finally:
             await _close_socket(ws, connection.suspect_dead)
             self._closed(connection, code, reason)
@@ -612,7 +622,16 @@ class _RouterTarget:
 
     def lifecycle(self, event: Dict[str, Any]) -> None:
         if self._connection.live:
-            self._client._machine.send(event)
+            self._client._machine.send(self._refusal_seen(event) if event["type"] == "hello.rejected" else event)
+
+    def _refusal_seen(self, event: Dict[str, Any]) -> Dict[str, Any]:
+        """A refusal never quotes the token; after ``auth_required`` it says where this attempt
+        sent one (a gateway that reads only ``?token=`` looks like one that got none)."""
+        message = self._connection.shown(str(event["message"]))
+        placement = self._connection.placement
+        if event["code"] == "auth_required" and placement is not None:
+            message = f"{message} {auth_required_hint(placement)}"
+        return {**event, "message": message}
 
     def send_join(self) -> None:
         self._client._write(self._connection, self._client._handshake_frame("join", self._connection.token))

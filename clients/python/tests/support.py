@@ -161,6 +161,39 @@ async def open_fleet(harness: Harness, nodes: int = 2) -> Fleet:
     return Fleet(harness, answer["fleet"], list(answer["urls"]))
 
 
+class PraisonAIStage:
+    """The PraisonAI stand-in behind the TCP fault proxy (test/python/praisonai-stage.ts).
+    ``url`` is the proxy's ``ws://…/ws``, without a token."""
+
+    def __init__(self, harness: Harness, stage: int, url: str) -> None:
+        self._harness = harness
+        self.id = stage
+        self.url = url
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        body = {"op": "praisonaiCall", "praisonai": self.id, "method": method, "args": list(args)}
+        return await asyncio.get_running_loop().run_in_executor(None, self._harness.request, body)
+
+    async def drop(self) -> None:
+        await self._call("drop")
+
+    async def refuse(self, on: bool) -> None:
+        await self._call("refuse", on)
+
+    async def publish(self, count: int) -> None:
+        """Answer ``count`` turns in every session, as another client of the session would cause."""
+        await self._call("publish", count)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._harness.request, {"op": "closePraisonAI", "praisonai": self.id})
+
+
+async def open_praisonai(harness: Harness, token: str, persisted: Optional[int] = None) -> PraisonAIStage:
+    body: Dict[str, Any] = {"op": "praisonai", "token": token, **({} if persisted is None else {"persisted": persisted})}
+    answer = await asyncio.get_running_loop().run_in_executor(None, harness.request, body)
+    return PraisonAIStage(harness, answer["praisonai"], answer["url"])
+
+
 async def until(what: str, check: Callable[[], Optional[T]], timeout: float = 5.0) -> T:
     """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
     loop = asyncio.get_running_loop()

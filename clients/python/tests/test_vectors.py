@@ -1,6 +1,6 @@
 """The pure parts and the lifecycle against vectors exported from the TypeScript code
 (``npm run chart``): model-based paths, backoff, gap-tracker decisions, outbox behaviour and the
-node each attempt goes to."""
+node each attempt goes to, where a token goes and how it is hidden."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +11,7 @@ import pytest
 from conftest import vectors
 
 from lifeline_client.backoff import backoff_delay
+from lifeline_client.credentials import auth_required_hint, place_token, redact_tokens, scrub_secret
 from lifeline_client.errors import GatewayConnectError
 from lifeline_client.gap_tracker import GapTracker, HandshakeAnswer
 from lifeline_client.gateway_urls import UrlContext, UrlPicker, gateway_url, gateway_url_problem
@@ -170,6 +171,17 @@ def test_gateway_url_problems_and_mapping_vectors() -> None:
         assert gateway_url_problem(case["url"]) == case["problem"], case
     for case in URL_VECTORS["mapped"]:
         assert gateway_url(case["url"]) == case["mapped"], case
+
+
+def test_token_placement_and_redaction_vectors() -> None:
+    """Both clients open the same URL for a token, say the same after auth_required, and hide the same."""
+    for case in URL_VECTORS["tokens"]:
+        placement = place_token(case["url"], case["token"])
+        assert (placement.url, placement.in_hello, placement.in_url) == (case["opened"], case["inHello"], case["inUrl"]), case
+        assert auth_required_hint(placement) == case["authHint"], case
+    for case in URL_VECTORS["redacted"]:
+        assert redact_tokens(case["text"]) == case["redacted"], case
+        assert scrub_secret(case["text"], "peer-test-token-1") == case["scrubbed"], case
 
 
 class _AttemptPorts(InertPorts):
