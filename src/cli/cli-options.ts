@@ -1,11 +1,12 @@
 // What every long-running `agent-lifeline` command shares: argument parsing that accepts negative
-// numbers as values, port and log-level checks, the stderr logger, the one-line start-up failure,
+// numbers as values, port and log-level checks, the stderr logger (human or JSON lines), the one-line start-up failure,
 // and waiting for Ctrl-C.
 import { stderr } from 'node:process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { GatewayError } from '../server/index.js';
 import { closestName } from './did-you-mean.js';
+import { humanLogStream } from './human-log.js';
 
 /** A bad command line: printed as one line plus the usage, exit code 2. */
 export class UsageError extends Error {
@@ -93,12 +94,30 @@ export function defaultLogLevel(): string {
   return process.env['LIFELINE_LOG_LEVEL'] ?? 'info';
 }
 
-/** A pino logger writing JSON lines to stderr at `level`. Throws {@link UsageError} on an unknown level. */
-export function stderrLogger(level: string): Logger {
+/** Formats `--log-format` accepts: lines for a person, or pino's JSON lines for a collector. */
+export const LOG_FORMATS = ['human', 'json'] as const;
+
+/** How the CLI's log lines look. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The CLI's default format: `LIFELINE_LOG_FORMAT`, else `human`. */
+export function defaultLogFormat(): string {
+  return process.env['LIFELINE_LOG_FORMAT'] ?? 'human';
+}
+
+/**
+ * A pino logger writing to stderr at `level`, as human lines or JSON lines (`format`). Throws
+ * {@link UsageError} on an unknown level or format.
+ */
+export function stderrLogger(level: string, format: string): Logger {
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
-  return pino({ level }, pino.destination({ dest: 2, sync: true }));
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${format}"`);
+  }
+  if (format === 'json') return pino({ level }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level }, humanLogStream((line) => stderr.write(line)));
 }
 
 /** CLI wording of the next step, where a flag says it better than the library's sentence. */

@@ -4,10 +4,11 @@ import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
 import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { withDefaultScheme } from './address.js';
-import { defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
+import { defaultLogFormat, defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
                         [--protocol 1..2] [--replay-window 1000] [--heartbeat-ms 15000] [--log-level info]
+                        [--log-format human|json]
                         [--dialect auto|lifeline|praisonai]
                         [--trust-proxy 10.0.0.0/8,127.0.0.1] [--max-connections-per-address 1000]
                         [--max-sessions-per-address 1000] [--max-sessions-per-owner 100] [--max-sessions 100000]
@@ -28,8 +29,9 @@ X-Forwarded-For header gives the client's address; the per-address limits then c
 the balancer. Never list an address clients can reach the gateway from directly.
 --max-* raise or lower the per-address, per-token and total caps (see docs/reliability.md).
 --durability replicated also WAITs for one replica per publish (see docs/scaling.md).
-Logs are JSON lines on stderr at --log-level (trace, debug, info, warn, error, fatal, silent;
-default info, or LIFELINE_LOG_LEVEL).
+Logs go to stderr at --log-level (trace, debug, info, warn, error, fatal, silent; default info,
+or LIFELINE_LOG_LEVEL), as lines for a person, or with --log-format json (or LIFELINE_LOG_FORMAT)
+as JSON lines for a log collector.
 `;
 
 function dialectOption(text: string): GatewayDialect {
@@ -96,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
       'replay-window': { type: 'string', default: '1000' },
       'heartbeat-ms': { type: 'string', default: '15000' },
       'log-level': { type: 'string', default: defaultLogLevel() },
+      'log-format': { type: 'string', default: defaultLogFormat() },
       dialect: { type: 'string', default: 'auto' },
       redis: { type: 'string' },
       secret: { type: 'string' },
@@ -117,7 +120,7 @@ export async function run(args: string[]): Promise<number> {
     const agents = agentList(values.agents, values['any-agent']);
     const tickMs = durationOption('tick', values.tick);
     const dialect = dialectOption(values.dialect);
-    const logger = stderrLogger(values['log-level']);
+    const logger = stderrLogger(values['log-level'], values['log-format']);
     const replayWindow = integer('replay-window', values['replay-window'], 1);
     const redis = values.redis === undefined ? undefined : redisUrls(values.redis);
     const log = redis === undefined ? undefined : redisLog(redis, values.secret ?? env['LIFELINE_SECRET'], values.durability, replayWindow);

@@ -3,13 +3,14 @@
 // are busy are swapped for free ones; ports given on the command line are kept or refused.
 import { stderr, stdout } from 'node:process';
 import { startInspector } from '../../stories/support/inspector-server.js';
-import { defaultLogLevel, parseCommandLine, portOption, reportFailure, stderrLogger, waitForSignal } from './cli-options.js';
+import { defaultLogFormat, defaultLogLevel, parseCommandLine, portOption, reportFailure, stderrLogger, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: agent-lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1] [--log-level info]
 
 Starts the reference gateway (in-memory log, demo agent "demo") and the live inspector page.
 When a default port is busy, a free one is used; the URLs are printed either way.
-Gateway logs are JSON lines on stderr at --log-level (default info, or LIFELINE_LOG_LEVEL).
+Gateway logs go to stderr at --log-level (default info, or LIFELINE_LOG_LEVEL), as lines for a
+person, or as JSON lines with --log-format json (or LIFELINE_LOG_FORMAT).
 `;
 
 /** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
@@ -20,6 +21,7 @@ export async function run(args: string[]): Promise<number> {
       'gateway-port': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       'log-level': { type: 'string', default: defaultLogLevel() },
+      'log-format': { type: 'string', default: defaultLogFormat() },
       help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
@@ -32,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
       portFallback: values.port === undefined,
       gatewayPort: values['gateway-port'] === undefined ? 8787 : portOption('gateway-port', values['gateway-port']),
       gatewayPortFallback: values['gateway-port'] === undefined,
-      logger: stderrLogger(values['log-level']),
+      logger: stderrLogger(values['log-level'], values['log-format']),
     });
     stdout.write(
       [
