@@ -4,6 +4,7 @@ import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
 import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { withDefaultScheme } from './address.js';
+import { packageDoc } from './package-docs.js';
 import { defaultLogFormat, defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
 
 const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [--agents demo | --any-agent] [--tick 1s]
@@ -27,8 +28,8 @@ least 16 characters) keys the owner digests kept in Redis. --node-id names this 
 --trust-proxy names the load balancers (addresses or CIDR ranges, comma-separated) whose
 X-Forwarded-For header gives the client's address; the per-address limits then count users, not
 the balancer. Never list an address clients can reach the gateway from directly.
---max-* raise or lower the per-address, per-token and total caps (see docs/reliability.md).
---durability replicated also WAITs for one replica per publish (see docs/scaling.md).
+--max-* raise or lower the per-address, per-token and total caps (see ${packageDoc('docs/reliability.md')}).
+--durability replicated also WAITs for one replica per publish (see ${packageDoc('docs/scaling.md')}).
 Logs go to stderr at --log-level (trace, debug, info, warn, error, fatal, silent; default info,
 or LIFELINE_LOG_LEVEL), as lines for a person, or with --log-format json (or LIFELINE_LOG_FORMAT)
 as JSON lines for a log collector.

@@ -1,13 +1,15 @@
 // The package as a user gets it: packed (which runs `prepare`, i.e. the build) from a separate
 // copy of this tree, so the dist/ that parallel tests use is never rewritten; installed into an
-// empty project with no dev dependencies (no vite, no tsx, no typescript at run time); then its
-// commands run (`gateway`, `start`, `inspect`, each serving what it says), its client runs, and a
-// consumer type-checks under the node16, bundler and default (node10) module resolutions.
+// empty project with no dev dependencies (no vite, no tsx, no typescript at run time) under its
+// name, `agent-lifeline`; then its commands run (`gateway`, `start`, and `npx agent-lifeline
+// inspect`, each serving what it says), its client runs, the documents README and `--help` point
+// to are in it, and a consumer type-checks under the node16, bundler and default (node10) module
+// resolutions.
 // About 30 s on a quiet 2-core machine, most of it the build that `npm pack` runs.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli-process.js';
@@ -20,7 +22,10 @@ const root = mkdtempSync(join(tmpdir(), 'lifeline-package-'));
 mkdirSync(join(REPO, '.scratch'), { recursive: true });
 const tree = mkdtempSync(join(REPO, '.scratch', 'package-tree-'));
 const app = join(root, 'app');
-const BIN = [join(app, 'node_modules', 'agent-lifeline', 'bin', 'agent-lifeline.js')];
+const installed = join(app, 'node_modules', 'agent-lifeline');
+const BIN = [join(installed, 'bin', 'agent-lifeline.js')];
+/** npm's npx, next to this node: `npx agent-lifeline …` as README writes it. */
+const NPX = [realpathSync(join(dirname(process.execPath), 'npx'))];
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
@@ -58,15 +63,26 @@ beforeAll(async () => {
 
 describe('installed package', () => {
   it('ships no vite, the built page, and source maps that carry their sources', async () => {
-    const installed = join(app, 'node_modules');
-    expect(readdirSync(installed)).not.toContain('vite');
-    expect(readdirSync(installed)).not.toContain('tsx');
-    expect(readdirSync(join(installed, 'agent-lifeline', 'dist', 'page'))).toContain('index.html');
-    const map = JSON.parse(readFileSync(join(installed, 'agent-lifeline', 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    const modules = join(app, 'node_modules');
+    expect(readdirSync(modules)).not.toContain('vite');
+    expect(readdirSync(modules)).not.toContain('tsx');
+    expect(readdirSync(join(installed, 'dist', 'page'))).toContain('index.html');
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
     expect(map.sourcesContent?.length).toBe(map.sources.length);
   });
 
-  it('runs agent-lifeline gateway, inspect and start, and the client, with no dev dependencies', { timeout: 30_000 }, async () => {
+  it('ships every document its README links to and gateway --help names', async () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1] ?? '').filter((link) => !/^[a-z]+:/.test(link));
+    expect(links).toContain('docs/scaling.md');
+    expect(links.filter((link) => !existsSync(join(installed, link)))).toEqual([]);
+    const { stdout } = await run(process.execPath, [...BIN, 'gateway', '--help'], { cwd: app, timeout: 10_000 });
+    const named = [...stdout.matchAll(/\(see (\S+\.md)\)/g)].map((m) => m[1] ?? '');
+    expect(named).toEqual([join(installed, 'docs', 'reliability.md'), join(installed, 'docs', 'scaling.md')]);
+    expect(named.filter((path) => !existsSync(path))).toEqual([]);
+  });
+
+  it('runs agent-lifeline gateway, npx agent-lifeline inspect and start, and the client, with no dev dependencies', { timeout: 30_000 }, async () => {
     const gateway = spawnCli(['gateway', '--port', '0'], { entry: BIN, cwd: app });
     const [gatewayUrl] = await gateway.waitForOutput(/ws:\/\/[\d.]+:\d+/);
 
@@ -82,7 +98,7 @@ await client.disconnect();
     const { stdout } = await run(process.execPath, ['client.js', gatewayUrl], { cwd: app, timeout: 10_000 });
     expect(stdout).toBe('state: joined\n');
 
-    const inspect = spawnCli(['inspect', gatewayUrl, '--agent', 'demo', '--port', '0'], { entry: BIN, cwd: app });
+    const inspect = spawnCli(['agent-lifeline', 'inspect', gatewayUrl, '--agent', 'demo', '--port', '0'], { entry: NPX, cwd: app, group: true });
     const start = spawnCli(['start', '--port', '0', '--gateway-port', '0'], { entry: BIN, cwd: app });
     const pages: string[] = [];
     for (const cli of [inspect, start]) {

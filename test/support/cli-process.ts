@@ -16,21 +16,38 @@ export interface CliProcess {
 }
 
 const running = new Set<ChildProcessWithoutNullStreams>();
+/** Children started in a process group of their own: cleanup kills the whole group. */
+const groups = new WeakSet<ChildProcessWithoutNullStreams>();
 afterEach(() => {
-  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of running) {
+    if (groups.has(child) && child.pid !== undefined) {
+      // npx runs the command as a grandchild; killing npx alone would leave it running.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
   running.clear();
 });
 
 /** The command line that runs the CLI from source. */
 export const FROM_SOURCE: readonly string[] = ['--import', 'tsx', 'src/cli/main.ts'];
 
-/** Spawn `node ...entry ...args` with quiet logs unless `env` says otherwise. */
-export function spawnCli(args: readonly string[], options: { entry?: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
+/**
+ * Spawn `node ...entry ...args` with quiet logs unless `env` says otherwise. `group`: in a process
+ * group of its own, all of it killed after the test (for an entry such as npx that runs the
+ * command as a child of its own).
+ */
+export function spawnCli(args: readonly string[], options: { entry?: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string; group?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, [...(options.entry ?? FROM_SOURCE), ...args], {
     env: { ...process.env, LIFELINE_LOG_LEVEL: 'silent', ...options.env },
     cwd: options.cwd ?? process.cwd(),
+    detached: options.group ?? false,
   });
   running.add(child);
+  if (options.group) groups.add(child);
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
