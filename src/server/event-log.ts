@@ -35,6 +35,14 @@ export interface LogPosition {
   readonly oldest: number;
   /** Newest seq appended; 0 while the log is empty. */
   readonly head: number;
+  /**
+   * True when the session's history moved to this epoch while the session was kept (a store
+   * that lost writes) and no resume without an epoch has been answered since: a `since` sent
+   * without an epoch may then count events of the lost history, so it is treated as another
+   * epoch's (PROTOCOL.md section 4). A log that reports it implements {@link EventLog.moveSeen}.
+   * @default false (a log that never moves a kept session, like the memory log)
+   */
+  readonly movedUnseen?: boolean;
 }
 
 /** App state for `resync` snapshots, stamped with the head it reflects. */
@@ -231,6 +239,12 @@ export interface EventLog {
   readAfter(sessionId: string, cursor: number, limit?: number): Awaitable<readonly StoredEvent[]>;
   /** Epoch, oldest and head of a session's history. */
   position(sessionId: string): Awaitable<LogPosition>;
+  /**
+   * A join without an epoch was answered in `epoch`, the move to it told as a gap: clear
+   * `movedUnseen`, unless the history has moved again since. Omitted: the log never reports
+   * `movedUnseen`.
+   */
+  moveSeen?(sessionId: string, epoch: string): Awaitable<void>;
   /**
    * Record a client message id. Returns true the first time, false for a resend. Kept in the log
    * (bounded per session) so a gateway restarted with its log still applies a resend once.

@@ -9,7 +9,7 @@ import type { SessionRecord, StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { replayFrame, replayPages } from './replay-pages.js';
-import { planResume } from './resume-plan.js';
+import { acrossEpochs, planResume } from './resume-plan.js';
 import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
 
@@ -76,7 +76,8 @@ export async function joinSession(
     // With a fleet feed, subscribe before reading the position and replay up to what the feed
     // has delivered, so every event reaches this connection once, as replay or as live.
     let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
-    const plan = planResume({ since: request.since, epoch: request.epoch }, position);
+    const resume = { since: request.since, epoch: request.epoch };
+    const plan = planResume(resume, position);
     const pageEvents = ctx.options.replayPageEvents;
     const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents))] : [];
     const otherNodes = fleetPresence === undefined ? [] : await fleetPresence;
@@ -95,7 +96,7 @@ export async function joinSession(
       ctx.counters.replayedEvents += firstPage.length;
     }
     if (plan.gap) {
-      const reason = request.epoch !== undefined && request.epoch !== position.epoch ? 'epoch' : 'window';
+      const reason = acrossEpochs(resume, position) ? 'epoch' : 'window';
       ctx.counters.gaps[reason] = (ctx.counters.gaps[reason] ?? 0) + 1;
     }
     if (!hooks.isOpen()) return undefined;
@@ -113,6 +114,8 @@ export async function joinSession(
       outbox.send({ type: 'snapshot', state: stored?.state ?? null, cursor: stored?.cursor ?? position.head, epoch: position.epoch });
     }
     outbox.send({ type: 'caught_up', cursor: position.head, epoch: position.epoch });
+    // Told now: the next resume without an epoch counts in this epoch (unless it moves again).
+    if (request.epoch === undefined && position.movedUnseen === true) await moveSeen(sessionId, position.epoch, ctx);
     return {
       session,
       subscriber,
@@ -126,6 +129,18 @@ export async function joinSession(
   });
   if (result === undefined || 'code' in result) abandon();
   return result;
+}
+
+/**
+ * Record that a join without an epoch was told of the move. A failure only means the next such
+ * resume is told again (one more gap than needed), so it is logged, never fatal to the join.
+ */
+async function moveSeen(sessionId: string, epoch: string, ctx: GatewayContext): Promise<void> {
+  try {
+    await ctx.log.moveSeen?.(sessionId, epoch);
+  } catch (error) {
+    ctx.logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'could not record that the epoch move was told');
+  }
 }
 
 /**

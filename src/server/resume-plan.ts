@@ -26,14 +26,16 @@ export interface ResumePlan {
  * - No `since`: the client has no position, so nothing is replayed (PraisonAI does the same);
  *   live events start after the current head.
  * - A different epoch, or a `since` beyond the head (a cursor from another history): everything
- *   held is replayed and a gap is signalled, because that cursor means nothing here.
+ *   held is replayed and a gap is signalled, because that cursor means nothing here. A `since`
+ *   without an epoch counts as another epoch's while the history's move is unseen by such
+ *   resumes (`movedUnseen`): it may number events of the lost history (PROTOCOL.md section 4).
  * - `since` older than the window: the window is replayed and the missing range is a gap.
  */
 export function planResume(request: ResumeRequest, position: LogPosition): ResumePlan {
   const { since } = request;
   if (since === undefined) return { replayAfter: position.head, resyncRequired: false, gap: undefined };
   const firstHeld = position.oldest > 0 ? position.oldest : position.head + 1;
-  const foreignEpoch = request.epoch !== undefined && request.epoch !== position.epoch;
+  const foreignEpoch = acrossEpochs(request, position);
   if (foreignEpoch || since > position.head) {
     return { replayAfter: firstHeld - 1, resyncRequired: true, gap: { expected: since + 1, received: firstHeld } };
   }
@@ -42,4 +44,9 @@ export function planResume(request: ResumeRequest, position: LogPosition): Resum
   }
   // The test-only off-by-one (src/mutations.ts) replays from since + 2.
   return { replayAfter: mutations.resumeOffByOne ? since + 1 : since, resyncRequired: false, gap: undefined };
+}
+
+/** Whether a resume's `since` belongs to another epoch than the session's history now. */
+export function acrossEpochs(request: ResumeRequest, position: LogPosition): boolean {
+  return request.epoch === undefined ? position.movedUnseen === true : request.epoch !== position.epoch;
 }

@@ -19,6 +19,15 @@ describe('planResume', () => {
     expect(planResume(request, position)).toEqual(expected);
   });
 
+  it('treats a since without an epoch as another epoch\'s while the history\'s move is unseen', () => {
+    const moved = { ...position, movedUnseen: true };
+    const acrossTheMove = { replayAfter: 10, resyncRequired: true, gap: { expected: 16, received: 11 } };
+    expect(planResume({ since: 15, epoch: undefined }, moved)).toEqual(acrossTheMove);
+    // An epoch says which history the since is from; without a move pending, none is needed.
+    expect(planResume({ since: 15, epoch: 'e-1' }, moved)).toEqual({ replayAfter: 15, resyncRequired: false, gap: undefined });
+    expect(planResume({ since: 15, epoch: undefined }, position)).toEqual({ replayAfter: 15, resyncRequired: false, gap: undefined });
+  });
+
   it('points the gap past the head when nothing is held', () => {
     expect(planResume({ since: 3, epoch: 'old' }, { epoch: 'new', oldest: 0, head: 0 })).toEqual({ replayAfter: 0, resyncRequired: true, gap: { expected: 4, received: 1 } });
   });

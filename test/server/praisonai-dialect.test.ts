@@ -8,17 +8,13 @@ import { WebSocket } from 'ws';
 import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, GatewayError, type GatewayDialect } from '../../src/server/index.js';
 import { makeClient } from '../client/kit.js';
 import { connect, helloFrame, startGateway } from '../support/gateway-kit.js';
+import { upstreamHello } from '../support/praisonai-hello.js';
 import { recordEvents, waitFor, waitForState } from '../support/wait-for.js';
 
-/**
- * The `hello` PraisonAI's own client sends by default, copied from upstream
- * (MervinPraison/PraisonAI, src/praisonai-bot/praisonai_bot/gateway/client.py, `_connect_once`):
- * `protocol_min`/`protocol_max` are MIN_PROTOCOL_VERSION and PROTOCOL_VERSION (both 1), the
- * capabilities are DEFAULT_CAPABILITIES, and a resume adds `session_id` and `since` after them.
- */
-const UPSTREAM_HELLO = { type: 'hello', agent_id: 'demo', protocol_min: 1, protocol_max: 1, capabilities: ['streaming', 'ack'] } as const;
+/** PraisonAI's client's default `hello` (copied from upstream: see test/support/praisonai-hello.ts). */
+const UPSTREAM_HELLO = upstreamHello('demo');
 /** The `hello` of the recorded transcripts (test/fixtures/praisonai-gateway): the recorder listed `streaming` alone. */
-const RECORDED_HELLO = { ...UPSTREAM_HELLO, capabilities: ['streaming'] } as const;
+const RECORDED_HELLO = { ...UPSTREAM_HELLO, capabilities: ['streaming'] };
 
 /**
  * A client written for PraisonAI's gateway, reduced to what it keeps: the text it shows
@@ -38,7 +34,7 @@ interface PraisonAIClient {
   close(): void;
 }
 
-function praisonAIClient(url: string, resume?: { session_id: string; since: number }, hello: object = UPSTREAM_HELLO): PraisonAIClient {
+function praisonAIClient(url: string, resume?: { session_id: string; since: number }): PraisonAIClient {
   const ws = new WebSocket(`${url}/ws?token=any`);
   sockets.push(ws);
   let last = resume?.since ?? 0;
@@ -66,7 +62,7 @@ function praisonAIClient(url: string, resume?: { session_id: string; since: numb
   };
   const helloOk = new Promise<Record<string, unknown>>((resolve, reject) => {
     ws.on('error', reject);
-    ws.on('open', () => ws.send(JSON.stringify({ ...hello, ...resume })));
+    ws.on('open', () => ws.send(JSON.stringify({ ...UPSTREAM_HELLO, ...resume })));
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Record<string, unknown>;
       if (frame['type'] === 'hello_ok') resolve(frame);
@@ -124,7 +120,8 @@ describe('a PraisonAI client against `agent-lifeline gateway` (default --dialect
 
     // The client resumes from its first event: the rest comes back as PraisonAI replays.
     const again = praisonAIClient(url, { session_id: String(helloOk['session_id']), since: 1 });
-    expect(await again.helloOk).toMatchObject({ resumed: true, cursor: head });
+    // `sequence` is what PraisonAI's client checks the first replayed event.sequence against (plus one).
+    expect(await again.helloOk).toMatchObject({ resumed: true, cursor: head, sequence: 1, resync_required: false });
     await waitFor(() => again.replayed.length === head - 1, 2000, 'the replay');
     expect(again.replayed).toEqual(Array.from({ length: head - 1 }, (_, i) => i + 2));
     expect(again.finals).toEqual(['echo: hello there']);
@@ -175,7 +172,7 @@ describe('dialect selection', () => {
     const client = await connect(await demoGateway('auto'));
     client.send(hello);
     const helloOk = await client.next('hello_ok');
-    expect(Object.keys(helloOk).sort()).toEqual(['cursor', 'features', 'policy', 'protocol', 'resumed', 'session_id', 'type']);
+    expect(Object.keys(helloOk).sort()).toEqual(['cursor', 'features', 'policy', 'protocol', 'resumed', 'resync_required', 'sequence', 'session_id', 'type']);
     client.send({ type: 'message', content: 'hi' });
     expect(await client.next('response')).toMatchObject({ status: 'accepted', content: 'hi', seq: 1, cursor: 1 });
     expect(client.frames.some((f) => f.type === 'caught_up' || f.type === 'event')).toBe(false);
@@ -190,7 +187,7 @@ describe('dialect selection', () => {
     const praisonai = await connect(await demoGateway('praisonai'));
     praisonai.send(helloFrame());
     const helloOk = await praisonai.next('hello_ok');
-    expect(Object.keys(helloOk).sort()).toEqual(['cursor', 'features', 'policy', 'protocol', 'resumed', 'session_id', 'type']);
+    expect(Object.keys(helloOk).sort()).toEqual(['cursor', 'features', 'policy', 'protocol', 'resumed', 'resync_required', 'sequence', 'session_id', 'type']);
     praisonai.send({ type: 'message', content: 'hi' });
     expect(await praisonai.next('response')).toMatchObject({ status: 'accepted', content: 'hi', seq: 1, cursor: 1 });
     expect(praisonai.frames.some((f) => f.type === 'caught_up' || f.type === 'event')).toBe(false);

@@ -12,7 +12,9 @@
 // - `error` frames may add `code`, `next_step`, `server_min_version`/`server_max_version`,
 //   `retry_after_seconds` and `id`: fields PraisonAI itself sends on some of its errors;
 // - `hello_ok.policy` has no `max_queued_frames`: Lifeline bounds a connection by bytes
-//   (`max_buffered_bytes`), not by a frame count.
+//   (`max_buffered_bytes`), not by a frame count;
+// - `hello_ok` adds `sequence` and `resync_required`, as PraisonAI's own `joined` carries them:
+//   PraisonAI's client checks replays against `sequence`, so it sees a gap after an epoch change.
 // Recorded frames the test does not require, and why:
 // - `status` notices (PraisonAI's agent reporting on its own turn queue, unnumbered);
 // - a `snapshot` after a `joined` for which ours did not need one (`resync_required: false`).
@@ -53,6 +55,7 @@ function load(name: string): Entry[] {
 const OPAQUE = new Set(['health', 'state.state']);
 const MAY_ADD: Readonly<Record<string, ReadonlySet<string>>> = {
   error: new Set(['code', 'next_step', 'server_min_version', 'server_max_version', 'retry_after_seconds', 'id']),
+  hello_ok: new Set(['sequence', 'resync_required']),
 };
 const MAY_OMIT = new Set(['hello_ok:policy.max_queued_frames']);
 

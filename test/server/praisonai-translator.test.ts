@@ -37,12 +37,20 @@ describe('PraisonAI translator', () => {
   it('unwraps a batch into numbered flat frames and advertises event types under PraisonAI names', () => {
     const translate = createPraisonAITranslator({ target: 'c9' });
     const [helloOk] = translate({ type: 'hello_ok', protocol: 2, features: { methods: ['message'], events: ['message', 'token', 'reply'], extensions: ['batch'] }, policy: { max_payload: 10, heartbeat_ms: 5, replay_window: 3 }, session_id: 's1', resumed: true, cursor: 2, epoch: 'e' });
-    expect(helloOk).toEqual({ type: 'hello_ok', protocol: 2, features: { methods: ['message'], events: ['response', 'token_stream'] }, policy: { max_payload: 10, heartbeat_ms: 5 }, session_id: 's1', resumed: true, cursor: 2 });
+    // No `since` in the hello: `sequence` is the head, where live events continue.
+    expect(helloOk).toEqual({ type: 'hello_ok', protocol: 2, features: { methods: ['message'], events: ['response', 'token_stream'] }, policy: { max_payload: 10, heartbeat_ms: 5 }, session_id: 's1', resumed: true, cursor: 2, sequence: 2, resync_required: false });
     const batch: ServerFrame = { type: 'batch', frames: [{ type: 'replay', seq: 1, event: event('token', 'a') }, { type: 'event', seq: 2, event: event('reply', 'ab') }] };
     expect(translate(batch)).toEqual([
       { type: 'replay', event: { type: 'token_stream', data: expect.objectContaining({ seq: 1, cursor: 1, data: { session_id: 's1', content: 'a' } }), event_id: 'e1', timestamp: 1.5, source: 'app', target: 'c9', sequence: 1 } },
       { type: 'response', status: 'final', content: 'ab', outcome: { status: 'ok' }, session_id: 's1', cursor: 2, seq: 2 },
     ]);
+  });
+
+  it("echoes the hello's since as hello_ok.sequence, so PraisonAI's replay check sees a refused resume as a gap", () => {
+    const translate = createPraisonAITranslator({ target: 'c9', since: 20 });
+    const [helloOk] = translate({ type: 'hello_ok', protocol: 1, features: { methods: [], events: [] }, policy: { max_payload: 10, heartbeat_ms: 5 }, session_id: 's1', resumed: true, cursor: 5, epoch: 'e2', resync_required: true, gap: { expected: 21, received: 1 } });
+    expect(helloOk).toMatchObject({ cursor: 5, sequence: 20, resync_required: true });
+    expect(helloOk).not.toHaveProperty('gap');
   });
 
   it('drops what PraisonAI has no frame for and adds its hints to refusals', () => {

@@ -22,5 +22,5 @@ export function initialTranslator(dialect: GatewayDialect, target: string): Fram
 /** The translator for a connection that sent this handshake frame, or undefined for Lifeline frames. */
 export function translatorFor(dialect: GatewayDialect, frame: HelloFrame | JoinFrame, target: string): FrameTranslator | undefined {
   const praisonAI = dialect === 'praisonai' || (dialect === 'auto' && frame.type === 'hello' && isPraisonAIHello(frame));
-  return praisonAI ? createPraisonAITranslator({ target, agentId: frame.agent_id }) : undefined;
+  return praisonAI ? createPraisonAITranslator({ target, agentId: frame.agent_id, ...(frame.since === undefined ? {} : { since: frame.since }) }) : undefined;
 }

@@ -90,6 +90,8 @@ export interface PraisonAITranslatorOptions {
   readonly target: string;
   /** The agent the client asked for, reported in snapshots. @default '' (before the handshake) */
   readonly agentId?: string;
+  /** The `since` of the client's `hello`, echoed as `hello_ok.sequence`. @default none: the head */
+  readonly since?: number;
 }
 
 /**
@@ -119,6 +121,11 @@ export function createPraisonAITranslator(options: PraisonAITranslatorOptions): 
           session_id: frame.session_id,
           resumed: frame.resumed,
           cursor: frame.cursor,
+          // PraisonAI's client checks the first replayed `event.sequence` against `sequence + 1`
+          // (0 when absent): the client's own `since` makes that check see a gap exactly when
+          // the replay does not continue from it, an epoch change included.
+          sequence: options.since ?? frame.cursor,
+          resync_required: frame.resync_required ?? false,
         }];
       }
       case 'joined': {

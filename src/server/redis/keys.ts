@@ -4,7 +4,10 @@
 
 /** The keys of one session, in the order the Lua scripts take them. */
 export interface SessionKeys {
-  /** Hash: agent, owner, epoch, head, rid (Redis run_id of the last write), dur (was it durable). */
+  /**
+   * Hash: agent, owner, epoch, head, rid (Redis run_id of the last write), dur (was it durable),
+   * moved_from (the epoch a move left, until a join without an epoch is told of it).
+   */
   readonly meta: string;
   /** Stream of events; entry id `<seq>-0`, field `e` holds the event JSON. */
   readonly events: string;

@@ -222,9 +222,10 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     const keys = keysOf(sessionId);
     const reply = await call('open', () => client.lifelineOpen(keyList(keys), [...common(), agent, owner]));
     if (!Array.isArray(reply) || reply.length === 0) return undefined;
-    const [epoch, agentId, ownerTag, head, oldest] = reply as [string, string, string, number, number];
+    const [epoch, agentId, ownerTag, head, oldest, , movedFrom] = reply as [string, string, string, number, number, number, string | undefined];
     const record: SessionRecord = { sessionId, agentId, epoch, ...(ownerTag === '' ? {} : { owner: ownerTag }) };
-    return { record, position: { epoch, head: Number(head), oldest: Number(oldest) } };
+    const moved = movedFrom !== undefined && movedFrom !== '' ? { movedUnseen: true } : {};
+    return { record, position: { epoch, head: Number(head), oldest: Number(oldest), ...moved } };
   }
 
   // Pub/sub needs its own connection (a subscribed RESP2 connection runs nothing else); a
@@ -408,6 +409,10 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       const opened = await open(sessionId, '', '');
       if (!opened) throw new LogError('session_not_found', `Redis does not hold session ${sessionId}.`);
       return opened.position;
+    },
+    async moveSeen(sessionId, epoch) {
+      const keys = keysOf(sessionId);
+      await call('move seen', () => client.lifelineMoveSeen(keyList(keys), [...common(), epoch]));
     },
     async claimMessageId(sessionId, messageId) {
       const keys = keysOf(sessionId);

@@ -92,7 +92,8 @@ function script(body: string) {
 
 /**
  * Load (and with ARGV[4] = agent, create if absent) a session. ARGV[5] is the owner digest.
- * Returns {epoch, agent, owner ('' for none), head, oldest, created} or {} for an unknown session.
+ * Returns {epoch, agent, owner ('' for none), head, oldest, created, moved_from ('' for none)} or
+ * {} for an unknown session. `moved_from` is kept from a move until LIFELINE_MOVE_SEEN.
  */
 const LIFELINE_OPEN = script(`
 local epoch = settle()
@@ -106,6 +107,7 @@ end
 refresh()
 local p = position(epoch)
 p[6] = created
+p[7] = redis.call('HGET', KEYS[1], 'moved_from') or ''
 return p
 `);
 
@@ -207,6 +209,17 @@ if not s[1] then return {} end
 return {s[1], tonumber(s[2])}
 `);
 
+/**
+ * A join without an epoch was told of the move to ARGV[4]: forget `moved_from`, unless the
+ * history moved again meanwhile (then that newer move is still untold). Returns 1 if cleared.
+ */
+const LIFELINE_MOVE_SEEN = script(`
+local epoch = settle()
+if not epoch or epoch ~= ARGV[4] then return 0 end
+redis.call('HDEL', KEYS[1], 'moved_from')
+return 1
+`);
+
 /** Refresh the TTL of a session's keys (a node holds a connection to it). Returns 0 if unknown. */
 const LIFELINE_TOUCH = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -223,6 +236,7 @@ export const LIFELINE_SCRIPTS = {
   lifelineClaim: LIFELINE_CLAIM,
   lifelineSetState: LIFELINE_SET_STATE,
   lifelineGetState: LIFELINE_GET_STATE,
+  lifelineMoveSeen: LIFELINE_MOVE_SEEN,
   lifelineTouch: LIFELINE_TOUCH,
 };
 
