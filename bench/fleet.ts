@@ -12,6 +12,7 @@ import { keyList, sessionKeys } from '../src/server/redis/keys.js';
 import { LIFELINE_SCRIPTS } from '../src/server/redis/scripts.js';
 import { countCommands, total } from '../test/support/redis-commands.js';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
+import { createCleanup, type Cleanup } from './lib/cleanup.js';
 import { figure, type Bench, type BenchResult, type Figure, type Scale } from './lib/report.js';
 import { pairedRatios, quantile } from './lib/stats.js';
 
@@ -21,11 +22,15 @@ const CONFIG: Record<Scale, { events: number; rounds: number; sessions: number; 
   smoke: { events: 50, rounds: 1, sessions: 5, window: 20, costBatches: 2, costCalls: 20 },
 };
 
+interface CountingClient {
+  readonly sessionId: string;
+  readonly arrivals: Map<number, number>;
+  arrived(seq: number): Promise<void>;
+  close(): void;
+}
+
 /** One joined raw client that timestamps each live event by seq. */
-async function countingClient(
-  url: string,
-  sessionId: string | undefined,
-): Promise<{ sessionId: string; arrivals: Map<number, number>; arrived(seq: number): Promise<void>; close(): void }> {
+async function countingClient(url: string, sessionId: string | undefined): Promise<CountingClient> {
   const ws = new WebSocket(url);
   const arrivals = new Map<number, number>();
   const waiters = new Map<number, () => void>();
@@ -51,7 +56,14 @@ async function countingClient(
 /** Publish `events` on `publisher` (`inFlight` at a time) to a client joined on `subscriberNode`; events/s and per-event latencies. */
 async function stream(publisher: Gateway, subscriberNode: Gateway, events: number, inFlight: number): Promise<{ rate: number; latencies: number[] }> {
   const client = await countingClient(subscriberNode.url, undefined);
-  // The publisher must know the session: a client there creates it for the memory gateway too.
+  try {
+    return await streamTo(client, publisher, events, inFlight);
+  } finally {
+    client.close();
+  }
+}
+
+async function streamTo(client: CountingClient, publisher: Gateway, events: number, inFlight: number): Promise<{ rate: number; latencies: number[] }> {
   const sent = new Map<number, number>();
   const started = performance.now();
   let next = 0;
@@ -70,25 +82,28 @@ async function stream(publisher: Gateway, subscriberNode: Gateway, events: numbe
   const deadline = performance.now() + 60_000;
   while (client.arrivals.size < events && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   const ended = Math.max(...client.arrivals.values());
-  client.close();
   const latencies = [...sent].map(([seq, at]) => (client.arrivals.get(seq) ?? Number.NaN) - at).filter(Number.isFinite);
   return { rate: (client.arrivals.size * 1000) / (ended - started), latencies };
 }
 
-async function fleetPair(server: RedisServer, window: number): Promise<[Gateway, Gateway]> {
-  const node = () =>
-    createGateway({ logger: false, rateLimit: false, fleetReportMs: 3_600_000, log: createRedisLog({ url: server.url, secret: SECRET, replayWindow: window }) });
-  return [await node(), await node()];
+/** One gateway node on `server`, closed by `cleanup` at the latest (closing twice is harmless). */
+async function fleetNode(cleanup: Cleanup, server: RedisServer, window: number): Promise<Gateway> {
+  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
+  return cleanup.add(await createGateway({ logger: false, rateLimit: false, fleetReportMs: 3_600_000, log }), (g) => g.close());
 }
 
 /** Round trips the publishing node sends per event, from MONITOR, with commandstats as a cross-check. */
 async function roundTrips(server: RedisServer, gateway: Gateway, events: number): Promise<{ perEvent: number; stats: number }> {
   const client = await countingClient(gateway.url, undefined);
-  await gateway.publish(client.sessionId, { type: 'warm' }); // the first EVALSHA may meet NOSCRIPT
-  const executed = await countCommands(server, async () => {
-    for (let i = 0; i < events; i++) await gateway.publish(client.sessionId, { type: 'tick' });
-  });
-  client.close();
+  let executed: Awaited<ReturnType<typeof countCommands>>;
+  try {
+    await gateway.publish(client.sessionId, { type: 'warm' }); // the first EVALSHA may meet NOSCRIPT
+    executed = await countCommands(server, async () => {
+      for (let i = 0; i < events; i++) await gateway.publish(client.sessionId, { type: 'tick' });
+    });
+  } finally {
+    client.close();
+  }
   return { perEvent: total(executed.sent) / events, stats: total(executed.stats) / events };
 }
 
@@ -104,12 +119,15 @@ async function commandTime(server: RedisServer, name: string): Promise<{ calls: 
  * EVALSHAs on one connection. Server time per script from commandstats, and publishes/s as the
  * caller sees them.
  */
-async function runIdCost(server: RedisServer, batches: number, calls: number, window: number) {
+async function runIdCost(cleanup: Cleanup, server: RedisServer, batches: number, calls: number, window: number) {
   const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
   await log.open();
-  await log.createSession('runid-cost', 'bench');
-  await log.close();
-  const client = createClient({ url: server.url });
+  try {
+    await log.createSession('runid-cost', 'bench');
+  } finally {
+    await log.close();
+  }
+  const client = cleanup.add(createClient({ url: server.url }), (c) => (c.isOpen ? c.destroy() : undefined));
   await client.connect();
   const runId = /run_id:(\w+)/.exec(await client.info('server'))?.[1] ?? '';
   const real = String(LIFELINE_SCRIPTS.lifelineAppend.SCRIPT);
@@ -138,8 +156,8 @@ async function runIdCost(server: RedisServer, batches: number, calls: number, wi
 }
 
 /** used_memory growth per session with `window` events of a ~100-byte payload each. */
-async function memoryPerSession(server: RedisServer, sessions: number, window: number): Promise<{ perSession: number; perEvent: number }> {
-  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
+async function memoryPerSession(cleanup: Cleanup, server: RedisServer, sessions: number, window: number): Promise<{ perSession: number; perEvent: number }> {
+  const log = cleanup.add(createRedisLog({ url: server.url, secret: SECRET, replayWindow: window }), (l) => l.close());
   await log.open();
   await server.cli('flushall');
   const before = Number(/used_memory:(\d+)/.exec(await server.cli('info', 'memory'))?.[1]);
@@ -159,10 +177,12 @@ export const fleet: Bench = {
   title: 'fleet on Redis: cross-node publish->deliver vs the single-node memory gateway; round trips; memory',
   async run(scale, progress): Promise<BenchResult> {
     const { events, rounds, sessions, window } = CONFIG[scale];
-    const server = await startRedis();
-    const replica = await startRedis({ replicaOf: server });
+    // Redis stops last: a node or client still open when it goes would reconnect forever.
+    const cleanup = createCleanup();
     const figures: Figure[] = [];
     try {
+      const server = cleanup.add(await startRedis(), (s) => s.stop());
+      cleanup.add(await startRedis({ replicaOf: server }), (s) => s.stop());
       const rates = { memory: [] as number[], fleet: [] as number[] };
       const lat = { memory: [] as number[], fleet: [] as number[] };
       for (let i = 0; i < rounds; i++) {
@@ -170,11 +190,12 @@ export const fleet: Bench = {
         // Latency one publish at a time (so it measures the path, not a queue the publisher piled
         // up), taken first: a throughput run leaves the gateway writing out its backlog for a while.
         // Throughput with 64 publishes in flight.
-        const single = await createGateway({ logger: false, rateLimit: false });
+        const single = cleanup.add(await createGateway({ logger: false, rateLimit: false }), (g) => g.close());
         lat.memory.push(...(await stream(single, single, events / 10, 1)).latencies);
         rates.memory.push((await stream(single, single, events, 64)).rate);
         await single.close();
-        const [a, b] = await fleetPair(server, window);
+        const a = await fleetNode(cleanup, server, window);
+        const b = await fleetNode(cleanup, server, window);
         // The client sits on B and the event is published on A: the path crosses Redis.
         lat.fleet.push(...(await stream(a, b, events / 10, 1)).latencies);
         rates.fleet.push((await stream(a, b, events, 64)).rate);
@@ -191,7 +212,7 @@ export const fleet: Bench = {
         figure('fleet', 'latency_p99', 'redis/memory', 'latency ratio', 'x', [quantile(lat.fleet, 0.99) / quantile(lat.memory, 0.99)]),
       );
       progress('fleet: round trips per publish');
-      const [a] = await fleetPair(server, window);
+      const a = await fleetNode(cleanup, server, window);
       const asyncTrips = await roundTrips(server, a, Math.min(events, 500));
       await a.close();
       const durable = await createGateway({
@@ -200,6 +221,7 @@ export const fleet: Bench = {
         fleetReportMs: 3_600_000,
         log: createRedisLog({ url: server.url, secret: SECRET, durability: 'replicated', replicas: 1 }),
       });
+      cleanup.add(durable, (g) => g.close());
       const replicatedTrips = await roundTrips(server, durable, Math.min(events, 500));
       await durable.close();
       figures.push(
@@ -210,7 +232,7 @@ export const fleet: Bench = {
       );
       progress('fleet: cost of the run_id read in the publish script');
       const { costBatches, costCalls } = CONFIG[scale];
-      const cost = await runIdCost(server, costBatches, costCalls, window);
+      const cost = await runIdCost(cleanup, server, costBatches, costCalls, window);
       figures.push(
         figure('fleet', 'run_id_read', 'script with INFO server', 'server time per publish script', 'us', cost.info.usec),
         figure('fleet', 'run_id_read', 'script, run_id constant', 'server time per publish script', 'us', cost.constant.usec),
@@ -218,7 +240,7 @@ export const fleet: Bench = {
         figure('fleet', 'run_id_read', 'with/without', 'awaited publishes/s ratio', 'x', pairedRatios(cost.info.rate, cost.constant.rate)),
       );
       progress(`fleet: Redis memory, ${sessions} sessions x ${window} events`);
-      const memory = await memoryPerSession(server, sessions, window);
+      const memory = await memoryPerSession(cleanup, server, sessions, window);
       figures.push(
         figure('fleet', `memory_window_${window}`, 'redis', 'bytes per session', 'B', [memory.perSession]),
         figure('fleet', `memory_window_${window}`, 'redis', 'bytes per event', 'B', [memory.perEvent]),
@@ -234,8 +256,7 @@ export const fleet: Bench = {
         ],
       };
     } finally {
-      await replica.stop();
-      await server.stop();
+      await cleanup.run();
     }
   },
 };

@@ -5,7 +5,9 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildCompiled } from './lib/build.js';
+import { killStrays } from './lib/proc.js';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
+import { leftoverResources } from './lib/resources.js';
 import { fanout } from './fanout.js';
 import { fleet } from './fleet.js';
 import { memory } from './memory.js';
@@ -49,6 +51,8 @@ export function machineMeta(): Record<string, unknown> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // stdout and stderr become handles once touched: they belong to the baseline, like the loader.
+  const baseline = process.stdout.writable && process.stderr.writable ? process.getActiveResourcesInfo() : [];
   const json = argv.includes('--json');
   const scale: Scale = argv.includes('--smoke') ? 'smoke' : 'full';
   const names = argv.filter((a) => !a.startsWith('--'));
@@ -85,7 +89,20 @@ async function main(argv: readonly string[]): Promise<number> {
       failed++;
       process.stderr.write(`bench ${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }
+    const strays = await killStrays();
+    if (strays > 0) {
+      failed++;
+      process.stderr.write(`bench ${bench.name} left ${strays} child process(es) running; killed them\n`);
+    }
   }
+  // Nothing may keep the process alive now: it exits by itself, never through process.exit.
+  const leftover = await leftoverResources(baseline, 5_000);
+  if (leftover.length > 0) {
+    failed++;
+    process.stderr.write(`still open after the last bench, so the process cannot exit by itself: ${leftover.join(', ')}\n`);
+  }
+  if (json) out(jsonLine('end', { failed, leftover }));
+  else progress(leftover.length === 0 ? 'done: nothing left open' : `done, leaking ${leftover.join(', ')}`);
   return failed === 0 ? 0 : 1;
 }
 

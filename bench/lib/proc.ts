@@ -137,8 +137,33 @@ export async function startProc(name: string, args: readonly string[] = [], opti
     },
     exited,
   };
-  const ready = await proc.next('ready', options.readyTimeoutMs ?? 30_000);
-  return { proc, ready };
+  try {
+    return { proc, ready: await proc.next('ready', options.readyTimeoutMs ?? 30_000) };
+  } catch (error) {
+    // Nobody else holds it yet: a child that never got ready would keep the run alive.
+    await proc.kill();
+    throw error;
+  }
+}
+
+/**
+ * Kill every child still running, and say how many there were. `bench/run.ts` calls it after
+ * each bench: a bench must stop its own children, so any found here is a bug it reports, and
+ * killing them keeps that bug from holding the whole run open.
+ */
+export async function killStrays(): Promise<number> {
+  const strays = [...live];
+  await Promise.all(
+    strays.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          // Still in `live`, so its 'exit' has not fired yet; it will, whether or not this kill lands.
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  return strays.length;
 }
 
 /** Inside a child: report to the orchestrator. */

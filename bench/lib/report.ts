@@ -43,7 +43,8 @@ export function figure(bench: string, kase: string, subject: string, metric: str
   return { bench, case: kase, subject, metric, unit, median: round(s.median), p25: round(s.p25), p75: round(s.p75), min: round(s.min), max: round(s.max), n: s.n };
 }
 
-export function jsonLine(kind: 'meta' | 'figure' | 'target' | 'note', body: object): string {
+/** One JSON line: `meta` first, then `figure`, `target` and `note` lines, and `end` last (failures, what was left open). */
+export function jsonLine(kind: 'meta' | 'figure' | 'target' | 'note' | 'end', body: object): string {
   return JSON.stringify({ kind, ...body });
 }
 
