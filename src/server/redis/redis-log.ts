@@ -231,6 +231,9 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   // Pub/sub needs its own connection (a subscribed RESP2 connection runs nothing else); a
   // cluster client keeps per-shard pub/sub connections of its own.
   let feedClient: Promise<DataClient> | undefined;
+  // Held from the moment it exists: close() must end it even while its first connect still
+  // retries (Redis down), or it would reconnect forever after the log closed.
+  let feedConnection: Standalone | undefined;
   const restoredListeners = new Set<() => void>();
   let clusterFeed: ClusterFeed | undefined;
   function feed(): Promise<DataClient> {
@@ -244,6 +247,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
         return client;
       }
       const sub = (client as Standalone).duplicate();
+      feedConnection = sub;
       let connectedOnce = false;
       sub.on('error', () => undefined); // reconnects by itself; the data client reports reachability
       sub.on('ready', () => {
@@ -299,12 +303,14 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async close() {
       stopDurabilityCheck?.();
       stopDurabilityCheck = undefined;
-      const sub = feedClient === undefined ? undefined : await feedClient.catch(() => undefined);
+      // The feed connection has nothing worth waiting for, not even its first connect; the data
+      // connection gets a graceful close when Redis answers, and is destroyed when it does not
+      // (a close would wait forever).
+      const sub = feedConnection;
+      feedConnection = undefined;
       feedClient = undefined;
       clusterFeed?.stop();
-      // The feed connection has nothing worth waiting for; the data connection gets a graceful
-      // close when Redis answers, and is destroyed when it does not (a close would wait forever).
-      if (sub && sub !== client && sub.isOpen) sub.destroy();
+      if (sub?.isOpen) sub.destroy();
       if (!client.isOpen) return;
       if (!reachable) return client.destroy();
       let timer: TimerHandle;
