@@ -42,7 +42,7 @@ describe('closing a Redis log', () => {
     await server.kill();
     const attempts = await attemptCounter(server.port);
     // The first subscribe opens the feed connection, which cannot connect now and retries.
-    const subscribing = log.subscribe('s1', () => undefined).then(
+    const subscribing = Promise.resolve(log.subscribe?.('s1', () => undefined)).then(
       () => 'subscribed',
       (error: unknown) => (error instanceof LogError ? error.code : String(error)),
     );
