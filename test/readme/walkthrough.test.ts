@@ -3,6 +3,7 @@
 // checks what the README promises the reader will see. Two mechanical substitutions only:
 // `npx agent-lifeline` runs the CLI from source, and `import 'agent-lifeline'` resolves to src/client, and
 // ports 8790-8792 become free ports (same offsets), so parallel runs on one machine never meet.
+// With nothing listening, first.mjs says why after its first attempt instead of waiting in silence.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -46,6 +47,17 @@ async function freePorts(): Promise<number[]> {
   throw new Error('no three consecutive free ports');
 }
 
+/** Run first.mjs as written (ports mapped) with `agent-lifeline` resolving to this checkout's source. */
+function runFirstProgram(program: string): CliProcess {
+  const shim = joinPath(work, 'node_modules', 'agent-lifeline');
+  mkdirSync(shim, { recursive: true });
+  writeFileSync(joinPath(shim, 'package.json'), JSON.stringify({ name: 'agent-lifeline', type: 'module', exports: './index.js' }));
+  writeFileSync(joinPath(shim, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(resolve('src/client/index.ts')).href)};\n`);
+  writeFileSync(joinPath(work, 'first.mjs'), program);
+  const tsx = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
+  return spawnCli([], { entry: ['--import', tsx, joinPath(work, 'first.mjs')], cwd: work });
+}
+
 interface Printed {
   readonly seq: number;
   readonly type: string;
@@ -82,13 +94,7 @@ describe('README walkthrough', () => {
     await proxy.waitForOutput(/listening on/);
 
     // Terminal three: first.mjs, with `agent-lifeline` resolving to this checkout's source.
-    const shim = joinPath(work, 'node_modules', 'agent-lifeline');
-    mkdirSync(shim, { recursive: true });
-    writeFileSync(joinPath(shim, 'package.json'), JSON.stringify({ name: 'agent-lifeline', type: 'module', exports: './index.js' }));
-    writeFileSync(joinPath(shim, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(resolve('src/client/index.ts')).href)};\n`);
-    writeFileSync(joinPath(work, 'first.mjs'), mapPorts(program));
-    const tsx = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
-    const client = spawnCli([], { entry: ['--import', tsx, joinPath(work, 'first.mjs')], cwd: work });
+    const client = runFirstProgram(mapPorts(program));
     await client.waitForOutput(/^state: joined$/m);
     await waitFor(() => printed(client).some((e) => e.type === 'reply') && printed(client).some((e) => e.type === 'tick'), 10_000, 'the reply and a tick');
 
@@ -125,4 +131,15 @@ describe('README walkthrough', () => {
     await gateway.waitForOutput(/listening on/);
     await client.waitForOutput(/^gateway history was reset$/m, 20_000);
   }, 60_000);
+
+  it('with nothing listening, first.mjs says why after its first attempt, not after 30 s of bare state lines', async () => {
+    const program = codeBlocks('Your first program').find((b) => b.lang === 'js')?.code ?? '';
+    const ports = await freePorts();
+    const client = runFirstProgram(program.replace(/\b879([0-2])\b/g, (_, i: string) => String(ports[Number(i)])));
+    await waitFor(() => /^error: connect_failed: Nothing accepts connections at 127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the gateway running/m.test(client.output.stderr), 10_000, 'the cause on stderr');
+    // Said at the first failed attempts (its backoff starts at 250 ms), not at connect()'s 30 s deadline.
+    expect(client.output.stdout.match(/^state: reconnecting$/gm)?.length ?? 0).toBeLessThanOrEqual(2);
+    client.child.kill('SIGTERM');
+    await client.exited(5000);
+  }, 20_000);
 });

@@ -4,6 +4,7 @@
 // the context a url function is given there; and where a token goes and how it is hidden
 // (src/protocol/credentials.ts).
 import { initialTransition, transition } from 'xstate';
+import { connectFailure } from '../../src/client/connect-failure.js';
 import { createUrlPicker, gatewayUrl, gatewayUrlProblem, type GatewayUrlContext } from '../../src/client/gateway-urls.js';
 import { authRequiredHint, CloseCode, placeToken, redactTokens, scrubSecret } from '../../src/protocol/index.js';
 import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
@@ -146,6 +147,21 @@ const SECRETS: readonly string[] = [
   'no URL here, token=plain stays',
 ];
 
+/** Causes of a failed attempt, as Node's `ws` reports them (code, message), for the words both clients use. */
+const FAILURES: ReadonlyArray<readonly [string | null, string, string]> = [
+  ['ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8790', 'ws://127.0.0.1:8790'],
+  [null, 'Unexpected server response: 200', 'ws://127.0.0.1:8790/ws?token=peer-test-token-1'],
+  [null, 'Unexpected server response: 403', 'wss://gw.example/agents'],
+  ['ENOTFOUND', 'getaddrinfo ENOTFOUND gateway.invalid', 'wss://gateway.invalid/ws'],
+  ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN gw.example', 'ws://gw.example:8080'],
+  ['ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:443', 'wss://10.0.0.1'],
+  ['EHOSTUNREACH', 'connect EHOSTUNREACH', 'ws://user:pw@10.0.0.2:8787/ws'],
+  ['ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number', 'wss://127.0.0.1:8790'],
+  ['CERT_HAS_EXPIRED', 'certificate has expired', 'wss://gw.example/ws?token=abc'],
+  ['EPIPE', 'write EPIPE ws://127.0.0.1:8790/ws?token=abc', 'ws://127.0.0.1:8790/ws?token=abc'],
+  [null, 'InvalidURI: ws://x/ws?token=abc is not a valid URI', 'ws://x/ws?token=abc'],
+];
+
 /** The `gateway-urls.json` vector file's content. */
 export function gatewayUrlVectors(): Json {
   return {
@@ -157,5 +173,10 @@ export function gatewayUrlVectors(): Json {
       return { url, token, opened: placement.url, inHello: placement.inHello, inUrl: placement.inUrl, authHint: authRequiredHint(placement) };
     }),
     redacted: SECRETS.map((text) => ({ text, redacted: redactTokens(text), scrubbed: scrubSecret(text, 'peer-test-token-1') })),
+    failures: FAILURES.map(([code, message, url]) => {
+      const cause = { error: Object.assign(new Error(message), code === null ? {} : { code }), message };
+      const { error, short } = connectFailure(cause, url, 1006);
+      return { code, message, url, closeCode: 1006, error: { code: error.code, message: error.message, nextStep: error.nextStep, closeCode: error.closeCode ?? null }, short };
+    }),
   };
 }

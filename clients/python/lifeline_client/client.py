@@ -14,6 +14,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from .backoff import Backoff
+from .connect_failure import cause_of, describe_failure
+from .connect_waiters import DEFAULT_CONNECT_TIMEOUT, ConnectWaiters
 from .credentials import TokenPlacement, auth_required_hint, place_token, redact_tokens, scrub_secret
 from .errors import GatewayConnectError, error_from_data
 from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
@@ -105,11 +107,15 @@ class GatewayClient:
         protocol: Tuple[int, int] = (MIN_PROTOCOL_VERSION, PROTOCOL_VERSION),
         capabilities: Tuple[str, ...] = DEFAULT_CAPABILITIES,
         handshake_timeout: float = 10.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         outbox_max_messages: int = DEFAULT_OUTBOX_MAX_MESSAGES,
         max_buffered_events: int = DEFAULT_MAX_BUFFERED_EVENTS,
         random: Optional[_random.Random] = None,
     ) -> None:
         _validate(url, agent_id, token, reconnect, protocol, capabilities, handshake_timeout, outbox_max_messages, max_buffered_events)
+        if not (isinstance(connect_timeout, (int, float)) and connect_timeout > 0):
+            raise GatewayConnectError("invalid_options", "connect_timeout must be > 0 seconds (math.inf: no deadline).", "do_not_retry")
+        self._connect_timeout = float(connect_timeout)
         self._urls = UrlPicker(url)
         self.agent_id = agent_id
         self._token = token
@@ -132,7 +138,10 @@ class GatewayClient:
         self._connection: Optional[_Connection] = None
         self._closing: Set["asyncio.Task[None]"] = set()
         self._heartbeat: Optional[Watchdog] = None
-        self._connect_waiters: List["asyncio.Future[None]"] = []
+        # Failed attempts so far (the chart's counter resets; this one only grows), for connect(max_failures=).
+        self._failed_attempts = 0
+        self._last_failure: Optional[GatewayConnectError] = None
+        self._connect_waiters = ConnectWaiters(lambda: self._failed_attempts, self._gave_up)
         self._resync_waiters: List["asyncio.Future[SessionSnapshot]"] = []
         self._handshake: Dict[str, Any] = {"features": None, "policy": None, "presence": [], "health": None, "acks": False, "resync": True}
         self._last_cause: Optional[Exception] = None
@@ -164,19 +173,24 @@ class GatewayClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
 
-    async def connect(self) -> None:
+    async def connect(self, *, timeout: Optional[float] = None, max_failures: Optional[int] = None) -> None:
         """Connect (or retry at once while reconnecting) and wait until joined. Raises
-        ``GatewayConnectError`` when the client stops instead (refusal, retries exhausted)."""
+        ``GatewayConnectError`` when the client stops instead (refusal, retries exhausted), and
+        ``connect_timeout`` (naming the last cause) when not joined within ``timeout`` seconds
+        (default: the client's ``connect_timeout``, 30; ``math.inf`` for no deadline) or after
+        ``max_failures`` failed attempts. After a ``connect_timeout`` the client keeps trying
+        until ``disconnect()``."""
         if self._state == "joined":
             return
-        waiter: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
-        self._connect_waiters.append(waiter)
+        deadline = self._connect_timeout if timeout is None else timeout
+        if not deadline > 0 or (max_failures is not None and max_failures < 1):
+            raise GatewayConnectError("invalid_options", "connect() takes timeout > 0 seconds and max_failures >= 1.", "do_not_retry")
+        waiter = self._connect_waiters.add(deadline, max_failures)
         self._machine.send({"type": "user.connect"})
         try:
             await asyncio.shield(waiter)
         finally:
-            if waiter in self._connect_waiters:
-                self._connect_waiters.remove(waiter)
+            self._connect_waiters.forget(waiter)
 
     async def disconnect(self) -> None:
         """Close the connection and stop reconnecting. Pending sends fail with ``client_closed``;
@@ -335,9 +349,14 @@ class GatewayClient:
             self._emit_error(error_from_data(error))
         self._last_error = error
         context = machine.context
+        if error is not None:
+            self._last_failure = error_from_data(error)
         if context.attempt > self._last_attempt and context.last_close is not None and context.last_close["reason"] == "handshake_timeout":
             # A socket that never answered has no cause of its own to report: say what timed out.
             self._handshake_timed_out(context.handshake_timeout_ms / 1000)
+        if context.attempt > self._last_attempt:
+            self._failed_attempts += context.attempt - self._last_attempt
+            self._connect_waiters.failed()
         self._last_attempt = context.attempt
         state = public_state(machine)
         if state == self._state:
@@ -346,12 +365,30 @@ class GatewayClient:
         self._states.emit(state)
         if state == "joined":
             self._reported_cause = None
-            self._settle_connect(None)
+            self._connect_waiters.settle(None)
         if state == "disconnected" and error is not None:
             self._stop_with(error_from_data(error))
 
     def _emit_error(self, error: GatewayConnectError) -> None:
         self._errors.emit(error)
+
+    def _attempt_failed(self, error: GatewayConnectError) -> None:
+        """A failed attempt's cause: kept for ``connect_timeout``'s message, and reported."""
+        self._last_failure = error
+        self._emit_error(error)
+
+    def _gave_up(self, waited: float, failures: int) -> GatewayConnectError:
+        """The ``connect_timeout`` of a ``connect()`` whose deadline or failure budget ran out."""
+        last = self._last_failure
+        cause = "no attempt has failed yet" if last is None else f"last cause: {last.message}"
+        error = GatewayConnectError(
+            "connect_timeout",
+            f"connect() gave up after {waited:.1f} s and {failures} failed attempts ({cause}). The client keeps trying until disconnect().",
+            "wait_then_retry" if last is None else last.next_step,
+            close_code=None if last is None else last.close_code,
+        )
+        error.__cause__ = last
+        return error
 
     def _handshake_timed_out(self, seconds: float) -> None:
         """The attempt ran out of ``handshake_timeout`` (4008): reported as the TypeScript client does."""
@@ -363,7 +400,7 @@ class GatewayClient:
             close_code=CLOSE_HANDSHAKE_TIMEOUT,
         )
         self._last_cause = error
-        self._emit_error(error)
+        self._attempt_failed(error)
 
     def _listener_failed(self, cause: BaseException, kind: str) -> None:
         self._listener_errors += 1
@@ -383,19 +420,9 @@ class GatewayClient:
         self._events.emit(event)
         return True
 
-    def _settle_connect(self, error: Optional[GatewayConnectError]) -> None:
-        waiters, self._connect_waiters = self._connect_waiters, []
-        for waiter in waiters:
-            if waiter.done():
-                continue
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
-
     def _stop_with(self, error: GatewayConnectError, streams_raise: bool = True) -> None:
         """The client stopped (terminal error, or the user): settle everything that waits."""
-        self._settle_connect(error)
+        self._connect_waiters.settle(error)
         self._outbox.reject_all(error)
         waiters, self._resync_waiters = self._resync_waiters, []
         for waiter in waiters:
@@ -480,17 +507,25 @@ class GatewayClient:
             self._outbox.refuse_largest_in_flight(code)
         self._machine.send({"type": "socket.closed", "code": code, "reason": reason})
 
-    def _failed_attempt(self, connection: _Connection, cause: Exception) -> None:
-        """Keep the cause of a failed attempt and report it once per distinct cause."""
+    def _failed_attempt(self, connection: _Connection, cause: Exception) -> str:
+        """Keep the cause of a failed attempt and report it once per distinct cause: before the
+        socket opened it is ``connect_failed``, in the TypeScript client's words (a refused port, a
+        name that does not resolve, an HTTP answer instead of the upgrade, TLS); after, the
+        connection dropped. Returns the cause in a few words: the close reason the chart records."""
         self._last_cause = cause
-        text = f"{type(cause).__name__}: {cause}"
-        if text == self._reported_cause:
-            return
-        self._reported_cause = text
-        opened = connection.placement.url if connection.placement is not None else connection.url
-        error = GatewayConnectError("connection_lost", connection.shown(f"Could not connect to {opened}: {text}"), "wait_then_retry")
+        code, message = cause_of(cause)
+        if connection.open:
+            error = GatewayConnectError("connection_lost", connection.shown(f"The connection dropped ({code or message})."), "wait_then_retry")
+            short = connection.shown(code or message[:64])
+        else:
+            opened = connection.placement.url if connection.placement is not None else (connection.url or "")
+            error, short = describe_failure(code, connection.shown(message), opened, 1006)
         error.__cause__ = cause
-        self._emit_error(error)
+        self._last_failure = error
+        if error.message != self._reported_cause:
+            self._reported_cause = error.message
+            self._emit_error(error)
+        return short
 
     async def _run_socket(self, connection: _Connection) -> None:
         """One socket, from open to close: the body of the chart's ``socket`` actor."""
@@ -507,7 +542,7 @@ class GatewayClient:
                 error = GatewayConnectError("token_unavailable", f"The token function failed: {cause!r}", "wait_then_retry")
                 error.__cause__ = cause
                 self._last_cause = cause
-                self._emit_error(error)
+                self._attempt_failed(error)
                 self._closed(connection, 1006, "token function failed")
                 return
             # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
@@ -551,8 +586,7 @@ class GatewayClient:
         except asyncio.CancelledError:
             raise
         except Exception as cause:  # noqa: BLE001 - any failure to connect is a failed attempt
-            self._failed_attempt(connection, cause)
-            reason = connection.shown(str(cause))
+            reason = self._failed_attempt(connection, cause)
         finally:
             await _close_socket(ws, connection.suspect_dead)
             self._closed(connection, code, reason)
@@ -565,7 +599,7 @@ class GatewayClient:
             return url
         except GatewayConnectError as error:
             self._last_cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
-            self._emit_error(error)
+            self._attempt_failed(error)
             self._closed(connection, 1006, "no gateway url")
             return None
 

@@ -4,6 +4,7 @@ the token function, and refusals as typed errors."""
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from contextlib import asynccontextmanager
@@ -231,10 +232,57 @@ async def test_nothing_listening_reports_the_cause_and_gives_up_after_max_attemp
     with pytest.raises(GatewayConnectError) as stopped:
         await bounded("connect() to give up", client.connect())
     assert stopped.value.code == "retries_exhausted"
-    assert errors[0].code == "connection_lost" and isinstance(errors[0].__cause__, OSError)
+    assert errors[0].code == "connect_failed" and isinstance(errors[0].__cause__, OSError)
+    assert "Nothing accepts connections at 127.0.0.1:9 (ECONNREFUSED)" in errors[0].message, errors[0].message
     assert isinstance(client.info.last_error, OSError)
     assert client.state == "disconnected"
     assert owned_tasks() == []
+
+
+async def test_connect_has_a_deadline_that_names_the_cause_and_the_client_keeps_trying() -> None:
+    """As the TypeScript ``connect()``: ``connect_timeout`` after ``connect_timeout`` seconds (or
+    ``max_failures``), naming the last cause; the client itself keeps trying until disconnect()."""
+    client = GatewayClient("ws://127.0.0.1:9", agent_id="demo", reconnect=Backoff(initial=0.01, max=0.05), connect_timeout=0.3)
+    try:
+        with pytest.raises(GatewayConnectError) as gave_up:
+            await bounded("connect() to give up", client.connect(), timeout=3.0)
+        assert gave_up.value.code == "connect_timeout" and gave_up.value.next_step == "wait_then_retry"
+        assert "ECONNREFUSED" in gave_up.value.message and "keeps trying until disconnect()" in gave_up.value.message
+        assert client.state in ("connecting", "reconnecting")
+        with pytest.raises(GatewayConnectError) as budget:
+            await bounded("connect(max_failures=2) to give up", client.connect(timeout=math.inf, max_failures=2), timeout=3.0)
+        assert budget.value.code == "connect_timeout" and "and 2 failed attempts" in budget.value.message
+    finally:
+        await client.disconnect()
+    assert owned_tasks() == []
+
+
+async def test_a_plain_http_server_gets_the_hint_that_the_url_is_not_a_gateway() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return  # the client went away first
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = GatewayClient(f"ws://127.0.0.1:{port}/", agent_id="demo", reconnect=Backoff(initial=0.01, max=0.05))
+    errors: List[GatewayConnectError] = []
+    client.on_error(errors.append)
+    attempt = asyncio.ensure_future(client.connect(timeout=math.inf))
+    try:
+        await until("the first failure", lambda: errors)
+        assert errors[0].code == "connect_failed"
+        assert "answered HTTP 200 instead of upgrading to a WebSocket (101): the URL does not lead to a Lifeline gateway" in errors[0].message
+        assert client.info.last_close is not None and client.info.last_close.reason == "HTTP 200"
+    finally:
+        await client.disconnect()
+        await asyncio.gather(attempt, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
 
 
 def test_bad_options_are_refused_up_front() -> None:

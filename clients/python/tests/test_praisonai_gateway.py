@@ -5,7 +5,6 @@ message ever shows a token."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from scenario_kit import recorded
 from support import open_praisonai, until
@@ -44,22 +43,36 @@ async def test_a_refused_token_says_where_it_was_sent_and_never_shows_it(harness
         await stage.close()
 
 
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+async def _plain_http() -> "asyncio.AbstractServer":
+    """A server that answers HTTP 200 instead of upgrading: its error quotes the URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
 
 
 async def test_a_failed_attempt_never_shows_a_token() -> None:
-    port = _dead_port()
-    for url, token in ((f"ws://127.0.0.1:{port}/ws?token={TOKEN}", None), (f"ws://127.0.0.1:{port}/ws", TOKEN)):
-        r = recorded(url, agent_id="echo", token=token)
-        attempt = asyncio.ensure_future(r.client.connect())
-        try:
-            await until("a failed attempt reported", lambda: r.errors)
-            said = [e.message for e in r.errors] + [str(r.client.info.last_close)]
-            assert all(TOKEN not in text for text in said), said
-            assert f"ws://127.0.0.1:{port}/ws?token=[redacted]" in r.errors[0].message, r.errors[0].message
-        finally:
-            await r.client.disconnect()
-            await asyncio.gather(attempt, return_exceptions=True)
+    server = await _plain_http()
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for url, token in ((f"ws://127.0.0.1:{port}/ws?token={TOKEN}", None), (f"ws://127.0.0.1:{port}/ws", TOKEN)):
+            r = recorded(url, agent_id="echo", token=token)
+            attempt = asyncio.ensure_future(r.client.connect())
+            try:
+                await until("a failed attempt reported", lambda: r.errors)
+                said = [e.message for e in r.errors] + [str(r.client.info.last_close)]
+                assert all(TOKEN not in text for text in said), said
+                assert f"ws://127.0.0.1:{port}/ws?token=[redacted] answered HTTP 200" in r.errors[0].message, r.errors[0].message
+            finally:
+                await r.client.disconnect()
+                await asyncio.gather(attempt, return_exceptions=True)
+    finally:
+        server.close()
+        await server.wait_closed()

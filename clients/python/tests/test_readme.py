@@ -1,6 +1,7 @@
 """README.md's "First program", run as written: the gateway command and first.py are read from
 the README and run. Two mechanical substitutions only: ``npx agent-lifeline`` runs the CLI from source,
-and port 8790 becomes a free port, so parallel runs never meet."""
+and port 8790 becomes a free port, so parallel runs never meet. With no gateway, first.py says
+why after its first attempt instead of waiting in silence."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import List, Tuple
@@ -63,3 +65,29 @@ def test_the_first_program_runs_as_written(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_first_program_says_why_when_no_gateway_runs(tmp_path: Path) -> None:
+    (_, _), (_, program) = code_blocks("First program")
+    script = tmp_path / "first.py"
+    script.write_text(program.replace("8790", str(free_port())))
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
+    cause = re.compile(r"^error: connect_failed: Nothing accepts connections at 127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the gateway running", re.M)
+    said: List[str] = []
+    with subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None and child.stderr is not None
+        errors = child.stderr
+        reader = threading.Thread(target=lambda: said.extend(iter(errors.readline, "")), daemon=True)
+        reader.start()
+        try:
+            deadline = time.monotonic() + 10.0
+            while not cause.search("".join(said)):
+                assert time.monotonic() < deadline, f"no cause on stderr within 10 s: {said}"
+                time.sleep(0.05)
+        finally:
+            child.kill()
+            child.wait(timeout=10)
+            reader.join(timeout=5)
+        stdout = child.stdout.read()
+    # Said at the first failed attempt (the backoff starts at 0.25 s), not at connect()'s 30 s deadline.
+    assert stdout.count("state: reconnecting") <= 2, stdout

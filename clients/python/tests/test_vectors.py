@@ -11,6 +11,7 @@ import pytest
 from conftest import vectors
 
 from lifeline_client.backoff import backoff_delay
+from lifeline_client.connect_failure import describe_failure
 from lifeline_client.credentials import auth_required_hint, place_token, redact_tokens, scrub_secret
 from lifeline_client.errors import GatewayConnectError
 from lifeline_client.gap_tracker import GapTracker, HandshakeAnswer
@@ -182,6 +183,14 @@ def test_token_placement_and_redaction_vectors() -> None:
     for case in URL_VECTORS["redacted"]:
         assert redact_tokens(case["text"]) == case["redacted"], case
         assert scrub_secret(case["text"], "peer-test-token-1") == case["scrubbed"], case
+
+
+def test_connect_failure_vectors() -> None:
+    """A failed attempt says the same in both clients, for the same cause, and never shows a token."""
+    for case in URL_VECTORS["failures"]:
+        error, short = describe_failure(case["code"], case["message"], case["url"], case["closeCode"])
+        assert {"code": error.code, "message": error.message, "nextStep": error.next_step, "closeCode": error.close_code} == case["error"], case
+        assert short == case["short"], case
 
 
 class _AttemptPorts(InertPorts):
