@@ -1,13 +1,15 @@
 // The fan-out holds nothing for a session once no local connection follows it: the last one
 // leaving, or a join that subscribed but never joined (its socket closed while the store was
 // slow), unsubscribes the feed and drops what it kept. Events parked ahead of a hole the log
-// cannot fill stay within the replay window.
+// cannot fill stay within the replay window. A live event from a new epoch restarts the feed
+// while it stays connected, and a join closes the subscribe-then-replay race, step by step.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFanout } from '../../src/server/fanout.js';
-import { createRedisLog, type RedisLog, type StoredEvent } from '../../src/server/index.js';
+import type { LiveEvent } from '../../src/server/event-log.js';
+import { createRedisLog, type EventLog, type RedisLog, type StoredEvent } from '../../src/server/index.js';
 import { createSessionRegistry } from '../../src/server/session-registry.js';
-import { connect, helloFrame, join, publishMany, startGateway } from '../support/gateway-kit.js';
+import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor, waitForAsync } from '../support/wait-for.js';
 
@@ -94,5 +96,101 @@ describe('fan-out holdings', () => {
     await waitFor(() => gateway.stats().counters.replays > replays, 10_000, 'the abandoned join to read its replay');
     await waitForAsync(async () => (await subscribers(server, log, sessionId)) === 0, 5000, 'the abandoned join to unsubscribe');
     expect(gateway.stats().feed).toEqual({ feeds: 0, parked: 0, early: 0 });
+  });
+});
+
+describe('a new epoch on a connected feed', () => {
+  it('restarts the feed and its connections, and delivers nothing of the new history as a continuation of the old', async () => {
+    const server = await redis();
+    const log = createRedisLog({ url: server.url, secret: SECRET });
+    const gateway = await startGateway({ log });
+    const { client, helloOk } = await join(gateway, { protocol_max: 1 });
+    const sessionId = String(helloOk['session_id']);
+    await publishMany(gateway, sessionId, 5);
+    await client.until((frames) => seqs(frames).includes(5), 5000, 'events 1..5 live');
+    // What the scripts find after a Redis restart that may have lost writes (another run_id, not
+    // durable), but with every connection of this node, its feed included, still up.
+    await server.cli('hset', log.keys(sessionId).meta, 'rid', 'another-redis-process');
+    // The new history numbers from 1 again: 7 events reach past the 5 this client holds.
+    await publishMany(gateway, sessionId, 7);
+    expect(await client.closed(5000)).toMatchObject({ code: 1001 });
+    expect(seqs(client.frames)).toEqual([1, 2, 3, 4, 5]);
+
+    // The feed re-anchored in the new epoch: a resume from the old one gets the gap, then live events.
+    const again = await join(gateway, { protocol_max: 1, session_id: sessionId, since: 5, epoch: helloOk['epoch'] });
+    expect(again.helloOk['epoch']).not.toBe(helloOk['epoch']);
+    expect(again.helloOk).toMatchObject({ resync_required: true, gap: { expected: 6, received: 1 }, cursor: 7 });
+    await publishMany(gateway, sessionId, 1);
+    await again.client.until((frames) => seqs(frames, 'event').includes(8), 5000, 'event 8 live');
+    expect(seqs(again.client.frames)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
+
+/**
+ * A Redis log with a step put before two of its calls, to stage the join's race on purpose:
+ * `beforeSubscribe` runs as the fan-out subscribes (before the subscription is active),
+ * `beforeFirstRead` before the first `readAfter`; each runs once. Live events wait while `hold`
+ * is true and arrive, in order, at `release()`.
+ */
+function staged(log: RedisLog, steps: { readonly beforeSubscribe: () => unknown; readonly beforeFirstRead: () => unknown }) {
+  const subscribe = log.subscribe;
+  if (!subscribe) throw new Error('a Redis log has a live feed');
+  let beforeSubscribe: (() => unknown) | undefined = steps.beforeSubscribe;
+  let beforeFirstRead: (() => unknown) | undefined = steps.beforeFirstRead;
+  let hold = false;
+  const held: (() => void)[] = [];
+  const wrapped: EventLog = {
+    ...log,
+    async subscribe(sessionId: string, onEvent: (event: LiveEvent) => void) {
+      const step = beforeSubscribe;
+      beforeSubscribe = undefined;
+      await step?.();
+      return subscribe(sessionId, (event) => (hold ? held.push(() => onEvent(event)) : onEvent(event)));
+    },
+    async readAfter(sessionId: string, cursor: number, limit?: number) {
+      const step = beforeFirstRead;
+      beforeFirstRead = undefined;
+      if (step) {
+        hold = true;
+        await step();
+      }
+      return log.readAfter(sessionId, cursor, limit);
+    },
+  };
+  return {
+    log: wrapped,
+    release() {
+      hold = false;
+      for (const deliver of held.splice(0)) deliver();
+    },
+  };
+}
+
+describe('the subscribe-then-replay race, staged step by step', () => {
+  it('an event appended while the feed subscribes is replayed, one appended while the replay is read comes live: each once', async () => {
+    const server = await redis();
+    const other = createRedisLog({ url: server.url, secret: SECRET });
+    await other.open();
+    stops.push(() => other.close());
+    // The session lives in Redis with events 1..3; no node follows it yet.
+    await other.createSession('s', 'demo', undefined);
+    for (let n = 1; n <= 3; n++) await other.append('s', { type: 'tick', data: { n } });
+    // Another node publishes 4 before this node's subscription is active, and 5 once the join
+    // has its position but before it reads its replay (5 comes by the feed only after the join).
+    const stage = staged(createRedisLog({ url: server.url, secret: SECRET }), {
+      beforeSubscribe: () => other.append('s', { type: 'tick', data: { n: 4 } }),
+      beforeFirstRead: () => other.append('s', { type: 'tick', data: { n: 5 } }),
+    });
+    const gateway = await startGateway({ log: stage.log });
+    const { client, helloOk, caughtUp } = await join(gateway, { protocol_max: 1, session_id: 's', since: 0 });
+    // 4 is in the replay (the position was read after subscribing); 5 is not (the replay ends where the feed stands).
+    expect(helloOk).toMatchObject({ resumed: true, cursor: 4 });
+    expect(caughtUp).toMatchObject({ cursor: 4 });
+    expect(seqs(client.frames, 'replay')).toEqual([1, 2, 3, 4]);
+    stage.release();
+    await client.until((frames) => seqs(frames).includes(5), 5000, 'event 5 live');
+    await client.sync();
+    expect(seqs(client.frames)).toEqual([1, 2, 3, 4, 5]);
+    expect(arrivalKinds(client.frames)).toEqual(['replay', 'replay', 'replay', 'replay', 'caught_up', 'event']);
   });
 });
