@@ -1,11 +1,14 @@
 // Redis Cluster live feed: when the sharded pub/sub connection of the master holding a session
 // drops, events published meanwhile reach the client as soon as node-redis has re-subscribed,
-// without waiting for the session's next event, in order and once each.
-import { createClient } from 'redis';
+// without waiting for the session's next event, in order and once each. The feed is reported
+// restored only once every channel it holds is subscribed again.
+import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLog, type RedisLog } from '../../src/server/index.js';
+import { watchClusterFeed, type ClusterFeedSource } from '../../src/server/redis/cluster-feed.js';
 import { join, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'cluster-feed-secret-0123456789';
 const cleanups: Array<() => Promise<void>> = [];
@@ -39,6 +42,8 @@ async function control(node: RedisServer) {
   cleanups.push(async () => conn.destroy());
   return {
     killPubSub: () => conn.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']),
+    /** Every other plain connection (this one is skipped). */
+    killNormal: () => conn.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal']),
     getMaxClients: async () => (await conn.configGet('maxclients'))['maxclients'] ?? '10000',
     setMaxClients: (value: string) => conn.configSet('maxclients', value),
     subscribers: async (channel: string) => Number(((await conn.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel])) as unknown[])[1]),
@@ -76,5 +81,37 @@ describe('Redis Cluster feed recovery', () => {
     await client.until((frames) => seqs(frames).includes(published), 5000, `seq ${published} without a further publish`);
     await client.sync();
     expect(seqs(client.frames)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
+  }, 60_000);
+
+  it('reports the feed restored only after every held channel is subscribed again', async () => {
+    const { nodes, urls } = await cluster();
+    const client = createCluster({ rootNodes: urls.map((url) => ({ url })) });
+    await client.connect();
+    cleanups.push(async () => client.destroy());
+    const channel = 'lifeline:{held}:fanout';
+    await client.set('lifeline:{held}:meta', '1');
+    const holder = await control(await holderOf(nodes, 'lifeline:{held}:meta'));
+    // The feed holds a channel node-redis has no subscription for (as after a failover, whose new
+    // master's pub/sub client is ready before its SSUBSCRIBE is answered), and Redis is slow to
+    // answer the SSUBSCRIBE that confirms it.
+    const slow: ClusterFeedSource = {
+      on: (event, listener) => client.on(event, listener),
+      off: (event, listener) => client.off(event, listener),
+      sSubscribe: async (name, listener) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await client.sSubscribe(name, listener);
+      },
+      sUnsubscribe: (name, listener) => client.sUnsubscribe(name, listener),
+    };
+    const atRestore: Promise<number>[] = [];
+    const errors: unknown[] = [];
+    const feed = watchClusterFeed(slow, () => atRestore.push(holder.subscribers(channel)), (error) => errors.push(error));
+    cleanups.push(async () => feed.stop());
+    feed.hold(channel, () => undefined);
+    // Any node connection coming back ready ('node-ready') starts a confirmation round.
+    await holder.killNormal();
+    await waitFor(() => atRestore.length > 0, 10_000, 'the feed reported restored');
+    expect(await atRestore[0]).toBe(1);
+    expect(errors).toEqual([]);
   }, 60_000);
 });
