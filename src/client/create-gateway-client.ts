@@ -34,6 +34,10 @@ export const systemClock: ClientClock = {
   wallNow: () => Date.now(),
 };
 
+/** `resync()`'s `configuration_error` where the gateway offers none (the Python client's words too). */
+const NO_RESYNC =
+  "This gateway offers no resync method (its hello_ok does not list resync; PraisonAI's does not): the events a gap reported are gone. Rebuild the state your own way (your app's own store or history), and carry on: later events keep arriving.";
+
 /** How long `disconnect()` waits for the socket's closing handshake before it returns anyway. */
 const DISCONNECT_WAIT_MS = 1000;
 
@@ -254,7 +258,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     if (!handshake.resync) {
       const waiters = resyncWaiters;
       resyncWaiters = [];
-      const error = connectError('configuration_error', 'This gateway offers no resync method.');
+      const error = connectError('configuration_error', NO_RESYNC);
       for (const waiter of waiters) waiter.reject(error);
       return;
     }

@@ -1,12 +1,13 @@
 // Listener sets of the facade, each call isolated: a listener that throws is reported and the
 // others still hear the value, so one buggy callback never breaks delivery, a batch or the socket.
+// An async listener's rejection is reported the same way, never left unhandled.
 import type { InspectionEvent, Observer } from 'xstate';
 
 /** The listeners of one kind (`onEvent`, `onState`, …). */
 export interface ListenerSet<T> {
   /** Add a listener; returns its unsubscribe function. */
   add(listener: (value: T) => void): () => void;
-  /** Call every listener with `value`; a throw is passed to the set's `failed` hook, never out. */
+  /** Call every listener with `value`; a throw, or a rejection of a promise it returns, goes to the set's `failed` hook, never out. */
   emit(value: T): void;
   readonly size: number;
 }
@@ -25,7 +26,8 @@ export function createListenerSet<T>(kind: string, failed: (cause: unknown, kind
     emit(value) {
       for (const listener of listeners) {
         try {
-          listener(value);
+          const result: unknown = listener(value);
+          if (isThenable(result)) result.then(undefined, (cause: unknown) => failed(cause, kind));
         } catch (cause) {
           failed(cause, kind);
         }
@@ -35,6 +37,10 @@ export function createListenerSet<T>(kind: string, failed: (cause: unknown, kind
       return listeners.size;
     },
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 /** The `inspect` option: a function or an observer such as `@statelyai/inspect`'s `{ next }`. */

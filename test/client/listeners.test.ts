@@ -1,5 +1,5 @@
-// Listener isolation: a listener that throws is reported as `listener_error` and never stops
-// delivery to other listeners, to events(), or to the rest of a batch.
+// Listener isolation: a listener that throws (or an async one that rejects) is reported as
+// `listener_error` and never stops delivery to other listeners, to events(), or to the rest of a batch.
 import { describe, expect, it } from 'vitest';
 import type { GatewayConnectError, GatewayEvent } from '../../src/client/index.js';
 import { startGateway } from '../support/gateway-kit.js';
@@ -39,6 +39,30 @@ describe('listener isolation', () => {
     expect(client.info.lastClose).toBeNull();
     await client.disconnect();
     await loop;
+  });
+
+  it('an async listener that rejects is reported as listener_error, never an unhandled rejection', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url);
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      client.onState(async (state) => {
+        await Promise.resolve();
+        if (state === 'joined') throw new Error('async onState listener bug');
+      });
+      await client.connect();
+      await waitFor(() => errors.some((e) => e.code === 'listener_error'), 2000, 'the listener_error');
+      expect((errors.find((e) => e.code === 'listener_error')?.cause as Error).message).toBe('async onState listener bug');
+      expect(client.info.listenerErrors).toBe(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('isolates the inspect option: a throwing inspector never breaks the chart', async () => {

@@ -95,7 +95,7 @@ async function handle(request: Request): Promise<unknown> {
       return { praisonai: id, url: stage.url };
     }
     case 'praisonaiCall':
-      return praisonaiOf(request.praisonai).call(request.method, request.args);
+      return praisonaiOf(request.praisonai).call(request.method, request.args) ?? null;
     case 'closePraisonAI':
       await praisonaiOf(request.praisonai).close();
       praisonais.delete(request.praisonai);

@@ -23,7 +23,7 @@ from .frame_router import FrameRouter
 from .gateway_urls import GatewayUrl, UrlPicker, gateway_url_problem
 from .gap_tracker import GapTracker
 from .heartbeat import Watchdog
-from .listeners import ListenerSet
+from .listeners import ListenerSet, ListenerTasks
 from .machine import Lifecycle, TimerHandle
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
 from .protocol import CLOSE_HANDSHAKE_TIMEOUT, CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
@@ -34,6 +34,11 @@ Token = Union[None, str, Callable[[], Union[str, None, Awaitable[Optional[str]]]
 """A token, or a function (sync or async) called before each connection attempt."""
 
 DEFAULT_CAPABILITIES: Tuple[str, ...] = ("ack", "batch", "epoch")
+NO_RESYNC = (
+    "This gateway offers no resync method (its hello_ok does not list resync; PraisonAI's does not): the events a gap "
+    "reported are gone. Rebuild the state your own way (your app's own store or history), and carry on: later events keep arriving."
+)
+"""``resync()``'s ``configuration_error`` where the gateway offers none (the TypeScript client's words)."""
 DISCONNECT_WAIT = 1.0
 """Seconds ``disconnect()`` waits for the closing handshake before it closes hard."""
 
@@ -124,11 +129,13 @@ class GatewayClient:
         self._random = random or _random.Random()
         self._listener_errors = 0
         self._reporting = False
-        self._states: ListenerSet[ClientState] = ListenerSet("on_state", self._listener_failed)
-        self._gaps: ListenerSet[GapInfo] = ListenerSet("on_gap", self._listener_failed)
-        self._events: ListenerSet[GatewayEvent] = ListenerSet("on_event", self._listener_failed)
-        self._errors: ListenerSet[GatewayConnectError] = ListenerSet("on_error", self._listener_failed)
-        self._snapshots: ListenerSet[SessionSnapshot] = ListenerSet("on_snapshot", self._listener_failed)
+        # Async listeners run as tasks the client owns, cancelled by disconnect().
+        self._listener_tasks = ListenerTasks(self._listener_failed)
+        self._states: ListenerSet[ClientState] = ListenerSet("on_state", self._listener_failed, self._listener_tasks)
+        self._gaps: ListenerSet[GapInfo] = ListenerSet("on_gap", self._listener_failed, self._listener_tasks)
+        self._events: ListenerSet[GatewayEvent] = ListenerSet("on_event", self._listener_failed, self._listener_tasks)
+        self._errors: ListenerSet[GatewayConnectError] = ListenerSet("on_error", self._listener_failed, self._listener_tasks)
+        self._snapshots: ListenerSet[SessionSnapshot] = ListenerSet("on_snapshot", self._listener_failed, self._listener_tasks)
         self._streams = EventStreams(max_buffered_events, self._drained, self._early_dropped)
         if resume is not None:
             self._tracker = GapTracker(self._deliver, self._gaps.emit, resume.session_id, resume.cursor, resume.epoch)
@@ -194,7 +201,8 @@ class GatewayClient:
 
     async def disconnect(self) -> None:
         """Close the connection and stop reconnecting. Pending sends fail with ``client_closed``;
-        ``events()`` iterators end. Returns once the socket and every task are gone."""
+        ``events()`` iterators end. Returns once the socket and every task are gone, async
+        listeners' tasks included (cancelled)."""
         self._machine.send({"type": "user.disconnect"})
         self._stop_with(GatewayConnectError("client_closed", "disconnect() was called."), streams_raise=False)
         self._stop_heartbeat_task()
@@ -205,6 +213,7 @@ class GatewayClient:
                 if not task.done():
                     task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self._listener_tasks.close()
 
     async def send(self, content: Any) -> SendResult:
         """Send a message; returns its ack (``id``, ``duplicate``). Kept in the bounded outbox
@@ -464,7 +473,7 @@ class GatewayClient:
             waiters, self._resync_waiters = self._resync_waiters, []
             for waiter in waiters:
                 if not waiter.done():
-                    waiter.set_exception(GatewayConnectError("configuration_error", "This gateway offers no resync method."))
+                    waiter.set_exception(GatewayConnectError("configuration_error", NO_RESYNC))
             return
         if self._connection is not None:
             self._write(self._connection, {"type": "resync"})

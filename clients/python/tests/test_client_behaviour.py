@@ -184,6 +184,48 @@ async def test_a_raising_listener_breaks_nothing(harness) -> None:  # type: igno
         await stage.close()
 
 
+async def test_an_async_listener_runs_as_an_owned_task_and_its_failure_is_reported(harness) -> None:  # type: ignore[no-untyped-def]
+    """A coroutine function as a listener: run as a task the client owns, a raise reported as
+    ``listener_error`` (never "Task exception was never retrieved"), cancelled by disconnect()."""
+    stage = await open_stage(harness)
+    client = GatewayClient(stage.url, agent_id="demo", reconnect=FAST)
+    errors: List[GatewayConnectError] = []
+    started = asyncio.Event()
+    hold = asyncio.Event()
+    cancelled: List[bool] = []
+
+    async def fails(state: str) -> None:
+        await asyncio.sleep(0)
+        if state == "joined":
+            raise RuntimeError("async listener bug")
+
+    async def waits(state: str) -> None:
+        if state != "joined":
+            return
+        started.set()
+        try:
+            await hold.wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    client.on_error(errors.append)
+    client.on_state(fails)
+    client.on_state(waits)
+    try:
+        await client.connect()
+        await until("the listener_error", lambda: [e for e in errors if e.code == "listener_error"])
+        error = next(e for e in errors if e.code == "listener_error")
+        assert isinstance(error.__cause__, RuntimeError) and str(error.__cause__) == "async listener bug"
+        assert client.listener_errors == 1
+        await bounded("the waiting listener to start", started.wait())
+    finally:
+        await client.disconnect()
+        await stage.close()
+    assert cancelled == [True], "disconnect() cancels a listener task still running"
+    assert owned_tasks() == []
+
+
 async def test_the_token_function_is_called_before_each_attempt(harness) -> None:  # type: ignore[no-untyped-def]
     stage = await open_stage(harness)
     calls: List[int] = []
