@@ -142,21 +142,20 @@ def quickstart() -> str:
     return program
 
 
-def test_the_quickstart_against_agent_lifeline_gateway_reports_a_restart_and_resyncs(tmp_path: Path) -> None:
-    (_, gateway), _ = code_blocks("First program")
-    port = free_port()
-    server = start_gateway(gateway, port)
-    program = Running(quickstart().replace("8790", str(port)), tmp_path)
+def test_the_quickstart_against_the_reference_gateway_reports_a_restart_and_resyncs(harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The gateway `agent-lifeline gateway` runs (demo agent, memory log), in a story stage whose
+    # restart is fast; the first program's test runs the command itself.
+    stage = harness.request({"op": "stage", "setup": {}})
+    program = Running(quickstart().replace(QUICKSTART_URL, f'"{stage["url"]}"'), tmp_path)
     try:
         program.wait_for(r"^\d+ reply ")
-        # Stop the gateway and start it again: a new history (epoch), reported as such, then resynced.
-        stop(server)
-        server = start_gateway(gateway, port)
+        # Restart the gateway without its log: a new history (epoch), reported as such, then resynced.
+        harness.request({"op": "call", "stage": stage["stage"], "method": "bootGateway", "args": [{"keepLog": False}]})
         program.wait_for(r"^gateway history was reset$")
         program.wait_for(r"^resynced at \d+$")
     finally:
         program.stop()
-        stop(server)
+        harness.request({"op": "close", "stage": stage["stage"]})
     assert "missed" not in "".join(program.out), program.out
     assert "Task exception was never retrieved" not in "".join(program.err), program.err
 
