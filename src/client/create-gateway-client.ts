@@ -12,6 +12,7 @@ import { createListenerSet, isolateInspector } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
 import { createUrlPicker } from './gateway-urls.js';
+import { createMessageRetries } from './message-retries.js';
 import { createOutbox, type OutboundMessage } from './outbox.js';
 import { publicState } from './public-state.js';
 import { createSocketLink } from './socket-actor.js';
@@ -127,6 +128,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
   const write = (frame: ClientFrame): boolean => link.current?.write(frame) ?? false;
   const writeMessage = (message: OutboundMessage): boolean => link.current?.write(message.text) ?? false;
+  // Not joined when one falls due: the next join's flush resends it with everything else.
+  const retries = createMessageRetries(clock, (id) => {
+    if (state === 'joined') outbox.writeOne(id, writeMessage, handshake.acks);
+  });
 
   function onAccepted(frame: HelloOkFrame | JoinedFrame): void {
     const features = frame.type === 'hello_ok' ? frame.features : null;
@@ -169,6 +174,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         accepted: onAccepted,
         ack: (id, duplicate) => outbox.ack(id, duplicate),
         messageError: (id, error) => outbox.fail(id, error),
+        messageRetry: (id, afterMs) => retries.schedule(id, afterMs),
         snapshot: onSnapshot,
         error: errors.emit,
       },
@@ -179,6 +185,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     },
     heartbeat: { clock, link },
     flushOutbox: () => {
+      retries.cancelAll();
       outbox.flush(writeMessage, handshake.acks, handshake.policy?.max_payload);
       if (resyncWaiters.length > 0) requestSnapshot();
     },
@@ -247,6 +254,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   /** The client stopped (terminal error, or the user): settle everything that was waiting. */
   function stopWith(error: GatewayConnectError, streamError: GatewayConnectError | null = error): void {
     settleConnect(error);
+    retries.cancelAll();
     outbox.rejectAll(error);
     const waiters = resyncWaiters;
     resyncWaiters = [];

@@ -7,6 +7,7 @@
 // other frame type, goes through `decodeServerObject` from src/protocol.
 import {
   decodeServerObject,
+  defaultNextStep,
   MAX_SEQ,
   SUPPORTED_PROTOCOL,
   type ClientFrame,
@@ -37,8 +38,13 @@ export interface FrameRouterTarget {
   stopped(): boolean;
   accepted(frame: HelloOkFrame | JoinedFrame): void;
   ack(id: string, duplicate: boolean): void;
-  /** An `error` frame about one message (`id`), e.g. `payload_too_large`. */
+  /** An `error` frame about one message (`id`) that it must not be sent again, e.g. `payload_too_large`. */
   messageError(id: string, error: GatewayConnectError): void;
+  /**
+   * An `error` frame about one message (`id`) whose step is `wait_then_retry` (`message_in_flight`,
+   * `unavailable`): it was not applied; send it again under the same id after `afterMs`.
+   */
+  messageRetry(id: string, afterMs: number): void;
   snapshot(snapshot: SessionSnapshot): void;
   error(error: GatewayConnectError): void;
 }
@@ -52,6 +58,9 @@ type Json = Record<string, unknown>;
  * would turn the wait into a hot loop of reconnects.
  */
 export const MAX_SERVER_HINT_MS = 300_000;
+
+/** When a gateway asks for a message again without saying when (no `retry_after_seconds`). */
+export const DEFAULT_MESSAGE_RETRY_MS = 1000;
 
 /** A server-given delay in ms, clamped to `0..MAX_SERVER_HINT_MS`. */
 export function clampServerHint(ms: number): number {
@@ -219,7 +228,13 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
         return;
       case 'error':
         if (!joined) return onHandshakeError(frame.code, frame.message, frame.next_step, frame.retry_after_seconds);
-        if (frame.id !== undefined) return target.messageError(frame.id, connectError(frame.code ?? 'bad_frame', frame.message, frame.next_step === undefined ? {} : { nextStep: frame.next_step }));
+        if (frame.id !== undefined) {
+          // Not applied and not lost (PROTOCOL.md section 5, "Message errors"): keep it, send it again.
+          if ((frame.next_step ?? defaultNextStep(frame.code ?? 'bad_frame')) === 'wait_then_retry') {
+            return target.messageRetry(frame.id, frame.retry_after_seconds === undefined ? DEFAULT_MESSAGE_RETRY_MS : clampServerHint(frame.retry_after_seconds * 1000));
+          }
+          return target.messageError(frame.id, connectError(frame.code ?? 'bad_frame', frame.message, frame.next_step === undefined ? {} : { nextStep: frame.next_step }));
+        }
         return target.error(connectError(frame.code ?? 'internal_error', frame.message, frame.next_step === undefined ? {} : { nextStep: frame.next_step }));
       case 'caught_up':
         tracker.caughtUp(frame.epoch);

@@ -23,6 +23,10 @@ export const WIRE_ERROR_CODES = [
   'not_joined',
   // The gateway's event store (Redis) is unreachable: nothing was lost, come back later.
   'unavailable',
+  // A resent message whose first copy is still being applied (by this node or another): keep it
+  // and send it again under the same id after retry_after_seconds. Never a duplicate ack before
+  // some node finished applying it.
+  'message_in_flight',
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
@@ -94,6 +98,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   internal_error: { recoverable: true, nextStep: 'wait_then_retry', hint: 'A gateway fault; retry with backoff.' },
   not_joined: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Send hello (or join) before other methods.' },
   unavailable: { recoverable: true, nextStep: 'wait_then_retry', hint: "The gateway's event store is unreachable; nothing was lost. Retry after retry_after_seconds (another node may serve you)." },
+  message_in_flight: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The message is being applied; keep it and send it again under the same id after retry_after_seconds.' },
   outbox_full: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Too many unsent messages while offline; wait for the connection or raise outbox.maxMessages.' },
   retries_exhausted: { recoverable: false, nextStep: 'do_not_retry', hint: 'Reconnect attempts hit reconnect.maxAttempts; call connect() to try again.' },
   bad_server_frame: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The gateway sent a frame outside the protocol; the client reconnects.' },

@@ -13,13 +13,13 @@ import {
   type MessageFrame,
   type ServerFrame,
 } from '../protocol/index.js';
-import { mutations } from '../mutations.js';
 import type { GatewayContext } from './context.js';
 import { LogError } from './event-log.js';
 import { clientAddress } from './client-address.js';
 import { initialTranslator, translatorFor } from './dialects/choose.js';
 import { admit, fromHello, fromJoin, type JoinRequest, type PeerInfo, type Refusal } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
+import type { MessageOutcome } from './apply-message.js';
 import { joinSession, type JoinedState } from './join.js';
 import { tokenFromUrl } from './logger.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -119,7 +119,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     ws.close(code, reason);
   }
 
-  const sendError = (error: { code: string; message: string }, extra: Partial<Record<'id', string>> = {}): void => {
+  const sendError = (error: { code: string; message: string }, extra: { readonly id?: string; readonly retry_after_seconds?: number } = {}): void => {
     outbox.send({ type: 'error', code: error.code, message: error.message, next_step: defaultNextStep(error.code), ...extra });
   };
 
@@ -201,24 +201,52 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     log.info({ session: joined.gatewaySession.id, agent: request.agentId, resumed: result.resumed, version: verdict.version }, 'joined');
   };
 
+  // Handlers of this connection's messages still running; at maxMessagesInFlight the inbound
+  // queue waits for one to finish (so TCP pushes back), while pings and the rest of a long
+  // handler's connection keep flowing below the bound.
+  let handlersRunning = 0;
+  let slotFreed: (() => void) | undefined;
+  const whileRunning = async (applied: Promise<void>, then: () => void): Promise<void> => {
+    handlersRunning++;
+    void applied.then(() => {
+      handlersRunning--;
+      then();
+      const wake = slotFreed;
+      slotFreed = undefined;
+      wake?.();
+    });
+    if (handlersRunning < ctx.options.maxMessagesInFlight) return;
+    ctx.counters.messagePauses++;
+    await new Promise<void>((resolve) => (slotFreed = resolve));
+  };
+
   const onMessageFrame = async (frame: MessageFrame, state: JoinedState): Promise<void> => {
     ctx.counters.messages++;
     const { gatewaySession: gs, session } = state;
-    if (frame.id === undefined) {
-      ctx.dispatchMessage(frame, gs);
-      return;
-    }
-    const messageId = frame.id;
-    let fresh: boolean;
+    if (frame.id === undefined) return whileRunning(ctx.messages.run(frame, gs), () => undefined);
+    const id = frame.id;
+    let outcome: MessageOutcome;
     try {
-      fresh = await session.queue.run(() => ctx.log.claimMessageId(gs.id, messageId));
+      outcome = await ctx.messages.apply(frame, id, gs, session.queue);
     } catch (error) {
-      if (error instanceof LogError) return storeFailed(error, messageId);
+      if (error instanceof LogError) return storeFailed(error, id);
       throw error;
     }
-    if (fresh || mutations.dedupeOff) ctx.dispatchMessage(frame, gs);
-    else ctx.counters.duplicates++;
-    outbox.send(fresh ? { type: 'ack', id: messageId } : { type: 'ack', id: messageId, duplicate: true });
+    switch (outcome.kind) {
+      case 'duplicate':
+        ctx.counters.duplicates++;
+        return outbox.send({ type: 'ack', id, duplicate: true });
+      case 'in_flight': {
+        // Never "duplicate" before some node finished the handlers: the client resends it.
+        const seconds = outcome.retryAfterMs / 1000;
+        const message = `Message ${id} is being applied (its claim is held by a running handler); send it again in ${seconds} s under the same id.`;
+        return sendError({ code: 'message_in_flight', message }, { id, retry_after_seconds: seconds });
+      }
+      case 'running':
+        return whileRunning(outcome.applied, () => outbox.send({ type: 'ack', id }));
+      default:
+        return assertNever(outcome);
+    }
   };
 
   const onResync = async (state: JoinedState): Promise<void> => {

@@ -1,6 +1,7 @@
 // What every connection shares with its gateway: options, log, sessions, logger and counters.
 import type { Logger } from 'pino';
-import type { Health, MessageFrame } from '../protocol/index.js';
+import type { Health } from '../protocol/index.js';
+import type { MessageApplier } from './apply-message.js';
 import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { Fanout } from './fanout.js';
@@ -10,15 +11,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import type { SessionCaps } from './session-caps.js';
 import type { SessionRegistry } from './session-registry.js';
 
-/** The session a client message arrived on, as the app sees it. */
-export interface GatewaySession {
-  readonly id: string;
-  readonly agentId: string;
-  readonly epoch: string;
-}
-
-/** Receives client `message` frames, once per message id. */
-export type MessageHandler = (message: MessageFrame, session: GatewaySession) => void;
+export type { GatewaySession, MessageHandler } from './apply-message.js';
 
 /** Counters reported by `gateway.stats()`. */
 export interface GatewayCounters {
@@ -28,6 +21,12 @@ export interface GatewayCounters {
   badFrames: number;
   messages: number;
   duplicates: number;
+  /** Client messages answered `message_in_flight`: their claim was held by a running handler. */
+  messageRetries: number;
+  /** Claims taken over from a lapsed lease (a node died, or lost the store, mid-message). */
+  messageClaimsTakenOver: number;
+  /** Times a connection stopped reading because `maxMessagesInFlight` handlers were running. */
+  messagePauses: number;
   published: number;
   reaped: number;
   /** Sessions forgotten after `sessionTtlMs` idle. */
@@ -74,6 +73,6 @@ export interface GatewayContext {
   /** Same as `options.clock`: monotonic `now()` for durations, `wallNow()` for wire timestamps. */
   readonly clock: GatewayClock;
   health(): Health;
-  /** Hand a first-seen client message to the app's handlers. */
-  dispatchMessage(message: MessageFrame, session: GatewaySession): void;
+  /** Claims client messages and runs the app's handlers. */
+  readonly messages: MessageApplier;
 }

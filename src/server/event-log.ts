@@ -131,6 +131,33 @@ export interface PresenceStore {
   leave(node: string): Promise<void>;
 }
 
+/** Who asks for a client message claim, and how long the claim lasts unless renewed. */
+export interface ClaimHolder {
+  /** One gateway process (`<nodeId>/<random>`): a restarted node is a new owner. */
+  readonly owner: string;
+  readonly leaseMs: number;
+}
+
+/**
+ * What {@link EventLog.claimMessage} found (docs/scaling.md, "Client messages").
+ * - `claimed`: the message is now in flight under the asking owner: run the handlers, then
+ *   {@link EventLog.recordMessageApplied}. `takenOver` when it was in flight under a lapsed
+ *   lease (its owner died or lost the store).
+ * - `applied`: a node finished the handlers before; acknowledge it as a duplicate.
+ * - `in_flight`: another owner's lease is live, for `leaseLeftMs` more (its handlers may be
+ *   running); the client is told to resend shortly.
+ */
+export type MessageClaim =
+  | { readonly status: 'claimed'; readonly takenOver: boolean }
+  | { readonly status: 'applied' }
+  | { readonly status: 'in_flight'; readonly leaseLeftMs: number };
+
+/**
+ * Claims in flight per session past which a claim prunes the lapsed ones (claims of dead owners
+ * whose message was never resent). A lapsed claim and no claim mean the same to the next resend.
+ */
+export const CLAIMS_PRUNE_AT = 64;
+
 /** Ends a live-feed subscription. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -246,10 +273,23 @@ export interface EventLog {
    */
   moveSeen?(sessionId: string, epoch: string): Awaitable<void>;
   /**
-   * Record a client message id. Returns true the first time, false for a resend. Kept in the log
-   * (bounded per session) so a gateway restarted with its log still applies a resend once.
+   * Claim a client message id for `holder` (see {@link MessageClaim}): free ids, ids in flight
+   * under a lapsed lease and ids in flight under this very owner (one it is not running: its
+   * caller checks) become in flight under `holder` for `holder.leaseMs`. Applied ids are kept in
+   * the log (bounded per session) so a gateway restarted with its log still applies a resend once.
    */
-  claimMessageId(sessionId: string, messageId: string): Awaitable<boolean>;
+  claimMessage(sessionId: string, messageId: string, holder: ClaimHolder): Awaitable<MessageClaim>;
+  /**
+   * Extend `holder`'s claim by `holder.leaseMs` from now, while its handlers run. False when the
+   * owner no longer holds it (taken over after a lapse, or gone with the session). May run
+   * outside the session's order.
+   */
+  renewMessageClaim(sessionId: string, messageId: string, holder: ClaimHolder): Awaitable<boolean>;
+  /**
+   * The handlers finished: remember the id as applied and drop the claim. False when `owner` no
+   * longer held the claim (another owner took it over: the message may be applied twice).
+   */
+  recordMessageApplied(sessionId: string, messageId: string, owner: string): Awaitable<boolean>;
   /** Store the app state that `resync` returns, stamped with the current head. */
   setState(sessionId: string, state: unknown): Awaitable<StoredState>;
   /** The last state set, or undefined. */

@@ -1,12 +1,14 @@
 // createGateway: the reference Lifeline gateway on `ws`. Wires the HTTP server, the WebSocket
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
+import { randomUUID } from 'node:crypto';
 import { rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
 import { LogError, type AppendResult, type EventLog, type FleetView } from './event-log.js';
 import { createLogger } from './logger.js';
+import { createMessageApplier } from './apply-message.js';
 import { createFanout, type FanoutStats } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
 import { createFleetPresence } from './fleet-presence.js';
@@ -65,7 +67,11 @@ export interface Gateway {
    * `session_not_found` for a session the log does not hold, `gateway_closed` after close().
    */
   publish(sessionId: string, event: PublishEvent): Promise<number>;
-  /** Receive client `message` frames (once per message id). Returns an unsubscribe function. */
+  /**
+   * Receive client `message` frames (once per message id, fleet-wide). A handler may return a
+   * promise: the client's `ack` waits for it (docs/scaling.md, "Client messages"). Returns an
+   * unsubscribe function.
+   */
   onMessage(handler: MessageHandler): () => void;
   /** Set the state `resync` snapshots return, as of the session's current head. Rejects with `session_not_found`. */
   setState(sessionId: string, state: unknown): Promise<void>;
@@ -131,7 +137,7 @@ const NO_APPEND_OPTIONS = {};
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const resolved = resolveOptions(options);
-  const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow });
+  const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow, clock: resolved.clock });
   const logger = createLogger(options.logger);
   const registry = createSessionRegistry();
   const connections = new Set<Connection>();
@@ -140,7 +146,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, messageRetries: 0, messageClaimsTakenOver: 0, messagePauses: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
   // Declared before use by health(); set once the log is open.
@@ -169,6 +175,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const presence = log.presence
     ? createFleetPresence({ store: log.presence, registry, clock, logger, node: `${resolved.nodeId}/${resolved.newId()}`, intervalMs: resolved.fleetReportMs, limit: resolved.maxPresenceEntries })
     : undefined;
+  // Per process too: a restarted node must not take its old self's claims for its own. Not from
+  // newId, whose seeded sequence the simulation replays: this name never reaches a client.
+  const messages = createMessageApplier({ log, handlers, owner: `${resolved.nodeId}/${randomUUID()}`, leaseMs: resolved.messageLeaseMs, clock, logger, counters });
   const ctx: GatewayContext = {
     options: resolved,
     log,
@@ -182,15 +191,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     caps: options.sessionCaps ?? log.sessionCaps?.(resolved.sessionLimits) ?? createMemorySessionCaps(resolved.sessionLimits),
     clock,
     health,
-    dispatchMessage(message, session) {
-      for (const handler of handlers) {
-        try {
-          handler(message, session);
-        } catch (error) {
-          logger.error({ err: error instanceof Error ? error.message : String(error), session: session.id }, 'message handler threw');
-        }
-      }
-    },
+    messages,
   };
 
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame
@@ -331,6 +332,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         const open = [...connections];
         for (const c of open) c.close(1001, 'shutdown');
         await settle(open, clock);
+        // Handlers still running get their lease's worth of time to finish and be recorded;
+        // closed without, their messages would be applied again after the lease (and acked never).
+        await messages.idle(resolved.messageLeaseMs);
         await stopListening();
         logger.info('gateway closed');
       })();

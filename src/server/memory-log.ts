@@ -1,7 +1,8 @@
 // The embedded EventLog: everything in process memory. A gateway that restarts with a fresh
 // memory log has lost every history, so each session it sees again gets a new epoch.
 import { randomUUID } from 'node:crypto';
-import type { AppendResult, EventLog, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
+import { systemClock, type GatewayClock } from './clock.js';
+import { CLAIMS_PRUNE_AT, type AppendResult, type EventLog, type LogPosition, type MessageClaim, type NewEvent, type SessionRecord, type StoredEvent, type StoredState } from './event-log.js';
 
 /** Options for {@link createMemoryLog}. */
 export interface MemoryLogOptions {
@@ -11,6 +12,14 @@ export interface MemoryLogOptions {
   readonly dedupeWindow?: number;
   /** Source of epoch ids; each must differ from every other epoch. @default newEpoch */
   readonly newEpoch?: () => string;
+  /** Time for message claim leases (its monotonic `now()`); createGateway passes its own. @default systemClock */
+  readonly clock?: Pick<GatewayClock, 'now'>;
+}
+
+/** A client message in flight: who runs its handlers, and until when (`clock.now()`) its lease runs. */
+interface Claim {
+  owner: string;
+  until: number;
 }
 
 interface SessionHistory {
@@ -18,8 +27,10 @@ interface SessionHistory {
   /** Held events; `events[i]` has seq `oldestSeq + i`. */
   events: StoredEvent[];
   head: number;
-  /** Insertion-ordered, so the oldest id is evicted first once the window is full. */
+  /** Ids applied; insertion-ordered, so the oldest id is evicted first once the window is full. */
   readonly messageIds: Set<string>;
+  /** Ids in flight (docs/scaling.md, "Client messages"). */
+  readonly claims: Map<string, Claim>;
   /** Publish idempotency keys and the seq each produced; those older than the window are dropped. */
   readonly publishKeys: Map<string, number>;
   state: StoredState | undefined;
@@ -40,6 +51,7 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
   if (!Number.isInteger(replayWindow) || replayWindow < 1) throw new RangeError(`replayWindow must be a positive integer, got ${String(replayWindow)}`);
   if (!Number.isInteger(dedupeWindow) || dedupeWindow < 1) throw new RangeError(`dedupeWindow must be a positive integer, got ${String(dedupeWindow)}`);
   const epochOf = options.newEpoch ?? newEpoch;
+  const clock = options.clock ?? systemClock;
   const sessions = new Map<string, SessionHistory>();
 
   function history(sessionId: string): SessionHistory {
@@ -64,7 +76,7 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
       const record: SessionRecord = { sessionId, agentId, epoch: epochOf(), ...(owner === undefined ? {} : { owner }) };
-      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), publishKeys: new Map(), state: undefined });
+      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), claims: new Map(), publishKeys: new Map(), state: undefined });
       return record;
     },
     deleteSession(sessionId) {
@@ -97,15 +109,35 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
       const oldest = h.head === 0 ? 0 : Math.max(h.head - replayWindow + 1, oldestOf(h));
       return { epoch: h.record.epoch, oldest, head: h.head };
     },
-    claimMessageId(sessionId, messageId) {
-      const ids = history(sessionId).messageIds;
-      if (ids.has(messageId)) return false;
+    claimMessage(sessionId, messageId, holder): MessageClaim {
+      const h = history(sessionId);
+      if (h.messageIds.has(messageId)) return { status: 'applied' };
+      const now = clock.now();
+      const held = h.claims.get(messageId);
+      if (held && held.owner !== holder.owner && held.until > now) return { status: 'in_flight', leaseLeftMs: held.until - now };
+      if (!held && h.claims.size >= CLAIMS_PRUNE_AT) {
+        for (const [id, claim] of h.claims) if (claim.until <= now) h.claims.delete(id);
+      }
+      h.claims.set(messageId, { owner: holder.owner, until: now + holder.leaseMs });
+      return { status: 'claimed', takenOver: held !== undefined && held.owner !== holder.owner };
+    },
+    renewMessageClaim(sessionId, messageId, holder) {
+      const held = sessions.get(sessionId)?.claims.get(messageId);
+      if (held?.owner !== holder.owner) return false;
+      held.until = clock.now() + holder.leaseMs;
+      return true;
+    },
+    recordMessageApplied(sessionId, messageId, owner) {
+      const h = history(sessionId);
+      const held = h.claims.get(messageId)?.owner === owner;
+      if (held) h.claims.delete(messageId);
+      const ids = h.messageIds;
       ids.add(messageId);
       if (ids.size > dedupeWindow) {
         const first = ids.values().next();
         if (first.done !== true) ids.delete(first.value);
       }
-      return true;
+      return held;
     },
     setState(sessionId, state) {
       const h = history(sessionId);

@@ -71,6 +71,18 @@ export interface GatewayOptions {
    */
   readonly maxEventBytes?: number;
   readonly verifyToken?: TokenVerifier;
+  /**
+   * How long a client message stays claimed by this node while its `onMessage` handlers run,
+   * renewed every third of it until they finish (docs/scaling.md, "Client messages"). A resend
+   * meanwhile is told to retry (`message_in_flight`); if this node dies, the first resend after
+   * the lease ends is applied by whichever node takes it. @default 10000
+   */
+  readonly messageLeaseMs?: number;
+  /**
+   * Messages of one connection whose handlers may run at once. At the bound the connection
+   * stops reading frames until one finishes, so TCP pushes back on the peer. @default 64
+   */
+  readonly maxMessagesInFlight?: number;
   /** Origins allowed to connect. Omitted: any. A request without an Origin header (not a browser) is allowed. */
   readonly allowedOrigins?: readonly string[];
   /**
@@ -189,6 +201,8 @@ export interface ResolvedOptions {
   readonly maxBufferedBytes: number;
   readonly maxInboundQueueBytes: number;
   readonly maxEventBytes: number;
+  readonly messageLeaseMs: number;
+  readonly maxMessagesInFlight: number;
   readonly verifyToken: TokenVerifier | undefined;
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   readonly rateLimit: RateLimit | false;
@@ -300,6 +314,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304),
     maxInboundQueueBytes: positiveInt('maxInboundQueueBytes', options.maxInboundQueueBytes ?? 1_048_576),
     maxEventBytes: eventBytes(options),
+    // At least 30 ms: renewals come every third of it, and a lease shorter than a round trip lapses while renewed.
+    messageLeaseMs: positiveInt('messageLeaseMs', options.messageLeaseMs ?? 10_000, 30),
+    maxMessagesInFlight: positiveInt('maxMessagesInFlight', options.maxMessagesInFlight ?? 64),
     verifyToken: options.verifyToken,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     rateLimit,

@@ -20,6 +20,7 @@ function harness() {
     accepted: () => undefined,
     ack: () => undefined,
     messageError: () => undefined,
+    messageRetry: () => undefined,
     snapshot: () => undefined,
       error: (e: { code: string }) => errors.push(e.code),
   };

@@ -45,6 +45,7 @@ function replay(name: string, conn: string) {
       accepted: () => undefined,
       ack: () => undefined,
       messageError: () => undefined,
+      messageRetry: () => undefined,
       snapshot: (s) => snapshots.push(s.cursor),
       error: (e) => errors.push(e.code),
     },

@@ -3,7 +3,7 @@
 // straight into the shared log, and per client the chaos suite's stream checker. No test
 // framework imports: `npm run soak -- --fleet` uses it too (call cleanupFleet() when done).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
+import { createGatewayClient, GatewayConnectError, type GatewayClient, type SendResult } from '../../src/client/index.js';
 import { LogError } from '../../src/server/event-log.js';
 import { createRedisLog, type Durability, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
@@ -26,6 +26,10 @@ export interface FleetNode {
   readonly child: ChildProcessWithoutNullStreams;
   /** `c:k` of every client message this node applied. */
   applied(): string[];
+  /** `c:k` of the messages this node applied but never recorded (it died in between). */
+  unrecorded(): string[];
+  /** Ids of the client messages whose claim this node sent to Redis. */
+  claiming(): string[];
 }
 
 function exited(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promise<void> {
@@ -39,10 +43,14 @@ function exited(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promi
   });
 }
 
-/** Start a node process on `redisUrls` (comma-separated for a cluster); `fleetReportMs` and `durability` as the options. */
-export async function startNode(redisUrls: string, id: string, replayWindow = 200, fleetReportMs = 2000, durability: Durability = 'async'): Promise<FleetNode> {
+/**
+ * Start a node process on `redisUrls` (comma-separated for a cluster); `fleetReportMs` and
+ * `durability` as the options, `env` for the rest (node-process.ts reads them). Message leases
+ * are 2 s unless `env` says otherwise, so a claim left by a killed node lapses within a test.
+ */
+export async function startNode(redisUrls: string, id: string, replayWindow = 200, fleetReportMs = 2000, durability: Durability = 'async', env: Record<string, string> = {}): Promise<FleetNode> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/node-process.ts', redisUrls, id], {
-    env: { ...process.env, REPLAY_WINDOW: String(replayWindow), FLEET_REPORT_MS: String(fleetReportMs), DURABILITY: durability },
+    env: { ...process.env, REPLAY_WINDOW: String(replayWindow), FLEET_REPORT_MS: String(fleetReportMs), DURABILITY: durability, MESSAGE_LEASE_MS: '2000', ...env },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -57,7 +65,17 @@ export async function startNode(redisUrls: string, id: string, replayWindow = 20
     if (child.exitCode !== null || performance.now() > deadline) throw new Error(`node ${id} did not start:\n${stdout}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { id, port: Number(match[1]), child, applied: () => [...stdout.matchAll(/^applied (\S+)$/gm)].map((m) => m[1]!) };
+  return {
+    id,
+    port: Number(match[1]),
+    child,
+    applied: () => [...stdout.matchAll(/^applied (\S+) /gm)].map((m) => m[1]!),
+    unrecorded: () => {
+      const recorded = new Set([...stdout.matchAll(/^recorded (\S+)$/gm)].map((m) => m[1]!));
+      return [...stdout.matchAll(/^applied (\S+) (\S+)$/gm)].filter((m) => !recorded.has(m[2]!)).map((m) => m[1]!);
+    },
+    claiming: () => [...stdout.matchAll(/^claiming (\S+)$/gm)].map((m) => m[1]!),
+  };
 }
 
 /** SIGTERM (drain, then exit) and wait for the exit. */
@@ -88,6 +106,8 @@ export interface Lane {
   readonly outputs: Output[];
   sessionId: string;
   sent: number;
+  /** Every message sent (`c:k`) and how its `send()` settled, once it has. */
+  readonly sends: Array<{ readonly key: string; outcome?: SendResult | { readonly error: string } }>;
 }
 
 /** Connect `count` clients through `url`, each on its own session unless `sessionOf` names one. */
@@ -103,7 +123,7 @@ export async function startLanes(url: string, count: number, sessionOf?: (i: num
       ...(shared ? { sessionId: shared.sessionId } : {}),
     });
     const history = shared?.history ?? createHistory();
-    const lane: Lane = { index: i, client, history, checker: createStreamChecker(history, `client ${i}`), outputs: [], sessionId: shared?.sessionId ?? '', sent: 0 };
+    const lane: Lane = { index: i, client, history, checker: createStreamChecker(history, `client ${i}`), outputs: [], sessionId: shared?.sessionId ?? '', sent: 0, sends: [] };
     client.onEvent((e) => void lane.outputs.push({ kind: 'event', seq: e.seq, data: e.data }));
     client.onGap((gap) => void lane.outputs.push({ kind: 'gap', gap, landing: client.info.epoch }));
     client.onSnapshot((snapshot) => void lane.outputs.push({ kind: 'snapshot', snapshot }));
@@ -201,15 +221,43 @@ export function reusedSeqs(history: History): string[] {
 export function sendMessages(lanes: readonly Lane[]): void {
   for (const lane of lanes) {
     lane.sent++;
-    lane.client.send({ c: lane.index, k: lane.sent }).catch(() => undefined);
+    const sent: Lane['sends'][number] = { key: `${lane.index}:${lane.sent}` };
+    lane.sends.push(sent);
+    lane.client.send({ c: lane.index, k: lane.sent }).then(
+      (result) => void (sent.outcome = result),
+      (error: unknown) => void (sent.outcome = { error: error instanceof GatewayConnectError ? error.code : String(error) }),
+    );
   }
 }
 
-/** Messages applied more than once across the whole fleet. */
-export function appliedTwice(nodes: readonly FleetNode[]): string[] {
+/**
+ * Wait until every `send()` has settled, then close the message books: each message acknowledged
+ * (none rejected), applied exactly once fleet-wide, and never acknowledged while applied nowhere.
+ * A second application is accepted only where the first node was SIGKILLed between applying and
+ * recording it (the window docs/scaling.md documents); those are counted in `reappliedAfterCrash`.
+ */
+export async function auditMessages(lanes: readonly Lane[], nodes: readonly FleetNode[], timeoutMs = 30_000): Promise<{ violations: string[]; reappliedAfterCrash: number }> {
+  const pending = () => lanes.flatMap((l) => l.sends.filter((s) => s.outcome === undefined).map((s) => s.key));
+  try {
+    await waitFor(() => pending().length === 0, timeoutMs, 'every send() to settle');
+  } catch {
+    return { violations: [`never acknowledged: ${pending().join(', ')}`], reappliedAfterCrash: 0 };
+  }
   const counts = new Map<string, number>();
-  for (const node of nodes) for (const id of node.applied()) counts.set(id, (counts.get(id) ?? 0) + 1);
-  return [...counts].filter(([, n]) => n > 1).map(([id, n]) => `${id} applied ${n} times`);
+  for (const node of nodes) for (const key of node.applied()) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const crashWindow = new Set(nodes.filter((n) => n.child.signalCode === 'SIGKILL').flatMap((n) => n.unrecorded()));
+  const violations: string[] = [];
+  let reappliedAfterCrash = 0;
+  for (const [key, n] of counts) {
+    if (n === 2 && crashWindow.has(key)) reappliedAfterCrash++;
+    else if (n > 1) violations.push(`${key} applied ${n} times`);
+  }
+  for (const sent of lanes.flatMap((l) => l.sends)) {
+    const outcome = sent.outcome;
+    if (outcome !== undefined && 'error' in outcome) violations.push(`${sent.key} rejected: ${outcome.error}`);
+    else if (outcome?.acknowledged === true && (counts.get(sent.key) ?? 0) === 0) violations.push(`${sent.key} acknowledged${outcome.duplicate ? ' as a duplicate' : ''} but applied 0 times`);
+  }
+  return { violations, reappliedAfterCrash };
 }
 
 /** Register a cleanup for the end of the test (reverse order). */

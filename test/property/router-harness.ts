@@ -54,6 +54,7 @@ export function createHarness(sessionId?: string): Harness {
           accepted: () => undefined,
           ack: () => undefined,
           messageError: () => undefined,
+          messageRetry: () => undefined,
           snapshot: (snapshot) => emit({ kind: 'snapshot', snapshot }),
           error: (e) => void errors.push(`${e.code}: ${e.message}`),
         },

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryLog, planResume } from '../../src/server/index.js';
 import { createRateLimiter } from '../../src/server/rate-limiter.js';
 import { join, startGateway } from '../support/gateway-kit.js';
+import { createManualClock } from '../support/manual-clock.js';
 
 describe('planResume', () => {
   const position = { epoch: 'e-1', oldest: 11, head: 20 };
@@ -33,6 +34,10 @@ describe('planResume', () => {
   });
 });
 
+/** Two gateway processes claiming client messages, with 300 ms leases. */
+const A = { owner: 'a/1', leaseMs: 300 };
+const B = { owner: 'b/1', leaseMs: 300 };
+
 describe('memory log', () => {
   it('keeps exactly the last replayWindow events across its compaction', async () => {
     const log = createMemoryLog({ replayWindow: 3 });
@@ -52,9 +57,36 @@ describe('memory log', () => {
   it('forgets the oldest message ids past its dedupe window', async () => {
     const log = createMemoryLog({ dedupeWindow: 2 });
     await log.createSession('s', 'a');
-    expect([await log.claimMessageId('s', 'a'), await log.claimMessageId('s', 'b'), await log.claimMessageId('s', 'a')]).toEqual([true, true, false]);
-    await log.claimMessageId('s', 'c');
-    expect(await log.claimMessageId('s', 'a')).toBe(true);
+    const apply = async (id: string) => {
+      const claim = await log.claimMessage('s', id, A);
+      if (claim.status === 'claimed') await log.recordMessageApplied('s', id, A.owner);
+      return claim.status;
+    };
+    expect([await apply('a'), await apply('b'), await apply('a')]).toEqual(['claimed', 'claimed', 'applied']);
+    await apply('c');
+    expect(await apply('a')).toBe('claimed');
+  });
+
+  it('holds a message in flight under one owner until it is applied; another owner waits out the lease, then takes it over', async () => {
+    const clock = createManualClock();
+    const log = createMemoryLog({ clock });
+    await log.createSession('s', 'a');
+    expect(await log.claimMessage('s', 'm', A)).toEqual({ status: 'claimed', takenOver: false });
+    clock.advance(100);
+    expect(await log.claimMessage('s', 'm', B)).toEqual({ status: 'in_flight', leaseLeftMs: 200 });
+    expect(await log.renewMessageClaim('s', 'm', A)).toBe(true);
+    clock.advance(250);
+    expect(await log.claimMessage('s', 'm', B)).toEqual({ status: 'in_flight', leaseLeftMs: 50 });
+    clock.advance(50);
+    // A's lease lapsed (A died, or lost the store): B applies it.
+    expect(await log.claimMessage('s', 'm', B)).toEqual({ status: 'claimed', takenOver: true });
+    expect(await log.renewMessageClaim('s', 'm', A)).toBe(false);
+    expect(await log.recordMessageApplied('s', 'm', A.owner)).toBe(false);
+    expect(await log.recordMessageApplied('s', 'm', B.owner)).toBe(true);
+    expect(await log.claimMessage('s', 'm', A)).toEqual({ status: 'applied' });
+    // An owner's own claim, which it is not running (its caller checks): claimed again, at once.
+    await log.claimMessage('s', 'n', A);
+    expect(await log.claimMessage('s', 'n', A)).toEqual({ status: 'claimed', takenOver: false });
   });
 
   it('gives every session its own epoch', async () => {

@@ -97,17 +97,37 @@ describe('createRedisLog', () => {
     expect((await log.position('s1')).head).toBe(1);
   });
 
-  it('deduplicates client message ids across logs (nodes) within a bound', async () => {
+  it('claims client message ids fleet-wide: in flight under one node with a lease on Redis time, applied once recorded, within a bound', async () => {
     const server = await redis();
     const a = await openLog(server, { dedupeWindow: 2 });
     const b = await openLog(server, { dedupeWindow: 2 });
     await a.createSession('s1', 'demo');
-    expect(await a.claimMessageId('s1', 'm1')).toBe(true);
-    expect(await b.claimMessageId('s1', 'm1')).toBe(false);
-    await b.claimMessageId('s1', 'm2');
-    await b.claimMessageId('s1', 'm3');
+    const A = { owner: 'a/1', leaseMs: 300 };
+    const B = { owner: 'b/1', leaseMs: 300 };
+    expect(await a.claimMessage('s1', 'm1', A)).toEqual({ status: 'claimed', takenOver: false });
+    const meanwhile = await b.claimMessage('s1', 'm1', B);
+    expect(meanwhile).toMatchObject({ status: 'in_flight' });
+    expect(meanwhile.status === 'in_flight' && meanwhile.leaseLeftMs > 0 && meanwhile.leaseLeftMs <= 300).toBe(true);
+    expect(await a.recordMessageApplied('s1', 'm1', A.owner)).toBe(true);
+    expect(await b.claimMessage('s1', 'm1', B)).toEqual({ status: 'applied' });
+    expect(await server.cli('hlen', 'lifeline:{s1}:claims')).toBe('0');
+
+    // A claims m2 and dies: B is told to wait until the lease lapses, then takes it over.
+    await a.claimMessage('s1', 'm2', A);
+    let last = await b.claimMessage('s1', 'm2', B);
+    expect(last.status).toBe('in_flight');
+    await waitForAsync(async () => (last = await b.claimMessage('s1', 'm2', B)).status === 'claimed', 5000, "B to take over A's lapsed claim");
+    expect(last).toEqual({ status: 'claimed', takenOver: true });
+    expect(await a.renewMessageClaim('s1', 'm2', A)).toBe(false);
+    expect(await b.renewMessageClaim('s1', 'm2', B)).toBe(true);
+    expect(await b.recordMessageApplied('s1', 'm2', B.owner)).toBe(true);
+    expect(await a.recordMessageApplied('s1', 'm2', A.owner)).toBe(false); // A's late record: the claim was B's
+
+    await b.claimMessage('s1', 'm3', B);
+    await b.recordMessageApplied('s1', 'm3', B.owner);
     expect(await server.cli('zcard', 'lifeline:{s1}:ids')).toBe('2');
-    expect(await a.claimMessageId('s1', 'm1')).toBe(true); // evicted: the bound holds
+    expect(await a.claimMessage('s1', 'm1', A)).toMatchObject({ status: 'claimed' }); // evicted: the bound holds
+    await expect(a.claimMessage('nope', 'm1', A)).rejects.toMatchObject({ code: 'session_not_found' });
   });
 
   it('returns a concurrently created session instead of a second epoch', async () => {
@@ -195,7 +215,7 @@ describe('createRedisLog', () => {
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 
-  it('replicated: a new client message id is acknowledged only once a replica has it, so a resend after a promotion is still a resend', async () => {
+  it('replicated: a client message runs only once a replica has its claim, and is acked once a replica has its record, so a resend after a promotion is still a resend', async () => {
     const primary = await redis();
     const link = await createFaultProxy({ target: { host: '127.0.0.1', port: primary.port } });
     const replica = await redis({ replicaOf: link });
@@ -205,18 +225,20 @@ describe('createRedisLog', () => {
     await replicaCaughtUp(primary, replica);
     link.stall();
     let settled = false;
-    const claim = Promise.resolve(log.claimMessageId('s1', 'm1')).finally(() => void (settled = true));
-    // The primary has the id; the claim (and so the ack) waits for the replica.
-    await waitForAsync(async () => (await primary.cli('zscore', 'lifeline:{s1}:ids', 'm1')) !== '', 5000, 'the id on the primary');
+    const holder = { owner: 'a/1', leaseMs: 10_000 };
+    const claim = Promise.resolve(log.claimMessage('s1', 'm1', holder)).finally(() => void (settled = true));
+    // The primary has the claim; the handlers (and so the ack) wait for the replica.
+    await waitForAsync(async () => (await primary.cli('hget', 'lifeline:{s1}:claims', 'm1')) !== '', 5000, 'the claim on the primary');
     await new Promise((resolve) => setTimeout(resolve, 300)); // a window in which it must not settle
     expect(settled).toBe(false);
     link.resume();
-    await expect(claim).resolves.toBe(true);
+    await expect(claim).resolves.toEqual({ status: 'claimed', takenOver: false });
+    await expect(log.recordMessageApplied('s1', 'm1', holder.owner)).resolves.toBe(true);
     await primary.kill();
     await link.close();
     await replica.cli('replicaof', 'no', 'one');
     const promoted = await openLog(replica);
-    await expect(promoted.claimMessageId('s1', 'm1')).resolves.toBe(false);
+    await expect(promoted.claimMessage('s1', 'm1', { owner: 'b/1', leaseMs: 10_000 })).resolves.toEqual({ status: 'applied' });
   });
 
   it('replicated then async: an async writer exposes and fans out what replicated writers left unconfirmed', async () => {

@@ -15,7 +15,9 @@ function asyncLog(inner: EventLog): EventLog {
     append: (id, event) => later(() => inner.append(id, event)),
     readAfter: (id, cursor, limit) => later(() => inner.readAfter(id, cursor, limit)),
     position: (id) => later(() => inner.position(id)),
-    claimMessageId: (id, messageId) => later(() => inner.claimMessageId(id, messageId)),
+    claimMessage: (id, messageId, holder) => later(() => inner.claimMessage(id, messageId, holder)),
+    renewMessageClaim: (id, messageId, holder) => later(() => inner.renewMessageClaim(id, messageId, holder)),
+    recordMessageApplied: (id, messageId, owner) => later(() => inner.recordMessageApplied(id, messageId, owner)),
     setState: (id, state) => later(() => inner.setState(id, state)),
     getState: (id) => later(() => inner.getState(id)),
   };
@@ -202,8 +204,9 @@ describe('messages', () => {
     });
     const { client } = await join(gateway);
     client.send({ type: 'message', id: 'm-1', content: 'hi' });
-    expect(await client.next('ack')).toEqual({ type: 'ack', id: 'm-1' });
+    // The ack says the handler ran, so what the handler published comes first.
     expect(await client.next('event')).toMatchObject({ event: { type: 'reply', data: { echo: 'hi' } } });
+    expect(await client.next('ack')).toEqual({ type: 'ack', id: 'm-1' });
     client.send({ type: 'message', id: 'm-1', content: 'hi' });
     expect(await client.next('ack')).toEqual({ type: 'ack', id: 'm-1', duplicate: true });
     client.send({ type: 'message', content: 'no id' });

@@ -330,6 +330,7 @@ export function praisonaiVectors(): Json {
           accepted: () => undefined,
           ack: (id, duplicate) => out.push({ ack: { id, duplicate } }),
           messageError: (id, e) => out.push({ messageError: { id, code: e.code } }),
+          messageRetry: (id, afterMs) => out.push({ messageRetry: { id, afterMs } }),
           snapshot: (s) => out.push({ snapshot: s.cursor }),
           error: (e) => out.push({ error: e.code }),
         },

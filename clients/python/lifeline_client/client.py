@@ -25,6 +25,7 @@ from .gap_tracker import GapTracker
 from .heartbeat import Watchdog
 from .listeners import ListenerSet, ListenerTasks
 from .machine import Lifecycle, TimerHandle
+from .message_retries import MessageRetries
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
 from .protocol import CLOSE_HANDSHAKE_TIMEOUT, CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
@@ -142,6 +143,8 @@ class GatewayClient:
         else:
             self._tracker = GapTracker(self._deliver, self._gaps.emit, session_id)
         self._outbox = Outbox(outbox_max_messages, store=outbox_store)
+        # Not joined when one falls due: the next join's flush resends it with everything else.
+        self._message_retries = MessageRetries(self._schedule, self._resend_message)
         self._connection: Optional[_Connection] = None
         self._closing: Set["asyncio.Task[None]"] = set()
         self._heartbeat: Optional[Watchdog] = None
@@ -329,6 +332,7 @@ class GatewayClient:
             self._connection.suspect_dead = True
 
     def flush_outbox(self) -> None:
+        self._message_retries.cancel_all()
         self._outbox.flush(self._write_message, self._handshake["acks"], self._max_payload())
         if self._resync_waiters:
             self._request_snapshot()
@@ -348,6 +352,10 @@ class GatewayClient:
             self._heartbeat.probe()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _resend_message(self, message_id: str) -> None:
+        if self._state == "joined":
+            self._outbox.write_one(message_id, self._write_message, self._handshake["acks"])
 
     def _schedule(self, ms: float, callback: Callable[[], None]) -> TimerHandle:
         return asyncio.get_running_loop().call_later(max(0.0, ms) / 1000, callback)
@@ -432,6 +440,7 @@ class GatewayClient:
     def _stop_with(self, error: GatewayConnectError, streams_raise: bool = True) -> None:
         """The client stopped (terminal error, or the user): settle everything that waits."""
         self._connect_waiters.settle(error)
+        self._message_retries.cancel_all()
         self._outbox.reject_all(error)
         waiters, self._resync_waiters = self._resync_waiters, []
         for waiter in waiters:
@@ -698,6 +707,9 @@ class _RouterTarget:
     def message_error(self, message_id: str, error: GatewayConnectError) -> None:
         self._client._outbox.fail(message_id, error)
         self._client._emit_error(error)
+
+    def message_retry(self, message_id: str, after_ms: float) -> None:
+        self._client._message_retries.schedule(message_id, after_ms)
 
     def snapshot(self, state: Any, cursor: int, epoch: Optional[str]) -> None:
         snapshot = SessionSnapshot(state, cursor, epoch)

@@ -11,7 +11,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from .errors import GatewayConnectError
 from .gap_tracker import GapTracker, HandshakeAnswer
-from .protocol import MAX_SEQ, clamp_hint_ms
+from .protocol import MAX_SEQ, clamp_hint_ms, default_next_step
+
+DEFAULT_MESSAGE_RETRY_MS = 1000
+"""When a gateway asks for a message again without saying when (no ``retry_after_seconds``)."""
 
 Json = Dict[str, Any]
 
@@ -27,6 +30,7 @@ class RouterTarget(Protocol):
     def accepted(self, frame: Json) -> None: ...
     def ack(self, message_id: str, duplicate: bool) -> None: ...
     def message_error(self, message_id: str, error: GatewayConnectError) -> None: ...
+    def message_retry(self, message_id: str, after_ms: float) -> None: ...
     def snapshot(self, state: Any, cursor: int, epoch: Optional[str]) -> None: ...
     def error(self, error: GatewayConnectError) -> None: ...
     def overflow(self) -> None: ...
@@ -261,6 +265,11 @@ class FrameRouter:
             if not self._joined:
                 return self._handshake_error(code, frame["message"], next_step, frame.get("retry_after_seconds"))
             if type(frame.get("id")) is str:
+                # Not applied and not lost (PROTOCOL.md section 5, "Message errors"): keep it, send it again.
+                if (next_step or default_next_step(code or "bad_frame")) == "wait_then_retry":
+                    retry_after = frame.get("retry_after_seconds")
+                    after_ms = DEFAULT_MESSAGE_RETRY_MS if retry_after is None else clamp_hint_ms(retry_after * 1000)
+                    return target.message_retry(frame["id"], after_ms)
                 return target.message_error(frame["id"], GatewayConnectError(code or "bad_frame", frame["message"], next_step))
             target.error(GatewayConnectError(code or "internal_error", frame["message"], next_step))
         elif kind == "caught_up":

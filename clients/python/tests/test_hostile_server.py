@@ -41,15 +41,20 @@ class Scripted:
 
     url: str = ""
     connections: int = 0
-    received: List[Dict[str, int]] = field(default_factory=list)
+    received: List[Dict[str, Any]] = field(default_factory=list)
 
 
 @asynccontextmanager
-async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] = None, close_code: Optional[int] = None) -> AsyncIterator[Scripted]:
+async def scripted(
+    answer: Callable[[int], List[str]],
+    max_size: Optional[int] = None,
+    close_code: Optional[int] = None,
+    on_message: Optional[Callable[[Dict[str, Any], int], str]] = None,
+) -> AsyncIterator[Scripted]:
     """A ``websockets`` server on 127.0.0.1 that answers every ``hello`` with ``answer(connection)``
-    (then closes with ``close_code``, if given) and acks every message. With ``max_size``,
-    ``websockets`` closes 1009 on any bigger frame, as a proxy with a small frame limit in front of
-    a gateway would."""
+    (then closes with ``close_code``, if given) and every message with ``on_message(frame, copies
+    of its id so far)`` (default: an ack). With ``max_size``, ``websockets`` closes 1009 on any
+    bigger frame, as a proxy with a small frame limit in front of a gateway would."""
     state = Scripted()
 
     async def handler(ws: Any) -> None:
@@ -64,8 +69,9 @@ async def scripted(answer: Callable[[int], List[str]], max_size: Optional[int] =
                     if close_code is not None:
                         await ws.close(close_code, "at once")
                 elif frame.get("type") == "message":
-                    state.received.append({"connection": connection, "bytes": len(text.encode())})
-                    await ws.send(json.dumps({"type": "ack", "id": frame["id"]}))
+                    state.received.append({"connection": connection, "bytes": len(text.encode()), "id": frame["id"]})
+                    copies = sum(1 for m in state.received if m["id"] == frame["id"])
+                    await ws.send(on_message(frame, copies) if on_message else json.dumps({"type": "ack", "id": frame["id"]}))
         except websockets.exceptions.ConnectionClosed:
             pass  # an oversized frame ends here, after websockets closed 1009
 
@@ -105,6 +111,33 @@ async def test_a_message_the_link_closed_1009_on_is_dropped_not_resent_after_eve
             assert smaller.acknowledged
             assert server.connections == 2
             assert all(m["bytes"] < 2000 for m in server.received), server.received
+        finally:
+            await client.disconnect()
+    assert owned_tasks() == []
+
+
+async def test_a_message_told_message_in_flight_is_kept_and_resent_under_its_id() -> None:
+    """The gateway is still applying an earlier copy: the client keeps the message and resends
+    it after ``retry_after_seconds`` on the same connection, until it is acknowledged."""
+    def joined(connection: int) -> List[str]:
+        return [hello_ok(connection), json.dumps({"type": "caught_up", "cursor": 0})]
+
+    def in_flight_twice(frame: Dict[str, Any], copies: int) -> str:
+        if copies <= 2:
+            return json.dumps({"type": "error", "code": "message_in_flight", "id": frame["id"], "message": "being applied", "next_step": "wait_then_retry", "retry_after_seconds": 0.05})
+        return json.dumps({"type": "ack", "id": frame["id"]})
+
+    async with scripted(joined, on_message=in_flight_twice) as server:
+        client = GatewayClient(server.url, agent_id="demo", reconnect=FAST)
+        errors: List[str] = []
+        client.on_error(lambda e: errors.append(e.code))
+        try:
+            await bounded("the join", client.connect())
+            result = await bounded("the ack", client.send("hi"), timeout=3.0)
+            assert result.acknowledged and not result.duplicate
+            assert [m["id"] for m in server.received] == [result.id] * 3
+            assert {m["connection"] for m in server.received} == {1}
+            assert errors == []
         finally:
             await client.disconnect()
     assert owned_tasks() == []

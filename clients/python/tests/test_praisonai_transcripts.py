@@ -39,6 +39,9 @@ class Recorder:
     def message_error(self, message_id: str, error: GatewayConnectError) -> None:
         self.out.append({"messageError": {"id": message_id, "code": error.code}})
 
+    def message_retry(self, message_id: str, after_ms: float) -> None:
+        self.out.append({"messageRetry": {"id": message_id, "afterMs": after_ms}})
+
     def snapshot(self, state: Any, cursor: int, epoch: Optional[str]) -> None:
         self.out.append({"snapshot": cursor})
 

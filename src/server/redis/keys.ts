@@ -11,8 +11,10 @@ export interface SessionKeys {
   readonly meta: string;
   /** Stream of events; entry id `<seq>-0`, field `e` holds the event JSON. */
   readonly events: string;
-  /** Sorted set of client message ids (bounded), for fleet-wide de-duplication. */
+  /** Sorted set of client message ids applied (bounded), for fleet-wide de-duplication. */
   readonly ids: string;
+  /** Hash of client messages in flight: id -> `<lease end ms>|<owner>` (message-claims.ts). */
+  readonly claims: string;
   /** Hash: the `resync` state (`s`) and the head it reflects (`c`). */
   readonly state: string;
   /** Sorted set of publish idempotency keys, scored by the seq they produced. */
@@ -28,6 +30,7 @@ export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
     meta: `${base}:meta`,
     events: `${base}:events`,
     ids: `${base}:ids`,
+    claims: `${base}:claims`,
     state: `${base}:state`,
     idem: `${base}:idem`,
     channel: `${base}:fanout`,

@@ -14,6 +14,7 @@ import { LIFELINE_SCRIPTS } from './scripts.js';
 import type { SessionLimits } from '../session-caps.js';
 import { createRedisSessionCaps, SESSION_CAP_SCRIPTS, type RedisSessionCaps } from './session-caps.js';
 import { createRedisPresence } from './presence.js';
+import { createRedisMessageClaims, MESSAGE_CLAIM_SCRIPTS } from './message-claims.js';
 
 /** How much a publish waits for before it resolves. */
 export type Durability = 'async' | 'replicated';
@@ -94,7 +95,7 @@ export interface RedisLog extends EventLog {
   durableWrites(): boolean;
 }
 
-const SCRIPTS = { ...LIFELINE_SCRIPTS, ...SESSION_CAP_SCRIPTS };
+const SCRIPTS = { ...LIFELINE_SCRIPTS, ...SESSION_CAP_SCRIPTS, ...MESSAGE_CLAIM_SCRIPTS };
 type Scripts = typeof SCRIPTS;
 // eslint-style note: node-redis types are generic over modules, functions, scripts, RESP and type mapping.
 type Standalone = RedisClientType<Record<string, never>, Record<string, never>, Scripts>;
@@ -217,6 +218,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
 
   const common = (): string[] => [durableFlag, epochOf(), ttlArg];
   const keysOf = (sessionId: string): SessionKeys => sessionKeys(prefix, sessionId);
+  const messageClaims = createRedisMessageClaims(client, { keysOf, sessionTtlMs: ttlMs, dedupeWindow, call });
 
   async function open(sessionId: string, agent: string, owner: string): Promise<{ record: SessionRecord; position: LogPosition } | undefined> {
     const keys = keysOf(sessionId);
@@ -382,7 +384,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     },
     async deleteSession(sessionId) {
       const keys = keysOf(sessionId);
-      await call('delete', () => client.del(keyList(keys)));
+      await call('delete', () => client.del([...keyList(keys), keys.claims]));
     },
     async listSessions() {
       const records: SessionRecord[] = [];
@@ -420,15 +422,19 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       const keys = keysOf(sessionId);
       await call('move seen', () => client.lifelineMoveSeen(keyList(keys), [...common(), epoch]));
     },
-    async claimMessageId(sessionId, messageId) {
-      const keys = keysOf(sessionId);
-      const reply = await call('claim', () => client.lifelineClaim(keyList(keys), [...common(), messageId, String(dedupeWindow)]));
-      const fresh = Number(reply) === 1;
-      // Replicated: the ack waits until a replica has the id too, so a resend after a failover is
-      // still recognised. If WAIT falls short the message is applied all the same (the primary
-      // holds the id); only a failover within that window could apply a resend twice.
-      if (fresh && durability === 'replicated') await waitForReplicas(keys).catch(() => 0);
-      return fresh;
+    async claimMessage(sessionId, messageId, holder) {
+      const claim = await messageClaims.claim(sessionId, messageId, holder);
+      // Replicated: the handlers run only once a replica has the claim too, so a resend after a
+      // failover finds it in flight. A WAIT that falls short refuses nothing (the primary holds it).
+      if (claim.status === 'claimed' && durability === 'replicated') await waitForReplicas(keysOf(sessionId)).catch(() => 0);
+      return claim;
+    },
+    renewMessageClaim: (sessionId, messageId, holder) => messageClaims.renew(sessionId, messageId, holder),
+    async recordMessageApplied(sessionId, messageId, owner) {
+      const held = await messageClaims.record(sessionId, messageId, owner);
+      // Replicated: the ack waits until a replica knows the id was applied, as for the claim.
+      if (durability === 'replicated') await waitForReplicas(keysOf(sessionId)).catch(() => 0);
+      return held;
     },
     async setState(sessionId, state): Promise<StoredState> {
       const keys = keysOf(sessionId);

@@ -179,17 +179,6 @@ if ARGV[5] == '' then return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0',
 return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])
 `);
 
-/** Record a client message id; ARGV[4] the id, ARGV[5] how many to keep. Returns 1 if new, 0 for a resend. */
-const LIFELINE_CLAIM = script(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('LIFELINE_NO_SESSION') end
-if redis.call('ZSCORE', KEYS[3], ARGV[4]) then return 0 end
-local n = redis.call('HINCRBY', KEYS[1], 'mc', 1)
-redis.call('ZADD', KEYS[3], n, ARGV[4])
-redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
-refresh()
-return 1
-`);
-
 /** Store the resync state (ARGV[4], JSON) at the current head. Returns {epoch, head}. */
 const LIFELINE_SET_STATE = script(`
 local epoch = settle()
@@ -233,7 +222,6 @@ export const LIFELINE_SCRIPTS = {
   lifelineAppend: LIFELINE_APPEND,
   lifelineConfirm: LIFELINE_CONFIRM,
   lifelineRead: LIFELINE_READ,
-  lifelineClaim: LIFELINE_CLAIM,
   lifelineSetState: LIFELINE_SET_STATE,
   lifelineGetState: LIFELINE_GET_STATE,
   lifelineMoveSeen: LIFELINE_MOVE_SEEN,

@@ -3,8 +3,8 @@
 // one for all sessions, one per owner tag, one per address. A claim, a release and a refresh
 // of a whole batch are each one Lua script (one round trip, atomic). Members past their expiry
 // never count, so a session whose node died stops counting after the session TTL, like its keys.
-import { defineScript, type CommandParser } from 'redis';
 import { LogError } from '../event-log.js';
+import { luaScript } from './lua-script.js';
 import type { HeldSession, SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
 
 // Shared by the three scripts. KEYS[1] the zset of all sessions, KEYS[2] the hash of charges
@@ -75,17 +75,8 @@ local function below(key, limit, now)
 end
 `;
 
-/** Passes the two fixed keys with their count, then the arguments. */
-function parseCommand(parser: CommandParser, keys: readonly string[], args: readonly string[]): void {
-  parser.push(String(keys.length));
-  for (const key of keys) parser.pushKey(key);
-  parser.push(...args);
-}
-
-const transformReply = (reply: unknown): unknown => reply;
-
 function script(body: string) {
-  return defineScript({ SCRIPT: COMMON + body, parseCommand, transformReply });
+  return luaScript(COMMON + body);
 }
 
 /**
