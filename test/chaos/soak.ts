@@ -33,7 +33,7 @@ if (process.argv.includes('--fleet')) {
     console.error(`fleet soak FAILED; replay with: npm run soak -- --fleet --minutes ${minutes} --seed ${seed}`);
     process.exit(1);
   }
-  console.log('fleet soak passed: nothing lost outside a signalled gap, no duplicates, no message applied twice, no (epoch, seq) reused');
+  console.log('fleet soak passed: nothing lost outside a signalled gap, no duplicates, every message acknowledged and applied once (none applied twice or acknowledged while applied nowhere), no (epoch, seq) reused');
   process.exit(0);
 }
 console.log(`soak: ${minutes} min, ${clients} clients, seed ${seed} (replay with --seed ${seed})`);

@@ -54,7 +54,8 @@ export async function startNode(redisUrls: string, id: string, replayWindow = 20
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.resume();
+  let stderr = ''; // the tail, for a node that fails to start
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   cleanups.push(async () => {
     child.kill('SIGKILL');
     await exited(child, 5000);
@@ -62,7 +63,9 @@ export async function startNode(redisUrls: string, id: string, replayWindow = 20
   const deadline = performance.now() + 15_000;
   let match: RegExpExecArray | null = null;
   while (!(match = /listening (\d+)/.exec(stdout))) {
-    if (child.exitCode !== null || performance.now() > deadline) throw new Error(`node ${id} did not start:\n${stdout}`);
+    if (child.exitCode !== null || performance.now() > deadline) {
+      throw new Error(`node ${id} did not start (exit ${String(child.exitCode)}):\n${stdout}\n${stderr}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return {
