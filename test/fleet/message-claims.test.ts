@@ -21,7 +21,8 @@ describe('client messages across a fleet', () => {
   it('a message whose node dies between claim and handler, Redis stalled, is applied once on another node and acked only then', async () => {
     const redis = await startRedis();
     servers.push(redis);
-    const [a, b] = await Promise.all([startNode(redis.url, 'a', 200, 2000, 'async', SHORT_LEASE), startNode(redis.url, 'b', 200, 2000, 'async', SHORT_LEASE)]);
+    const a = await startNode(redis.url, 'a', 200, 2000, 'async', SHORT_LEASE);
+    const b = await startNode(redis.url, 'b', 200, 2000, 'async', SHORT_LEASE);
     const balancer = await startBalancer(a);
     const [lane] = await startLanes(balancer.url, 1);
     const client = lane!.client;
