@@ -9,6 +9,9 @@ import {
   decodeServerObject,
   defaultNextStep,
   MAX_SEQ,
+  MAX_SERVER_FRAME_BYTES,
+  MAX_SERVER_FRAME_DEPTH,
+  nestingExceeds,
   SUPPORTED_PROTOCOL,
   type ClientFrame,
   type HelloOkFrame,
@@ -261,6 +264,10 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
   }
 
   return function route(text: string): void {
+    // Node's ws refuses a bigger frame before reading it; a browser's socket cannot, so drop it unread.
+    if (text.length > MAX_SERVER_FRAME_BYTES) return badFrame(`Frame is over ${MAX_SERVER_FRAME_BYTES} bytes (MAX_SERVER_FRAME_BYTES); skipped.`);
+    // Parsers differ in how deep they go (Python's stops near 1000): past the limit, no client reads it.
+    if (nestingExceeds(text)) return badFrame(`Frame nests deeper than ${MAX_SERVER_FRAME_DEPTH} levels (MAX_SERVER_FRAME_DEPTH); skipped.`);
     let value: unknown;
     try {
       value = JSON.parse(text);

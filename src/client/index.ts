@@ -31,5 +31,6 @@ export type {
   SendResult,
   SessionSnapshot,
   WebSocketClass,
+  WebSocketOptions,
   WebSocketLike,
 } from './types.js';

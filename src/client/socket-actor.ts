@@ -3,7 +3,7 @@
 // cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
 // never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { authRequiredHint, closeEndsSession, encodeClientFrame, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
+import { authRequiredHint, CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
 import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -107,6 +107,22 @@ function closeQuietly(ws: WebSocketLike, hard: boolean): void {
   }
 }
 
+/** ws's error for an incoming frame over `maxPayload`: it stops reading and closes 1009. */
+function isInboundTooBig(event: unknown): boolean {
+  const error = (event as { error?: unknown } | null)?.error;
+  return error instanceof Error && (error as Error & { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+}
+
+const FRAME_TOO_LARGE = 'frame_too_large';
+
+function frameTooLarge(): GatewayConnectError {
+  return connectError(
+    'bad_server_frame',
+    `The gateway sent a frame over ${MAX_SERVER_FRAME_BYTES} bytes (MAX_SERVER_FRAME_BYTES), refused before it was read. The connection was closed; the client resumes from its cursor with backoff.`,
+    { nextStep: 'wait_then_retry', closeCode: CloseCode.BadFrame },
+  );
+}
+
 type SocketCallback = CallbackLogicFunction<SocketCommand, GatewayMachineEvent, SocketActorInput>;
 
 type SocketArgs = Parameters<SocketCallback>[0];
@@ -154,7 +170,7 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
   try {
     placement = placeToken(deps.url(), token);
     url = placement.url;
-    ws = new deps.WebSocket(url);
+    ws = new deps.WebSocket(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
   } catch (error) {
     // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
     const failure = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, 1006);
@@ -187,6 +203,7 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
 
   let opened = false;
   let failure: unknown = null;
+  let tooLarge = false;
   ws.onopen = () => {
     if (!live) return;
     opened = true;
@@ -203,6 +220,13 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
   // A close always follows an error: keep the cause (ws passes one, browsers hide it) for the close.
   ws.onerror = (event) => {
     failure = event;
+    if (!live || !isInboundTooBig(event)) return;
+    // The gateway broke the frame limit. Our 1009 must not read as "our message was too big"
+    // (that would refuse an innocent send), and waiting for the peer's closing handshake could
+    // take ws's 30 s: close now and report the close as the protocol violation it is (4000).
+    tooLarge = true;
+    deps.failed(frameTooLarge(), true);
+    closeQuietly(ws, true);
   };
   ws.onclose = (event) => {
     (link as SocketLink & { closedOne(): void }).closedOne();
@@ -216,6 +240,8 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
       const why = connectFailure(failure, url, event.code);
       deps.failed(why.error, true);
       reason ||= why.short;
+    } else if (tooLarge) {
+      return sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
     } else if (failure !== null) {
       const lost = connectionLost(failure, event.code);
       if (lost) deps.failed(lost, false);

@@ -259,8 +259,14 @@ export interface WebSocketLike {
   onerror: Handler<unknown>;
 }
 
-/** A WebSocket constructor. */
-export type WebSocketClass = new (url: string) => WebSocketLike;
+/** Options the client passes to `ws` (Node); browsers ignore the third argument. */
+export interface WebSocketOptions {
+  /** Largest incoming frame, in bytes (`MAX_SERVER_FRAME_BYTES`): `ws` refuses a bigger one at its header. */
+  readonly maxPayload?: number;
+}
+
+/** A WebSocket constructor: `new WebSocket(url, undefined, { maxPayload })`. */
+export type WebSocketClass = new (url: string, protocols?: string | string[], options?: WebSocketOptions) => WebSocketLike;
 
 /** The client returned by {@link createGatewayClient}: a plain object; every `on…` returns an unsubscribe. */
 export interface GatewayClient {

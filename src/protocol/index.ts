@@ -5,5 +5,6 @@ export * from './errors.js';
 export * from './close-codes.js';
 export * from './frames.js';
 export * from './codec.js';
+export * from './frame-limits.js';
 export * from './assert-never.js';
 export * from './credentials.js';

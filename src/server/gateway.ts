@@ -2,7 +2,7 @@
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
 import { randomUUID } from 'node:crypto';
-import { rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
+import { EVENT_PAYLOAD_FRAME_DEPTH, MAX_SERVER_FRAME_DEPTH, nestingExceeds, rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
@@ -99,6 +99,9 @@ export interface Gateway {
 
 /** How long close() and drain() wait for close handshakes before destroying sockets. */
 const CLOSE_GRACE_MS = 2000;
+
+/** Deepest event (or state) the gateway stores: carried in a `batch`, it must stay within what clients read. */
+const MAX_PAYLOAD_DEPTH = MAX_SERVER_FRAME_DEPTH - (EVENT_PAYLOAD_FRAME_DEPTH - 1);
 
 /** Wait for sockets to close, destroying any still open after the grace period. */
 async function settle(connections: readonly Connection[], clock: GatewayClock): Promise<void> {
@@ -249,6 +252,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const bytes = json.length * 3 <= resolved.maxEventBytes ? json.length : Buffer.byteLength(json);
     if (bytes > resolved.maxEventBytes) {
       throw new GatewayError('payload_too_large', `The ${what} is ${bytes} bytes encoded; the limit is maxEventBytes (${resolved.maxEventBytes}). Nothing was stored.`);
+    }
+    if (nestingExceeds(json, MAX_PAYLOAD_DEPTH)) {
+      throw new GatewayError('payload_too_large', `The ${what} nests deeper than ${MAX_PAYLOAD_DEPTH} levels; clients refuse a frame deeper than MAX_SERVER_FRAME_DEPTH (${MAX_SERVER_FRAME_DEPTH}). Nothing was stored.`, {
+        nextStep: 'Flatten the data (or send a reference to it): no client would read this event.',
+      });
     }
     return json;
   };

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { isValidRange, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import { isValidRange, MAX_SERVER_FRAME_BYTES, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { systemClock, type GatewayClock } from './clock.js';
 import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.js';
@@ -67,7 +67,9 @@ export interface GatewayOptions {
    * Largest event `publish()` takes, and largest state `setState()` takes, as encoded JSON bytes.
    * A bigger one is refused with `payload_too_large`: sent to a client it would pass
    * `maxBufferedBytes` on its own, evicting every reader of the session again on every resume.
-   * At most half of `maxBufferedBytes`. @default 1048576, or half of maxBufferedBytes if smaller
+   * At most half of `maxBufferedBytes`, and at most 8 MiB (half of `MAX_SERVER_FRAME_BYTES`, the
+   * largest frame clients read). An event nested deeper than clients read
+   * (`MAX_SERVER_FRAME_DEPTH`) is refused too. @default 1048576, or half of maxBufferedBytes if smaller
    */
   readonly maxEventBytes?: number;
   readonly verifyToken?: TokenVerifier;
@@ -265,6 +267,9 @@ function eventBytes(options: GatewayOptions): number {
   const half = Math.floor(positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 4_194_304) / 2);
   const value = positiveInt('maxEventBytes', options.maxEventBytes ?? Math.min(1_048_576, half));
   if (value > half) throw new GatewayError('configuration_error', `maxEventBytes must be at most half of maxBufferedBytes (${half}), got ${value}`);
+  // Clients refuse a frame over MAX_SERVER_FRAME_BYTES: an event must fit in one with room to spare.
+  const clientHalf = MAX_SERVER_FRAME_BYTES / 2;
+  if (value > clientHalf) throw new GatewayError('configuration_error', `maxEventBytes must be at most half of MAX_SERVER_FRAME_BYTES (${clientHalf}), the largest frame clients read; got ${value}`);
   return value;
 }
 

@@ -10,7 +10,7 @@
 // join task only hands the replay over, so other connections and publishes never wait on it.
 // A long replay comes in pages (ReplaySource): the next page is read only when the socket has
 // taken the previous one, so a resuming connection holds one page, not the whole window.
-import { encodeBatch, encodeFrame, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
+import { encodeBatch, encodeFrame, MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
 import { mutations } from '../mutations.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
@@ -76,8 +76,9 @@ const isEventWaiting = (w: Waiting | undefined): w is { readonly frame: EventLik
 /** Create the outbox for a socket. */
 export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
   // Pace to a quarter of the limit, and cap a batch at as much: the socket then never holds
-  // more than about half the limit on account of a replay.
-  const paceBytes = Math.max(1, Math.floor(options.maxBufferedBytes / 4));
+  // more than about half the limit on account of a replay. A batch also stays under the frame size
+  // clients accept (counted in UTF-16 units, at most 3 UTF-8 bytes each, so a quarter is safe).
+  const paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
   let sealed = false;
   let pendingLive: EventFrame[] = [];
   let flushScheduled = false;

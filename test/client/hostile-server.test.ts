@@ -3,11 +3,11 @@
 // raw `ws` peer.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_SEQ } from '../../src/protocol/index.js';
-import type { ClientClock, GatewayConnectError } from '../../src/client/index.js';
+import { MAX_SEQ, MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH } from '../../src/protocol/index.js';
+import type { ClientClock, GapInfo, GatewayConnectError } from '../../src/client/index.js';
 import { systemClock } from '../../src/client/create-gateway-client.js';
 import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
-import { waitFor, waitForState } from '../support/wait-for.js';
+import { waitFor, waitForState, within } from '../support/wait-for.js';
 import { makeClient } from './kit.js';
 
 const servers: WebSocketServer[] = [];
@@ -43,6 +43,20 @@ function helloOk(fields: Record<string, unknown> = {}): string {
     type: 'hello_ok', protocol: 2, features: { methods: [], events: [], extensions: ['caught_up', 'epoch'] },
     policy: { max_payload: 1_048_576, heartbeat_ms: 0 }, session_id: 's-1', resumed: false, cursor: 0, epoch: 'e-1', ...fields,
   });
+}
+
+/** JSON text of objects nested `depth` deep: `{"a":{"a":{}}}` is 3. */
+function nested(depth: number): string {
+  return `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+}
+
+/** An `event` frame (or, with `replay`, a replay frame) whose data nests `depth` deep. */
+function deepEvent(seq: number, depth: number, type: 'event' | 'replay' = 'event'): string {
+  return `{"type":"${type}","seq":${seq},"epoch":"e-1","event":{"type":"deep","data":${nested(depth)}}}`;
+}
+
+function plainEvent(seq: number, type: 'event' | 'replay' = 'event'): string {
+  return JSON.stringify({ type, seq, epoch: 'e-1', event: { type: 'plain', data: { seq } } });
 }
 
 /** The system clock, recording every delay the client asks for. */
@@ -149,6 +163,86 @@ describe('a server the client does not trust', () => {
     expect(performance.now() - started).toBeGreaterThan(900);
     expect(client.info.attempt).toBeGreaterThanOrEqual(5);
     expect(client.info.lastClose?.code).toBe(code);
+  });
+
+  it('reports a frame nested deeper than MAX_SERVER_FRAME_DEPTH once, skips it with a gap, and stays on the connection', async () => {
+    const server = await scripted((socket) => {
+      socket.send(helloOk());
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      socket.send(plainEvent(1));
+      socket.send(deepEvent(2, 3000));
+      socket.send(`${'['.repeat(3000)}${']'.repeat(3000)}`);
+      socket.send(plainEvent(3));
+    });
+    const client = makeClient(server.url);
+    const errors: GatewayConnectError[] = [];
+    const gaps: GapInfo[] = [];
+    const seqs: number[] = [];
+    client.onError((error) => errors.push(error));
+    client.onGap((gap) => gaps.push(gap));
+    client.onEvent((event) => seqs.push(event.seq ?? -1));
+    await client.connect();
+    await waitFor(() => seqs.length === 2, 2000, 'events 1 and 3');
+    expect(seqs).toEqual([1, 3]);
+    expect(gaps).toEqual([{ expected: 2, received: 3, reason: 'live' }]);
+    expect(errors.map((e) => e.code)).toEqual(['bad_server_frame', 'bad_server_frame']);
+    expect(errors[0]?.message).toContain(`deeper than ${MAX_SERVER_FRAME_DEPTH}`);
+    expect(client.state).toBe('joined');
+    expect(server.connections()).toBe(1);
+  });
+
+  it('delivers a legal event nested 1,500 deep and its nine neighbours in one v2 batch, on one connection', async () => {
+    const members = Array.from({ length: 10 }, (_, i) => (i === 4 ? deepEvent(5, 1500, 'replay') : plainEvent(i + 1, 'replay')));
+    const server = await scripted((socket) => {
+      socket.send(helloOk());
+      socket.send(`{"type":"batch","frames":[${members.join(',')}]}`);
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 10, epoch: 'e-1' }));
+    });
+    const client = makeClient(server.url);
+    const errors: GatewayConnectError[] = [];
+    const seqs: number[] = [];
+    let deepest = 0;
+    client.onError((error) => errors.push(error));
+    client.onEvent((event) => {
+      seqs.push(event.seq ?? -1);
+      if (event.type !== 'deep') return;
+      for (let node = event.data as { a?: unknown }; node !== undefined; node = node.a as { a?: unknown }) deepest++;
+    });
+    await client.connect();
+    await waitFor(() => seqs.length === 10, 2000, 'ten events');
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(deepest).toBe(1500);
+    expect(errors).toEqual([]);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('refuses a frame over MAX_SERVER_FRAME_BYTES at its header, without blaming the message in flight', async () => {
+    const giant = `{"type":"event","seq":1,"event":{"type":"big","data":"${'x'.repeat(MAX_SERVER_FRAME_BYTES)}"}}`;
+    const server = await scripted((socket, _handshake, connection) => {
+      socket.send(helloOk({ features: { methods: [], events: [], extensions: ['caught_up', 'epoch', 'ack'] } }));
+      socket.send(JSON.stringify({ type: 'caught_up', cursor: 0 }));
+      socket.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type: string; id?: string };
+        if (frame.type !== 'message') return;
+        if (connection === 1) socket.send(giant);
+        else socket.send(JSON.stringify({ type: 'ack', id: frame.id }));
+      });
+    });
+    const client = makeClient(server.url, { reconnect: { initialDelayMs: 100, maxDelayMs: 100 } });
+    const errors: GatewayConnectError[] = [];
+    client.onError((error) => errors.push(error));
+    await client.connect();
+    // The gateway answers the message with a frame over the limit; the resend after the rejoin is acked.
+    const sent = await within(client.send('hello'), 5000, 'the ack after the rejoin');
+    expect(sent.acknowledged).toBe(true);
+    expect(server.connections()).toBe(2);
+    const refused = errors.filter((e) => e.code === 'bad_server_frame');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ closeCode: 4000, nextStep: 'wait_then_retry' });
+    expect(refused[0]?.message).toContain(`over ${MAX_SERVER_FRAME_BYTES} bytes`);
+    expect(errors.map((e) => e.code)).not.toContain('payload_too_large');
+    expect(client.info.lastClose).toEqual({ code: 4000, reason: 'frame_too_large' });
+    expect(client.info.attempt).toBe(1);
   });
 
   it('refuses seqs beyond 2^53 - 2 and keeps its cursor, so it can still rejoin an honest gateway', async () => {

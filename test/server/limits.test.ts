@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { decodeServerFrame, MAX_SEQ } from '../../src/protocol/index.js';
+import { decodeServerFrame, MAX_SEQ, MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH } from '../../src/protocol/index.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -191,6 +191,29 @@ describe('payload and buffering limits', () => {
     expect(await client.next('event')).toMatchObject({ seq: 1 });
     expect(gateway.stats().counters.slowConsumers).toBe(0);
     await expect(startGateway({ maxBufferedBytes: 1000, maxEventBytes: 600 })).rejects.toMatchObject({ code: 'configuration_error' });
+  });
+
+  it('refuses to store an event or state nested deeper than clients read, and a maxEventBytes over what they read', async () => {
+    const gateway = await startGateway();
+    const { client, helloOk } = await join(gateway);
+    const sessionId = String(helloOk['session_id']);
+    // In a batch the payload sits at depth 4, so it may nest MAX_SERVER_FRAME_DEPTH - 3 deep itself.
+    const nest = (depth: number): unknown => {
+      let data: unknown = {};
+      for (let i = 1; i < depth; i++) data = { a: data };
+      return data;
+    };
+    const payloadDepth = MAX_SERVER_FRAME_DEPTH - 3;
+    const tooDeep = { type: 'deep', data: nest(payloadDepth) };
+    await expect(gateway.publish(sessionId, tooDeep)).rejects.toMatchObject({ code: 'payload_too_large', nextStep: expect.stringMatching(/Flatten/) });
+    await expect(gateway.setState(sessionId, tooDeep)).rejects.toMatchObject({ code: 'payload_too_large' });
+    // One level less fits: the payload object itself is one level, its data the rest.
+    expect(await gateway.publish(sessionId, { type: 'deep', data: nest(payloadDepth - 1) })).toBe(1);
+    expect(await client.next('event')).toMatchObject({ seq: 1 });
+    await expect(startGateway({ maxBufferedBytes: MAX_SERVER_FRAME_BYTES * 2, maxEventBytes: MAX_SERVER_FRAME_BYTES / 2 + 1 })).rejects.toMatchObject({
+      code: 'configuration_error',
+      message: expect.stringMatching(/MAX_SERVER_FRAME_BYTES/),
+    });
   });
 
   it('evicts a consumer that stops reading with 4013, once it catches up on the close', async () => {

@@ -12,10 +12,11 @@ import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import type { SendResult } from '../../src/client/types.js';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
-import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, MESSAGE_TOO_BIG, classifyClose, closeAsksToWait, closeMeansTooBig, isTerminal } from '../../src/protocol/index.js';
+import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, ERROR_INFO, MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH, MESSAGE_TOO_BIG, classifyClose, closeAsksToWait, closeMeansTooBig, isTerminal } from '../../src/protocol/index.js';
 import { createRng, type Rng } from '../chaos/prng.js';
 import { ACTION_TABLE } from '../model/actions.js';
 import { gatewayUrlVectors } from './gateway-url-vectors.js';
+import { nestingCases } from './frame-limit-vectors.js';
 import type { ChartSnapshot } from '../model/chart.js';
 import { MODEL_PROFILES } from '../model/profiles.js';
 import { planPaths, type Plan } from '../model/paths.js';
@@ -256,7 +257,7 @@ export async function outboxVectors(): Promise<Json> {
   return scripts;
 }
 
-/** The protocol tables a client mirrors: close codes and their reactions, error codes and their steps. */
+/** The protocol tables a client mirrors: close codes and their reactions, error codes and their steps, the limits on frames it reads. */
 export function protocolVectors(): Json {
   const codes = [...CLOSE_CODE_TABLE.map((row) => row.code), 1005, 1006, MESSAGE_TOO_BIG, 1011, 1012, 1013, 4001, 4999];
   const steps = [undefined, 'reauthenticate', 'upgrade_client', 'downgrade_client', 'wait_then_retry', 'do_not_retry', 'something_new'];
@@ -268,6 +269,8 @@ export function protocolVectors(): Json {
     closeMeansTooBig: codes.filter((code) => closeMeansTooBig(code)).sort((a, b) => a - b) as Json,
     errorInfo: Object.fromEntries(Object.entries(ERROR_INFO).map(([code, info]) => [code, { recoverable: info.recoverable, nextStep: info.nextStep }])),
     isTerminal: errorCodes.flatMap((code) => steps.map((step) => ({ code, nextStep: step ?? null, terminal: isTerminal(code, step) }))),
+    frameLimits: { maxServerFrameBytes: MAX_SERVER_FRAME_BYTES, maxServerFrameDepth: MAX_SERVER_FRAME_DEPTH },
+    nesting: nestingCases() as unknown as Json,
   };
 }
 

@@ -11,7 +11,7 @@ import random as _random
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, PayloadTooBig
 
 from .backoff import Backoff
 from .connect_failure import cause_of, describe_failure
@@ -27,7 +27,7 @@ from .listeners import ListenerSet, ListenerTasks
 from .machine import Lifecycle, TimerHandle
 from .message_retries import MessageRetries
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_HANDSHAKE_TIMEOUT, CLOSE_SESSION_EXPIRED, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
+from .protocol import CLOSE_BAD_FRAME, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, CLOSE_SESSION_EXPIRED, MAX_SERVER_FRAME_BYTES, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
@@ -573,7 +573,9 @@ class GatewayClient:
                 ping_interval=None,  # liveness is the protocol's heartbeat, on our clock
                 ping_timeout=None,
                 close_timeout=DISCONNECT_WAIT,
-                max_size=None,
+                # Refused at the frame header, before it is read (1009); not policy.max_payload,
+                # which limits frames to the gateway.
+                max_size=MAX_SERVER_FRAME_BYTES,
                 compression=None,
             )
             connection.ws = ws
@@ -601,6 +603,11 @@ class GatewayClient:
                 await asyncio.gather(writer, return_exceptions=True)
         except ConnectionClosed as closed:
             code, reason = _close_of(closed)
+            if _refused_too_big(closed):
+                # Our own 1009 must not read as "our message was too big" (that would refuse an
+                # innocent send): the gateway broke the protocol (4000), and the client says so.
+                code, reason = CLOSE_BAD_FRAME, FRAME_TOO_LARGE
+                self._frame_too_large()
         except asyncio.CancelledError:
             raise
         except Exception as cause:  # noqa: BLE001 - any failure to connect is a failed attempt
@@ -608,6 +615,17 @@ class GatewayClient:
         finally:
             await _close_socket(ws, connection.suspect_dead)
             self._closed(connection, code, reason)
+
+    def _frame_too_large(self) -> None:
+        error = GatewayConnectError(
+            "bad_server_frame",
+            f"The gateway sent a frame over {MAX_SERVER_FRAME_BYTES} bytes (MAX_SERVER_FRAME_BYTES), refused before it was read. "
+            "The connection was closed; the client resumes from its cursor with backoff.",
+            "wait_then_retry",
+            close_code=CLOSE_BAD_FRAME,
+        )
+        self._last_cause = error
+        self._emit_error(error)
 
     async def _pick_url(self, connection: _Connection) -> Optional[str]:
         """This attempt's node. A url function that fails is a counted, backed-off failure, as a
@@ -724,6 +742,19 @@ class _RouterTarget:
 
     def overflow(self) -> None:
         self._client._overflow()
+
+
+FRAME_TOO_LARGE = "frame_too_large"
+"""The close reason recorded when the gateway sent a frame over ``MAX_SERVER_FRAME_BYTES``."""
+
+
+def _refused_too_big(closed: ConnectionClosed) -> bool:
+    """Whether ``websockets`` closed (1009) because an incoming frame passed ``max_size``: it
+    chains the ``PayloadTooBig``; failing that, it sent 1009 first (a 1009 from the gateway about
+    our message is received first, then echoed)."""
+    sent = closed.sent
+    sent_first = sent is not None and sent.code == CLOSE_MESSAGE_TOO_BIG and closed.rcvd_then_sent is not True
+    return isinstance(closed.__cause__, PayloadTooBig) or sent_first
 
 
 def _close_of(closed: ConnectionClosed) -> Tuple[int, str]:

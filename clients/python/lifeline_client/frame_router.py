@@ -6,10 +6,10 @@ Event frames get a structural check of the fields used, nothing more: this is th
 Every other frame is checked against the fields the protocol requires (PROTOCOL.md section 3)."""
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Union
 
 from .errors import GatewayConnectError
+from .frame_decoder import FrameTooDeep, decode_frame
 from .gap_tracker import GapTracker, HandshakeAnswer
 from .protocol import MAX_SEQ, clamp_hint_ms, default_next_step
 
@@ -35,8 +35,6 @@ class RouterTarget(Protocol):
     def error(self, error: GatewayConnectError) -> None: ...
     def overflow(self) -> None: ...
 
-
-_decode = json.JSONDecoder().decode
 
 CONTRACT_TYPES = frozenset(
     ["hello_ok", "hello_error", "joined", "event", "replay", "caught_up", "batch", "snapshot", "ack", "error", "draining", "ping", "pong"]
@@ -143,7 +141,9 @@ class FrameRouter:
         if self.stopped:
             return
         try:
-            value = _decode(text)
+            value = decode_frame(text)
+        except FrameTooDeep as error:
+            return self._bad(str(error))
         except ValueError:
             return self._bad("Frame is not valid JSON.")
         if type(value) is not dict or type(value.get("type")) is not str:

@@ -11,6 +11,14 @@ MIN_PROTOCOL_VERSION = 1
 
 CloseAction = Literal["give_up", "reauthenticate", "backoff", "reconnect_now"]
 
+MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
+"""Largest frame the client reads from a gateway, in bytes (``websockets``' ``max_size``): the
+limit both clients share (src/protocol/frame-limits.ts). Not ``policy.max_payload``, which limits
+frames to the gateway: a legal ``batch`` or ``snapshot`` may be larger."""
+MAX_SERVER_FRAME_DEPTH = 2048
+"""Deepest nesting of arrays and objects the client reads in a gateway frame (``{}`` is 1); a
+deeper frame is refused as ``bad_server_frame`` and skipped (frame_decoder.py)."""
+
 PRAISONAI_MARKER = "streaming"
 """The capability that marks a PraisonAI client in ``hello`` (PROTOCOL.md sections 2 and 8): a
 Lifeline gateway in ``auto`` dialect answers it in PraisonAI's frames, so this client refuses it."""

@@ -15,7 +15,8 @@ import websockets
 from scenario_kit import FAST, owned_tasks
 from support import bounded, until
 
-from lifeline_client import Backoff, GatewayClient, GatewayConnectError
+from lifeline_client import Backoff, GapInfo, GatewayClient, GatewayConnectError, GatewayEvent
+from lifeline_client.protocol import MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH
 
 ANNOUNCED_MAX_PAYLOAD = 1 << 20
 
@@ -217,4 +218,107 @@ async def test_a_handshake_timeout_is_reported_to_on_error_as_connect_failed() -
         finally:
             await client.disconnect()
             await asyncio.gather(connecting, return_exceptions=True)
+    assert owned_tasks() == []
+
+
+def nested(depth: int) -> str:
+    """JSON objects nested ``depth`` deep: ``{"a":{"a":{}}}`` is 3."""
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+def deep_event(seq: int, depth: int, kind: str = "event") -> str:
+    return f'{{"type":"{kind}","seq":{seq},"event":{{"type":"deep","data":{nested(depth)}}}}}'
+
+
+def plain_event(seq: int, kind: str = "event") -> str:
+    return json.dumps({"type": kind, "seq": seq, "event": {"type": "plain", "data": {"seq": seq}}})
+
+
+def caught_up(cursor: int) -> str:
+    return json.dumps({"type": "caught_up", "cursor": cursor})
+
+
+async def test_a_frame_nested_deeper_than_the_limit_is_reported_once_skipped_with_a_gap_and_the_link_stays() -> None:
+    """It used to raise RecursionError and drop the connection."""
+
+    def frames(connection: int) -> List[str]:
+        return [hello_ok(connection), caught_up(0), plain_event(1), deep_event(2, 3000), "[" * 3000 + "]" * 3000, plain_event(3)]
+
+    async with scripted(frames) as server:
+        client = GatewayClient(server.url, agent_id="demo", reconnect=FAST)
+        errors: List[GatewayConnectError] = []
+        gaps: List[GapInfo] = []
+        seqs: List[Optional[int]] = []
+        client.on_error(errors.append)
+        client.on_gap(gaps.append)
+        client.on_event(lambda event: seqs.append(event.seq))
+        try:
+            await bounded("the join", client.connect())
+            await until("events 1 and 3", lambda: len(seqs) == 2)
+            assert seqs == [1, 3]
+            assert [(g.expected, g.received, g.reason) for g in gaps] == [(2, 3, "live")]
+            assert [e.code for e in errors] == ["bad_server_frame", "bad_server_frame"]
+            assert f"deeper than {MAX_SERVER_FRAME_DEPTH} levels" in errors[0].message
+            assert client.state == "joined"
+            assert server.connections == 1
+        finally:
+            await client.disconnect()
+    assert owned_tasks() == []
+
+
+async def test_a_legal_event_nested_1500_deep_is_delivered_with_its_batch_on_one_connection() -> None:
+    """It was never delivered: each resume replayed its v2 batch, which took its neighbours down too."""
+    members = [deep_event(5, 1500, "replay") if seq == 5 else plain_event(seq, "replay") for seq in range(1, 11)]
+
+    def frames(connection: int) -> List[str]:
+        return [hello_ok(connection), '{"type":"batch","frames":[' + ",".join(members) + "]}", caught_up(10)]
+
+    async with scripted(frames) as server:
+        client = GatewayClient(server.url, agent_id="demo", reconnect=FAST)
+        errors: List[GatewayConnectError] = []
+        events: List[GatewayEvent] = []
+        client.on_error(errors.append)
+        client.on_event(events.append)
+        try:
+            await bounded("the join", client.connect())
+            await until("ten events", lambda: len(events) == 10)
+            assert [e.seq for e in events] == list(range(1, 11))
+            depth, node = 0, events[4].data
+            while isinstance(node, dict):
+                depth, node = depth + 1, node.get("a")
+            assert depth == 1500
+            assert errors == []
+            assert server.connections == 1
+        finally:
+            await client.disconnect()
+    assert owned_tasks() == []
+
+
+async def test_a_frame_over_the_shared_size_limit_is_refused_at_its_header_without_blaming_the_message_in_flight() -> None:
+    giant = '{"type":"event","seq":1,"event":{"type":"big","data":"' + "x" * MAX_SERVER_FRAME_BYTES + '"}}'
+
+    def joined(connection: int) -> List[str]:
+        return [hello_ok(connection), caught_up(0)]
+
+    def answer(frame: Dict[str, Any], copies: int) -> str:
+        # The first copy is answered with a frame past the limit; the resend after the rejoin is acked.
+        return giant if copies == 1 else json.dumps({"type": "ack", "id": frame["id"]})
+
+    async with scripted(joined, on_message=answer) as server:
+        client = GatewayClient(server.url, agent_id="demo", reconnect=Backoff(initial=0.1, max=0.1, jitter=0.0))
+        errors: List[GatewayConnectError] = []
+        client.on_error(errors.append)
+        try:
+            await bounded("the join", client.connect())
+            sent = await bounded("the ack after the rejoin", client.send("hello"), timeout=5.0)
+            assert sent.acknowledged
+            assert server.connections == 2
+            refused = [e for e in errors if e.code == "bad_server_frame"]
+            assert len(refused) == 1
+            assert refused[0].close_code == 4000 and refused[0].next_step == "wait_then_retry"
+            assert f"over {MAX_SERVER_FRAME_BYTES} bytes" in refused[0].message
+            assert "payload_too_large" not in [e.code for e in errors]
+            assert client.info.last_close is not None and (client.info.last_close.code, client.info.last_close.reason) == (4000, "frame_too_large")
+        finally:
+            await client.disconnect()
     assert owned_tasks() == []
