@@ -8,6 +8,7 @@ import { buildCompiled } from './lib/build.js';
 import { killStrays } from './lib/proc.js';
 import { humanTable, jsonLine, type Bench, type Scale } from './lib/report.js';
 import { leftoverResources } from './lib/resources.js';
+import { capacity } from './capacity.js';
 import { fanout } from './fanout.js';
 import { fleet } from './fleet.js';
 import { memory } from './memory.js';
@@ -16,7 +17,7 @@ import { reconnect } from './reconnect.js';
 import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, fanout, python, fleet];
+const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, capacity, fanout, python, fleet];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 
