@@ -4,18 +4,7 @@
 // keeps trying until `disconnect()`.
 import type { GatewayConnectError } from './errors.js';
 import { MAX_TIMER_MS } from './options.js';
-import type { ClientClock } from './types.js';
-
-/** Options of one `connect()` call. */
-export interface ConnectOptions {
-  /**
-   * Reject with `connect_timeout` when not joined within this many ms (on the client's clock).
-   * `Infinity` waits for as long as the client tries. @default the client's `connectTimeoutMs` (30000)
-   */
-  readonly timeoutMs?: number;
-  /** Reject with `connect_timeout` after this many failed attempts since the call. @default Infinity */
-  readonly maxFailures?: number;
-}
+import type { ClientClock, ConnectOptions } from './types.js';
 
 /** How long `connect()` waits by default. @default 30000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;

@@ -5,11 +5,10 @@ export { createGatewayClient } from './create-gateway-client.js';
 export { GatewayConnectError, type ConnectErrorData } from './errors.js';
 export { DEFAULT_RECONNECT, type ReconnectOptions } from '../../machines/backoff.js';
 export { memoryOutboxStore, localStorageOutboxStore, type OutboxStore, type StoredMessage, type StorageLike, type LocalStorageOutboxOptions } from './outbox-store.js';
-export type { TokenSource } from './socket-actor.js';
 export type { GatewayUrl, GatewayUrlContext } from './gateway-urls.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
-export { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectOptions } from './connect-waiters.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 export {
   gatewayMachine,
   type GatewayMachine,
@@ -22,6 +21,7 @@ export type {
   Checkpoint,
   ClientState,
   ClientClock,
+  ConnectOptions,
   GapInfo,
   GatewayClient,
   GatewayClientOptions,
@@ -30,6 +30,7 @@ export type {
   ResumeInfo,
   SendResult,
   SessionSnapshot,
+  TokenSource,
   WebSocketClass,
   WebSocketOptions,
   WebSocketLike,

@@ -8,7 +8,7 @@ import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketComman
 import { connectFailure, connectionLost } from './connect-failure.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
-import type { ClientClock, WebSocketClass, WebSocketLike } from './types.js';
+import type { ClientClock, TokenSource, WebSocketClass, WebSocketLike } from './types.js';
 
 const OPEN = 1;
 
@@ -63,13 +63,6 @@ export interface SocketActorDeps {
   /** A socket failed with a cause: `report` it (an attempt that never opened) or only record it (a drop). */
   readonly failed: (error: GatewayConnectError, report: boolean) => void;
 }
-
-/**
- * A token, or a function the client calls before each connection attempt (sync or async), so an
- * expiring token can be refreshed. Its result is sent in `hello.token`, and as `?token=` too when
- * the URL's path ends in `/ws` (PraisonAI's gateway reads it only there: `placeToken`); never logged.
- */
-export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
 
 function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: string | undefined): HelloFrame | JoinFrame {
   const resume = deps.target.tracker.resumeRequest();

@@ -3,8 +3,6 @@ import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { OutboxStore } from './outbox-store.js';
-import type { TokenSource } from './socket-actor.js';
-import type { ConnectOptions } from './connect-waiters.js';
 import type { GatewayUrl } from './gateway-urls.js';
 import type { GatewayConnectError } from './errors.js';
 import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
@@ -241,6 +239,24 @@ export interface GatewayClientOptions {
   readonly clock?: ClientClock;
   /** Jitter source in `[0, 1)`. @default Math.random */
   readonly random?: () => number;
+}
+
+/**
+ * A token, or a function the client calls before each connection attempt (sync or async), so an
+ * expiring token can be refreshed. Its result is sent in `hello.token`, and as `?token=` too when
+ * the URL's path ends in `/ws` (PraisonAI's gateway reads it only there: `placeToken`); never logged.
+ */
+export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
+
+/** Options of one `connect()` call. */
+export interface ConnectOptions {
+  /**
+   * Reject with `connect_timeout` when not joined within this many ms (on the client's clock).
+   * `Infinity` waits for as long as the client tries. @default the client's `connectTimeoutMs` (30000)
+   */
+  readonly timeoutMs?: number;
+  /** Reject with `connect_timeout` after this many failed attempts since the call. @default Infinity */
+  readonly maxFailures?: number;
 }
 
 /** A handler property whose event type may be narrower (bivariant, like DOM handlers), so ws and DOM sockets both fit. */

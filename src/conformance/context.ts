@@ -4,46 +4,7 @@ import { withUrlToken } from '../protocol/credentials.js';
 import { PROTOCOL_VERSION } from '../protocol/versions.js';
 import { isNumbered, seqsOf } from './frames.js';
 import { Probe } from './probe.js';
-import type { ConformanceOptions } from './types.js';
-
-/** What the first `hello_ok` told us about the gateway. */
-export interface ServerInfo {
-  readonly helloOk: Record<string, unknown>;
-  /** `features.extensions`; empty for a gateway (PraisonAI) that does not list any. */
-  readonly extensions: ReadonlySet<string>;
-  readonly policy: Record<string, unknown>;
-  /** Advertised as `server_min`/`server_max` or `health.protocol`; else `known` is false. */
-  readonly range: { readonly min: number; readonly max: number; readonly known: boolean };
-}
-
-/** A hello and the gateway's first answer to it (`hello_ok`, `hello_error`, `error`), if any. */
-export interface HelloExchange {
-  readonly probe: Probe;
-  readonly reply: Record<string, unknown> | undefined;
-  /** Index of the first frame after the reply. */
-  readonly after: number;
-}
-
-export interface RuleContext {
-  readonly agentId: string;
-  readonly timeoutMs: number;
-  readonly quietMs: number;
-  readonly maxHeartbeatWaitMs: number;
-  readonly maxProvokedEvents: number;
-  readonly info: ServerInfo;
-  /** Open a socket that is closed when the rule ends. */
-  open(): Promise<Probe>;
-  /** Open a socket and send `hello` (1..PROTOCOL_VERSION unless overridden; `undefined` removes a field). */
-  hello(fields?: Record<string, unknown>): Promise<HelloExchange>;
-  /**
-   * Send a `message` and collect the numbered events it causes until the stream is quiet.
-   * Assumption (documented in docs/conformance.md): the agent answers a message with at least
-   * one numbered event, as Lifeline's demo agent and PraisonAI's echo agent do.
-   */
-  converse(probe: Probe, content: string, id?: string): Promise<number[]>;
-  /** Run `make` once per kit run and share its result between rules. */
-  memo<T>(key: string, make: () => Promise<T>): Promise<T>;
-}
+import type { ConformanceOptions, HelloExchange, RuleContext, ServerInfo } from './types.js';
 
 const REPLY_TYPES = ['hello_ok', 'hello_error', 'error', 'joined'];
 

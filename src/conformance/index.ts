@@ -2,5 +2,4 @@
 // Black-box on purpose: it imports only the protocol contract, never our client or gateway.
 export { runConformance, RULES } from './run.js';
 export { formatTable, summarize, exitCode } from './report.js';
-export type { ConformanceOptions, RuleResult, RuleStatus, Rule, Verdict } from './types.js';
-export type { RuleContext, ServerInfo } from './context.js';
+export type { ConformanceOptions, RuleContext, RuleResult, RuleStatus, Rule, ServerInfo, Verdict } from './types.js';

@@ -3,7 +3,7 @@
 // budget; `trustedProxies` names the balancers whose `X-Forwarded-For` header is believed.
 // Only those: a header from anyone else is ignored, or a client could pick its own address.
 import { BlockList, isIP } from 'node:net';
-import { GatewayError } from './options.js';
+import { GatewayError } from './errors.js';
 
 /** Hops of `X-Forwarded-For` read at most, so a huge header costs bounded work. */
 export const MAX_FORWARDED_HOPS = 32;

@@ -2,10 +2,8 @@
 // Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
 // a gateway restarted with the same log resumes every session without a gap.
 import type { EventPayload, PresenceEntry } from '../protocol/index.js';
+import type { Awaitable } from './awaitable.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
-
-/** A value or a promise of it: the memory log answers synchronously, a shared store need not. */
-export type Awaitable<T> = T | Promise<T>;
 
 /** One event as held in a session's history. */
 export interface StoredEvent {

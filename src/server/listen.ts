@@ -2,7 +2,7 @@
 // address as an 'error' event, and anything that re-emits it (ws's WebSocketServer does) crashes
 // the process unless it has a listener, so every server we own goes through here.
 import type { Server } from 'node:net';
-import { GatewayError } from './options.js';
+import { GatewayError } from './errors.js';
 
 /**
  * The typed error for a failed `listen`: `address_in_use` for EADDRINUSE, `address_unavailable`

@@ -2,7 +2,7 @@
 // address (sessions created without verified credentials). Counted behind the SessionCaps seam, so
 // a shared store can count a whole fleet (the Redis log brings one: redis/session-caps.ts); the
 // default counts this process's sessions.
-import type { Awaitable } from './event-log.js';
+import type { Awaitable } from './awaitable.js';
 
 /** The three caps. Each is a positive integer. */
 export interface SessionLimits {

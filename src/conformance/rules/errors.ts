@@ -1,8 +1,7 @@
 // Bad input gets typed errors and the gateway keeps serving (PROTOCOL.md sections 1 and 5).
-import type { HelloExchange, RuleContext } from '../context.js';
 import { describe, describeSeqs, isNumbered, seqsOf } from '../frames.js';
 import type { Probe } from '../probe.js';
-import { fail, notOffered, pass, type Rule, type Verdict } from '../types.js';
+import { fail, notOffered, pass, type HelloExchange, type Rule, type RuleContext, type Verdict } from '../types.js';
 
 /** What came back instead of the typed error: the default description of what was seen. */
 function seenInstead(probe: Probe, error: Record<string, unknown> | undefined): string {

@@ -1,9 +1,8 @@
 // Handshake and negotiation rules (PROTOCOL.md section 2).
 import * as v from 'valibot';
 import { HelloOkFrame } from '../../protocol/frames.js';
-import type { RuleContext } from '../context.js';
 import { describe } from '../frames.js';
-import { fail, notOffered, pass, type Rule, type Verdict } from '../types.js';
+import { fail, notOffered, pass, type Rule, type RuleContext, type Verdict } from '../types.js';
 
 /** Check a `hello_ok` against the schema; undefined when it conforms. */
 function helloOkProblem(reply: Record<string, unknown> | undefined): Verdict | undefined {

@@ -1,10 +1,9 @@
 // Resume, replay, caught_up, epoch and gap rules (PROTOCOL.md sections 3 and 4). Events are
 // created by sending `message` frames; a gateway that answers with no numbered event cannot be
 // checked here, which the rules report as not offered rather than as a failure.
-import type { HelloExchange, RuleContext } from '../context.js';
 import { describe, describeSeqs, isNumbered, numbered } from '../frames.js';
 import type { Received } from '../probe.js';
-import { fail, notOffered, pass, type Rule, type Verdict } from '../types.js';
+import { fail, notOffered, pass, type HelloExchange, type Rule, type RuleContext, type Verdict } from '../types.js';
 
 /** A session with some history, left by its first socket. */
 interface History {

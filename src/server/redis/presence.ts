@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { PresenceEntry } from '../../protocol/index.js';
 import type { PresenceGroup, PresenceStore } from '../event-log.js';
-import type { DataClient } from './redis-log.js';
+import type { DataClient } from './data-client.js';
 
 const NOW = `
 local t = redis.call('TIME')

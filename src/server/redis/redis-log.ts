@@ -2,7 +2,7 @@
 // Redis Cluster) shares each session's history, so a client resumes on any node. One Lua script
 // per operation (scripts.ts), hash-tagged keys per session (keys.ts), the epoch in the meta hash.
 import { createHmac } from 'node:crypto';
-import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
+import { createClient, createCluster } from 'redis';
 import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
 import { rememberPayloadJson } from '../../protocol/index.js';
@@ -10,11 +10,11 @@ import { every, systemClock, unrefTimer, type GatewayClock, type TimerHandle } f
 import { newEpoch } from '../memory-log.js';
 import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
-import { LIFELINE_SCRIPTS } from './scripts.js';
+import { DATA_SCRIPTS, type ClusterClient as Cluster, type DataClient, type StandaloneClient as Standalone } from './data-client.js';
 import type { SessionLimits } from '../session-caps.js';
-import { createRedisSessionCaps, SESSION_CAP_SCRIPTS, type RedisSessionCaps } from './session-caps.js';
+import { createRedisSessionCaps, type RedisSessionCaps } from './session-caps.js';
 import { createRedisPresence } from './presence.js';
-import { createRedisMessageClaims, MESSAGE_CLAIM_SCRIPTS } from './message-claims.js';
+import { createRedisMessageClaims } from './message-claims.js';
 
 /** How much a publish waits for before it resolves. */
 export type Durability = 'async' | 'replicated';
@@ -95,14 +95,6 @@ export interface RedisLog extends EventLog {
   durableWrites(): boolean;
 }
 
-const SCRIPTS = { ...LIFELINE_SCRIPTS, ...SESSION_CAP_SCRIPTS, ...MESSAGE_CLAIM_SCRIPTS };
-type Scripts = typeof SCRIPTS;
-// eslint-style note: node-redis types are generic over modules, functions, scripts, RESP and type mapping.
-type Standalone = RedisClientType<Record<string, never>, Record<string, never>, Scripts>;
-type Cluster = RedisClusterType<Record<string, never>, Record<string, never>, Scripts>;
-/** A standalone client or a cluster client, each with the log's scripts. */
-export type DataClient = Standalone | Cluster;
-
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
   return value;
@@ -171,8 +163,8 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   // so a publish or join is refused with `unavailable` instead of hanging.
   const socket = { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), connectTimeout: 2000 };
   const client: DataClient = isCluster
-    ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: SCRIPTS }) as unknown as Cluster)
-    : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: SCRIPTS }) as unknown as Standalone);
+    ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: DATA_SCRIPTS }) as unknown as Cluster)
+    : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: DATA_SCRIPTS }) as unknown as Standalone);
   let reachable = false;
   let lastRtt = 0;
   const rttListeners = new Set<(ms: number) => void>();
