@@ -264,6 +264,8 @@ export function protocolVectors(): Json {
   const errorCodes = [...Object.keys(ERROR_INFO), 'a_code_from_the_future'];
   return {
     closeCodeForError: CLOSE_CODE_FOR_ERROR as Json,
+    // Each close code's name, so other clients use the same names (Python: CLOSE_ + SCREAMING_SNAKE).
+    closeCodeNames: Object.fromEntries(CLOSE_CODE_TABLE.map((row) => [row.name, row.code])),
     classifyClose: Object.fromEntries(codes.map((code) => [String(code), classifyClose(code)])),
     closeAsksToWait: codes.filter((code) => closeAsksToWait(code)) as Json,
     closeMeansTooBig: codes.filter((code) => closeMeansTooBig(code)).sort((a, b) => a - b) as Json,

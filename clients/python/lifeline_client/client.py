@@ -27,7 +27,7 @@ from .listeners import ListenerSet, ListenerTasks
 from .machine import Lifecycle, TimerHandle
 from .message_retries import MessageRetries
 from .outbox import DEFAULT_OUTBOX_MAX_MESSAGES, Outbox
-from .protocol import CLOSE_BAD_FRAME, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, CLOSE_SESSION_EXPIRED, MAX_SERVER_FRAME_BYTES, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
+from .protocol import CLOSE_ABNORMAL, CLOSE_BAD_FRAME, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, CLOSE_NORMAL, CLOSE_SESSION_EXPIRED, MAX_SERVER_FRAME_BYTES, MIN_PROTOCOL_VERSION, PRAISONAI_MARKER, PROTOCOL_VERSION, close_means_too_big
 from .outbox_store import OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, SendResult, SessionSnapshot
 
@@ -537,7 +537,7 @@ class GatewayClient:
             short = connection.shown(code or message[:64])
         else:
             opened = connection.placement.url if connection.placement is not None else (connection.url or "")
-            error, short = describe_failure(code, connection.shown(message), opened, 1006)
+            error, short = describe_failure(code, connection.shown(message), opened, CLOSE_ABNORMAL)
         error.__cause__ = cause
         self._last_failure = error
         if error.message != self._reported_cause:
@@ -548,7 +548,7 @@ class GatewayClient:
     async def _run_socket(self, connection: _Connection) -> None:
         """One socket, from open to close: the body of the chart's ``socket`` actor."""
         ws: Any = None
-        code, reason = 1006, ""
+        code, reason = CLOSE_ABNORMAL, ""
         try:
             url = await self._pick_url(connection)
             if url is None:
@@ -561,7 +561,7 @@ class GatewayClient:
                 error.__cause__ = cause
                 self._last_cause = cause
                 self._attempt_failed(error)
-                self._closed(connection, 1006, "token function failed")
+                self._closed(connection, CLOSE_ABNORMAL, "token function failed")
                 return
             # `websockets.connect` is the client in 10.4 and in today's release alike (loaded lazily,
             # which type checkers cannot see).
@@ -636,7 +636,7 @@ class GatewayClient:
         except GatewayConnectError as error:
             self._last_cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
             self._attempt_failed(error)
-            self._closed(connection, 1006, "no gateway url")
+            self._closed(connection, CLOSE_ABNORMAL, "no gateway url")
             return None
 
     async def _pump(self, connection: _Connection, ws: Any) -> None:
@@ -761,7 +761,7 @@ def _close_of(closed: ConnectionClosed) -> Tuple[int, str]:
     # `rcvd` is the close frame the peer sent (None when the TCP connection just died).
     frame = closed.rcvd
     if frame is None:
-        return 1006, ""
+        return CLOSE_ABNORMAL, ""
     return frame.code, frame.reason
 
 
@@ -775,7 +775,7 @@ async def _close_socket(ws: Any, hard: bool) -> None:
             if transport is not None:
                 transport.abort()
             return
-        await asyncio.wait_for(ws.close(1000, "client closing"), DISCONNECT_WAIT)
+        await asyncio.wait_for(ws.close(CLOSE_NORMAL, "client closing"), DISCONNECT_WAIT)
     except (Exception, asyncio.CancelledError):  # noqa: BLE001 - it is going away anyway
         if transport is not None:
             transport.abort()

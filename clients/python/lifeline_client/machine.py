@@ -14,7 +14,18 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Protoc
 
 from .backoff import backoff_delay, resolve_reconnect_options
 from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
-from .protocol import CLOSE_CODE_FOR_ERROR, SERVER_WAIT_CLOSE_CODES, classify_close, default_next_step, is_terminal
+from .protocol import (
+    CLOSE_BAD_FRAME,
+    CLOSE_CODE_FOR_ERROR,
+    CLOSE_GOING_AWAY,
+    CLOSE_HANDSHAKE_TIMEOUT,
+    CLOSE_LIVENESS_TIMEOUT,
+    CLOSE_NORMAL,
+    SERVER_WAIT_CLOSE_CODES,
+    classify_close,
+    default_next_step,
+    is_terminal,
+)
 
 ChartEvent = Mapping[str, Any]
 """A lifecycle fact, as in the TypeScript chart: ``{"type": "socket.closed", "code": 1006, "reason": ""}``.
@@ -109,7 +120,7 @@ def _close(code: int, reason: str) -> Dict[str, Any]:
 
 
 def _close_code_for(code: str) -> int:
-    return CLOSE_CODE_FOR_ERROR.get(code, 4000)
+    return CLOSE_CODE_FOR_ERROR.get(code, CLOSE_BAD_FRAME)
 
 
 def _error_for_close(code: int, reason: str) -> Dict[str, Any]:
@@ -206,7 +217,7 @@ def _plan_backoff(m: "Lifecycle", e: ChartEvent) -> None:
 
 def _plan_drain_retry(m: "Lifecycle", e: ChartEvent) -> None:
     m.context.retry_in_ms = max(0, e.get("reconnectAfterMs") or 0) if e["type"] == "draining" else 0
-    m.context.last_close = _close(1001, "draining")
+    m.context.last_close = _close(CLOSE_GOING_AWAY, "draining")
 
 
 def _start_outage_clock(m: "Lifecycle", e: ChartEvent) -> None:
@@ -253,10 +264,10 @@ ACTIONS: Dict[str, Action] = {
     "recordRejection": _record_rejection,
     "recordFatalClose": _set(error=lambda c, e: _error_for_close(e["code"], e["reason"]) if e["type"] == "socket.closed" else None),
     "recordRetriesExhausted": _record_retries_exhausted,
-    "recordHandshakeTimeout": _set(last_close=_close(4008, "handshake_timeout")),
-    "recordHeartbeatMiss": _set(last_close=_close(4002, "heartbeat_timeout")),
-    "recordOverflow": _set(last_close=_close(1000, "consumer_overflow")),
-    "recordUserClose": _set(last_close=_close(1000, "client disconnect"), error=None),
+    "recordHandshakeTimeout": _set(last_close=_close(CLOSE_HANDSHAKE_TIMEOUT, "handshake_timeout")),
+    "recordHeartbeatMiss": _set(last_close=_close(CLOSE_LIVENESS_TIMEOUT, "heartbeat_timeout")),
+    "recordOverflow": _set(last_close=_close(CLOSE_NORMAL, "consumer_overflow")),
+    "recordUserClose": _set(last_close=_close(CLOSE_NORMAL, "client disconnect"), error=None),
     "recordAccepted": _set(
         protocol=lambda c, e: e["protocol"] if e["type"] == "hello.accepted" else None,
         heartbeat_ms=lambda c, e: e["heartbeatMs"] if e["type"] == "hello.accepted" else 0,

@@ -23,13 +23,34 @@ PRAISONAI_MARKER = "streaming"
 """The capability that marks a PraisonAI client in ``hello`` (PROTOCOL.md sections 2 and 8): a
 Lifeline gateway in ``auto`` dialect answers it in PraisonAI's frames, so this client refuses it."""
 
+# Close codes by name: the names of CloseCode in src/protocol/close-codes.ts, in SCREAMING_SNAKE
+# with a CLOSE_ prefix (tests/test_protocol_tables.py checks them against the vectors). Every
+# module uses these names; no bare close code appears outside this table.
 CLOSE_NORMAL = 1000
+"""RFC 6455: the peer is done (user disconnect, or the gateway ending a session on purpose)."""
 CLOSE_GOING_AWAY = 1001
+"""RFC 6455: going away (a gateway draining for a deploy). Reconnect promptly."""
+CLOSE_ABNORMAL = 1006
+"""RFC 6455: the connection ended without a close frame (never sent on the wire): a socket that
+never opened or dropped, and an attempt that failed before any socket."""
+CLOSE_MESSAGE_TOO_BIG = 1009
+"""RFC 6455 "message too big": what ``websockets``, ``ws`` and most servers send for a frame over their limit."""
+CLOSE_SERVER_ERROR = 1011
+"""RFC 6455: the server hit an unexpected condition."""
+CLOSE_SERVICE_RESTART = 1012
+"""RFC 6455 (IANA): the service is restarting. Reconnect promptly."""
+CLOSE_TRY_AGAIN_LATER = 1013
+"""RFC 6455 (IANA): try again later; PraisonAI evicts a slow reader with it."""
 CLOSE_BAD_FRAME = 4000
 CLOSE_LIVENESS_TIMEOUT = 4002
 CLOSE_UNAUTHORIZED = 4003
+CLOSE_AGENT_NOT_FOUND = 4004
+CLOSE_ORIGIN_NOT_ALLOWED = 4005
+CLOSE_PROTOCOL_UNSUPPORTED = 4006
 CLOSE_HANDSHAKE_TIMEOUT = 4008
 CLOSE_PAYLOAD_TOO_LARGE = 4009
+CLOSE_CONFIGURATION_ERROR = 4010
+CLOSE_INTERNAL_ERROR = 4011
 CLOSE_SLOW_CONSUMER = 4013
 CLOSE_RATE_LIMITED = 4029
 CLOSE_SESSION_LIMIT = 4030
@@ -38,9 +59,6 @@ CLOSE_UNAVAILABLE = 4503
 
 # Closes whose refusal carries retry_after_seconds: a visible page must not cut that wait short.
 SERVER_WAIT_CLOSE_CODES = frozenset({CLOSE_RATE_LIMITED, CLOSE_SESSION_LIMIT, CLOSE_UNAVAILABLE})
-
-CLOSE_MESSAGE_TOO_BIG = 1009
-"""RFC 6455 "message too big": what ``websockets``, ``ws`` and most servers send for a frame over their limit."""
 
 # Closes that say the last frame was too big: the client drops the largest unacknowledged message
 # instead of resending it after every rejoin (closeMeansTooBig in close-codes.ts).
@@ -51,56 +69,57 @@ def close_means_too_big(code: int) -> bool:
     """Whether this close says the last frame was too big (1009, or our 4009)."""
     return code in TOO_BIG_CLOSE_CODES
 
+
 CLOSE_CODE_FOR_ERROR: Mapping[str, int] = {
-    "auth_required": 4003,
-    "auth_unauthorized": 4003,
-    "protocol_unsupported": 4006,
-    "agent_not_found": 4004,
-    "rate_limited": 4029,
-    "session_limit": 4030,
-    "origin_not_allowed": 4005,
-    "configuration_error": 4010,
-    "bad_frame": 4000,
-    "payload_too_large": 4009,
-    "handshake_timeout": 4008,
-    "session_expired": 4040,
-    "slow_consumer": 4013,
-    "internal_error": 4011,
-    "session_limit": 4030,
-    "unavailable": 4503,
+    "auth_required": CLOSE_UNAUTHORIZED,
+    "auth_unauthorized": CLOSE_UNAUTHORIZED,
+    "protocol_unsupported": CLOSE_PROTOCOL_UNSUPPORTED,
+    "agent_not_found": CLOSE_AGENT_NOT_FOUND,
+    "rate_limited": CLOSE_RATE_LIMITED,
+    "session_limit": CLOSE_SESSION_LIMIT,
+    "origin_not_allowed": CLOSE_ORIGIN_NOT_ALLOWED,
+    "configuration_error": CLOSE_CONFIGURATION_ERROR,
+    "bad_frame": CLOSE_BAD_FRAME,
+    "payload_too_large": CLOSE_PAYLOAD_TOO_LARGE,
+    "handshake_timeout": CLOSE_HANDSHAKE_TIMEOUT,
+    "session_expired": CLOSE_SESSION_EXPIRED,
+    "slow_consumer": CLOSE_SLOW_CONSUMER,
+    "internal_error": CLOSE_INTERNAL_ERROR,
+    "unavailable": CLOSE_UNAVAILABLE,
 }
 """The close code each wire error is sent with (PROTOCOL.md section 6)."""
 
 CLOSE_CODE_TABLE: Mapping[int, CloseAction] = {
-    1000: "backoff",
-    1001: "reconnect_now",
-    4000: "backoff",
-    4002: "reconnect_now",
-    4003: "reauthenticate",
-    4004: "give_up",
-    4005: "give_up",
-    4006: "give_up",
-    4008: "backoff",
-    4009: "backoff",
-    4010: "give_up",
-    4011: "backoff",
-    4013: "backoff",
-    4029: "backoff",
-    4030: "backoff",
-    4040: "reconnect_now",
-    4030: "backoff",
-    4503: "backoff",
+    CLOSE_NORMAL: "backoff",
+    CLOSE_GOING_AWAY: "reconnect_now",
+    CLOSE_ABNORMAL: "backoff",
+    CLOSE_MESSAGE_TOO_BIG: "backoff",
+    CLOSE_SERVER_ERROR: "backoff",
+    CLOSE_SERVICE_RESTART: "reconnect_now",
+    CLOSE_TRY_AGAIN_LATER: "backoff",
+    CLOSE_BAD_FRAME: "backoff",
+    CLOSE_LIVENESS_TIMEOUT: "reconnect_now",
+    CLOSE_UNAUTHORIZED: "reauthenticate",
+    CLOSE_AGENT_NOT_FOUND: "give_up",
+    CLOSE_ORIGIN_NOT_ALLOWED: "give_up",
+    CLOSE_PROTOCOL_UNSUPPORTED: "give_up",
+    CLOSE_HANDSHAKE_TIMEOUT: "backoff",
+    CLOSE_PAYLOAD_TOO_LARGE: "backoff",
+    CLOSE_CONFIGURATION_ERROR: "give_up",
+    CLOSE_INTERNAL_ERROR: "backoff",
+    CLOSE_SLOW_CONSUMER: "backoff",
+    CLOSE_RATE_LIMITED: "backoff",
+    CLOSE_SESSION_LIMIT: "backoff",
+    CLOSE_SESSION_EXPIRED: "reconnect_now",
+    CLOSE_UNAVAILABLE: "backoff",
 }
 """What the client does after each close code; the same table as close-codes.ts."""
 
 
 def classify_close(code: int) -> CloseAction:
-    """Unknown and transport codes back off (1012 reconnects at once): giving up on an error we
-    do not understand would strand the user."""
-    action = CLOSE_CODE_TABLE.get(code)
-    if action is not None:
-        return action
-    return "reconnect_now" if code == 1012 else "backoff"
+    """A code without a row (1005, unknown 4xxx, ...) backs off: giving up on an error we do not
+    understand would strand the user."""
+    return CLOSE_CODE_TABLE.get(code, "backoff")
 
 
 RECOVERY_STEPS = ("reauthenticate", "upgrade_client", "downgrade_client", "wait_then_retry", "do_not_retry")
@@ -122,7 +141,6 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "slow_consumer": (True, "wait_then_retry"),
     "internal_error": (True, "wait_then_retry"),
     "not_joined": (True, "wait_then_retry"),
-    "session_limit": (True, "wait_then_retry"),
     "unavailable": (True, "wait_then_retry"),
     "message_in_flight": (True, "wait_then_retry"),
     "invalid_message": (True, "do_not_retry"),
