@@ -17,8 +17,10 @@ MIN_WAKE_GAP = 1.0
 class WatchedLink(Protocol):
     """The connection the watchdog watches."""
 
-    last_seen: float
-    suspect_dead: bool
+    @property
+    def last_seen(self) -> float:
+        """Loop time of the last frame read."""
+        ...
 
 
 class Watchdog:
@@ -85,7 +87,7 @@ class Watchdog:
         silent = now - self._link.last_seen
         if silent >= 2 * self._interval or (self._probe is not None and now >= self._probe[1]):
             self._missed = True
-            self._link.suspect_dead = True
+            # The chart answers with its terminate command: the socket actor aborts the socket.
             self._missed_cb()
             return
         # One probe at a time: a wake-up asks for an answer within one interval instead of trusting
