@@ -17,6 +17,7 @@ from .chart_ports import ChartPorts
 from .connection import SocketHost
 from .errors import GatewayConnectError, error_from_data
 from .event_stream import DEFAULT_MAX_BUFFERED_EVENTS, EventIterator, EventStreams
+from .frames import HelloFrame, JoinFrame
 from .gateway_terms import GatewayTerms
 from .gateway_urls import GatewayUrl, UrlPicker
 from .gap_tracker import GapTracker
@@ -445,13 +446,21 @@ class GatewayClient:
             raise TypeError(f"the token function returned {type(value).__name__}, not str")
         return value
 
-    def _handshake_frame(self, mode: str, token: Optional[str]) -> Dict[str, Any]:
+    def _handshake_frame(self, mode: str, token: Optional[str]) -> Union[HelloFrame, JoinFrame]:
         resume = self._tracker.resume_request()
         low, high = self._protocol
+        frame: Union[HelloFrame, JoinFrame]
         if mode == "join":
-            frame: Dict[str, Any] = {"type": "join", "agent_id": self.agent_id, "min_version": low, "max_version": high, **resume}
+            frame = {"type": "join", "agent_id": self.agent_id, "min_version": low, "max_version": high}
         else:
-            frame = {"type": "hello", "agent_id": self.agent_id, "protocol_min": low, "protocol_max": high, "capabilities": list(self._capabilities), **resume}
+            frame = {"type": "hello", "agent_id": self.agent_id, "protocol_min": low, "protocol_max": high, "capabilities": list(self._capabilities)}
+        # In this order on the wire, as the TypeScript client writes them.
+        if "session_id" in resume:
+            frame["session_id"] = resume["session_id"]
+        if "since" in resume:
+            frame["since"] = resume["since"]
+        if "epoch" in resume:
+            frame["epoch"] = resume["epoch"]
         if token is not None:
             frame["token"] = token
         return frame

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping, Optional, Tuple
+from typing import Any, Awaitable, Callable, Mapping, Optional, Tuple, Union
 
 from .credentials import TokenPlacement, redact_tokens, scrub_secret
 from .errors import GatewayConnectError
+from .frames import ClientFrame, HelloFrame, JoinFrame
 from .gap_tracker import GapTracker
 from .gateway_terms import GatewayTerms
 from .types import CloseInfo, SessionSnapshot
 
-Frame = Mapping[str, Any]
+Frame = ClientFrame
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SocketHost:
     next_url: Callable[[int, Optional[CloseInfo]], Awaitable[str]]
     """This attempt's node; raises ``GatewayConnectError`` when the url function fails."""
     token: Callable[[], Awaitable[Optional[str]]]
-    handshake_frame: Callable[[str, Optional[str]], Frame]
+    handshake_frame: Callable[[str, Optional[str]], Union[HelloFrame, JoinFrame]]
     lifecycle: Callable[[Mapping[str, Any]], None]
     """A fact for the chart (``socket.opened``, ``hello.accepted``, ...)."""
     closed: Callable[[int, str], None]

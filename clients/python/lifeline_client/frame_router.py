@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from .errors import GatewayConnectError
 from .frame_decoder import FrameTooDeep, decode_frame
+from .frames import ClientFrame, PongFrame
 from .gap_tracker import GapTracker, HandshakeAnswer
 from .protocol import MAX_SEQ, clamp_hint_ms, default_next_step
 
@@ -24,7 +25,7 @@ class RouterTarget(Protocol):
 
     tracker: GapTracker
 
-    def send(self, frame: Json) -> None: ...
+    def send(self, frame: ClientFrame) -> None: ...
     def lifecycle(self, event: Json) -> None: ...
     def send_join(self) -> None: ...
     def accepted(self, frame: Json) -> None: ...
@@ -286,7 +287,8 @@ class FrameRouter:
         elif kind == "draining":
             target.lifecycle({"type": "draining", "reconnectAfterMs": clamp_hint_ms(frame.get("reconnect_after_ms") or 0)})
         elif kind == "ping":
-            target.send({"type": "pong"} if frame.get("ts") is None else {"type": "pong", "ts": frame["ts"]})
+            pong: PongFrame = {"type": "pong"} if frame.get("ts") is None else {"type": "pong", "ts": frame["ts"]}
+            target.send(pong)
         elif kind == "pong":
             return
         else:  # event, replay, batch that failed the fast path

@@ -4,9 +4,17 @@ exported from it); plain methods on plain state, because this is the per-event h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, TypedDict
 
 from .types import GapInfo, GatewayEvent, ResumeInfo
+
+
+class ResumeFields(TypedDict, total=False):
+    """The resume fields of a ``hello`` or ``join`` (none for a new session)."""
+
+    session_id: str
+    since: int
+    epoch: str
 
 
 @dataclass(frozen=True)
@@ -64,13 +72,13 @@ class GapTracker:
             self.resume = ResumeInfo("partial", received, self.resume.head)
         self._on_gap(GapInfo(expected, received, reason))  # type: ignore[arg-type]
 
-    def resume_request(self) -> Dict[str, Any]:
+    def resume_request(self) -> "ResumeFields":
         """The resume fields of the next ``hello``/``join``; remembers ``since`` for the check."""
         if self.session_id is None:
             self._sent_since = None
             return {}
         self._sent_since = self.cursor
-        request: Dict[str, Any] = {"session_id": self.session_id, "since": self.cursor}
+        request: ResumeFields = {"session_id": self.session_id, "since": self.cursor}
         if self.epoch is not None:
             request["epoch"] = self.epoch
         return request

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable, Dict, Optional, Protocol
+from typing import Callable, Optional, Protocol
+
+from .frames import PingFrame
 
 MIN_WAKE_GAP = 1.0
 """Smallest gap (seconds) that counts as a wake-up; the interval when that is longer."""
@@ -30,7 +32,7 @@ class Watchdog:
         self,
         link: WatchedLink,
         interval: float,
-        write: Callable[[Dict[str, Any]], object],
+        write: Callable[[PingFrame], object],
         missed: Callable[[], None],
         wall: Callable[[], float] = time.time,
     ) -> None:

@@ -10,10 +10,11 @@ import uuid
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from .errors import GatewayConnectError
+from .frames import MessageFrame
 from .outbox_store import OutboxStore
 from .types import SendResult
 
-Write = Callable[[Dict[str, Any]], bool]
+Write = Callable[[MessageFrame], bool]
 """Writes one ``message`` frame; False when there is no open socket to write to."""
 
 DEFAULT_OUTBOX_MAX_MESSAGES = 1000
@@ -25,11 +26,15 @@ def new_message_id() -> str:
     return str(uuid.uuid4())
 
 
+def message_frame(message_id: str, content: Any) -> MessageFrame:
+    """The ``message`` frame that carries ``content`` under its id (the same id on every resend)."""
+    return {"type": "message", "id": message_id, "content": content}
+
+
 def frame_bytes(message_id: str, content: Any) -> int:
     """UTF-8 bytes of the ``message`` frame as written (compact JSON, as ``JSON.stringify``).
     Raises ``TypeError``/``ValueError`` for content that is not JSON."""
-    frame = {"type": "message", "id": message_id, "content": content}
-    return len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
+    return len(json.dumps(message_frame(message_id, content), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
 
 
 def too_large(size: int, max_bytes: float) -> GatewayConnectError:
@@ -122,7 +127,7 @@ class Outbox:
 
     def _write(self, message_id: str, write: Write, acks: bool) -> bool:
         entry = self._pending[message_id]
-        if not write({"type": "message", "id": message_id, "content": entry.content}):
+        if not write(message_frame(message_id, entry.content)):
             return False
         entry.written = self._flushes
         if not acks:
