@@ -11,12 +11,13 @@ import { unreachable, unreachableLine } from './reachability.js';
 
 const USAGE = `usage: agent-lifeline inspect <ws-url> [<ws-url>...] --agent ID [--token TOKEN] [--port 5174] [--host 127.0.0.1]
 
-Serves the inspector page on http://HOST:PORT/ (a free port if 5174 is busy and --port is not
-given); its client connects to <ws-url> as agent ID and stays connected across the gateway's
-restarts. Give several nodes of a fleet, separated by spaces
-(agent-lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802 --agent demo), and the client fails
-over between them in turn, as the client's url list does; the page shows the node it is on.
-A bare host:port means ws://. For a PraisonAI gateway, give its /ws URL and --token: on a /ws path the token also goes in ?token=.
+Serves the inspector page on http://HOST:PORT/?key=… (a free port if 5174 is busy and --port is
+not given; the key is made for this run, and the local server requires it). Its client connects
+to <ws-url> as agent ID and stays connected across the gateway's restarts. Give several nodes of
+a fleet, separated by spaces (agent-lifeline inspect ws://127.0.0.1:8801 ws://127.0.0.1:8802
+--agent demo), and the client fails over between them in turn, as the client's url list does;
+the page shows the node it is on. A bare host:port means ws://. For a PraisonAI gateway, give
+its /ws URL and --token: on a /ws path the token also goes in ?token=.
 `;
 
 /** `ws://` or `wss://` with a host (a bare `host:port` is ws://), or a UsageError that says so. */

@@ -1,12 +1,14 @@
 // The network switch behind `agent-lifeline proxy`: the fault proxy's faults as four named actions
 // (drop, stall, refuse, pass), and a small local HTTP endpoint that triggers them, so a script
-// (or README's reader, with curl) can cut the network between a client and a gateway.
+// (or README's reader, with curl) can cut the network between a client and a gateway. Every
+// request needs this run's key (control-guard.ts): `?key=`, `X-Lifeline-Control` or a bearer token.
 //   GET  /          {mode, connections, target}
 //   POST /drop      reset every connection now; new ones go through
 //   POST /stall     keep connections open but forward nothing (a half-open link)
 //   POST /refuse    reset every connection and refuse new ones (the gateway is unreachable)
 //   POST /pass      forward normally again (undoes stall and refuse)
 import { createServer, type Server } from 'node:http';
+import { createControlGuard, sendRefusal } from '../../stories/support/control-guard.js';
 import type { FaultProxy } from '../../stories/support/fault-proxy.js';
 import { listenOn } from '../server/listen.js';
 
@@ -66,7 +68,10 @@ const ACTIONS: ReadonlySet<string> = new Set<NetworkAction>(['drop', 'stall', 'r
 
 /** A running control endpoint. */
 export interface ControlEndpoint {
+  /** `http://host:port`, without the key. */
   readonly url: string;
+  /** This run's key, which every request must carry. */
+  readonly key: string;
   close(): Promise<void>;
 }
 
@@ -80,9 +85,13 @@ export async function serveNetworkSwitch(
   port: number,
   onAction: (action: NetworkAction, status: NetworkStatus) => void,
 ): Promise<ControlEndpoint> {
+  let bound = port;
+  const guard = createControlGuard({ host, port: () => bound });
   const server: Server = createServer((req, res) => {
+    const refused = guard.refuseControl(req);
+    if (refused) return sendRefusal(res, refused);
     const action = (req.url ?? '/').split('?')[0]?.slice(1) ?? '';
-    const reply = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    const reply = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify(body)}\n`);
     if (req.method === 'GET' && action === '') return reply(200, network.status());
     if (req.method === 'POST' && ACTIONS.has(action)) {
       const status = network.apply(action as NetworkAction);
@@ -91,9 +100,10 @@ export async function serveNetworkSwitch(
     }
     reply(404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}`, nextStep: 'POST /drop, /stall, /refuse or /pass; GET / for the status' });
   });
-  const bound = await listenOn(server, host, port, () => undefined);
+  bound = await listenOn(server, host, port, () => undefined);
   return {
-    url: `http://${host}:${bound}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    key: guard.key,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -8,7 +8,8 @@ import { defaultLogFormat, defaultLogLevel, parseCommandLine, portOption, report
 const USAGE = `usage: agent-lifeline start [--port 5173] [--gateway-port 8787] [--host 127.0.0.1] [--log-level info]
 
 Starts the reference gateway (in-memory log, demo agent "demo") and the live inspector page.
-When a default port is busy, a free one is used; the URLs are printed either way.
+When a default port is busy, a free one is used; the URLs are printed either way. The page's URL
+carries a key made for this run, which its local server requires (no other web page can use it).
 Gateway logs go to stderr at --log-level (default info, or LIFELINE_LOG_LEVEL), as lines for a
 person, or as JSON lines with --log-format json (or LIFELINE_LOG_FORMAT).
 `;
@@ -42,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
         `  Lifeline inspector   ${inspector.url}`,
         `  Demo gateway         ${inspector.gatewayUrl}  (agent "demo")`,
         '',
-        `  Open the page and pick a story, or go straight to one: ${inspector.url}?story=flaky-network&run=1`,
+        `  Open the page and pick a story, or go straight to one: ${inspector.url}&story=flaky-network&run=1`,
         '  In a terminal, the same stories print their timeline: npm run story -- --list',
         '',
         '  Ctrl-C to stop.',

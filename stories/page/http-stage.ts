@@ -1,7 +1,9 @@
 // The page's `StageControl`: each side effect is a POST to the `npm start` process, which owns
-// the story's gateway and fault proxy (a browser cannot kill a gateway or reset TCP itself).
+// the story's gateway and fault proxy (a browser cannot kill a gateway or reset TCP itself). Each
+// request carries the key the page was opened with.
 import type { StageControl } from '../scenarios/story.js';
 import type { StageResult } from '../support/stage-call.js';
+import { controlHeaders } from './control-key.js';
 
 /** Ask `npm start` to set up a fresh stage (gateway + fault proxy) for `story`; resolves with the proxy's URL. */
 export async function openStage(story: string): Promise<string> {
@@ -12,11 +14,11 @@ export async function openStage(story: string): Promise<string> {
 
 /** Tear the current stage down. */
 export async function closeStage(): Promise<void> {
-  await fetch('/control/stage', { method: 'DELETE' });
+  await fetch('/control/stage', { method: 'DELETE', headers: controlHeaders() });
 }
 
 async function post(path: string, payload: unknown): Promise<unknown> {
-  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...controlHeaders() }, body: JSON.stringify(payload) });
   const text = await response.text();
   if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
   return text === '' ? undefined : (JSON.parse(text) as unknown);

@@ -233,7 +233,7 @@ const LINK_TEXT: Record<LinkState, string> = {
   connecting: 'local server: connecting...',
   connected: 'local server: connected',
   reconnecting: 'local server: reconnecting...',
-  refused: 'local server: refused this page (too many open pages?); close some and reload',
+  refused: 'local server: refused this page (too many open pages, or a key from an earlier run); open the URL agent-lifeline printed',
 };
 
 function showLink(state: LinkState): void {

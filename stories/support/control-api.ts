@@ -4,7 +4,8 @@
 //   POST   /control/stage       {story}: a fresh gateway + fault proxy for that story -> {url}
 //   POST   /control/stage/call  {method, args}: one StageControl call -> its JSON result
 //   DELETE /control/stage       tear the stage down
-// One stage at a time: a new one replaces the last. Local use only (it listens on 127.0.0.1).
+// One stage at a time: a new one replaces the last. Local use only: it listens on 127.0.0.1, and
+// the inspector server lets through only requests with its key, its Host and no other origin.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findStory, stories } from '../scenarios/index.js';
 import { createStage, type Stage } from './stage.js';
@@ -62,6 +63,10 @@ export function createControlApi(gatewayUrl: string): ControlApi {
   };
 
   async function route(req: IncomingMessage, path: string): Promise<[number, unknown]> {
+    // A JSON body is something a page of another origin cannot send without asking first (CORS).
+    if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return [415, { error: 'send the body as application/json' }];
+    }
     if (req.method === 'GET' && path === '/control/info') {
       return [200, { gatewayUrl, stories: stories.map(({ name, title, summary }) => ({ name, title, summary })) }];
     }

@@ -2,6 +2,9 @@
 // built into dist/page, tells the page which gateway to watch, keeps an event stream open that
 // the page reconnects to (so it notices a restart of this server without reloading), and, for
 // `npm start`, runs the demo gateway and the control endpoint stories use to script faults.
+// Everything under /control/ needs this run's key, which the printed URL carries (`?key=`) and
+// the page passes on; requests naming another Host or coming from another web origin are refused
+// (control-guard.ts), so a web page cannot drive stories or read the token.
 //   GET /control/config   {mode, gatewayUrl, gatewayUrls?, agentId, token?}: what the page's client connects to
 //   GET /control/events   server-sent events: `config` on every (re)connect, then keep-alives
 //   /control/...          the stories' control endpoint (start mode only, control-api.ts)
@@ -13,6 +16,7 @@ import type { Logger } from 'pino';
 import { attachDemoAgent, createGateway, DEMO_EVENT_TYPES, GatewayError, type Gateway } from '../../src/server/index.js';
 import { listenOn } from '../../src/server/listen.js';
 import { createControlApi, type ControlApi } from './control-api.js';
+import { CONTROL_KEY_PARAM, createControlGuard, sendRefusal } from './control-guard.js';
 import { serveStatic } from './static-files.js';
 
 /** What the page's live client connects to, and whether stories can run. */
@@ -46,12 +50,16 @@ export interface InspectorOptions {
   readonly logger?: Logger | false;
   /** The built page (`index.html` and its assets). @default dist/page of this package */
   readonly pageDir?: string;
+  /** The key every /control/ request must carry. @default a fresh random key per call */
+  readonly controlKey?: string;
 }
 
 /** A running inspector. */
 export interface Inspector {
-  /** The page, e.g. `http://127.0.0.1:5173/`. */
+  /** The page with this run's key, e.g. `http://127.0.0.1:5173/?key=…`: the URL to open. */
   readonly url: string;
+  /** This run's key, which every /control/ request must carry (`?key=` or `X-Lifeline-Control`). */
+  readonly key: string;
   /** The gateway the page's live mode connects to (the first, given several). */
   readonly gatewayUrl: string;
   /** Every gateway node the page's live mode connects to, in the order it tries them. */
@@ -141,8 +149,12 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   };
   const keepalive = setInterval(() => streams.forEach((res) => res.write(': keep-alive\n\n')), KEEPALIVE_MS);
 
+  let port = 0;
+  const guard = createControlGuard({ host, port: () => port, ...(options.controlKey === undefined ? {} : { key: options.controlKey }) });
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const refused = path.startsWith('/control/') ? guard.refuseControl(req) : guard.refuseHost(req);
+    if (refused) return sendRefusal(res, refused);
     if (req.method === 'GET' && path === '/control/config') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(config));
       return;
@@ -154,7 +166,6 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   };
   const server = createServer((req, res) => handle(req, res));
 
-  let port: number;
   try {
     port = await withFallback(options.port ?? 5173, options.portFallback, (p) => listenOn(server, host, p, () => undefined));
   } catch (error) {
@@ -166,7 +177,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   }
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}/`,
+    url: `http://${urlHost}:${port}/?${CONTROL_KEY_PARAM}=${guard.key}`,
+    key: guard.key,
     gatewayUrl: config.gatewayUrl,
     gatewayUrls: config.gatewayUrls ?? [config.gatewayUrl],
     async close() {

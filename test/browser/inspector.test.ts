@@ -58,7 +58,7 @@ describe('inspector page', () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${inspector.url}?story=flaky-network&run=1&pace=150`);
+    await page.goto(`${inspector.url}&story=flaky-network&run=1&pace=150`);
 
     // The chart is drawn from the machine: every top-level state of the client is there.
     await page.waitForSelector('svg.chart g.state[data-state="gateway.reconnecting"]', { timeout: 15_000 });
@@ -151,7 +151,8 @@ describe('inspector page', () => {
       const localPort = Number(new URL(local.url).port);
       await local.close();
       await page.waitForFunction(() => window.lifelineInspector?.localServer === 'reconnecting', null, { timeout: 5000 });
-      local = await startInspector({ port: localPort, pageDir, target });
+      // With the key of the run the page was opened with: a new key would be refused.
+      local = await startInspector({ port: localPort, pageDir, target, controlKey: local.key });
       await page.waitForFunction(() => window.lifelineInspector?.localServer === 'connected', null, { timeout: 5000 });
       expect(await page.evaluate(() => 'keptAcrossRestarts' in window), 'the page reloaded').toBe(true);
       expect((await page.locator('.timeline li').allTextContents()).length).toBeGreaterThanOrEqual(rowsAfter.length);

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 async function post(action: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${control?.url ?? ''}/${action}`, { method: 'POST' });
+  const response = await fetch(`${control?.url ?? ''}/${action}`, { method: 'POST', headers: { 'X-Lifeline-Control': control?.key ?? '' } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

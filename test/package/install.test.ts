@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli-process.js';
+import { controlUrl } from '../support/inspector-urls.js';
 
 const REPO = resolve('.');
 const root = mkdtempSync(join(tmpdir(), 'lifeline-package-'));
@@ -102,14 +103,14 @@ await client.disconnect();
     const start = spawnCli(['start', '--port', '0', '--gateway-port', '0'], { entry: BIN, cwd: app });
     const pages: string[] = [];
     for (const cli of [inspect, start]) {
-      const [page] = await cli.waitForOutput(/http:\/\/[\d.]+:\d+\//);
+      const [page] = await cli.waitForOutput(/http:\/\/[\d.]+:\d+\/\?key=[\w-]+/);
       const html = await (await fetch(page)).text();
       const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
       expect(script, html).toBeDefined();
-      expect((await fetch(`${page}${script ?? ''}`)).status).toBe(200);
+      expect((await fetch(new URL(script ?? '', page))).status).toBe(200);
       pages.push(page);
     }
-    const config = (await (await fetch(`${pages[0] ?? ''}control/config`)).json()) as { gatewayUrl: string };
+    const config = (await (await fetch(controlUrl(pages[0] ?? '', 'control/config'))).json()) as { gatewayUrl: string };
     expect(config.gatewayUrl).toBe(`${gatewayUrl}/`);
   });
 

@@ -1,16 +1,16 @@
 // README's "Your first program", run as written: its code blocks are read from README.md and
-// executed in order (the gateway and proxy commands, first.mjs, the curl calls), and the test
-// checks what the README promises the reader will see. Two mechanical substitutions only:
+// executed in order (the gateway and proxy commands, first.mjs, the commands that switch the
+// proxy), and the test checks what the README promises the reader will see. The proxy keeps its
+// control key in a runtime directory of the test's own (XDG_RUNTIME_DIR), where `proxy refuse`
+// finds it. Two mechanical substitutions only:
 // `npx agent-lifeline` runs the CLI from source, and `import 'agent-lifeline'` resolves to src/client, and
 // ports 8790-8792 become free ports (same offsets), so parallel runs on one machine never meet.
 // With nothing listening, first.mjs says why after its first attempt instead of waiting in silence.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnCli, type CliProcess } from '../support/cli-process.js';
 import { eventFrames, join } from '../support/gateway-kit.js';
@@ -80,12 +80,18 @@ describe('README walkthrough', () => {
     const [gatewayBlock, proxyBlock, program, cut, heal] = blocks.map((b) => b.code.trim()) as [string, string, string, string, string];
     const ports = await freePorts();
     const mapPorts = (text: string): string => text.replace(/\b879([0-2])\b/g, (_, i: string) => String(ports[Number(i)]));
+    const runtime = mkdtempSync(joinPath(work, 'runtime-'));
     const lifeline = (command: string): CliProcess => {
       const words = mapPorts(command).split(/\s+/);
       expect(words.slice(0, 2)).toEqual(['npx', 'agent-lifeline']);
-      return spawnCli(words.slice(2));
+      return spawnCli(words.slice(2), { env: { XDG_RUNTIME_DIR: runtime } });
     };
-    const shell = (command: string): Promise<{ stdout: string }> => promisify(execFile)('sh', ['-c', mapPorts(command)], { timeout: 5000 });
+    /** Run a command that finishes, such as `proxy refuse`; it must succeed. */
+    const finish = async (command: string): Promise<void> => {
+      const cli = lifeline(command);
+      const code = await cli.exited();
+      expect(code, cli.output.stderr).toBe(0);
+    };
 
     // Terminals one and two.
     let gateway = lifeline(gatewayBlock);
@@ -106,13 +112,13 @@ describe('README walkthrough', () => {
     });
 
     // Cut the network and stay away for two ticks.
-    await shell(cut);
+    await finish(cut);
     await client.waitForOutput(/^state: reconnecting$/m, 5000);
     const lastBeforeCut = Math.max(...printed(client).flatMap((e) => (e.type === 'tick' && e.n !== undefined ? [e.n] : [])));
     await waitFor(() => Math.max(...watched()) >= lastBeforeCut + 2, 6000, 'two ticks while the client is away');
 
     // Heal it: the missed ticks come back replayed, then live ones follow.
-    await shell(heal);
+    await finish(heal);
     await waitFor(() => printed(client).some((e) => e.type === 'tick' && !e.replayed && (e.n ?? 0) > lastBeforeCut + 2), 15_000, 'a live tick after the resume');
     const events = printed(client);
     const seqs = events.map((e) => e.seq);

@@ -10,6 +10,7 @@ import { run as inspect } from '../../src/cli/inspect-command.js';
 import { GatewayError } from '../../src/server/index.js';
 import { MAX_PAGE_STREAMS, startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 import { busyPort, captureStderr } from '../support/busy-port.js';
+import { controlUrl } from '../support/inspector-urls.js';
 import { spawnCli } from '../support/cli-process.js';
 import { startGateway } from '../support/gateway-kit.js';
 
@@ -42,24 +43,24 @@ describe('inspector server', () => {
     const inspector = await startInspector({ port: 0, pageDir, target: { url: 'ws://127.0.0.1:9/ws?token=t', agentId: 'bot' } });
     inspectors.push(inspector);
     const config = { mode: 'inspect', gatewayUrl: 'ws://127.0.0.1:9/ws?token=t', agentId: 'bot' };
-    expect(await (await fetch(`${inspector.url}control/config`)).json()).toEqual(config);
-    const stream = await fetch(`${inspector.url}control/events`);
+    expect(await (await fetch(controlUrl(inspector.url, 'control/config'))).json()).toEqual(config);
+    const stream = await fetch(controlUrl(inspector.url, 'control/events'));
     expect(stream.headers.get('content-type')).toBe('text/event-stream');
     const reader = stream.body?.getReader();
     const first = new TextDecoder().decode((await reader?.read())?.value);
     expect(first).toContain(`event: config\ndata: ${JSON.stringify(config)}`);
     await reader?.cancel();
     // Inspect mode has no stories: the control endpoint is not there.
-    expect((await fetch(`${inspector.url}control/info`)).status).toBe(404);
-    expect((await fetch(`${inspector.url}../../package.json`)).status).toBe(404);
+    expect((await fetch(controlUrl(inspector.url, 'control/info'))).status).toBe(404);
+    expect((await fetch(new URL('../../package.json', inspector.url))).status).toBe(404);
   });
 
   it(`keeps at most ${MAX_PAGE_STREAMS} open pages and tells the next one what to do`, async () => {
     const inspector = await startInspector({ port: 0, pageDir, target: { url: 'ws://127.0.0.1:9', agentId: 'bot' } });
     inspectors.push(inspector);
-    const open = await Promise.all(Array.from({ length: MAX_PAGE_STREAMS }, () => fetch(`${inspector.url}control/events`)));
+    const open = await Promise.all(Array.from({ length: MAX_PAGE_STREAMS }, () => fetch(controlUrl(inspector.url, 'control/events'))));
     expect(open.every((r) => r.status === 200)).toBe(true);
-    const refused = await fetch(`${inspector.url}control/events`);
+    const refused = await fetch(controlUrl(inspector.url, 'control/events'));
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ code: 'too_many_pages', nextStep: expect.stringContaining('Close') });
     await Promise.all(open.map((r) => r.body?.cancel()));
@@ -90,7 +91,7 @@ describe('inspector server', () => {
       const cli = spawnCli(['inspect', a.url, b.url, '--agent', 'demo', '--port', '0']);
       const [, page] = await cli.waitForOutput(/Lifeline inspector\s+(http:\/\/\S+)/);
       expect(cli.output.stdout).toContain(`Watching             ${a.url}/ ${b.url}/  (agent "demo")`);
-      expect(await (await fetch(`${page ?? ''}control/config`)).json()).toEqual({ mode: 'inspect', gatewayUrl: `${a.url}/`, gatewayUrls: [`${a.url}/`, `${b.url}/`], agentId: 'demo' });
+      expect(await (await fetch(controlUrl(page ?? '', 'control/config'))).json()).toEqual({ mode: 'inspect', gatewayUrl: `${a.url}/`, gatewayUrls: [`${a.url}/`, `${b.url}/`], agentId: 'demo' });
       expect(cli.output.stderr).toBe('');
       cli.child.kill('SIGINT');
       expect(await cli.exited()).toBe(0);
