@@ -4,7 +4,7 @@
 import { stderr } from 'node:process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino, type Logger } from 'pino';
-import { GatewayError } from '../server/options.js';
+import { GatewayError } from '../server/errors.js';
 import { closestName } from './did-you-mean.js';
 import { humanLogStream } from './human-log.js';
 
