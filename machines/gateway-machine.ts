@@ -14,7 +14,6 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
-import { mutations } from '../src/mutations.js';
 
 /** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
 export type HandshakeMode = 'hello' | 'join';
@@ -293,10 +292,7 @@ export const gatewayMachine = setup({
     }),
     /** Spend the one refresh; the next socket's attempt calls the token function again. */
     refreshToken: assign({ tokenRefresh: 'used' as const }),
-    countFailure: assign({
-      // The test-only mutation (src/mutations.ts) resets the count when a socket that opened closes.
-      attempt: ({ context, event }) => (mutations.backoffResetOnOpen && event.type === 'socket.closed' && event.code !== 1006 ? 1 : context.attempt + 1),
-    }),
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
     /** Backoff with full jitter; a rejection's `retry_after_seconds` or a drain's hint is a floor. */

@@ -38,9 +38,12 @@ export const clientMachine = gatewayMachine.provide({
   },
 });
 
-/** Create (not start) one client's actor of the shared chart, wired to its ports. */
-export function createClientActor(ports: ClientPorts, options: ActorOptions<typeof clientMachine> & { input: InputFrom<typeof clientMachine> }) {
-  const actor = createActor(clientMachine, options);
+/** The chart a client runs: `clientMachine`, or a variant of it made once with `clientMachine.provide(...)`. */
+export type ClientMachine = typeof clientMachine;
+
+/** Create (not start) one client's actor of the shared chart (or a variant of it), wired to its ports. */
+export function createClientActor(ports: ClientPorts, options: ActorOptions<ClientMachine> & { input: InputFrom<ClientMachine> }, machine: ClientMachine = clientMachine) {
+  const actor = createActor(machine, options);
   portsBySystem.set(actor.system, ports);
   return actor;
 }

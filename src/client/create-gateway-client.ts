@@ -7,9 +7,9 @@ import { isOnline } from './browser-signals.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createConnectWaiters, DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
-import { createGapTracker } from './gap-tracker.js';
 import { createListenerSet, isolateInspector } from './listener-set.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
+import { DEFAULT_CLIENT_PARTS, type ClientParts } from './client-parts.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, validateOptions } from './options.js';
 import { createUrlPicker } from './gateway-urls.js';
 import { createMessageRetries } from './message-retries.js';
@@ -49,6 +49,11 @@ interface Waiter<T> {
 
 /** Create a client. Throws a `GatewayConnectError` with code `invalid_options` for unusable options. */
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  return assembleGatewayClient(options, DEFAULT_CLIENT_PARTS);
+}
+
+/** A client built from the given parts (client-parts.ts); no entry point exports it. */
+export function assembleGatewayClient(options: GatewayClientOptions, parts: ClientParts): GatewayClient {
   const protocol = validateOptions(options);
   const clock = options.clock ?? systemClock;
   let listenerErrors = 0;
@@ -90,7 +95,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       errors.emit(connectError('events_dropped', `${count} events arrived before any events() loop or onEvent listener and were not kept (maxBufferedEvents); a later events() loop starts from the next event.`));
     },
   });
-  const tracker = createGapTracker(
+  const tracker = parts.createTracker(
     {
       event(event) {
         events.emit(event);
@@ -201,7 +206,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     },
     clock,
     ...(options.inspect === undefined ? {} : { inspect: isolateInspector(options.inspect, listenerFailed) }),
-  });
+  }, parts.machine);
 
   let state: ClientState = 'disconnected';
   let lastError: unknown = null;

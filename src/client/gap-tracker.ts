@@ -1,7 +1,6 @@
 // Replay and gap tracking: follows (epoch, cursor), drops duplicates, reports gaps, and reports how
 // a resume went. Plain functions on plain state: this is the per-event hot path, so it never
 // touches the chart and allocates only the delivered event.
-import { mutations } from '../mutations.js';
 import type { GapInfo, GatewayEvent, ResumeInfo } from './types.js';
 
 /** Where delivered events and gaps go (the facade's subscribers). */
@@ -81,17 +80,12 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string, position
   // The cursor of a session the gateway dropped (4040): the next session reports it as a gap.
   let lostCursor = 0;
 
-  function signal(gap: GapInfo): void {
-    // The test-only mutation (src/mutations.ts) loses the signal, as a buggy tracker would.
-    if (!mutations.gapSignalDropped) sink.gap(gap);
-  }
-
   function reportGap(expected: number, received: number, reason: GapInfo['reason'], replayed: boolean): void {
     if (replayed && resume !== null && resume.mode === 'full') {
       // PraisonAI never reports a gap on resume: the first replayed number tells us instead.
       resume = { mode: 'partial', from: received, to: resume.to };
     }
-    signal({ expected, received, reason });
+    sink.gap({ expected, received, reason });
   }
 
   function deliver(seq: number | null, fields: EventFields, replayed: boolean, raw: unknown): void {
@@ -140,7 +134,7 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string, position
         lostCursor = 0;
         epoch = answer.epoch ?? null;
         resume = { mode: 'none', from: 1, to: answer.head };
-        if (lost > 0) signal({ expected: lost + 1, received: 1, reason: 'epoch' });
+        if (lost > 0) sink.gap({ expected: lost + 1, received: 1, reason: 'epoch' });
         return;
       }
       const gap = handshakeGap(answer, since, epoch);
@@ -152,7 +146,7 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string, position
       }
       cursor = gap.received - 1;
       resume = { mode: answer.head >= gap.received ? 'partial' : 'none', from: gap.received, to: answer.head };
-      signal(gap);
+      sink.gap(gap);
     },
 
     accept(seq, fields, replayed, frameEpoch, raw) {

@@ -5,7 +5,6 @@
 // close() can wait for the handlers to finish.
 import type { Logger } from 'pino';
 import { assertNever, type MessageFrame } from '../protocol/index.js';
-import { mutations } from '../mutations.js';
 import { every, type GatewayClock } from './clock.js';
 import type { ClaimHolder, EventLog } from './event-log.js';
 import type { SerialQueue } from './serial-queue.js';
@@ -151,8 +150,7 @@ export function createMessageApplier(options: MessageApplierOptions): MessageApp
         const claim = await queue.run(() => log.claimMessage(session.id, id, holder));
         switch (claim.status) {
           case 'applied':
-            if (!mutations.dedupeOff) return { kind: 'duplicate' };
-            return { kind: 'running', applied: track(runHandlers(message, session)) };
+            return { kind: 'duplicate' };
           case 'in_flight':
             counters.messageRetries++;
             return { kind: 'in_flight', retryAfterMs: Math.min(RETRY_HINT_MAX_MS, Math.max(RETRY_HINT_MIN_MS, claim.leaseLeftMs)) };

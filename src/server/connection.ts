@@ -22,7 +22,7 @@ import { startHeartbeat } from './heartbeat.js';
 import type { MessageOutcome } from './apply-message.js';
 import { joinSession, type JoinedState } from './join.js';
 import { tokenFromUrl } from './logger.js';
-import { createOutbox, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 import { createSerialQueue } from './serial-queue.js';
 import type { GatewaySocket, SocketData, UpgradeInfo } from './transport.js';
 
@@ -87,7 +87,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       closeWith(CloseCode.GoingAway, 'replay_failed');
     },
   };
-  let outbox: Outbox = createOutbox(ws, outboxOptions);
+  let outbox: Outbox = ctx.parts.createOutbox(ws, outboxOptions);
   let phase: Phase = 'awaiting_hello';
   let joined: JoinedState | undefined;
   const { clock } = ctx;
@@ -176,7 +176,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       start: (version) => {
         // From here the socket is joined: batching follows the agreed version (never for join).
         // Another dialect gets one frame per event, as PraisonAI sends them.
-        outbox = createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 && !outboxOptions.translate });
+        outbox = ctx.parts.createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 && !outboxOptions.translate });
         phase = 'joined';
         clock.clearTimeout(handshakeTimer);
         stopHeartbeat = startHeartbeat({
@@ -265,7 +265,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
         if (joined) return sendError({ code: 'bad_frame', message: 'Already joined; open a new connection for another session.' });
         // The dialect is settled here, so refusals of this very frame already speak it.
         outboxOptions = { ...outboxOptions, translate: translatorFor(ctx.options.dialect, frame, id) };
-        outbox = createOutbox(ws, outboxOptions);
+        outbox = ctx.parts.createOutbox(ws, outboxOptions);
         return join(frame.type === 'hello' ? fromHello(frame, peer.urlToken) : fromJoin(frame, peer.urlToken));
       case 'message':
         return joined ? onMessageFrame(frame, joined) : sendError({ code: 'not_joined', message: 'Send hello (or join) first.' });

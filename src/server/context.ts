@@ -6,6 +6,7 @@ import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { Fanout } from './fanout.js';
 import type { FleetPresence } from './fleet-presence.js';
+import type { GatewayParts } from './gateway-parts.js';
 import type { ResolvedOptions } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SessionCaps } from './session-caps.js';
@@ -75,4 +76,6 @@ export interface GatewayContext {
   health(): Health;
   /** Claims client messages and runs the app's handlers. */
   readonly messages: MessageApplier;
+  /** The outbox and resume rule connections use (gateway-parts.ts). */
+  readonly parts: GatewayParts;
 }

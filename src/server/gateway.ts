@@ -12,6 +12,7 @@ import { createMessageApplier } from './apply-message.js';
 import { createFanout, type FanoutStats } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
 import { createFleetPresence } from './fleet-presence.js';
+import { DEFAULT_GATEWAY_PARTS, type GatewayParts } from './gateway-parts.js';
 import { createMetrics } from './metrics.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError } from './errors.js';
@@ -139,7 +140,12 @@ const NO_APPEND_OPTIONS = {};
  * `GatewayError`: `configuration_error` on bad options, `address_in_use` or `address_unavailable`
  * (with `port`) when it cannot listen.
  */
-export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+export function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  return assembleGateway(options, DEFAULT_GATEWAY_PARTS);
+}
+
+/** A gateway built from the given parts (gateway-parts.ts); no entry point exports it. */
+export async function assembleGateway(options: GatewayOptions, parts: GatewayParts): Promise<Gateway> {
   const resolved = resolveOptions(options);
   const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow, clock: resolved.clock });
   const logger = createLogger(options.logger);
@@ -196,6 +202,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clock,
     health,
     messages,
+    parts,
   };
 
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame

@@ -9,7 +9,7 @@ import type { SessionRecord, StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { replayFrame, replayPages } from './replay-pages.js';
-import { acrossEpochs, planResume } from './resume-plan.js';
+import { acrossEpochs } from './resume-plan.js';
 import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
 
@@ -77,7 +77,7 @@ export async function joinSession(
     // has delivered, so every event reaches this connection once, as replay or as live.
     let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
     const resume = { since: request.since, epoch: request.epoch };
-    const plan = planResume(resume, position);
+    const plan = ctx.parts.planResume(resume, position);
     const pageEvents = ctx.options.replayPageEvents;
     const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents))] : [];
     const otherNodes = fleetPresence === undefined ? [] : await fleetPresence;

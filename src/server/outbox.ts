@@ -11,7 +11,6 @@
 // A long replay comes in pages (ReplaySource): the next page is read only when the socket has
 // taken the previous one, so a resuming connection holds one page, not the whole window.
 import { encodeBatch, encodeFrame, MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
-import { mutations } from '../mutations.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */
@@ -120,7 +119,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       callbacksInFlight++;
       ws.send(text, onWritten);
     } else ws.send(text);
-    if (overLimit() && !mutations.unboundedQueue) evict();
+    if (overLimit()) evict();
   };
 
   const write = (frame: ServerFrame): void => {
@@ -230,7 +229,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
     const bytes = encodeFrame(frame).length;
     queue.push({ frame, bytes });
     owedBytes += bytes;
-    if (overLimit() && !mutations.unboundedQueue) evict();
+    if (overLimit()) evict();
   };
 
   const flushLive = (): void => {

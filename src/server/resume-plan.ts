@@ -1,7 +1,6 @@
 // The resume rule of PROTOCOL.md section 4 as one pure function: given where a client says it
 // is and where the session's history stands, decide what to replay and whether to signal a gap.
 import type { Gap } from '../protocol/index.js';
-import { mutations } from '../mutations.js';
 import type { LogPosition } from './event-log.js';
 
 /** What a client asked for when resuming. */
@@ -42,8 +41,7 @@ export function planResume(request: ResumeRequest, position: LogPosition): Resum
   if (since + 1 < firstHeld) {
     return { replayAfter: firstHeld - 1, resyncRequired: true, gap: { expected: since + 1, received: firstHeld } };
   }
-  // The test-only off-by-one (src/mutations.ts) replays from since + 2.
-  return { replayAfter: mutations.resumeOffByOne ? since + 1 : since, resyncRequired: false, gap: undefined };
+  return { replayAfter: since, resyncRequired: false, gap: undefined };
 }
 
 /** Whether a resume's `since` belongs to another epoch than the session's history now. */

@@ -72,6 +72,14 @@ describe('installed package', () => {
     expect(map.sourcesContent?.length).toBe(map.sources.length);
   });
 
+  it('ships nothing test-only: no test/ built into dist/, no test files, no mutation switches', () => {
+    const dist = join(installed, 'dist');
+    expect(readdirSync(dist)).not.toContain('test');
+    const shipped = readdirSync(dist, { recursive: true, encoding: 'utf8' });
+    expect(shipped.length).toBeGreaterThan(100);
+    expect(shipped.filter((file) => /(^|\/)(test|tests|mutations?)(\/|\.)|\.(test|spec)\./.test(file))).toEqual([]);
+  });
+
   it('ships every document its README links to and gateway --help names', async () => {
     const readme = readFileSync(join(installed, 'README.md'), 'utf8');
     const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1] ?? '').filter((link) => !/^[a-z]+:/.test(link));

@@ -3,10 +3,10 @@
 //   npm run sim -- --seeds 200 --from 1    seeds 1..200
 //   npm run sim -- --seed 42 --trace       replay seed 42 and print its timeline
 //   npm run sim -- --seed 42 --shrink      cut seed 42's schedule to a minimal failing one
-//   --faults N (default 400), --clients N (default 4), --mutation NAME (a bug of src/mutations.ts)
+//   --faults N (default 400), --clients N (default 4), --mutation NAME (a bug of mutations.ts)
 import { parseArgs } from 'node:util';
-import { mutations, type Mutation } from '../../src/mutations.js';
 import { randomSeed } from '../chaos/prng.js';
+import { isMutation, MUTATIONS, type Mutation } from './mutations.js';
 import { replayCommand, runSim, type SimOptions, type SimReport } from './run.js';
 import { formatShrunk, shrink } from './shrink.js';
 
@@ -23,15 +23,16 @@ const { values } = parseArgs({
   },
 });
 
-const mutation = values.mutation as Mutation | undefined;
-if (mutation !== undefined) {
-  if (!(mutation in mutations)) throw new Error(`--mutation must be one of ${Object.keys(mutations).join(', ')}`);
-  mutations[mutation] = true;
+function parseMutation(name: string | undefined): Mutation | undefined {
+  if (name === undefined || isMutation(name)) return name;
+  throw new Error(`--mutation must be one of ${Object.keys(MUTATIONS).join(', ')}`);
 }
+
+const mutation = parseMutation(values.mutation);
 
 const faults = Number(values.faults);
 const world = values.clients === undefined ? {} : { clients: Number(values.clients) };
-const optionsFor = (seed: number): SimOptions => ({ seed, faults, world });
+const optionsFor = (seed: number): SimOptions => ({ seed, faults, world, ...(mutation === undefined ? {} : { mutation }) });
 
 function summary(r: SimReport): string {
   const kinds = Object.entries(r.byKind)

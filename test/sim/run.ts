@@ -1,10 +1,10 @@
 // One simulation run: build the world from a seed, play its fault schedule on virtual time, heal,
 // let everyone settle, then close the books. Invariants are checked as the run goes (the stream
 // checker, at-most-once, bounds) and at the end (no loss, every send settled, nobody stuck).
-import type { Mutation } from '../../src/mutations.js';
 import { createRng } from '../chaos/prng.js';
 import { drawSchedule, healTime, type Fault, type FaultKind } from './faults.js';
 import { applyFault } from './inject.js';
+import { partsFor, type Mutation } from './mutations.js';
 import { DEFAULT_WORLD, World, type WorldConfig } from './world.js';
 
 /** What to run. Only `seed` is required. */
@@ -24,6 +24,8 @@ export interface SimOptions {
   readonly settleMs?: number;
   /** End the run at the first violation (the shrinker and the mutation tests only need one). @default false */
   readonly stopAtViolation?: boolean;
+  /** Plant one deliberate bug (mutations.ts). @default none */
+  readonly mutation?: Mutation;
 }
 
 /** The figures and verdict of one run. */
@@ -64,7 +66,7 @@ export function scheduleFor(options: SimOptions): Fault[] {
 export async function runSim(options: SimOptions): Promise<SimReport> {
   const config: WorldConfig = { ...DEFAULT_WORLD, ...options.world };
   const rng = createRng(options.seed);
-  const world = new World(config, { net: rng.fork(2), clients: rng.fork(3), apps: rng.fork(4), hostile: rng.fork(5) });
+  const world = new World(config, { net: rng.fork(2), clients: rng.fork(3), apps: rng.fork(4), hostile: rng.fork(5) }, partsFor(options.mutation));
   const schedule = options.schedule ?? scheduleFor(options);
   const { time } = world;
   const limit = config.maxBufferedBytes;

@@ -1,14 +1,18 @@
-// The simulated world: the real gateway (createGateway over the simulated transport, on a virtual
-// clock, with seeded ids) and real clients (createGatewayClient with the simulated WebSocket,
-// clock and random), an app per client that sends, resyncs and consumes at its own pace, a
-// publisher per session, and the faults of a schedule. Everything draws from one seed.
+// The simulated world: the real gateway (createGateway's parts over the simulated transport, on a
+// virtual clock, with seeded ids) and real clients (createGatewayClient's parts with the simulated
+// WebSocket, clock and random), an app per client that sends, resyncs and consumes at its own
+// pace, a publisher per session, and the faults of a schedule. Everything draws from one seed; the
+// parts are the correct ones unless a mutation (mutations.ts) swapped one.
 import fc from 'fast-check';
-import { createGatewayClient, type GapInfo, type GatewayClient } from '../../src/client/index.js';
-import { createGateway, createMemoryLog, type EventLog, type Gateway, type LogPosition } from '../../src/server/index.js';
+import { assembleGatewayClient } from '../../src/client/create-gateway-client.js';
+import type { GapInfo, GatewayClient } from '../../src/client/index.js';
+import { assembleGateway } from '../../src/server/gateway.js';
+import { createMemoryLog, type EventLog, type Gateway, type LogPosition } from '../../src/server/index.js';
 import { formatEntry, createTimeline, type TimelineEntry } from '../../stories/support/timeline.js';
 import type { Rng } from '../chaos/prng.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import { badClientFrame, badServerFrame } from '../fuzz/hostile-frames.js';
+import type { WorldParts } from './mutations.js';
 import { Network, Path } from './network.js';
 import { SimNode, VirtualTime } from './virtual-time.js';
 
@@ -111,6 +115,7 @@ export class World {
   constructor(
     readonly config: WorldConfig,
     readonly rng: { net: Rng; clients: Rng; apps: Rng; hostile: Rng },
+    readonly parts: WorldParts,
   ) {
     this.log = this.newLog();
     const seed = rng.hostile.int(0, 2 ** 31 - 1);
@@ -131,7 +136,7 @@ export class World {
 
   /** A memory log whose appends are recorded into the publisher's books as they happen. */
   newLog(): EventLog {
-    const inner = createMemoryLog({ replayWindow: this.config.replayWindow, newEpoch: this.nextId('e') });
+    const inner = this.parts.log(createMemoryLog({ replayWindow: this.config.replayWindow, newEpoch: this.nextId('e') }));
     return {
       ...inner,
       replayWindow: inner.replayWindow,
@@ -154,7 +159,7 @@ export class World {
   }
 
   async startGateway(): Promise<void> {
-    const gateway = await createGateway({
+    const gateway = await assembleGateway({
       transport: this.net.transport(),
       clock: this.gatewayNode.clock(),
       newId: this.nextId('s'),
@@ -165,7 +170,7 @@ export class World {
       maxBufferedBytes: this.config.maxBufferedBytes,
       drainSpreadMs: 300,
       rateLimit: false,
-    });
+    }, this.parts.gateway);
     gateway.onMessage((message, session) => this.onApplied(message.content, session.id));
     this.gateway = gateway;
   }
@@ -210,7 +215,7 @@ export class World {
       const maxBufferedEvents = app.int(...this.config.maxBufferedEvents);
       // A fifth of the clients speak only protocol 1: no batches, one frame per event.
       const protocol = app.chance(0.2) ? { min: 1, max: 1 } : { min: 1, max: 2 };
-      const client = createGatewayClient({
+      const client = assembleGatewayClient({
         protocol,
         maxBufferedEvents,
         url: 'ws://gateway.sim/',
@@ -221,7 +226,7 @@ export class World {
         clock: node.clock(),
         random: this.rng.clients.fork(i).next,
         ...(timeline ? { inspect: timeline.inspect } : {}),
-      });
+      }, this.parts.client);
       const history = createHistory();
       const lane: Lane = {
         index: i,
