@@ -3,9 +3,10 @@
 The lifecycle runs from a table checked against the TypeScript chart (schema/client-chart.json);
 the names mirror the TypeScript client in snake_case (see README.md)."""
 from .backoff import Backoff, backoff_delay
-from .client import GatewayClient, Token
+from .client import GatewayClient
 from .errors import GatewayConnectError
 from .gateway_urls import GatewayUrl, UrlContext, UrlFunction
+from .options import Token
 from .outbox_store import FileOutboxStore, MemoryOutboxStore, OutboxStore
 from .types import Checkpoint, ClientInfo, ClientState, CloseInfo, GapInfo, GatewayEvent, ResumeInfo, SendResult, SessionSnapshot
 

@@ -3,6 +3,7 @@ outbox flush and the heartbeat watchdog, which lives here from ``start_heartbeat
 ``stop_heartbeat``."""
 from __future__ import annotations
 
+import functools
 from typing import Callable, Optional
 
 from .connection import Connection
@@ -44,7 +45,7 @@ class ChartPorts:
         connection = self._socket.connection
         # 0 means the gateway does not ping: no watchdog rather than false alarms.
         if heartbeat_ms > 0 and connection is not None:
-            self._watchdog = Watchdog(connection, heartbeat_ms / 1000, connection.write, lambda: self._heartbeat_missed(connection))
+            self._watchdog = Watchdog(connection, heartbeat_ms / 1000, connection.write, functools.partial(self._heartbeat_missed, connection))
 
     def stop_heartbeat(self) -> None:
         if self._watchdog is not None:

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in the module, missing from typeshed
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .protocol import MAX_SERVER_FRAME_DEPTH
@@ -103,7 +103,8 @@ def _key(text: str, pos: int) -> Tuple[str, int]:
 def _scalar(text: str, pos: int) -> Tuple[Any, int]:
     """A string, number or constant at ``pos``, as ``json.loads`` reads it."""
     if text.startswith('"', pos):
-        return scanstring(text, pos + 1)
+        value: Tuple[str, int] = scanstring(text, pos + 1)
+        return value
     number = _NUMBER.match(text, pos)
     if number is not None:
         integer, fraction, exponent = number.groups()

@@ -268,7 +268,10 @@ class Lifecycle(Statechart[ChartContext]):
             delays=DELAYS,
             invokes={"heartbeat": (lambda: self.ports.start_heartbeat(self.context.heartbeat_ms), lambda: self.ports.stop_heartbeat())},
         )
-        changed: Optional[Callable[[Statechart[ChartContext]], None]] = None if on_change is None else (lambda _: on_change(self))
+        changed: Optional[Callable[[Statechart[ChartContext]], None]] = None
+        if on_change is not None:
+            report = on_change
+            changed = lambda _: report(self)  # noqa: E731 - the owner hears about its Lifecycle
         super().__init__(context, implementations, states, transitions, scheduler, changed)
 
     @staticmethod

@@ -38,7 +38,7 @@ class ConnectionRouterTarget:
     def send_join(self) -> None:
         self._connection.write(self._host.handshake_frame("join", self._connection.token))
 
-    def accepted(self, frame: Frame) -> None:
+    def accepted(self, frame: Mapping[str, Any]) -> None:
         self._host.accepted(terms_of(frame))
 
     def ack(self, message_id: str, duplicate: bool) -> None:

@@ -116,9 +116,9 @@ class SocketActor:
             token = connection.token = await self._host.token()
         except Exception as cause:  # noqa: BLE001 - the app's function may fail any way
             # A counted, backed-off failure; the next attempt calls the function again.
-            error = GatewayConnectError("token_unavailable", f"The token function failed: {cause!r}", "wait_then_retry")
-            error.__cause__ = cause
-            self._host.failed(error, cause, False)
+            unavailable = GatewayConnectError("token_unavailable", f"The token function failed: {cause!r}", "wait_then_retry")
+            unavailable.__cause__ = cause
+            self._host.failed(unavailable, cause, False)
             self._closed(connection, CLOSE_ABNORMAL, "token function failed")
             return None
         # The token goes in hello.token, and in ?token= too on a /ws URL (PraisonAI reads only that).
