@@ -247,7 +247,7 @@ export function assembleGatewayClient(options: GatewayClientOptions, parts: Clie
     lastFailure = connectError(
       'connect_failed',
       `No answer within handshakeTimeoutMs (${ms} ms): the socket did not open or the gateway did not answer hello. A firewall may drop the packets, or the gateway is overloaded. The client retries.`,
-      { nextStep: 'wait_then_retry', closeCode: 4008 },
+      { nextStep: 'wait_then_retry', closeCode: CloseCode.HandshakeTimeout },
     );
     errors.emit(lastFailure);
   }

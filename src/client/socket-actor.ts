@@ -94,7 +94,7 @@ function refusalSeen(event: GatewayMachineEvent, placement: TokenPlacement, toke
 function closeQuietly(ws: WebSocketLike, hard: boolean): void {
   try {
     if (hard && typeof ws.terminate === 'function') ws.terminate();
-    else ws.close(1000, 'client closing');
+    else ws.close(CloseCode.Normal, 'client closing');
   } catch {
     // close() on a socket that never opened throws in some browsers; it is going away anyway.
   }
@@ -134,7 +134,7 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
     if (stopped) return;
     const detail = cause instanceof Error ? cause.message : String(cause);
     deps.target.error(connectError('token_unavailable', `The token function failed: ${detail}`, { nextStep: 'wait_then_retry' }, cause));
-    args.sendBack({ type: 'socket.closed', code: 1006, reason: 'token unavailable' });
+    args.sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: 'token unavailable' });
   };
   const use = (token: unknown): void => {
     if (stopped) return;
@@ -166,9 +166,9 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
     ws = new deps.WebSocket(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
   } catch (error) {
     // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
-    const failure = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, 1006);
+    const failure = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, CloseCode.Abnormal);
     deps.failed(failure.error, true);
-    queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: failure.short }));
+    queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failure.short }));
     return undefined;
   }
   link.openSockets += 1;

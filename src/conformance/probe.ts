@@ -1,6 +1,7 @@
 // One raw WebSocket under test: records every frame the gateway sends, answers its heartbeat
 // pings (so a slow run is never reaped), and lets rules wait for frames with bounded timeouts.
 import WebSocket, { type RawData } from 'ws';
+import { CloseCode } from '../protocol/close-codes.js';
 import { redactTokens } from '../protocol/credentials.js';
 
 /** A frame as received: the parsed JSON object, or the raw text when it was not a JSON object. */
@@ -95,7 +96,7 @@ export class Probe {
   /** Close politely, then hard after a short grace, and resolve when closed. */
   async close(): Promise<void> {
     if (this.closeInfo) return;
-    this.socket.close(1000);
+    this.socket.close(CloseCode.Normal);
     if (!(await this.waitForClose(1000))) this.socket.terminate();
   }
 

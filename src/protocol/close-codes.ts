@@ -1,13 +1,28 @@
-// WebSocket close codes (4000-4999, one per rejection class) and the single place that decides
-// what a client does after each close.
+// Every WebSocket close code Lifeline sends, reads or reacts to by name (the RFC 6455 ones it
+// meets and ours, 4000-4999, one per rejection class), and the single place that decides what a
+// client does after each close.
 import type { ErrorCode } from './errors.js';
 
-/** Close codes a Lifeline gateway uses. Values in 4000-4999 are ours; 1000/1001 are standard. */
+/** Close codes by name. Values in 4000-4999 are ours; the 1000s are RFC 6455's. */
 export const CloseCode = {
   /** RFC 6455: the peer is done (user disconnect, or the gateway ending a session on purpose). */
   Normal: 1000,
   /** RFC 6455: going away, e.g. a gateway draining for a deploy. Reconnect promptly. */
   GoingAway: 1001,
+  /**
+   * RFC 6455: the connection ended without a close frame (never sent on the wire). What a client
+   * sees for a socket that never opened or dropped, and what it records for an attempt that
+   * failed before any socket (an invalid URL, a token function that threw).
+   */
+  Abnormal: 1006,
+  /** RFC 6455: a frame over the peer's limit (`ws` closes with it past twice `max_payload`). */
+  MessageTooBig: 1009,
+  /** RFC 6455: the server hit an unexpected condition (proxies and middleboxes send it too). */
+  ServerError: 1011,
+  /** RFC 6455 (IANA): the service is restarting. Reconnect promptly. */
+  ServiceRestart: 1012,
+  /** RFC 6455 (IANA): try again later; PraisonAI evicts a slow reader with it. */
+  TryAgainLater: 1013,
   /** The peer sent a frame that breaks the protocol (also used for binary frames). */
   BadFrame: 4000,
   /** Heartbeat silence past twice `heartbeat_ms`. Same value as the PraisonAI gateway. */
@@ -75,6 +90,11 @@ export const CLOSE_CODE_FOR_ERROR: { readonly [C in ErrorCode]?: CloseCode } = {
 export const CLOSE_CODE_TABLE: ReadonlyArray<{ code: number; name: string; action: CloseAction; meaning: string }> = [
   { code: CloseCode.Normal, name: 'Normal', action: 'backoff', meaning: 'Closed on purpose. After a user disconnect the client stays down; if the gateway closed, it reconnects.' },
   { code: CloseCode.GoingAway, name: 'GoingAway', action: 'reconnect_now', meaning: 'Gateway draining or restarting; reconnect promptly (after the draining hint if one came).' },
+  { code: CloseCode.Abnormal, name: 'Abnormal', action: 'backoff', meaning: 'No close frame: the socket never opened, or the link dropped.' },
+  { code: CloseCode.MessageTooBig, name: 'MessageTooBig', action: 'backoff', meaning: 'A frame over the peer\'s limit; the client drops the largest unacknowledged message instead of resending it.' },
+  { code: CloseCode.ServerError, name: 'ServerError', action: 'backoff', meaning: 'Server or middlebox fault.' },
+  { code: CloseCode.ServiceRestart, name: 'ServiceRestart', action: 'reconnect_now', meaning: 'Service restarting; reconnect promptly.' },
+  { code: CloseCode.TryAgainLater, name: 'TryAgainLater', action: 'backoff', meaning: 'Overloaded (PraisonAI: a slow reader evicted).' },
   { code: CloseCode.BadFrame, name: 'BadFrame', action: 'backoff', meaning: 'A frame broke the protocol.' },
   { code: CloseCode.LivenessTimeout, name: 'LivenessTimeout', action: 'reconnect_now', meaning: 'Heartbeat silence; the socket was presumed dead.' },
   { code: CloseCode.Unauthorized, name: 'Unauthorized', action: 'reauthenticate', meaning: 'Credentials missing or rejected.' },
@@ -95,12 +115,12 @@ export const CLOSE_CODE_TABLE: ReadonlyArray<{ code: number; name: string; actio
 const actionByCode: ReadonlyMap<number, CloseAction> = new Map(CLOSE_CODE_TABLE.map((row) => [row.code, row.action]));
 
 /**
- * Decide what a client does after a close. Unknown codes, transport codes (1006 abnormal, 1011,
- * 1012, 1013) and unknown 4xxx codes back off: giving up on an error we do not understand would
- * strand the user.
+ * Decide what a client does after a close: its row in {@link CLOSE_CODE_TABLE}. Codes without a
+ * row (1005, unknown 4xxx, …) back off: giving up on an error we do not understand would strand
+ * the user.
  */
 export function classifyClose(code: number): CloseAction {
-  return actionByCode.get(code) ?? (code === 1012 ? 'reconnect_now' : 'backoff');
+  return actionByCode.get(code) ?? 'backoff';
 }
 
 /**
@@ -122,13 +142,10 @@ export function closeAsksToWait(code: number): boolean {
   return SERVER_WAIT_CODES.has(code);
 }
 
-/** RFC 6455 "message too big": what `ws` and most servers send for a frame over their limit. */
-export const MESSAGE_TOO_BIG = 1009;
-
 /**
  * Whether this close says the last frame was too big (1009, or our 4009): the client then drops
  * the largest unacknowledged message instead of resending it after every rejoin.
  */
 export function closeMeansTooBig(code: number): boolean {
-  return code === MESSAGE_TOO_BIG || code === CloseCode.PayloadTooLarge;
+  return code === CloseCode.MessageTooBig || code === CloseCode.PayloadTooLarge;
 }

@@ -2,7 +2,7 @@
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
 import { randomUUID } from 'node:crypto';
-import { EVENT_PAYLOAD_FRAME_DEPTH, MAX_SERVER_FRAME_DEPTH, nestingExceeds, rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
+import { CloseCode, EVENT_PAYLOAD_FRAME_DEPTH, MAX_SERVER_FRAME_DEPTH, nestingExceeds, rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
@@ -346,7 +346,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     close() {
       stopping ??= (async () => {
         const open = [...connections];
-        for (const c of open) c.close(1001, 'shutdown');
+        for (const c of open) c.close(CloseCode.GoingAway, 'shutdown');
         await settle(open, clock);
         // Handlers still running get their lease's worth of time to finish and be recorded;
         // closed without, their messages would be applied again after the lease (and acked never).

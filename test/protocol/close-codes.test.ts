@@ -1,51 +1,48 @@
 // The close-code table and the error vocabulary: one place decides what a client does next.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLOSE_CODE_FOR_ERROR, CLOSE_CODE_TABLE, CloseCode, classifyClose, closeEndsSession, type CloseAction } from '../../src/protocol/close-codes.js';
 import { ERROR_INFO, WIRE_ERROR_CODES, defaultNextStep, isRecoverable, isTerminal } from '../../src/protocol/errors.js';
 
-// The reactions PROTOCOL.md section 6 promises, written out independently of the table under test.
-const documented: ReadonlyArray<[code: number, action: CloseAction]> = [
-  [1000, 'backoff'],
-  [1001, 'reconnect_now'],
-  [4000, 'backoff'],
-  [4002, 'reconnect_now'],
-  [4003, 'reauthenticate'],
-  [4004, 'give_up'],
-  [4005, 'give_up'],
-  [4006, 'give_up'],
-  [4008, 'backoff'],
-  [4009, 'backoff'],
-  [4010, 'give_up'],
-  [4011, 'backoff'],
-  [4013, 'backoff'],
-  [4029, 'backoff'],
-  [4030, 'backoff'],
-  [4040, 'reconnect_now'],
-  [4503, 'backoff'],
-];
+// The close-code table of PROTOCOL.md section 6, read from the document: the code, its name and
+// the reaction it promises, written out independently of the table under test.
+function documentedCloses(): ReadonlyArray<[code: number, name: string, action: CloseAction]> {
+  const text = readFileSync(fileURLToPath(new URL('../../PROTOCOL.md', import.meta.url)), 'utf8');
+  const section = text.slice(text.indexOf('## 6. '), text.indexOf('## 7. '));
+  return [...section.matchAll(/^\| (\d{4}) \| `(\w+)` \| `(\w+)` \|/gm)].map((m) => [Number(m[1]), m[2] ?? '', m[3] as CloseAction]);
+}
+const documented = documentedCloses();
 
 describe('classifyClose', () => {
-  it.each(documented)('close %i -> %s', (code, action) => {
+  it.each(documented)('close %i (%s) -> %s, as PROTOCOL.md says', (code, name, action) => {
     expect(classifyClose(code)).toBe(action);
+    expect(CloseCode[name as keyof typeof CloseCode]).toBe(code);
   });
 
-  it.each(CLOSE_CODE_TABLE.map((row) => [row.code, row.name, row.action] as const))('table row %i (%s) -> %s', (code, _name, action) => {
+  it.each(CLOSE_CODE_TABLE.map((row) => [row.code, row.name, row.action] as const))('table row %i (%s) -> %s', (code, name, action) => {
     expect(classifyClose(code)).toBe(action);
+    expect(CloseCode[name as keyof typeof CloseCode]).toBe(code);
   });
 
-  it('the table covers every CloseCode exactly once', () => {
+  it('the table covers every CloseCode exactly once, and PROTOCOL.md lists the same codes', () => {
     const tableCodes = CLOSE_CODE_TABLE.map((row) => row.code).sort();
     expect(tableCodes).toEqual(Object.values(CloseCode).sort());
     expect(new Set(tableCodes).size).toBe(tableCodes.length);
     expect(documented.map(([code]) => code).sort()).toEqual(tableCodes);
   });
 
-  it.each([1006, 1011, 1013, 1015, 4001, 4999, 3000, 0, -1])('unknown or transport code %i backs off', (code) => {
+  it('names 1006 and 1012, which the client meets without a gateway sending them', () => {
+    expect(CloseCode.Abnormal).toBe(1006);
+    expect(CloseCode.ServiceRestart).toBe(1012);
+  });
+
+  it.each([1005, 1015, 4001, 4999, 3000, 0, -1])('unknown code %i backs off', (code) => {
     expect(classifyClose(code)).toBe('backoff');
   });
 
   it('1012 (service restart) reconnects at once', () => {
-    expect(classifyClose(1012)).toBe('reconnect_now');
+    expect(classifyClose(CloseCode.ServiceRestart)).toBe('reconnect_now');
   });
 
   it('every wire error with a close code is sent with the code its table row expects', () => {
@@ -99,7 +96,7 @@ describe('isRecoverable / isTerminal / defaultNextStep', () => {
   });
 
   it('only session_expired (4040) ends the session: every other close resumes it', () => {
-    const ending = [...CLOSE_CODE_TABLE.map((row) => row.code), 1006, 1011, 1012, 4999].filter(closeEndsSession);
+    const ending = [...CLOSE_CODE_TABLE.map((row) => row.code), 1005, 4999].filter(closeEndsSession);
     expect(ending).toEqual([CloseCode.SessionExpired]);
   });
 });

@@ -1,4 +1,5 @@
 // Bad input gets typed errors and the gateway keeps serving (PROTOCOL.md sections 1 and 5).
+import { CloseCode } from '../../protocol/close-codes.js';
 import { describe, describeSeqs, isNumbered, seqsOf } from '../frames.js';
 import type { Probe } from '../probe.js';
 import { fail, notOffered, pass, type HelloExchange, type Rule, type RuleContext, type Verdict } from '../types.js';
@@ -86,7 +87,7 @@ const binary: Rule = {
     early.sendRaw(frame);
     const refusal = await early.waitForType(['hello_error', 'error', 'pong'], ctx.timeoutMs);
     const closed = await early.waitForClose(ctx.timeoutMs);
-    if (refusal?.['code'] !== 'bad_frame' || closed?.code !== 4000) {
+    if (refusal?.['code'] !== 'bad_frame' || closed?.code !== CloseCode.BadFrame) {
       return fail('before hello: bad_frame, then close 4000', `${describe(refusal)}, ${closed ? `close ${closed.code}` : 'no close'}`);
     }
     return expectTypedError(ctx, await ctx.hello(), 'bad_frame', (probe) => probe.sendRaw(frame));
@@ -117,7 +118,7 @@ function processedAnyway(probe: Probe, mark: number): string | undefined {
   const accepted = `the frame was accepted and answered (events ${describeSeqs(seqsOf(answers))}): max_payload is not enforced`;
   const closed = probe.closeInfo;
   if (!closed) return accepted;
-  const evicted = closed.code === 1013 || closed.code === 4013 || closed.reason === 'slow_consumer';
+  const evicted = closed.code === CloseCode.TryAgainLater || closed.code === CloseCode.SlowConsumer || closed.reason === 'slow_consumer';
   return `${accepted}; then close ${closed.code}${closed.reason ? ` ${closed.reason}` : ''}${evicted ? ': the client was evicted as a slow consumer, because its own answer was bigger than its max_buffered_bytes' : ''}`;
 }
 

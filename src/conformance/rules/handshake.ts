@@ -1,5 +1,6 @@
 // Handshake and negotiation rules (PROTOCOL.md section 2).
 import * as v from 'valibot';
+import { CloseCode } from '../../protocol/close-codes.js';
 import { HelloOkFrame } from '../../protocol/frames.js';
 import { describe } from '../frames.js';
 import { fail, notOffered, pass, type Rule, type RuleContext, type Verdict } from '../types.js';
@@ -27,7 +28,7 @@ async function expectVersionRefusal(ctx: RuleContext, fields: Record<string, unk
     return fail(`next_step ${nextStep}`, `next_step ${String(reply['next_step'])}`);
   }
   const closed = await probe.waitForClose(Math.min(ctx.timeoutMs, 1000));
-  if (closed && closed.code !== 4006) return fail('close 4006 after the refusal', `close ${closed.code}`);
+  if (closed && closed.code !== CloseCode.ProtocolUnsupported) return fail('close 4006 after the refusal', `close ${closed.code}`);
   if (!closed) notes.push('socket left open after the refusal (PraisonAI behaviour; the client closes it)');
   return pass(notes.join('; ') || undefined);
 }
