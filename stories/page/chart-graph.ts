@@ -1,11 +1,12 @@
 // The statechart as a graph, read from the machine definition with `toDirectedGraph`: states
 // become (nested) nodes and transitions become arrows. Parallel transitions between the same two
-// states share one arrow whose label lists their events, so the diagram stays readable.
+// states share one arrow whose label lists their events, so the diagram stays readable
+// (`chart-fold.ts` then folds compound states and merges again between the boxes drawn).
 // Targetless transitions (actions only, such as `network.online` updating context) change no
 // state and are left out. Nothing here knows coordinates: `chart-layout.ts` asks ELK for them.
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
-import { eventLabel, guardName, transitionKey } from '../support/chart-keys.js';
+import { eventLabel, guardName, isDelayed, transitionKey } from '../support/chart-keys.js';
 
 /** One state. `children` is empty for leaf states. */
 export interface ChartState {
@@ -16,12 +17,16 @@ export interface ChartState {
   /** True for the initial child of its parent. */
   readonly initial: boolean;
   readonly children: readonly ChartState[];
+  /** How many child states a folded (closed) compound state hides (see `foldChart`); 0 when they show. */
+  readonly folded: number;
 }
 
 /** One event on an arrow. */
 export interface ChartTrigger {
   /** `socket.closed`, `after retryDelay`, `always`, … */
   readonly event: string;
+  /** A timer (`after <delay>`) rather than an event from the world. */
+  readonly delayed: boolean;
   /** Guard names of the transitions for this event, in the order they are tried. */
   readonly guards: readonly string[];
   /** `transitionKey`s of those transitions: the timeline names taken transitions by these. */
@@ -51,6 +56,7 @@ function stateOf(node: DirectedGraphNode): ChartState {
     label: stateNode.key,
     initial: parentInitial === stateNode.key,
     children: node.children.map(stateOf),
+    folded: 0,
   };
 }
 
@@ -69,13 +75,13 @@ function transitionsOf(node: DirectedGraphNode): Array<{ transition: AnyTransiti
 /** Build the chart graph of `machine`. */
 export function chartGraph(machine: AnyStateMachine): ChartGraph {
   const root = toDirectedGraph(machine);
-  const arrows = new Map<string, { source: string; target: string; triggers: Map<string, { guards: string[]; keys: string[] }> }>();
+  const arrows = new Map<string, { source: string; target: string; triggers: Map<string, { delayed: boolean; guards: string[]; keys: string[] }> }>();
   for (const { transition, target, index } of transitionsOf(root)) {
     const id = `${transition.source.id}->${target.id}`;
     const arrow = arrows.get(id) ?? { source: transition.source.id, target: target.id, triggers: new Map() };
     arrows.set(id, arrow);
     const event = eventLabel(transition.eventType);
-    const trigger = arrow.triggers.get(event) ?? { guards: [], keys: [] };
+    const trigger = arrow.triggers.get(event) ?? { delayed: isDelayed(transition.eventType), guards: [], keys: [] };
     arrow.triggers.set(event, trigger);
     const guard = guardName(transition);
     if (guard !== undefined) trigger.guards.push(guard);
@@ -88,7 +94,7 @@ export function chartGraph(machine: AnyStateMachine): ChartGraph {
       id,
       source: a.source,
       target: a.target,
-      triggers: [...a.triggers.entries()].map(([event, t]) => ({ event, guards: t.guards, keys: t.keys })),
+      triggers: [...a.triggers.entries()].map(([event, t]) => ({ event, delayed: t.delayed, guards: t.guards, keys: t.keys })),
     })),
   };
 }

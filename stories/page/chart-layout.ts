@@ -1,9 +1,15 @@
-// Places the chart graph with ELK's layered algorithm (the engine Stately's visualizer uses) and
-// returns absolute coordinates ready for SVG. We only estimate text sizes; every position, route
-// and label placement comes from ELK. Runs in the browser and in Node (tests).
-import elkBundle from 'elkjs/lib/elk.bundled.js';
+// Places a folded chart graph (`chart-fold.ts`) with ELK's layered algorithm (the engine Stately's
+// visualizer uses) and returns absolute coordinates ready for SVG. Text sizes come from a measure
+// function (the page measures with the fonts it draws in; Node estimates); every position, route
+// and label placement comes from ELK. Runs in Node, when the page is built (chart-precompute.ts)
+// and in tests; the page ships the results.
+//
+// Compact on purpose: the whole top level must fit a laptop window with labels at 11 px, so the
+// spacings are tight, arrow labels list one event per line, and an open compound state lays its
+// children out left to right inside its box (one ELK graph per level), so opening it changes
+// that box's size and not the top level's arrows.
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
-import type { ChartArrow, ChartGraph, ChartState } from './chart-graph.js';
+import type { ChartArrow, ChartGraph, ChartState, ChartTrigger } from './chart-graph.js';
 
 /** A placed state. */
 export interface PlacedState {
@@ -31,75 +37,162 @@ export interface ChartLayout {
   readonly arrows: readonly PlacedArrow[];
 }
 
-/** Font metrics the view uses; sizes handed to ELK are estimated from them. */
-export const CHART_FONT = { stateSize: 14, labelSize: 11, labelLine: 14, charWidth: 0.6 } as const;
-
-// elk.bundled.js is CommonJS and sets `module.exports.default = ELK` on itself, so `.default` is the
-// constructor under Node's interop (default = module.exports) and Vite's (default = exports.default),
-// and it is what TypeScript's NodeNext view of the CJS typings offers.
-const ELK = elkBundle.default;
-
-const COMPOUND_PADDING = '[top=34,left=14,bottom=14,right=14]';
-
-function textWidth(text: string, size: number): number {
-  return Math.ceil(text.length * size * CHART_FONT.charWidth);
+/** A chart laid out for every set of open compound states (see `layoutKey`). */
+export interface ChartLayouts {
+  /** The chart's compound states, in chart order. */
+  readonly compounds: readonly string[];
+  /** Layouts by `layoutKey` of the open set. */
+  readonly byOpen: Readonly<Record<string, ChartLayout>>;
 }
 
-/** The lines of an arrow's label: one per event, `?` marking a guarded one. */
-export function arrowLines(arrow: ChartArrow): string[] {
-  return arrow.triggers.map((t) => (t.guards.length > 0 ? `${t.event} ?` : t.event));
+const FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+/**
+ * The chart's text styles. The view draws with exactly these (as SVG attributes), so the sizes
+ * ELK reserves match what is drawn. 11 px is the smallest text on the page at scale 1.
+ */
+export const CHART_TEXT = {
+  state: { size: 13, weight: 400, style: 'normal', family: FAMILY },
+  label: { size: 11, weight: 400, style: 'normal', family: FAMILY },
+  /** A timer (`after retryDelay`) is drawn as its delay's name in italics. */
+  delay: { size: 11, weight: 400, style: 'italic', family: FAMILY },
+} as const;
+
+/** One of {@link CHART_TEXT}'s styles. */
+export type ChartTextStyle = (typeof CHART_TEXT)[keyof typeof CHART_TEXT];
+
+/** Line height of arrow labels. */
+export const LABEL_LINE = 13;
+/** Height of a state box. */
+export const STATE_HEIGHT = 24;
+/** Room above an open compound state's children, for its name. */
+export const COMPOUND_HEADER = 24;
+/** The marker after a folded compound state's name; the view draws the same text. */
+export const FOLDED_MARK = ' \u25B8';
+
+/** Width in px of `text` drawn in `style`. */
+export type MeasureText = (text: string, style: ChartTextStyle) => number;
+
+/** Node's estimate (no fonts to measure with): a little wider than common sans-serif faces. */
+export const estimateText: MeasureText = (text, style) => text.length * style.size * 0.56;
+
+/** One line of an arrow's label: an event, `?` when guarded, in its style. */
+export interface LabelLine {
+  readonly text: string;
+  readonly style: ChartTextStyle;
+  readonly trigger: ChartTrigger;
 }
 
-function elkNode(state: ChartState): ElkNode {
-  if (state.children.length === 0) {
-    return { id: state.id, width: Math.max(104, textWidth(state.label, CHART_FONT.stateSize) + 32), height: 40 };
+/** The lines of an arrow's label, one per event: `socket.closed?` (guarded), `retryDelay` (a timer, italic). */
+export function labelLines(arrow: ChartArrow): LabelLine[] {
+  return arrow.triggers.map((trigger) => {
+    const name = trigger.delayed ? trigger.event.replace(/^after /, '') : trigger.event;
+    return { text: trigger.guards.length > 0 ? `${name}?` : name, style: trigger.delayed ? CHART_TEXT.delay : CHART_TEXT.label, trigger };
+  });
+}
+
+/** A state's name as drawn: a folded compound state is marked. */
+export function stateText(state: ChartState): string {
+  return state.folded > 0 ? `${state.label}${FOLDED_MARK}` : state.label;
+}
+
+/** What runs ELK's layout: ELK itself (`new ELK()`), or anything with its `layout`. */
+export interface LayoutEngine {
+  layout(graph: ElkNode): Promise<ElkNode>;
+}
+
+const SPACING = {
+  'elk.algorithm': 'layered',
+  'elk.edgeRouting': 'ORTHOGONAL',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '6',
+  'elk.layered.spacing.edgeNodeBetweenLayers': '4',
+  'elk.layered.spacing.edgeEdgeBetweenLayers': '3',
+  'elk.spacing.nodeNode': '12',
+  'elk.spacing.edgeNode': '4',
+  'elk.spacing.edgeEdge': '4',
+  'elk.spacing.edgeLabel': '2',
+} as const;
+
+// Chosen by trying ELK's strategies on this chart against a 1024x768 window: straight vertical
+// runs (linear segments, little deflection) and each label in its arrow's last layer keep the
+// chart narrow, and keep its width the same whichever compound state is open.
+const TOP_LEVEL = {
+  ...SPACING,
+  'elk.direction': 'DOWN',
+  'elk.padding': '[top=6,left=6,bottom=6,right=6]',
+  // Break the chart's cycles in definition order, so the story reads top-down:
+  // disconnected, connecting, negotiating, joined, reconnecting.
+  'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
+  'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+  'elk.layered.layering.strategy': 'NETWORK_SIMPLEX',
+  'elk.layered.nodePlacement.strategy': 'LINEAR_SEGMENTS',
+  'elk.layered.nodePlacement.linearSegments.deflectionDampening': '0.3',
+  'elk.layered.edgeLabels.centerLabelPlacementStrategy': 'HEAD_LAYER',
+  'elk.layered.compaction.postCompaction.strategy': 'LEFT_RIGHT_CONSTRAINT_LOCKING',
+} as const;
+
+/** Room inside an initial state's box, left of its name, for the initial mark (a dot). */
+export const INITIAL_MARK = 10;
+
+/** ELK's graph for `graph`: one level per open compound state, each arrow in its ends' parent. */
+function elkGraph(graph: ChartGraph, measure: MeasureText): { root: ElkNode; containerOf: Map<string, string> } {
+  const parentOf = new Map<string, string>();
+  const index = (states: readonly ChartState[], parent: string): void =>
+    states.forEach((s) => {
+      parentOf.set(s.id, parent);
+      index(s.children, s.id);
+    });
+  index(graph.states, graph.rootId);
+  const edges = new Map<string, ElkExtendedEdge[]>();
+  const containerOf = new Map<string, string>();
+  for (const arrow of graph.arrows) {
+    const container = parentOf.get(arrow.source) ?? graph.rootId;
+    containerOf.set(arrow.id, container);
+    edges.set(container, [...(edges.get(container) ?? []), elkEdge(arrow, measure)]);
   }
-  return {
-    id: state.id,
-    layoutOptions: { 'elk.padding': COMPOUND_PADDING, 'elk.nodeSize.constraints': 'MINIMUM_SIZE', 'elk.nodeSize.minimum': `(${textWidth(state.label, CHART_FONT.stateSize) + 40}, 60)` },
-    children: state.children.map(elkNode),
+  const node = (state: ChartState): ElkNode => {
+    const text = measure(stateText(state), CHART_TEXT.state) + (state.initial ? INITIAL_MARK : 0);
+    if (state.children.length === 0) return { id: state.id, width: Math.max(64, Math.ceil(text) + 22), height: STATE_HEIGHT };
+    return {
+      id: state.id,
+      layoutOptions: {
+        ...SPACING,
+        'elk.direction': 'DOWN',
+        'elk.padding': `[top=${COMPOUND_HEADER},left=8,bottom=8,right=8]`,
+        'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+        'elk.nodeSize.minimum': `(${Math.ceil(text) + 30}, ${STATE_HEIGHT * 2})`,
+      },
+      children: state.children.map(node),
+      edges: edges.get(state.id) ?? [],
+    };
   };
+  const root: ElkNode = {
+    id: graph.rootId,
+    layoutOptions: TOP_LEVEL,
+    children: graph.states.map(node),
+    edges: edges.get(graph.rootId) ?? [],
+  };
+  return { root, containerOf };
 }
 
-function elkEdge(arrow: ChartArrow): ElkExtendedEdge {
-  const lines = arrowLines(arrow);
-  const width = Math.max(...lines.map((line) => textWidth(line, CHART_FONT.labelSize))) + 8;
+function elkEdge(arrow: ChartArrow, measure: MeasureText): ElkExtendedEdge {
+  const lines = labelLines(arrow);
+  const width = Math.ceil(Math.max(0, ...lines.map((line) => measure(line.text, line.style)))) + 4;
   return {
     id: arrow.id,
     sources: [arrow.source],
     targets: [arrow.target],
-    labels: [{ id: `${arrow.id}#label`, text: lines.join('\n'), width, height: lines.length * CHART_FONT.labelLine + 4 }],
+    labels: lines.length === 0 ? [] : [{ id: `${arrow.id}#label`, text: lines.map((l) => l.text).join('\n'), width, height: lines.length * LABEL_LINE + 2 }],
   };
 }
 
-/** Lay out `graph`. Deterministic for a given graph. */
-export async function layoutChart(graph: ChartGraph): Promise<ChartLayout> {
-  const elk = new ELK();
-  const input: ElkNode = {
-    id: graph.rootId,
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
-      // Edges cross into and out of compound states (joined, reconnecting): lay out all levels together.
-      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-      'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '30',
-      'elk.spacing.nodeNode': '36',
-      'elk.spacing.edgeLabel': '4',
-      'elk.spacing.edgeEdge': '14',
-      // Break the chart's cycles in definition order, so the story reads top-down:
-      // disconnected, connecting, negotiating, joined, reconnecting.
-      'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.padding': '[top=16,left=16,bottom=16,right=16]',
-    },
-    children: graph.states.map(elkNode),
-    edges: graph.arrows.map(elkEdge),
-  };
-  const result = await elk.layout(input);
+/** Lay out `graph` (a folded chart) with `engine`. Deterministic for a given graph and measure. */
+export async function layoutChart(graph: ChartGraph, engine: LayoutEngine, measure: MeasureText = estimateText): Promise<ChartLayout> {
+  const { root, containerOf } = elkGraph(graph, measure);
+  const result = await engine.layout(root);
 
-  // ELK gives node positions relative to their parent and edge geometry relative to the edge's
-  // container; convert everything to absolute coordinates once, here.
+  // ELK gives node positions relative to their parent and an edge's geometry relative to the
+  // node it was declared in; convert everything to absolute coordinates once, here.
   const origin = new Map<string, { x: number; y: number }>([[graph.rootId, { x: 0, y: 0 }]]);
   const states: PlacedState[] = [];
   const byId = new Map<string, ChartState>();
@@ -109,6 +202,7 @@ export async function layoutChart(graph: ChartGraph): Promise<ChartLayout> {
       index(s.children);
     });
   index(graph.states);
+  const edges: ElkExtendedEdge[] = [...(result.edges ?? [])];
   const visit = (nodes: readonly ElkNode[], parent: { x: number; y: number }, depth: number): void => {
     for (const node of nodes) {
       const x = parent.x + (node.x ?? 0);
@@ -116,18 +210,18 @@ export async function layoutChart(graph: ChartGraph): Promise<ChartLayout> {
       origin.set(node.id, { x, y });
       const state = byId.get(node.id);
       if (state) states.push({ state, x, y, width: node.width ?? 0, height: node.height ?? 0, depth });
+      edges.push(...(node.edges ?? []));
       visit(node.children ?? [], { x, y }, depth + 1);
     }
   };
   visit(result.children ?? [], { x: 0, y: 0 }, 0);
 
   const arrowsById = new Map(graph.arrows.map((a) => [a.id, a]));
-  const collectEdges = (node: ElkNode): ElkExtendedEdge[] => [...(node.edges ?? []), ...(node.children ?? []).flatMap(collectEdges)];
   const arrows: PlacedArrow[] = [];
-  for (const edge of collectEdges(result)) {
+  for (const edge of edges) {
     const arrow = arrowsById.get(edge.id);
     if (!arrow) continue;
-    const offset = origin.get(edge.container ?? graph.rootId) ?? { x: 0, y: 0 };
+    const offset = origin.get(containerOf.get(edge.id) ?? graph.rootId) ?? { x: 0, y: 0 };
     const shift = (p: { x: number; y: number }) => ({ x: p.x + offset.x, y: p.y + offset.y });
     const points = (edge.sections ?? []).flatMap((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint]).map(shift);
     const label = edge.labels?.[0];

@@ -1,11 +1,15 @@
-// Keeps the chart legible and the current state in view at any window size: the chart is scaled
-// to fit its box in both directions, but never below the scale where state labels drop under
-// 11 px; when it is larger than the box, the box scrolls (the reader can pan) and follows the
-// current state, centring it whenever it would leave the visible area. The reader can also zoom
-// (down to the whole chart, up to 2x); `fit` goes back to the automatic scale.
+// Keeps the chart legible and the current state in view at any window size. By default the chart
+// is drawn at the largest scale that shows all of it, never below the scale where its smallest
+// text (11 px arrow labels) shrinks, and a little larger when the box has room. When even that is
+// larger than the box, the box scrolls (the reader can pan) and follows the current state,
+// centring it whenever it would leave the visible area. The reader can also zoom (down to the
+// whole chart, up to 2x); `fit` goes back to the automatic scale. The chart it shows can be
+// replaced (a compound state opened or closed) and the chosen zoom carries over.
 
-/** Smallest scale: 14 px state labels stay at least 11 px high. */
-export const MIN_LEGIBLE_SCALE = 0.8;
+/** Smallest automatic scale: the chart's 11 px text stays 11 px. */
+export const MIN_LEGIBLE_SCALE = 1;
+/** Largest automatic scale, for big windows. */
+const MAX_FIT_SCALE = 1.25;
 /** Largest zoom. */
 const MAX_SCALE = 2;
 /** Keep this many pixels between the current state and the box's edge. */
@@ -15,6 +19,8 @@ const MARGIN_PX = 12;
 export interface ChartViewport {
   /** The scale in use, e.g. after a resize. */
   readonly scale: number;
+  /** Show `svg`, whose viewBox is `width` x `height`, in place of the chart shown so far. */
+  show(svg: SVGSVGElement, width: number, height: number): void;
   /** Bring the deepest active state into view, if it is not. */
   follow(): void;
   /** Multiply the scale by `factor`, from the whole chart in view up to 2x; it then stays until `fit()`. */
@@ -30,13 +36,14 @@ function currentStateBox(svg: SVGSVGElement): SVGGraphicsElement | null {
   return deepest?.querySelector('rect') ?? null;
 }
 
-/** Size `svg` (whose viewBox is `width` x `height`) for `box`, and keep doing so as `box` resizes. */
-export function fitChart(box: HTMLElement, svg: SVGSVGElement, width: number, height: number): ChartViewport {
+/** Fit whatever chart `show` hands it into `box`, and keep doing so as `box` resizes. */
+export function fitChart(box: HTMLElement): ChartViewport {
+  let chart: { svg: SVGSVGElement; width: number; height: number } | null = null;
   let scale = 1;
   // A scale the reader chose with zoom(); null follows the box.
   let chosen: number | null = null;
   const follow = (): void => {
-    const target = currentStateBox(svg);
+    const target = chart && currentStateBox(chart.svg);
     if (!target) return;
     const view = box.getBoundingClientRect();
     const rect = target.getBoundingClientRect();
@@ -49,22 +56,28 @@ export function fitChart(box: HTMLElement, svg: SVGSVGElement, width: number, he
   };
   /** The scale that shows the whole chart in the box. */
   const wholeChart = (): number => {
+    if (!chart) return 1;
     const styles = getComputedStyle(box);
     const innerWidth = box.clientWidth - parseFloat(styles.paddingLeft) - parseFloat(styles.paddingRight);
     const innerHeight = box.clientHeight - parseFloat(styles.paddingTop) - parseFloat(styles.paddingBottom);
-    return Math.min(innerWidth / width, innerHeight / height);
+    return Math.min(innerWidth / chart.width, innerHeight / chart.height);
   };
   const apply = (): void => {
-    scale = chosen ?? Math.min(1, Math.max(MIN_LEGIBLE_SCALE, wholeChart()));
-    svg.setAttribute('width', String(Math.floor(width * scale)));
-    svg.setAttribute('height', String(Math.floor(height * scale)));
+    if (!chart) return;
+    scale = chosen ?? Math.min(MAX_FIT_SCALE, Math.max(MIN_LEGIBLE_SCALE, wholeChart()));
+    chart.svg.setAttribute('width', String(Math.floor(chart.width * scale)));
+    chart.svg.setAttribute('height', String(Math.floor(chart.height * scale)));
     follow();
   };
   new ResizeObserver(apply).observe(box);
-  apply();
   return {
     get scale() {
       return scale;
+    },
+    show(svg, width, height) {
+      chart = { svg, width, height };
+      box.replaceChildren(svg);
+      apply();
     },
     follow,
     zoom(factor) {

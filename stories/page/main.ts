@@ -3,16 +3,17 @@
 // and shows every transition, event, gap, resync, backoff and error as it happens. Server-side
 // faults go through the local server's control endpoint. The page never reloads itself: the live
 // client rides out gateway restarts, and its link to the local server reconnects on its own.
+// No token is ever shown: every text the page draws goes through `shown`.
 import { createGatewayClient, gatewayMachine, GatewayConnectError, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
+import { redactTokens, scrubSecret } from '../../src/protocol/credentials.js';
 import { findStory, stories } from '../scenarios/index.js';
 import { runStory } from '../support/run-story.js';
 import { createTimeline, type Timeline, type TimelineEntry } from '../support/timeline.js';
 import type { InspectorConfig } from '../support/inspector-server.js';
-import { chartGraph } from './chart-graph.js';
-import { layoutChart } from './chart-layout.js';
-import { renderChart, type ChartView } from './chart-view.js';
-import { fitChart, type ChartViewport } from './chart-viewport.js';
+import layouts from 'virtual:chart-layouts';
+import { createChartPanel } from './chart-panel.js';
 import { closeStage, httpStage, openStage } from './http-stage.js';
+import { configRows, liveSummary, startHint, targetText } from './live-words.js';
 import { openLocalLink, type LinkState } from './local-link.js';
 import { createTimelineView } from './timeline-view.js';
 
@@ -20,7 +21,7 @@ import { createTimelineView } from './timeline-view.js';
 export interface InspectorHandle {
   /** Each highlight the chart drew: the active state ids, as read back from the SVG. */
   readonly highlights: string[][];
-  /** `idle`, `running`, `passed`, `failed` or `live`. */
+  /** `idle`, `running`, `passed`, `failed` (a story, or a live client that stopped) or `live`. */
   status: string;
   /** The error message of the last failed story. */
   error: string | null;
@@ -55,16 +56,23 @@ const chartBox = byId<HTMLDivElement>('chart');
 const info = byId<HTMLDListElement>('info');
 const sendForm = byId<HTMLFormElement>('send');
 const messageInput = byId<HTMLInputElement>('message');
-const timelineView = createTimelineView(byId<HTMLOListElement>('timeline'));
+const timelineView = createTimelineView(byId<HTMLOListElement>('timeline'), { redact: shown });
 const handle: InspectorHandle = { highlights: [], status: 'idle', error: null, localServer: 'connecting', node: null };
 window.lifelineInspector = handle;
 
 let config: InspectorConfig | null = null;
-let chart: ChartView | null = null;
-let viewport: ChartViewport | null = null;
 let client: GatewayClient | null = null;
 let liveClient: GatewayClient | null = null;
 let liveTimeline: Timeline | null = null;
+/** Whether anything ran yet: until then the timeline says what will happen. */
+let ran = false;
+/** Entries the live timeline keeps (a story's run stays far below). */
+const LIVE_MAX_ENTRIES = 2000;
+
+/** `text` as the page may show it: `?token=` values, URL passwords and the configured token hidden (the CLI's rule). */
+function shown(text: string): string {
+  return scrubSecret(redactTokens(text), config?.token);
+}
 
 function setStatus(value: string, text = value): void {
   handle.status = value;
@@ -77,12 +85,10 @@ function showLiveState(state: ClientState): void {
   setStatus('live', `live: ${state}`);
 }
 
+const chart = createChartPanel(chartBox, layouts);
+
 function highlight(active: readonly string[], taken: readonly string[]): void {
-  if (!chart) return;
-  chart.highlight(active, taken);
-  viewport?.follow();
-  const drawn = [...chart.element.querySelectorAll<SVGGElement>('g.state.active')].map((g) => g.dataset['state'] ?? '');
-  handle.highlights.push(drawn);
+  handle.highlights.push(chart.highlight(active, taken));
 }
 
 function resumeText(resume: ResumeInfo | null): string {
@@ -94,11 +100,12 @@ function resumeText(resume: ResumeInfo | null): string {
 function showNode(url: string | null): void {
   handle.node = url;
   nodeLabel.hidden = url === null;
-  nodeLabel.textContent = url === null ? '' : `on ${url}`;
+  nodeLabel.textContent = url === null ? '' : shown(`on ${url}`);
 }
 
 function showInfo(): void {
-  const rows: Array<[string, string]> = [];
+  // Before any client: what Connect will use.
+  const rows: Array<[string, string]> = client || !config ? [] : configRows(config, findStory(select.value));
   showNode(client?.info.url ?? null);
   if (client) {
     const i = client.info;
@@ -120,17 +127,19 @@ function showInfo(): void {
       const dt = document.createElement('dt');
       dt.textContent = key;
       const dd = document.createElement('dd');
-      dd.textContent = value;
+      dd.textContent = shown(value);
+      dd.title = dd.textContent;
       return [dt, dd];
     }),
   );
 }
 
-function freshTimeline(): Timeline {
+function freshTimeline(options: { maxEntries?: number } = {}): Timeline {
+  ran = true;
   timelineView.clear();
   handle.highlights.length = 0;
   highlight([`${gatewayMachine.root.id}.disconnected`], []);
-  const timeline = createTimeline();
+  const timeline = createTimeline(undefined, options);
   timeline.subscribe((entry: TimelineEntry) => {
     timelineView.add(entry);
     if (entry.kind === 'transition') highlight(entry.active, entry.edges);
@@ -139,20 +148,22 @@ function freshTimeline(): Timeline {
   return timeline;
 }
 
-async function stopLive(): Promise<void> {
+/** Stop the live client: the reader's Disconnect, or the client gave up by itself (`stopped`). */
+async function stopLive(stopped = false): Promise<void> {
   const live = liveClient;
   liveClient = null;
   sendForm.hidden = true;
+  if (stopped && live && config) {
+    setStatus('failed', `stopped: ${live.info.lastError?.code ?? 'disconnected'}`);
+    summary.textContent = shown(liveSummary('stopped', live.info, config));
+  }
+  describe();
   await live?.disconnect();
 }
 
-/** The gateway, or the nodes of a fleet, in words. */
-function targetText(target: InspectorConfig): string {
-  return target.gatewayUrls ? `the nodes ${target.gatewayUrls.join(', ')}` : target.gatewayUrl;
-}
-
-async function startLive(target: InspectorConfig): Promise<void> {
-  const timeline = freshTimeline();
+/** Start the live client. Returns at once: the client connects (and retries) while Disconnect stays available. */
+function startLive(target: InspectorConfig): void {
+  const timeline = freshTimeline({ maxEntries: LIVE_MAX_ENTRIES });
   const restartHint = target.mode === 'start' ? 'stop and restart npm start' : target.gatewayUrls ? 'stop (Ctrl-C) the node it is on' : 'restart the gateway';
   timeline.add({ kind: 'step', text: `Live: a client in this page connects to ${targetText(target)}${target.gatewayUrls ? ', in turn,' : ''} as agent "${target.agentId}". Send a message; ${restartHint} to watch it reconnect.` });
   const live = createGatewayClient({
@@ -164,17 +175,24 @@ async function startLive(target: InspectorConfig): Promise<void> {
   });
   timeline.attach(live);
   live.onState((state) => {
-    if (live === liveClient) showLiveState(state);
     showInfo();
+    if (live !== liveClient) return;
+    // Disconnected without the reader asking: the client gave up (a fatal refusal, retries spent).
+    if (state === 'disconnected') return void stopLive(true);
+    showLiveState(state);
+    summary.textContent = shown(liveSummary(state, live.info, target));
   });
   liveClient = live;
   liveTimeline = timeline;
   client = live;
   sendForm.hidden = false;
   messageInput.placeholder = `Message to agent "${target.agentId}"`;
-  showLiveState(live.state);
+  showLiveState('connecting');
+  summary.textContent = shown(liveSummary('connecting', live.info, target));
   describe();
-  await live.connect().catch(() => undefined);
+  // Not awaited: connect() settles only on a join or a final failure, and the button must stay
+  // usable (as Disconnect) while the client retries. A failure shows through onState.
+  live.connect().catch(() => undefined);
 }
 
 async function runSelected(): Promise<void> {
@@ -189,12 +207,13 @@ async function runSelected(): Promise<void> {
     }
     const name = select.value;
     if (name === LIVE) {
-      await startLive(config);
+      startLive(config);
       return;
     }
     const story = findStory(name);
     if (!story) return;
     const timeline = freshTimeline();
+    client = null;
     setStatus('running', `running ${story.name}...`);
     const url = await openStage(story.name);
     const result = await runStory(story, {
@@ -220,13 +239,17 @@ async function runSelected(): Promise<void> {
   }
 }
 
+/** The button, the story picker and, when nothing runs, the subtitle and the empty panels. */
 function describe(): void {
   const story = findStory(select.value);
-  const where = config ? `${targetText(config)} (agent "${config.agentId}")` : 'the gateway';
-  if (story) summary.textContent = story.summary;
-  else summary.textContent = liveClient ? `A client in this page, connected to ${where}.` : `Connect a client in this page to ${where}, and watch its lifecycle live.`;
   runButton.textContent = story ? 'Run story' : liveClient ? 'Disconnect' : 'Connect';
   select.disabled = liveClient !== null;
+  if (liveClient || handle.status === 'running' || !config) return;
+  if (story) summary.textContent = story.summary;
+  // A stopped client keeps its own words (why it stopped) until the next run.
+  else if (handle.status !== 'failed') summary.textContent = shown(`Connect a client in this page to ${targetText(config)} (agent "${config.agentId}"), and watch its lifecycle live.`);
+  if (!ran) timelineView.clear(startHint(config, story));
+  showInfo();
 }
 
 const LINK_TEXT: Record<LinkState, string> = {
@@ -246,8 +269,9 @@ function loadConfig(): Promise<InspectorConfig> {
   return new Promise((resolve) => {
     openLocalLink(showLink, (next) => {
       // A restarted `npm start` may have picked other ports: the next Connect uses them.
-      if (config && config.gatewayUrl !== next.gatewayUrl) summary.textContent = `The local server restarted; the gateway is now ${next.gatewayUrl}.`;
+      const moved = config !== null && config.gatewayUrl !== next.gatewayUrl;
       config = next;
+      if (moved) summary.textContent = shown(`The local server restarted; the gateway is now ${next.gatewayUrl}.`);
       resolve(next);
     });
   });
@@ -269,16 +293,10 @@ async function main(): Promise<void> {
   }
   describe();
 
-  const layout = await layoutChart(chartGraph(gatewayMachine));
-  chart = renderChart(layout);
-  chartBox.replaceChildren(chart.element);
-  chartBox.removeAttribute('aria-busy');
-  // The SVG's viewBox starts 24 units left of the layout, for the initial-state marks.
-  viewport = fitChart(chartBox, chart.element, layout.width + 24, layout.height);
   highlight([`${gatewayMachine.root.id}.disconnected`], []);
-  byId('zoom-in').addEventListener('click', () => viewport?.zoom(1.25));
-  byId('zoom-out').addEventListener('click', () => viewport?.zoom(0.8));
-  byId('zoom-fit').addEventListener('click', () => viewport?.fit());
+  byId('zoom-in').addEventListener('click', () => chart.zoom(1.25));
+  byId('zoom-out').addEventListener('click', () => chart.zoom(0.8));
+  byId('zoom-fit').addEventListener('click', () => chart.fit());
 
   select.addEventListener('change', () => {
     describe();

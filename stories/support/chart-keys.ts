@@ -11,12 +11,19 @@ export function transitionKey(transition: AnyTransitionDefinition, targetIndex =
   return `${source.id}|${eventLabel(transition.eventType)}|${candidates.indexOf(transition)}|${targetIndex}`;
 }
 
+// Delayed transitions are `xstate.after.<delay>.<state id>`; the delay name is what a reader knows.
+const DELAYED = /^xstate\.after\.([^.]+)\./;
+
 /** A readable event name: `after retryDelay` for delayed events, `always` for eventless ones. */
 export function eventLabel(eventType: string): string {
   if (eventType === '') return 'always';
-  // Delayed transitions are `xstate.after.<delay>.<state id>`; the delay name is what a reader knows.
-  const after = /^xstate\.after\.([^.]+)\./.exec(eventType);
+  const after = DELAYED.exec(eventType);
   return after ? `after ${after[1] ?? ''}` : eventType;
+}
+
+/** True for a delayed (`after`) transition's event type. */
+export function isDelayed(eventType: string): boolean {
+  return DELAYED.test(eventType);
 }
 
 /** The guard's name (`isFatalClose`), an inline guard's function name (or `inline`), or undefined when unguarded. */

@@ -46,13 +46,15 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Wrap the stage so each side effect appears on the timeline before it happens. */
 function narrated(stage: StageControl, timeline: Timeline): StageControl {
   const say = (text: string): void => timeline.add({ kind: 'server', text });
+  // Errors until the next join are what the story meant to cause, and the timeline marks them so.
+  const fault = (text: string): void => timeline.add({ kind: 'server', text, fault: true });
   const range = (p: { min: number; max: number } | undefined): string => (p ? ` (protocol ${p.min}..${p.max})` : '');
   return {
-    drop: () => (say('network: drop every connection (TCP reset)'), stage.drop()),
-    stall: () => (say('network: stall (half-open: sockets stay open, nothing flows)'), stage.stall()),
+    drop: () => (fault('network: drop every connection (TCP reset)'), stage.drop()),
+    stall: () => (fault('network: stall (half-open: sockets stay open, nothing flows)'), stage.stall()),
     resume: () => (say('network: heal the stall'), stage.resume()),
-    refuse: (on) => (say(on ? 'network: down (new connections are reset)' : 'network: up again'), stage.refuse(on)),
-    crashGateway: () => (say('gateway: crash (no close frames)'), stage.crashGateway()),
+    refuse: (on) => ((on ? fault : say)(on ? 'network: down (new connections are reset)' : 'network: up again'), stage.refuse(on)),
+    crashGateway: () => (fault('gateway: crash (no close frames)'), stage.crashGateway()),
     bootGateway: (o) => (say(`gateway: start ${o.keepLog ? 'with its log' : 'with a fresh, empty log'}${range(o.protocol)}`), stage.bootGateway(o)),
     deploy: (o) => (say(`gateway: deploy a new instance${range(o.protocol)}, drain the old one`), stage.deploy(o)),
     publish: async (sessionId, count, type) => {

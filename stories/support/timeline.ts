@@ -15,7 +15,8 @@ interface Base {
 /** One thing that happened. */
 export type TimelineEntry =
   | (Base & { readonly kind: 'step' })
-  | (Base & { readonly kind: 'server' })
+  /** What the story did to the gateway or the network; `fault` when it breaks the link on purpose. */
+  | (Base & { readonly kind: 'server'; readonly fault?: boolean })
   | (Base & { readonly kind: 'check' })
   | (Base & {
       readonly kind: 'transition';
@@ -31,11 +32,16 @@ export type TimelineEntry =
   | (Base & { readonly kind: 'joined'; readonly protocol: number | null; readonly resume: string })
   /** The client joined a different gateway node than last time (failover, or a drain moved it). */
   | (Base & { readonly kind: 'node'; readonly url: string; readonly previous: string })
-  | (Base & { readonly kind: 'event'; readonly seq: number | null; readonly type: string; readonly replayed: boolean })
+  /** `data` is the event's payload, whole (`text` carries a short rendering of it). */
+  | (Base & { readonly kind: 'event'; readonly seq: number | null; readonly type: string; readonly replayed: boolean; readonly data: unknown })
   | (Base & { readonly kind: 'gap'; readonly expected: number; readonly received: number; readonly reason: string })
   | (Base & { readonly kind: 'resync'; readonly cursor: number })
   | (Base & { readonly kind: 'backoff'; readonly delayMs: number; readonly attempt: number })
-  | (Base & { readonly kind: 'error'; readonly code: string; readonly nextStep: string; readonly retryAfterMs: number | null })
+  /**
+   * `fault`: the story's fault that was in effect (from the `server` entry that broke the link to
+   * the next join), so this error is the intended consequence, not a misconfiguration.
+   */
+  | (Base & { readonly kind: 'error'; readonly code: string; readonly nextStep: string; readonly retryAfterMs: number | null; readonly fault?: string })
   | (Base & { readonly kind: 'ack'; readonly duplicate: boolean });
 
 /** The kinds of entry, for filters and styling. */
@@ -67,16 +73,32 @@ function brief(data: unknown): string {
   return text.length > 48 ? `${text.slice(0, 45)}...` : text;
 }
 
+/** Entries a timeline keeps by default; the oldest go first (a story stays far below). */
+export const TIMELINE_MAX_ENTRIES = 10_000;
+
+/** Options of {@link createTimeline}. */
+export interface TimelineOptions {
+  /** Entries kept; past it the oldest are dropped from `entries` (listeners saw them). @default 10_000 */
+  readonly maxEntries?: number;
+}
+
 /** Create an empty timeline whose clock starts now. */
-export function createTimeline(now: () => number = () => Date.now()): Timeline {
+export function createTimeline(now: () => number = () => Date.now(), options: TimelineOptions = {}): Timeline {
   const start = now();
+  const maxEntries = options.maxEntries ?? TIMELINE_MAX_ENTRIES;
   const entries: TimelineEntry[] = [];
   const listeners = new Set<(entry: TimelineEntry) => void>();
   let lastLabel = 'disconnected';
+  // The story's fault in effect, from the server entry that broke the link until the next join.
+  let fault: string | null = null;
 
   function add(input: EntryInput<TimelineEntry>): void {
-    const entry = { ...input, at: now() - start } as TimelineEntry;
+    if (input.kind === 'server' && input.fault) fault = input.text;
+    if (input.kind === 'joined') fault = null;
+    const stamped = input.kind === 'error' && fault !== null && input.fault === undefined ? { ...input, fault } : input;
+    const entry = { ...stamped, at: now() - start } as TimelineEntry;
     entries.push(entry);
+    if (entries.length > maxEntries) entries.splice(0, entries.length - maxEntries);
     for (const listener of listeners) listener(entry);
   }
 
@@ -114,6 +136,7 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
           seq: e.seq,
           type: e.type,
           replayed: e.replayed,
+          data: e.data,
           text: `event #${e.seq ?? '-'} ${e.type}${e.replayed ? ' (replayed)' : ''} ${brief(e.data)}`,
         }),
       ),
@@ -181,8 +204,10 @@ export function createTimeline(now: () => number = () => Date.now()): Timeline {
   };
 }
 
-/** `  1.234s  text`, for terminals. */
+/** `  1.234s  text`, for terminals. An error the story's fault caused says so. */
 export function formatEntry(entry: TimelineEntry): string {
-  const tag = entry.kind.padEnd(10);
-  return `${(entry.at / 1000).toFixed(3).padStart(7)}s  ${tag} ${entry.text}`;
+  const expected = entry.kind === 'error' && entry.fault !== undefined;
+  const tag = (expected ? 'expected' : entry.kind).padEnd(10);
+  const text = expected ? `${entry.code}, as the story's fault intends (${entry.fault ?? ''})` : entry.text;
+  return `${(entry.at / 1000).toFixed(3).padStart(7)}s  ${tag} ${text}`;
 }

@@ -1,30 +1,28 @@
 // The inspector page in a real headless Chromium (Debian's `chromium`, driven by playwright-core;
 // never a downloaded browser). The page is built from this checkout's sources into a temporary
 // directory (as `npm run build` does into dist/page) and served by the inspector's node:http
-// server. It runs the flaky-network story with the client in the page; in `agent-lifeline inspect`
-// mode it rides out a gateway restart and a restart of its own local server without reloading,
-// and given two nodes of a fleet it follows its client from a draining node to the other; and at
-// three window sizes the current state stays in view with legible labels. Screenshots go
-// to test-results/ for the CI artifacts.
+// server. Before Connect it shows the whole chart folded on one screen at 1024x768 and 1400x900,
+// what Connect will use and how to start, and opens a compound state on a click. It runs the
+// flaky-network story with the client in the page, the story's own faults reading as expected;
+// in `agent-lifeline inspect` mode it rides out a gateway restart and a restart of its own local
+// server without reloading (the whole top level in view, joined and reconnecting, and Disconnect
+// usable while the client retries), follows its client from a draining node of a fleet to the
+// other, shows a PraisonAI reply's text in full and never its token, and says so when the client
+// gives up. Screenshots go to test-results/ for the CI artifacts.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
 import { attachDemoAgent, createGateway, createMemoryLog, type Gateway } from '../../src/server/index.js';
 import { startInspector, type Inspector } from '../../stories/support/inspector-server.js';
 import { startFakePraisonAI } from '../conformance/praisonai-fake.js';
 import { publishMany } from '../support/gateway-kit.js';
+import { checkSizes, infoRows, pageText, SCREENSHOT_DIR, SIZES, waitForStatus } from './page-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT_DIR = 'test-results';
 const SCREENSHOT = `${SCREENSHOT_DIR}/inspector-flaky-network.png`;
-const SIZES = [
-  { width: 1024, height: 768 },
-  { width: 1400, height: 900 },
-  { width: 1920, height: 1080 },
-] as const;
 
 const pageDir = mkdtempSync(join(tmpdir(), 'lifeline-page-'));
 let inspector: Inspector | undefined;
@@ -53,6 +51,37 @@ function topLevel(ids: readonly string[]): string {
 }
 
 describe('inspector page', () => {
+  it('before Connect: the whole chart on one screen at 1024x768 and 1400x900, the config and how to start, a click opens a compound state', async () => {
+    if (!browser || !inspector) throw new Error('setup failed');
+    const page = await browser.newPage({ viewport: SIZES[0] });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await page.goto(inspector.url);
+      await page.waitForSelector('svg.chart g.state.active[data-state="gateway.disconnected"]');
+      await checkSizes(page, 'disconnected', false);
+      // Compound states start folded, and the page says how to open them.
+      expect(await page.locator('svg.chart g.state.folded').count()).toBe(3);
+      expect(await page.textContent('#expand-hint')).toMatch(/click it to open it/);
+      // The side panels say what Connect will use and what will happen.
+      expect(await infoRows(page)).toMatchObject({ gateway: inspector.gatewayUrl, agent: 'demo', token: 'none' });
+      expect(await page.textContent('.timeline li.placeholder')).toMatch(/Press "Connect": a client in this page connects to .* as agent "demo"/);
+      expect(await page.textContent('#run')).toBe('Connect');
+
+      // A click opens a folded state in place; the top level stays on screen; a click on its name closes it.
+      await page.setViewportSize(SIZES[0]);
+      await page.click('svg.chart g.state.folded[data-state="gateway.reconnecting"]');
+      await page.waitForSelector('svg.chart g.state.compound[data-state="gateway.reconnecting"]');
+      for (const child of ['waiting', 'offline', 'backpressure']) expect(await page.locator(`svg.chart g.state[data-state="gateway.reconnecting.${child}"]`).count(), child).toBe(1);
+      await checkSizes(page, 'disconnected', false);
+      await page.click('svg.chart g.state.compound[data-state="gateway.reconnecting"] > text');
+      await page.waitForSelector('svg.chart g.state.folded[data-state="gateway.reconnecting"]');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
+
   it('runs flaky-network in the browser: the chart goes through reconnecting back to joined, events in order', async () => {
     if (!browser || !inspector) throw new Error('setup failed');
     const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
@@ -96,6 +125,12 @@ describe('inspector page', () => {
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await page.locator('.timeline li[data-kind="event"].replayed').count()).toBe(6);
     expect(await page.locator('.timeline li[data-kind="gap"]').count()).toBe(0);
+    // The story breaks the link on purpose: the failed attempts read as expected, never as advice
+    // to check a URL or a certificate.
+    const errors = page.locator('.timeline li[data-kind="error"]');
+    expect(await errors.count(), 'the refused attempts are listed').toBeGreaterThan(0);
+    expect(await page.locator('.timeline li[data-kind="error"]:not(.expected)').count()).toBe(0);
+    for (const row of await errors.allTextContents()) expect(row).not.toMatch(/TLS|check the URL/);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 30_000);
@@ -138,6 +173,10 @@ describe('inspector page', () => {
       await gateway.terminate();
       await waitForStatus(page, 'live: reconnecting');
       await checkSizes(page, 'reconnecting');
+      // While the client retries, the page says so and the button can stop it.
+      expect(await page.textContent('#summary')).toMatch(/keeps retrying/);
+      expect(await page.isEnabled('#run')).toBe(true);
+      expect(await page.textContent('#run')).toBe('Disconnect');
       gateway = await serve(gateway.port);
       await waitForStatus(page, 'live: joined', 15_000);
       const rowsAfter = await page.locator('.timeline li').allTextContents();
@@ -208,81 +247,83 @@ describe('inspector page', () => {
     }
   });
 
-  it('agent-lifeline inspect --token: watches a PraisonAI gateway at /ws (the token reaches it as ?token=)', async () => {
+  it('agent-lifeline inspect --token: watches a PraisonAI gateway at /ws (the token reaches it as ?token=), shows its replies in full and never the token', async () => {
     if (!browser) throw new Error('setup failed');
-    const praison = await startFakePraisonAI({ token: 'secret', heartbeatMs: 30_000 });
+    const token = 'tok-7f3a9c-never-shown';
+    const praison = await startFakePraisonAI({ token, heartbeatMs: 30_000 });
     expect(praison.url).toMatch(/\/ws$/);
-    // What `agent-lifeline inspect ws://…/ws --agent echo --token secret` starts.
-    const local = await startInspector({ port: 0, pageDir, target: { url: praison.url, agentId: 'echo', token: 'secret' } });
+    // What `agent-lifeline inspect ws://…/ws --agent echo --token …` starts.
+    const local = await startInspector({ port: 0, pageDir, target: { url: praison.url, agentId: 'echo', token } });
+    // And the same gateway given with the token in its URL, as README shows it.
+    const inUrl = await startInspector({ port: 0, pageDir, target: { url: `${praison.url}?token=${token}`, agentId: 'echo' } });
     const page = await browser.newPage({ viewport: SIZES[0] });
     try {
       await page.goto(local.url);
       await waitForStatus(page, 'live: joined');
-      await page.fill('#message', 'hello praison');
+      const message = `hello praison, ${'a long message '.repeat(6)}end`;
+      await page.fill('#message', message);
       await page.click('#send button');
       // The fake answers in PraisonAI's own dialect: the send is acknowledged and events arrive.
       await page.waitForSelector('.timeline li[data-kind="ack"]', { timeout: 5000 });
-      await page.waitForSelector('.timeline li[data-kind="event"]', { timeout: 5000 });
+      // The reply's text, whole, not cut after a few dozen characters.
+      await page.waitForSelector(`.timeline li[data-kind="event"] .payload:has-text("echo: ${message}")`, { timeout: 5000 });
+      // Up to a bound: past 4000 characters the row says how many more there were.
+      await page.fill('#message', 'x'.repeat(4100));
+      await page.click('#send button');
+      await page.waitForSelector('.timeline li[data-kind="event"] .payload:has-text("more characters)")', { timeout: 5000 });
+      expect(await pageText(page)).not.toContain(token);
+
+      // The token shows nowhere: header, subtitle, node row, story text, hovers.
+      await page.goto(inUrl.url);
+      await waitForStatus(page, 'live: joined');
+      expect(await page.textContent('#node')).toContain('token=[redacted]');
+      expect((await infoRows(page))['node']).toContain('token=[redacted]');
+      expect(await page.textContent('#summary')).toContain('token=[redacted]');
+      expect(await page.textContent('.timeline li[data-kind="step"]')).toContain('token=[redacted]');
+      expect(await pageText(page)).not.toContain(token);
     } finally {
+      await inUrl.close();
       await page.close();
       await local.close();
       await praison.close();
     }
   });
-});
 
-/** The info panel as key -> value (`session`, `epoch`, `node`, ...). */
-function infoRows(page: Page): Promise<Record<string, string>> {
-  return page.evaluate(() => {
-    const rows: Record<string, string> = {};
-    for (const dt of document.querySelectorAll('#info dt')) rows[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
-    return rows;
-  });
-}
-
-function waitForStatus(page: Page, text: string, timeout = 5000): Promise<unknown> {
-  return page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, text, { timeout });
-}
-
-/** Where the current (deepest active) state's box is, and the smallest state label's height. */
-function measure(page: Page) {
-  return page.evaluate(() => {
-    const box = document.getElementById('chart');
-    const active = [...document.querySelectorAll<SVGGElement>('svg.chart g.state.active')];
-    const current = active.sort((a, b) => (b.dataset['state'] ?? '').split('.').length - (a.dataset['state'] ?? '').split('.').length)[0];
-    const rect = current?.querySelector('rect')?.getBoundingClientRect();
-    if (!box || !current || !rect) return null;
-    const view = box.getBoundingClientRect();
-    const visible = { left: view.left + box.clientLeft, top: view.top + box.clientTop, right: view.left + box.clientLeft + box.clientWidth, bottom: view.top + box.clientTop + box.clientHeight };
-    const inside =
-      rect.left >= Math.max(visible.left, 0) && rect.top >= Math.max(visible.top, 0) && rect.right <= Math.min(visible.right, innerWidth) && rect.bottom <= Math.min(visible.bottom, innerHeight);
-    const labels = [...document.querySelectorAll<SVGTextElement>('svg.chart text.state-label')].map((t) => t.getBoundingClientRect().height);
-    return { id: current.dataset['state'] ?? '', inside, smallestLabel: Math.min(...labels), rect: [rect.left, rect.top, rect.right, rect.bottom], visible };
-  });
-}
-
-/**
- * At each window size, while the client is in top-level `state`: the current state's box lies
- * inside the chart's visible area and the window, and every state label is at least 11 px high.
- * A client that is retrying flips between reconnecting and connecting, so a measurement taken in
- * the other state is taken again (bounded). A screenshot of each goes to test-results/.
- */
-async function checkSizes(page: Page, state: string): Promise<void> {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  for (const size of SIZES) {
-    const where = `${size.width}x${size.height}`;
-    await page.setViewportSize(size);
-    let seen: Awaited<ReturnType<typeof measure>> = null;
-    for (let attempt = 0; attempt < 20 && seen?.id.split('.')[1] !== state; attempt++) {
-      await page.waitForSelector(`svg.chart g.state.active[data-state="gateway.${state}"]`, { timeout: 10_000 });
-      // Resize observers run before the next frame is painted; two frames later the pan is done.
-      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-      seen = await measure(page);
+  it('agent-lifeline inspect: a client that gives up says why and offers Connect; one that retries can be stopped', async () => {
+    if (!browser) throw new Error('setup failed');
+    // No token for a gateway that wants one: auth_required, which the client does not retry.
+    const praison = await startFakePraisonAI({ token: 'wanted', heartbeatMs: 30_000 });
+    const refused = await startInspector({ port: 0, pageDir, target: { url: praison.url, agentId: 'echo' } });
+    const page = await browser.newPage({ viewport: SIZES[0] });
+    try {
+      await page.goto(refused.url);
+      await waitForStatus(page, 'stopped: auth_required');
+      expect(await page.textContent('#summary')).toMatch(/stopped and will not retry\. auth_required/);
+      expect(await page.textContent('#run')).toBe('Connect');
+      expect(await page.isEnabled('#run')).toBe(true);
+    } finally {
+      await page.close();
+      await refused.close();
+      await praison.close();
     }
-    expect(seen, where).not.toBeNull();
-    expect(seen?.id.split('.')[1], where).toBe(state);
-    expect(seen?.inside, `${where}: ${JSON.stringify(seen)}`).toBe(true);
-    expect(seen?.smallestLabel, where).toBeGreaterThanOrEqual(11);
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/inspector-${state}-${where}.png` });
-  }
-}
+
+    // Nothing listens: the client retries, and Disconnect stops it at once.
+    const gone = await createGateway({ port: 0, logger: false });
+    const url = gone.url;
+    await gone.terminate();
+    const retrying = await startInspector({ port: 0, pageDir, target: { url, agentId: 'demo' } });
+    const second = await browser.newPage({ viewport: SIZES[0] });
+    try {
+      await second.goto(retrying.url);
+      await second.waitForFunction(() => /live: (reconnecting|suspended)/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 5000 });
+      expect(await second.textContent('#run')).toBe('Disconnect');
+      await second.click('#run');
+      await waitForStatus(second, 'idle');
+      expect(await second.textContent('#run')).toBe('Connect');
+      expect((await infoRows(second))['state']).toBe('disconnected');
+    } finally {
+      await second.close();
+      await retrying.close();
+    }
+  }, 30_000);
+});
