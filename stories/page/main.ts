@@ -19,7 +19,7 @@ import { createTimelineView } from './timeline-view.js';
 
 /** What the page exposes for automation (the browser test) and for curious people in devtools. */
 export interface InspectorHandle {
-  /** Each highlight the chart drew: the active state ids, as read back from the SVG. */
+  /** Each highlight the chart drew since the last run started (the last 2000): the active state ids, as read back from the SVG. */
   readonly highlights: string[][];
   /** `idle`, `running`, `passed`, `failed` (a story, or a live client that stopped) or `live`. */
   status: string;
@@ -89,6 +89,7 @@ const chart = createChartPanel(chartBox, layouts);
 
 function highlight(active: readonly string[], taken: readonly string[]): void {
   handle.highlights.push(chart.highlight(active, taken));
+  if (handle.highlights.length > LIVE_MAX_ENTRIES) handle.highlights.splice(0, handle.highlights.length - LIVE_MAX_ENTRIES);
 }
 
 function resumeText(resume: ResumeInfo | null): string {
