@@ -1,4 +1,5 @@
 // One config for the inspector page's build (Vite, root `stories/`) and for the test runner (Vitest).
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { chartLayouts } from './stories/page/chart-layouts-plugin.js';
 
@@ -22,6 +23,12 @@ export default defineConfig({
   test: {
     root: '.',
     include: ['test/**/*.test.ts'],
+    // README's examples import the package by name (test/readme/app-reconnect.test.ts): resolve
+    // it to this checkout's source, as tsconfig.json's `paths` do for the typecheck.
+    alias: [
+      { find: /^agent-lifeline$/, replacement: fileURLToPath(new URL('src/client/index.ts', import.meta.url)) },
+      { find: /^agent-lifeline\/(protocol|server|testing)$/, replacement: fileURLToPath(new URL('src/$1/index.ts', import.meta.url)) },
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Real sockets and real timers: keep files in separate workers, but cap parallelism at the 2 CI cores.

@@ -4,7 +4,7 @@
 // app rides out drops, stalls and outages.
 import { stderr, stdin, stdout } from 'node:process';
 import { CONTROL_KEY_HEADER, CONTROL_KEY_PARAM } from '../../stories/support/control-guard.js';
-import { createFaultProxy } from '../../stories/support/fault-proxy.js';
+import { createFaultProxy } from '../testing/index.js';
 import { withDefaultScheme } from './address.js';
 import { parseCommandLine, portOption, reportFailure, UsageError, waitForSignal } from './cli-options.js';
 import { closestName } from './did-you-mean.js';

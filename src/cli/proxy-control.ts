@@ -9,7 +9,7 @@
 //   POST /pass      forward normally again (undoes stall and refuse)
 import { createServer, type Server } from 'node:http';
 import { createControlGuard, sendRefusal } from '../../stories/support/control-guard.js';
-import type { FaultProxy } from '../../stories/support/fault-proxy.js';
+import type { FaultProxy } from '../testing/index.js';
 import { listenOn } from '../server/listen.js';
 
 /** What the link does with traffic now. */
@@ -54,8 +54,7 @@ export function createNetworkSwitch(proxy: FaultProxy, target: string): NetworkS
           mode = 'refuse';
           break;
         case 'pass':
-          proxy.refuse(false);
-          proxy.resume();
+          proxy.pass();
           mode = 'pass';
           break;
       }

@@ -205,6 +205,24 @@ describe('fault proxy', () => {
     expect(await roundTrip(await open(proxy.url), 'in')).toBe('a:in');
   });
 
+  it('pass() undoes every fault at once: a stalled, delayed, split and refusing proxy forwards normally again', async () => {
+    const { server, proxy } = await setup();
+    const ws = await open(proxy.url);
+    await roundTrip(ws, 'warm');
+    proxy.stall();
+    proxy.delay(400);
+    proxy.split(3);
+    proxy.refuse(true);
+    ws.send('held');
+    expect(await firesWithin(ws, 'message', 200)).toBe(false);
+    proxy.pass();
+    const started = performance.now();
+    expect(String((await once<[RawData]>(ws, 'message'))[0])).toBe('a:held');
+    expect(await roundTrip(await open(proxy.url), 'in')).toBe('a:in');
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(server.sockets).toHaveLength(2);
+  });
+
   it('setTarget() sends new connections elsewhere and leaves existing ones', async () => {
     const { proxy } = await setup();
     const other = await startEchoServer('b');

@@ -2,7 +2,7 @@
 // copy of this tree, so the dist/ that parallel tests use is never rewritten; installed into an
 // empty project with no dev dependencies (no vite, no tsx, no typescript at run time) under its
 // name, `agent-lifeline`; then its commands run (`gateway`, `start`, and `npx agent-lifeline
-// inspect`, each serving what it says), its client runs, the documents README and `--help` point
+// inspect`, each serving what it says), its client and its testing kit run, the documents README and `--help` point
 // to are in it, and a consumer type-checks under the node16, bundler and default (node10) module
 // resolutions.
 // About 30 s on a quiet 2-core machine, most of it the build that `npm pack` runs.
@@ -70,6 +70,9 @@ describe('installed package', () => {
     expect(readdirSync(join(installed, 'dist', 'page'))).toContain('index.html');
     const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'client', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
     expect(map.sourcesContent?.length).toBe(map.sources.length);
+    // The fault proxy ships as part of agent-lifeline/testing; stories/ ships only what the CLI runs.
+    expect(existsSync(join(installed, 'dist', 'src', 'testing', 'index.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'stories', 'support', 'fault-proxy.js'))).toBe(false);
   });
 
   it('ships nothing test-only: no test/ built into dist/, no test files, no mutation switches', () => {
@@ -107,6 +110,24 @@ await client.disconnect();
     const { stdout } = await run(process.execPath, ['client.js', gatewayUrl], { cwd: app, timeout: 10_000 });
     expect(stdout).toBe('state: joined\n');
 
+    // The testing kit runs from the package too: its gateway behind the proxy, a drop, a rejoin.
+    writeFileSync(
+      join(app, 'kit.js'),
+      `import { createGatewayClient } from 'agent-lifeline';
+import { startTestGateway, waitFor } from 'agent-lifeline/testing';
+const server = await startTestGateway();
+const client = createGatewayClient({ url: server.url, agentId: 'demo', reconnect: { initialDelayMs: 20 } });
+await client.connect();
+server.proxy.drop();
+await waitFor(client, 'reconnecting');
+await waitFor(client, 'joined', 5000);
+console.log('rejoined');
+await client.disconnect();
+await server.close();
+`,
+    );
+    expect((await run(process.execPath, ['kit.js'], { cwd: app, timeout: 10_000 })).stdout).toBe('rejoined\n');
+
     const inspect = spawnCli(['agent-lifeline', 'inspect', gatewayUrl, '--agent', 'demo', '--port', '0'], { entry: NPX, cwd: app, group: true });
     const start = spawnCli(['start', '--port', '0', '--gateway-port', '0'], { entry: BIN, cwd: app });
     const pages: string[] = [];
@@ -128,6 +149,8 @@ await client.disconnect();
       `import { createGatewayClient, type GatewayClient } from 'agent-lifeline';
 import { negotiate } from 'agent-lifeline/protocol';
 import { createGateway, type Gateway } from 'agent-lifeline/server';
+import { startTestGateway, type TestGateway } from 'agent-lifeline/testing';
+export const kit: Promise<TestGateway> = startTestGateway();
 export const client: GatewayClient = createGatewayClient({ url: 'ws://127.0.0.1:8790', agentId: 'demo' });
 export const range = negotiate({ min: 1, max: 2 }, { min: 1, max: 1 });
 export const gateway: Promise<Gateway> = createGateway({ port: 0 });

@@ -1,7 +1,7 @@
 // The PraisonAI stand-in (test/conformance/praisonai-fake.ts) behind the TCP fault proxy, for the
 // Python suite: its client connects through the proxy to `/ws`, and a test cuts, refuses or heals
 // the link, or has the stand-in answer turns in every session while the client is away.
-import { createFaultProxy } from '../../stories/support/fault-proxy.js';
+import { createFaultProxy } from '../../src/testing/index.js';
 import { startFakePraisonAI } from '../conformance/praisonai-fake.js';
 
 export interface PraisonAIStage {

@@ -6,6 +6,7 @@
 // `npx agent-lifeline` runs the CLI from source, and `import 'agent-lifeline'` resolves to src/client, and
 // ports 8790-8792 become free ports (same offsets), so parallel runs on one machine never meet.
 // With nothing listening, first.mjs says why after its first attempt instead of waiting in silence.
+// README's testing example is test/readme/app-reconnect.test.ts, which the suite runs as it is.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,13 @@ function printed(client: CliProcess): Printed[] {
     return { seq: Number(m[1]), type: m[2] ?? '', replayed: m[3] !== undefined, n: data?.n };
   });
 }
+
+describe("README's testing example", () => {
+  it('is test/readme/app-reconnect.test.ts as written, so the suite runs it', () => {
+    const blocks = codeBlocks('Testing your app against drops and restarts').filter((b) => b.lang === 'ts');
+    expect(blocks.map((b) => b.code)).toEqual([readFileSync('test/readme/app-reconnect.test.ts', 'utf8')]);
+  });
+});
 
 describe('README walkthrough', () => {
   it('runs as written: ticks, a cut network resumed with exactly the missed ticks replayed, a restart seen as an epoch gap', async () => {

@@ -1,3 +1,3 @@
-// The TCP fault proxy moved to `stories/support/fault-proxy.ts`, so stories (CLI, page, tests) can
-// use it without importing from `test/`. Re-exported here so existing tests keep their import.
-export * from '../../stories/support/fault-proxy.js';
+// The TCP fault proxy is part of the testing entry (`agent-lifeline/testing`); re-exported here so
+// tests keep their import.
+export { createFaultProxy, type FaultProxy, type FaultProxyOptions, type ProxyTarget } from '../../src/testing/index.js';

@@ -1,9 +1,10 @@
 // A TCP proxy that sits between a client and a gateway and breaks the network on demand:
 // drops (RST), stalls (half-open), latency, refused connections, re-targeting and tiny chunks.
 // Pure node:net, so it breaks real sockets the way a real network does, below WebSocket framing.
-// It lives here rather than in test/ because stories (CLI, `npm start`, tests) script faults with it.
+// Part of `agent-lifeline/testing`: apps test against it, and the CLI's `proxy` command runs it.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { listenOn } from '../../src/server/listen.js';
+import { listenOn } from '../server/listen.js';
+import { WaitTimeoutError } from './wait-for.js';
 
 /** Where the proxy forwards to. */
 export interface ProxyTarget {
@@ -21,10 +22,14 @@ export interface FaultProxyOptions {
   readonly port?: number;
 }
 
-/** A running fault proxy. Faults apply to every connection, current and future, until undone. */
+/**
+ * A running fault proxy. Faults apply to every connection, current and future, until undone.
+ * The four a network does most are `drop()`, `stall()`, `refuse(true)` and `pass()`.
+ */
 export interface FaultProxy {
   /** `ws://127.0.0.1:PORT`: point a WebSocket client here instead of at the gateway. */
   readonly url: string;
+  /** The port it listens on. */
   readonly port: number;
   /** Client connections currently open through the proxy. */
   readonly connections: number;
@@ -40,6 +45,8 @@ export interface FaultProxy {
   stall(direction?: 'both' | 'down'): void;
   /** Undo `stall()`: held bytes are delivered in order, as TCP would after the route heals. */
   resume(): void;
+  /** Forward normally again: undo `stall()`, `refuse()`, `delay()` and `split()` (held bytes go on, in order). */
+  pass(): void;
   /** Hold every chunk `ms` before forwarding it (latency, not a bandwidth cap). 0 turns it off. */
   delay(ms: number): void;
   /** While on, new connections are accepted and immediately reset; existing ones are untouched. */
@@ -48,7 +55,7 @@ export interface FaultProxy {
   setTarget(target: ProxyTarget): void;
   /** Forward in pieces of at most `bytes` bytes, written separately, to exercise frame reassembly. 0 turns it off. */
   split(bytes: number): void;
-  /** Resolve once exactly `count` connections are open; reject after `timeoutMs`. */
+  /** Resolve once exactly `count` connections are open; reject with a `WaitTimeoutError` after `timeoutMs` (default 2000). */
   waitForConnections(count: number, timeoutMs?: number): Promise<void>;
   /** Reset every connection and stop listening. */
   close(): Promise<void>;
@@ -86,7 +93,7 @@ class Pipe {
   }
 
   push(data: Buffer): void {
-    this.queue.push({ data, readyAt: Date.now() + this.settings.delayMs });
+    this.queue.push({ data, readyAt: performance.now() + this.settings.delayMs });
     this.pump();
   }
 
@@ -99,7 +106,7 @@ class Pipe {
       if (this.ended && !this.to.writableEnded) this.to.end();
       return;
     }
-    const wait = head.readyAt - Date.now();
+    const wait = head.readyAt - performance.now();
     if (wait > 0) {
       this.busy = true;
       setTimeout(() => this.release(), wait);
@@ -142,6 +149,10 @@ function reset(socket: Socket): void {
 /**
  * Start a fault proxy on 127.0.0.1 (port 0 by default) in front of `options.target`. Rejects with
  * a `GatewayError` (`address_in_use`, `address_unavailable`) when it cannot listen.
+ * @example
+ * const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: gateway.port } });
+ * const client = createGatewayClient({ url: proxy.url, agentId: 'demo' });
+ * proxy.drop(); // the client sees 1006 and reconnects through the proxy
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   let target = options.target;
@@ -194,6 +205,11 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const port = await listenOn(server, options.host ?? '127.0.0.1', options.port ?? 0, () => undefined);
 
   const pumpAll = (): void => pairs.forEach((pair) => pair.pipes.forEach((pipe) => pipe.pump()));
+  const resume = (): void => {
+    settings.stalled = 'none';
+    pairs.forEach(applyStall);
+    pumpAll();
+  };
 
   return {
     url: `ws://127.0.0.1:${port}`,
@@ -213,10 +229,12 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       // Chunks held for an up direction that is no longer stalled go on.
       pumpAll();
     },
-    resume() {
-      settings.stalled = 'none';
-      pairs.forEach(applyStall);
-      pumpAll();
+    resume,
+    pass() {
+      refusing = false;
+      settings.delayMs = 0;
+      settings.splitBytes = 0;
+      resume();
     },
     delay(ms) {
       settings.delayMs = Math.max(0, ms);
@@ -239,7 +257,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`fault proxy: expected ${count} connections, have ${pairs.size} after ${timeoutMs} ms`));
+          reject(new WaitTimeoutError(`fault proxy: expected ${count} connections, have ${pairs.size} after ${timeoutMs} ms`, `${count} connections`, timeoutMs));
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);
