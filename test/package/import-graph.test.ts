@@ -1,8 +1,9 @@
 // The import graph of the code that ships (src/, machines/, stories/) has no cycles, type-only
-// imports included, and never reaches test/. dpdm reads it with TypeScript's own parser and this
-// repository's tsconfig (NodeNext: './x.js' names './x.ts'); `transform: false` keeps `import type`
-// edges. A relative import it cannot resolve fails the test too, so a resolver gap cannot hide a
-// cycle. The Python client's graph is checked by clients/python/tests/test_import_graph.py.
+// imports included, never reaches test/, and the client, gateway and protocol never import the
+// testing kit. dpdm reads it with TypeScript's own parser and this repository's tsconfig
+// (NodeNext: './x.js' names './x.ts'); `transform: false` keeps `import type` edges. A relative
+// import it cannot resolve fails the test too, so a resolver gap cannot hide a cycle. The Python
+// client's graph is checked by clients/python/tests/test_import_graph.py.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,5 +51,9 @@ describe('import graph', () => {
     expect(parseCircular(tree).map((cycle) => cycle.join(' -> '))).toEqual([]);
     const intoTests = Object.entries(tree).flatMap(([file, deps]) => (deps ?? []).filter((d) => d.id?.startsWith('test/') === true).map((d) => `${file} -> ${d.request}`));
     expect(intoTests).toEqual([]);
+    // The testing kit runs the client and the gateway; neither of them (nor the protocol) imports it.
+    const product = /^(src\/(client|server|protocol)|machines)\//;
+    const intoKit = Object.entries(tree).flatMap(([file, deps]) => (product.test(file) ? (deps ?? []).filter((d) => d.id?.startsWith('src/testing/') === true).map((d) => `${file} -> ${d.request}`) : []));
+    expect(intoKit).toEqual([]);
   });
 });
