@@ -123,6 +123,7 @@ export function stderrLogger(level: string, format: string): Logger {
 /** CLI wording of the next step, where a flag says it better than the library's sentence. */
 const CLI_NEXT_STEP: Partial<Record<GatewayError['code'], string>> = {
   address_in_use: 'Stop the process that holds it (another agent-lifeline gateway, or npm start?), or choose another port (0 picks a free one).',
+  unavailable: 'Start Redis, or check --redis and the network; --redis-connect-timeout waits longer.',
 };
 
 /**

@@ -2,7 +2,7 @@
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/index.js';
-import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
+import { attachDemoAgent, createGateway, createRedisLog, redactRedisUrl, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
 import { withDefaultScheme } from './address.js';
 import { packageDoc } from './package-docs.js';
 import { defaultLogFormat, defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';
@@ -13,7 +13,8 @@ const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [-
                         [--dialect auto|lifeline|praisonai]
                         [--trust-proxy 10.0.0.0/8,127.0.0.1] [--max-connections-per-address 1000]
                         [--max-sessions-per-address 1000] [--max-sessions-per-owner 100] [--max-sessions 100000]
-                        [--redis redis://127.0.0.1:6379 [--secret …] [--node-id n1] [--durability async|replicated]]
+                        [--redis redis://127.0.0.1:6379 [--secret …] [--node-id n1] [--durability async|replicated]
+                                                        [--redis-connect-timeout 30s]]
 
 Runs the reference gateway. The demo agent answers each served agent id (--agents, comma-separated,
 default "demo"); any other id is refused with agent_not_found. --any-agent accepts every id (only
@@ -30,6 +31,9 @@ X-Forwarded-For header gives the client's address; the per-address limits then c
 the balancer. Never list an address clients can reach the gateway from directly.
 --max-* raise or lower the per-address, per-token and total caps (see ${packageDoc('docs/reliability.md')}).
 --durability replicated also WAITs for one replica per publish (see ${packageDoc('docs/scaling.md')}).
+At start-up the gateway waits for Redis up to --redis-connect-timeout (30s), saying so at once,
+then exits 2. Once running, a node that cannot reach Redis answers /health with 503 and refuses
+joins and publishes with unavailable until Redis is back; it does not exit.
 Logs go to stderr at --log-level (trace, debug, info, warn, error, fatal, silent; default info,
 or LIFELINE_LOG_LEVEL), as lines for a person, or with --log-format json (or LIFELINE_LOG_FORMAT)
 as JSON lines for a log collector.
@@ -68,22 +72,39 @@ function redisUrls(text: string): string[] {
   return urls;
 }
 
-/** A Redis URL fit for the banner: its password hidden. */
-function printableRedisUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password !== '') url.password = '[redacted]';
-    return url.href.replace(/\/$/, '');
-  } catch {
-    return text;
-  }
+/** What `--redis` configures besides the URLs. */
+interface RedisFlags {
+  readonly secret: string | undefined;
+  readonly durability: string;
+  readonly replayWindow: number;
+  readonly connectTimeoutMs: number;
 }
 
-function redisLog(urls: readonly string[], secret: string | undefined, durability: string, replayWindow: number): EventLog {
+function redisLog(urls: readonly string[], flags: RedisFlags): EventLog {
+  const { secret, durability, replayWindow, connectTimeoutMs } = flags;
   if (secret === undefined || secret.length < 16) throw new UsageError('--redis needs --secret (or LIFELINE_SECRET), at least 16 characters, the same on every node');
   if (durability !== 'async' && durability !== 'replicated') throw new UsageError(`--durability must be async or replicated, got "${durability}"`);
+  if (connectTimeoutMs < 1) throw new UsageError('--redis-connect-timeout must be at least 1ms');
   const [only, ...more] = urls;
-  return createRedisLog({ url: only !== undefined && more.length === 0 ? only : [...urls], secret, durability, replayWindow });
+  let waiting = false;
+  return createRedisLog({
+    url: only !== undefined && more.length === 0 ? only : [...urls],
+    secret,
+    durability,
+    replayWindow,
+    connectTimeoutMs,
+    // Never wait in silence: the first failed attempt says what the gateway is waiting for.
+    onConnectFailed: (cause) => {
+      if (waiting) return;
+      waiting = true;
+      const shown = urls.map(redactRedisUrl).join(',');
+      stderr.write(`agent-lifeline gateway: waiting for Redis at ${shown} (retrying for up to ${formatSeconds(connectTimeoutMs)}): ${cause.message}\n`);
+    },
+  });
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** Run the command; resolves with the exit code after a signal, or 2 on bad arguments or a port it cannot use. */
@@ -105,6 +126,7 @@ export async function run(args: string[]): Promise<number> {
       secret: { type: 'string' },
       'node-id': { type: 'string' },
       durability: { type: 'string', default: 'async' },
+      'redis-connect-timeout': { type: 'string', default: '30s' },
       'trust-proxy': { type: 'string' },
       'max-connections-per-address': { type: 'string', default: '1000' },
       'max-sessions-per-address': { type: 'string', default: '1000' },
@@ -124,7 +146,15 @@ export async function run(args: string[]): Promise<number> {
     const logger = stderrLogger(values['log-level'], values['log-format']);
     const replayWindow = integer('replay-window', values['replay-window'], 1);
     const redis = values.redis === undefined ? undefined : redisUrls(values.redis);
-    const log = redis === undefined ? undefined : redisLog(redis, values.secret ?? env['LIFELINE_SECRET'], values.durability, replayWindow);
+    const log =
+      redis === undefined
+        ? undefined
+        : redisLog(redis, {
+            secret: values.secret ?? env['LIFELINE_SECRET'],
+            durability: values.durability,
+            replayWindow,
+            connectTimeoutMs: durationOption('redis-connect-timeout', values['redis-connect-timeout']),
+          });
     const gateway = await createGateway({
       host: values.host,
       port: portOption('port', values.port),
@@ -146,7 +176,7 @@ export async function run(args: string[]): Promise<number> {
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
-    const store = redis === undefined ? '' : `, log on Redis ${redis.map(printableRedisUrl).join(',')}`;
+    const store = redis === undefined ? '' : `, log on Redis ${redis.map(redactRedisUrl).join(',')}`;
     stdout.write(`agent-lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
 
     const signal = await waitForSignal();

@@ -24,6 +24,7 @@ import { joinSession, type JoinedState } from './join.js';
 import { tokenFromUrl } from './logger.js';
 import type { Outbox } from './outbox.js';
 import { createSerialQueue } from './serial-queue.js';
+import { SESSION_GONE } from './session-registry.js';
 import type { GatewaySocket, SocketData, UpgradeInfo } from './transport.js';
 
 /** Lifecycle of a socket, as the gateway sees it. */
@@ -129,11 +130,24 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
    * for that frame (a message carries its id and stays unacked, so the client sends it again).
    */
   const storeFailed = (error: LogError, id?: string): void => {
+    // The store no longer holds the session (ended on another node, expired): say so, never
+    // "unavailable", which would have the client retry a send that can never succeed.
+    if (error.code === 'session_not_found') {
+      log.info({ err: error.message }, 'session no longer exists');
+      if (joined) return expire(SESSION_GONE);
+      return refuse({ code: 'session_expired', message: SESSION_GONE, nextStep: defaultNextStep('session_expired') });
+    }
     log.warn({ err: error.message }, 'event store unavailable');
     const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     const message = `The event store is unavailable; nothing was lost. Retry in ${retryAfterSeconds} s.`;
     if (joined) sendError({ code: 'unavailable', message }, id === undefined ? {} : { id });
     else refuse({ code: 'unavailable', message, nextStep: 'wait_then_retry', retryAfterSeconds });
+  };
+
+  /** The session ended: send `session_expired` and close 4040 (the client starts a new session). */
+  const expire = (message: string): void => {
+    sendError({ code: 'session_expired', message });
+    closeWith(CloseCode.SessionExpired, 'session_expired');
   };
 
   /** Refuse the handshake: one `hello_error` (or `error` for a legacy join), then the matching close. */
@@ -168,10 +182,7 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     const result = await joinSession(request, verdict, ctx, {
       isOpen,
       deliver: (stored) => outbox.sendLive({ type: 'event', seq: stored.seq, event: stored.event }),
-      expire: (message) => {
-        sendError({ code: 'session_expired', message });
-        closeWith(CloseCode.SessionExpired, 'session_expired');
-      },
+      expire,
       restart: (reason) => closeWith(CloseCode.GoingAway, reason),
       start: (version) => {
         // From here the socket is joined: batching follows the agreed version (never for join).

@@ -224,10 +224,11 @@ export interface EventLog {
   /**
    * Live events of one session, appended by any node sharing this log, each delivered at most
    * once and usually in order (pub/sub: the gateway repairs holes and order from `readAfter`).
-   * Resolves once the subscription is active. Omitted (the memory log): the gateway delivers
-   * its own appends directly.
+   * `onEnded` hears that some node ended the session (`deleteSession` with its reason), so every
+   * node's connections to it end too. Resolves once the subscription is active. Omitted (the
+   * memory log): the gateway delivers its own appends directly.
    */
-  subscribe?(sessionId: string, onEvent: (event: LiveEvent) => void): Promise<Unsubscribe>;
+  subscribe?(sessionId: string, onEvent: (event: LiveEvent) => void, onEnded?: (reason: string) => void): Promise<Unsubscribe>;
   /**
    * Call `listener` whenever the live feed came back after an interruption (events may have been
    * missed meanwhile). Returns a function that removes the listener.
@@ -245,17 +246,21 @@ export interface EventLog {
   readonly presence?: PresenceStore;
   /** Call `listener` with the latency (ms) of each round trip to the store. Returns an unsubscribe. */
   onRoundTrip?(listener: (ms: number) => void): () => void;
-  /** False while the store cannot be reached (`/health` then reports `degraded`). Omitted: always reachable. */
+  /**
+   * False while the store cannot be reached or stopped answering (`/health` then reports
+   * `degraded` with HTTP 503, and publishes fail at once). Omitted: always reachable.
+   */
   isReachable?(): boolean;
   /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */
   open?(): Promise<void>;
   /** Release connections; the gateway's close() awaits it. */
   close?(): Promise<void>;
   /**
-   * Forget a session and its history (idle past `sessionTtlMs`). Optional: a shared store may
-   * expire sessions on its own terms.
+   * Forget a session and its history (idle past `sessionTtlMs`, or ended by the app). A shared
+   * store also tells every node subscribed to it, with `reason` (see `subscribe`). Optional: a
+   * shared store may expire sessions on its own terms.
    */
-  deleteSession?(sessionId: string): Awaitable<void>;
+  deleteSession?(sessionId: string, reason?: string): Awaitable<void>;
   /** Every session this log holds. */
   listSessions(): Awaitable<readonly SessionRecord[]>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */

@@ -6,9 +6,9 @@
 // A join closes the subscribe-then-replay race: subscribe, read the position, anchor the feed,
 // then fix the replay's end at `last` and join the feed in the same synchronous step (the replay
 // itself is read in pages afterwards, up to that end).
-import type { EventLog, LiveEvent, LogPosition, StoredEvent, Unsubscribe } from './event-log.js';
+import { LogError, type EventLog, type LiveEvent, type LogPosition, type StoredEvent, type Unsubscribe } from './event-log.js';
 import type { Logger } from 'pino';
-import type { LiveSession } from './session-registry.js';
+import { SESSION_GONE, type LiveSession } from './session-registry.js';
 
 /** One session's feed on this node. */
 interface Feed {
@@ -36,6 +36,11 @@ export interface FanoutHost {
   delivered?(count: number): void;
   /** Events a repair reads from the log at a time. @default 128 */
   readonly pageEvents?: number;
+  /**
+   * The session no longer exists: some node ended it (its notice came through the feed), or it
+   * was found gone after the feed came back. End its connections here with `session_expired`.
+   */
+  ended(sessionId: string, reason: string): void;
 }
 
 /** The fan-out of one gateway node. */
@@ -188,7 +193,9 @@ export function createFanout(host: FanoutHost): Fanout {
         // Twice at most: a repair already under way may have read before the feed came back.
         else for (let pass = 0; pass < 2 && position.head > feed.last; pass++) await repair(sessionId, feed);
       } catch (error) {
-        moved(sessionId, feed, error instanceof Error ? error.message : String(error));
+        // Ended while the feed was down, so its notice was missed: say so, never "moved".
+        if (error instanceof LogError && error.code === 'session_not_found') host.ended(sessionId, SESSION_GONE);
+        else moved(sessionId, feed, error instanceof Error ? error.message : String(error));
       }
     }
   }
@@ -201,7 +208,11 @@ export function createFanout(host: FanoutHost): Fanout {
         const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unparked: false, unsubscribe: undefined };
         feeds.set(session.id, created);
         try {
-          created.unsubscribe = await log.subscribe?.(session.id, (event) => onEvent(session.id, created, event));
+          created.unsubscribe = await log.subscribe?.(
+            session.id,
+            (event) => onEvent(session.id, created, event),
+            (reason) => host.ended(session.id, reason),
+          );
         } catch (error) {
           feeds.delete(session.id);
           throw error;

@@ -178,8 +178,30 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     ...fleetHealthFields(),
   });
 
+  /**
+   * End a session's connections on this node and forget its live entry: `expireSession` here, or
+   * the end notice of another node (through the fan-out). In the session's queue, so no join or
+   * publish is half done when it goes.
+   */
+  const endHere = async (sessionId: string, reason: string): Promise<void> => {
+    const session = registry.find(sessionId);
+    if (!session) return;
+    await session.queue.run(() => {
+      if (registry.find(sessionId) !== session) return; // already gone, maybe replaced by a new one
+      for (const subscriber of [...session.subscribers]) subscriber.expire(reason);
+      session.subscribers.clear();
+      registry.remove(sessionId);
+    });
+  };
   const fanout = log.subscribe
-    ? createFanout({ log, logger, pageEvents: resolved.replayPageEvents, find: (id) => registry.find(id), delivered: (n) => void (counters.delivered += n) })
+    ? createFanout({
+        log,
+        logger,
+        pageEvents: resolved.replayPageEvents,
+        find: (id) => registry.find(id),
+        delivered: (n) => void (counters.delivered += n),
+        ended: (id, reason) => void endHere(id, reason),
+      })
     : undefined;
   // A per-process node name in the store: a node restarted under the same nodeId must not inherit its old entries.
   const presence = log.presence
@@ -269,6 +291,17 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     return json;
   };
 
+  // Publishes waiting for the store (bounded by maxPendingPublishes).
+  let pendingPublishes = 0;
+  const admitPublish = (): void => {
+    if (log.isReachable?.() === false) {
+      throw new GatewayError('unavailable', 'The event store (Redis) is not answering; nothing was stored. Retry with the same idempotency key once /health says ok.');
+    }
+    if (pendingPublishes >= resolved.maxPendingPublishes) {
+      throw new GatewayError('unavailable', `${pendingPublishes} publishes are already waiting for the event store (maxPendingPublishes); nothing was stored. Retry with the same idempotency key.`);
+    }
+  };
+
   const requireSession = async (sessionId: string) => {
     const session = registry.entry(sessionId);
     const record = session.record ?? (await asGatewayError(async () => log.getSession(sessionId)));
@@ -293,6 +326,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
         ...(event.source === undefined ? {} : { source: event.source }),
       };
       rememberPayloadJson(payload, requireDeliverable('event', payload));
+      admitPublish();
       const session = registry.entry(sessionId);
       const loaded = session.record !== undefined;
       // Few promises per publish: a burst of publishes keeps every queued one alive at once.
@@ -314,8 +348,12 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
         }
         return stored.seq;
       });
+      pendingPublishes++;
       // An unknown id must not leave an empty live entry behind (a loaded session never does).
-      return loaded ? published : published.finally(() => registry.discardIfUnused(sessionId));
+      return published.finally(() => {
+        pendingPublishes--;
+        if (!loaded) registry.discardIfUnused(sessionId);
+      });
     },
     onMessage(handler) {
       handlers.add(handler);
@@ -368,14 +406,15 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     sessions: () => registry.summaries(),
     async expireSession(sessionId, reason = 'The session was ended by the server; reconnect as a new session.') {
       const session = registry.find(sessionId);
-      const known = session?.record !== undefined || (await log.getSession(sessionId)) !== undefined;
+      const known = session?.record !== undefined || (await asGatewayError(async () => log.getSession(sessionId))) !== undefined;
       if (!known) return false;
-      // In the session's queue, so no join or publish is half done when it goes.
+      // In the session's queue, so no join or publish is half done when it goes. A shared log
+      // tells the other nodes, whose connections to the session end the same way.
       await registry.entry(sessionId).queue.run(async () => {
         const live = registry.find(sessionId);
         for (const subscriber of [...(live?.subscribers ?? [])]) subscriber.expire(reason);
         live?.subscribers.clear();
-        await forgetSession(ctx, sessionId, 'expired by the app');
+        await asGatewayError(() => forgetSession(ctx, sessionId, 'expired by the app', reason));
       });
       return true;
     },

@@ -7,7 +7,7 @@ export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOption
 export type { Awaitable } from './awaitable.js';
 export type { AppendOptions, AppendResult, EventLog, LogErrorCode, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
 export { LogError } from './event-log.js';
-export { createRedisLog, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
+export { createRedisLog, redactRedisUrl, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
 export type { DataClient } from './redis/data-client.js';
 export { createRedisSessionCaps, sessionCapKeys, SESSION_CAP_SCRIPTS, type RedisCall, type RedisSessionCaps, type RedisSessionCapsOptions, type SessionCapsClient } from './redis/session-caps.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';

@@ -189,6 +189,12 @@ export interface GatewayOptions {
    * always first. Counted in `stats().counters.presenceCapped` when the list is cut. @default 100
    */
   readonly maxPresenceEntries?: number;
+  /**
+   * Publishes waiting for the event store at once (queued behind a session's earlier ones, or
+   * on their way to Redis). One more rejects `unavailable` at once, so a slow or stalled store
+   * cannot make the app's publishes pile up in memory. @default 10000
+   */
+  readonly maxPendingPublishes?: number;
 }
 
 /** Options with every default filled in. */
@@ -226,6 +232,7 @@ export interface ResolvedOptions {
   readonly nodeId: string;
   readonly fleetReportMs: number;
   readonly maxPresenceEntries: number;
+  readonly maxPendingPublishes: number;
 }
 
 function eventBytes(options: GatewayOptions): number {
@@ -310,5 +317,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     nodeId: options.nodeId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`,
     fleetReportMs: positiveInt('fleetReportMs', options.fleetReportMs ?? 2000),
     maxPresenceEntries: positiveInt('maxPresenceEntries', options.maxPresenceEntries ?? 100),
+    maxPendingPublishes: positiveInt('maxPendingPublishes', options.maxPendingPublishes ?? 10_000),
   };
 }

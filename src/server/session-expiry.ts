@@ -87,10 +87,11 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
 
 /**
  * Delete a session's history (where the log supports it) and its live entry. Call inside the
- * session's queue, after its connections have been dealt with.
+ * session's queue, after its connections have been dealt with. `reason` goes to the other nodes'
+ * connections to the session, on a shared log.
  */
-export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string): Promise<void> {
-  await ctx.log.deleteSession?.(sessionId);
+export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string, reason?: string): Promise<void> {
+  await ctx.log.deleteSession?.(sessionId, reason);
   ctx.registry.remove(sessionId);
   await ctx.caps.release(sessionId);
   ctx.counters.expired++;

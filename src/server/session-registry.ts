@@ -4,6 +4,9 @@ import type { PresenceEntry } from '../protocol/index.js';
 import type { SessionRecord, StoredEvent } from './event-log.js';
 import { createSerialQueue, type SerialQueue } from './serial-queue.js';
 
+/** What a connection hears when its session was found gone with no reason given (ended elsewhere, expired). */
+export const SESSION_GONE = 'The session no longer exists (it was ended or expired); reconnect as a new session.';
+
 /** A joined connection, as a session sees it. */
 export interface Subscriber {
   /** Deliver a live event published after this connection caught up. */

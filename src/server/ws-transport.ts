@@ -2,6 +2,7 @@
 // to a `ws` WebSocket. The gateway sees only the `GatewayTransport` seam (transport.ts).
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
+import type { Health } from '../protocol/index.js';
 import { listenOn } from './listen.js';
 import type { GatewayTransport } from './transport.js';
 
@@ -16,6 +17,14 @@ export interface WsTransportOptions {
   readonly maxFrameBytes: number;
   /** Server errors after listening (such as EMFILE on accept), which must not crash the process. */
   readonly onError: (error: Error) => void;
+}
+
+/**
+ * The HTTP status of `GET /health`: 503 while `degraded` (the event store does not answer, so
+ * joins and publishes are refused), so that a load balancer stops routing new clients here.
+ */
+export function healthStatusCode(health: Health): number {
+  return health.status === 'degraded' ? 503 : 200;
 }
 
 /** The `ws` transport the gateway uses by default. */
@@ -34,7 +43,8 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
       };
       server = createServer(serverOptions, (req, res) => {
         if (req.url === '/health') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+          const report = health();
+          res.writeHead(healthStatusCode(report), { 'content-type': 'application/json' }).end(JSON.stringify(report));
           return;
         }
         if (req.url === '/metrics' && metrics) {

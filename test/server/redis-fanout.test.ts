@@ -39,7 +39,7 @@ describe('fan-out holdings', () => {
     await log.open();
     stops.push(() => log.close());
     const registry = createSessionRegistry();
-    const fanout = createFanout({ log, logger: pino({ level: 'silent' }), find: (id) => registry.find(id) });
+    const fanout = createFanout({ log, logger: pino({ level: 'silent' }), find: (id) => registry.find(id), ended: () => undefined });
     stops.push(() => fanout.close());
 
     const session = registry.entry('s');

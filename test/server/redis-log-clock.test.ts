@@ -1,5 +1,6 @@
 // The Redis log keeps its own time on the clock it is given, like the gateway: its durability
-// check runs there, and so does the grace `close()` gives a Redis that stopped answering.
+// check runs there, and so do its PING, the deadline of each call and the grace `close()` gives
+// a Redis that stopped answering.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLog, type RedisLog } from '../../src/server/index.js';
 import { REDIS_CLOSE_GRACE_MS } from '../../src/server/redis/redis-log.js';
@@ -28,7 +29,8 @@ describe('the Redis log on an injected clock', () => {
     await log.open();
     stops.push(() => log.close());
     expect(log.durableWrites()).toBe(true);
-    expect(clock.pending).toBe(1);
+    // The durability check and the link's PING, both on the injected clock.
+    expect(clock.pending).toBe(2);
 
     await server.cli('config', 'set', 'appendfsync', 'everysec');
     // A real second goes by on no clock of the log's: nothing re-reads the policy.
@@ -52,8 +54,9 @@ describe('the Redis log on an injected clock', () => {
     void (async () => log.getSession('s'))().then(() => (unanswered = 'answered'), (error: unknown) => (unanswered = error instanceof Error ? error.message : String(error)));
     let closed = false;
     const closing = log.close().then(() => void (closed = true));
-    // Only the grace is armed now (the durability check stopped with the close).
-    await waitFor(() => clock.pending === 1, 5000, 'the close grace on the injected clock');
+    // The call's deadline (2 s) and the close grace are armed now (the durability check and the
+    // PING stopped with the close); the grace is due first.
+    await waitFor(() => clock.pending === 2, 5000, 'the close grace on the injected clock');
     clock.advance(REDIS_CLOSE_GRACE_MS - 1);
     await expect(waitFor(() => closed, 200, 'no close yet')).rejects.toThrow(/Timed out/);
     clock.advance(1);

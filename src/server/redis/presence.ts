@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { PresenceEntry } from '../../protocol/index.js';
 import type { PresenceGroup, PresenceStore } from '../event-log.js';
 import type { DataClient } from './data-client.js';
+import type { RedisCall } from './session-caps.js';
 
 const NOW = `
 local t = redis.call('TIME')
@@ -111,6 +112,8 @@ export interface RedisPresenceOptions {
   readonly isCluster: boolean;
   /** The log's key prefix. */
   readonly keyPrefix: string;
+  /** Runs each call under the log's deadline, turning a connection failure into `unavailable`. */
+  readonly call: RedisCall;
 }
 
 /**
@@ -132,10 +135,10 @@ export function createRedisPresence(options: RedisPresenceOptions): PresenceStor
 
   async function run(which: Script, key: string, args: readonly string[]): Promise<unknown> {
     try {
-      return await send(key, ['EVALSHA', which.sha, '1', key, ...args]);
+      return await options.call('presence', () => send(key, ['EVALSHA', which.sha, '1', key, ...args]));
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return send(key, ['EVAL', which.source, '1', key, ...args]);
+      return options.call('presence', () => send(key, ['EVAL', which.source, '1', key, ...args]));
     }
   }
 

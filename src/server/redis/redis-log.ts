@@ -8,9 +8,10 @@ import { LogError } from '../event-log.js';
 import { rememberPayloadJson } from '../../protocol/index.js';
 import { every, systemClock, unrefTimer, type GatewayClock, type TimerHandle } from '../clock.js';
 import { newEpoch } from '../memory-log.js';
-import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
 import { DATA_SCRIPTS, type ClusterClient as Cluster, type DataClient, type StandaloneClient as Standalone } from './data-client.js';
+import { createLiveFeed } from './live-feed.js';
+import { createRedisLink, isErrorReply, socketTimeoutFor, type RedisDeadlines } from './redis-link.js';
 import type { SessionLimits } from '../session-caps.js';
 import { createRedisSessionCaps, type RedisSessionCaps } from './session-caps.js';
 import { createRedisPresence } from './presence.js';
@@ -61,6 +62,22 @@ export interface RedisLogOptions {
   /** Delay before a refused `unavailable` operation should be retried. @default 1000 */
   readonly retryAfterMs?: number;
   /**
+   * How long any one Redis call may wait for its answer. Past it the call rejects `unavailable`,
+   * the node counts Redis as unreachable (every call then fails at once, `/health` answers 503)
+   * and replaces the connection: a route that stopped forwarding, or a Redis stopped with
+   * SIGSTOP, never closes the socket by itself. A replicated publish's WAIT gets `waitTimeoutMs`
+   * more. @default 2000
+   */
+  readonly commandTimeoutMs?: number;
+  /** How often each connection is checked with a PING, so an idle node notices too. @default 1000 */
+  readonly pingIntervalMs?: number;
+  /** Calls waiting for Redis at once, per connection; one more rejects `unavailable` at once. @default 10000 */
+  readonly maxPendingCalls?: number;
+  /** How long `open()` keeps trying to reach Redis before it rejects `unavailable`. @default 30000 */
+  readonly connectTimeoutMs?: number;
+  /** Called for each failed attempt of `open()` to reach Redis (it keeps trying until `connectTimeoutMs`). */
+  readonly onConnectFailed?: (cause: Error) => void;
+  /**
    * Time for the log's own timers (the durability check, the close grace) and round-trip
    * timings; pass the gateway's `clock` when it is not the default. @default systemClock
    */
@@ -74,13 +91,19 @@ export interface RedisLogOptions {
  */
 export const REDIS_CLOSE_GRACE_MS = 1000;
 
+/**
+ * The prefix of a control message on a session's fan-out channel (events start with their seq):
+ * `!end:<reason>` says the session was ended (`expireSession`) on some node.
+ */
+const END_NOTICE = '!end:';
+
 /** The Redis log: an {@link EventLog} plus what the fleet parts of the gateway need. */
 export interface RedisLog extends EventLog {
   readonly expiresSessions: true;
   open(): Promise<void>;
   close(): Promise<void>;
   ownerOf(token: string): string;
-  /** Is the data connection up right now? */
+  /** Are the data connection and the live feed answering right now? */
   isReachable(): boolean;
   /** The connection the log runs its scripts on, for fan-out subscribers (`duplicate()`) and tests. */
   readonly client: DataClient;
@@ -122,6 +145,17 @@ export function parseLiveEvent(message: string): LiveEvent | undefined {
   }
 }
 
+/** A Redis URL fit for a message or a banner: its password hidden. */
+export function redactRedisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = '[redacted]';
+    return url.href.replace(/\/$/, '');
+  } catch {
+    return text;
+  }
+}
+
 /** Redis error replies are Error instances with the server's message. */
 function scriptError(error: unknown, name: string): boolean {
   return error instanceof Error && error.message.includes(name);
@@ -158,43 +192,67 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   const isCluster = options.cluster ?? typeof options.url !== 'string';
   const secret = options.secret;
   const clock = options.clock ?? systemClock;
+  const deadlines: RedisDeadlines = {
+    commandTimeoutMs: positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? 2000),
+    pingIntervalMs: positiveInt('pingIntervalMs', options.pingIntervalMs ?? 1000),
+    maxPendingCalls: positiveInt('maxPendingCalls', options.maxPendingCalls ?? 10_000),
+    retryAfterMs,
+  };
+  const connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 30_000);
 
   // Reconnect forever with capped backoff; fail commands at once while down (no offline queue),
-  // so a publish or join is refused with `unavailable` instead of hanging.
-  const socket = { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), connectTimeout: 2000 };
+  // so a publish or join is refused with `unavailable` instead of hanging. A socket that neither
+  // reads nor writes for socketTimeout is ended and reconnected: the link stops writing once a
+  // deadline passed (redis-link.ts), and a healthy link PINGs more often than that.
+  const socket = {
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    connectTimeout: Math.min(2000, connectTimeoutMs),
+    socketTimeout: socketTimeoutFor(deadlines) + (durability === 'replicated' ? waitTimeoutMs : 0),
+  };
   const client: DataClient = isCluster
     ? (createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, scripts: DATA_SCRIPTS }) as unknown as Cluster)
     : (createClient({ url: urls[0] ?? 'redis://127.0.0.1:6379', socket, disableOfflineQueue: true, scripts: DATA_SCRIPTS }) as unknown as Standalone);
-  let reachable = false;
+  // A PING queued behind a replicated publish's WAIT may wait that long too.
+  const dataLink = createRedisLink('data', { ping: pingAll }, { ...deadlines, commandTimeoutMs: deadlines.commandTimeoutMs + (durability === 'replicated' ? waitTimeoutMs : 0) }, clock);
+  const liveFeed = createLiveFeed({ client, isCluster, dataLink, deadlines, clock });
   let lastRtt = 0;
   const rttListeners = new Set<(ms: number) => void>();
-  client.on('error', () => {
-    // node-redis reports each failed reconnect here; the state is read through isReachable().
-    reachable = false;
+  // node-redis reports each failed (re)connect here, and reconnects by itself.
+  client.on('error', (error: unknown) => dataLink.failed(error));
+  client.on(isCluster ? 'node-ready' : 'ready', () => {
+    dataLink.ready();
+    // A Redis that came back may run with another fsync policy: look at once, not at the next tick.
+    if (durability === 'async' && client.isOpen) void checkDurability();
   });
-  if (!isCluster) {
-    client.on('ready', () => {
-      reachable = true;
-      // A Redis that came back may run with another fsync policy: look at once, not at the next tick.
-      if (durability === 'async') void checkDurability();
-    });
-  }
   // '1' when a write this node acknowledges cannot be lost by the store. `replicated`: WAIT
   // guards every publish. `async`: read at open() and every durabilityCheckMs (checkDurability).
   let durableFlag = durability === 'replicated' ? '1' : '0';
   let stopDurabilityCheck: (() => void) | undefined;
   const ttlArg = String(ttlMs);
 
-  /** Run a Redis call, timing it and turning a connection failure into `unavailable`. */
-  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  /** One round trip to every primary. */
+  async function pingAll(): Promise<void> {
+    if (!isCluster) {
+      await (client as Standalone).ping();
+      return;
+    }
+    const cluster = client as Cluster;
+    await Promise.all(cluster.masters.map(async (master) => ((await cluster.nodeClient(master)) as unknown as Standalone).ping()));
+  }
+
+  /**
+   * Run a Redis call under its deadline (see redis-link.ts), timing it and turning a connection
+   * failure into `unavailable`. `extraMs`: more time for a call that blocks on purpose (WAIT).
+   */
+  async function call<T>(what: string, run: () => Promise<T>, extraMs = 0): Promise<T> {
     const started = clock.now();
     try {
-      const result = await run();
+      const result = await dataLink.run(what, run, extraMs);
       lastRtt = clock.now() - started;
       for (const listener of rttListeners) listener(lastRtt);
-      if (isCluster) reachable = true;
       return result;
     } catch (error) {
+      if (error instanceof LogError) throw error;
       if (scriptError(error, 'LIFELINE_NO_SESSION')) throw new LogError('session_not_found', `Redis does not hold this session (${what}).`);
       if (scriptError(error, 'LIFELINE_UNCONFIRMED')) {
         throw new LogError('unavailable', `The replicas have not confirmed a replay window of events of this session; publishes resume once they catch up (${what}).`, retryAfterMs);
@@ -202,8 +260,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       if (scriptError(error, 'LIFELINE_MOVED')) {
         throw new LogError('unavailable', `The session moved to a new epoch before the event was confirmed; retry with the same idempotency key (${what}).`, retryAfterMs);
       }
-      if (error instanceof Error && error.constructor.name === 'ErrorReply') throw error;
-      reachable = false;
+      if (isErrorReply(error)) throw error;
       throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
     }
   }
@@ -222,47 +279,20 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     return { record, position: { epoch, head: Number(head), oldest: Number(oldest), ...moved } };
   }
 
-  // Pub/sub needs its own connection (a subscribed RESP2 connection runs nothing else); a
-  // cluster client keeps per-shard pub/sub connections of its own.
-  let feedClient: Promise<DataClient> | undefined;
-  // Held from the moment it exists: close() must end it even while its first connect still
-  // retries (Redis down), or it would reconnect forever after the log closed.
-  let feedConnection: Standalone | undefined;
-  const restoredListeners = new Set<() => void>();
-  let clusterFeed: ClusterFeed | undefined;
-  function feed(): Promise<DataClient> {
-    feedClient ??= (async () => {
-      if (isCluster) {
-        // Per-shard pub/sub connections re-subscribe by themselves: see cluster-feed.ts for how
-        // the log learns that they did.
-        clusterFeed = watchClusterFeed(client as Cluster, () => {
-          for (const listener of restoredListeners) listener();
-        }, () => undefined); // a channel left unconfirmed is repaired at its next event, or the next node-ready
-        return client;
-      }
-      const sub = (client as Standalone).duplicate();
-      feedConnection = sub;
-      let connectedOnce = false;
-      sub.on('error', () => undefined); // reconnects by itself; the data client reports reachability
-      sub.on('ready', () => {
-        // node-redis resubscribes after a reconnect, but what was published meanwhile is gone.
-        if (connectedOnce) for (const listener of restoredListeners) listener();
-        connectedOnce = true;
-      });
-      await sub.connect();
-      return sub;
-    })();
-    return feedClient;
-  }
-
+  /** Every session's meta key: one SCAN call (and deadline) per batch, on every primary. */
   async function listMetaKeys(): Promise<string[]> {
     const found: string[] = [];
     const scan = async (node: Standalone): Promise<void> => {
-      for await (const batch of node.scanIterator({ MATCH: `${prefix}{*}:meta`, COUNT: 1000 })) found.push(...batch);
+      const batches = node.scanIterator({ MATCH: `${prefix}{*}:meta`, COUNT: 1000 });
+      for (;;) {
+        const batch = await call('scan', () => batches.next());
+        if (batch.done === true) return;
+        found.push(...batch.value);
+      }
     };
     if (isCluster) {
       const cluster = client as Cluster;
-      for (const master of cluster.masters) await scan((await cluster.nodeClient(master)) as unknown as Standalone);
+      for (const master of cluster.masters) await scan(await call('scan', async () => (await cluster.nodeClient(master)) as unknown as Standalone));
     } else await scan(client as Standalone);
     return found;
   }
@@ -275,19 +305,15 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     client,
     keyPrefix: prefix,
     keys: keysOf,
-    isReachable: () => reachable,
+    isReachable: () => dataLink.isUp() && liveFeed.isUp(),
     lastRoundTripMs: () => lastRtt,
-    presence: createRedisPresence({ client, isCluster, keyPrefix: prefix }),
+    presence: createRedisPresence({ client, isCluster, keyPrefix: prefix, call }),
     durableWrites: () => durableFlag === '1',
     ownerOf: (token) => createHmac('sha256', secret).update(token).digest('base64url'),
     async open() {
       if (client.isOpen) return;
-      try {
-        await client.connect();
-      } catch (error) {
-        throw new LogError('unavailable', `Cannot connect to Redis at ${urls.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
-      }
-      reachable = true;
+      await connectWithin(connectTimeoutMs);
+      dataLink.start();
       if (durability === 'async') {
         await checkDurability();
         stopDurabilityCheck?.();
@@ -297,16 +323,12 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
     async close() {
       stopDurabilityCheck?.();
       stopDurabilityCheck = undefined;
-      // The feed connection has nothing worth waiting for, not even its first connect; the data
-      // connection gets a graceful close when Redis answers, and is destroyed when it does not
-      // (a close would wait forever).
-      const sub = feedConnection;
-      feedConnection = undefined;
-      feedClient = undefined;
-      clusterFeed?.stop();
-      if (sub?.isOpen) sub.destroy();
+      dataLink.stop();
+      await liveFeed.close();
+      // The data connection gets a graceful close when Redis answers, and is destroyed when it
+      // does not (a close would wait forever).
       if (!client.isOpen) return;
-      if (!reachable) return client.destroy();
+      if (!dataLink.isUp()) return client.destroy();
       let timer: TimerHandle;
       const late = new Promise<'late'>((resolve) => {
         timer = clock.setTimeout(() => resolve('late'), REDIS_CLOSE_GRACE_MS);
@@ -318,19 +340,17 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       // Not guarded by isOpen: a graceful close clears it at once while the socket drains.
       if (outcome === 'late') client.destroy();
     },
-    async subscribe(sessionId, onEvent): Promise<Unsubscribe> {
-      const channel = keysOf(sessionId).channel;
-      const listener = (message: string): void => {
-        const live = parseLiveEvent(message);
-        if (live) onEvent(live);
-      };
-      const sub = await call('subscribe', feed);
-      await call('subscribe', () => sub.sSubscribe(channel, listener));
-      clusterFeed?.hold(channel, listener);
-      return async () => {
-        clusterFeed?.drop(channel);
-        if (sub.isReady) await sub.sUnsubscribe(channel, listener).catch(() => undefined);
-      };
+    async subscribe(sessionId, onEvent, onEnded): Promise<Unsubscribe> {
+      try {
+        return await liveFeed.subscribe(keysOf(sessionId).channel, (message) => {
+          if (message.startsWith(END_NOTICE)) return onEnded?.(message.slice(END_NOTICE.length));
+          const live = parseLiveEvent(message);
+          if (live) onEvent(live);
+        });
+      } catch (error) {
+        if (error instanceof LogError || isErrorReply(error)) throw error;
+        throw new LogError('unavailable', `Redis is unreachable (subscribe): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+      }
     },
     async reportNode(report, freshMs) {
       // One hash for the fleet (hash-tagged, so one slot in a cluster); stale entries are dropped.
@@ -360,12 +380,7 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
         rttListeners.delete(listener);
       };
     },
-    onFeedRestored(listener) {
-      restoredListeners.add(listener);
-      return () => {
-        restoredListeners.delete(listener);
-      };
-    },
+    onFeedRestored: (listener) => liveFeed.onRestored(listener),
     async getSession(sessionId) {
       return (await open(sessionId, '', ''))?.record;
     },
@@ -374,9 +389,11 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       if (!opened) throw new LogError('unavailable', 'Redis did not create the session.', retryAfterMs);
       return opened.record;
     },
-    async deleteSession(sessionId) {
+    async deleteSession(sessionId, reason = 'The session was ended.') {
       const keys = keysOf(sessionId);
-      await call('delete', () => client.del([...keyList(keys), keys.claims]));
+      // The notice reaches every node subscribed to the session (those holding connections to it).
+      // Sent on the session's own channel, so it stays in the session's cluster slot.
+      await call('delete', () => Promise.all([client.del([...keyList(keys), keys.claims]), client.sPublish(keys.channel, `${END_NOTICE}${reason}`)]));
     },
     async listSessions() {
       const records: SessionRecord[] = [];
@@ -469,8 +486,10 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
   /** WAIT on the shard that holds the session's keys; resolves to the replicas that confirmed. */
   async function waitForReplicas(keys: SessionKeys): Promise<number> {
     const args = ['WAIT', String(replicas), String(waitTimeoutMs)];
-    const acked = await call('wait', () =>
-      isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args),
+    const acked = await call(
+      'wait',
+      () => (isCluster ? (client as Cluster).sendCommand(keys.meta, false, args) : (client as Standalone).sendCommand(args)),
+      waitTimeoutMs,
     );
     return Number(acked);
   }
@@ -481,14 +500,49 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
    */
   async function checkDurability(): Promise<void> {
     try {
-      const nodes = isCluster
-        ? await Promise.all((client as Cluster).masters.map(async (m) => (await (client as Cluster).nodeClient(m)) as unknown as Standalone))
-        : [client as Standalone];
-      const configs = await Promise.all(nodes.map((node) => node.configGet('append*')));
+      const configs = await dataLink.run('durability check', async () => {
+        const nodes = isCluster
+          ? await Promise.all((client as Cluster).masters.map(async (m) => (await (client as Cluster).nodeClient(m)) as unknown as Standalone))
+          : [client as Standalone];
+        return Promise.all(nodes.map((node) => node.configGet('append*')));
+      });
       durableFlag = configs.every((c) => c['appendonly'] === 'yes' && c['appendfsync'] === 'always') ? '1' : '0';
     } catch (error) {
       // Unreachable: no write goes through until it is back (and 'ready' checks again).
-      if (error instanceof Error && error.constructor.name === 'ErrorReply') durableFlag = '0';
+      if (isErrorReply(error)) durableFlag = '0';
     }
+  }
+
+  /**
+   * Connect, or reject `unavailable` after `timeoutMs`: node-redis retries a refused connection
+   * forever, and a Redis that accepts but never answers would hold the handshake forever.
+   */
+  async function connectWithin(timeoutMs: number): Promise<void> {
+    let cause = 'no answer';
+    const failed = (error: unknown): void => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      cause = failure.message;
+      options.onConnectFailed?.(failure);
+    };
+    client.on('error', failed);
+    let timer: TimerHandle;
+    const late = new Promise<'late'>((resolve) => {
+      timer = clock.setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const connecting = client.connect().then(
+      () => 'connected' as const,
+      (error: unknown) => {
+        cause = error instanceof Error ? error.message : String(error);
+        return 'failed' as const;
+      },
+    );
+    const outcome = await Promise.race([connecting, late]);
+    clock.clearTimeout(timer);
+    client.off('error', failed);
+    if (outcome === 'connected') return;
+    // Stop the retries: nothing of this log may keep the process alive after open() gave up.
+    client.destroy();
+    const within = outcome === 'late' ? ` within ${timeoutMs} ms` : '';
+    throw new LogError('unavailable', `Cannot connect to Redis at ${urls.map(redactRedisUrl).join(', ')}${within} (${cause}).`, retryAfterMs);
   }
 }

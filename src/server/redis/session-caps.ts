@@ -5,6 +5,7 @@
 // never count, so a session whose node died stops counting after the session TTL, like its keys.
 import { LogError } from '../event-log.js';
 import { luaScript } from './lua-script.js';
+import { isErrorReply } from './redis-link.js';
 import type { HeldSession, SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
 
 // Shared by the three scripts. KEYS[1] the zset of all sessions, KEYS[2] the hash of charges
@@ -173,10 +174,18 @@ export interface RedisSessionCapsOptions {
   readonly sessionTtlMs?: number;
   /** Ids refreshed per script call (bounds how long one script blocks Redis: about 9 µs an id); a larger batch takes several. @default 500 */
   readonly refreshBatch?: number;
-  /** Runs each call (the Redis log passes its own, for metrics and reachability). @default maps failures to `unavailable` */
+  /**
+   * Runs each call (the Redis log passes its own, with its deadlines, metrics and reachability).
+   * @default maps failures to `unavailable`, and rejects `unavailable` after `commandTimeoutMs`
+   */
   readonly call?: RedisCall;
   /** Delay before a refused `unavailable` claim should be retried, for the default `call`. @default 1000 */
   readonly retryAfterMs?: number;
+  /**
+   * For the default `call`: how long a call may wait for Redis. node-redis's own command timeout
+   * stops once a command is written, so a stalled link would hold a join forever. @default 2000
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** Keys of the caps under `prefix`, all with the hash tag `{caps}`. */
@@ -185,13 +194,19 @@ export function sessionCapKeys(prefix: string): { readonly all: string; readonly
   return { all: `${base}:all`, charges: `${base}:charges`, base };
 }
 
-function defaultCall(retryAfterMs: number): RedisCall {
+function defaultCall(retryAfterMs: number, timeoutMs: number): RedisCall {
   return async (what, run) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LogError('unavailable', `Redis did not answer ${what} within ${timeoutMs} ms.`, retryAfterMs)), timeoutMs);
+    });
     try {
-      return await run();
+      return await Promise.race([run(), late]);
     } catch (error) {
-      if (error instanceof Error && error.constructor.name === 'ErrorReply') throw error;
+      if (error instanceof LogError || isErrorReply(error)) throw error;
       throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+    } finally {
+      clearTimeout(timer);
     }
   };
 }
@@ -222,7 +237,7 @@ export function createRedisSessionCaps(
   const keys = sessionCapKeys(options.keyPrefix ?? 'lifeline:');
   const ttl = String(options.sessionTtlMs ?? 3_600_000);
   const batch = options.refreshBatch ?? 500;
-  const call = options.call ?? defaultCall(options.retryAfterMs ?? 1000);
+  const call = options.call ?? defaultCall(options.retryAfterMs ?? 1000, options.commandTimeoutMs ?? 2000);
   const scriptKeys = [keys.all, keys.charges];
   let counted = 0;
   const common = [keys.base, ttl];
