@@ -85,6 +85,15 @@ export function createRedisLink(name: string, connection: LinkConnection, deadli
     why = reason;
   };
 
+  /**
+   * A call that missed its deadline was answered after all: the stall is over and the connection
+   * works (no need to wait for node-redis to replace it).
+   */
+  const answeredLate = (): void => {
+    up = true;
+    why = '';
+  };
+
   /** The call under its deadline, whatever the link's state (the probe uses this directly). */
   function bounded<T>(what: string, call: () => Promise<T>, extraMs: number): Promise<T> {
     const limitMs = deadlines.commandTimeoutMs + extraMs;
@@ -104,13 +113,13 @@ export function createRedisLink(name: string, connection: LinkConnection, deadli
       unrefTimer(deadline);
       call().then(
         (value) => {
-          if (settled) return;
+          if (settled) return answeredLate();
           settled = true;
           clock.clearTimeout(deadline);
           resolve(value);
         },
         (error: unknown) => {
-          if (settled) return;
+          if (settled) return isErrorReply(error) ? answeredLate() : undefined;
           settled = true;
           clock.clearTimeout(deadline);
           if (!isErrorReply(error) && !(error instanceof LogError)) down(`the ${name} connection failed: ${message(error)}`);
