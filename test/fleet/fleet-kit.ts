@@ -100,6 +100,13 @@ export async function startBalancer(node: FleetNode): Promise<FaultProxy> {
   return proxy;
 }
 
+/** A node's own link to Redis: a TCP proxy in front of `redisPort` that can stall without closing. */
+export async function startRedisLink(redisPort: number): Promise<FaultProxy & { readonly redisUrl: string }> {
+  const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: redisPort } });
+  cleanups.push(() => proxy.close());
+  return Object.assign(proxy, { redisUrl: `redis://127.0.0.1:${proxy.port}` });
+}
+
 /** One client, the history of its session and its checker. */
 export interface Lane {
   readonly index: number;
