@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLog, LogError, type RedisLog, type RedisLogOptions } from '../../src/server/index.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
 import { waitForAsync, within } from '../support/wait-for.js';
 
 const SECRET = 'test-secret-0123456789';
@@ -98,6 +98,20 @@ describe('a node whose Redis stops answering', () => {
     await waitForAsync(async () => (await health(node.port)).http === 503, 3000, '/health to answer 503 while Redis is stopped');
     expect((await health(node.port)).body['status']).toBe('degraded');
     server.resume();
+    await waitForAsync(async () => (await health(node.port)).http === 200, 5000, '/health to answer 200 after SIGCONT');
+  });
+
+  it('reports a Redis Cluster with one master stopped (SIGSTOP) as degraded (503), and ok again after SIGCONT', { timeout: 30_000 }, async () => {
+    const cluster = await startRedisCluster(3);
+    cleanups.push(() => cluster.stop());
+    const node = await startGateway({ log: createRedisLog({ url: [...cluster.urls], secret: SECRET, ...SHORT }) });
+    expect((await health(node.port)).http).toBe(200);
+    const stopped = cluster.nodes[1]!;
+    stopped.pause();
+    cleanups.push(async () => stopped.resume());
+    // The PING goes to every master: one that stops answering degrades the node.
+    await waitForAsync(async () => (await health(node.port)).http === 503, 3000, '/health to answer 503 while a master is stopped');
+    stopped.resume();
     await waitForAsync(async () => (await health(node.port)).http === 200, 5000, '/health to answer 200 after SIGCONT');
   });
 
