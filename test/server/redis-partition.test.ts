@@ -115,6 +115,20 @@ describe('a node whose Redis stops answering', () => {
     await waitForAsync(async () => (await health(node.port)).http === 200, 5000, '/health to answer 200 after SIGCONT');
   });
 
+  it('a Redis that answers but refuses to serve (READONLY, as a replica answers after a failover) is a typed unavailable', async () => {
+    const primary = await redis();
+    const replica = await startRedis({ replicaOf: { port: primary.port } });
+    cleanups.push(() => replica.stop());
+    const log = redisLog(replica.port);
+    await log.open();
+    cleanups.push(() => log.close());
+    const refused = await Promise.resolve(log.createSession('s', 'demo')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LogError);
+    expect(refused).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/Redis refused .*READONLY/) });
+    // The link itself is fine: Redis answered.
+    expect(log.isReachable()).toBe(true);
+  });
+
   it('bounds the calls waiting on Redis: past maxPendingCalls one more is refused at once, with a typed error', { timeout: 20_000 }, async () => {
     const server = await redis();
     const log = redisLog(server.port, { maxPendingCalls: 4 });

@@ -260,8 +260,11 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
       if (scriptError(error, 'LIFELINE_MOVED')) {
         throw new LogError('unavailable', `The session moved to a new epoch before the event was confirmed; retry with the same idempotency key (${what}).`, retryAfterMs);
       }
-      if (isErrorReply(error)) throw error;
-      throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+      // NOSCRIPT: the caller sends the script itself (presence). Any other refusal (LOADING after
+      // a restart, BUSY, READONLY after a failover, CLUSTERDOWN, OOM) is Redis unable to serve.
+      if (isErrorReply(error) && error.message.startsWith('NOSCRIPT')) throw error;
+      const why = isErrorReply(error) ? 'Redis refused' : 'Redis is unreachable';
+      throw new LogError('unavailable', `${why} (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
     }
   }
 
@@ -348,8 +351,9 @@ export function createRedisLog(options: RedisLogOptions): RedisLog {
           if (live) onEvent(live);
         });
       } catch (error) {
-        if (error instanceof LogError || isErrorReply(error)) throw error;
-        throw new LogError('unavailable', `Redis is unreachable (subscribe): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+        if (error instanceof LogError) throw error;
+        const why = isErrorReply(error) ? 'Redis refused' : 'Redis is unreachable';
+        throw new LogError('unavailable', `${why} (subscribe): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
       }
     },
     async reportNode(report, freshMs) {

@@ -203,8 +203,10 @@ function defaultCall(retryAfterMs: number, timeoutMs: number): RedisCall {
     try {
       return await Promise.race([run(), late]);
     } catch (error) {
-      if (error instanceof LogError || isErrorReply(error)) throw error;
-      throw new LogError('unavailable', `Redis is unreachable (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
+      if (error instanceof LogError) throw error;
+      // A refusal (LOADING after a restart, READONLY after a failover, ...) is Redis unable to serve too.
+      const why = isErrorReply(error) ? 'Redis refused' : 'Redis is unreachable';
+      throw new LogError('unavailable', `${why} (${what}): ${error instanceof Error ? error.message : String(error)}`, retryAfterMs);
     } finally {
       clearTimeout(timer);
     }
