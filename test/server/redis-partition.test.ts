@@ -148,6 +148,21 @@ describe('a node whose Redis stops answering', () => {
     expect(performance.now() - started).toBeLessThan(2500);
   });
 
+  it('bounds the publishes waiting for the store: past maxPendingPublishes one more is refused at once', { timeout: 20_000 }, async () => {
+    const server = await redis();
+    const node = await startGateway({ log: redisLog(server.port), maxPendingPublishes: 3 });
+    const { helloOk } = await join(node, { protocol_max: 1 });
+    const sessionId = String(helloOk['session_id']);
+    server.pause();
+    cleanups.push(async () => server.resume());
+    // One on its way to Redis, two queued behind it in the session: the bound. Two more are refused.
+    const results = await within(Promise.all(Array.from({ length: 5 }, (_, i) => timed(node.publish(sessionId, { type: 'tick', data: i })))), 5000, 'every publish to settle');
+    const atOnce = results.filter((r) => r.ms < 200);
+    expect(atOnce).toHaveLength(2);
+    for (const r of atOnce) expect(r.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/maxPendingPublishes/) });
+    for (const r of results) expect(r.error).toMatchObject({ code: 'unavailable' });
+  });
+
   it('publishes refused while Redis is unreachable hold nothing: a burst fails at once', { timeout: 20_000 }, async () => {
     const server = await redis();
     const proxy = await link(server);
