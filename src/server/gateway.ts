@@ -86,8 +86,11 @@ export interface Gateway {
   sessions(): SessionSummary[];
   /**
    * End a session now (a logout, a revoked grant): its connections get `session_expired` and
-   * close 4040, and its history is deleted from a log that supports it. Clients reconnect as a
-   * new session and report the gap. Resolves false when the session is unknown.
+   * close 4040, and its history is deleted from a log that supports it. On a shared log (Redis)
+   * its connections on every other node end the same way, with the same `reason`. Clients
+   * reconnect as a new session and report the gap. Resolves false when the session is unknown;
+   * rejects `unavailable` when the store cannot be reached (this node's connections have ended
+   * by then; call it again).
    */
   expireSession(sessionId: string, reason?: string): Promise<boolean>;
   /**
