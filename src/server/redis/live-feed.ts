@@ -28,7 +28,7 @@ export interface LiveFeed {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<FeedUnsubscribe>;
   /** Call `listener` each time the feed came back after an interruption. */
   onRestored(listener: () => void): () => void;
-  /** Is the feed answering (true before its connection exists: nothing to miss yet)? */
+  /** Is the feed answering (true until its connection first opened: nothing to miss yet)? */
   isUp(): boolean;
   /** Drop the feed connection. */
   close(): Promise<void>;
@@ -47,6 +47,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   // Held from the moment it exists: close() must end it even while its first connect still
   // retries (Redis down), or it would reconnect forever after the log closed.
   let standalone: Standalone | undefined;
+  // Until the feed connection first opened there is nothing to miss: it is not down.
+  let connectedOnce = false;
   // Subscriptions whose SUNSUBSCRIBE could not be sent (the feed was down): node-redis would
   // re-subscribe them at every reconnect, so they are sent again once it is back.
   const leftover = new Map<(message: string) => void, string>();
@@ -73,7 +75,6 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     standalone = sub;
     const link = createRedisLink('feed', { ping: () => sub.ping() }, deadlines, clock);
     standaloneLink = link;
-    let connectedOnce = false;
     sub.on('error', (error: unknown) => link.failed(error)); // node-redis reconnects by itself
     sub.on('ready', () => {
       link.ready();
@@ -131,7 +132,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
         restoredListeners.delete(listener);
       };
     },
-    isUp: () => standaloneLink?.isUp() ?? true,
+    // The first connect is the first subscription's to wait for (under the data link's deadline);
+    // publishes and /health need not fail meanwhile.
+    isUp: () => !connectedOnce || (standaloneLink?.isUp() ?? true),
     async close() {
       standaloneLink?.stop();
       clusterFeed?.stop();
