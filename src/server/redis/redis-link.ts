@@ -5,7 +5,8 @@
 // partition. So each call races a deadline here, a PING checks the connection every
 // `pingIntervalMs`, and a missed deadline marks the link down: calls then fail at once, and
 // nothing more is written, so node-redis's `socketTimeout` (an idle timer that every write
-// re-arms) ends the dead socket and its reconnect loop takes over. Its `ready` brings the link up.
+// re-arms) ends the dead socket and its reconnect loop takes over. Its `ready` brings the link up,
+// as does a late answer to a call that missed its deadline, or a PING sent now and then while down.
 import { ErrorReply } from 'redis';
 import { unrefTimer, type GatewayClock, type TimerHandle } from '../clock.js';
 import { LogError } from '../event-log.js';
@@ -79,10 +80,14 @@ export function createRedisLink(name: string, connection: LinkConnection, deadli
   let pending = 0;
   let probing = false;
   let timer: TimerHandle | undefined;
+  let downSince = clock.now();
+  // While down, a PING only this rarely: between two, the idle socket has time to be replaced.
+  const downProbeMs = socketTimeoutFor(deadlines) + deadlines.commandTimeoutMs;
 
   const down = (reason: string): void => {
     up = false;
     why = reason;
+    downSince = clock.now();
   };
 
   /**
@@ -131,11 +136,15 @@ export function createRedisLink(name: string, connection: LinkConnection, deadli
     });
   }
 
+  /**
+   * PING while up; while down only every `downProbeMs`, for a link that went down without its
+   * connection being replaced (so no `ready` follows): an answer brings it up.
+   */
   function probe(): void {
-    if (!up || probing) return;
+    if (probing || (!up && clock.now() - downSince < downProbeMs)) return;
     probing = true;
     bounded('PING', () => connection.ping(), 0)
-      .catch(() => undefined)
+      .then(answeredLate, () => undefined)
       .finally(() => {
         probing = false;
       });
