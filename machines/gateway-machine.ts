@@ -3,20 +3,21 @@
 // -> disconnected. Only lifecycle facts are events here; the per-event
 // data path (socket -> tracker -> subscribers) never passes through a transition.
 //
-// Nothing here touches the world. The socket and heartbeat actors and the `flushOutbox` action
-// are inert by default, so the chart runs on its own under
+// Nothing here touches the world. The socket and heartbeat actors (their inputs and commands:
+// actor-contracts.ts) and the `flushOutbox` action are inert by default, so the chart runs on its own under
 // `createActor(gatewayMachine, { input })` and is driven by events; `createGatewayClient` plugs the
 // real implementations in with `gatewayMachine.provide(...)`.
 //
-// The state space stays finite for `xstate/graph`: counters are bounded by `maxAttempts`, the
-// outage's age is a phase (not a timestamp), the retry delay is cleared when a new attempt
-// starts, and no connection config lives in context.
+// The state space stays finite for `xstate/graph`: the counters it explores are bounded by
+// `maxAttempts` (`failure.count` only grows, and no guard reads it), the outage's age is a phase
+// (not a timestamp), the retry delay is cleared when a new attempt starts, and no connection
+// config lives in context.
+//
+// Past 300 lines on purpose: one file shows every state, event and transition (STYLE.md practice 1).
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
+import { SOCKET_ACTOR_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from './actor-contracts.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
-
-/** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
-export type HandshakeMode = 'hello' | 'join';
 
 /**
  * How old the current outage is. It starts at the first lost connection or failed attempt and
@@ -46,6 +47,21 @@ export interface GatewayMachineInput {
   readonly refreshableToken?: boolean;
 }
 
+/**
+ * What ended a failed attempt: the gateway closed it (`closed`), refused the handshake
+ * (`refused`) or drained (`draining`), the watchdog presumed the link dead (`heartbeat_missed`),
+ * or the chart's own handshake timer ran out (`handshake_timeout`: no open socket, or no answer to
+ * `hello`, within `handshakeTimeoutMs`; never a gateway's close, whatever its code or reason).
+ */
+export type FailureCause = 'closed' | 'refused' | 'draining' | 'heartbeat_missed' | 'handshake_timeout';
+
+/** A failed attempt, as the chart counted it (`GatewayContext.failure`). */
+export interface AttemptFailure {
+  /** Failures counted since the actor started, this one included. */
+  readonly count: number;
+  readonly cause: FailureCause;
+}
+
 /** The chart's context: lifecycle facts only. */
 export interface GatewayContext {
   readonly reconnect: ResolvedReconnectOptions | false;
@@ -56,6 +72,12 @@ export interface GatewayContext {
   readonly retryInMs: number | null;
   /** The close (or synthetic close) that last ended a connection. */
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  /**
+   * The last failed attempt the chart counted toward `maxAttempts` (`countFailure`), or null before
+   * the first: what ended it, and how many have been counted since the actor started (never reset,
+   * unlike `attempt`), so a new `count` is a new failure.
+   */
+  readonly failure: AttemptFailure | null;
   /** Why the client stopped, when it stopped on its own; null after a user disconnect. */
   readonly error: ConnectErrorData | null;
   readonly handshake: HandshakeMode;
@@ -94,33 +116,27 @@ export type GatewayMachineEvent =
   /** Every `events()` loop is back to half the bound. */
   | { type: 'consumer.drained' };
 
-/** Input of the socket actor: which handshake to send, and the attempt it belongs to (its tag). */
-export interface SocketActorInput {
-  readonly handshake: HandshakeMode;
-  readonly attempt: number;
-}
-
-/** Input of the browser-signals watcher: whether the chart believes the network is up. */
-export interface BrowserSignalsInput {
-  readonly online: boolean;
-}
-
-/** Input of the heartbeat watchdog: the negotiated ping interval. */
-export interface HeartbeatActorInput {
-  readonly heartbeatMs: number;
-}
-
-/** Commands the chart sends to its socket actor: `terminate` closes without the closing handshake (the link is presumed dead). */
-export type SocketCommand = { type: 'terminate' };
-
-/** Commands the chart sends to its heartbeat watchdog. */
-export type HeartbeatCommand = { type: 'probe' };
-
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Id of the delayed `outage.aged` event: it outlives the states an outage passes through. */
 const OUTAGE_CLOCK = 'outageClock';
 
 type Context = GatewayContext;
+
+/** The events a counted failure follows, and what each says ended the attempt. */
+const FAILURE_CAUSES: Readonly<Record<string, FailureCause>> = {
+  'socket.closed': 'closed',
+  'hello.rejected': 'refused',
+  draining: 'draining',
+  'heartbeat.missed': 'heartbeat_missed',
+};
+
+/**
+ * The failure `countFailure` records for `event`. The one other event that counts a failure is
+ * XState's own for `after: { handshakeTimeout }`, which is the chart's handshake timer.
+ */
+export function failureOf(context: Context, event: { readonly type: string }): AttemptFailure {
+  return { count: (context.failure?.count ?? 0) + 1, cause: FAILURE_CAUSES[event.type] ?? 'handshake_timeout' };
+}
 
 /** The close code a refusal is sent with (section 6), or the generic protocol close (4000) for a code without one. */
 function closeCodeFor(code: string): number {
@@ -278,21 +294,22 @@ export const gatewayMachine = setup({
   },
   actions: {
     openSocket: spawnChild('socket', {
-      id: 'socket',
+      id: SOCKET_ACTOR_ID,
       input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt }),
     }),
-    closeSocket: stopChild('socket'),
+    closeSocket: stopChild(SOCKET_ACTOR_ID),
     watchBrowserSignals: spawnChild('browserSignals', { id: 'browserSignals', input: ({ context }) => ({ online: context.online }) }),
     unwatchBrowserSignals: stopChild('browserSignals'),
     /** The heartbeat presumed the link dead: the socket is closed without a closing handshake when it stops. */
-    terminateSocket: sendTo('socket', { type: 'terminate' }),
+    terminateSocket: sendTo(SOCKET_ACTOR_ID, { type: 'socket.terminate' }),
     recordClose: assign({
       lastClose: ({ event }) =>
         event.type === 'socket.closed' ? closeOf(event.code, event.reason) : event.type === 'hello.rejected' ? closeOf(closeCodeFor(event.code), event.message) : null,
     }),
     /** Spend the one refresh; the next socket's attempt calls the token function again. */
     refreshToken: assign({ tokenRefresh: 'used' as const }),
-    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    /** One more failed attempt in a row, recorded with what ended it. */
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1, failure: ({ context, event }) => failureOf(context, event) }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
     /** Backoff with full jitter; a rejection's `retry_after_seconds` or a drain's hint is a floor. */
@@ -378,6 +395,7 @@ export const gatewayMachine = setup({
     attempt: 0,
     retryInMs: null,
     lastClose: null,
+    failure: null,
     error: null,
     handshake: 'hello',
     protocol: null,

@@ -1,7 +1,8 @@
 // Browser hints the chart reacts to: `online`/`offline` and the page becoming visible again.
 // Node has none of these globals, so every access is guarded and the watcher is then a no-op.
 import type { CallbackLogicFunction, EventObject } from 'xstate';
-import type { BrowserSignalsInput, GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { BrowserSignalsInput } from '../../machines/actor-contracts.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 
 interface BrowserGlobals {
   addEventListener?: (type: string, listener: () => void) => void;

@@ -4,7 +4,8 @@
 // implementations look them up through the actor system each client's actor runs in.
 import { createActor, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
 import { runBrowserSignals } from './browser-signals.js';
-import { gatewayMachine, type BrowserSignalsInput, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from '../../machines/gateway-machine.js';
+import type { BrowserSignalsInput, HeartbeatActorInput, HeartbeatCommand, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
+import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
 
@@ -12,7 +13,7 @@ import { runSocket, type SocketActorDeps } from './socket-actor.js';
 export interface ClientPorts {
   readonly socket: SocketActorDeps;
   readonly heartbeat: HeartbeatActorDeps;
-  /** On every join: resend queued or unacknowledged messages, and a pending resync. */
+  /** On every join: resend queued or unacknowledged messages (`socket.flush`), and a pending resync. */
   flushOutbox(): void;
 }
 

@@ -5,6 +5,9 @@
 // where `decodeServerObject` costs ~1.8 µs an event (measured on a 150-byte event), which alone
 // would break the 0.65x-of-raw-ws throughput budget. Anything that fails the check, and every
 // other frame type, goes through `decodeServerObject` from src/protocol.
+//
+// Past 300 lines on purpose: every frame type's routing in one switch, beside the hot path it
+// must not slow down (bench/README.md, throughput).
 import {
   decodeServerObject,
   defaultNextStep,
@@ -19,7 +22,8 @@ import {
   type ProtocolRange,
   type ServerFrame,
 } from '../protocol/index.js';
-import type { GatewayMachineEvent, HandshakeMode } from '../../machines/gateway-machine.js';
+import type { HandshakeMode } from '../../machines/actor-contracts.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import type { EventFields, GapTracker, HandshakeAnswer } from './gap-tracker.js';
 import type { SessionSnapshot } from './types.js';

@@ -3,15 +3,20 @@
 // step never hides a dead link. After one interval of silence it pings; after two it presumes the
 // socket half-open and reports `heartbeat.missed`. A monotonic clock does not count a machine's
 // suspend, so each tick also looks for a wake-up and answers it with one immediate probe.
+// It never touches the connection: at each check it asks the socket actor when a frame last
+// arrived (`socket.report_heard`, answered with `heard`) and has it write the pings (`socket.send`),
+// so the per-event path only stamps a time in the socket actor and never involves this actor.
 import type { CallbackLogicFunction } from 'xstate';
-import type { GatewayMachineEvent, HeartbeatActorInput, HeartbeatCommand } from '../../machines/gateway-machine.js';
-import type { SocketLink } from './socket-actor.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { CommandTarget, HeartbeatActorInput, HeartbeatCommand, SocketCommand } from '../../machines/actor-contracts.js';
 import type { ClientClock } from './types.js';
+import { assertNever } from '../protocol/index.js';
 
 /** What the watchdog needs from the client. */
 export interface HeartbeatActorDeps {
   readonly clock: ClientClock;
-  readonly link: SocketLink;
+  /** The running socket actor (the chart runs one while joined, which is when the watchdog runs). */
+  readonly socket: () => CommandTarget<SocketCommand> | undefined;
 }
 
 /**
@@ -29,8 +34,8 @@ function wallOf(clock: ClientClock): number {
 }
 
 /** One joined stretch of liveness checks: the body of the heartbeat actor (see `client-machine.ts`). */
-export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receive }: Parameters<HeartbeatCallback>[0]): ReturnType<HeartbeatCallback> {
-  const { clock, link } = deps;
+export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receive, self }: Parameters<HeartbeatCallback>[0]): ReturnType<HeartbeatCallback> {
+  const { clock } = deps;
   const interval = input.heartbeatMs;
   // 0 (or absent) means the gateway does not ping: no watchdog rather than false alarms.
   if (!(interval > 0)) return undefined;
@@ -43,16 +48,20 @@ export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receiv
   /** A probe waiting for its answer: any frame after `sentAt`, by `deadline`. */
   let probe: { sentAt: number; deadline: number } | null = null;
   let last = { mono: clock.now(), wall: wallOf(clock) };
+  /** A check waiting for the socket actor's `heard`. */
+  let asked: { fromTimer: boolean; probeNow: boolean } | null = null;
+  /** When the last frame arrived, as the socket actor last said. */
+  let heardAt = clock.now();
 
   const arm = (delay: number): void => {
     const ms = Math.max(1, delay);
     dueAt = clock.now() + ms;
-    timer = clock.setTimeout(() => check(true), ms);
+    timer = clock.setTimeout(() => ask(true), ms);
   };
   const ping = (): void => {
-    pingedFor = link.lastSeenAt;
+    pingedFor = heardAt;
     // `ts` is a wire timestamp (echoed in `pong`), so it is wall-clock; no deadline reads it.
-    link.current?.write({ type: 'ping', ts: Math.round(wallOf(clock)) });
+    deps.socket()?.send({ type: 'socket.send', frame: { type: 'ping', ts: Math.round(wallOf(clock)) } });
   };
   const sendProbe = (now: number): void => {
     ping();
@@ -68,16 +77,26 @@ export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receiv
     return suspended || late;
   }
 
-  function check(fromTimer: boolean, probeNow = false): void {
+  /** Ask the socket actor when a frame last arrived; the check runs on its answer. */
+  function ask(fromTimer: boolean, probeNow = false): void {
     timer = null;
+    if (missed) return;
+    asked = { fromTimer: fromTimer || asked?.fromTimer === true, probeNow: probeNow || asked?.probeNow === true };
+    const socket = deps.socket();
+    // Only while joined, where a socket actor always runs; without one, look again later.
+    if (socket) socket.send({ type: 'socket.report_heard', replyTo: self });
+    else arm(interval);
+  }
+
+  function check(fromTimer: boolean, probeNow: boolean): void {
     if (missed) return;
     const now = clock.now();
     const woke = wokeUp(now, fromTimer);
-    if (probe !== null && link.lastSeenAt >= probe.sentAt) probe = null;
-    const silent = now - link.lastSeenAt;
+    if (probe !== null && heardAt >= probe.sentAt) probe = null;
+    const silent = now - heardAt;
     if (silent >= silenceLimit || (probe !== null && now >= probe.deadline)) {
       missed = true;
-      // The chart answers with `terminate` to the socket actor: no closing handshake on a dead link.
+      // The chart answers with `socket.terminate` to the socket actor: no closing handshake on a dead link.
       sendBack({ type: 'heartbeat.missed' });
       return;
     }
@@ -85,15 +104,26 @@ export function runHeartbeat(deps: HeartbeatActorDeps, { input, sendBack, receiv
     // one interval instead of trusting a socket that may have died meanwhile.
     if ((woke || probeNow) && probe === null) sendProbe(now);
     // Provoke traffic once per silence: a gateway that pings less often still answers a ping.
-    else if (silent >= interval && pingedFor !== link.lastSeenAt) ping();
+    else if (silent >= interval && pingedFor !== heardAt) ping();
     const untilSilence = silent < interval ? interval - silent : silenceLimit - silent;
     arm(probe === null ? untilSilence : Math.min(untilSilence, probe.deadline - now));
   }
 
   receive((command) => {
-    if (command.type !== 'probe') return;
-    if (timer !== null) clock.clearTimeout(timer);
-    check(false, true);
+    switch (command.type) {
+      case 'probe':
+        if (timer !== null) clock.clearTimeout(timer);
+        return ask(false, true);
+      case 'heard': {
+        heardAt = command.at;
+        const pending = asked;
+        asked = null;
+        if (pending) check(pending.fromTimer, pending.probeNow);
+        return;
+      }
+      default:
+        return assertNever(command);
+    }
   });
   arm(interval);
   return () => {

@@ -2,6 +2,7 @@
 // others still hear the value, so one buggy callback never breaks delivery, a batch or the socket.
 // An async listener's rejection is reported the same way, never left unhandled.
 import type { InspectionEvent, Observer } from 'xstate';
+import { connectError, type GatewayConnectError } from './errors.js';
 
 /** The listeners of one kind (`onEvent`, `onState`, …). */
 export interface ListenerSet<T> {
@@ -59,4 +60,41 @@ export function isolateInspector(inspect: Inspector, failed: (cause: unknown, ki
       failed(cause, 'inspect');
     }
   };
+}
+
+/** How one client reports its listeners' throws. */
+export interface ListenerFailures {
+  /** Listener calls that threw so far (`info.listenerErrors`). */
+  readonly count: number;
+  /** The `failed` hook of every listener set of the client. */
+  failed(cause: unknown, kind: string): void;
+}
+
+// A class, not a closure per method: one per client (bench/README.md, memory).
+class Failures implements ListenerFailures {
+  count = 0;
+  private reporting = false;
+
+  constructor(private readonly report: (error: GatewayConnectError) => void) {}
+
+  failed(cause: unknown, kind: string): void {
+    this.count++;
+    if (this.reporting) return;
+    this.reporting = true;
+    try {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      this.report(connectError('listener_error', `An ${kind} listener threw: ${why}`, {}, cause));
+    } finally {
+      this.reporting = false;
+    }
+  }
+}
+
+/**
+ * Report each listener throw to `report` (the `onError` listeners) as `listener_error`, with the
+ * throw as its cause. A throw while hearing about a throw is only counted, so an `onError`
+ * listener that always throws cannot loop. Call `failed` on the object (it uses `this`).
+ */
+export function createListenerFailures(report: (error: GatewayConnectError) => void): ListenerFailures {
+  return new Failures(report);
 }

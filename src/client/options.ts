@@ -3,12 +3,20 @@
 import { gatewayUrlProblem } from './gateway-urls.js';
 import { isValidRange, PRAISONAI_MARKER, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
 import { connectError } from './errors.js';
-import type { GatewayClientOptions } from './types.js';
+import type { ClientClock, GatewayClientOptions } from './types.js';
 
 /** Capabilities announced by default: the Lifeline extensions this client uses. */
 export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(['ack', 'batch', 'epoch']);
 /** @default 1000 */
 export const DEFAULT_OUTBOX_MAX_MESSAGES = 1000;
+
+/** The global timers, monotonic `performance.now()` and wall-clock `Date.now()`: the default `clock`. */
+export const systemClock: ClientClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+};
 
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -1,49 +1,30 @@
-// The socket actor: one WebSocket per invocation. It sends the handshake on open, feeds every
-// frame to the frame router, turns open/close into chart events, and closes the socket in its
-// cleanup. Callbacks from a socket whose actor was stopped are ignored, so a late close can
-// never hit the state of the next connection.
+// The socket actor: one connection per invocation, over the client's transport (transport.ts; a
+// WebSocket by default). It resolves the token, picks the URL, sends the handshake on open, feeds
+// every frame to the frame router, turns open/close into chart events, and closes the connection
+// in its cleanup. It alone holds the connection: the chart, the facade and the heartbeat reach it
+// by command (actor-commands.ts). Reports from a connection whose actor was stopped are ignored,
+// so a late close can never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { authRequiredHint, CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
-import type { GatewayMachineEvent, HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/gateway-machine.js';
+import { assertNever, authRequiredHint, CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
+import type { ConnectionCensus } from './connection-census.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
-import type { ClientClock, TokenSource, WebSocketClass, WebSocketLike } from './types.js';
+import type { OutboundMessage } from './outbox.js';
+import type { ClientTransport, TransportConnection } from './transport.js';
+import type { ClientClock, TokenSource } from './types.js';
 
-const OPEN = 1;
+/** Writes one outbox message on this connection; false when it could not be written. */
+export type MessageWrite = (message: OutboundMessage) => boolean;
 
-/** The live connection, shared by the socket actor, the heartbeat watchdog and the facade. */
-export interface SocketLink {
-  /** The socket of the running socket actor, or null between connections. */
-  /** `write` takes a frame object, or a frame already encoded (outbox messages are encoded once). */
-  current: { readonly attempt: number; write(frame: ClientFrame | string): boolean } | null;
-  /** Monotonic time (`clock.now()`) of the last frame received (any frame counts as life). */
-  lastSeenAt: number;
-  /** Sockets created and not yet closed; at most one once a close has been observed. */
-  openSockets: number;
-  /** Resolves when every socket created so far has closed. */
-  allClosed(): Promise<void>;
-}
-
-/** Create the shared link. */
-export function createSocketLink(): SocketLink {
-  let waiters: Array<() => void> = [];
-  const link: SocketLink & { closedOne(): void } = {
-    current: null,
-    lastSeenAt: 0,
-    openSockets: 0,
-    allClosed() {
-      return link.openSockets === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
-    },
-    closedOne() {
-      link.openSockets -= 1;
-      if (link.openSockets > 0) return;
-      const done = waiters;
-      waiters = [];
-      for (const resolve of done) resolve();
-    },
-  };
-  return link;
+/** The client's outbox, as the socket actor writes it on `socket.flush` and `socket.send_message`. */
+export interface OutboxWriter {
+  /** Resend every queued or unacknowledged message (a new join). */
+  flush(write: MessageWrite): void;
+  /** Write one queued message. */
+  writeOne(id: string, write: MessageWrite): void;
 }
 
 /** Everything the socket actor needs from the client. */
@@ -51,16 +32,19 @@ export interface SocketActorDeps {
   /** The URL of this attempt (a list or an app function may pick another node each time); throws when it cannot. */
   readonly url: () => string;
   readonly agentId: string;
-  /** A fixed token, or a function called before each attempt (resolved before the socket opens). */
+  /** A fixed token, or a function called before each attempt (resolved before the connection opens). */
   readonly token: TokenSource | undefined;
   readonly protocol: ProtocolRange;
   readonly capabilities: readonly string[];
-  readonly WebSocket: WebSocketClass;
+  /** How the connection is made. */
+  readonly transport: ClientTransport;
   readonly clock: ClientClock;
-  readonly link: SocketLink;
-  /** Where frames go; `send`, `lifecycle`, `sendJoin` and `stopped` are bound per socket here. */
+  /** Told of every connection opened and closed, so `disconnect()` can wait for the last close. */
+  readonly census: ConnectionCensus;
+  readonly outbox: OutboxWriter;
+  /** Where frames go; `send`, `lifecycle`, `sendJoin` and `stopped` are bound per connection here. */
   readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'>;
-  /** A socket failed with a cause: `report` it (an attempt that never opened) or only record it (a drop). */
+  /** A connection failed with a cause: `report` it (an attempt that never opened) or only record it (a drop). */
   readonly failed: (error: GatewayConnectError, report: boolean) => void;
 }
 
@@ -89,21 +73,6 @@ function refusalSeen(event: GatewayMachineEvent, placement: TokenPlacement, toke
   if (event.type !== 'hello.rejected') return event;
   const message = scrubSecret(redactTokens(event.message), token);
   return { ...event, message: event.code === 'auth_required' ? `${message} ${authRequiredHint(placement)}` : message };
-}
-
-function closeQuietly(ws: WebSocketLike, hard: boolean): void {
-  try {
-    if (hard && typeof ws.terminate === 'function') ws.terminate();
-    else ws.close(CloseCode.Normal, 'client closing');
-  } catch {
-    // close() on a socket that never opened throws in some browsers; it is going away anyway.
-  }
-}
-
-/** ws's error for an incoming frame over `maxPayload`: it stops reading and closes 1009. */
-function isInboundTooBig(event: unknown): boolean {
-  const error = (event as { error?: unknown } | null)?.error;
-  return error instanceof Error && (error as Error & { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 }
 
 const FRAME_TOO_LARGE = 'frame_too_large';
@@ -155,28 +124,19 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
 }
 
 function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
-  const { link, clock } = deps;
+  const { clock } = deps;
   let live = true;
-  let ws: WebSocketLike;
+  let connection: TransportConnection;
   let url = '';
   let placement: TokenPlacement = { url, inHello: false, inUrl: 'none' };
-  try {
-    placement = placeToken(deps.url(), token);
-    url = placement.url;
-    ws = new deps.WebSocket(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
-  } catch (error) {
-    // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
-    const failure = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, CloseCode.Abnormal);
-    deps.failed(failure.error, true);
-    queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failure.short }));
-    return undefined;
-  }
-  link.openSockets += 1;
-  const write = (frame: ClientFrame | string): boolean => {
-    if (!live || ws.readyState !== OPEN) return false;
-    ws.send(typeof frame === 'string' ? frame : encodeClientFrame(frame));
-    return true;
-  };
+  let opened = false;
+  let failure: unknown = null;
+  let tooLarge = false;
+  /** Monotonic time of the last frame received (any frame counts as life), for the heartbeat. */
+  let lastHeardAt = clock.now();
+
+  const write = (frame: ClientFrame | string): boolean => live && connection.send(typeof frame === 'string' ? frame : encodeClientFrame(frame));
+  const writeMessage: MessageWrite = (message) => write(message.text);
   const route = createFrameRouter(
     {
       ...deps.target,
@@ -190,68 +150,90 @@ function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketA
     input.handshake,
     deps.protocol,
   );
-  const connection = { attempt: input.attempt, write };
-  link.current = connection;
-  link.lastSeenAt = clock.now();
 
-  let opened = false;
-  let failure: unknown = null;
-  let tooLarge = false;
-  ws.onopen = () => {
-    if (!live) return;
-    opened = true;
-    link.lastSeenAt = clock.now();
-    write(handshakeFrame(deps, input.handshake, token));
-    sendBack({ type: 'socket.opened' });
-  };
-  ws.onmessage = (message) => {
-    if (!live) return;
-    link.lastSeenAt = clock.now();
-    if (typeof message.data === 'string') route(message.data);
-    else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
-  };
-  // A close always follows an error: keep the cause (ws passes one, browsers hide it) for the close.
-  ws.onerror = (event) => {
-    failure = event;
-    if (!live || !isInboundTooBig(event)) return;
-    // The gateway broke the frame limit. Our 1009 must not read as "our message was too big"
-    // (that would refuse an innocent send), and waiting for the peer's closing handshake could
-    // take ws's 30 s: close now and report the close as the protocol violation it is (4000).
-    tooLarge = true;
-    deps.failed(frameTooLarge(), true);
-    closeQuietly(ws, true);
-  };
-  ws.onclose = (event) => {
-    (link as SocketLink & { closedOne(): void }).closedOne();
-    if (!live) return;
-    live = false;
-    if (link.current === connection) link.current = null;
-    if (closeEndsSession(event.code)) deps.target.tracker.forgetSession();
-    let reason = event.reason;
-    if (!opened) {
-      // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
-      const why = connectFailure(failure, url, event.code);
-      deps.failed(why.error, true);
-      reason ||= why.short;
-    } else if (tooLarge) {
-      return sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
-    } else if (failure !== null) {
-      const lost = connectionLost(failure, event.code);
-      if (lost) deps.failed(lost, false);
-    }
-    sendBack({ type: 'socket.closed', code: event.code, reason });
-  };
+  try {
+    placement = placeToken(deps.url(), token);
+    url = placement.url;
+    connection = deps.transport.connect(url, {
+      opened() {
+        if (!live) return;
+        opened = true;
+        lastHeardAt = clock.now();
+        write(handshakeFrame(deps, input.handshake, token));
+        sendBack({ type: 'socket.opened' });
+      },
+      message(data) {
+        if (!live) return;
+        lastHeardAt = clock.now();
+        if (typeof data === 'string') route(data);
+        else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
+      },
+      // A close always follows: keep the cause for it.
+      error(cause) {
+        failure = cause;
+      },
+      frameTooLarge() {
+        if (!live) return;
+        // The gateway broke the frame limit. Our 1009 must not read as "our message was too big"
+        // (that would refuse an innocent send), and waiting for the peer's closing handshake could
+        // take ws's 30 s: close now and report the close as the protocol violation it is (4000).
+        tooLarge = true;
+        deps.failed(frameTooLarge(), true);
+        connection.terminate();
+      },
+      closed(code, reason) {
+        deps.census.closed();
+        if (!live) return;
+        live = false;
+        if (closeEndsSession(code)) deps.target.tracker.forgetSession();
+        if (!opened) {
+          // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
+          const why = connectFailure(failure, url, code);
+          deps.failed(why.error, true);
+          reason ||= why.short;
+        } else if (tooLarge) {
+          return sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
+        } else if (failure !== null) {
+          const lost = connectionLost(failure, code);
+          if (lost) deps.failed(lost, false);
+        }
+        sendBack({ type: 'socket.closed', code, reason });
+      },
+    });
+  } catch (error) {
+    // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
+    const failed = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, CloseCode.Abnormal);
+    deps.failed(failed.error, true);
+    queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failed.short }));
+    return undefined;
+  }
+  deps.census.opened();
 
-  // The chart's answer to a missed heartbeat: the peer will not answer a closing handshake.
+  // Set by the chart's answer to a missed heartbeat: the peer will not answer a closing handshake.
   let hard = false;
-  receive((command) => {
-    if (command.type === 'terminate') hard = true;
+  receive((command: SocketCommand) => {
+    switch (command.type) {
+      case 'socket.send':
+        return void write(command.frame);
+      case 'socket.flush':
+        return deps.outbox.flush(writeMessage);
+      case 'socket.send_message':
+        return deps.outbox.writeOne(command.id, writeMessage);
+      case 'socket.report_heard':
+        return command.replyTo.send({ type: 'heard', at: lastHeardAt });
+      case 'socket.terminate':
+        hard = true;
+        return;
+      default:
+        return assertNever(command);
+    }
   });
 
   return () => {
     const wasLive = live;
     live = false;
-    if (link.current === connection) link.current = null;
-    if (wasLive) closeQuietly(ws, hard);
+    if (!wasLive) return;
+    if (hard) connection.terminate();
+    else connection.close();
   };
 }

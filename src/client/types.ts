@@ -1,4 +1,5 @@
 // The public shapes of the client: options, delivered events, gaps, info and the client itself.
+// Past 300 lines on purpose: every type apps see in one place, most of it their TSDoc.
 import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ReconnectOptions } from '../../machines/backoff.js';

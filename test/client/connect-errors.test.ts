@@ -134,6 +134,29 @@ describe('errors say why', () => {
     }
   });
 
+  it("a gateway's own close 4008 'handshake_timeout' is a failed attempt, not the client's handshake timer running out", async () => {
+    const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    refusing.on('connection', (socket) => socket.close(4008, 'handshake_timeout'));
+    await new Promise((resolve) => refusing.once('listening', resolve));
+    const address = refusing.address();
+    if (typeof address === 'string' || address === null) throw new Error('no port');
+    try {
+      const client = makeClient(`ws://127.0.0.1:${address.port}`, { handshakeTimeoutMs: 5000, reconnect: { initialDelayMs: 5, maxDelayMs: 10 } });
+      const errors = collectErrors(client);
+      const outcome = await within(client.connect({ timeoutMs: Infinity, maxFailures: 2 }).then(() => null, (e: unknown) => e), 3000, 'connect() to give up');
+      // Counted from the chart's failures: two closes, two failed attempts.
+      expect(outcome).toMatchObject({ code: 'connect_timeout' });
+      expect((outcome as Error).message).toContain('2 failed attempts');
+      expect(client.info.lastClose).toEqual({ code: 4008, reason: 'handshake_timeout' });
+      // The 5 s timer never ran out: nothing may say it did.
+      expect(errors.map((e) => e.message).join('\n')).not.toContain('No answer within handshakeTimeoutMs');
+      await client.disconnect();
+    } finally {
+      for (const socket of refusing.clients) socket.terminate();
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  });
+
   it('maps http:// to ws://, as browsers do, and says which schemes it takes', async () => {
     const gw = await startGateway();
     const client = makeClient(gw.url.replace(/^ws:/, 'http:'));

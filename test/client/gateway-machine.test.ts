@@ -199,6 +199,28 @@ describe('gatewayMachine', () => {
     t.clock.increment(500);
     expect(t.value()).toBe('{"reconnecting":"waiting"}');
     expect(t.context()).toMatchObject({ attempt: 1, lastClose: { code: 4008, reason: 'handshake_timeout' } });
+    expect(t.context().failure).toEqual({ count: 1, cause: 'handshake_timeout' });
+  });
+
+  it('records what ended each counted failure, and counts them across resets: a gateway close that reads like a timeout is a close', () => {
+    const t = start({ handshakeTimeoutMs: 500, reconnect: { initialDelayMs: 100, minUptimeMs: 1000 } });
+    t.send({ type: 'user.connect' }, opened);
+    // The gateway's own handshake timeout (close 4008 'handshake_timeout') is not the chart's timer.
+    t.send({ type: 'socket.closed', code: 4008, reason: 'handshake_timeout' });
+    expect(t.context().failure).toEqual({ count: 1, cause: 'closed' });
+    t.clock.increment(100);
+    t.send(opened, { type: 'hello.rejected', code: 'rate_limited', message: 'slow down', nextStep: 'wait_then_retry' });
+    expect(t.context().failure).toEqual({ count: 2, cause: 'refused' });
+    t.clock.increment(200);
+    t.send(opened, accepted);
+    t.clock.increment(1000);
+    expect(t.context().attempt).toBe(0);
+    t.send({ type: 'heartbeat.missed' });
+    // A prompt retry after a stable join counts no failure.
+    expect(t.context().failure).toEqual({ count: 2, cause: 'refused' });
+    t.clock.increment(100);
+    t.clock.increment(500);
+    expect(t.context()).toMatchObject({ attempt: 1, failure: { count: 3, cause: 'handshake_timeout' } });
   });
 
   it('falls back to join and remembers it for the next sockets', () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_SEQ, MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH } from '../../src/protocol/index.js';
 import type { ClientClock, GapInfo, GatewayConnectError } from '../../src/client/index.js';
-import { systemClock } from '../../src/client/create-gateway-client.js';
+import { systemClock } from '../../src/client/options.js';
 import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
 import { waitFor, waitForState, within } from '../support/wait-for.js';
 import { makeClient } from './kit.js';

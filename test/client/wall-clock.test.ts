@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { runHeartbeat } from '../../src/client/heartbeat-actor.js';
-import { createSocketLink } from '../../src/client/socket-actor.js';
 import type { ClientClock } from '../../src/client/index.js';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { HeartbeatCommand, SocketCommand } from '../../machines/actor-contracts.js';
+import type { ClientFrame } from '../../src/protocol/index.js';
 import { spawnCli } from '../support/cli-process.js';
 import { startGateway } from '../support/gateway-kit.js';
 import { proxyFor } from './kit.js';
@@ -47,23 +48,33 @@ describe('wake-up detection in the heartbeat watchdog', () => {
       now: () => sim.now(),
       wallNow: () => 1_700_000_000_000 + sim.now() + wallOffset,
     };
-    const link = createSocketLink();
-    const written: Array<object | string> = [];
-    link.current = { attempt: 0, write: (frame) => written.push(frame) > 0 };
-    link.lastSeenAt = sim.now();
+    // The socket actor's side of the conversation: it says when a frame last arrived, and keeps what it is told to write.
+    let heardAt = sim.now();
+    const written: ClientFrame[] = [];
+    const socket = {
+      send(command: SocketCommand): void {
+        if (command.type === 'socket.report_heard') command.replyTo.send({ type: 'heard', at: heardAt });
+        else if (command.type === 'socket.send') written.push(command.frame);
+      },
+    };
     const events: GatewayMachineEvent[] = [];
-    const args = { input: { heartbeatMs }, sendBack: (e: GatewayMachineEvent) => events.push(e), receive: () => undefined };
-    const stop = runHeartbeat({ clock, link }, args as unknown as Parameters<typeof runHeartbeat>[1]);
+    let listener: ((command: HeartbeatCommand) => void) | undefined;
+    const args = {
+      input: { heartbeatMs },
+      sendBack: (e: GatewayMachineEvent) => events.push(e),
+      receive: (l: (command: HeartbeatCommand) => void) => void (listener = l),
+      self: { send: (command: HeartbeatCommand) => listener?.(command) },
+    };
+    const stop = runHeartbeat({ clock, socket: () => socket }, args as unknown as Parameters<typeof runHeartbeat>[1]);
     return {
       sim,
-      link,
       written,
       events,
       stop,
       /** Suspend: wall time runs on, monotonic time does not. */
       sleep: (ms: number) => void (wallOffset += ms),
       /** A frame arrives now. */
-      hear: () => void (link.lastSeenAt = sim.now()),
+      hear: () => void (heardAt = sim.now()),
     };
   }
 

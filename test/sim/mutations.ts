@@ -6,6 +6,7 @@ import { assign } from 'xstate';
 import { clientMachine, type ClientMachine } from '../../src/client/client-machine.js';
 import { DEFAULT_CLIENT_PARTS, type ClientParts } from '../../src/client/client-parts.js';
 import { createGapTracker } from '../../src/client/gap-tracker.js';
+import { failureOf } from '../../machines/gateway-machine.js';
 import type { EventLog, MessageClaim } from '../../src/server/event-log.js';
 import { DEFAULT_GATEWAY_PARTS, type GatewayParts } from '../../src/server/gateway-parts.js';
 import { createOutbox } from '../../src/server/outbox.js';
@@ -89,7 +90,10 @@ function resetOnOpenMachine(): ClientMachine {
   resetOnOpen ??= clientMachine.provide({
     actions: {
       // 1006: the socket never opened (or died without a close frame); any other close followed an open.
-      countFailure: assign({ attempt: ({ context, event }) => (event.type === 'socket.closed' && event.code !== 1006 ? 1 : context.attempt + 1) }),
+      countFailure: assign({
+        attempt: ({ context, event }) => (event.type === 'socket.closed' && event.code !== 1006 ? 1 : context.attempt + 1),
+        failure: ({ context, event }) => failureOf(context, event),
+      }),
     },
   });
   return resetOnOpen;

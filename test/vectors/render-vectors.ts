@@ -33,8 +33,8 @@ function eventData(event: { readonly type: string } & Record<string, unknown>): 
 
 /** The state after a step: its dotted leaf, and the context a second implementation must agree on. */
 function stateData(snapshot: ChartSnapshot): Json {
-  const { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } = snapshot.context;
-  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } })) as Json;
+  const { attempt, retryInMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } = snapshot.context;
+  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } })) as Json;
 }
 
 function leaf(value: unknown): string {

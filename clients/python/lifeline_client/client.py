@@ -116,17 +116,16 @@ class GatewayClient:
         self._message_retries = MessageRetries(self._schedule, self._resend_message)
         self._socket = SocketActor(self._socket_host())
         self._ports = ChartPorts(self._socket, self._open_socket, self._flush_outbox, lambda: self._machine.send({"type": "heartbeat.missed"}))
-        # Failed attempts so far (the chart's counter resets; this one only grows), for connect(max_failures=).
-        self._failed_attempts = 0
         self._last_failure: Optional[GatewayConnectError] = None
-        self._connect_waiters = ConnectWaiters(lambda: self._failed_attempts, self._gave_up)
+        # The chart's count of failed attempts (it only grows), for connect(max_failures=).
+        self._connect_waiters = ConnectWaiters(self._failures_counted, self._gave_up)
         self._resync_waiters: List["asyncio.Future[SessionSnapshot]"] = []
         self._terms = GatewayTerms()
         self._last_cause: Optional[Exception] = None
         self._reported_cause: Optional[str] = None
         self._state: ClientState = "disconnected"
         self._last_error: Optional[Dict[str, Any]] = None
-        self._last_attempt = 0
+        self._failures_seen = 0
         options: Union[Dict[str, float], bool, None] = None if reconnect is True else (False if reconnect is False else reconnect.to_options())
         self._machine = Lifecycle.create(
             reconnect=options,
@@ -337,13 +336,13 @@ class GatewayClient:
         context = machine.context
         if error is not None:
             self._last_failure = error_from_data(error)
-        if context.attempt > self._last_attempt and context.last_close is not None and context.last_close["reason"] == "handshake_timeout":
+        failure = context.failure
+        if failure is not None and failure["count"] != self._failures_seen:
+            self._failures_seen = failure["count"]
             # A socket that never answered has no cause of its own to report: say what timed out.
-            self._handshake_timed_out(context.handshake_timeout_ms / 1000)
-        if context.attempt > self._last_attempt:
-            self._failed_attempts += context.attempt - self._last_attempt
+            if failure["cause"] == "handshake_timeout":
+                self._handshake_timed_out(context.handshake_timeout_ms / 1000)
             self._connect_waiters.failed()
-        self._last_attempt = context.attempt
         state = public_state(machine)
         if state == self._state:
             return
@@ -354,6 +353,10 @@ class GatewayClient:
             self._connect_waiters.settle(None)
         if state == "disconnected" and error is not None:
             self._stop_with(error_from_data(error))
+
+    def _failures_counted(self) -> int:
+        failure = self._machine.context.failure
+        return 0 if failure is None else int(failure["count"])
 
     def _emit_error(self, error: GatewayConnectError) -> None:
         self._errors.emit(error)

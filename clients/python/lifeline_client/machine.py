@@ -42,6 +42,9 @@ class ChartContext:
     attempt: int = 0
     retry_in_ms: Optional[float] = None
     last_close: Optional[Dict[str, Any]] = None
+    failure: Optional[Dict[str, Any]] = None
+    """The last failed attempt the chart counted: ``{"count": failures counted since the start (never reset),
+    "cause": what ended it}``; a cause of ``handshake_timeout`` is the chart's own timer, never a gateway's close."""
     error: Optional[Dict[str, Any]] = None
     handshake: str = "hello"
     protocol: Optional[int] = None
@@ -59,6 +62,7 @@ class ChartContext:
             "attempt": self.attempt,
             "retryInMs": self.retry_in_ms,
             "lastClose": self.last_close,
+            "failure": self.failure,
             "error": self.error,
             "handshake": self.handshake,
             "protocol": self.protocol,
@@ -67,6 +71,17 @@ class ChartContext:
             "outage": self.outage,
             "tokenRefresh": self.token_refresh,
         }
+
+
+_FAILURE_CAUSES = {"socket.closed": "closed", "hello.rejected": "refused", "draining": "draining", "heartbeat.missed": "heartbeat_missed"}
+"""The events a counted failure follows, and what each says ended the attempt (``failureOf`` in the chart)."""
+
+
+def failure_of(c: ChartContext, e: ChartEvent) -> Dict[str, Any]:
+    """The failure ``countFailure`` records. The one other event that counts a failure is the
+    ``handshakeTimeout`` timer's ``after`` event: the chart's own handshake timer."""
+    count = 1 if c.failure is None else c.failure["count"] + 1
+    return {"count": count, "cause": _FAILURE_CAUSES.get(str(e["type"]), "handshake_timeout")}
 
 
 def _close(code: int, reason: str) -> Dict[str, Any]:
@@ -208,7 +223,7 @@ ACTIONS: Dict[str, Action] = {
     "refreshToken": _set(token_refresh="used"),
     # A new start by the app, or a stable join: one fresh-token retry is available again.
     "armTokenRefresh": _set(token_refresh=lambda c, e: _armed_refresh(c)),
-    "countFailure": _set(attempt=lambda c, e: c.attempt + 1),
+    "countFailure": _set(attempt=lambda c, e: c.attempt + 1, failure=lambda c, e: failure_of(c, e)),
     "resetAttempts": _set(attempt=0),
     "clearError": _set(error=None),
     "planBackoff": _plan_backoff,

@@ -51,6 +51,7 @@ async def scripted(
     max_size: Optional[int] = None,
     close_code: Optional[int] = None,
     on_message: Optional[Callable[[Dict[str, Any], int], str]] = None,
+    close_reason: str = "at once",
 ) -> AsyncIterator[Scripted]:
     """A ``websockets`` server on 127.0.0.1 that answers every ``hello`` with ``answer(connection)``
     (then closes with ``close_code``, if given) and every message with ``on_message(frame, copies
@@ -68,7 +69,7 @@ async def scripted(
                     for reply in answer(connection):
                         await ws.send(reply)
                     if close_code is not None:
-                        await ws.close(close_code, "at once")
+                        await ws.close(close_code, close_reason)
                 elif frame.get("type") == "message":
                     state.received.append({"connection": connection, "bytes": len(text.encode()), "id": frame["id"]})
                     copies = sum(1 for m in state.received if m["id"] == frame["id"])
@@ -218,6 +219,26 @@ async def test_a_handshake_timeout_is_reported_to_on_error_as_connect_failed() -
         finally:
             await client.disconnect()
             await asyncio.gather(connecting, return_exceptions=True)
+    assert owned_tasks() == []
+
+
+async def test_a_gateway_close_4008_is_a_failed_attempt_not_the_clients_own_handshake_timeout() -> None:
+    """The gateway's own handshake timeout (close 4008 ``handshake_timeout``) is counted as a failed
+    attempt, but only the chart's timer running out is reported as "No answer within
+    handshake_timeout" (the client used to compare the close's reason string)."""
+    async with scripted(lambda connection: [], close_code=4008, close_reason="handshake_timeout") as server:
+        client = GatewayClient(server.url, agent_id="demo", handshake_timeout=5.0, reconnect=Backoff(initial=0.01, max=0.02, jitter=0.0))
+        errors: List[GatewayConnectError] = []
+        client.on_error(errors.append)
+        try:
+            with pytest.raises(GatewayConnectError) as gave_up:
+                await bounded("connect() to give up", client.connect(max_failures=2))
+            assert gave_up.value.code == "connect_timeout"
+            assert "2 failed attempts" in gave_up.value.message
+            assert client.info.last_close is not None and (client.info.last_close.code, client.info.last_close.reason) == (4008, "handshake_timeout")
+            assert [e.message for e in errors if "No answer within" in e.message] == []
+        finally:
+            await client.disconnect()
     assert owned_tasks() == []
 
 

@@ -1,0 +1,34 @@
+// What the last join agreed with the gateway: its features and policy, the presence and health it
+// reported, and what the client may use (acks, resync). Kept from one `hello_ok` (or legacy
+// `joined`) to the next, for `info` and for the outbox's and resync's choices.
+import type { Features, Health, HelloOkFrame, JoinedFrame, Policy, PresenceEntry } from '../protocol/index.js';
+
+/** The terms of the last join; before the first, none (and resync is tried). */
+export interface HandshakeTerms {
+  readonly features: Features | null;
+  readonly policy: Policy | null;
+  readonly presence: readonly PresenceEntry[];
+  readonly health: Health | null;
+  /** The gateway acknowledges messages (the `ack` extension). */
+  readonly acks: boolean;
+  /** The gateway answers `resync` (or may: legacy gateways list no methods). */
+  readonly resync: boolean;
+}
+
+/** The terms before any join. */
+export const NO_TERMS: HandshakeTerms = { features: null, policy: null, presence: [], health: null, acks: false, resync: true };
+
+/** The terms a `hello_ok` or legacy `joined` sets. */
+export function termsOf(frame: HelloOkFrame | JoinedFrame): HandshakeTerms {
+  const features = frame.type === 'hello_ok' ? frame.features : null;
+  const extensions = features?.extensions ?? [];
+  return {
+    features,
+    policy: frame.policy ?? null,
+    presence: frame.type === 'hello_ok' ? (frame.presence ?? []) : [],
+    health: frame.type === 'hello_ok' ? (frame.health ?? null) : null,
+    acks: extensions.includes('ack'),
+    // Legacy gateways list no methods; try, since their join path may answer resync.
+    resync: features === null || features.methods.includes('resync') || extensions.includes('snapshot'),
+  };
+}

@@ -1,0 +1,59 @@
+// The default transport: one WebSocket per connection, from isomorphic-ws (ws in Node, the global
+// WebSocket in browsers) or the class given as the `WebSocket` option. The only module of the
+// client that touches a WebSocket.
+import WebSocket from 'isomorphic-ws';
+import { CloseCode, MAX_SERVER_FRAME_BYTES } from '../protocol/index.js';
+import type { ClientTransport, TransportConnection } from './transport.js';
+import type { WebSocketClass, WebSocketLike } from './types.js';
+
+const OPEN = 1;
+
+/** ws's error for an incoming frame over `maxPayload`: it stops reading and closes 1009. */
+function isInboundTooBig(event: unknown): boolean {
+  const error = (event as { error?: unknown } | null)?.error;
+  return error instanceof Error && (error as Error & { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+}
+
+function closeQuietly(ws: WebSocketLike, hard: boolean): void {
+  try {
+    if (hard && typeof ws.terminate === 'function') ws.terminate();
+    else ws.close(CloseCode.Normal, 'client closing');
+  } catch {
+    // close() on a socket that never opened throws in some browsers; it is going away anyway.
+  }
+}
+
+// A class, not a closure per method: one per connection (bench/README.md, memory).
+class WebSocketConnection implements TransportConnection {
+  constructor(private readonly ws: WebSocketLike) {}
+
+  send(text: string): boolean {
+    if (this.ws.readyState !== OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  close(): void {
+    closeQuietly(this.ws, false);
+  }
+
+  terminate(): void {
+    closeQuietly(this.ws, true);
+  }
+}
+
+/** The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws). */
+export function webSocketTransport(WebSocketImpl: WebSocketClass = WebSocket as unknown as WebSocketClass): ClientTransport {
+  return {
+    connect(url, events) {
+      // ws refuses a frame over maxPayload at its header, before reading it; browsers ignore the option.
+      const ws = new WebSocketImpl(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
+      ws.onopen = () => events.opened();
+      ws.onmessage = (message) => events.message(message.data);
+      // A close always follows an error; ws passes the cause, browsers hide it.
+      ws.onerror = (event) => (isInboundTooBig(event) ? events.frameTooLarge() : events.error(event));
+      ws.onclose = (event) => events.closed(event.code, event.reason);
+      return new WebSocketConnection(ws);
+    },
+  };
+}
