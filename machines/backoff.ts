@@ -57,7 +57,7 @@ export interface ReconnectOptions {
 export type ResolvedReconnectOptions = { readonly [K in keyof ReconnectOptions]-?: number };
 
 /** The defaults applied by {@link resolveReconnectOptions}. */
-export const DEFAULT_RECONNECT: ResolvedReconnectOptions = Object.freeze({
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = Object.freeze({
   initialDelayMs: 250,
   maxDelayMs: 5_000,
   suspendAfterMs: 60_000,

@@ -58,7 +58,7 @@ async function runLifeline(url: string, n: number, timeoutMs: number): Promise<R
     count++;
     if (count === 1) {
       first = wallNow();
-      live = client.actor.getSnapshot().matches({ joined: 'live' });
+      live = client.chart.getSnapshot().matches({ joined: 'live' });
     }
     if (count >= n) resolveDone();
   });

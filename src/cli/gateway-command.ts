@@ -1,8 +1,11 @@
 // `agent-lifeline gateway`: run the reference gateway with the demo agent until SIGINT/SIGTERM, then
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { env, stderr, stdout } from 'node:process';
-import { parseRange } from '../protocol/index.js';
-import { attachDemoAgent, createGateway, createRedisLog, redactRedisUrl, type EventLog, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, GATEWAY_DIALECTS, type GatewayDialect } from '../server/index.js';
+import { parseRange } from '../protocol/versions.js';
+import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, type GatewayDialect } from '../server/index.js';
+import { DEMO_TICK_TYPE } from '../server/demo-agent.js';
+import { redactRedisUrl } from '../server/redis/redis-log.js';
+import { GATEWAY_DIALECTS } from '../server/dialects/choose.js';
 import { withDefaultScheme } from './address.js';
 import { packageDoc } from './package-docs.js';
 import { defaultLogFormat, defaultLogLevel, durationOption, parseCommandLine, portOption, reportFailure, stderrLogger, UsageError, waitForSignal } from './cli-options.js';

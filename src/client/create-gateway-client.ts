@@ -14,6 +14,7 @@ import { createEventStreams, DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.
 import { createFailureReport } from './failure-report.js';
 import { createUrlPicker } from './gateway-urls.js';
 import { NO_TERMS, termsOf, type HandshakeTerms } from './handshake-terms.js';
+import { createChartView } from './chart-view.js';
 import { createListenerFailures, createListenerSet, isolateInspector } from './listener-set.js';
 import { createMessageRetries } from './message-retries.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES, systemClock, validateOptions } from './options.js';
@@ -245,7 +246,7 @@ export function assembleGatewayClient(options: GatewayClientOptions, parts: Clie
         },
       };
     },
-    actor,
+    chart: createChartView(actor, (observer) => isolateInspector(observer, listenerFailed)),
     async disconnect() {
       actor.send({ type: 'user.disconnect' });
       stopWith(connectError('client_closed', 'disconnect() was called.'), null);

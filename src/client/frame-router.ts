@@ -8,20 +8,9 @@
 //
 // Past 300 lines on purpose: every frame type's routing in one switch, beside the hot path it
 // must not slow down (bench/README.md, throughput).
-import {
-  decodeServerObject,
-  defaultNextStep,
-  MAX_SEQ,
-  MAX_SERVER_FRAME_BYTES,
-  MAX_SERVER_FRAME_DEPTH,
-  nestingExceeds,
-  SUPPORTED_PROTOCOL,
-  type ClientFrame,
-  type HelloOkFrame,
-  type JoinedFrame,
-  type ProtocolRange,
-  type ServerFrame,
-} from '../protocol/index.js';
+import { defaultNextStep, MAX_SEQ, MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_DEPTH, SUPPORTED_PROTOCOL, type ClientFrame, type HelloOkFrame, type JoinedFrame, type ProtocolRange, type ServerFrame } from '../protocol/index.js';
+import { decodeServerObject } from '../protocol/codec.js';
+import { nestingExceeds } from '../protocol/frame-limits.js';
 import type { HandshakeMode } from '../../machines/actor-contracts.js';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import { connectError, type GatewayConnectError } from './errors.js';

@@ -10,7 +10,7 @@ import type { CallbackLogicFunction } from 'xstate';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import type { CommandTarget, HeartbeatActorInput, HeartbeatCommand, SocketCommand } from '../../machines/actor-contracts.js';
 import type { ClientClock } from './types.js';
-import { assertNever } from '../protocol/index.js';
+import { assertNever } from '../protocol/assert-never.js';
 
 /** What the watchdog needs from the client. */
 export interface HeartbeatActorDeps {

@@ -1,6 +1,8 @@
-// lifeline: the reconnecting gateway client. One statechart (`gatewayMachine`) and a thin facade
-// (`createGatewayClient`) over it; see PROTOCOL.md for the wire contract it speaks. Only what apps
-// use is exported here; the parts (tracker, router, backoff policy) are reached by module path.
+// lifeline: the reconnecting gateway client. One statechart (machines/gateway-machine.ts) and a thin
+// facade (`createGatewayClient`) over it; see PROTOCOL.md for the wire contract it speaks. Only what
+// apps use is exported here: the client, its options and shapes, its error, the outbox stores and
+// the defaults. The chart is seen through `client.chart` (read-only) and schema/client-chart.json;
+// the parts (chart, tracker, router, backoff policy) are reached by module path inside the repo.
 export { createGatewayClient } from './create-gateway-client.js';
 export { GatewayConnectError, type ConnectErrorData } from './errors.js';
 export { DEFAULT_RECONNECT, type ReconnectOptions } from '../../machines/backoff.js';
@@ -9,16 +11,13 @@ export type { GatewayUrl, GatewayUrlContext } from './gateway-urls.js';
 export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js';
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 export { DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
-export {
-  gatewayMachine,
-  type GatewayMachine,
-  type GatewayMachineInput,
-  type GatewayMachineEvent,
-  type OutagePhase,
-} from '../../machines/gateway-machine.js';
+export type { OutagePhase } from '../../machines/gateway-machine.js';
 export type {
   BackpressureInfo,
+  ChartInspector,
+  ChartSnapshot,
   Checkpoint,
+  ClientChart,
   ClientState,
   ClientClock,
   ConnectOptions,
@@ -32,6 +31,7 @@ export type {
   SessionSnapshot,
   TokenSource,
   WebSocketClass,
+  WebSocketHandler,
   WebSocketOptions,
   WebSocketLike,
 } from './types.js';

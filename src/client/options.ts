@@ -7,7 +7,7 @@ import type { ClientClock, GatewayClientOptions } from './types.js';
 
 /** Capabilities announced by default: the Lifeline extensions this client uses. */
 export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(['ack', 'batch', 'epoch']);
-/** @default 1000 */
+/** Messages the outbox holds while offline or unacknowledged before `send()` rejects with `outbox_full`. @default 1000 */
 export const DEFAULT_OUTBOX_MAX_MESSAGES = 1000;
 
 /** The global timers, monotonic `performance.now()` and wall-clock `Date.now()`: the default `clock`. */

@@ -3,7 +3,8 @@
 // encoded once, when sent, and measured in UTF-8 bytes of its whole frame against the gateway's
 // `policy.max_payload`: one the gateway could never take is refused at once, never queued, so it
 // cannot block or loop the messages behind it.
-import { encodeClientFrame, utf8Length } from '../protocol/index.js';
+import { encodeClientFrame } from '../protocol/index.js';
+import { utf8Length } from '../protocol/codec.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SendResult } from './types.js';

@@ -1,7 +1,7 @@
 // The public status apps see (`client.state`, `onState`), projected from the chart's states.
 import type { SnapshotFrom } from 'xstate';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
-import { assertNever } from '../protocol/index.js';
+import { assertNever } from '../protocol/assert-never.js';
 import type { ClientState } from './types.js';
 
 /**

@@ -5,7 +5,9 @@
 // by command (actor-commands.ts). Reports from a connection whose actor was stopped are ignored,
 // so a late close can never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { assertNever, authRequiredHint, CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, scrubSecret, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
+import { CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
+import { assertNever } from '../protocol/assert-never.js';
+import { authRequiredHint, scrubSecret } from '../protocol/credentials.js';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import type { HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
 import { connectFailure, connectionLost } from './connect-failure.js';

@@ -1,13 +1,12 @@
 // The public shapes of the client: options, delivered events, gaps, info and the client itself.
 // Past 300 lines on purpose: every type apps see in one place, most of it their TSDoc.
 import type { Features, Health, Policy, PresenceEntry, ProtocolRange } from '../protocol/index.js';
-import type { InspectionEvent, Observer } from 'xstate';
+import type { InspectionEvent, Observer, StateValue } from 'xstate';
 import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { GatewayUrl } from './gateway-urls.js';
 import type { GatewayConnectError } from './errors.js';
-import type { GatewayMachine, OutagePhase } from '../../machines/gateway-machine.js';
-import type { Actor } from 'xstate';
+import type { OutagePhase } from '../../machines/gateway-machine.js';
 
 /**
  * The public connection status: a projection of the chart's top-level state. `reconnecting`
@@ -235,7 +234,7 @@ export interface GatewayClientOptions {
    * XState inspection observer, passed to the chart's actor as is: a function, or an observer
    * object such as `inspector.inspect` from `@statelyai/inspect` (which is `{ next }`, not a function).
    */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly inspect?: ChartInspector;
   /** Timers and time (monotonic `now`, optional `wallNow`). @default the global timers, performance.now and Date.now */
   readonly clock?: ClientClock;
   /** Jitter source in `[0, 1)`. @default Math.random */
@@ -261,7 +260,7 @@ export interface ConnectOptions {
 }
 
 /** A handler property whose event type may be narrower (bivariant, like DOM handlers), so ws and DOM sockets both fit. */
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'] | null;
+export type WebSocketHandler<E> = { bivarianceHack(event: E): void }['bivarianceHack'] | null;
 
 /** The subset of the WebSocket API the client uses (browser WebSocket, ws and isomorphic-ws all fit). */
 export interface WebSocketLike {
@@ -270,10 +269,10 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   /** ws (Node) only: destroy the TCP socket without the closing handshake. */
   terminate?: () => void;
-  onopen: Handler<unknown>;
-  onmessage: Handler<{ data: unknown }>;
-  onclose: Handler<{ code: number; reason: string }>;
-  onerror: Handler<unknown>;
+  onopen: WebSocketHandler<unknown>;
+  onmessage: WebSocketHandler<{ data: unknown }>;
+  onclose: WebSocketHandler<{ code: number; reason: string }>;
+  onerror: WebSocketHandler<unknown>;
 }
 
 /** Options the client passes to `ws` (Node); browsers ignore the third argument. */
@@ -284,6 +283,34 @@ export interface WebSocketOptions {
 
 /** A WebSocket constructor: `new WebSocket(url, undefined, { maxPayload })`. */
 export type WebSocketClass = new (url: string, protocols?: string | string[], options?: WebSocketOptions) => WebSocketLike;
+
+/** The `inspect` option and {@link ClientChart.inspect}: a function, or an observer such as `inspector.inspect` from `@statelyai/inspect`. */
+export type ChartInspector = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** The chart's state at one moment, as {@link ClientChart.getSnapshot} reports it. */
+export interface ChartSnapshot {
+  /** The active states, as XState writes them: `'disconnected'`, `{ joined: 'live' }`, `{ reconnecting: 'offline' }`, … */
+  readonly value: StateValue;
+  /** Whether the chart is in `state`: a top-level state (`'joined'`) or a nested one (`{ joined: 'live' }`). */
+  matches(state: StateValue): boolean;
+}
+
+/**
+ * A read-only view of the client's running chart, for inspectors, dashboards and tests. It can
+ * watch the chart but never send it an event: the client's methods are the only way in.
+ */
+export interface ClientChart {
+  /** The chart's state now. */
+  getSnapshot(): ChartSnapshot;
+  /**
+   * Hand every inspection event of the chart from now on (its actors, events, transitions and
+   * snapshots) to `observer`, as the `inspect` option does from the start. The running actors are
+   * introduced first (an `@xstate.actor` event each), so an inspector attached late, such as
+   * `@statelyai/inspect`'s, still knows the chart. A throw is reported to `onError` as
+   * `listener_error`. Returns a function that stops it.
+   */
+  inspect(observer: ChartInspector): () => void;
+}
 
 /** The client returned by {@link createGatewayClient}: a plain object; every `on…` returns an unsubscribe. */
 export interface GatewayClient {
@@ -328,8 +355,8 @@ export interface GatewayClient {
   checkpoint(): Checkpoint | null;
   readonly state: ClientState;
   readonly info: GatewayInfo;
-  /** The running chart, for inspection. */
-  readonly actor: Actor<GatewayMachine>;
+  /** The running chart, read-only: its state and its inspection events. */
+  readonly chart: ClientChart;
   /** Close the socket and stay down; pending sends reject with `client_closed`. */
   disconnect(): Promise<void>;
 }

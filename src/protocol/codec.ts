@@ -20,6 +20,7 @@ export interface FrameError {
   readonly id?: string;
 }
 
+/** A decoded frame, or why it was refused. */
 export type Decoded<T> = { readonly ok: true; readonly frame: T } | { readonly ok: false; readonly error: FrameError };
 
 /** A server frame is either part of the contract or a foreign (PraisonAI-style flat) frame. */

@@ -28,6 +28,7 @@ export const WIRE_ERROR_CODES = [
   // some node finished applying it.
   'message_in_flight',
 ] as const;
+/** A code a gateway sends on the wire (`hello_error`, `error`). */
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
 /** Codes the client raises on its own, never sent on the wire. */
@@ -59,8 +60,10 @@ export const CLIENT_ERROR_CODES = [
   /** Notice: nobody took the first `maxBufferedEvents` events (no `events()` loop, no `onEvent`); they were not kept. */
   'events_dropped',
 ] as const;
+/** A code a client reports about itself (a timeout, a bad server frame, its options). */
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
+/** Every code {@link ERROR_INFO} describes. */
 export type ErrorCode = WireErrorCode | ClientErrorCode;
 
 /** What the receiver of an error should do next. */
@@ -71,9 +74,11 @@ export const RECOVERY_STEPS = [
   'wait_then_retry',
   'do_not_retry',
 ] as const;
+/** One of {@link RECOVERY_STEPS}: what to do about an error. */
 export type RecoveryStep = (typeof RECOVERY_STEPS)[number];
 
-interface ErrorInfo {
+/** What a code means for whoever meets it: {@link ERROR_INFO}'s entries. */
+export interface ErrorInfo {
   readonly recoverable: boolean;
   readonly nextStep: RecoveryStep;
   /** One line a person can act on. */

@@ -22,7 +22,9 @@ export const Seq = v.pipe(Position, v.minValue(1), v.description('Per-session ev
 const NextSeq = v.pipe(SafeInt, v.minValue(1), v.description('A cursor + 1: from 1 to 2^53 - 1.'));
 /** Identity of a session's event history; changes whenever that history is lost. */
 export const Epoch = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** A session's id, chosen by the gateway (or offered by a resuming client): 1 to 128 characters. */
 export const SessionId = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** The agent a client talks to, as the gateway names it: 1 to 128 characters. */
 export const AgentId = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 /** A client-chosen message id, used for acknowledgement and de-duplication. */
 export const MessageId = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
@@ -49,6 +51,7 @@ export const Gap = v.looseObject({
 });
 export type Gap = v.InferOutput<typeof Gap>;
 
+/** Who else is connected to an agent, in `hello_ok.presence`: one entry per session. */
 export const PresenceEntry = v.looseObject({
   session_id: v.string(),
   agent_id: v.string(),
@@ -57,6 +60,7 @@ export const PresenceEntry = v.looseObject({
 });
 export type PresenceEntry = v.InferOutput<typeof PresenceEntry>;
 
+/** The gateway's health, in `hello_ok.health` (and on `GET /health`): `ok`, `draining` or `degraded`, and its counts. */
 export const Health = v.looseObject({
   status: v.string(),
   uptime_s: v.optional(v.number()),
@@ -67,6 +71,7 @@ export const Health = v.looseObject({
 });
 export type Health = v.InferOutput<typeof Health>;
 
+/** The limits a gateway announces in `hello_ok.policy`: the largest frame, the heartbeat, the replay window. */
 export const Policy = v.looseObject({
   /** Largest frame, in bytes, the gateway accepts. */
   max_payload: SafeInt,
@@ -79,6 +84,7 @@ export const Policy = v.looseObject({
 });
 export type Policy = v.InferOutput<typeof Policy>;
 
+/** What a gateway offers, in `hello_ok.features`: its methods, its event types and the Lifeline extensions. */
 export const Features = v.looseObject({
   methods: v.array(v.string()),
   events: v.array(v.string()),
@@ -89,6 +95,7 @@ export type Features = v.InferOutput<typeof Features>;
 
 /** Optional extensions a gateway may advertise in `features.extensions`. */
 export const EXTENSIONS = ['epoch', 'gap', 'caught_up', 'batch', 'snapshot', 'ack', 'presence', 'health', 'drain'] as const;
+/** One of {@link EXTENSIONS}. */
 export type Extension = (typeof EXTENSIONS)[number];
 
 /**
@@ -101,6 +108,7 @@ export const PRAISONAI_MARKER = 'streaming';
 // ---------------------------------------------------------------------------------------------
 // Client -> gateway
 
+/** The first frame a client sends: the agent, the versions and capabilities it speaks, and where to resume. */
 export const HelloFrame = v.looseObject({
   type: v.literal('hello'),
   agent_id: AgentId,
@@ -132,6 +140,7 @@ export const JoinFrame = v.looseObject({
 });
 export type JoinFrame = v.InferOutput<typeof JoinFrame>;
 
+/** A client's message to the agent; with an `id`, the gateway acks it and applies it once. */
 export const MessageFrame = v.looseObject({
   type: v.literal('message'),
   /** Client-chosen id; the gateway acks it and applies a resend with the same id once. */
@@ -140,15 +149,19 @@ export const MessageFrame = v.looseObject({
 });
 export type MessageFrame = v.InferOutput<typeof MessageFrame>;
 
+/** Ask for a snapshot of the session state (answered with `snapshot`). */
 export const ResyncFrame = v.looseObject({ type: v.literal('resync') });
 export type ResyncFrame = v.InferOutput<typeof ResyncFrame>;
 
+/** The client leaves: the gateway closes the connection, and the session stays resumable. */
 export const LeaveFrame = v.looseObject({ type: v.literal('leave') });
 export type LeaveFrame = v.InferOutput<typeof LeaveFrame>;
 
+/** A liveness probe, either way; answered with `pong` carrying the same `ts`. */
 export const PingFrame = v.looseObject({ type: v.literal('ping'), ts: v.optional(v.number()) });
 export type PingFrame = v.InferOutput<typeof PingFrame>;
 
+/** The answer to `ping`, with its `ts`. */
 export const PongFrame = v.looseObject({ type: v.literal('pong'), ts: v.optional(v.number()) });
 export type PongFrame = v.InferOutput<typeof PongFrame>;
 
@@ -159,6 +172,7 @@ export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 // ---------------------------------------------------------------------------------------------
 // Gateway -> client
 
+/** The gateway accepts `hello`: the version, the session and cursor, its policy and features, and the resume's outcome. */
 export const HelloOkFrame = v.looseObject({
   type: v.literal('hello_ok'),
   /** The negotiated version. */
@@ -180,6 +194,7 @@ export const HelloOkFrame = v.looseObject({
 });
 export type HelloOkFrame = v.InferOutput<typeof HelloOkFrame>;
 
+/** The gateway refuses `hello`: a code, a message, the next step and the versions it speaks; the socket then closes. */
 export const HelloErrorFrame = v.looseObject({
   type: v.literal('hello_error'),
   code: v.string(),
@@ -301,6 +316,7 @@ export const ForeignFrame = v.looseObject({
 });
 export type ForeignFrame = v.InferOutput<typeof ForeignFrame>;
 
-/** Frame types a client may send / a gateway may send. */
+/** Frame types a client may send. */
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((o) => o.entries.type.literal);
+/** Frame types a gateway may send. */
 export const SERVER_FRAME_TYPES = ServerFrame.options.map((o) => o.entries.type.literal);

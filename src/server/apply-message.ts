@@ -4,7 +4,8 @@
 // knows what runs here, so a resend meeting its own node is answered without a store call and
 // close() can wait for the handlers to finish.
 import type { Logger } from 'pino';
-import { assertNever, type MessageFrame } from '../protocol/index.js';
+import { type MessageFrame } from '../protocol/index.js';
+import { assertNever } from '../protocol/assert-never.js';
 import { every, type GatewayClock } from './clock.js';
 import type { ClaimHolder, EventLog } from './event-log.js';
 import type { SerialQueue } from './serial-queue.js';

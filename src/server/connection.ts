@@ -1,18 +1,8 @@
 // One client socket from upgrade to close: pre-hello checks (origin, rate, handshake timeout),
 // the handshake, then the methods of PROTOCOL.md section 5. Frames from one socket are handled
 // strictly in order; anything touching a session's log runs in that session's queue.
-import {
-  CLOSE_CODE_FOR_ERROR,
-  CloseCode,
-  assertNever,
-  decodeClientFrame,
-  defaultNextStep,
-  redactTokens,
-  type ClientFrame,
-  type FrameError,
-  type MessageFrame,
-  type ServerFrame,
-} from '../protocol/index.js';
+import { CLOSE_CODE_FOR_ERROR, CloseCode, decodeClientFrame, defaultNextStep, redactTokens, type ClientFrame, type FrameError, type MessageFrame, type ServerFrame } from '../protocol/index.js';
+import { assertNever } from '../protocol/assert-never.js';
 import type { GatewayContext } from './context.js';
 import { LogError } from './event-log.js';
 import { clientAddress } from './client-address.js';

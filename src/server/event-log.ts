@@ -2,7 +2,6 @@
 // Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
 // a gateway restarted with the same log resumes every session without a gap.
 import type { EventPayload, PresenceEntry } from '../protocol/index.js';
-import type { Awaitable } from './awaitable.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
 
 /** One event as held in a session's history. */
@@ -189,13 +188,13 @@ export interface EventLog {
   /** Events kept per session for replay. */
   readonly replayWindow: number;
   /** The session, or undefined when this log has never seen it (or has lost it). */
-  getSession(sessionId: string): Awaitable<SessionRecord | undefined>;
+  getSession(sessionId: string): SessionRecord | undefined | Promise<SessionRecord | undefined>;
   /**
    * Register a session with a fresh epoch. A log shared by several gateways may find that
    * another one created it meanwhile and return that record instead, so callers check its agent
    * and owner; a process-local log throws if it already exists.
    */
-  createSession(sessionId: string, agentId: string, owner?: string): Awaitable<SessionRecord>;
+  createSession(sessionId: string, agentId: string, owner?: string): SessionRecord | Promise<SessionRecord>;
   /**
    * The owner tag kept for a token, so the log never holds the token itself. A shared store uses
    * an HMAC keyed with a deployment secret, so that reading the store does not let anyone test
@@ -209,7 +208,7 @@ export interface EventLog {
    */
   readonly expiresSessions?: boolean;
   /** Keep these sessions alive (they have connections on this node). */
-  touch?(sessionIds: readonly string[]): Awaitable<void>;
+  touch?(sessionIds: readonly string[]): void | Promise<void>;
   /**
    * How often `touch` must be called for a held session not to expire (a fraction of the store's
    * TTL). The gateway touches at least this often, whatever its own TTL options say. Omitted: no
@@ -260,41 +259,41 @@ export interface EventLog {
    * store also tells every node subscribed to it, with `reason` (see `subscribe`). Optional: a
    * shared store may expire sessions on its own terms.
    */
-  deleteSession?(sessionId: string, reason?: string): Awaitable<void>;
+  deleteSession?(sessionId: string, reason?: string): void | Promise<void>;
   /** Every session this log holds. */
-  listSessions(): Awaitable<readonly SessionRecord[]>;
+  listSessions(): readonly SessionRecord[] | Promise<readonly SessionRecord[]>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */
-  append(sessionId: string, event: NewEvent, options?: AppendOptions): Awaitable<AppendResult>;
+  append(sessionId: string, event: NewEvent, options?: AppendOptions): AppendResult | Promise<AppendResult>;
   /** Events with `seq > cursor` still held, oldest first (at most `limit` when given). */
-  readAfter(sessionId: string, cursor: number, limit?: number): Awaitable<readonly StoredEvent[]>;
+  readAfter(sessionId: string, cursor: number, limit?: number): readonly StoredEvent[] | Promise<readonly StoredEvent[]>;
   /** Epoch, oldest and head of a session's history. */
-  position(sessionId: string): Awaitable<LogPosition>;
+  position(sessionId: string): LogPosition | Promise<LogPosition>;
   /**
    * A join without an epoch was answered in `epoch`, the move to it told as a gap: clear
    * `movedUnseen`, unless the history has moved again since. Omitted: the log never reports
    * `movedUnseen`.
    */
-  moveSeen?(sessionId: string, epoch: string): Awaitable<void>;
+  moveSeen?(sessionId: string, epoch: string): void | Promise<void>;
   /**
    * Claim a client message id for `holder` (see {@link MessageClaim}): free ids, ids in flight
    * under a lapsed lease and ids in flight under this very owner (one it is not running: its
    * caller checks) become in flight under `holder` for `holder.leaseMs`. Applied ids are kept in
    * the log (bounded per session) so a gateway restarted with its log still applies a resend once.
    */
-  claimMessage(sessionId: string, messageId: string, holder: ClaimHolder): Awaitable<MessageClaim>;
+  claimMessage(sessionId: string, messageId: string, holder: ClaimHolder): MessageClaim | Promise<MessageClaim>;
   /**
    * Extend `holder`'s claim by `holder.leaseMs` from now, while its handlers run. False when the
    * owner no longer holds it (taken over after a lapse, or gone with the session). May run
    * outside the session's order.
    */
-  renewMessageClaim(sessionId: string, messageId: string, holder: ClaimHolder): Awaitable<boolean>;
+  renewMessageClaim(sessionId: string, messageId: string, holder: ClaimHolder): boolean | Promise<boolean>;
   /**
    * The handlers finished: remember the id as applied and drop the claim. False when `owner` no
    * longer held the claim (another owner took it over: the message may be applied twice).
    */
-  recordMessageApplied(sessionId: string, messageId: string, owner: string): Awaitable<boolean>;
+  recordMessageApplied(sessionId: string, messageId: string, owner: string): boolean | Promise<boolean>;
   /** Store the app state that `resync` returns, stamped with the current head. */
-  setState(sessionId: string, state: unknown): Awaitable<StoredState>;
+  setState(sessionId: string, state: unknown): StoredState | Promise<StoredState>;
   /** The last state set, or undefined. */
-  getState(sessionId: string): Awaitable<StoredState | undefined>;
+  getState(sessionId: string): StoredState | undefined | Promise<StoredState | undefined>;
 }

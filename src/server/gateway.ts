@@ -2,7 +2,9 @@
 // server and per-connection handling to one event log and session registry, and exposes the
 // app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
 import { randomUUID } from 'node:crypto';
-import { CloseCode, EVENT_PAYLOAD_FRAME_DEPTH, MAX_SERVER_FRAME_DEPTH, nestingExceeds, rememberPayloadJson, type Health, type PresenceEntry } from '../protocol/index.js';
+import { CloseCode, MAX_SERVER_FRAME_DEPTH, type Health, type PresenceEntry } from '../protocol/index.js';
+import { EVENT_PAYLOAD_FRAME_DEPTH, nestingExceeds } from '../protocol/frame-limits.js';
+import { rememberPayloadJson } from '../protocol/codec.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';

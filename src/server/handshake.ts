@@ -1,20 +1,8 @@
 // The handshake's decisions and answers: normalise `hello` and legacy `join` into one request,
 // check it (token, agent, version), and build `hello_ok` / `joined` / refusal frames.
 import { createHash } from 'node:crypto';
-import {
-  EXTENSIONS,
-  negotiate,
-  requestedJoinRange,
-  requestedRange,
-  type HelloFrame,
-  type HelloOkFrame,
-  type JoinedFrame,
-  type JoinFrame,
-  type PresenceEntry,
-  type ProtocolRange,
-  type RecoveryStep,
-  type WireErrorCode,
-} from '../protocol/index.js';
+import { EXTENSIONS, negotiate, type HelloFrame, type HelloOkFrame, type JoinedFrame, type JoinFrame, type PresenceEntry, type ProtocolRange, type RecoveryStep, type WireErrorCode } from '../protocol/index.js';
+import { requestedJoinRange, requestedRange } from '../protocol/codec.js';
 import type { GatewayContext } from './context.js';
 import type { TokenVerdict } from './options.js';
 import { scrubSecret } from '../protocol/credentials.js';

@@ -1,22 +1,40 @@
 // lifeline/server: the reference gateway. Imports the protocol, never the client.
+// What apps and gateway authors use: the gateway and its options, the logs (memory, Redis) and the
+// seams they plug into (EventLog, SessionCaps, GatewayTransport, GatewayClock), the demo agent, and
+// the typed errors. The parts the gateway is built from (resume planning, dialect detection, Redis
+// scripts and keys) are imported by path inside this repository.
 export { createGateway, type Gateway, type GatewayStats, type PublishEvent } from './gateway.js';
-export type { FanoutStats } from './fanout.js';
-export { systemClock, type GatewayClock, type TimerHandle } from './clock.js';
-export { createMemoryLog, newEpoch, type MemoryLogOptions } from './memory-log.js';
-export { attachDemoAgent, DEMO_EVENT_TYPES, DEMO_TICK_TYPE, type DemoAgentOptions } from './demo-agent.js';
-export type { Awaitable } from './awaitable.js';
-export type { AppendOptions, AppendResult, EventLog, LogErrorCode, LogPosition, NewEvent, SessionRecord, StoredEvent, StoredState } from './event-log.js';
-export { LogError } from './event-log.js';
-export { createRedisLog, redactRedisUrl, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
-export type { DataClient } from './redis/data-client.js';
-export { createRedisSessionCaps, sessionCapKeys, SESSION_CAP_SCRIPTS, type RedisCall, type RedisSessionCaps, type RedisSessionCapsOptions, type SessionCapsClient } from './redis/session-caps.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export type { GatewayOptions, TokenVerifier, TokenVerdict, VerifyContext } from './options.js';
 export type { GatewayCounters, GatewaySession, MessageHandler } from './context.js';
 export type { SessionSummary } from './session-registry.js';
-export { createMemorySessionCaps, type HeldSession, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';
+export type { FanoutStats } from './fanout.js';
 export type { RateLimit } from './rate-limiter.js';
-export { SOCKET_OPEN, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from './transport.js';
-export { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
-export { isPraisonAIHello, praisonAIEventFrame, PRAISONAI_CAPABILITY } from './dialects/praisonai.js';
-export { planResume, type ResumePlan, type ResumeRequest } from './resume-plan.js';
+export type { GatewayDialect } from './dialects/choose.js';
+export type { GatewayClock, TimerHandle } from './clock.js';
+export type { GatewaySocket, GatewayTransport, SocketData, UpgradeInfo } from './transport.js';
+export { attachDemoAgent, DEMO_EVENT_TYPES, type DemoAgentOptions } from './demo-agent.js';
+export { createMemoryLog, type MemoryLogOptions } from './memory-log.js';
+export { createRedisLog, type Durability, type RedisLog, type RedisLogOptions } from './redis/redis-log.js';
+export {
+  LogError,
+  type AppendOptions,
+  type AppendResult,
+  type ClaimHolder,
+  type EventLog,
+  type FleetView,
+  type LiveEvent,
+  type LogErrorCode,
+  type LogPosition,
+  type MessageClaim,
+  type NewEvent,
+  type NodeReport,
+  type PresenceGroup,
+  type PresenceQuery,
+  type PresenceStore,
+  type SessionRecord,
+  type StoredEvent,
+  type StoredState,
+  type Unsubscribe,
+} from './event-log.js';
+export { createMemorySessionCaps, type HeldSession, type SessionCapName, type SessionCaps, type SessionCapVerdict, type SessionClaim, type SessionLimits } from './session-caps.js';

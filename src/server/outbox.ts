@@ -10,7 +10,8 @@
 // join task only hands the replay over, so other connections and publishes never wait on it.
 // A long replay comes in pages (ReplaySource): the next page is read only when the socket has
 // taken the previous one, so a resuming connection holds one page, not the whole window.
-import { encodeBatch, encodeFrame, MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
+import { MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
+import { encodeBatch, encodeFrame } from '../protocol/codec.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */

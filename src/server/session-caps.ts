@@ -2,7 +2,6 @@
 // address (sessions created without verified credentials). Counted behind the SessionCaps seam, so
 // a shared store can count a whole fleet (the Redis log brings one: redis/session-caps.ts); the
 // default counts this process's sessions.
-import type { Awaitable } from './awaitable.js';
 
 /** The three caps. Each is a positive integer. */
 export interface SessionLimits {
@@ -43,16 +42,16 @@ export type SessionCapVerdict = { readonly ok: true } | { readonly ok: false; re
  */
 export interface SessionCaps {
   /** Count a new session, or refuse it naming the cap that is full. Claiming a counted id again is a no-op. */
-  claim(claim: SessionClaim): Awaitable<SessionCapVerdict>;
+  claim(claim: SessionClaim): SessionCapVerdict | Promise<SessionCapVerdict>;
   /** Stop counting a session; unknown ids are ignored. */
-  release(sessionId: string): Awaitable<void>;
+  release(sessionId: string): void | Promise<void>;
   /**
    * Keep these sessions counted: the gateway calls it with the sessions it holds connections to,
    * each time it refreshes their TTL in a shared log. Counts that expire by themselves need it,
    * and must count again (never refuse) a held session whose count lapsed: one kept alive only
    * by publishes for a whole TTL, then resumed. Resuming itself costs no call to the caps.
    */
-  refresh?(sessions: readonly HeldSession[]): Awaitable<void>;
+  refresh?(sessions: readonly HeldSession[]): void | Promise<void>;
   /**
    * True when the counts are shared by the fleet: a node that forgets an idle session only
    * locally (it may be live on another node) then leaves its count alone; it lapses with the

@@ -14,7 +14,7 @@ export type SocketData = string | Buffer | ArrayBuffer | Buffer[];
  * implements these few members with the same meaning.
  */
 export interface GatewaySocket {
-  /** {@link SOCKET_OPEN} while frames may be sent. */
+  /** 1 (the WebSocket `OPEN` constant) while frames may be sent; anything else once it is closing or closed. */
   readonly readyState: number;
   /** Bytes accepted by `send` and not yet written out: the slow-consumer signal. */
   readonly bufferedAmount: number;

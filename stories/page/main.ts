@@ -4,7 +4,8 @@
 // faults go through the local server's control endpoint. The page never reloads itself: the live
 // client rides out gateway restarts, and its link to the local server reconnects on its own.
 // No token is ever shown: every text the page draws goes through `shown`.
-import { createGatewayClient, gatewayMachine, GatewayConnectError, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
+import { createGatewayClient, GatewayConnectError, type ClientState, type GatewayClient, type ResumeInfo } from '../../src/client/index.js';
+import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { redactTokens, scrubSecret } from '../../src/protocol/credentials.js';
 import { findStory, stories } from '../scenarios/index.js';
 import { runStory } from '../support/run-story.js';

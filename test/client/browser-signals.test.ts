@@ -24,7 +24,7 @@ describe('browser signals', () => {
     const client = makeClient(proxy.url); // created while online
     shim.setOnline(false); // the network drops before the app calls connect(), unobserved
     void client.connect().catch(() => undefined);
-    await waitFor(() => client.actor.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
+    await waitFor(() => client.chart.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
     const attempts = client.info.attempt;
 
     // Back online: the client retries at once and joins.
@@ -43,7 +43,7 @@ describe('browser signals', () => {
     proxy.drop();
     await waitForState(client, 'reconnecting', 2000);
     shim.fire('offline');
-    await waitFor(() => client.actor.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
+    await waitFor(() => client.chart.getSnapshot().matches({ reconnecting: 'offline' }), 2000, 'reconnecting.offline');
     proxy.refuse(false);
     shim.fire('online');
     // Far sooner than the 5 s backoff it would otherwise wait.

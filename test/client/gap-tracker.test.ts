@@ -1,7 +1,8 @@
 // The tracker and frame router on Lifeline frames: duplicates dropped, live jumps and epoch changes
 // reported, v2 batches unwrapped in order, handshake gaps applied, garbage reported as errors.
 import { describe, expect, it } from 'vitest';
-import { type GapInfo, type GatewayEvent, type GatewayMachineEvent } from '../../src/client/index.js';
+import { type GapInfo, type GatewayEvent } from '../../src/client/index.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import { createGapTracker, handshakeGap } from '../../src/client/gap-tracker.js';
 

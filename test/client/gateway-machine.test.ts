@@ -2,7 +2,7 @@
 // by hand. Every delay is named, so these tests read the schedule straight off the context.
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock, type SnapshotFrom } from 'xstate';
-import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../src/client/index.js';
+import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
 
 type Snapshot = SnapshotFrom<typeof gatewayMachine>;
 

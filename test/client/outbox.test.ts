@@ -104,7 +104,9 @@ describe('disconnect()', () => {
     client.onState((s) => states.push(s));
     await client.disconnect();
     expect(client.state).toBe('disconnected');
-    expect(client.actor.getSnapshot().children['socket']).toBeUndefined();
+    const running: string[] = [];
+    client.chart.inspect((event) => void (event.type === '@xstate.actor' && 'id' in event.actorRef && running.push(String(event.actorRef.id))))();
+    expect(running).not.toContain('socket');
     proxy.resume();
     proxy.refuse(false);
     await waitFor(() => proxy.connections === 0 && gw.stats().connections === 0, 2000, 'all sockets closed');

@@ -3,7 +3,8 @@
 // tracker, connection by connection, and the events, cursors and gaps must come out exactly.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { GapInfo, GatewayEvent, GatewayMachineEvent } from '../../src/client/index.js';
+import type { GapInfo, GatewayEvent } from '../../src/client/index.js';
+import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import { createFrameRouter } from '../../src/client/frame-router.js';
 import { createGapTracker } from '../../src/client/gap-tracker.js';
 

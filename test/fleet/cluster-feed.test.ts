@@ -4,7 +4,7 @@
 // restored only once every channel it holds is subscribed again.
 import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog, type RedisLog } from '../../src/server/index.js';
+import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
 import { watchClusterFeed, type ClusterFeedSource } from '../../src/server/redis/cluster-feed.js';
 import { join, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server.js';
@@ -22,8 +22,8 @@ async function cluster(): Promise<RedisCluster> {
   return started;
 }
 
-async function openLog(urls: readonly string[]): Promise<RedisLog> {
-  const log = createRedisLog({ url: urls, secret: SECRET, replayWindow: 1000 });
+async function openLog(urls: readonly string[]): Promise<RedisLogInternals> {
+  const log = createRedisLogInternals({ url: urls, secret: SECRET, replayWindow: 1000 });
   await log.open();
   cleanups.push(() => log.close());
   return log;
@@ -53,7 +53,7 @@ async function control(node: RedisServer) {
 describe('Redis Cluster feed recovery', () => {
   it('delivers events published while the shard pub/sub connection was down, without a further publish', async () => {
     const { nodes, urls } = await cluster();
-    const gatewayLog = createRedisLog({ url: urls, secret: SECRET, replayWindow: 1000 });
+    const gatewayLog = createRedisLogInternals({ url: urls, secret: SECRET, replayWindow: 1000 });
     const gateway = await startGateway({ log: gatewayLog, rateLimit: false });
     const app = await openLog(urls);
     const { client, helloOk } = await join(gateway);

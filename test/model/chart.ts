@@ -4,6 +4,7 @@
 import { getMicrosteps, pathToStateValue, type AnyStateNode, type AnyTransitionDefinition, type SnapshotFrom } from 'xstate';
 import { getStateNodes } from 'xstate/graph';
 import { gatewayMachine, type GatewayMachineEvent } from '../../machines/gateway-machine.js';
+import type { ChartSnapshot as ClientChartSnapshot } from '../../src/client/index.js';
 // The inspector page names events and guards the same way, so model ids and the diagram agree.
 import { eventLabel, guardName } from '../../stories/support/chart-keys.js';
 
@@ -53,15 +54,18 @@ export function chartEdges(chart: Chart = gatewayMachine): ChartEdge[] {
   return edges;
 }
 
+/** What a state's membership is read from: the chart's snapshot, or a client's read-only `chart` view of it. */
+export type Matching = Pick<ClientChartSnapshot, 'matches'>;
+
 /** The state nodes a snapshot is in (`joined`, `joined.live`). */
-export function activeStates(snapshot: ChartSnapshot, chart: Chart = gatewayMachine): string[] {
+export function activeStates(snapshot: Matching, chart: Chart = gatewayMachine): string[] {
   return getStateNodes(chart.root)
-    .filter((node) => snapshot.matches(pathToStateValue(node.path) as Parameters<ChartSnapshot['matches']>[0]))
+    .filter((node) => snapshot.matches(pathToStateValue(node.path)))
     .map(shortId);
 }
 
 /** The deepest active state nodes, e.g. `joined.live`: where a step starts. */
-export function leafState(snapshot: ChartSnapshot, chart: Chart = gatewayMachine): string {
+export function leafState(snapshot: Matching, chart: Chart = gatewayMachine): string {
   const active = activeStates(snapshot, chart);
   return active.filter((id) => !active.some((other) => other.startsWith(`${id}.`))).join('+');
 }

@@ -123,7 +123,7 @@ export async function runPath(path: PlannedPath, browser: BrowserShim, coverage:
       }
     }
     const extra = world.trace.unread();
-    const endsMoving = activeStates(path.steps[path.steps.length - 1]?.after ?? world.client.actor.getSnapshot()).some((s) => STATE_TABLE[s]?.transient === true);
+    const endsMoving = activeStates(path.steps[path.steps.length - 1]?.after ?? world.client.chart.getSnapshot()).some((s) => STATE_TABLE[s]?.transient === true);
     if (extra.length > 0 && !endsMoving) throw new Error(`${path.purpose}: unplanned chart events after the last step: ${world.trace.describe(extra)}`);
   } finally {
     await world.close();

@@ -3,8 +3,9 @@
 // empty project with no dev dependencies (no vite, no tsx, no typescript at run time) under its
 // name, `agent-lifeline`; then its commands run (`gateway`, `start`, and `npx agent-lifeline
 // inspect`, each serving what it says), its client and its testing kit run, the documents README and `--help` point
-// to are in it, and a consumer type-checks under the node16, bundler and default (node10) module
-// resolutions.
+// to are in it, a consumer type-checks under the node16, bundler and default (node10) module
+// resolutions, and each entry's declarations export exactly the names in test/package/exports/
+// (see surface.ts).
 // About 30 s on a quiet 2-core machine, most of it the build that `npm pack` runs.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli-process.js';
+import { committedList, ENTRIES, readSurface, VALUE_BUDGET, valueCount } from './surface.js';
 import { controlUrl } from '../support/inspector-urls.js';
 
 const REPO = resolve('.');
@@ -81,6 +83,17 @@ describe('installed package', () => {
     const shipped = readdirSync(dist, { recursive: true, encoding: 'utf8' });
     expect(shipped.length).toBeGreaterThan(100);
     expect(shipped.filter((file) => /(^|\/)(test|tests|mutations?)(\/|\.)|\.(test|spec)\./.test(file))).toEqual([]);
+  });
+
+  it('exports from each entry the committed names, within the value budget, each documented, and every type they name', () => {
+    const surface = readSurface(join(tree, 'dist'));
+    for (const entry of ENTRIES) {
+      const lines = surface.exports[entry];
+      expect(lines, `${entry}'s surface changed: if on purpose, run npx tsx test/package/surface.ts --write and commit the lists`).toEqual(committedList(entry));
+      expect(valueCount(lines), `${entry}'s runtime values`).toBeLessThanOrEqual(VALUE_BUDGET[entry]);
+    }
+    expect(surface.unexported, 'types an export names but no entry exports').toEqual([]);
+    expect(surface.undocumented, 'exports without a doc comment').toEqual([]);
   });
 
   it('ships every document its README links to and gateway --help names', async () => {

@@ -23,6 +23,8 @@ export interface Surface {
   readonly exports: Readonly<Record<Entry, readonly string[]>>;
   /** `Type (file) <- entry:Export`: a type of ours in an exported declaration that no entry exports. */
   readonly unexported: readonly string[];
+  /** `entry:Export`: an export whose declaration carries no doc comment. */
+  readonly undocumented: readonly string[];
 }
 
 function compilerOptions(): ts.CompilerOptions {
@@ -70,8 +72,10 @@ export function readSurface(dist: string): Surface {
   });
 
   const unexported = new Set<string>();
+  const undocumented: string[] = [];
   for (const [entry, symbols] of byEntry) {
     for (const symbol of symbols) {
+      if (resolveAlias(symbol).getDocumentationComment(checker).length === 0) undocumented.push(`${entry}:${symbol.name}`);
       for (const declaration of resolveAlias(symbol).declarations ?? []) {
         const visit = (node: ts.Node): void => {
           const name = referencedName(node);
@@ -94,7 +98,7 @@ export function readSurface(dist: string): Surface {
   const exports = Object.fromEntries(
     ENTRIES.map((entry) => [entry, (byEntry.get(entry) ?? []).map((s) => `${s.name}: ${kinds(s, resolveAlias(s))}`).sort((a, b) => a.localeCompare(b, 'en'))]),
   ) as Record<Entry, string[]>;
-  return { exports, unexported: [...unexported].sort() };
+  return { exports, unexported: [...unexported].sort(), undocumented: undocumented.sort() };
 }
 
 /** The committed list of an entry, without its comment lines. */
@@ -127,6 +131,7 @@ function write(): void {
       console.log(`${IMPORT[entry]}: ${lines.length} names, ${valueCount(lines)} values (budget ${VALUE_BUDGET[entry]})`);
     }
     for (const line of surface.unexported) console.log(`not exported: ${line}`);
+    for (const line of surface.undocumented) console.log(`no doc comment: ${line}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

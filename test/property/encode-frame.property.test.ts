@@ -3,7 +3,7 @@
 // other fields, or a client would read a different event than the one stored.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/index.js';
+import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/codec.js';
 import { parseLiveEvent } from '../../src/server/redis/redis-log.js';
 
 const payload = fc.record(

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GapInfo } from '../../src/client/index.js';
-import { createMemoryLog, planResume, type EventLog } from '../../src/server/index.js';
+import { createMemoryLog, type EventLog } from '../../src/server/index.js';
+import { planResume } from '../../src/server/resume-plan.js';
 import { createHistory, createStreamChecker } from '../chaos/stream-checker.js';
 import { createHarness, helloOk, type Output } from './router-harness.js';
 

@@ -2,7 +2,8 @@
 // highest version in both ranges, or a refusal whose next_step says which side must move.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidRange, negotiate, requestedRange, type HelloFrame, type ProtocolRange } from '../../src/protocol/index.js';
+import { isValidRange, negotiate, type HelloFrame, type ProtocolRange } from '../../src/protocol/index.js';
+import { requestedRange } from '../../src/protocol/codec.js';
 
 /** Reference: enumerate every version and keep the highest one both sides speak. */
 function bruteForce(client: ProtocolRange, server: ProtocolRange): number | undefined {

@@ -1,7 +1,8 @@
 // The limits on what a client reads from a gateway: nesting depth counted as a parser would, with
 // brackets inside strings ignored, exactly at the bound and one past it.
 import { describe, expect, it } from 'vitest';
-import { MAX_SERVER_FRAME_DEPTH, nestingExceeds } from '../../src/protocol/index.js';
+import { MAX_SERVER_FRAME_DEPTH } from '../../src/protocol/index.js';
+import { nestingExceeds } from '../../src/protocol/frame-limits.js';
 import { nestingCases } from '../vectors/frame-limit-vectors.js';
 
 describe('nestingExceeds', () => {

@@ -1,7 +1,8 @@
 // The gateway's pure parts, driven directly: the resume rule, the memory log's window, the rate
 // limiter's clock arithmetic. Plus the small HTTP surface and API edges.
 import { describe, expect, it } from 'vitest';
-import { createMemoryLog, planResume } from '../../src/server/index.js';
+import { createMemoryLog } from '../../src/server/index.js';
+import { planResume } from '../../src/server/resume-plan.js';
 import { createRateLimiter } from '../../src/server/rate-limiter.js';
 import { join, startGateway } from '../support/gateway-kit.js';
 import { createManualClock } from '../support/manual-clock.js';

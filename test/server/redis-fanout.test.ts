@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFanout } from '../../src/server/fanout.js';
 import type { LiveEvent } from '../../src/server/event-log.js';
-import { createRedisLog, type EventLog, type RedisLog, type StoredEvent } from '../../src/server/index.js';
+import { type EventLog, type StoredEvent } from '../../src/server/index.js';
+import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
 import { createSessionRegistry } from '../../src/server/session-registry.js';
 import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -27,7 +28,7 @@ async function redis(): Promise<RedisServer> {
 }
 
 /** Nodes subscribed to a session's channel, as Redis counts them. */
-async function subscribers(server: RedisServer, log: RedisLog, sessionId: string): Promise<number> {
+async function subscribers(server: RedisServer, log: RedisLogInternals, sessionId: string): Promise<number> {
   const reply = (await server.cli('pubsub', 'shardnumsub', log.keys(sessionId).channel)).split('\n');
   return Number(reply[1]);
 }
@@ -35,7 +36,7 @@ async function subscribers(server: RedisServer, log: RedisLog, sessionId: string
 describe('fan-out holdings', () => {
   it('parks at most a replay window ahead of a hole, and drops the feed once the last connection leaves', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: 50 });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET, replayWindow: 50 });
     await log.open();
     stops.push(() => log.close());
     const registry = createSessionRegistry();
@@ -71,7 +72,7 @@ describe('fan-out holdings', () => {
 
   it('unsubscribes a feed subscribed by a join whose socket closed before it joined', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
     let verified = 0;
     const verifyToken = (): boolean => {
       verified++;
@@ -102,7 +103,7 @@ describe('fan-out holdings', () => {
 describe('a new epoch on a connected feed', () => {
   it('restarts the feed and its connections, and delivers nothing of the new history as a continuation of the old', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
     const gateway = await startGateway({ log });
     const { client, helloOk } = await join(gateway, { protocol_max: 1 });
     const sessionId = String(helloOk['session_id']);
@@ -132,7 +133,7 @@ describe('a new epoch on a connected feed', () => {
  * `beforeFirstRead` before the first `readAfter`; each runs once. Live events wait while `hold`
  * is true and arrive, in order, at `release()`.
  */
-function staged(log: RedisLog, steps: { readonly beforeSubscribe: () => unknown; readonly beforeFirstRead: () => unknown }) {
+function staged(log: RedisLogInternals, steps: { readonly beforeSubscribe: () => unknown; readonly beforeFirstRead: () => unknown }) {
   const subscribe = log.subscribe;
   if (!subscribe) throw new Error('a Redis log has a live feed');
   let beforeSubscribe: (() => unknown) | undefined = steps.beforeSubscribe;
@@ -169,7 +170,7 @@ function staged(log: RedisLog, steps: { readonly beforeSubscribe: () => unknown;
 describe('the subscribe-then-replay race, staged step by step', () => {
   it('an event appended while the feed subscribes is replayed, one appended while the replay is read comes live: each once', async () => {
     const server = await redis();
-    const other = createRedisLog({ url: server.url, secret: SECRET });
+    const other = createRedisLogInternals({ url: server.url, secret: SECRET });
     await other.open();
     stops.push(() => other.close());
     // The session lives in Redis with events 1..3; no node follows it yet.
@@ -177,7 +178,7 @@ describe('the subscribe-then-replay race, staged step by step', () => {
     for (let n = 1; n <= 3; n++) await other.append('s', { type: 'tick', data: { n } });
     // Another node publishes 4 before this node's subscription is active, and 5 once the join
     // has its position but before it reads its replay (5 comes by the feed only after the join).
-    const stage = staged(createRedisLog({ url: server.url, secret: SECRET }), {
+    const stage = staged(createRedisLogInternals({ url: server.url, secret: SECRET }), {
       beforeSubscribe: () => other.append('s', { type: 'tick', data: { n: 4 } }),
       beforeFirstRead: () => other.append('s', { type: 'tick', data: { n: 5 } }),
     });

@@ -2,7 +2,7 @@
 // check runs there, and so do its PING, the deadline of each call and the grace `close()` gives
 // a Redis that stopped answering.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog, type RedisLog } from '../../src/server/index.js';
+import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
 import { REDIS_CLOSE_GRACE_MS } from '../../src/server/redis/redis-log.js';
 import { createManualClock } from '../support/manual-clock.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -25,7 +25,7 @@ describe('the Redis log on an injected clock', () => {
   it('re-reads the fsync policy when its clock says so, and only then', async () => {
     const server = await durableRedis();
     const clock = createManualClock();
-    const log: RedisLog = createRedisLog({ url: server.url, secret: SECRET, durabilityCheckMs: 500, clock });
+    const log: RedisLogInternals = createRedisLogInternals({ url: server.url, secret: SECRET, durabilityCheckMs: 500, clock });
     await log.open();
     stops.push(() => log.close());
     expect(log.durableWrites()).toBe(true);
@@ -44,7 +44,7 @@ describe('the Redis log on an injected clock', () => {
   it('destroys the connection of a Redis that stopped answering once the close grace passes on its clock', async () => {
     const server = await durableRedis();
     const clock = createManualClock();
-    const log = createRedisLog({ url: server.url, secret: SECRET, clock });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET, clock });
     await log.open();
     server.pause(); // SIGSTOP: the connection stays up, nothing answers
     stops.unshift(async () => server.resume());

@@ -3,7 +3,9 @@
 // only forgets a session locally does not; an entry nobody refreshes stops counting after the TTL.
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryLog, createRedisLog, createRedisSessionCaps, SESSION_CAP_SCRIPTS, type Gateway, type GatewayOptions } from '../../src/server/index.js';
+import { createMemoryLog, type Gateway, type GatewayOptions } from '../../src/server/index.js';
+import { createRedisLogInternals } from '../../src/server/redis/redis-log.js';
+import { createRedisSessionCaps, SESSION_CAP_SCRIPTS } from '../../src/server/redis/session-caps.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { countCommands } from '../support/redis-commands.js';
 import { startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
@@ -25,7 +27,7 @@ async function redis(): Promise<RedisServer> {
 /** Two gateways on one Redis log, with the same options and log TTL. */
 async function twoNodes(options: GatewayOptions, logTtlMs = 3_600_000): Promise<{ server: RedisServer; a: Gateway; b: Gateway }> {
   const server = await redis();
-  const node = () => startGateway({ log: createRedisLog({ url: server.url, secret: SECRET, sessionTtlMs: logTtlMs }), ...options });
+  const node = () => startGateway({ log: createRedisLogInternals({ url: server.url, secret: SECRET, sessionTtlMs: logTtlMs }), ...options });
   return { server, a: await node(), b: await node() };
 }
 
@@ -157,7 +159,7 @@ describe('session caps counted in Redis', () => {
 
   it('claims, releases and refreshes a whole batch in one round trip each', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
     await log.open();
     stops.push(() => log.close());
     const caps = log.sessionCaps({ total: 100, perOwner: 100, perAddress: 100 });
@@ -185,7 +187,7 @@ describe('session caps counted in Redis', () => {
 
   it('claiming a counted id again is a no-op; an emptied per-owner set goes', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET, sessionTtlMs: 60_000 });
+    const log = createRedisLogInternals({ url: server.url, secret: SECRET, sessionTtlMs: 60_000 });
     await log.open();
     stops.push(() => log.close());
     const caps = log.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
@@ -225,7 +227,7 @@ describe('session caps counted in Redis', () => {
   it('works on Redis Cluster: every cap key in one slot', async () => {
     const cluster = await startRedisCluster(3);
     stops.push(() => cluster.stop());
-    const log = createRedisLog({ url: cluster.urls, secret: SECRET });
+    const log = createRedisLogInternals({ url: cluster.urls, secret: SECRET });
     await log.open();
     stops.push(() => log.close());
     const caps = log.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });

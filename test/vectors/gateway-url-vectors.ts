@@ -6,7 +6,8 @@
 import { initialTransition, transition } from 'xstate';
 import { connectFailure } from '../../src/client/connect-failure.js';
 import { createUrlPicker, gatewayUrl, gatewayUrlProblem, type GatewayUrlContext } from '../../src/client/gateway-urls.js';
-import { authRequiredHint, CloseCode, placeToken, redactTokens, scrubSecret } from '../../src/protocol/index.js';
+import { CloseCode, placeToken, redactTokens } from '../../src/protocol/index.js';
+import { authRequiredHint, scrubSecret } from '../../src/protocol/credentials.js';
 import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
 import { pendingDelayedEvents, type ChartSnapshot } from '../model/chart.js';
 

@@ -1,7 +1,9 @@
 // The PraisonAI dialect: rewrites the frames one connection sends into the shapes a PraisonAI
 // client reads (test/fixtures/praisonai-gateway), so its app shows event content and its gap
 // check sees numbers. Outbound only: PraisonAI clients already send Lifeline's client frames.
-import { assertNever, PRAISONAI_MARKER, requestedCapabilities, type EventPayload, type HelloFrame, type ServerFrame } from '../../protocol/index.js';
+import { PRAISONAI_MARKER, type EventPayload, type HelloFrame, type ServerFrame } from '../../protocol/index.js';
+import { assertNever } from '../../protocol/assert-never.js';
+import { requestedCapabilities } from '../../protocol/codec.js';
 
 type Json = Record<string, unknown>;
 

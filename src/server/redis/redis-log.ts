@@ -5,14 +5,14 @@ import { createHmac } from 'node:crypto';
 import { createClient, createCluster } from 'redis';
 import type { AppendResult, EventLog, LiveEvent, LogPosition, NodeReport, SessionRecord, StoredEvent, StoredState, Unsubscribe } from '../event-log.js';
 import { LogError } from '../event-log.js';
-import { rememberPayloadJson } from '../../protocol/index.js';
+import { rememberPayloadJson } from '../../protocol/codec.js';
 import { every, systemClock, unrefTimer, type GatewayClock, type TimerHandle } from '../clock.js';
 import { newEpoch } from '../memory-log.js';
 import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.js';
 import { DATA_SCRIPTS, type ClusterClient as Cluster, type DataClient, type StandaloneClient as Standalone } from './data-client.js';
 import { createLiveFeed } from './live-feed.js';
 import { createRedisLink, isErrorReply, socketTimeoutFor, type RedisDeadlines } from './redis-link.js';
-import type { SessionLimits } from '../session-caps.js';
+import type { SessionCaps, SessionLimits } from '../session-caps.js';
 import { createRedisSessionCaps, type RedisSessionCaps } from './session-caps.js';
 import { createRedisPresence } from './presence.js';
 import { createRedisMessageClaims } from './message-claims.js';
@@ -97,25 +97,40 @@ export const REDIS_CLOSE_GRACE_MS = 1000;
  */
 const END_NOTICE = '!end:';
 
-/** The Redis log: an {@link EventLog} plus what the fleet parts of the gateway need. */
+/**
+ * The Redis log: an {@link EventLog} that every gateway node on the same Redis (or Redis Cluster)
+ * shares, with the lifecycle of its connection. Pass it as `createGateway({ log })`.
+ */
 export interface RedisLog extends EventLog {
+  /** Idle sessions expire in Redis by themselves; nodes refresh the ones they hold. */
   readonly expiresSessions: true;
+  /** Connect and load the scripts. The gateway opens the log it is given; opening twice is harmless. */
   open(): Promise<void>;
+  /** Close the connections, giving pending replies a short grace. */
   close(): Promise<void>;
+  /** The owner digest of a token: an HMAC keyed with `secret`, the same on every node. */
   ownerOf(token: string): string;
   /** Are the data connection and the live feed answering right now? */
   isReachable(): boolean;
+  /** Round-trip latency of the last operation, in ms (for metrics). */
+  lastRoundTripMs(): number;
+  /** Session caps counted in this Redis for the whole fleet; entries lapse after `sessionTtlMs` unrefreshed. */
+  sessionCaps(limits: SessionLimits): SessionCaps;
+  /** Does this node mark its writes durable (a restart or failover cannot lose them) right now? */
+  durableWrites(): boolean;
+}
+
+/**
+ * The Redis log with its connection and key layout, for the fleet's parts in this folder and for
+ * tests. No package entry exports it: the raw client would let an app write around the log.
+ */
+export interface RedisLogInternals extends RedisLog {
   /** The connection the log runs its scripts on, for fan-out subscribers (`duplicate()`) and tests. */
   readonly client: DataClient;
   readonly keyPrefix: string;
   /** Keys of one session. */
   keys(sessionId: string): SessionKeys;
-  /** Round-trip latency of the last operation, in ms (for metrics). */
-  lastRoundTripMs(): number;
-  /** Session caps counted in this Redis for the whole fleet; entries lapse after `sessionTtlMs` unrefreshed. */
   sessionCaps(limits: SessionLimits): RedisSessionCaps;
-  /** Does this node mark its writes durable (a restart or failover cannot lose them) right now? */
-  durableWrites(): boolean;
 }
 
 function positiveInt(name: string, value: number, min = 1): number {
@@ -175,6 +190,11 @@ function storedEvents(entries: unknown): StoredEvent[] {
  * `unavailable`, and the client reconnects by itself with capped backoff.
  */
 export function createRedisLog(options: RedisLogOptions): RedisLog {
+  return createRedisLogInternals(options);
+}
+
+/** {@link createRedisLog}, with the internals this folder's parts and the tests reach. */
+export function createRedisLogInternals(options: RedisLogOptions): RedisLogInternals {
   if (typeof options.secret !== 'string' || options.secret.length < 16) {
     throw new RangeError('createRedisLog needs `secret`, at least 16 characters shared by every node (owner digests are HMACs keyed with it).');
   }
