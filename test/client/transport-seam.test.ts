@@ -27,7 +27,12 @@ function recording(inner: ClientTransport) {
         message: (data) => (log.received.push(typeOf(data)), events.message(data)),
         closed: (code, reason) => (log.closed++, events.closed(code, reason)),
       });
-      return { ...connection, send: (text) => (log.sent.push(typeOf(text)), connection.send(text)) };
+      // Each method by name: a spread would drop methods a connection keeps on its prototype.
+      return {
+        send: (text) => (log.sent.push(typeOf(text)), connection.send(text)),
+        close: () => connection.close(),
+        terminate: () => connection.terminate(),
+      };
     },
   };
   return { transport, log };
