@@ -18,6 +18,7 @@ import { committedList, ENTRIES, readSurface, VALUE_BUDGET, valueCount } from '.
 import { controlUrl } from '../support/inspector-urls.js';
 
 const REPO = resolve('.');
+const README_TEXT = readFileSync(join(REPO, 'README.md'), 'utf8');
 const root = mkdtempSync(join(tmpdir(), 'lifeline-package-'));
 // The copy sits inside the checkout (in the git-ignored .scratch/) so the build finds the dev
 // tools in the checkout's node_modules by walking up, as in the tree itself; a symlinked
@@ -122,6 +123,16 @@ await client.disconnect();
     );
     const { stdout } = await run(process.execPath, ['client.js', gatewayUrl], { cwd: app, timeout: 10_000 });
     expect(stdout).toBe('state: joined\n');
+
+    // README's first program, as written but for the mechanical port substitution the README
+    // walkthrough makes too: from the installed package it joins and prints the demo agent's events.
+    const section = README_TEXT.slice(README_TEXT.indexOf('## Your first program\n'));
+    const first = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    if (first === undefined || !first.includes('ws://127.0.0.1:8791')) throw new Error("README's first program is not where this test looks");
+    writeFileSync(join(app, 'first.mjs'), first.replace('ws://127.0.0.1:8791', gatewayUrl));
+    const program = spawnCli([], { entry: ['first.mjs'], cwd: app });
+    await program.waitForOutput(/^state: joined$/m);
+    await program.waitForOutput(/^\d+ message /m);
 
     // The testing kit runs from the package too: its gateway behind the proxy, a drop, a rejoin.
     writeFileSync(
