@@ -175,7 +175,8 @@ describe('inspector page', () => {
       await waitForStatus(page, 'live: reconnecting');
       await checkSizes(page, 'reconnecting');
       // While the client retries, the page says so and the button can stop it.
-      expect(await page.textContent('#summary')).toMatch(/keeps retrying/);
+      // The summary follows the client's first failed retry, which may land just after the state.
+      await expect.poll(() => page.textContent('#summary'), { timeout: 5_000 }).toMatch(/keeps retrying/);
       expect(await page.isEnabled('#run')).toBe(true);
       expect(await page.textContent('#run')).toBe('Disconnect');
       gateway = await serve(gateway.port);
