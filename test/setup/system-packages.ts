@@ -3,7 +3,7 @@
 // fails. It never lets a suite be skipped silently. Add a requirement here when a suite needs one.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CHROMIUM_PATH, findPython, runs } from '../support/system.js';
+import { CHROMIUM_PATH, findPython, NGINX_PATH, runs } from '../support/system.js';
 
 interface Requirement {
   /** What needs it, for the message. */
@@ -14,6 +14,7 @@ interface Requirement {
 
 const REQUIREMENTS: readonly Requirement[] = [
   { neededBy: 'the browser tests (test/browser)', missing: () => (existsSync(CHROMIUM_PATH) ? [] : ['chromium']) },
+  { neededBy: 'the HTTP-transport proxy tests (nginx in front of the gateway)', missing: () => (runs(NGINX_PATH, ['-v']) ? [] : ['nginx-light']) },
   {
     neededBy: 'the Redis fleet tests',
     missing: () => [...(runs('redis-server', ['--version']) ? [] : ['redis-server']), ...(runs('redis-cli', ['--version']) ? [] : ['redis-tools'])],

@@ -14,6 +14,9 @@ export const PYTHON_MODULES: Readonly<Record<string, string>> = {
 /** The Chromium the browser tests drive (Debian's package; a test never downloads a browser). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** Debian's nginx (`nginx-light`), which the HTTP-transport tests put in front of the gateway. */
+export const NGINX_PATH = '/usr/sbin/nginx';
+
 /** True when `command` runs and exits 0 (e.g. `redis-server --version`). */
 export function runs(command: string, args: readonly string[]): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 });
