@@ -27,6 +27,9 @@ export const WIRE_ERROR_CODES = [
   // and send it again under the same id after retry_after_seconds. Never a duplicate ack before
   // some node finished applying it.
   'message_in_flight',
+  // HTTP binding: a POST names a stream that is gone. Its frames were not handled; reconnect and
+  // resend (PROTOCOL.md section 9).
+  'unknown_connection',
 ] as const;
 /** A code a gateway sends on the wire (`hello_error`, `error`). */
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
@@ -104,6 +107,7 @@ export const ERROR_INFO: { readonly [C in ErrorCode]: ErrorInfo } = {
   not_joined: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Send hello (or join) before other methods.' },
   unavailable: { recoverable: true, nextStep: 'wait_then_retry', hint: "The gateway's event store is unreachable; nothing was lost. Retry after retry_after_seconds (another node may serve you)." },
   message_in_flight: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The message is being applied; keep it and send it again under the same id after retry_after_seconds.' },
+  unknown_connection: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The HTTP stream this POST named is gone and its frames were not handled; open a new stream (the outbox resends them).' },
   outbox_full: { recoverable: true, nextStep: 'wait_then_retry', hint: 'Too many unsent messages while offline; wait for the connection or raise outbox.maxMessages.' },
   retries_exhausted: { recoverable: false, nextStep: 'do_not_retry', hint: 'Reconnect attempts hit reconnect.maxAttempts; call connect() to try again.' },
   bad_server_frame: { recoverable: true, nextStep: 'wait_then_retry', hint: 'The gateway sent a frame outside the protocol; the client reconnects.' },

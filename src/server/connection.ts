@@ -58,8 +58,10 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
   const peer: PeerInfo = {
     address: clientAddress(upgrade.remoteAddress, upgrade.forwardedFor, ctx.options.trustedProxies),
     origin: upgrade.origin,
-    urlToken: tokenFromUrl(upgrade.url),
+    urlToken: upgrade.token ?? tokenFromUrl(upgrade.url),
   };
+  // Over HTTP a pong could only come by POST: ping down the stream, and never reap for silence.
+  const watchesSilence = upgrade.transport !== 'http';
   const inbound = createSerialQueue();
   let outboxOptions = {
     translate: initialTranslator(ctx.options.dialect, id),
@@ -175,14 +177,15 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
       expire,
       restart: (reason) => closeWith(CloseCode.GoingAway, reason),
       start: (version) => {
-        // From here the socket is joined: batching follows the agreed version (never for join).
+        // From here the socket is joined: batching follows the agreed version and the client's
+        // capabilities (never for join).
         // Another dialect gets one frame per event, as PraisonAI sends them.
-        outbox = ctx.parts.createOutbox(ws, { ...outboxOptions, batching: request.kind === 'hello' && version >= 2 && !outboxOptions.translate });
+        outbox = ctx.parts.createOutbox(ws, { ...outboxOptions, batching: request.batch && version >= 2 && !outboxOptions.translate });
         phase = 'joined';
         clock.clearTimeout(handshakeTimer);
         stopHeartbeat = startHeartbeat({
           intervalMs: ctx.options.heartbeatMs,
-          lastSeen: () => lastSeen,
+          lastSeen: watchesSilence ? () => lastSeen : () => clock.now(),
           clock,
           // Wall-clock ms: the peer echoes it and may read it as a time of day.
           ping: () => outbox.send({ type: 'ping', ts: clock.wallNow() }),

@@ -242,6 +242,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
       handshakeTimeoutMs: resolved.handshakeTimeoutMs,
       maxFrameBytes: resolved.maxPayload * 2,
       onError: (error) => logger.error({ err: error.message }, 'gateway server error'),
+      http: { nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload },
     });
   const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
     if (stopping) {

@@ -19,6 +19,11 @@ export interface JoinRequest {
   readonly since: number | undefined;
   readonly epoch: string | undefined;
   readonly token: string | undefined;
+  /**
+   * The client reads `batch` frames: under v2, unless its `hello` lists capabilities without
+   * `batch` (a plain EventSource's, which then gets one frame, and one SSE id, per event).
+   */
+  readonly batch: boolean;
 }
 
 /** Why a handshake was refused; becomes `hello_error` (or `error` for a legacy join) plus a close. */
@@ -35,7 +40,7 @@ export interface Refusal {
 export interface PeerInfo {
   readonly address: string;
   readonly origin: string | undefined;
-  /** `?token=` from the upgrade URL. */
+  /** The upgrade's own credential: `Authorization: Bearer`, else `?token=` on its URL. */
   readonly urlToken: string | undefined;
 }
 
@@ -49,6 +54,7 @@ export function fromHello(frame: HelloFrame, urlToken: string | undefined): Join
     since: frame.since,
     epoch: frame.epoch,
     token: frame.token ?? urlToken,
+    batch: (frame.capabilities ?? frame.caps)?.includes('batch') ?? true,
   };
 }
 
@@ -62,6 +68,7 @@ export function fromJoin(frame: JoinFrame, urlToken: string | undefined): JoinRe
     since: frame.since,
     epoch: frame.epoch,
     token: frame.token ?? urlToken,
+    batch: false,
   };
 }
 
@@ -82,7 +89,7 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
     if (typeof allowed === 'object' && allowed !== null) subject = allowed.subject;
     else if (!allowed) {
       return request.token === undefined
-        ? { code: 'auth_required', message: 'Authentication required: pass a token in hello.token or ?token=.', nextStep: 'reauthenticate' }
+        ? { code: 'auth_required', message: 'Authentication required: pass a token in hello.token, ?token= or an Authorization: Bearer header.', nextStep: 'reauthenticate' }
         : { code: 'auth_unauthorized', message: 'The token was rejected.', nextStep: 'reauthenticate' };
     }
   }
@@ -118,6 +125,8 @@ export function wrongAgent(): Refusal {
 /** Everything the accept frames are built from. */
 export interface Acceptance {
   readonly version: number;
+  /** The connection gets `batch` frames (v2 agreed, and the client reads them). */
+  readonly batching: boolean;
   readonly record: SessionRecord;
   readonly resumed: boolean;
   readonly position: LogPosition;
@@ -155,7 +164,7 @@ function visiblePresence(a: Acceptance, ctx: GatewayContext): HelloOkFrame['pres
 /** `hello_ok` for an accepted `hello`. */
 export function buildHelloOk(a: Acceptance, ctx: GatewayContext): HelloOkFrame {
   // Only advertise batch to a connection that will actually get batches.
-  const extensions = EXTENSIONS.filter((e) => e !== 'batch' || a.version >= 2);
+  const extensions = EXTENSIONS.filter((e) => e !== 'batch' || a.batching);
   return {
     type: 'hello_ok',
     protocol: a.version,

@@ -105,7 +105,7 @@ export async function joinSession(
     session.subscribers.add(subscriber);
     ctx.presence?.changed(session);
     const outbox = hooks.start(version);
-    const acceptance = { version, record, resumed: existing !== undefined, position, plan, otherNodes };
+    const acceptance = { version, batching: request.batch && version >= 2, record, resumed: existing !== undefined, position, plan, otherNodes };
     outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
     outbox.sendReplay(firstPage.map(replayFrame), rest);
     if (request.kind === 'join' && plan.resyncRequired) {

@@ -1,6 +1,7 @@
 // The gateway's transport seam: what a connection needs from a socket, and how sockets arrive.
-// Production uses `ws` behind an HTTP server (ws-transport.ts); the deterministic simulation
-// (test/sim/) plugs in in-memory links, so the same gateway code runs on a virtual network.
+// Production uses `ws` behind an HTTP server (ws-transport.ts), which also serves the HTTP binding
+// (SSE down, POST up: http/) with the same sockets; the deterministic simulation (test/sim/) plugs
+// in in-memory links, so the same gateway code runs on a virtual network.
 import type { Health } from '../protocol/index.js';
 
 /** `readyState` of an open socket (the WebSocket constant). */
@@ -47,6 +48,17 @@ export interface UpgradeInfo {
   readonly url: string | undefined;
   /** The `X-Forwarded-For` header, believed only from `trustedProxies`. */
   readonly forwardedFor?: string | undefined;
+  /**
+   * A credential the request carried outside the URL (`Authorization: Bearer <token>`). The
+   * handshake takes `hello.token` first, then this, then `?token=`.
+   */
+  readonly token?: string | undefined;
+  /**
+   * How frames travel. `http` (SSE down, POST up: PROTOCOL.md section 9) has no way to send a
+   * pong but a POST, so such a connection is pinged and never closed for silence: a dead stream
+   * shows as a write error or a close. @default 'websocket'
+   */
+  readonly transport?: 'websocket' | 'http' | undefined;
 }
 
 /** Where a gateway's connections come from. */

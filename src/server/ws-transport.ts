@@ -1,10 +1,13 @@
-// The production transport: an HTTP server that answers `/health` and upgrades everything else
-// to a `ws` WebSocket. The gateway sees only the `GatewayTransport` seam (transport.ts).
+// The production transport: an HTTP server that answers `/health` and `/metrics`, serves the HTTP
+// binding (SSE down, POST up: http/), and upgrades everything else to a `ws` WebSocket. The
+// gateway sees only the `GatewayTransport` seam (transport.ts), whichever way a client came.
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Health } from '../protocol/index.js';
+import { createHttpBinding, type HttpBindingOptions } from './http/http-binding.js';
 import { listenOn } from './listen.js';
 import type { GatewayTransport } from './transport.js';
+import { upgradeInfo } from './upgrade-info.js';
 
 /** Options for {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -17,6 +20,8 @@ export interface WsTransportOptions {
   readonly maxFrameBytes: number;
   /** Server errors after listening (such as EMFILE on accept), which must not crash the process. */
   readonly onError: (error: Error) => void;
+  /** Serve the HTTP binding too (PROTOCOL.md section 9). @default undefined: WebSocket only */
+  readonly http?: HttpBindingOptions | undefined;
 }
 
 /**
@@ -41,6 +46,7 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
         requestTimeout: budgetMs,
         connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(budgetMs / 4))),
       };
+      const binding = options.http ? createHttpBinding(options.http, accept) : undefined;
       server = createServer(serverOptions, (req, res) => {
         if (req.url === '/health') {
           const report = health();
@@ -54,13 +60,12 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
           );
           return;
         }
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required.\n');
+        if (binding?.handle(req, res)) return;
+        const binding426 = binding ? ' or the HTTP binding (GET with Accept: text/event-stream and ?hello=, POST ?connection=)' : '';
+        res.writeHead(426, { 'content-type': 'text/plain' }).end(`WebSocket upgrade required${binding426}: this is a Lifeline gateway.\n`);
       });
       wss = new WebSocketServer({ server, maxPayload: options.maxFrameBytes, clientTracking: false });
-      wss.on('connection', (ws, request) => {
-        const forwardedFor = request.headers['x-forwarded-for'];
-        accept(ws, { remoteAddress: request.socket.remoteAddress, origin: request.headers.origin, url: request.url, forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor });
-      });
+      wss.on('connection', (ws, request) => accept(ws, upgradeInfo(request, 'websocket')));
       // ws re-emits the HTTP server's errors, and an 'error' nobody listens to crashes the process
       // (a busy port did, past any try/catch). listenOn turns them into a rejection, then onError.
       wss.on('error', () => undefined);

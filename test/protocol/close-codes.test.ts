@@ -57,7 +57,7 @@ describe('classifyClose', () => {
 });
 
 describe('isRecoverable / isTerminal / defaultNextStep', () => {
-  const recoverable = ['rate_limited', 'session_limit', 'bad_frame', 'payload_too_large', 'handshake_timeout', 'session_expired', 'slow_consumer', 'internal_error', 'not_joined', 'unavailable', 'message_in_flight'];
+  const recoverable = ['rate_limited', 'session_limit', 'bad_frame', 'payload_too_large', 'handshake_timeout', 'session_expired', 'slow_consumer', 'internal_error', 'not_joined', 'unavailable', 'message_in_flight', 'unknown_connection'];
   const fatal = ['auth_required', 'auth_unauthorized', 'protocol_unsupported', 'agent_not_found', 'origin_not_allowed', 'configuration_error'];
 
   it('splits the wire codes as PROTOCOL.md section 6 says', () => {

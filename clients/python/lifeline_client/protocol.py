@@ -143,6 +143,7 @@ _ERROR_INFO: Dict[str, "tuple[bool, str]"] = {
     "not_joined": (True, "wait_then_retry"),
     "unavailable": (True, "wait_then_retry"),
     "message_in_flight": (True, "wait_then_retry"),
+    "unknown_connection": (True, "wait_then_retry"),
     "invalid_message": (True, "do_not_retry"),
     "connect_failed": (True, "wait_then_retry"),
     "connect_timeout": (True, "wait_then_retry"),
