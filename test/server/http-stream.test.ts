@@ -186,6 +186,11 @@ describe('HTTP binding: a plain EventSource', () => {
     expect(await again.next('hello_ok')).not.toHaveProperty('gap');
     await again.next('caught_up');
     expect(seqs(again.frames)).toEqual([4, 5]);
+    // A new EventSource sends no Last-Event-ID: README's restart puts the last id in the query.
+    const restarted = await openStream(base, { path: `${path}&epoch=${encodeURIComponent(epoch)}&since=4` });
+    expect(await restarted.next('hello_ok')).not.toHaveProperty('gap');
+    await restarted.next('caught_up');
+    expect(seqs(restarted.frames)).toEqual([5]);
   });
 
   it('refuses a malformed request with 400 before any stream, so a browser stops instead of retrying', async () => {
