@@ -23,6 +23,14 @@ export function isOnline(): boolean {
   return typeof online === 'boolean' ? online : true;
 }
 
+/**
+ * Whether this runtime has any of the signals (Node has none). Read when the client starts, so a
+ * page's globals, or a test's shim, installed after this module loaded still count.
+ */
+export function hasBrowserSignals(): boolean {
+  return typeof browser.addEventListener === 'function' || typeof browser.document?.addEventListener === 'function' || typeof browser.navigator?.onLine === 'boolean';
+}
+
 /** Forward browser signals as chart events. Returns the cleanup. */
 export function watchBrowserSignals(send: (event: GatewayMachineEvent) => void): () => void {
   const cleanups: Array<() => void> = [];

@@ -2,17 +2,15 @@
 // `gatewayMachine.provide()` builds a whole new machine (about 29 KiB and most of a client's
 // creation time, bench/README.md), so per-client dependencies are not baked in: the shared
 // implementations look them up through the actor system each client's actor runs in.
-import { createActor, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
-import { runBrowserSignals } from './browser-signals.js';
+import { createActor, enqueueActions, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
+import { hasBrowserSignals, runBrowserSignals } from './browser-signals.js';
 import type { BrowserSignalsInput, HeartbeatActorInput, HeartbeatCommand, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
 
-/** What one client plugs into the shared chart. */
-export interface ClientPorts {
-  readonly socket: SocketActorDeps;
-  readonly heartbeat: HeartbeatActorDeps;
+/** What one client plugs into the shared chart: one object serves its socket and heartbeat actors. */
+export interface ClientPorts extends SocketActorDeps, HeartbeatActorDeps {
   /** On every join: resend queued or unacknowledged messages (`socket.flush`), and a pending resync. */
   flushOutbox(): void;
 }
@@ -30,12 +28,16 @@ function portsOf(system: object): ClientPorts {
 /** `gatewayMachine` with the real socket, heartbeat and outbox, shared by all clients. */
 export const clientMachine = gatewayMachine.provide({
   actors: {
-    socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system).socket, args)),
+    socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system), args)),
     browserSignals: fromCallback<EventObject, BrowserSignalsInput>(runBrowserSignals),
-    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system).heartbeat, args)),
+    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system), args)),
   },
   actions: {
     flushOutbox: ({ system }) => portsOf(system).flushOutbox(),
+    // Where the runtime has none of the signals (Node), no watcher: it would be an idle actor per client.
+    watchBrowserSignals: enqueueActions(({ context, enqueue }) => {
+      if (hasBrowserSignals()) enqueue.spawnChild('browserSignals', { id: 'browserSignals', input: { online: context.online } });
+    }),
   },
 });
 

@@ -32,48 +32,56 @@ export interface ConnectWaiters {
   settle(error: GatewayConnectError | null): void;
 }
 
+// A class, not a closure per method: one per client (bench/README.md, memory).
+class Waiters implements ConnectWaiters {
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly clock: ClientClock,
+    private readonly failures: () => number,
+    private readonly giveUp: GiveUp,
+  ) {}
+
+  add(options: ConnectOptions, defaultTimeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        since: this.failures(),
+        maxFailures: options.maxFailures ?? Number.POSITIVE_INFINITY,
+        startedAt: this.clock.now(),
+        timer: null,
+      };
+      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+      // Past 2^31 - 1 ms a timer fires at once; such a deadline means "no deadline".
+      if (timeoutMs <= MAX_TIMER_MS) waiter.timer = this.clock.setTimeout(() => this.expire(waiter), timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  failed(): void {
+    for (const waiter of [...this.waiters]) if (this.failures() - waiter.since >= waiter.maxFailures) this.expire(waiter);
+  }
+
+  settle(error: GatewayConnectError | null): void {
+    const all = this.waiters;
+    if (all.length === 0) return;
+    this.waiters = [];
+    for (const waiter of all) {
+      if (waiter.timer !== null) this.clock.clearTimeout(waiter.timer);
+      if (error === null) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  private expire(waiter: Waiter): void {
+    this.waiters = this.waiters.filter((w) => w !== waiter);
+    if (waiter.timer !== null) this.clock.clearTimeout(waiter.timer);
+    waiter.reject(this.giveUp(this.clock.now() - waiter.startedAt, this.failures() - waiter.since));
+  }
+}
+
 /** Create the waiter list of one client; `failures()` is its running count of failed attempts. */
 export function createConnectWaiters(clock: ClientClock, failures: () => number, giveUp: GiveUp): ConnectWaiters {
-  let waiters: Waiter[] = [];
-
-  function remove(waiter: Waiter): void {
-    waiters = waiters.filter((w) => w !== waiter);
-    if (waiter.timer !== null) clock.clearTimeout(waiter.timer);
-  }
-
-  function expire(waiter: Waiter): void {
-    remove(waiter);
-    waiter.reject(giveUp(clock.now() - waiter.startedAt, failures() - waiter.since));
-  }
-
-  return {
-    add(options, defaultTimeoutMs) {
-      return new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = {
-          resolve,
-          reject,
-          since: failures(),
-          maxFailures: options.maxFailures ?? Number.POSITIVE_INFINITY,
-          startedAt: clock.now(),
-          timer: null,
-        };
-        const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-        // Past 2^31 - 1 ms a timer fires at once; such a deadline means "no deadline".
-        if (timeoutMs <= MAX_TIMER_MS) waiter.timer = clock.setTimeout(() => expire(waiter), timeoutMs);
-        waiters.push(waiter);
-      });
-    },
-    failed() {
-      for (const waiter of [...waiters]) if (failures() - waiter.since >= waiter.maxFailures) expire(waiter);
-    },
-    settle(error) {
-      const all = waiters;
-      waiters = [];
-      for (const waiter of all) {
-        if (waiter.timer !== null) clock.clearTimeout(waiter.timer);
-        if (error === null) waiter.resolve();
-        else waiter.reject(error);
-      }
-    },
-  };
+  return new Waiters(clock, failures, giveUp);
 }

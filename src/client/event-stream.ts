@@ -47,133 +47,160 @@ interface Reader {
 
 const DONE: IteratorResult<GatewayEvent> = { done: true, value: undefined };
 
-/** Create the fan-out; each `iterable()` iteration gets its own queue of at most `maxBuffered`. */
-export function createEventStreams(maxBuffered: number, hooks: EventStreamHooks): EventStreams {
-  const streams = new Set<Stream>();
-  let early: GatewayEvent[] | null = [];
-  let overflowed = false;
-  const resumeAt = Math.floor(maxBuffered / 2);
+/** The iterator of one `events()` loop, with its own bounded queue. */
+function openStream(fanout: Fanout, initial: GatewayEvent[]): AsyncIterator<GatewayEvent> {
+  const queue = initial;
+  let head = 0;
+  let ended = false;
+  let failure: GatewayConnectError | null = null;
+  // Concurrent next() calls wait here in call order; each one settles.
+  const readers: Reader[] = [];
 
-  function longest(): number {
+  function take(): GatewayEvent {
+    const value = queue[head++] as GatewayEvent;
+    // Compact now and then so a long-lived iterator does not keep every event.
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    return value;
+  }
+
+  function end(): void {
+    ended = true;
+    fanout.remove(stream);
+  }
+
+  const stream: Stream = {
+    get backlog() {
+      return queue.length - head;
+    },
+    push(event) {
+      const reader = readers.shift();
+      if (reader) return reader.resolve({ done: false, value: event });
+      queue.push(event);
+      const backlog = queue.length - head;
+      if (backlog >= fanout.maxBuffered) fanout.overflow(backlog);
+    },
+    finish(error) {
+      end();
+      // Queued events are still read first; readers waiting now have nothing left to read.
+      const waiting = readers.splice(0);
+      const first = waiting.shift();
+      if (first && error !== null) first.reject(error);
+      else if (first) first.resolve(DONE);
+      else failure = error;
+      for (const reader of waiting) reader.resolve(DONE);
+    },
+  };
+  fanout.add(stream);
+
+  return {
+    next(): Promise<IteratorResult<GatewayEvent>> {
+      if (head < queue.length) {
+        const value = take();
+        if (fanout.overflowed) fanout.checkDrained();
+        return Promise.resolve({ done: false, value });
+      }
+      if (ended) {
+        if (failure === null) return Promise.resolve(DONE);
+        const error = failure;
+        failure = null;
+        return Promise.reject(error);
+      }
+      return new Promise((resolve, reject) => readers.push({ resolve, reject }));
+    },
+    return(): Promise<IteratorResult<GatewayEvent>> {
+      if (!ended) end();
+      queue.length = 0;
+      head = 0;
+      for (const reader of readers.splice(0)) reader.resolve(DONE);
+      return Promise.resolve(DONE);
+    },
+  };
+}
+
+// A class whose queues are made when first needed: a client that is never iterated holds two
+// nulls, and the early buffer starts at its first event (bench/README.md, memory).
+class Fanout implements EventStreams {
+  private streams: Set<Stream> | null = null;
+  /** Keeping early events for a first `events()` loop: until one opens, or `dropEarly`. */
+  private keepEarly = true;
+  private early: GatewayEvent[] | null = null;
+  overflowed = false;
+
+  constructor(
+    readonly maxBuffered: number,
+    private readonly hooks: EventStreamHooks,
+  ) {}
+
+  push(event: GatewayEvent): void {
+    if (this.keepEarly) {
+      const early = (this.early ??= []);
+      if (early.length < this.maxBuffered) early.push(event);
+      else {
+        // Nobody is reading: keeping more would grow without bound, and pausing would stall an
+        // app that never reads events. Drop them and say so; a later events() starts from now.
+        const count = early.length;
+        this.dropEarly();
+        this.hooks.earlyDropped(count);
+      }
+    }
+    const streams = this.streams;
+    if (streams !== null) for (const stream of streams) stream.push(event);
+  }
+
+  finish(error: GatewayConnectError | null): void {
+    // The client stopped: nothing to resume, so the streams' end is no `drained`.
+    this.overflowed = false;
+    if (this.streams !== null) for (const stream of [...this.streams]) stream.finish(error);
+  }
+
+  iterable(): AsyncIterable<GatewayEvent> {
+    return { [Symbol.asyncIterator]: () => this.open() };
+  }
+
+  dropEarly(): void {
+    this.keepEarly = false;
+    this.early = null;
+  }
+
+  get buffered(): number {
     let most = 0;
-    for (const stream of streams) most = Math.max(most, stream.backlog);
+    if (this.streams !== null) for (const stream of this.streams) most = Math.max(most, stream.backlog);
     return most;
   }
 
+  /** Called by a queue at or past the bound: pause the connection. */
+  overflow(backlog: number): void {
+    this.overflowed = true;
+    this.hooks.overflow(backlog);
+  }
+
   /** A queue shrank or went away: resume once every queue is at most half full. */
-  function checkDrained(): void {
-    if (!overflowed || longest() > resumeAt) return;
-    overflowed = false;
-    hooks.drained();
+  checkDrained(): void {
+    if (!this.overflowed || this.buffered > Math.floor(this.maxBuffered / 2)) return;
+    this.overflowed = false;
+    this.hooks.drained();
   }
 
-  function open(): AsyncIterator<GatewayEvent> {
-    const queue: GatewayEvent[] = early ?? [];
-    early = null;
-    let head = 0;
-    let ended = false;
-    let failure: GatewayConnectError | null = null;
-    // Concurrent next() calls wait here in call order; each one settles.
-    const readers: Reader[] = [];
-
-    function take(): GatewayEvent {
-      const value = queue[head++] as GatewayEvent;
-      // Compact now and then so a long-lived iterator does not keep every event.
-      if (head > 1024 && head * 2 > queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
-      return value;
-    }
-
-    function end(): void {
-      ended = true;
-      streams.delete(stream);
-      checkDrained();
-    }
-
-    const stream: Stream = {
-      get backlog() {
-        return queue.length - head;
-      },
-      push(event) {
-        const reader = readers.shift();
-        if (reader) return reader.resolve({ done: false, value: event });
-        queue.push(event);
-        const backlog = queue.length - head;
-        if (backlog >= maxBuffered) {
-          overflowed = true;
-          hooks.overflow(backlog);
-        }
-      },
-      finish(error) {
-        end();
-        // Queued events are still read first; readers waiting now have nothing left to read.
-        const waiting = readers.splice(0);
-        const first = waiting.shift();
-        if (first && error !== null) first.reject(error);
-        else if (first) first.resolve(DONE);
-        else failure = error;
-        for (const reader of waiting) reader.resolve(DONE);
-      },
-    };
-    streams.add(stream);
-
-    return {
-      next(): Promise<IteratorResult<GatewayEvent>> {
-        if (head < queue.length) {
-          const value = take();
-          if (overflowed) checkDrained();
-          return Promise.resolve({ done: false, value });
-        }
-        if (ended) {
-          if (failure === null) return Promise.resolve(DONE);
-          const error = failure;
-          failure = null;
-          return Promise.reject(error);
-        }
-        return new Promise((resolve, reject) => readers.push({ resolve, reject }));
-      },
-      return(): Promise<IteratorResult<GatewayEvent>> {
-        if (!ended) end();
-        queue.length = 0;
-        head = 0;
-        for (const reader of readers.splice(0)) reader.resolve(DONE);
-        return Promise.resolve(DONE);
-      },
-    };
+  add(stream: Stream): void {
+    (this.streams ??= new Set()).add(stream);
   }
 
-  return {
-    push(event) {
-      if (early !== null) {
-        if (early.length < maxBuffered) early.push(event);
-        else {
-          // Nobody is reading: keeping more would grow without bound, and pausing would stall an
-          // app that never reads events. Drop them and say so; a later events() starts from now.
-          const count = early.length;
-          early = null;
-          hooks.earlyDropped(count);
-        }
-      }
-      for (const stream of streams) stream.push(event);
-    },
-    finish(error) {
-      // The client stopped: nothing to resume, so the streams' end is no `drained`.
-      overflowed = false;
-      for (const stream of [...streams]) stream.finish(error);
-    },
-    iterable() {
-      return { [Symbol.asyncIterator]: open };
-    },
-    dropEarly() {
-      early = null;
-    },
-    get buffered() {
-      return longest();
-    },
-    get overflowed() {
-      return overflowed;
-    },
-  };
+  remove(stream: Stream): void {
+    this.streams?.delete(stream);
+    this.checkDrained();
+  }
+
+  private open(): AsyncIterator<GatewayEvent> {
+    const initial = this.early ?? [];
+    this.dropEarly();
+    return openStream(this, initial);
+  }
+}
+
+/** Create the fan-out; each `iterable()` iteration gets its own queue of at most `maxBuffered`. */
+export function createEventStreams(maxBuffered: number, hooks: EventStreamHooks): EventStreams {
+  return new Fanout(maxBuffered, hooks);
 }

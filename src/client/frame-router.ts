@@ -123,24 +123,61 @@ const CONTRACT_TYPES: ReadonlySet<string> = new Set([
 /** Frames that answer the handshake: one of these that fails to decode fails the attempt. */
 const HANDSHAKE_ANSWERS: ReadonlySet<string> = new Set(['hello_ok', 'hello_error', 'joined']);
 
-/**
- * Create the router of one socket. It starts in the handshake phase. `offered` is the protocol
- * range the handshake offered: a `hello_ok` outside it is refused as `bad_server_frame`.
- */
-export function createFrameRouter(target: FrameRouterTarget, handshake: HandshakeMode, offered: ProtocolRange = SUPPORTED_PROTOCOL): (text: string) => void {
-  const { tracker } = target;
-  let joined = false;
-  let mode = handshake;
+// A class, not a closure per method: one per connection (bench/README.md, memory).
+class Router {
+  private readonly tracker: GapTracker;
+  private joined = false;
+
+  constructor(
+    private readonly target: FrameRouterTarget,
+    private mode: HandshakeMode,
+    private readonly offered: ProtocolRange,
+  ) {
+    this.tracker = target.tracker;
+  }
+
+  route(text: string): void {
+    // Node's ws refuses a bigger frame before reading it; a browser's socket cannot, so drop it unread.
+    if (text.length > MAX_SERVER_FRAME_BYTES) return this.badFrame(`Frame is over ${MAX_SERVER_FRAME_BYTES} bytes (MAX_SERVER_FRAME_BYTES); skipped.`);
+    // Parsers differ in how deep they go (Python's stops near 1000): past the limit, no client reads it.
+    if (nestingExceeds(text)) return this.badFrame(`Frame nests deeper than ${MAX_SERVER_FRAME_DEPTH} levels (MAX_SERVER_FRAME_DEPTH); skipped.`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.badFrame('Frame is not valid JSON.');
+    }
+    if (!isObject(value) || typeof value['type'] !== 'string') return this.badFrame('Frame must be one JSON object with a string "type".');
+    const type = value['type'];
+    if ((type === 'event' || type === 'replay') && this.acceptEventFrame(value)) return;
+    if (type === 'batch' && this.acceptBatch(value)) return;
+    // PraisonAI flat events, including numbered `error` events, carry a top-level seq.
+    if ((!CONTRACT_TYPES.has(type) || type === 'error') && isSeq(value['seq'])) {
+      this.tracker.accept(value['seq'], flatFields(value as Json & { type: string }), false, undefined, value);
+      return;
+    }
+    const decoded = decodeServerObject(value);
+    if (!decoded.ok) {
+      // A handshake answer we cannot use would otherwise leave the attempt waiting out the whole
+      // handshake timeout: fail it now, retried with backoff like an answer outside the offer.
+      if (!this.joined && HANDSHAKE_ANSWERS.has(type)) {
+        return this.target.lifecycle({ type: 'hello.rejected', code: 'bad_server_frame', message: `The gateway's "${type}" does not follow the protocol: ${decoded.error.message}`, nextStep: 'wait_then_retry' });
+      }
+      return this.badFrame(decoded.error.message);
+    }
+    if (decoded.kind === 'foreign') return this.tracker.notice(flatFields(decoded.frame), decoded.frame);
+    this.onContract(decoded.frame);
+  }
 
   /** Hot path for `event`/`replay` frames; false when the frame needs the full decoder. */
-  function acceptEventFrame(frame: Json): boolean {
+  private acceptEventFrame(frame: Json): boolean {
     const seq = eventFrameSeq(frame);
     if (seq === undefined) return false;
-    deliverEventFrame(tracker, frame, seq);
+    deliverEventFrame(this.tracker, frame, seq);
     return true;
   }
 
-  function acceptBatch(frame: Json): boolean {
+  private acceptBatch(frame: Json): boolean {
     const frames = frame['frames'];
     if (!Array.isArray(frames)) return false;
     // Check every member before delivering any, so a bad batch is refused whole, never half-delivered.
@@ -150,33 +187,33 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       if (seq === undefined) return false;
       seqs.push(seq);
     }
-    for (const [i, seq] of seqs.entries()) {
-      if (target.stopped()) break;
-      deliverEventFrame(tracker, frames[i] as Json, seq);
+    for (let i = 0; i < seqs.length; i++) {
+      if (this.target.stopped()) break;
+      deliverEventFrame(this.tracker, frames[i] as Json, seqs[i] as number);
     }
     return true;
   }
 
   /** Version 0 means the legacy `join`; a `hello_ok` must pick from the offered range. */
-  function withinOffer(protocol: number): boolean {
-    return protocol >= 1 && protocol >= offered.min && protocol <= offered.max;
+  private withinOffer(protocol: number): boolean {
+    return protocol >= 1 && protocol >= this.offered.min && protocol <= this.offered.max;
   }
 
-  function badFrame(message: string): void {
-    target.error(connectError('bad_server_frame', message));
+  private badFrame(message: string): void {
+    this.target.error(connectError('bad_server_frame', message));
   }
 
-  function onHandshakeError(code: string | undefined, message: string, nextStep: string | undefined, retryAfterSeconds: number | undefined): void {
-    if (mode === 'hello') {
+  private onHandshakeError(code: string | undefined, message: string, nextStep: string | undefined, retryAfterSeconds: number | undefined): void {
+    if (this.mode === 'hello') {
       // A gateway that does not know `hello` answers `error`: retry with the legacy `join`.
-      mode = 'join';
-      target.sendJoin();
-      target.lifecycle({ type: 'hello.unsupported' });
+      this.mode = 'join';
+      this.target.sendJoin();
+      this.target.lifecycle({ type: 'hello.unsupported' });
       return;
     }
     // PraisonAI's join answers a mismatch with `version_unsupported`, other refusals with no code.
     const wire = code === 'version_unsupported' ? 'protocol_unsupported' : (code ?? 'bad_frame');
-    target.lifecycle({
+    this.target.lifecycle({
       type: 'hello.rejected',
       code: wire,
       message,
@@ -185,21 +222,22 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
     });
   }
 
-  function onContract(frame: ServerFrame): void {
+  private onContract(frame: ServerFrame): void {
+    const { target, tracker } = this;
     switch (frame.type) {
       case 'hello_ok':
       case 'joined': {
-        if (joined) return;
-        if (frame.type === 'hello_ok' && !withinOffer(frame.protocol)) {
+        if (this.joined) return;
+        if (frame.type === 'hello_ok' && !this.withinOffer(frame.protocol)) {
           // Never speak a version we did not offer: a failed attempt, retried with backoff.
           return target.lifecycle({
             type: 'hello.rejected',
             code: 'bad_server_frame',
-            message: `The gateway chose protocol ${frame.protocol}, outside the offered ${offered.min}..${offered.max}.`,
+            message: `The gateway chose protocol ${frame.protocol}, outside the offered ${this.offered.min}..${this.offered.max}.`,
             nextStep: 'wait_then_retry',
           });
         }
-        joined = true;
+        this.joined = true;
         tracker.handshake(answerOf(frame));
         target.accepted(frame);
         const protocol = frame.type === 'hello_ok' ? frame.protocol : 0;
@@ -223,7 +261,7 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
         });
         return;
       case 'error':
-        if (!joined) return onHandshakeError(frame.code, frame.message, frame.next_step, frame.retry_after_seconds);
+        if (!this.joined) return this.onHandshakeError(frame.code, frame.message, frame.next_step, frame.retry_after_seconds);
         if (frame.id !== undefined) {
           // Not applied and not lost (PROTOCOL.md section 5, "Message errors"): keep it, send it again.
           if ((frame.next_step ?? defaultNextStep(frame.code ?? 'bad_frame')) === 'wait_then_retry') {
@@ -252,42 +290,19 @@ export function createFrameRouter(target: FrameRouterTarget, handshake: Handshak
       case 'replay':
       case 'batch':
         // Valid by the schema but refused by the fast path: cannot happen for well-formed frames.
-        return badFrame(`Unusable "${frame.type}" frame.`);
+        return this.badFrame(`Unusable "${frame.type}" frame.`);
     }
   }
+}
 
-  return function route(text: string): void {
-    // Node's ws refuses a bigger frame before reading it; a browser's socket cannot, so drop it unread.
-    if (text.length > MAX_SERVER_FRAME_BYTES) return badFrame(`Frame is over ${MAX_SERVER_FRAME_BYTES} bytes (MAX_SERVER_FRAME_BYTES); skipped.`);
-    // Parsers differ in how deep they go (Python's stops near 1000): past the limit, no client reads it.
-    if (nestingExceeds(text)) return badFrame(`Frame nests deeper than ${MAX_SERVER_FRAME_DEPTH} levels (MAX_SERVER_FRAME_DEPTH); skipped.`);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return badFrame('Frame is not valid JSON.');
-    }
-    if (!isObject(value) || typeof value['type'] !== 'string') return badFrame('Frame must be one JSON object with a string "type".');
-    const type = value['type'];
-    if ((type === 'event' || type === 'replay') && acceptEventFrame(value)) return;
-    if (type === 'batch' && acceptBatch(value)) return;
-    // PraisonAI flat events, including numbered `error` events, carry a top-level seq.
-    if ((!CONTRACT_TYPES.has(type) || type === 'error') && isSeq(value['seq'])) {
-      tracker.accept(value['seq'], flatFields(value as Json & { type: string }), false, undefined, value);
-      return;
-    }
-    const decoded = decodeServerObject(value);
-    if (!decoded.ok) {
-      // A handshake answer we cannot use would otherwise leave the attempt waiting out the whole
-      // handshake timeout: fail it now, retried with backoff like an answer outside the offer.
-      if (!joined && HANDSHAKE_ANSWERS.has(type)) {
-        return target.lifecycle({ type: 'hello.rejected', code: 'bad_server_frame', message: `The gateway's "${type}" does not follow the protocol: ${decoded.error.message}`, nextStep: 'wait_then_retry' });
-      }
-      return badFrame(decoded.error.message);
-    }
-    if (decoded.kind === 'foreign') return tracker.notice(flatFields(decoded.frame), decoded.frame);
-    onContract(decoded.frame);
-  };
+/**
+ * Create the router of one socket: a function to call with each text frame. It starts in the
+ * handshake phase. `offered` is the protocol range the handshake offered: a `hello_ok` outside it
+ * is refused as `bad_server_frame`.
+ */
+export function createFrameRouter(target: FrameRouterTarget, handshake: HandshakeMode, offered: ProtocolRange = SUPPORTED_PROTOCOL): (text: string) => void {
+  const router = new Router(target, handshake, offered);
+  return (text) => router.route(text);
 }
 
 /** PraisonAI snapshots have no top-level cursor; their state carries `event_cursor`. */

@@ -69,27 +69,104 @@ export interface TrackerPosition {
   readonly epoch?: string;
 }
 
-/** Create a tracker. `sessionId` resumes an existing session, from its start unless `position` says otherwise. */
-export function createGapTracker(sink: TrackerSink, sessionId?: string, position?: TrackerPosition): GapTracker {
-  let session: string | null = sessionId ?? null;
-  let cursor = position?.cursor ?? 0;
-  let epoch: string | null = position?.epoch ?? null;
-  let resume: ResumeInfo | null = null;
+// A class, not a closure per method: one per client, on the per-event path (bench/README.md, memory).
+class Tracker implements GapTracker {
   // The `since` sent in the last handshake; null when it started a new session.
-  let sentSince: number | null = null;
+  private sentSince: number | null = null;
   // The cursor of a session the gateway dropped (4040): the next session reports it as a gap.
-  let lostCursor = 0;
+  private lostCursor = 0;
+  resume: ResumeInfo | null = null;
 
-  function reportGap(expected: number, received: number, reason: GapInfo['reason'], replayed: boolean): void {
-    if (replayed && resume !== null && resume.mode === 'full') {
-      // PraisonAI never reports a gap on resume: the first replayed number tells us instead.
-      resume = { mode: 'partial', from: received, to: resume.to };
+  constructor(
+    private readonly sink: TrackerSink,
+    public sessionId: string | null,
+    public cursor: number,
+    public epoch: string | null,
+  ) {}
+
+  resumeRequest(): ResumeRequest {
+    if (this.sessionId === null) {
+      this.sentSince = null;
+      return {};
     }
-    sink.gap({ expected, received, reason });
+    this.sentSince = this.cursor;
+    return { session_id: this.sessionId, since: this.cursor, ...(this.epoch === null ? {} : { epoch: this.epoch }) };
   }
 
-  function deliver(seq: number | null, fields: EventFields, replayed: boolean, raw: unknown): void {
-    sink.event({
+  handshake(answer: HandshakeAnswer): void {
+    const since = answer.sessionId === this.sessionId ? this.sentSince : null;
+    this.sessionId = answer.sessionId;
+    if (since === null) {
+      // A new session (first connect, or the gateway gave us another one): a new history.
+      const lost = Math.max(this.lostCursor, this.cursor);
+      this.cursor = 0;
+      this.lostCursor = 0;
+      this.epoch = answer.epoch ?? null;
+      this.resume = { mode: 'none', from: 1, to: answer.head };
+      if (lost > 0) this.sink.gap({ expected: lost + 1, received: 1, reason: 'epoch' });
+      return;
+    }
+    const gap = handshakeGap(answer, since, this.epoch);
+    this.epoch = answer.epoch ?? this.epoch;
+    if (gap === undefined) {
+      this.cursor = since;
+      this.resume = { mode: 'full', from: since + 1, to: answer.head };
+      return;
+    }
+    this.cursor = gap.received - 1;
+    this.resume = { mode: answer.head >= gap.received ? 'partial' : 'none', from: gap.received, to: answer.head };
+    this.sink.gap(gap);
+  }
+
+  accept(seq: number, fields: EventFields, replayed: boolean, frameEpoch: string | undefined, raw: unknown): void {
+    if (frameEpoch !== undefined && frameEpoch !== this.epoch) {
+      if (this.epoch !== null) {
+        // A new history: numbering may restart, so this is a gap, never a duplicate.
+        this.reportGap(this.cursor + 1, seq, 'epoch', replayed);
+        this.cursor = seq - 1;
+      }
+      this.epoch = frameEpoch;
+    }
+    const cursor = this.cursor;
+    if (seq <= cursor) return;
+    if (seq > cursor + 1) this.reportGap(cursor + 1, seq, replayed ? 'window' : 'live', replayed);
+    this.cursor = seq;
+    this.deliver(seq, fields, replayed, raw);
+  }
+
+  notice(fields: EventFields, raw: unknown): void {
+    this.deliver(null, fields, false, raw);
+  }
+
+  caughtUp(frameEpoch: string | undefined): void {
+    if (frameEpoch !== undefined && this.epoch === null) this.epoch = frameEpoch;
+  }
+
+  snapshot(snapCursor: number | undefined, snapEpoch: string | undefined): void {
+    const newHistory = snapEpoch !== undefined && snapEpoch !== this.epoch;
+    if (snapEpoch !== undefined) this.epoch = snapEpoch;
+    if (snapCursor !== undefined) this.cursor = newHistory ? snapCursor : Math.max(this.cursor, snapCursor);
+  }
+
+  forgetSession(): void {
+    this.lostCursor = Math.max(this.lostCursor, this.cursor);
+    this.sessionId = null;
+    this.cursor = 0;
+    this.epoch = null;
+    this.sentSince = null;
+  }
+
+  private reportGap(expected: number, received: number, reason: GapInfo['reason'], replayed: boolean): void {
+    const resume = this.resume;
+    if (replayed && resume !== null && resume.mode === 'full') {
+      // PraisonAI never reports a gap on resume: the first replayed number tells us instead.
+      this.resume = { mode: 'partial', from: received, to: resume.to };
+    }
+    this.sink.gap({ expected, received, reason });
+  }
+
+  private deliver(seq: number | null, fields: EventFields, replayed: boolean, raw: unknown): void {
+    this.sink.event({
       seq,
       type: fields.type,
       data: fields.data,
@@ -100,92 +177,11 @@ export function createGapTracker(sink: TrackerSink, sessionId?: string, position
       raw,
     });
   }
+}
 
-  return {
-    get sessionId() {
-      return session;
-    },
-    get cursor() {
-      return cursor;
-    },
-    get epoch() {
-      return epoch;
-    },
-    get resume() {
-      return resume;
-    },
-
-    resumeRequest() {
-      if (session === null) {
-        sentSince = null;
-        return {};
-      }
-      sentSince = cursor;
-      return { session_id: session, since: cursor, ...(epoch === null ? {} : { epoch }) };
-    },
-
-    handshake(answer) {
-      const since = answer.sessionId === session ? sentSince : null;
-      session = answer.sessionId;
-      if (since === null) {
-        // A new session (first connect, or the gateway gave us another one): a new history.
-        const lost = Math.max(lostCursor, cursor);
-        cursor = 0;
-        lostCursor = 0;
-        epoch = answer.epoch ?? null;
-        resume = { mode: 'none', from: 1, to: answer.head };
-        if (lost > 0) sink.gap({ expected: lost + 1, received: 1, reason: 'epoch' });
-        return;
-      }
-      const gap = handshakeGap(answer, since, epoch);
-      epoch = answer.epoch ?? epoch;
-      if (gap === undefined) {
-        cursor = since;
-        resume = { mode: 'full', from: since + 1, to: answer.head };
-        return;
-      }
-      cursor = gap.received - 1;
-      resume = { mode: answer.head >= gap.received ? 'partial' : 'none', from: gap.received, to: answer.head };
-      sink.gap(gap);
-    },
-
-    accept(seq, fields, replayed, frameEpoch, raw) {
-      if (frameEpoch !== undefined && frameEpoch !== epoch) {
-        if (epoch !== null) {
-          // A new history: numbering may restart, so this is a gap, never a duplicate.
-          reportGap(cursor + 1, seq, 'epoch', replayed);
-          cursor = seq - 1;
-        }
-        epoch = frameEpoch;
-      }
-      if (seq <= cursor) return;
-      if (seq > cursor + 1) reportGap(cursor + 1, seq, replayed ? 'window' : 'live', replayed);
-      cursor = seq;
-      deliver(seq, fields, replayed, raw);
-    },
-
-    notice(fields, raw) {
-      deliver(null, fields, false, raw);
-    },
-
-    caughtUp(frameEpoch) {
-      if (frameEpoch !== undefined && epoch === null) epoch = frameEpoch;
-    },
-
-    snapshot(snapCursor, snapEpoch) {
-      const newHistory = snapEpoch !== undefined && snapEpoch !== epoch;
-      if (snapEpoch !== undefined) epoch = snapEpoch;
-      if (snapCursor !== undefined) cursor = newHistory ? snapCursor : Math.max(cursor, snapCursor);
-    },
-
-    forgetSession() {
-      lostCursor = Math.max(lostCursor, cursor);
-      session = null;
-      cursor = 0;
-      epoch = null;
-      sentSince = null;
-    },
-  };
+/** Create a tracker. `sessionId` resumes an existing session, from its start unless `position` says otherwise. */
+export function createGapTracker(sink: TrackerSink, sessionId?: string, position?: TrackerPosition): GapTracker {
+  return new Tracker(sink, sessionId ?? null, position?.cursor ?? 0, position?.epoch ?? null);
 }
 
 /**

@@ -67,32 +67,37 @@ export interface UrlPicker {
   readonly current: string | null;
 }
 
-export function createUrlPicker(source: GatewayUrl): UrlPicker {
-  let current: string | null = null;
-  let index = -1;
-  return {
-    next(context) {
-      let url: string;
-      if (typeof source === 'string') url = source;
-      else if (typeof source === 'function') {
-        let picked: unknown;
-        try {
-          picked = source({ ...context, previousUrl: current });
-        } catch (error) {
-          throw connectError('connect_failed', `The url function failed: ${error instanceof Error ? error.message : String(error)}`, {}, error);
-        }
-        const problem = urlProblem(picked, 'url()');
-        if (problem !== null) throw connectError('connect_failed', problem, {});
-        url = picked as string;
-      } else {
-        index = (index + 1) % source.length;
-        url = source[index] as string;
+// A class, not a closure per method: one per client (bench/README.md, memory).
+class Picker implements UrlPicker {
+  current: string | null = null;
+  private index = -1;
+
+  constructor(private readonly source: GatewayUrl) {}
+
+  next(context: Omit<GatewayUrlContext, 'previousUrl'>): string {
+    const source = this.source;
+    let url: string;
+    if (typeof source === 'string') url = source;
+    else if (typeof source === 'function') {
+      let picked: unknown;
+      try {
+        picked = source({ ...context, previousUrl: this.current });
+      } catch (error) {
+        throw connectError('connect_failed', `The url function failed: ${error instanceof Error ? error.message : String(error)}`, {}, error);
       }
-      current = gatewayUrl(url);
-      return current;
-    },
-    get current() {
-      return current;
-    },
-  };
+      const problem = urlProblem(picked, 'url()');
+      if (problem !== null) throw connectError('connect_failed', problem, {});
+      url = picked as string;
+    } else {
+      this.index = (this.index + 1) % source.length;
+      url = source[this.index] as string;
+    }
+    this.current = gatewayUrl(url);
+    return this.current;
+  }
+}
+
+/** Create the picker of one client. */
+export function createUrlPicker(source: GatewayUrl): UrlPicker {
+  return new Picker(source);
 }

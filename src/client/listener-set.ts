@@ -13,31 +13,47 @@ export interface ListenerSet<T> {
   readonly size: number;
 }
 
+// A class with its Set made on the first `add`: a client has five of these and most apps listen
+// to one or two (bench/README.md, memory).
+class Listeners<T> implements ListenerSet<T> {
+  private listeners: Set<(value: T) => void> | null = null;
+
+  constructor(
+    private readonly kind: string,
+    private readonly failed: (cause: unknown, kind: string) => void,
+  ) {}
+
+  add(listener: (value: T) => void): () => void {
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  }
+
+  emit(value: T): void {
+    const listeners = this.listeners;
+    if (listeners === null) return;
+    for (const listener of listeners) {
+      try {
+        const result: unknown = listener(value);
+        if (isThenable(result)) result.then(undefined, (cause: unknown) => this.failed(cause, this.kind));
+      } catch (cause) {
+        this.failed(cause, this.kind);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.listeners?.size ?? 0;
+  }
+}
+
 /**
  * Create a set whose failures go to `failed(cause, kind)`. `failed` must not throw itself; the
- * facade's reporter routes them to `onError` as `listener_error` with a recursion guard.
+ * facade's reporter routes them to `onError` as `listener_error` with a recursion guard. Call
+ * `add` and `emit` on the set (they use `this`).
  */
 export function createListenerSet<T>(kind: string, failed: (cause: unknown, kind: string) => void): ListenerSet<T> {
-  const listeners = new Set<(value: T) => void>();
-  return {
-    add(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-    emit(value) {
-      for (const listener of listeners) {
-        try {
-          const result: unknown = listener(value);
-          if (isThenable(result)) result.then(undefined, (cause: unknown) => failed(cause, kind));
-        } catch (cause) {
-          failed(cause, kind);
-        }
-      }
-    },
-    get size() {
-      return listeners.size;
-    },
-  };
+  return new Listeners<T>(kind, failed);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -95,113 +95,132 @@ function encode(id: string, content: unknown): string | GatewayConnectError {
   }
 }
 
+// A class whose Map is made with the first message: most clients send rarely or never, and an
+// idle one holds no Map (bench/README.md, memory).
+class MessageOutbox implements Outbox {
+  // A Map keeps insertion order, so flush resends oldest first.
+  private pending: Map<string, Entry> | null = null;
+  droppedOnLoad = 0;
+  // Flushes so far: one per connection, so `written === flushes` means "sent on this one".
+  private flushes = 0;
+  // The largest frame the gateway took less than, learned from a 1009 close; unknown: Infinity.
+  private learnedMax = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly maxMessages: number,
+    private readonly makeId: () => string,
+    private readonly store: OutboxStore | undefined,
+  ) {
+    for (const message of store?.load() ?? []) {
+      const text = this.size < maxMessages ? encode(message.id, message.content) : null;
+      if (typeof text === 'string') this.entries().set(message.id, { id: message.id, text, bytes: utf8Length(text), written: 0, resolve: ignore, reject: ignore });
+      else {
+        this.droppedOnLoad++;
+        store?.delete(message.id);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.pending?.size ?? 0;
+  }
+
+  add(content: unknown, announced = Number.POSITIVE_INFINITY): { readonly id: string; readonly done: Promise<SendResult> } {
+    const maxBytes = Math.min(announced, this.learnedMax);
+    if (this.size >= this.maxMessages) {
+      return refused(connectError('outbox_full', `The outbox holds ${this.maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`));
+    }
+    const id = this.makeId();
+    const text = encode(id, content);
+    if (typeof text !== 'string') return refused(text);
+    const bytes = utf8Length(text);
+    if (bytes > maxBytes) return refused(tooLarge(bytes, maxBytes));
+    try {
+      this.store?.put({ id, content });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return refused(connectError('outbox_store_failed', `The outbox store could not keep this message (${why}); it was not sent.`, { nextStep: 'do_not_retry' }, error));
+    }
+    const pending = this.entries();
+    const done = new Promise<SendResult>((resolve, reject) => {
+      pending.set(id, { id, text, bytes, written: 0, resolve, reject });
+    });
+    return { id, done };
+  }
+
+  flush(write: Write, acks: boolean, announced = Number.POSITIVE_INFINITY): void {
+    this.flushes++;
+    if (this.pending === null) return;
+    const maxBytes = Math.min(announced, this.learnedMax);
+    for (const entry of [...this.pending.values()]) {
+      if (entry.bytes > maxBytes) this.fail(entry.id, tooLarge(entry.bytes, maxBytes));
+      else if (!this.writeEntry(entry, write, acks)) return;
+    }
+  }
+
+  writeOne(id: string, write: Write, acks: boolean): void {
+    const entry = this.pending?.get(id);
+    if (entry) this.writeEntry(entry, write, acks);
+  }
+
+  ack(id: string, duplicate: boolean): void {
+    this.take(id)?.resolve({ id, duplicate, acknowledged: true });
+  }
+
+  fail(id: string, error: GatewayConnectError): void {
+    this.take(id)?.reject(error);
+  }
+
+  refuseLargestInFlight(closeCode: number): number | undefined {
+    let largest: Entry | undefined;
+    for (const entry of this.pending?.values() ?? []) {
+      if (entry.written === this.flushes && this.flushes > 0 && (!largest || entry.bytes > largest.bytes)) largest = entry;
+    }
+    if (!largest) return undefined;
+    this.learnedMax = Math.min(this.learnedMax, largest.bytes - 1);
+    this.fail(
+      largest.id,
+      connectError(
+        'payload_too_large',
+        `The gateway closed the connection (${closeCode}: message too big) after this ${largest.bytes}-byte message frame, so it takes less than that; it was not sent again, and bigger messages are refused from now on. Send less or split it.`,
+        { closeCode },
+      ),
+    );
+    return this.learnedMax;
+  }
+
+  rejectAll(error: GatewayConnectError): void {
+    // The app hears about each of these, so none is kept for a later run either.
+    for (const id of [...(this.pending?.keys() ?? [])]) this.take(id)?.reject(error);
+  }
+
+  private entries(): Map<string, Entry> {
+    return (this.pending ??= new Map());
+  }
+
+  private take(id: string): Entry | undefined {
+    const entry = this.pending?.get(id);
+    if (!entry) return undefined;
+    this.pending?.delete(id);
+    this.store?.delete(id);
+    return entry;
+  }
+
+  private writeEntry(entry: Entry, write: Write, acks: boolean): boolean {
+    if (!write(entry)) return false;
+    entry.written = this.flushes;
+    if (!acks) this.take(entry.id)?.resolve({ id: entry.id, duplicate: false, acknowledged: false });
+    return true;
+  }
+}
+
+const ignore = (): void => undefined;
+
 /**
  * Create an outbox holding at most `maxMessages`. With a `store`, every message is kept there
  * until it is settled, and messages an earlier run left are restored (their `send()` promises
  * belonged to that run, so nobody awaits them here) and go out with the next flush.
  */
 export function createOutbox(maxMessages: number, makeId: () => string = newMessageId, store?: OutboxStore): Outbox {
-  // A Map keeps insertion order, so flush resends oldest first.
-  const pending = new Map<string, Entry>();
-  let droppedOnLoad = 0;
-  // Flushes so far: one per connection, so `written === flushes` means "sent on this one".
-  let flushes = 0;
-  // The largest frame the gateway took less than, learned from a 1009 close; unknown: Infinity.
-  let learnedMax = Number.POSITIVE_INFINITY;
-  for (const message of store?.load() ?? []) {
-    const text = pending.size < maxMessages ? encode(message.id, message.content) : null;
-    if (typeof text === 'string') pending.set(message.id, { id: message.id, text, bytes: utf8Length(text), written: 0, resolve: () => undefined, reject: () => undefined });
-    else {
-      droppedOnLoad++;
-      store?.delete(message.id);
-    }
-  }
-
-  function take(id: string): Entry | undefined {
-    const entry = pending.get(id);
-    if (!entry) return undefined;
-    pending.delete(id);
-    store?.delete(id);
-    return entry;
-  }
-
-  function settle(id: string, result: SendResult): void {
-    take(id)?.resolve(result);
-  }
-
-  function fail(id: string, error: GatewayConnectError): void {
-    take(id)?.reject(error);
-  }
-
-  function writeEntry(entry: Entry, write: Write, acks: boolean): boolean {
-    if (!write(entry)) return false;
-    entry.written = flushes;
-    if (!acks) settle(entry.id, { id: entry.id, duplicate: false, acknowledged: false });
-    return true;
-  }
-
-  return {
-    get size() {
-      return pending.size;
-    },
-    droppedOnLoad,
-    add(content, announced = Number.POSITIVE_INFINITY) {
-      const maxBytes = Math.min(announced, learnedMax);
-      if (pending.size >= maxMessages) {
-        return refused(connectError('outbox_full', `The outbox holds ${maxMessages} unacknowledged messages; wait for the connection or raise outbox.maxMessages.`));
-      }
-      const id = makeId();
-      const text = encode(id, content);
-      if (typeof text !== 'string') return refused(text);
-      const bytes = utf8Length(text);
-      if (bytes > maxBytes) return refused(tooLarge(bytes, maxBytes));
-      try {
-        store?.put({ id, content });
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        return refused(connectError('outbox_store_failed', `The outbox store could not keep this message (${why}); it was not sent.`, { nextStep: 'do_not_retry' }, error));
-      }
-      const done = new Promise<SendResult>((resolve, reject) => {
-        pending.set(id, { id, text, bytes, written: 0, resolve, reject });
-      });
-      return { id, done };
-    },
-    flush(write, acks, announced = Number.POSITIVE_INFINITY) {
-      flushes++;
-      const maxBytes = Math.min(announced, learnedMax);
-      for (const entry of [...pending.values()]) {
-        if (entry.bytes > maxBytes) fail(entry.id, tooLarge(entry.bytes, maxBytes));
-        else if (!writeEntry(entry, write, acks)) return;
-      }
-    },
-    writeOne(id, write, acks) {
-      const entry = pending.get(id);
-      if (entry) writeEntry(entry, write, acks);
-    },
-    ack(id, duplicate) {
-      settle(id, { id, duplicate, acknowledged: true });
-    },
-    fail,
-    refuseLargestInFlight(closeCode) {
-      let largest: Entry | undefined;
-      for (const entry of pending.values()) {
-        if (entry.written === flushes && flushes > 0 && (!largest || entry.bytes > largest.bytes)) largest = entry;
-      }
-      if (!largest) return undefined;
-      learnedMax = Math.min(learnedMax, largest.bytes - 1);
-      fail(
-        largest.id,
-        connectError(
-          'payload_too_large',
-          `The gateway closed the connection (${closeCode}: message too big) after this ${largest.bytes}-byte message frame, so it takes less than that; it was not sent again, and bigger messages are refused from now on. Send less or split it.`,
-          { closeCode },
-        ),
-      );
-      return learnedMax;
-    },
-    rejectAll(error) {
-      // The app hears about each of these, so none is kept for a later run either.
-      for (const id of [...pending.keys()]) take(id)?.reject(error);
-    },
-  };
+  return new MessageOutbox(maxMessages, makeId, store);
 }

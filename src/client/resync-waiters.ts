@@ -12,9 +12,9 @@ export const NO_RESYNC =
 /** How the waiters ask the gateway for a snapshot. */
 export interface SnapshotRequest {
   /** Whether the gateway of the last join offers resync. */
-  offered(): boolean;
+  resyncOffered(): boolean;
   /** Write the `resync` frame on the connection. */
-  send(): void;
+  requestResync(): void;
 }
 
 /** The waiting `resync()` calls of one client. */
@@ -61,7 +61,7 @@ class Waiters implements ResyncWaiters {
   }
 
   private ask(): void {
-    if (this.request.offered()) this.request.send();
+    if (this.request.resyncOffered()) this.request.requestResync();
     else this.rejectAll(connectError('configuration_error', NO_RESYNC));
   }
 

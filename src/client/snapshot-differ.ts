@@ -13,13 +13,13 @@ import type { ClientState } from './types.js';
 /** What the facade does about each change, called in this order within one snapshot. */
 export interface LifecycleChanges {
   /** The chart recorded an error: why it stops (a terminal refusal, a fatal close, retries spent) or a refusal it retries. */
-  error(error: ConnectErrorData): void;
+  chartError(error: ConnectErrorData): void;
   /** The chart counted a failed attempt. */
-  failed(failure: AttemptFailure, context: GatewayContext): void;
+  failureCounted(failure: AttemptFailure, context: GatewayContext): void;
   /** A connection ended with this close (or the chart's synthetic close). */
-  closed(close: NonNullable<GatewayContext['lastClose']>): void;
+  connectionClosed(close: NonNullable<GatewayContext['lastClose']>): void;
   /** The public state changed; `error` is the chart's error as it entered it (set when it stopped by itself). */
-  state(next: ClientState, error: ConnectErrorData | null): void;
+  stateChanged(next: ClientState, error: ConnectErrorData | null): void;
 }
 
 /** The public state as last seen. */
@@ -38,21 +38,21 @@ class Watch implements LifecycleView {
 
   see(snapshot: SnapshotFrom<ClientMachine>): void {
     const { context } = snapshot;
-    if (context.error !== null && context.error !== this.error) this.changes.error(context.error);
+    if (context.error !== null && context.error !== this.error) this.changes.chartError(context.error);
     this.error = context.error;
     const failure = context.failure;
     if (failure !== null && failure.count !== this.failures) {
       this.failures = failure.count;
-      this.changes.failed(failure, context);
+      this.changes.failureCounted(failure, context);
     }
     if (context.lastClose !== this.close) {
       this.close = context.lastClose;
-      if (this.close !== null) this.changes.closed(this.close);
+      if (this.close !== null) this.changes.connectionClosed(this.close);
     }
     const next = publicState(snapshot);
     if (next === this.state) return;
     this.state = next;
-    this.changes.state(next, this.error);
+    this.changes.stateChanged(next, this.error);
   }
 }
 

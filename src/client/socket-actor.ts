@@ -5,34 +5,31 @@
 // by command (actor-commands.ts). Reports from a connection whose actor was stopped are ignored,
 // so a late close can never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
-import { CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, type ClientFrame, type HelloFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
+import { CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, type ClientFrame, type HelloFrame, type HelloOkFrame, type JoinedFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
 import { assertNever } from '../protocol/assert-never.js';
 import { authRequiredHint, scrubSecret } from '../protocol/credentials.js';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
-import type { HandshakeMode, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
+import type { HandshakeMode, SocketCommand, SocketActorInput } from '../../machines/actor-contracts.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import type { ConnectionCensus } from './connection-census.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
 import type { OutboundMessage } from './outbox.js';
-import type { ClientTransport, TransportConnection } from './transport.js';
-import type { ClientClock, TokenSource } from './types.js';
+import type { GapTracker } from './gap-tracker.js';
+import type { ClientTransport, TransportConnection, TransportEvents } from './transport.js';
+import type { ClientClock, SessionSnapshot, TokenSource } from './types.js';
 
 /** Writes one outbox message on this connection; false when it could not be written. */
 export type MessageWrite = (message: OutboundMessage) => boolean;
 
-/** The client's outbox, as the socket actor writes it on `socket.flush` and `socket.send_message`. */
-export interface OutboxWriter {
-  /** Resend every queued or unacknowledged message (a new join). */
-  flush(write: MessageWrite): void;
-  /** Write one queued message. */
-  writeOne(id: string, write: MessageWrite): void;
-}
-
-/** Everything the socket actor needs from the client. */
-export interface SocketActorDeps {
+/**
+ * Everything the socket actor needs from the client: how to connect, where frames go (the frame
+ * router's target but for the parts bound per connection here: `send`, `lifecycle`, `sendJoin`,
+ * `stopped`), and its outbox.
+ */
+export interface SocketActorDeps extends Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'> {
   /** The URL of this attempt (a list or an app function may pick another node each time); throws when it cannot. */
-  readonly url: () => string;
+  url(): string;
   readonly agentId: string;
   /** A fixed token, or a function called before each attempt (resolved before the connection opens). */
   readonly token: TokenSource | undefined;
@@ -43,15 +40,16 @@ export interface SocketActorDeps {
   readonly clock: ClientClock;
   /** Told of every connection opened and closed, so `disconnect()` can wait for the last close. */
   readonly census: ConnectionCensus;
-  readonly outbox: OutboxWriter;
-  /** Where frames go; `send`, `lifecycle`, `sendJoin` and `stopped` are bound per connection here. */
-  readonly target: Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'>;
+  /** Resend every queued or unacknowledged message (a new join). */
+  writeOutbox(write: MessageWrite): void;
+  /** Write one queued message. */
+  writeOutboxMessage(id: string, write: MessageWrite): void;
   /** A connection failed with a cause: `report` it (an attempt that never opened) or only record it (a drop). */
-  readonly failed: (error: GatewayConnectError, report: boolean) => void;
+  failed(error: GatewayConnectError, report: boolean): void;
 }
 
 function handshakeFrame(deps: SocketActorDeps, mode: HandshakeMode, tokenValue: string | undefined): HelloFrame | JoinFrame {
-  const resume = deps.target.tracker.resumeRequest();
+  const resume = deps.tracker.resumeRequest();
   const token = tokenValue === undefined ? {} : { token: tokenValue };
   if (mode === 'join') {
     return { type: 'join', agent_id: deps.agentId, min_version: deps.protocol.min, max_version: deps.protocol.max, ...resume, ...token };
@@ -104,7 +102,7 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
   const fail = (cause: unknown): void => {
     if (stopped) return;
     const detail = cause instanceof Error ? cause.message : String(cause);
-    deps.target.error(connectError('token_unavailable', `The token function failed: ${detail}`, { nextStep: 'wait_then_retry' }, cause));
+    deps.error(connectError('token_unavailable', `The token function failed: ${detail}`, { nextStep: 'wait_then_retry' }, cause));
     args.sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: 'token unavailable' });
   };
   const use = (token: unknown): void => {
@@ -125,117 +123,181 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
   };
 }
 
-function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
-  const { clock } = deps;
-  let live = true;
-  let connection: TransportConnection;
-  let url = '';
-  let placement: TokenPlacement = { url, inHello: false, inUrl: 'none' };
-  let opened = false;
-  let failure: unknown = null;
-  let tooLarge = false;
+// Classes, not a closure per callback: one session per connection (bench/README.md, memory).
+
+/** The frame router's target for one connection: the connection's own parts, the client's for the rest. */
+class RouterTarget implements FrameRouterTarget {
+  readonly tracker: GapTracker;
+
+  constructor(
+    private readonly session: SocketSession,
+    private readonly client: SocketActorDeps,
+  ) {
+    this.tracker = client.tracker;
+  }
+
+  send(frame: ClientFrame): void {
+    this.session.write(frame);
+  }
+  lifecycle(event: GatewayMachineEvent): void {
+    this.session.report(event);
+  }
+  sendJoin(): void {
+    this.session.sendJoin();
+  }
+  stopped(): boolean {
+    return !this.session.live;
+  }
+  accepted(frame: HelloOkFrame | JoinedFrame): void {
+    this.client.accepted(frame);
+  }
+  ack(id: string, duplicate: boolean): void {
+    this.client.ack(id, duplicate);
+  }
+  messageError(id: string, error: GatewayConnectError): void {
+    this.client.messageError(id, error);
+  }
+  messageRetry(id: string, afterMs: number): void {
+    this.client.messageRetry(id, afterMs);
+  }
+  snapshot(snapshot: SessionSnapshot): void {
+    this.client.snapshot(snapshot);
+  }
+  error(error: GatewayConnectError): void {
+    this.client.error(error);
+  }
+}
+
+/** One connection, from open to close: the transport reports to it, and the chart's commands reach it. */
+class SocketSession implements TransportEvents {
+  live = true;
+  connection: TransportConnection | null = null;
+  url = '';
+  placement: TokenPlacement = { url: '', inHello: false, inUrl: 'none' };
+  private isOpen = false;
+  private failure: unknown = null;
+  private tooLarge = false;
+  /** Set by the chart's answer to a missed heartbeat: the peer will not answer a closing handshake. */
+  private hard = false;
   /** Monotonic time of the last frame received (any frame counts as life), for the heartbeat. */
-  let lastHeardAt = clock.now();
+  private lastHeardAt: number;
+  private readonly route: (text: string) => void;
+  private readonly writeMessage: MessageWrite = (message) => this.write(message.text);
 
-  const write = (frame: ClientFrame | string): boolean => live && connection.send(typeof frame === 'string' ? frame : encodeClientFrame(frame));
-  const writeMessage: MessageWrite = (message) => write(message.text);
-  const route = createFrameRouter(
-    {
-      ...deps.target,
-      send: (frame) => void write(frame),
-      lifecycle: (event) => {
-        if (live) sendBack(refusalSeen(event, placement, token));
-      },
-      sendJoin: () => void write(handshakeFrame(deps, 'join', token)),
-      stopped: () => !live,
-    },
-    input.handshake,
-    deps.protocol,
-  );
+  constructor(
+    private readonly deps: SocketActorDeps,
+    private readonly handshake: HandshakeMode,
+    private readonly sendBack: (event: GatewayMachineEvent) => void,
+    private readonly token: string | undefined,
+  ) {
+    this.lastHeardAt = deps.clock.now();
+    this.route = createFrameRouter(new RouterTarget(this, deps), handshake, deps.protocol);
+  }
 
+  write(frame: ClientFrame | string): boolean {
+    return this.live && this.connection !== null && this.connection.send(typeof frame === 'string' ? frame : encodeClientFrame(frame));
+  }
+
+  /** A lifecycle fact for the chart, while this connection is the current one. */
+  report(event: GatewayMachineEvent): void {
+    if (this.live) this.sendBack(refusalSeen(event, this.placement, this.token));
+  }
+
+  sendJoin(): void {
+    this.write(handshakeFrame(this.deps, 'join', this.token));
+  }
+
+  opened(): void {
+    if (!this.live) return;
+    this.isOpen = true;
+    this.lastHeardAt = this.deps.clock.now();
+    this.write(handshakeFrame(this.deps, this.handshake, this.token));
+    this.sendBack({ type: 'socket.opened' });
+  }
+
+  message(data: unknown): void {
+    if (!this.live) return;
+    this.lastHeardAt = this.deps.clock.now();
+    if (typeof data === 'string') this.route(data);
+    else this.deps.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
+  }
+
+  // A close always follows: keep the cause for it.
+  error(cause: unknown): void {
+    this.failure = cause;
+  }
+
+  frameTooLarge(): void {
+    if (!this.live) return;
+    // The gateway broke the frame limit. Our 1009 must not read as "our message was too big"
+    // (that would refuse an innocent send), and waiting for the peer's closing handshake could
+    // take ws's 30 s: close now and report the close as the protocol violation it is (4000).
+    this.tooLarge = true;
+    this.deps.failed(frameTooLarge(), true);
+    this.connection?.terminate();
+  }
+
+  closed(code: number, reason: string): void {
+    this.deps.census.closed();
+    if (!this.live) return;
+    this.live = false;
+    if (closeEndsSession(code)) this.deps.tracker.forgetSession();
+    if (!this.isOpen) {
+      // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
+      const why = connectFailure(this.failure, this.url, code);
+      this.deps.failed(why.error, true);
+      reason ||= why.short;
+    } else if (this.tooLarge) {
+      return this.sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
+    } else if (this.failure !== null) {
+      const lost = connectionLost(this.failure, code);
+      if (lost) this.deps.failed(lost, false);
+    }
+    this.sendBack({ type: 'socket.closed', code, reason });
+  }
+
+  command(command: SocketCommand): void {
+    switch (command.type) {
+      case 'socket.send':
+        return void this.write(command.frame);
+      case 'socket.flush':
+        return this.deps.writeOutbox(this.writeMessage);
+      case 'socket.send_message':
+        return this.deps.writeOutboxMessage(command.id, this.writeMessage);
+      case 'socket.report_heard':
+        return command.replyTo.send({ type: 'heard', at: this.lastHeardAt });
+      case 'socket.terminate':
+        this.hard = true;
+        return;
+      default:
+        return assertNever(command);
+    }
+  }
+
+  /** The actor stopped: close the connection (without the closing handshake after a missed heartbeat). */
+  stop(): void {
+    const wasLive = this.live;
+    this.live = false;
+    if (!wasLive || this.connection === null) return;
+    if (this.hard) this.connection.terminate();
+    else this.connection.close();
+  }
+}
+
+function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
+  const session = new SocketSession(deps, input.handshake, sendBack, token);
   try {
-    placement = placeToken(deps.url(), token);
-    url = placement.url;
-    connection = deps.transport.connect(url, {
-      opened() {
-        if (!live) return;
-        opened = true;
-        lastHeardAt = clock.now();
-        write(handshakeFrame(deps, input.handshake, token));
-        sendBack({ type: 'socket.opened' });
-      },
-      message(data) {
-        if (!live) return;
-        lastHeardAt = clock.now();
-        if (typeof data === 'string') route(data);
-        else deps.target.error(connectError('bad_server_frame', 'Binary frames are not part of the protocol.'));
-      },
-      // A close always follows: keep the cause for it.
-      error(cause) {
-        failure = cause;
-      },
-      frameTooLarge() {
-        if (!live) return;
-        // The gateway broke the frame limit. Our 1009 must not read as "our message was too big"
-        // (that would refuse an innocent send), and waiting for the peer's closing handshake could
-        // take ws's 30 s: close now and report the close as the protocol violation it is (4000).
-        tooLarge = true;
-        deps.failed(frameTooLarge(), true);
-        connection.terminate();
-      },
-      closed(code, reason) {
-        deps.census.closed();
-        if (!live) return;
-        live = false;
-        if (closeEndsSession(code)) deps.target.tracker.forgetSession();
-        if (!opened) {
-          // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
-          const why = connectFailure(failure, url, code);
-          deps.failed(why.error, true);
-          reason ||= why.short;
-        } else if (tooLarge) {
-          return sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
-        } else if (failure !== null) {
-          const lost = connectionLost(failure, code);
-          if (lost) deps.failed(lost, false);
-        }
-        sendBack({ type: 'socket.closed', code, reason });
-      },
-    });
+    session.placement = placeToken(deps.url(), token);
+    session.url = session.placement.url;
+    session.connection = deps.transport.connect(session.url, session);
   } catch (error) {
     // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
-    const failed = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, url, CloseCode.Abnormal);
+    const failed = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, session.url, CloseCode.Abnormal);
     deps.failed(failed.error, true);
     queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failed.short }));
     return undefined;
   }
   deps.census.opened();
-
-  // Set by the chart's answer to a missed heartbeat: the peer will not answer a closing handshake.
-  let hard = false;
-  receive((command: SocketCommand) => {
-    switch (command.type) {
-      case 'socket.send':
-        return void write(command.frame);
-      case 'socket.flush':
-        return deps.outbox.flush(writeMessage);
-      case 'socket.send_message':
-        return deps.outbox.writeOne(command.id, writeMessage);
-      case 'socket.report_heard':
-        return command.replyTo.send({ type: 'heard', at: lastHeardAt });
-      case 'socket.terminate':
-        hard = true;
-        return;
-      default:
-        return assertNever(command);
-    }
-  });
-
-  return () => {
-    const wasLive = live;
-    live = false;
-    if (!wasLive) return;
-    if (hard) connection.terminate();
-    else connection.close();
-  };
+  receive((command: SocketCommand) => session.command(command));
+  return () => session.stop();
 }

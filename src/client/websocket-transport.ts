@@ -3,7 +3,7 @@
 // client that touches a WebSocket.
 import WebSocket from 'isomorphic-ws';
 import { CloseCode, MAX_SERVER_FRAME_BYTES } from '../protocol/index.js';
-import type { ClientTransport, TransportConnection } from './transport.js';
+import type { ClientTransport, TransportConnection, TransportEvents } from './transport.js';
 import type { WebSocketClass, WebSocketLike } from './types.js';
 
 const OPEN = 1;
@@ -42,12 +42,60 @@ class WebSocketConnection implements TransportConnection {
   }
 }
 
+/**
+ * ws's own emitter API (Node), used for the default ws class: the same events as the `on…`
+ * properties without an Event object and a wrapper call per frame, and with listeners shared by
+ * every socket (they find the socket's events through `this`), so a connection costs no closures.
+ */
+interface EmitterWebSocket extends WebSocketLike {
+  on(event: 'open', listener: (this: EmitterWebSocket) => void): unknown;
+  on(event: 'message', listener: (this: EmitterWebSocket, data: { toString(): string }, isBinary: boolean) => void): unknown;
+  on(event: 'error', listener: (this: EmitterWebSocket, error: Error) => void): unknown;
+  on(event: 'close', listener: (this: EmitterWebSocket, code: number, reason: { toString(): string }) => void): unknown;
+}
+
+const EVENTS = Symbol('lifeline.transportEvents');
+
+type Listened = EmitterWebSocket & { [EVENTS]: TransportEvents };
+
+function onOpen(this: EmitterWebSocket): void {
+  (this as Listened)[EVENTS].opened();
+}
+
+function onMessage(this: EmitterWebSocket, data: { toString(): string }, isBinary: boolean): void {
+  (this as Listened)[EVENTS].message(isBinary ? data : data.toString());
+}
+
+function onError(this: EmitterWebSocket, error: Error): void {
+  const events = (this as Listened)[EVENTS];
+  if (isInboundTooBig({ error })) events.frameTooLarge();
+  else events.error(error);
+}
+
+function onClose(this: EmitterWebSocket, code: number, reason: { toString(): string }): void {
+  (this as Listened)[EVENTS].closed(code, reason.toString());
+}
+
+const DefaultWebSocket = WebSocket as unknown as WebSocketClass;
+/** The default class is ws (Node) rather than a browser's WebSocket: its emitter API is there. */
+const defaultIsEmitter = typeof (DefaultWebSocket.prototype as Partial<EmitterWebSocket> | undefined)?.on === 'function';
+
 /** The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws). */
-export function webSocketTransport(WebSocketImpl: WebSocketClass = WebSocket as unknown as WebSocketClass): ClientTransport {
+export function webSocketTransport(WebSocketImpl: WebSocketClass = DefaultWebSocket): ClientTransport {
+  const emitter = WebSocketImpl === DefaultWebSocket && defaultIsEmitter;
   return {
     connect(url, events) {
       // ws refuses a frame over maxPayload at its header, before reading it; browsers ignore the option.
       const ws = new WebSocketImpl(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
+      if (emitter) {
+        const listened = ws as Listened;
+        listened[EVENTS] = events;
+        listened.on('open', onOpen);
+        listened.on('message', onMessage);
+        listened.on('error', onError);
+        listened.on('close', onClose);
+        return new WebSocketConnection(ws);
+      }
       ws.onopen = () => events.opened();
       ws.onmessage = (message) => events.message(message.data);
       // A close always follows an error; ws passes the cause, browsers hide it.

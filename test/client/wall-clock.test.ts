@@ -65,7 +65,7 @@ describe('wake-up detection in the heartbeat watchdog', () => {
       receive: (l: (command: HeartbeatCommand) => void) => void (listener = l),
       self: { send: (command: HeartbeatCommand) => listener?.(command) },
     };
-    const stop = runHeartbeat({ clock, socket: () => socket }, args as unknown as Parameters<typeof runHeartbeat>[1]);
+    const stop = runHeartbeat({ clock, socketActor: () => socket }, args as unknown as Parameters<typeof runHeartbeat>[1]);
     return {
       sim,
       written,
