@@ -16,16 +16,47 @@ export interface HandshakeTerms {
 }
 
 /** The terms before any join. */
-export const NO_TERMS: HandshakeTerms = { features: null, policy: null, presence: [], health: null, acks: false, resync: true };
+export const NO_TERMS: HandshakeTerms = { features: null, policy: null, presence: Object.freeze([]), health: null, acks: false, resync: true };
+
+/** A JSON value and everything in it made read-only. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The last value seen of one kind, shared by every client that is handed an equal one: the clients
+ * of one gateway all get the same features and policy, so a thousand of them keep one copy
+ * (bench/README.md, memory). A shared value is frozen, so no app can change another client's.
+ */
+class LastSeen<T> {
+  private json = '';
+  private value: T | null = null;
+
+  share(value: T): T {
+    const json = JSON.stringify(value);
+    if (this.value === null || json !== this.json) {
+      this.json = json;
+      this.value = deepFreeze(value);
+    }
+    return this.value;
+  }
+}
+
+const lastFeatures = new LastSeen<Features>();
+const lastPolicy = new LastSeen<Policy>();
 
 /** The terms a `hello_ok` or legacy `joined` sets. */
 export function termsOf(frame: HelloOkFrame | JoinedFrame): HandshakeTerms {
-  const features = frame.type === 'hello_ok' ? frame.features : null;
+  const features = frame.type === 'hello_ok' ? lastFeatures.share(frame.features) : null;
   const extensions = features?.extensions ?? [];
   return {
     features,
-    policy: frame.policy ?? null,
-    presence: frame.type === 'hello_ok' ? (frame.presence ?? []) : [],
+    policy: frame.policy === undefined ? null : lastPolicy.share(frame.policy),
+    presence: (frame.type === 'hello_ok' ? frame.presence : undefined) ?? NO_TERMS.presence,
     health: frame.type === 'hello_ok' ? (frame.health ?? null) : null,
     acks: extensions.includes('ack'),
     // Legacy gateways list no methods; try, since their join path may answer resync.

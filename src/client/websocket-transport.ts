@@ -80,9 +80,13 @@ const DefaultWebSocket = WebSocket as unknown as WebSocketClass;
 /** The default class is ws (Node) rather than a browser's WebSocket: its emitter API is there. */
 const defaultIsEmitter = typeof (DefaultWebSocket.prototype as Partial<EmitterWebSocket> | undefined)?.on === 'function';
 
-/** The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws). */
+/** The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws, one transport shared by every client). */
 export function webSocketTransport(WebSocketImpl: WebSocketClass = DefaultWebSocket): ClientTransport {
-  const emitter = WebSocketImpl === DefaultWebSocket && defaultIsEmitter;
+  if (WebSocketImpl === DefaultWebSocket) return defaultTransport;
+  return transportOver(WebSocketImpl, false);
+}
+
+function transportOver(WebSocketImpl: WebSocketClass, emitter: boolean): ClientTransport {
   return {
     connect(url, events) {
       // ws refuses a frame over maxPayload at its header, before reading it; browsers ignore the option.
@@ -105,3 +109,5 @@ export function webSocketTransport(WebSocketImpl: WebSocketClass = DefaultWebSoc
     },
   };
 }
+
+const defaultTransport = transportOver(DefaultWebSocket, defaultIsEmitter);
