@@ -1,15 +1,16 @@
-// `agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]`:
+// `agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...] [--require-http]`:
 // run the conformance kit against a gateway and print a table. Exit 1 only when a rule fails.
 import { exitCode, formatTable, runConformance, summarize, type ConformanceOptions } from '../conformance/index.js';
 import { withDefaultScheme } from './address.js';
 import { parseCommandLine, UsageError } from './cli-options.js';
 import { unreachable, unreachableLine } from './reachability.js';
 
-const USAGE = `usage: agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...]
+const USAGE = `usage: agent-lifeline conformance ws://host:port[/path] --agent ID [--token T] [--json] [--timeout ms] [--only prefix,...] [--require-http]
 
 Checks a gateway against PROTOCOL.md and prints one row per rule: pass, FAIL (expected vs seen)
 or not offered (an optional extension the gateway does not advertise). Exits 1 only on a failure,
-2 on bad arguments.
+2 on bad arguments. The HTTP binding (PROTOCOL.md section 9) is optional: its rules report not
+offered when the gateway does not serve it, unless --require-http makes them fail.
 `;
 
 /** Parse arguments into options, or a usage error message. */
@@ -24,6 +25,7 @@ export function parseConformanceArgs(args: string[]): { options: ConformanceOpti
         json: { type: 'boolean', default: false },
         timeout: { type: 'string' },
         only: { type: 'string' },
+        'require-http': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       true,
@@ -50,6 +52,7 @@ export function parseConformanceArgs(args: string[]): { options: ConformanceOpti
       ...(values.token === undefined ? {} : { token: values.token }),
       ...(timeout === undefined ? {} : { timeoutMs: timeout }),
       ...(only?.length ? { only } : {}),
+      ...(values['require-http'] ? { requireHttp: true } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@ import { withUrlToken } from '../protocol/credentials.js';
 import { PROTOCOL_VERSION } from '../protocol/versions.js';
 import { isNumbered, seqsOf } from './frames.js';
 import { Probe } from './probe.js';
+import { httpUrlOf, SseProbe } from './sse-probe.js';
 import type { ConformanceOptions, HelloExchange, RuleContext, ServerInfo } from './types.js';
 
 const REPLY_TYPES = ['hello_ok', 'hello_error', 'error', 'joined'];
@@ -68,6 +69,7 @@ export interface ContextSettings {
   readonly quietMs: number;
   readonly maxHeartbeatWaitMs: number;
   readonly maxProvokedEvents: number;
+  readonly requireHttp: boolean;
 }
 
 /** Resolve option defaults. */
@@ -79,6 +81,7 @@ export function contextSettings(options: ConformanceOptions): ContextSettings {
     quietMs: options.quietMs ?? 300,
     maxHeartbeatWaitMs: options.maxHeartbeatWaitMs ?? 65_000,
     maxProvokedEvents: options.maxProvokedEvents ?? 400,
+    requireHttp: options.requireHttp ?? false,
   };
 }
 
@@ -102,7 +105,7 @@ async function sayHello(settings: ContextSettings, open: () => Promise<Probe>, f
 
 /** Create the context shared by all rules of one run. */
 export function createContext(settings: ContextSettings, info: ServerInfo): ContextHandle {
-  const probes: Probe[] = [];
+  const probes: Array<Probe | SseProbe> = [];
   const memos = new Map<string, Promise<unknown>>();
   const open = async (): Promise<Probe> => {
     const probe = await Probe.open(settings.url, settings.timeoutMs);
@@ -112,7 +115,13 @@ export function createContext(settings: ContextSettings, info: ServerInfo): Cont
   const ctx: RuleContext = {
     ...settings,
     info,
+    httpUrl: httpUrlOf(settings.url),
     open,
+    async openStream(url, headers = {}) {
+      const probe = await SseProbe.open(url, headers, settings.timeoutMs);
+      probes.push(probe);
+      return probe;
+    },
     hello: (fields = {}) => sayHello(settings, open, fields),
     async converse(probe, content, id) {
       const mark = probe.mark();

@@ -6,13 +6,14 @@ import { redactTokens } from '../protocol/credentials.js';
 import { Probe } from './probe.js';
 import { errorRules } from './rules/errors.js';
 import { handshakeRules } from './rules/handshake.js';
+import { httpRules } from './rules/http.js';
 import { methodRules } from './rules/methods.js';
 import { resumeRules } from './rules/resume.js';
 import { helloFrame } from './context.js';
 import type { ConformanceOptions, Rule, RuleResult, Verdict } from './types.js';
 
 /** Every rule, in report order. */
-export const RULES: readonly Rule[] = [...handshakeRules, ...resumeRules, ...methodRules, ...errorRules];
+export const RULES: readonly Rule[] = [...handshakeRules, ...resumeRules, ...methodRules, ...errorRules, ...httpRules];
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

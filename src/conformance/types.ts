@@ -2,6 +2,7 @@
 // what a run returns. It imports nothing of the kit but the probe's type, so every part may use it.
 import type { Extension } from '../protocol/frames.js';
 import type { Probe } from './probe.js';
+import type { SseProbe } from './sse-probe.js';
 
 /** How a rule ended. `not_offered`: an optional part the gateway does not advertise, or cannot be provoked. */
 export type RuleStatus = 'pass' | 'fail' | 'not_offered';
@@ -54,8 +55,14 @@ export interface RuleContext {
   readonly maxHeartbeatWaitMs: number;
   readonly maxProvokedEvents: number;
   readonly info: ServerInfo;
+  /** The gateway's URL for the HTTP binding (`http(s)://`, the same path and query, token included). */
+  readonly httpUrl: URL;
+  /** The HTTP binding's rules fail, rather than report not offered, when the gateway does not serve it. */
+  readonly requireHttp: boolean;
   /** Open a socket that is closed when the rule ends. */
   open(): Promise<Probe>;
+  /** Open an HTTP-binding stream (`GET url`, Accept: text/event-stream) that is closed when the rule ends. */
+  openStream(url: URL, headers?: Readonly<Record<string, string>>): Promise<SseProbe>;
   /** Open a socket and send `hello` (1..PROTOCOL_VERSION unless overridden; `undefined` removes a field). */
   hello(fields?: Record<string, unknown>): Promise<HelloExchange>;
   /**
@@ -63,7 +70,7 @@ export interface RuleContext {
    * Assumption (documented in docs/conformance.md): the agent answers a message with at least
    * one numbered event, as Lifeline's demo agent and PraisonAI's echo agent do.
    */
-  converse(probe: Probe, content: string, id?: string): Promise<number[]>;
+  converse(probe: Probe | SseProbe, content: string, id?: string): Promise<number[]>;
   /** Run `make` once per kit run and share its result between rules. */
   memo<T>(key: string, make: () => Promise<T>): Promise<T>;
 }
@@ -103,6 +110,11 @@ export interface ConformanceOptions {
   readonly only?: readonly string[];
   /** Called as each rule finishes, for live progress. */
   readonly onResult?: (result: RuleResult) => void;
+  /**
+   * The gateway must serve the HTTP binding (PROTOCOL.md section 9): its rules fail instead of
+   * reporting not offered when a stream cannot be opened. @default false
+   */
+  readonly requireHttp?: boolean;
 }
 
 /** Shorthands for verdicts. */

@@ -21,6 +21,8 @@ export interface SseMessage {
   readonly data: string;
   /** The stream's last event id once this message was read (ids persist across messages). */
   readonly lastEventId: string;
+  /** Whether this message had an `id` line of its own (a gateway writes one only on frames that carry events). */
+  readonly hasId: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createSseParser(handlers: SseParserHandlers, maxMessageChars = N
   let dataChars = 0;
   let event = '';
   let lastEventId = '';
+  let hasId = false;
   let stopped = false;
   // A CR at the end of a chunk may be the first half of a CRLF split across chunks.
   let skipLf = false;
@@ -107,9 +110,11 @@ export function createSseParser(handlers: SseParserHandlers, maxMessageChars = N
 
   const dispatch = (): void => {
     const kind = event || 'message';
+    const ownId = hasId;
     event = '';
+    hasId = false;
     if (data.length === 0) return;
-    const message = { event: kind, data: data.join('\n'), lastEventId };
+    const message = { event: kind, data: data.join('\n'), lastEventId, hasId: ownId };
     data = [];
     dataChars = 0;
     handlers.message(message);
@@ -132,7 +137,9 @@ export function createSseParser(handlers: SseParserHandlers, maxMessageChars = N
         event = value;
         return;
       case 'id':
-        if (!value.includes('\0')) lastEventId = value;
+        if (value.includes('\0')) return;
+        lastEventId = value;
+        hasId = true;
         return;
       case 'retry':
         if (/^\d+$/.test(value)) handlers.retry?.(Number(value));

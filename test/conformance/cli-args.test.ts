@@ -13,6 +13,10 @@ describe('agent-lifeline conformance arguments', () => {
     });
   });
 
+  it('reads --require-http', () => {
+    expect(parseConformanceArgs(['ws://h:1', '--agent', 'a', '--require-http'])).toEqual({ json: false, options: { url: 'ws://h:1', agentId: 'a', requireHttp: true } });
+  });
+
   it.each([
     [[], /exactly one gateway URL/],
     [['ws://h:1', 'ws://h:2', '--agent', 'a'], /exactly one gateway URL/],

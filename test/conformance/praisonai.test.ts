@@ -53,6 +53,16 @@ const expected: Record<string, RuleStatus> = {
   'errors.wrong_field_types': 'fail',
   'errors.binary': 'fail',
   'errors.payload_too_large': 'fail',
+  // A WebSocket-only gateway: the HTTP binding is optional, so its rules are not offered.
+  'http.stream': 'not_offered',
+  'http.post': 'not_offered',
+  'http.event_ids': 'not_offered',
+  'http.last_event_id': 'not_offered',
+  'http.plain_eventsource': 'not_offered',
+  'http.unknown_connection': 'not_offered',
+  'http.bad_post': 'not_offered',
+  'http.close_event': 'not_offered',
+  'http.cors_preflight': 'not_offered',
 };
 
 describe('conformance kit against a PraisonAI-like gateway', () => {
@@ -72,6 +82,13 @@ describe('conformance kit against a PraisonAI-like gateway', () => {
     expect(byId.get('negotiation.too_new')?.detail).toMatch(/socket left open/);
     expect(byId.get('negotiation.highest_common')?.detail).toMatch(/assumed max 1/);
     expect(byId.get('snapshot.resync')?.detail).toMatch(/"snapshot" not advertised/);
+  });
+
+  it('fails the HTTP binding instead when the run requires it, saying what the gateway answered', async () => {
+    const required = await runConformance({ url: fake.url, agentId: 'echo', token: TOKEN, ...fast, only: ['http.stream', 'http.post'], requireHttp: true });
+    expect(required.map((r) => [r.id, r.status])).toEqual([['http.stream', 'fail'], ['http.post', 'fail']]);
+    expect(required[0]).toMatchObject({ expected: 'the HTTP binding (PROTOCOL.md section 9)', seen: expect.stringMatching(/answered HTTP \d{3}/) });
+    expect(JSON.stringify(required)).not.toContain(TOKEN);
   });
 
   it('says what was expected and what was seen for each failure', () => {

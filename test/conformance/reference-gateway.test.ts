@@ -49,4 +49,11 @@ describe('conformance kit against the reference gateway', () => {
     expect(table).toMatch(/pass\s+replay\.resume/);
     expect(table).toMatch(/5 rules: 5 pass, 0 fail, 0 not offered/);
   });
+
+  it('--require-http: the HTTP binding passes as a required part', async () => {
+    const results = await runConformance({ url: gateway.url, agentId: 'demo', ...fast, only: ['http.'], requireHttp: true });
+    expect(results.map((r) => r.id)).toEqual(RULES.filter((r) => r.id.startsWith('http.')).map((r) => r.id));
+    expect(results.length).toBe(9);
+    expect(failures(results)).toEqual([]);
+  });
 });

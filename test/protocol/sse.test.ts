@@ -24,25 +24,26 @@ describe('the SSE reader', () => {
     }
     expect(whole.retries).toEqual([1000]);
     expect(whole.messages).toEqual([
-      { event: 'message', data: '{"type":"ping"}', lastEventId: '' },
-      { event: 'message', data: '{"type":"event","seq":1}', lastEventId: 'e-1:1' },
-      { event: 'close', data: '{"code":1001,"reason":"draining"}', lastEventId: 'e-1:1' },
+      { event: 'message', data: '{"type":"ping"}', lastEventId: '', hasId: false },
+      { event: 'message', data: '{"type":"event","seq":1}', lastEventId: 'e-1:1', hasId: true },
+      { event: 'close', data: '{"code":1001,"reason":"draining"}', lastEventId: 'e-1:1', hasId: false },
     ]);
   });
 
   it('follows the standard: CRLF and CR line ends (a CRLF split across chunks), joined data lines, comments, fields without a space or a value', () => {
     const { messages } = read([': hello\r\ndata:a\r', '\ndata: b\rid\r\n', 'event:x\ndata\n\n', 'id: 7\0x\ndata: c\n\n']);
     expect(messages).toEqual([
-      { event: 'x', data: 'a\nb\n', lastEventId: '' },
+      { event: 'x', data: 'a\nb\n', lastEventId: '', hasId: true },
       // An id holding NUL is ignored: the last one stays.
-      { event: 'message', data: 'c', lastEventId: '' },
+      { event: 'message', data: 'c', lastEventId: '', hasId: false },
     ]);
-    expect(read(['event: close\n\n', 'data: d\n\n']).messages).toEqual([{ event: 'message', data: 'd', lastEventId: '' }]);
+    // A block without data dispatches nothing, and forgets its event name and id line.
+    expect(read(['event: close\nid: 3\n\n', 'data: d\n\n']).messages).toEqual([{ event: 'message', data: 'd', lastEventId: '3', hasId: false }]);
   });
 
   it('stops at a message or line past its bound, and says so once', () => {
     const { messages, overflow } = read(['data: 12345\n\n', 'data: 1234567890', '123\n\ndata: late\n\n'], 10);
-    expect(messages).toEqual([{ event: 'message', data: '12345', lastEventId: '' }]);
+    expect(messages).toEqual([{ event: 'message', data: '12345', lastEventId: '', hasId: false }]);
     expect(overflow).toHaveLength(1);
   });
 });

@@ -135,13 +135,9 @@ export function openStream(base: string, options: StreamOptions = {}): Promise<S
       let closeEvent: SseClose | undefined;
       let ended = false;
       let readIndex = 0;
-      // The block (one message's lines) being read, and whether the one just completed had an id line.
-      let block = '';
-      let blockHasId = false;
       const parser = createSseParser({
         message(message) {
-          // The parser keeps the last id across messages; this message's own is in its block.
-          const id = blockHasId ? message.lastEventId : undefined;
+          const id = message.hasId ? message.lastEventId : undefined;
           if (message.event === 'close') {
             closeEvent = parseSseClose(message.data);
             messages.push({ event: message.event, frame: undefined, id });
@@ -158,16 +154,8 @@ export function openStream(base: string, options: StreamOptions = {}): Promise<S
       });
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        // Feed message by message so `raw` holds the text up to the message being dispatched.
-        for (const part of chunk.split(/(?<=\n\n)/)) {
-          raw += part;
-          block += part;
-          if (part.endsWith('\n\n')) {
-            blockHasId = /(^|\n)id:/.test(block);
-            block = '';
-          }
-          parser.push(part);
-        }
+        raw += chunk;
+        parser.push(chunk);
         notify();
       });
       const finish = (): void => {
