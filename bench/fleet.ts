@@ -7,7 +7,7 @@
 // starts and stops.
 import WebSocket from 'ws';
 import { createClient } from 'redis';
-import { createGateway, createRedisLog, type Gateway } from '../src/server/index.js';
+import { createGateway, createRedisFleet, type Gateway } from '../src/server/index.js';
 import { keyList, sessionKeys } from '../src/server/redis/keys.js';
 import { LIFELINE_SCRIPTS } from '../src/server/redis/scripts.js';
 import { countCommands, total } from '../test/support/redis-commands.js';
@@ -88,8 +88,8 @@ async function streamTo(client: CountingClient, publisher: Gateway, events: numb
 
 /** One gateway node on `server`, closed by `cleanup` at the latest (closing twice is harmless). */
 async function fleetNode(cleanup: Cleanup, server: RedisServer, window: number): Promise<Gateway> {
-  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
-  return cleanup.add(await createGateway({ logger: false, rateLimit: false, fleetReportMs: 3_600_000, log }), (g) => g.close());
+  const { log, fleet } = createRedisFleet({ url: server.url, secret: SECRET, replayWindow: window });
+  return cleanup.add(await createGateway({ logger: false, rateLimit: false, fleetReportMs: 3_600_000, log, fleet }), (g) => g.close());
 }
 
 /** Round trips the publishing node sends per event, from MONITOR, with commandstats as a cross-check. */
@@ -120,7 +120,7 @@ async function commandTime(server: RedisServer, name: string): Promise<{ calls: 
  * caller sees them.
  */
 async function runIdCost(cleanup: Cleanup, server: RedisServer, batches: number, calls: number, window: number) {
-  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: window });
+  const { log } = createRedisFleet({ url: server.url, secret: SECRET, replayWindow: window });
   await log.open();
   try {
     await log.createSession('runid-cost', 'bench');
@@ -157,7 +157,7 @@ async function runIdCost(cleanup: Cleanup, server: RedisServer, batches: number,
 
 /** used_memory growth per session with `window` events of a ~100-byte payload each. */
 async function memoryPerSession(cleanup: Cleanup, server: RedisServer, sessions: number, window: number): Promise<{ perSession: number; perEvent: number }> {
-  const log = cleanup.add(createRedisLog({ url: server.url, secret: SECRET, replayWindow: window }), (l) => l.close());
+  const log = cleanup.add(createRedisFleet({ url: server.url, secret: SECRET, replayWindow: window }).log, (l) => l.close());
   await log.open();
   await server.cli('flushall');
   const before = Number(/used_memory:(\d+)/.exec(await server.cli('info', 'memory'))?.[1]);
@@ -219,7 +219,7 @@ export const fleet: Bench = {
         logger: false,
         rateLimit: false,
         fleetReportMs: 3_600_000,
-        log: createRedisLog({ url: server.url, secret: SECRET, durability: 'replicated', replicas: 1 }),
+        ...createRedisFleet({ url: server.url, secret: SECRET, durability: 'replicated', replicas: 1 }),
       });
       cleanup.add(durable, (g) => g.close());
       const replicatedTrips = await roundTrips(server, durable, Math.min(events, 500));

@@ -2,9 +2,9 @@
 // drain (clients get a spread reconnect hint) and close. The URL goes to stdout, logs to stderr.
 import { env, stderr, stdout } from 'node:process';
 import { parseRange } from '../protocol/versions.js';
-import { attachDemoAgent, createGateway, createRedisLog, type EventLog, DEMO_EVENT_TYPES, type GatewayDialect } from '../server/index.js';
+import { attachDemoAgent, createGateway, createRedisFleet, DEMO_EVENT_TYPES, type GatewayDialect, type RedisFleet } from '../server/index.js';
 import { DEMO_TICK_TYPE } from '../server/demo-agent.js';
-import { redactRedisUrl } from '../server/redis/redis-log.js';
+import { redactRedisUrl } from '../server/redis/connection.js';
 import { GATEWAY_DIALECTS } from '../server/dialects/choose.js';
 import { withDefaultScheme } from './address.js';
 import { packageDoc } from './package-docs.js';
@@ -83,14 +83,14 @@ interface RedisFlags {
   readonly connectTimeoutMs: number;
 }
 
-function redisLog(urls: readonly string[], flags: RedisFlags): EventLog {
+function redisFleet(urls: readonly string[], flags: RedisFlags): RedisFleet {
   const { secret, durability, replayWindow, connectTimeoutMs } = flags;
   if (secret === undefined || secret.length < 16) throw new UsageError('--redis needs --secret (or LIFELINE_SECRET), at least 16 characters, the same on every node');
   if (durability !== 'async' && durability !== 'replicated') throw new UsageError(`--durability must be async or replicated, got "${durability}"`);
   if (connectTimeoutMs < 1) throw new UsageError('--redis-connect-timeout must be at least 1ms');
   const [only, ...more] = urls;
   let waiting = false;
-  return createRedisLog({
+  return createRedisFleet({
     url: only !== undefined && more.length === 0 ? only : [...urls],
     secret,
     durability,
@@ -149,10 +149,10 @@ export async function run(args: string[]): Promise<number> {
     const logger = stderrLogger(values['log-level'], values['log-format']);
     const replayWindow = integer('replay-window', values['replay-window'], 1);
     const redis = values.redis === undefined ? undefined : redisUrls(values.redis);
-    const log =
+    const shared =
       redis === undefined
         ? undefined
-        : redisLog(redis, {
+        : redisFleet(redis, {
             secret: values.secret ?? env['LIFELINE_SECRET'],
             durability: values.durability,
             replayWindow,
@@ -163,7 +163,7 @@ export async function run(args: string[]): Promise<number> {
       port: portOption('port', values.port),
       protocol,
       replayWindow,
-      ...(log ? { log } : {}),
+      ...(shared ? { log: shared.log, fleet: shared.fleet } : {}),
       ...(values['node-id'] === undefined ? {} : { nodeId: values['node-id'] }),
       heartbeatMs: integer('heartbeat-ms', values['heartbeat-ms'], 1),
       eventTypes: tickMs > 0 ? [...DEMO_EVENT_TYPES, DEMO_TICK_TYPE] : DEMO_EVENT_TYPES,

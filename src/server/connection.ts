@@ -100,8 +100,8 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     stopHeartbeat = undefined;
     if (!joined) return;
     joined.session.subscribers.delete(joined.subscriber);
-    ctx.presence?.changed(joined.session);
-    ctx.fanout?.release(joined.session);
+    ctx.presence.changed(joined.session);
+    ctx.fanout.release(joined.session);
   };
 
   function closeWith(code: number, reason: string): void {

@@ -5,6 +5,7 @@ import type { MessageApplier } from './apply-message.js';
 import type { GatewayClock } from './clock.js';
 import type { EventLog } from './event-log.js';
 import type { Fanout } from './fanout.js';
+import type { Fleet } from './fleet.js';
 import type { FleetPresence } from './fleet-presence.js';
 import type { GatewayParts } from './gateway-parts.js';
 import type { ResolvedOptions } from './options.js';
@@ -60,10 +61,12 @@ export interface GatewayGauges {
 export interface GatewayContext {
   readonly options: ResolvedOptions;
   readonly log: EventLog;
-  /** Cross-node live delivery, when the log has a live feed (Redis); undefined for the memory log. */
-  readonly fanout: Fanout | undefined;
-  /** Presence across nodes, when the log has a presence store (Redis); undefined for the memory log. */
-  readonly presence: FleetPresence | undefined;
+  /** The services this node shares with the others (one node's own, by default). */
+  readonly fleet: Fleet;
+  /** Live delivery over the fleet's feed: every event reaches this node's connections through it. */
+  readonly fanout: Fanout;
+  /** Presence across the fleet's nodes (this node alone on a local fleet). */
+  readonly presence: FleetPresence;
   readonly registry: SessionRegistry;
   readonly logger: Logger;
   readonly rateLimiter: RateLimiter | undefined;

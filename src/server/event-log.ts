@@ -1,8 +1,8 @@
-// The storage seam of the gateway: per-session event history plus the session registry.
-// Kept small and async-capable so a shared store (Redis, SQL) can replace the in-memory log;
-// a gateway restarted with the same log resumes every session without a gap.
-import type { EventPayload, PresenceEntry } from '../protocol/index.js';
-import type { SessionCaps, SessionLimits } from './session-caps.js';
+// The storage seam of the gateway: per-session event history plus the session registry, and
+// nothing else (the services a fleet of nodes shares are fleet.ts's). Every member is required and
+// async-capable, so a shared store (Redis, SQL) can replace the in-memory log; a gateway
+// restarted with the same log resumes every session without a gap.
+import type { EventPayload } from '../protocol/index.js';
 
 /** One event as held in a session's history. */
 export interface StoredEvent {
@@ -36,11 +36,32 @@ export interface LogPosition {
    * True when the session's history moved to this epoch while the session was kept (a store
    * that lost writes) and no resume without an epoch has been answered since: a `since` sent
    * without an epoch may then count events of the lost history, so it is treated as another
-   * epoch's (PROTOCOL.md section 4). A log that reports it implements {@link EventLog.moveSeen}.
-   * @default false (a log that never moves a kept session, like the memory log)
+   * epoch's (PROTOCOL.md section 4). {@link EventLog.moveSeen} clears it. Always false for a log
+   * that never moves a kept session, like the memory log.
    */
-  readonly movedUnseen?: boolean;
+  readonly movedUnseen: boolean;
 }
+
+/** What {@link EventLog.readAfter} returns: events with the history they belong to. */
+export interface LogRead {
+  /**
+   * The session's epoch when the events were read. A reader that reads in several calls (a paced
+   * replay, a repair of the live feed) compares it on each one: events of another epoch are
+   * never a continuation of what it read before.
+   */
+  readonly epoch: string;
+  /** Held events after the cursor, oldest first. */
+  readonly events: readonly StoredEvent[];
+}
+
+/**
+ * Who forgets idle sessions. `gateway`: the gateway deletes a session idle past its TTL
+ * (`deleteSession`). `store`: the store expires them itself (key TTLs in a shared store), since
+ * another node may hold connections to a session this one sees idle; the gateway then never
+ * deletes one for idleness, and calls `touch` at least every `touchEveryMs` (Infinity: the store
+ * keeps sessions forever) for the sessions it holds.
+ */
+export type SessionExpiry = { readonly by: 'gateway' } | { readonly by: 'store'; readonly touchEveryMs: number };
 
 /** App state for `resync` snapshots, stamped with the head it reflects. */
 export interface StoredState {
@@ -67,65 +88,6 @@ export interface AppendResult extends StoredEvent {
   readonly epoch: string;
   /** True when the idempotency key was seen before: nothing was appended, `seq` is the first one's. */
   readonly duplicate: boolean;
-}
-
-/** An event as the live feed carries it: with the history it belongs to. */
-export interface LiveEvent extends StoredEvent {
-  readonly epoch: string;
-}
-
-/** One node's figures, as it reports them to a shared log. */
-export interface NodeReport {
-  readonly node: string;
-  readonly connections: number;
-  readonly sessions: number;
-}
-
-/** The fleet's totals over the nodes that reported recently. */
-export interface FleetView {
-  readonly nodes: number;
-  readonly connections: number;
-  readonly sessions: number;
-}
-
-/**
- * Who may see whom in presence: the sessions of one agent created with the same credentials
- * (same owner tag). An anonymous session is a group of its own.
- */
-export interface PresenceGroup {
-  readonly agentId: string;
-  /** The owner tag; undefined for a session created without a token. */
-  readonly owner: string | undefined;
-  /** The session asking (or written for); the whole group when anonymous. */
-  readonly sessionId: string;
-}
-
-/** What a presence read is given: which nodes count as alive, and how much to return. */
-export interface PresenceQuery {
-  /** Nodes whose lease was running at the last {@link PresenceStore.beat}. */
-  readonly live: readonly string[];
-  /** Entries of a node outside `live` still count this long after they were written (a node that just started). */
-  readonly graceMs: number;
-  /** Most sessions returned; the asking session comes first. */
-  readonly limit: number;
-  /** True when `live` is fresh: entries of nodes outside it, past `graceMs`, may then be deleted. */
-  readonly prune: boolean;
-}
-
-/**
- * Connection counts per session and node, kept in a store that every node of a fleet shares, so
- * that `hello_ok.presence` covers the fleet. Node ids here are per process (a restarted node is a
- * new one), and a node counts as alive while its lease runs.
- */
-export interface PresenceStore {
-  /** Renew `node`'s lease for `leaseMs`. Returns the nodes alive, and false in `renewed` when the lease was gone (the store lost it, or it ran out). */
-  beat(node: string, leaseMs: number): Promise<{ readonly live: readonly string[]; readonly renewed: boolean }>;
-  /** Record that `node` holds `connections` to the group's session `group.sessionId` (0 removes it). */
-  write(node: string, group: PresenceGroup, connections: number, ttlMs: number): Promise<void>;
-  /** The group's sessions as every node but `node` sees them, connections summed per session. Deletes entries of dead nodes. */
-  read(node: string, group: PresenceGroup, query: PresenceQuery): Promise<PresenceEntry[]>;
-  /** End `node`'s lease (a graceful shutdown). */
-  leave(node: string): Promise<void>;
 }
 
 /** Who asks for a client message claim, and how long the claim lasts unless renewed. */
@@ -155,9 +117,6 @@ export type MessageClaim =
  */
 export const CLAIMS_PRUNE_AT = 64;
 
-/** Ends a live-feed subscription. */
-export type Unsubscribe = () => Promise<void>;
-
 /** Codes a log operation can fail with. */
 export type LogErrorCode = 'unavailable' | 'session_not_found';
 
@@ -182,11 +141,25 @@ export class LogError extends Error {
  * Per-session event history with a bounded replay window, plus the session registry.
  *
  * The gateway serialises all calls for one session, so an implementation need not lock per
- * session; calls for different sessions may interleave.
+ * session; calls for different sessions may interleave. The services a fleet shares (the live
+ * feed, presence, the node registry, session caps, the store's health) are the `Fleet`'s (fleet.ts),
+ * passed beside the log: `createGateway({ log, fleet })`.
  */
 export interface EventLog {
   /** Events kept per session for replay. */
   readonly replayWindow: number;
+  /** Who forgets idle sessions: the gateway, or the store itself (see {@link SessionExpiry}). */
+  readonly expiry: SessionExpiry;
+  /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. Opening twice is harmless. */
+  open(): Promise<void>;
+  /** Release connections; the gateway's close() awaits it. */
+  close(): Promise<void>;
+  /**
+   * The owner tag kept for a token, so the log never holds the token itself. A shared store uses
+   * an HMAC keyed with a deployment secret, so that reading the store does not let anyone test
+   * token guesses; the memory log a SHA-256 of the token.
+   */
+  ownerOf(token: string): string;
   /** The session, or undefined when this log has never seen it (or has lost it). */
   getSession(sessionId: string): SessionRecord | undefined | Promise<SessionRecord | undefined>;
   /**
@@ -196,84 +169,29 @@ export interface EventLog {
    */
   createSession(sessionId: string, agentId: string, owner?: string): SessionRecord | Promise<SessionRecord>;
   /**
-   * The owner tag kept for a token, so the log never holds the token itself. A shared store uses
-   * an HMAC keyed with a deployment secret, so that reading the store does not let anyone test
-   * token guesses. Omitted: a SHA-256 of the token (fine while the log lives in process memory).
+   * Forget a session and its history (idle past `sessionTtlMs`, or ended by the app). The gateway
+   * then tells the nodes following it through the fleet's live feed (`LiveFeed.end`).
    */
-  ownerOf?(token: string): string;
-  /**
-   * True when the log expires idle sessions itself (key TTLs in a shared store): the gateway then
-   * never deletes a session for idleness, since another node may hold connections to it, and
-   * calls `touch` for the sessions it holds instead.
-   */
-  readonly expiresSessions?: boolean;
-  /** Keep these sessions alive (they have connections on this node). */
-  touch?(sessionIds: readonly string[]): void | Promise<void>;
-  /**
-   * How often `touch` must be called for a held session not to expire (a fraction of the store's
-   * TTL). The gateway touches at least this often, whatever its own TTL options say. Omitted: no
-   * expiry in the store.
-   */
-  readonly touchEveryMs?: number;
-  /**
-   * Session caps counted in this store, for the whole fleet sharing it. createGateway uses them
-   * unless given `sessionCaps`. Omitted: the gateway counts its own sessions.
-   */
-  sessionCaps?(limits: SessionLimits): SessionCaps;
-  /**
-   * Live events of one session, appended by any node sharing this log, each delivered at most
-   * once and usually in order (pub/sub: the gateway repairs holes and order from `readAfter`).
-   * `onEnded` hears that some node ended the session (`deleteSession` with its reason), so every
-   * node's connections to it end too. Resolves once the subscription is active. Omitted (the
-   * memory log): the gateway delivers its own appends directly.
-   */
-  subscribe?(sessionId: string, onEvent: (event: LiveEvent) => void, onEnded?: (reason: string) => void): Promise<Unsubscribe>;
-  /**
-   * Call `listener` whenever the live feed came back after an interruption (events may have been
-   * missed meanwhile). Returns a function that removes the listener.
-   */
-  onFeedRestored?(listener: () => void): () => void;
-  /**
-   * Record this node's figures and return the fleet's, counting nodes that reported within
-   * `freshMs`. Omitted for a process-local log (the fleet is this node).
-   */
-  reportNode?(report: NodeReport, freshMs: number): Promise<FleetView>;
-  /**
-   * Fleet-wide presence in the shared store. Omitted (the memory log): presence is this node's
-   * session registry.
-   */
-  readonly presence?: PresenceStore;
-  /** Call `listener` with the latency (ms) of each round trip to the store. Returns an unsubscribe. */
-  onRoundTrip?(listener: (ms: number) => void): () => void;
-  /**
-   * False while the store cannot be reached or stopped answering (`/health` then reports
-   * `degraded` with HTTP 503, and publishes fail at once). Omitted: always reachable.
-   */
-  isReachable?(): boolean;
-  /** Connect; createGateway awaits it before listening. Rejects with a clear error if it cannot. */
-  open?(): Promise<void>;
-  /** Release connections; the gateway's close() awaits it. */
-  close?(): Promise<void>;
-  /**
-   * Forget a session and its history (idle past `sessionTtlMs`, or ended by the app). A shared
-   * store also tells every node subscribed to it, with `reason` (see `subscribe`). Optional: a
-   * shared store may expire sessions on its own terms.
-   */
-  deleteSession?(sessionId: string, reason?: string): void | Promise<void>;
+  deleteSession(sessionId: string): void | Promise<void>;
   /** Every session this log holds. */
   listSessions(): readonly SessionRecord[] | Promise<readonly SessionRecord[]>;
+  /** Keep these sessions alive (they have connections on this node); a no-op for `expiry.by === 'gateway'`. */
+  touch(sessionIds: readonly string[]): void | Promise<void>;
   /** Append an event and return it with its seq; trims history beyond the replay window. */
   append(sessionId: string, event: NewEvent, options?: AppendOptions): AppendResult | Promise<AppendResult>;
-  /** Events with `seq > cursor` still held, oldest first (at most `limit` when given). */
-  readAfter(sessionId: string, cursor: number, limit?: number): readonly StoredEvent[] | Promise<readonly StoredEvent[]>;
+  /**
+   * Events with `seq > cursor` still held, oldest first (at most `limit` when given), with the
+   * epoch they belong to. Rejects (or throws) for a session the log does not hold.
+   */
+  readAfter(sessionId: string, cursor: number, limit?: number): LogRead | Promise<LogRead>;
   /** Epoch, oldest and head of a session's history. */
   position(sessionId: string): LogPosition | Promise<LogPosition>;
   /**
    * A join without an epoch was answered in `epoch`, the move to it told as a gap: clear
-   * `movedUnseen`, unless the history has moved again since. Omitted: the log never reports
-   * `movedUnseen`.
+   * `movedUnseen`, unless the history has moved again since. A no-op for a log that never
+   * reports `movedUnseen`.
    */
-  moveSeen?(sessionId: string, epoch: string): void | Promise<void>;
+  moveSeen(sessionId: string, epoch: string): void | Promise<void>;
   /**
    * Claim a client message id for `holder` (see {@link MessageClaim}): free ids, ids in flight
    * under a lapsed lease and ids in flight under this very owner (one it is not running: its

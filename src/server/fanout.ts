@@ -1,12 +1,14 @@
-// Live delivery across gateway nodes, for a log with a live feed (Redis pub/sub). Each node
-// subscribes to the sessions it holds connections for, and delivers every event to them exactly
-// once and in order, whichever node published it (its own publishes come back the same way).
-// Pub/sub may drop or reorder around reconnects, so the feed keeps `last`, the seq delivered to
-// every local connection, parks early arrivals, and fills holes from the log (`readAfter`).
+// Live delivery over the fleet's live feed (fleet.ts): Redis pub/sub across gateway nodes, or the
+// in-process feed of a node alone. Each node subscribes to the sessions it holds connections for,
+// and delivers every event to them exactly once and in order, whichever node published it (its
+// own publishes come back the same way). Pub/sub may drop or reorder around reconnects, so the
+// feed keeps `last`, the seq delivered to every local connection, parks early arrivals, and fills
+// holes from the log (`readAfter`, whose epoch must still be the feed's).
 // A join closes the subscribe-then-replay race: subscribe, read the position, anchor the feed,
 // then fix the replay's end at `last` and join the feed in the same synchronous step (the replay
 // itself is read in pages afterwards, up to that end).
-import { LogError, type EventLog, type LiveEvent, type LogPosition, type StoredEvent, type Unsubscribe } from './event-log.js';
+import { LogError, type EventLog, type LogPosition, type StoredEvent } from './event-log.js';
+import type { LiveEvent, LiveFeed, Unsubscribe } from './fleet.js';
 import type { Logger } from 'pino';
 import { SESSION_GONE, type LiveSession } from './session-registry.js';
 
@@ -29,6 +31,8 @@ interface Feed {
 /** What the fan-out needs from its gateway. */
 export interface FanoutHost {
   readonly log: EventLog;
+  /** The fleet's live feed. */
+  readonly feed: LiveFeed;
   readonly logger: Logger;
   /** The live session entry (its subscribers are the local connections). */
   find(sessionId: string): LiveSession | undefined;
@@ -80,9 +84,9 @@ export interface FanoutStats {
 /** Bound on events parked before a feed is anchored: past it, the oldest go (a later join re-reads them). */
 const MAX_EARLY = 10_000;
 
-/** Create the fan-out for a log that has a live feed. */
+/** Create the fan-out of one node over its fleet's live feed. */
 export function createFanout(host: FanoutHost): Fanout {
-  const { log, logger } = host;
+  const { log, feed: liveFeed, logger } = host;
   const pageEvents = host.pageEvents ?? 128;
   // A repair reads at most the window plus one page: past that, the next event's hole resumes it.
   const maxRepairPages = Math.ceil(log.replayWindow / pageEvents) + 1;
@@ -143,14 +147,16 @@ export function createFanout(host: FanoutHost): Fanout {
         for (let pass = 0; pass < maxRepairPages; pass++) {
           const page = await log.readAfter(sessionId, feed.last, pageEvents);
           // Released meanwhile: a later join's feed serves the session's connections now.
-          if (feeds.get(sessionId) !== feed) return;
-          for (const event of page) {
+          if (feeds.get(sessionId) !== feed || feed.epoch !== epoch) return;
+          // Another history under the same seqs: never a continuation of what was delivered.
+          if (page.epoch !== epoch) return moved(sessionId, feed, 'epoch changed');
+          for (const event of page.events) {
             if (feed.epoch !== epoch) return;
             // Past the window the log no longer holds the hole: deliver on, the client reports a gap.
             if (event.seq > feed.last) deliver(sessionId, feed, event);
           }
           drainParked(sessionId, feed);
-          if (page.length < pageEvents) break;
+          if (page.events.length < pageEvents) break;
         }
       } catch (error) {
         logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'feed repair failed; retried on the next event');
@@ -199,7 +205,7 @@ export function createFanout(host: FanoutHost): Fanout {
       }
     }
   }
-  const stopRestore = log.onFeedRestored?.(restore);
+  const stopRestore = liveFeed.onRestored(restore);
 
   return {
     async align(session, readPosition) {
@@ -208,7 +214,7 @@ export function createFanout(host: FanoutHost): Fanout {
         const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unparked: false, unsubscribe: undefined };
         feeds.set(session.id, created);
         try {
-          created.unsubscribe = await log.subscribe?.(
+          created.unsubscribe = await liveFeed.subscribe(
             session.id,
             (event) => onEvent(session.id, created, event),
             (reason) => host.ended(session.id, reason),
@@ -257,7 +263,7 @@ export function createFanout(host: FanoutHost): Fanout {
       return { feeds: feeds.size, parked, early };
     },
     async close() {
-      stopRestore?.();
+      stopRestore();
       const all = [...feeds.values()];
       feeds.clear();
       await Promise.all(all.map((f) => f.unsubscribe?.()));

@@ -1,11 +1,13 @@
-// Presence across a fleet, for a log with a presence store (Redis). Each node writes its own
+// Presence across a fleet, over the fleet's presence store (Redis; a node alone has nothing to
+// share, and its local store holds nothing). Each node writes its own
 // connection count per session when it changes (a join, a leave) and renews one lease every
 // `fleetReportMs`; a join reads the other nodes' counts for its group in one round trip, alongside
 // its other log reads. A node that dies stops renewing, and readers ignore, then delete, its
 // entries: the cost per interval is one call per node, not one per session.
 import type { PresenceEntry } from '../protocol/index.js';
 import { every, unrefTimer, type GatewayClock } from './clock.js';
-import type { PresenceGroup, PresenceStore, SessionRecord } from './event-log.js';
+import type { SessionRecord } from './event-log.js';
+import type { PresenceGroup, PresenceStore } from './fleet.js';
 import type { Logger } from 'pino';
 import type { LiveSession, SessionRegistry } from './session-registry.js';
 

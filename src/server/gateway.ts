@@ -1,6 +1,8 @@
 // createGateway: the reference Lifeline gateway on `ws`. Wires the HTTP server, the WebSocket
-// server and per-connection handling to one event log and session registry, and exposes the
-// app-facing API (publish, onMessage, setState) plus lifecycle (drain, close, terminate).
+// server and per-connection handling to one event log, one fleet (the services shared with other
+// nodes, or this node's own) and a session registry, and exposes the app-facing API (publish,
+// onMessage, setState) plus lifecycle (drain, close, terminate). Longer than most modules: it is
+// the one place the parts are assembled and the app's API is kept; each part has its own module.
 import { randomUUID } from 'node:crypto';
 import { CloseCode, MAX_SERVER_FRAME_DEPTH, type Health, type PresenceEntry } from '../protocol/index.js';
 import { EVENT_PAYLOAD_FRAME_DEPTH, nestingExceeds } from '../protocol/frame-limits.js';
@@ -8,19 +10,20 @@ import { rememberPayloadJson } from '../protocol/codec.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
-import { LogError, type AppendResult, type EventLog, type FleetView } from './event-log.js';
+import { LogError, type AppendResult, type EventLog } from './event-log.js';
+import type { Fleet, FleetView } from './fleet.js';
 import { createLogger } from './logger.js';
 import { createMessageApplier } from './apply-message.js';
 import { createFanout, type FanoutStats } from './fanout.js';
 import { startFleetHealth } from './fleet-health.js';
 import { createFleetPresence } from './fleet-presence.js';
 import { DEFAULT_GATEWAY_PARTS, type GatewayParts } from './gateway-parts.js';
+import { createLocalFleet } from './local-fleet.js';
 import { createMetrics } from './metrics.js';
 import { createMemoryLog } from './memory-log.js';
 import { GatewayError } from './errors.js';
 import { resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { createMemorySessionCaps } from './session-caps.js';
 import { forgetSession, startSessionExpiry } from './session-expiry.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
 import type { GatewaySocket, UpgradeInfo } from './transport.js';
@@ -53,10 +56,11 @@ export interface GatewayStats {
   /** Bytes of received frames waiting to be handled, all connections together (bounded per connection by `maxInboundQueueBytes`). */
   readonly inboundQueuedBytes: number;
   /**
-   * With a fleet feed (the Redis log): sessions this node is subscribed to, and events it holds
-   * for them (parked ahead of a hole, at most `replayWindow` per session; kept before a join anchored the feed).
+   * The live feed: sessions this node is subscribed to, and events it holds for them (parked
+   * ahead of a hole, at most `replayWindow` per session; kept before a join anchored the feed).
+   * Both stay 0 on a node alone, whose feed delivers in order.
    */
-  readonly feed?: FanoutStats;
+  readonly feed: FanoutStats;
 }
 
 /** A running gateway. */
@@ -66,6 +70,8 @@ export interface Gateway {
   readonly port: number;
   /** The event log; pass it to a new gateway to restart with its history. */
   readonly log: EventLog;
+  /** The services this node shares with the others of its deployment (its own on a local fleet). */
+  readonly fleet: Fleet;
   /**
    * Append an event to a session and deliver it live. Resolves to its seq; rejects with
    * `session_not_found` for a session the log does not hold, `gateway_closed` after close().
@@ -88,8 +94,8 @@ export interface Gateway {
   sessions(): SessionSummary[];
   /**
    * End a session now (a logout, a revoked grant): its connections get `session_expired` and
-   * close 4040, and its history is deleted from a log that supports it. On a shared log (Redis)
-   * its connections on every other node end the same way, with the same `reason`. Clients
+   * close 4040, and its history is deleted from the log. On a shared fleet (Redis) its
+   * connections on every other node end the same way, with the same `reason`. Clients
    * reconnect as a new session and report the gap. Resolves false when the session is unknown;
    * rejects `unavailable` when the store cannot be reached (this node's connections have ended
    * by then; call it again).
@@ -153,6 +159,7 @@ export function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
 export async function assembleGateway(options: GatewayOptions, parts: GatewayParts): Promise<Gateway> {
   const resolved = resolveOptions(options);
   const log = options.log ?? createMemoryLog({ replayWindow: resolved.replayWindow, clock: resolved.clock });
+  const fleet = options.fleet ?? createLocalFleet();
   const logger = createLogger(options.logger);
   const registry = createSessionRegistry();
   const connections = new Set<Connection>();
@@ -169,11 +176,11 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   const fleetHealthFields = () => {
     const view = fleetView();
     if (view === undefined) return {};
-    return { fleet: { nodes: view.nodes, connections: view.connections, sessions: view.sessions, store_reachable: log.isReachable?.() !== false } };
+    return { fleet: { nodes: view.nodes, connections: view.connections, sessions: view.sessions, store_reachable: fleet.health.isReachable() } };
   };
   const health = (): Health => ({
     // Degraded: the event store is unreachable, so joins and publishes are refused `unavailable`.
-    status: draining ? 'draining' : log.isReachable?.() === false ? 'degraded' : 'ok',
+    status: draining ? 'draining' : fleet.health.isReachable() ? 'ok' : 'degraded',
     uptime_s: Math.round((clock.now() - startedAt) / 100) / 10,
     connections: connections.size,
     sessions: registry.sessionCount(),
@@ -198,26 +205,25 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
       registry.remove(sessionId);
     });
   };
-  const fanout = log.subscribe
-    ? createFanout({
-        log,
-        logger,
-        pageEvents: resolved.replayPageEvents,
-        find: (id) => registry.find(id),
-        delivered: (n) => void (counters.delivered += n),
-        ended: (id, reason) => void endHere(id, reason),
-      })
-    : undefined;
-  // A per-process node name in the store: a node restarted under the same nodeId must not inherit its old entries.
-  const presence = log.presence
-    ? createFleetPresence({ store: log.presence, registry, clock, logger, node: `${resolved.nodeId}/${resolved.newId()}`, intervalMs: resolved.fleetReportMs, limit: resolved.maxPresenceEntries })
-    : undefined;
-  // Per process too: a restarted node must not take its old self's claims for its own. Not from
-  // newId, whose seeded sequence the simulation replays: this name never reaches a client.
+  const fanout = createFanout({
+    log,
+    feed: fleet.feed,
+    logger,
+    pageEvents: resolved.replayPageEvents,
+    find: (id) => registry.find(id),
+    delivered: (n) => void (counters.delivered += n),
+    ended: (id, reason) => void endHere(id, reason),
+  });
+  // A per-process node name in the store: a node restarted under the same nodeId must not inherit
+  // its old entries. Not from newId, whose seeded sequence the simulation replays: this name (and
+  // the claims' owner below) never reaches a client.
+  const presence = createFleetPresence({ store: fleet.presence, registry, clock, logger, node: `${resolved.nodeId}/${randomUUID()}`, intervalMs: resolved.fleetReportMs, limit: resolved.maxPresenceEntries });
+  // Per process too: a restarted node must not take its old self's claims for its own.
   const messages = createMessageApplier({ log, handlers, owner: `${resolved.nodeId}/${randomUUID()}`, leaseMs: resolved.messageLeaseMs, clock, logger, counters });
   const ctx: GatewayContext = {
     options: resolved,
     log,
+    fleet,
     fanout,
     presence,
     registry,
@@ -225,7 +231,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     rateLimiter: resolved.rateLimit ? createRateLimiter(resolved.rateLimit, () => clock.now()) : undefined,
     counters,
     gauges,
-    caps: options.sessionCaps ?? log.sessionCaps?.(resolved.sessionLimits) ?? createMemorySessionCaps(resolved.sessionLimits),
+    caps: options.sessionCaps ?? fleet.sessionCaps(resolved.sessionLimits),
     clock,
     health,
     messages,
@@ -253,20 +259,23 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     connections.add(connection);
   };
 
-  await asGatewayError(async () => log.open?.());
+  await asGatewayError(async () => {
+    await log.open();
+    await fleet.open();
+  });
   // A kept process-local log brings its sessions along: count them (by owner; their address is
   // unknown), or the caps would start from zero after every restart.
-  if (options.sessionCaps === undefined && log.expiresSessions !== true) {
+  if (options.sessionCaps === undefined && log.expiry.by === 'gateway') {
     for (const record of await log.listSessions()) await ctx.caps.claim({ sessionId: record.sessionId, owner: record.owner, address: undefined });
   }
-  const fleet = startFleetHealth(log, clock, logger, resolved.fleetReportMs, () => ({
+  const fleetHealth = startFleetHealth(fleet.nodes, clock, logger, resolved.fleetReportMs, () => ({
     node: resolved.nodeId,
     connections: connections.size,
     sessions: registry.sessionCount(),
   }));
-  fleetView = fleet.view;
-  presence?.start();
-  const metrics = createMetrics({ counters, log, nodeId: resolved.nodeId, connections: () => connections.size, sessions: () => registry.sessionCount() });
+  fleetView = fleetHealth.view;
+  presence.start();
+  const metrics = createMetrics({ counters, health: fleet.health, nodeId: resolved.nodeId, connections: () => connections.size, sessions: () => registry.sessionCount() });
   const { url, port } = await transport.listen(accept, health, () => metrics.scrape());
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 
@@ -274,11 +283,12 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   const stopListening = async (): Promise<void> => {
     stopExpiry();
     await transport.close();
-    await fanout?.close();
+    await fanout.close();
     metrics.close();
-    fleet.stop();
-    await presence?.close();
-    await log.close?.();
+    fleetHealth.stop();
+    await presence.close();
+    await fleet.close();
+    await log.close();
   };
 
   // One stringify per publish: the price of never storing an event no client could receive. The
@@ -300,7 +310,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   // Publishes waiting for the store (bounded by maxPendingPublishes).
   let pendingPublishes = 0;
   const admitPublish = (): void => {
-    if (log.isReachable?.() === false) {
+    if (!fleet.health.isReachable()) {
       throw new GatewayError('unavailable', 'The event store (Redis) is not answering; nothing was stored. Retry with the same idempotency key once /health says ok.');
     }
     if (pendingPublishes >= resolved.maxPendingPublishes) {
@@ -320,6 +330,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     url,
     port,
     log,
+    fleet,
     async publish(sessionId, event) {
       if (stopping) throw new GatewayError('gateway_closed', 'The gateway is closed; publish through the one that replaced it.');
       if (typeof event.type !== 'string' || event.type.length === 0) throw new GatewayError('configuration_error', 'An event needs a non-empty string type.');
@@ -347,11 +358,8 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
         session.idleSince = undefined;
         if (stored.duplicate) return stored.seq;
         counters.published++;
-        // With a fleet feed the event comes back through it, to every node's connections.
-        if (!fanout) {
-          for (const subscriber of session.subscribers) subscriber.deliver(stored);
-          counters.delivered += session.subscribers.size;
-        }
+        // The event reaches every node's connections through the feed (this node's at once on a local fleet).
+        fleet.feed.appended(sessionId, stored);
         return stored.seq;
       });
       pendingPublishes++;
@@ -433,7 +441,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
       draining,
       counters: { ...counters, refused: { ...counters.refused }, gaps: { ...counters.gaps } },
       inboundQueuedBytes: gauges.inboundQueuedBytes,
-      ...(fanout ? { feed: fanout.stats() } : {}),
+      feed: fanout.stats(),
     }),
   };
 }

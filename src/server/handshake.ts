@@ -1,6 +1,5 @@
 // The handshake's decisions and answers: normalise `hello` and legacy `join` into one request,
 // check it (token, agent, version), and build `hello_ok` / `joined` / refusal frames.
-import { createHash } from 'node:crypto';
 import { EXTENSIONS, negotiate, type HelloFrame, type HelloOkFrame, type JoinedFrame, type JoinFrame, type PresenceEntry, type ProtocolRange, type RecoveryStep, type WireErrorCode } from '../protocol/index.js';
 import { requestedJoinRange, requestedRange } from '../protocol/codec.js';
 import type { GatewayContext } from './context.js';
@@ -101,15 +100,6 @@ export async function admit(request: JoinRequest, peer: PeerInfo, ctx: GatewayCo
     return { code: negotiation.code, message: negotiation.message, nextStep: negotiation.next_step, serverRange: protocol };
   }
   return subject === undefined ? { version: negotiation.version } : { version: negotiation.version, subject };
-}
-
-/**
- * The owner tag for a token: a SHA-256 digest, so the log never holds the token itself. Sessions
- * remember it, and only the same token may resume them, so a leaked or guessed session id is
- * useless without the credentials that created it.
- */
-export function ownerOf(token: string | undefined): string | undefined {
-  return token === undefined ? undefined : createHash('sha256').update(token).digest('base64url');
 }
 
 /** The refusal for resuming a session created with other credentials. */

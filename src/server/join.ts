@@ -6,7 +6,7 @@
 // there, as the socket takes it (replay-pages.ts), with live events waiting behind it.
 import type { GatewayContext, GatewaySession } from './context.js';
 import type { SessionRecord, StoredEvent } from './event-log.js';
-import { buildHelloOk, buildJoined, ownerOf, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
+import { buildHelloOk, buildJoined, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { replayFrame, replayPages } from './replay-pages.js';
 import { acrossEpochs } from './resume-plan.js';
@@ -54,14 +54,14 @@ export async function joinSession(
   // tried, nor a feed it subscribed (and the events it keeps) that no connection would release.
   const abandon = (): void => {
     ctx.registry.discardIfUnused(sessionId);
-    ctx.fanout?.release(session);
+    ctx.fanout.release(session);
   };
   const joining = session.queue.run(async (): Promise<JoinedState | Refusal | undefined> => {
     if (!hooks.isOpen()) return undefined;
     const existing = await ctx.log.getSession(sessionId);
     // Bound to the verifier's subject when it named one (a refreshed token still resumes), else to the token.
     const credential = subject === undefined ? request.token : `subject:${subject}`;
-    const owner = credential === undefined ? undefined : (ctx.log.ownerOf?.(credential) ?? ownerOf(credential));
+    const owner = credential === undefined ? undefined : ctx.log.ownerOf(credential);
     // An unknown id is adopted as a new session with a new epoch: a client that outlived a
     // gateway restart keeps its id and learns from the epoch that its history is gone.
     // A shared log may return a session another node created meanwhile, so check it either way.
@@ -71,18 +71,18 @@ export async function joinSession(
     if (record.owner !== owner) return wrongOwner();
     session.record = record;
     // Other nodes' presence, read alongside the position and the backlog (no round trip of its own).
-    const fleetPresence = ctx.presence?.others(record);
+    const fleetPresence = ctx.presence.others(record);
     const readPosition = async () => ctx.log.position(sessionId);
-    // With a fleet feed, subscribe before reading the position and replay up to what the feed
-    // has delivered, so every event reaches this connection once, as replay or as live.
-    let position = ctx.fanout ? await ctx.fanout.align(session, readPosition) : await readPosition();
+    // Subscribe to the feed before reading the position and replay up to what the feed has
+    // delivered, so every event reaches this connection once, as replay or as live.
+    let position = await ctx.fanout.align(session, readPosition);
     const resume = { since: request.since, epoch: request.epoch };
     const plan = ctx.parts.planResume(resume, position);
     const pageEvents = ctx.options.replayPageEvents;
-    const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents))] : [];
-    const otherNodes = fleetPresence === undefined ? [] : await fleetPresence;
+    const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents)).events] : [];
+    const otherNodes = await fleetPresence;
     // No await from here to the subscriber: the replay's end and the feed must not move apart.
-    if (ctx.fanout) position = { ...position, head: ctx.fanout.replayEnd(session, firstPage, position.head) };
+    position = { ...position, head: ctx.fanout.replayEnd(session, firstPage, position.head) };
     const firstTop = firstPage[firstPage.length - 1]?.seq ?? plan.replayAfter;
     // Below the head, more pages follow: the page was full, or the feed delivered more while it was read.
     const rest = firstTop < position.head
@@ -103,7 +103,7 @@ export async function joinSession(
 
     const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire, restart: hooks.restart };
     session.subscribers.add(subscriber);
-    ctx.presence?.changed(session);
+    ctx.presence.changed(session);
     const outbox = hooks.start(version);
     const acceptance = { version, batching: request.batch && version >= 2, record, resumed: existing !== undefined, position, plan, otherNodes };
     outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
@@ -115,7 +115,7 @@ export async function joinSession(
     }
     outbox.send({ type: 'caught_up', cursor: position.head, epoch: position.epoch });
     // Told now: the next resume without an epoch counts in this epoch (unless it moves again).
-    if (request.epoch === undefined && position.movedUnseen === true) await moveSeen(sessionId, position.epoch, ctx);
+    if (request.epoch === undefined && position.movedUnseen) await moveSeen(sessionId, position.epoch, ctx);
     return {
       session,
       subscriber,
@@ -137,7 +137,7 @@ export async function joinSession(
  */
 async function moveSeen(sessionId: string, epoch: string, ctx: GatewayContext): Promise<void> {
   try {
-    await ctx.log.moveSeen?.(sessionId, epoch);
+    await ctx.log.moveSeen(sessionId, epoch);
   } catch (error) {
     ctx.logger.warn({ session: sessionId, err: error instanceof Error ? error.message : String(error) }, 'could not record that the epoch move was told');
   }
@@ -166,7 +166,7 @@ const SESSION_LIMIT_RETRY_S = 60;
 function sessionLimit(cap: SessionCapName, limit: number, ctx: GatewayContext): Refusal {
   ctx.counters.sessionLimited++;
   const which: Record<SessionCapName, string> = {
-    total: ctx.caps.shared === true ? `The gateways of this deployment hold their maximum of ${limit} sessions.` : `This gateway holds its maximum of ${limit} sessions.`,
+    total: ctx.caps.shared ? `The gateways of this deployment hold their maximum of ${limit} sessions.` : `This gateway holds its maximum of ${limit} sessions.`,
     perOwner: `These credentials already hold ${limit} sessions.`,
     perAddress: `This address already holds ${limit} sessions created without verified credentials.`,
   };

@@ -1,8 +1,8 @@
 // The embedded EventLog: everything in process memory. A gateway that restarts with a fresh
 // memory log has lost every history, so each session it sees again gets a new epoch.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { systemClock, type GatewayClock } from './clock.js';
-import { CLAIMS_PRUNE_AT, type AppendResult, type EventLog, type LogPosition, type MessageClaim, type NewEvent, type SessionRecord, type StoredEvent, type StoredState } from './event-log.js';
+import { CLAIMS_PRUNE_AT, type AppendResult, type EventLog, type LogPosition, type LogRead, type MessageClaim, type NewEvent, type SessionRecord, type StoredEvent, type StoredState } from './event-log.js';
 
 /** Options for {@link createMemoryLog}. */
 export interface MemoryLogOptions {
@@ -42,6 +42,19 @@ export function newEpoch(): string {
 }
 
 /**
+ * The owner tag for a token: a SHA-256 digest, so the log never holds the token itself. Sessions
+ * remember it, and only the same token may resume them, so a leaked or guessed session id is
+ * useless without the credentials that created it. (A log in process memory needs no secret:
+ * whoever can read it can read the tokens in flight too.)
+ */
+function ownerOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** The gateway forgets idle sessions of a memory log (it is the only node that holds them). */
+const EXPIRED_BY_GATEWAY = { by: 'gateway' } as const;
+
+/**
  * Create the in-memory {@link EventLog}. Pass the same instance to a new gateway to simulate a
  * restart that kept its log; pass a fresh one to simulate a restart that lost it.
  */
@@ -72,6 +85,10 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
 
   return {
     replayWindow,
+    expiry: EXPIRED_BY_GATEWAY,
+    open: async () => undefined,
+    close: async () => undefined,
+    ownerOf,
     getSession: (sessionId) => sessions.get(sessionId)?.record,
     createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
@@ -83,6 +100,8 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
       sessions.delete(sessionId);
     },
     listSessions: () => [...sessions.values()].map((h) => h.record),
+    // The gateway expires idle sessions itself (EXPIRED_BY_GATEWAY): nothing to keep alive.
+    touch: () => undefined,
     append(sessionId, event: NewEvent, appendOptions = {}): AppendResult {
       const h = history(sessionId);
       const key = appendOptions.idempotencyKey;
@@ -97,18 +116,20 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
       // Spelled out: V8's spread of `stored` here was 7x slower than the whole append without it.
       return { seq: stored.seq, event, epoch: h.record.epoch, duplicate: false };
     },
-    readAfter(sessionId, cursor, limit) {
+    readAfter(sessionId, cursor, limit): LogRead {
       const h = history(sessionId);
       const firstHeld = Math.max(h.head - replayWindow + 1, oldestOf(h));
       const from = Math.max(cursor + 1, firstHeld) - oldestOf(h);
       const to = limit === undefined ? h.events.length : Math.min(h.events.length, from + limit);
-      return from >= h.events.length ? [] : h.events.slice(from, to);
+      return { epoch: h.record.epoch, events: from >= h.events.length ? [] : h.events.slice(from, to) };
     },
     position(sessionId): LogPosition {
       const h = history(sessionId);
       const oldest = h.head === 0 ? 0 : Math.max(h.head - replayWindow + 1, oldestOf(h));
-      return { epoch: h.record.epoch, oldest, head: h.head };
+      // A kept session never moves to another epoch here: a lost memory log is a new log.
+      return { epoch: h.record.epoch, oldest, head: h.head, movedUnseen: false };
     },
+    moveSeen: () => undefined,
     claimMessage(sessionId, messageId, holder): MessageClaim {
       const h = history(sessionId);
       if (h.messageIds.has(messageId)) return { status: 'applied' };

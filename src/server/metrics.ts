@@ -3,12 +3,13 @@
 // path only bumps plain numbers; the store's round trips feed a histogram as they happen.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayCounters } from './context.js';
-import type { EventLog } from './event-log.js';
+import type { StoreHealth } from './fleet.js';
 
 /** What the metrics read from their gateway. */
 export interface MetricsSource {
   readonly counters: GatewayCounters;
-  readonly log: EventLog;
+  /** The store's health, from the gateway's fleet. */
+  readonly health: StoreHealth;
   readonly nodeId: string;
   connections(): number;
   sessions(): number;
@@ -61,7 +62,7 @@ export function createMetrics(source: MetricsSource): GatewayMetrics {
     help: '1 while the event store (Redis) answers, 0 while it does not.',
     registers: [registry],
     collect() {
-      this.set(source.log.isReachable?.() === false ? 0 : 1);
+      this.set(source.health.isReachable() ? 1 : 0);
     },
   });
   readCounter(registry, 'lifeline_connections_accepted_total', 'Connections accepted.', () => c.accepted);
@@ -88,13 +89,13 @@ export function createMetrics(source: MetricsSource): GatewayMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  const stop = source.log.onRoundTrip?.((ms) => roundTrips.observe(ms / 1000));
+  const stop = source.health.onRoundTrip((ms) => roundTrips.observe(ms / 1000));
   return {
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
     close() {
-      stop?.();
+      stop();
     },
   };
 }

@@ -9,6 +9,7 @@ import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.js';
 import { GatewayError } from './errors.js';
 import type { EventLog } from './event-log.js';
+import type { Fleet } from './fleet.js';
 import type { RateLimit } from './rate-limiter.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
 import type { GatewayTransport } from './transport.js';
@@ -51,6 +52,12 @@ export interface GatewayOptions {
   readonly agents?: readonly string[];
   /** Event store. Pass the same log to a new gateway to restart with its history. @default a fresh memory log */
   readonly log?: EventLog;
+  /**
+   * The services shared with the other nodes of the deployment: live feed, presence, node
+   * registry, session caps, store health. A shared log comes with its fleet (`createRedisFleet`
+   * returns both: pass them together). @default createLocalFleet(): this node alone
+   */
+  readonly fleet?: Fleet;
   /** Time allowed between the socket opening and `hello`. @default 10000 */
   readonly handshakeTimeoutMs?: number;
   /** Largest frame accepted, in bytes; over twice this the socket closes with 1009. @default 1048576 */
@@ -125,7 +132,7 @@ export interface GatewayOptions {
   readonly replayPageEvents?: number;
   /**
    * A session with no connection and no publish for this long is forgotten (and deleted from a
-   * log that supports `deleteSession`), so a long-running gateway does not grow without bound.
+   * log the gateway expires sessions of), so a long-running gateway does not grow without bound.
    * A client resuming it later starts a new history and sees an epoch gap. 0 keeps sessions
    * forever. @default 3600000 (1 hour)
    */
@@ -150,8 +157,8 @@ export interface GatewayOptions {
    */
   readonly maxSessionsPerAddress?: number;
   /**
-   * Counts sessions against the caps above. @default the log's own (`log.sessionCaps`: the Redis
-   * log counts the whole fleet in Redis), else in-process counts of this gateway's sessions
+   * Counts sessions against the caps above. @default the fleet's (`fleet.sessionCaps`: the Redis
+   * fleet counts the whole fleet in Redis; a local fleet counts this gateway's sessions)
    */
   readonly sessionCaps?: SessionCaps;
   /**

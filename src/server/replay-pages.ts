@@ -28,7 +28,7 @@ export function replayPages(log: EventLog, sessionId: string, after: number, hea
   let reportedTrim = false;
   return {
     async next(): Promise<ReplayPage> {
-      const read = await log.readAfter(sessionId, cursor, Math.min(pageEvents, head - cursor));
+      const { events: read } = await log.readAfter(sessionId, cursor, Math.min(pageEvents, head - cursor));
       const events = read.filter((event) => event.seq <= head);
       hooks.read(events.length);
       // The next seq the log holds, or past the head when it holds none of the rest.

@@ -46,5 +46,5 @@ export function planResume(request: ResumeRequest, position: LogPosition): Resum
 
 /** Whether a resume's `since` belongs to another epoch than the session's history now. */
 export function acrossEpochs(request: ResumeRequest, position: LogPosition): boolean {
-  return request.epoch === undefined ? position.movedUnseen === true : request.epoch !== position.epoch;
+  return request.epoch === undefined ? position.movedUnseen : request.epoch !== position.epoch;
 }

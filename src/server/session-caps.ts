@@ -1,6 +1,6 @@
 // How many sessions may exist: in total, per owner (the credentials that created them) and per
 // address (sessions created without verified credentials). Counted behind the SessionCaps seam, so
-// a shared store can count a whole fleet (the Redis log brings one: redis/session-caps.ts); the
+// a shared store can count a whole fleet (the Redis fleet brings one: redis/session-caps.ts); the
 // default counts this process's sessions.
 
 /** The three caps. Each is a positive integer. */
@@ -50,16 +50,18 @@ export interface SessionCaps {
    * each time it refreshes their TTL in a shared log. Counts that expire by themselves need it,
    * and must count again (never refuse) a held session whose count lapsed: one kept alive only
    * by publishes for a whole TTL, then resumed. Resuming itself costs no call to the caps.
+   * Counts that never expire (the in-process caps) ignore it.
    */
-  refresh?(sessions: readonly HeldSession[]): void | Promise<void>;
+  refresh(sessions: readonly HeldSession[]): void | Promise<void>;
   /**
    * True when the counts are shared by the fleet: a node that forgets an idle session only
    * locally (it may be live on another node) then leaves its count alone; it lapses with the
-   * session's TTL instead, or goes with `release` when the session is ended.
+   * session's TTL instead, or goes with `release` when the session is ended. False for caps
+   * that count one process's sessions.
    */
-  readonly shared?: boolean;
-  /** Sessions counted now, where the implementation knows it cheaply. */
-  readonly counted?: number;
+  readonly shared: boolean;
+  /** Sessions counted now (a shared store's: as of its last answer). */
+  readonly counted: number;
 }
 
 function bump(counts: Map<string, number>, key: string, by: number): void {
@@ -72,11 +74,12 @@ function bump(counts: Map<string, number>, key: string, by: number): void {
  * The in-process {@link SessionCaps}: counts the sessions this gateway holds. At start-up the
  * gateway claims the sessions a kept log brought along, by owner only (their address is unknown).
  */
-export function createMemorySessionCaps(limits: SessionLimits): SessionCaps & { readonly counted: number } {
+export function createMemorySessionCaps(limits: SessionLimits): SessionCaps {
   const claims = new Map<string, SessionClaim>();
   const byOwner = new Map<string, number>();
   const byAddress = new Map<string, number>();
   return {
+    shared: false,
     claim(claim) {
       if (claims.has(claim.sessionId)) return { ok: true };
       if (claims.size >= limits.total) return { ok: false, cap: 'total', limit: limits.total };
@@ -94,6 +97,8 @@ export function createMemorySessionCaps(limits: SessionLimits): SessionCaps & { 
       if (claim.owner !== undefined) bump(byOwner, claim.owner, -1);
       if (claim.address !== undefined) bump(byAddress, claim.address, -1);
     },
+    // Counts of this process never lapse: nothing to refresh.
+    refresh: () => undefined,
     get counted() {
       return claims.size;
     },

@@ -19,7 +19,8 @@ export function startSessionExpiry(ctx: GatewayContext): () => void {
   // Anonymous sessions that never received an event go sooner (never later than the others).
   const anonymousTtl = Math.min(ttl, ctx.options.anonymousSessionTtlMs === 0 ? Infinity : ctx.options.anonymousSessionTtlMs);
   // The store's own TTL sets the pace of touches, whatever the gateway's TTLs are.
-  const touchEvery = ctx.log.expiresSessions === true ? (ctx.log.touchEveryMs ?? Infinity) : Infinity;
+  const { expiry } = ctx.log;
+  const touchEvery = expiry.by === 'store' ? expiry.touchEveryMs : Infinity;
   const interval = Math.min(anonymousTtl, 60_000, touchEvery);
   if (anonymousTtl === Infinity && touchEvery === Infinity) return () => undefined;
   // A session is idle for at least its TTL and at most TTL + one sweep before it goes.
@@ -35,7 +36,7 @@ async function isEmptyAnonymous(ctx: GatewayContext, session: LiveSession): Prom
 
 async function sweep(ctx: GatewayContext, ttl: number, anonymousTtl: number): Promise<void> {
   try {
-    if (ctx.log.expiresSessions === true) return await sweepShared(ctx, ttl);
+    if (ctx.log.expiry.by === 'store') return await sweepShared(ctx, ttl);
     // Sessions held by a log from a previous process have no live entry yet; give them one.
     for (const record of await ctx.log.listSessions()) ctx.registry.entry(record.sessionId);
     const now = ctx.clock.now();
@@ -78,20 +79,24 @@ async function sweepShared(ctx: GatewayContext, ttl: number): Promise<void> {
       // Caps kept in the shared store keep counting it: it may be live on another node, and its
       // count lapses with its TTL. In-process caps count only sessions this node holds, or they
       // would fill up with sessions the store has long expired.
-      if (ctx.caps.shared !== true) await ctx.caps.release(session.id);
+      if (!ctx.caps.shared) await ctx.caps.release(session.id);
     });
   }
   // One more round trip per sweep: the fleet's caps count what the nodes keep alive.
-  if (held.length > 0) await Promise.all([ctx.log.touch?.(held.map((h) => h.sessionId)), ctx.caps.refresh?.(held)]);
+  if (held.length > 0) await Promise.all([ctx.log.touch(held.map((h) => h.sessionId)), ctx.caps.refresh(held)]);
 }
 
+/** What the other nodes' connections to a session hear when it was forgotten without a reason of the app's. */
+const ENDED = 'The session was ended.';
+
 /**
- * Delete a session's history (where the log supports it) and its live entry. Call inside the
- * session's queue, after its connections have been dealt with. `reason` goes to the other nodes'
- * connections to the session, on a shared log.
+ * Delete a session's history and its live entry. Call inside the session's queue, after its
+ * connections have been dealt with. `reason` goes to the other nodes' connections to the session,
+ * through the fleet's feed (deleted first: a client sent away must not resume the old history).
  */
-export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string, reason?: string): Promise<void> {
-  await ctx.log.deleteSession?.(sessionId, reason);
+export async function forgetSession(ctx: GatewayContext, sessionId: string, why: string, reason = ENDED): Promise<void> {
+  await ctx.log.deleteSession(sessionId);
+  await ctx.fleet.feed.end(sessionId, reason);
   ctx.registry.remove(sessionId);
   await ctx.caps.release(sessionId);
   ctx.counters.expired++;

@@ -4,7 +4,7 @@
 // restored only once every channel it holds is subscribed again.
 import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
+import { createRedisFleet, createRedisFleetInternals, type RedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { watchClusterFeed, type ClusterFeedSource } from '../../src/server/redis/cluster-feed.js';
 import { join, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server.js';
@@ -22,11 +22,12 @@ async function cluster(): Promise<RedisCluster> {
   return started;
 }
 
-async function openLog(urls: readonly string[]): Promise<RedisLogInternals> {
-  const log = createRedisLogInternals({ url: urls, secret: SECRET, replayWindow: 1000 });
-  await log.open();
-  cleanups.push(() => log.close());
-  return log;
+/** The app's own log and key layout on the cluster, opened. */
+async function openLog(urls: readonly string[]): Promise<RedisFleetInternals> {
+  const app = createRedisFleetInternals({ url: urls, secret: SECRET, replayWindow: 1000 });
+  await app.log.open();
+  cleanups.push(() => app.log.close());
+  return app;
 }
 
 /** The master that holds a key (the others answer MOVED to a plain redis-cli). */
@@ -53,15 +54,14 @@ async function control(node: RedisServer) {
 describe('Redis Cluster feed recovery', () => {
   it('delivers events published while the shard pub/sub connection was down, without a further publish', async () => {
     const { nodes, urls } = await cluster();
-    const gatewayLog = createRedisLogInternals({ url: urls, secret: SECRET, replayWindow: 1000 });
-    const gateway = await startGateway({ log: gatewayLog, rateLimit: false });
+    const gateway = await startGateway({ ...createRedisFleet({ url: urls, secret: SECRET, replayWindow: 1000 }), rateLimit: false });
     const app = await openLog(urls);
     const { client, helloOk } = await join(gateway);
     const sessionId = String(helloOk['session_id']);
     let published = 0;
     const publish = async (): Promise<void> => {
       published++;
-      await app.append(sessionId, { type: 'tick', data: { n: published } });
+      await app.log.append(sessionId, { type: 'tick', data: { n: published } });
     };
     for (let i = 0; i < 3; i++) await publish();
     await client.until((frames) => seqs(frames).includes(3), 10_000, 'the first events live');

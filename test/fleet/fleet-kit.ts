@@ -5,7 +5,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createGatewayClient, GatewayConnectError, type GatewayClient, type SendResult } from '../../src/client/index.js';
 import { LogError } from '../../src/server/event-log.js';
-import { createRedisLog, type Durability, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
+import type { Durability, RedisFleetOptions } from '../../src/server/redis/options.js';
+import { createRedisFleet } from '../../src/server/redis/redis-fleet.js';
+import type { RedisLog } from '../../src/server/redis/redis-log.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import type { Output } from '../chaos/world.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -155,9 +157,9 @@ export interface Publisher {
   publish(lane: Lane): Promise<boolean>;
 }
 
-export async function startPublisher(redisUrls: string, replayWindow = 200, options: Partial<RedisLogOptions> = {}): Promise<Publisher> {
+export async function startPublisher(redisUrls: string, replayWindow = 200, options: Partial<RedisFleetOptions> = {}): Promise<Publisher> {
   const urls = redisUrls.split(',');
-  const log = createRedisLog({ url: urls.length === 1 ? redisUrls : urls, secret: SECRET, replayWindow, ...options });
+  const { log } = createRedisFleet({ url: urls.length === 1 ? redisUrls : urls, secret: SECRET, replayWindow, ...options });
   await log.open();
   cleanups.push(() => log.close());
   return {

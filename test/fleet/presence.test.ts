@@ -3,7 +3,7 @@
 // and anonymous clients see nothing of each other; a crashed node's entries vanish within the
 // lease bound, and a node that closes removes its own at once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog } from '../../src/server/index.js';
+import { createRedisFleet } from '../../src/server/index.js';
 import type { Gateway, GatewayOptions } from '../../src/server/index.js';
 import { connect, join, startGateway } from '../support/gateway-kit.js';
 import type { Frame } from '../support/raw-client.js';
@@ -29,7 +29,7 @@ async function redis(): Promise<RedisServer> {
 }
 
 async function node(server: RedisServer, options: GatewayOptions = {}): Promise<Gateway> {
-  return startGateway({ log: createRedisLog({ url: server.url, secret: SECRET }), fleetReportMs: REPORT_MS, ...options });
+  return startGateway({ ...createRedisFleet({ url: server.url, secret: SECRET }), fleetReportMs: REPORT_MS, ...options });
 }
 
 /** hello_ok.presence as `session:connections`, in the order listed. */
@@ -41,7 +41,7 @@ const sessionOf = (helloOk: Frame): string => String(helloOk['session_id']);
 
 /** The presence hash of one agent and token, or of one anonymous session (docs/scaling.md). */
 function groupKey(gateway: Gateway, agentId: string, who: { token: string } | { anonymous: string }): string {
-  const group = 'token' in who ? `owner:${encodeURIComponent(gateway.log.ownerOf?.(who.token) ?? '')}` : `anon:${encodeURIComponent(who.anonymous)}`;
+  const group = 'token' in who ? `owner:${encodeURIComponent(gateway.log.ownerOf(who.token))}` : `anon:${encodeURIComponent(who.anonymous)}`;
   return `lifeline:{presence:${agentId}:${group}}:sessions`;
 }
 
@@ -173,7 +173,7 @@ describe('presence across gateway nodes on one Redis', () => {
   it('works on a 3-master Redis Cluster (each group in its own slot)', async () => {
     const cluster = await startRedisCluster(3);
     onCleanup(() => cluster.stop());
-    const onCluster = () => startGateway({ log: createRedisLog({ url: [...cluster.urls], secret: SECRET }), fleetReportMs: REPORT_MS });
+    const onCluster = () => startGateway({ ...createRedisFleet({ url: [...cluster.urls], secret: SECRET }), fleetReportMs: REPORT_MS });
     const a = await onCluster();
     const b = await onCluster();
     const x = await join(a, { token: 'alice' });

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/codec.js';
-import { parseLiveEvent } from '../../src/server/redis/redis-log.js';
+import { parseLiveEvent } from '../../src/server/redis/stream-codec.js';
 
 const payload = fc.record(
   { type: fc.string({ minLength: 1 }), data: fc.jsonValue(), event_id: fc.uuid(), timestamp: fc.double({ noNaN: true, noDefaultInfinity: true }), source: fc.string() },

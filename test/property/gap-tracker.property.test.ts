@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GapInfo } from '../../src/client/index.js';
-import { createMemoryLog, type EventLog } from '../../src/server/index.js';
+import { createMemoryLog, type EventLog, type LogPosition, type LogRead } from '../../src/server/index.js';
 import { planResume } from '../../src/server/resume-plan.js';
 import { createHistory, createStreamChecker } from '../chaos/stream-checker.js';
 import { createHarness, helloOk, type Output } from './router-harness.js';
@@ -101,7 +101,7 @@ describe('gap tracker and the gateway resume rule agree on every handshake', () 
 
           const request = harness.tracker.resumeRequest();
           expect(request).toEqual({ session_id: 'sess', since, epoch: clientEpoch });
-          const plan = planResume({ since: request.since, epoch: request.epoch }, { epoch: 'S', oldest, head });
+          const plan = planResume({ since: request.since, epoch: request.epoch }, { epoch: 'S', oldest, head, movedUnseen: false });
           const second = harness.connect();
           second(helloOk({ session_id: 'sess', cursor: head, epoch: 'S', oldest_cursor: oldest, resumed: true, gap: plan.gap }));
           expect(harness.tracker.cursor).toBe(plan.replayAfter);
@@ -181,9 +181,9 @@ function runScenario(ops: readonly Op[], window: number, rand: () => number) {
     const id = request.session_id ?? SESSION;
     const existing = log.getSession(id);
     if (!existing) log.createSession(id, 'demo');
-    const position = log.position(id) as { epoch: string; oldest: number; head: number };
+    const position = log.position(id) as LogPosition;
     const plan = planResume({ since: request.since, epoch: request.epoch }, position);
-    const backlog = (log.readAfter(id, plan.replayAfter) as Array<{ seq: number; event: object }>).map((e) => ({ type: 'replay', seq: e.seq, event: e.event }));
+    const backlog = (log.readAfter(id, plan.replayAfter) as LogRead).events.map((e) => ({ type: 'replay', seq: e.seq, event: e.event }));
     if (op.swap) {
       // Reordering within the replay: swap neighbours here and there.
       for (let i = 0; i + 1 < backlog.length; i += 2) if (rand() < 0.3) [backlog[i], backlog[i + 1]] = [backlog[i + 1] as (typeof backlog)[number], backlog[i] as (typeof backlog)[number]];

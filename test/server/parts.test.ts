@@ -8,7 +8,7 @@ import { join, startGateway } from '../support/gateway-kit.js';
 import { createManualClock } from '../support/manual-clock.js';
 
 describe('planResume', () => {
-  const position = { epoch: 'e-1', oldest: 11, head: 20 };
+  const position = { epoch: 'e-1', oldest: 11, head: 20, movedUnseen: false };
   it.each([
     ['no since', { since: undefined, epoch: undefined }, { replayAfter: 20, resyncRequired: false, gap: undefined }],
     ['inside the window', { since: 15, epoch: 'e-1' }, { replayAfter: 15, resyncRequired: false, gap: undefined }],
@@ -31,7 +31,7 @@ describe('planResume', () => {
   });
 
   it('points the gap past the head when nothing is held', () => {
-    expect(planResume({ since: 3, epoch: 'old' }, { epoch: 'new', oldest: 0, head: 0 })).toEqual({ replayAfter: 0, resyncRequired: true, gap: { expected: 4, received: 1 } });
+    expect(planResume({ since: 3, epoch: 'old' }, { epoch: 'new', oldest: 0, head: 0, movedUnseen: false })).toEqual({ replayAfter: 0, resyncRequired: true, gap: { expected: 4, received: 1 } });
   });
 });
 
@@ -45,14 +45,14 @@ describe('memory log', () => {
     await log.createSession('s', 'a');
     for (let i = 1; i <= 10; i++) {
       await log.append('s', { type: 't' });
-      const held = (await log.readAfter('s', 0)).map((e) => e.seq);
+      const held = (await log.readAfter('s', 0)).events.map((e) => e.seq);
       const oldest = Math.max(1, i - 2);
       expect(held).toEqual(Array.from({ length: i - oldest + 1 }, (_, k) => oldest + k));
       expect(await log.position('s')).toMatchObject({ oldest, head: i });
     }
-    expect((await log.readAfter('s', 8)).map((e) => e.seq)).toEqual([9, 10]);
-    expect((await log.readAfter('s', 0, 2)).map((e) => e.seq)).toEqual([8, 9]);
-    expect(await log.readAfter('s', 10)).toEqual([]);
+    expect((await log.readAfter('s', 8)).events.map((e) => e.seq)).toEqual([9, 10]);
+    expect((await log.readAfter('s', 0, 2)).events.map((e) => e.seq)).toEqual([8, 9]);
+    expect(await log.readAfter('s', 10)).toEqual({ epoch: (await log.position('s')).epoch, events: [] });
   });
 
   it('forgets the oldest message ids past its dedupe window', async () => {

@@ -4,7 +4,7 @@
 // 1 again. A resume across that change must show a gap (PROTOCOL.md sections 4 and 8), never
 // continue the new history from `since + 1` as if it were the old one.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog, type Gateway } from '../../src/server/index.js';
+import { createRedisFleet, type Gateway } from '../../src/server/index.js';
 import { connect, helloFrame, startGateway } from '../support/gateway-kit.js';
 import { upstreamHello } from '../support/praisonai-hello.js';
 import type { Frame, RawClient } from '../support/raw-client.js';
@@ -44,7 +44,7 @@ function replayed(client: RawClient): number[] {
 async function movedWhileAway(hello: Record<string, unknown>, fresh: number) {
   const server = await startRedis({ appendfsync: 'everysec' });
   servers.push(server);
-  const gateway = await startGateway({ log: createRedisLog({ url: server.url, secret: 'test-secret-0123456789' }) });
+  const gateway = await startGateway({ ...createRedisFleet({ url: server.url, secret: 'test-secret-0123456789' }) });
   const first = await connect(`${gateway.url}/ws?token=t`);
   first.send(hello);
   const helloOk = await first.next('hello_ok');

@@ -2,7 +2,7 @@
 // session's connections on every node, and a session that no longer exists is reported as
 // `session_expired` (4040), never as `unavailable`. Real Redis, real gateways, raw clients.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog, type Gateway } from '../../src/server/index.js';
+import { createRedisFleet, type Gateway } from '../../src/server/index.js';
 import { join, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -16,7 +16,7 @@ afterEach(async () => {
 async function twoNodes(): Promise<{ server: RedisServer; a: Gateway; b: Gateway }> {
   const server = await startRedis();
   servers.push(server);
-  const node = () => startGateway({ log: createRedisLog({ url: server.url, secret: SECRET, commandTimeoutMs: 500, pingIntervalMs: 100 }) });
+  const node = () => startGateway({ ...createRedisFleet({ url: server.url, secret: SECRET, commandTimeoutMs: 500, pingIntervalMs: 100 }) });
   return { server, a: await node(), b: await node() };
 }
 

@@ -6,9 +6,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFanout } from '../../src/server/fanout.js';
-import type { LiveEvent } from '../../src/server/event-log.js';
-import { type EventLog, type StoredEvent } from '../../src/server/index.js';
-import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
+import { type EventLog, type LiveEvent, type LiveFeed, type StoredEvent } from '../../src/server/index.js';
+import { createRedisFleetInternals, type RedisFleet, type RedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { createSessionRegistry } from '../../src/server/session-registry.js';
 import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -28,19 +27,20 @@ async function redis(): Promise<RedisServer> {
 }
 
 /** Nodes subscribed to a session's channel, as Redis counts them. */
-async function subscribers(server: RedisServer, log: RedisLogInternals, sessionId: string): Promise<number> {
-  const reply = (await server.cli('pubsub', 'shardnumsub', log.keys(sessionId).channel)).split('\n');
+async function subscribers(server: RedisServer, redisFleet: RedisFleetInternals, sessionId: string): Promise<number> {
+  const reply = (await server.cli('pubsub', 'shardnumsub', redisFleet.keys(sessionId).channel)).split('\n');
   return Number(reply[1]);
 }
 
 describe('fan-out holdings', () => {
   it('parks at most a replay window ahead of a hole, and drops the feed once the last connection leaves', async () => {
     const server = await redis();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET, replayWindow: 50 });
+    const redisFleet = createRedisFleetInternals({ url: server.url, secret: SECRET, replayWindow: 50 });
+    const { log, fleet } = redisFleet;
     await log.open();
     stops.push(() => log.close());
     const registry = createSessionRegistry();
-    const fanout = createFanout({ log, logger: pino({ level: 'silent' }), find: (id) => registry.find(id), ended: () => undefined });
+    const fanout = createFanout({ log, feed: fleet.feed, logger: pino({ level: 'silent' }), find: (id) => registry.find(id), ended: () => undefined });
     stops.push(() => fanout.close());
 
     const session = registry.entry('s');
@@ -54,7 +54,7 @@ describe('fan-out holdings', () => {
 
     // 200 events ahead of a hole no repair can fill (the log never had seqs 2..9), in one script.
     const ahead = Array.from({ length: 200 }, (_, i) => `${i + 10}:${position.epoch}:{"type":"ahead"}`);
-    const channel = log.keys('s').channel;
+    const channel = redisFleet.keys('s').channel;
     await server.cli('eval', "for _, m in ipairs(ARGV) do redis.call('SPUBLISH', KEYS[1], m) end", '1', channel, ...ahead);
     // A real publish after them: once it arrives (in order on the one feed), so have they.
     await log.append('s', { type: 'tick' });
@@ -66,24 +66,24 @@ describe('fan-out holdings', () => {
 
     session.subscribers.delete(subscriber);
     fanout.release(session);
-    await waitForAsync(async () => (await subscribers(server, log, 's')) === 0, 5000, 'the node to unsubscribe');
+    await waitForAsync(async () => (await subscribers(server, redisFleet, 's')) === 0, 5000, 'the node to unsubscribe');
     expect(fanout.stats()).toEqual({ feeds: 0, parked: 0, early: 0 });
   });
 
   it('unsubscribes a feed subscribed by a join whose socket closed before it joined', async () => {
     const server = await redis();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
+    const redisFleet = createRedisFleetInternals({ url: server.url, secret: SECRET });
     let verified = 0;
     const verifyToken = (): boolean => {
       verified++;
       return true;
     };
-    const gateway = await startGateway({ log, verifyToken });
+    const gateway = await startGateway({ log: redisFleet.log, fleet: redisFleet.fleet, verifyToken });
     const first = await join(gateway, { token: 'alice' });
     const sessionId = String(first.helloOk['session_id']);
     await publishMany(gateway, sessionId, 1);
     first.client.ws.close();
-    await waitForAsync(async () => (await subscribers(server, log, sessionId)) === 0, 5000, 'the last connection to unsubscribe');
+    await waitForAsync(async () => (await subscribers(server, redisFleet, sessionId)) === 0, 5000, 'the last connection to unsubscribe');
 
     // Redis stalls the resume past its first step; meanwhile its socket closes.
     const replays = gateway.stats().counters.replays;
@@ -95,7 +95,7 @@ describe('fan-out holdings', () => {
     await client.closed();
     // The join goes on once Redis answers: it subscribes, reads its replay, then finds the socket gone.
     await waitFor(() => gateway.stats().counters.replays > replays, 10_000, 'the abandoned join to read its replay');
-    await waitForAsync(async () => (await subscribers(server, log, sessionId)) === 0, 5000, 'the abandoned join to unsubscribe');
+    await waitForAsync(async () => (await subscribers(server, redisFleet, sessionId)) === 0, 5000, 'the abandoned join to unsubscribe');
     expect(gateway.stats().feed).toEqual({ feeds: 0, parked: 0, early: 0 });
   });
 });
@@ -103,15 +103,15 @@ describe('fan-out holdings', () => {
 describe('a new epoch on a connected feed', () => {
   it('restarts the feed and its connections, and delivers nothing of the new history as a continuation of the old', async () => {
     const server = await redis();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
-    const gateway = await startGateway({ log });
+    const redisFleet = createRedisFleetInternals({ url: server.url, secret: SECRET });
+    const gateway = await startGateway({ log: redisFleet.log, fleet: redisFleet.fleet });
     const { client, helloOk } = await join(gateway, { protocol_max: 1 });
     const sessionId = String(helloOk['session_id']);
     await publishMany(gateway, sessionId, 5);
     await client.until((frames) => seqs(frames).includes(5), 5000, 'events 1..5 live');
     // What the scripts find after a Redis restart that may have lost writes (another run_id, not
     // durable), but with every connection of this node, its feed included, still up.
-    await server.cli('hset', log.keys(sessionId).meta, 'rid', 'another-redis-process');
+    await server.cli('hset', redisFleet.keys(sessionId).meta, 'rid', 'another-redis-process');
     // The new history numbers from 1 again: 7 events reach past the 5 this client holds.
     await publishMany(gateway, sessionId, 7);
     expect(await client.closed(5000)).toMatchObject({ code: 1001 });
@@ -133,21 +133,22 @@ describe('a new epoch on a connected feed', () => {
  * `beforeFirstRead` before the first `readAfter`; each runs once. Live events wait while `hold`
  * is true and arrive, in order, at `release()`.
  */
-function staged(log: RedisLogInternals, steps: { readonly beforeSubscribe: () => unknown; readonly beforeFirstRead: () => unknown }) {
-  const subscribe = log.subscribe;
-  if (!subscribe) throw new Error('a Redis log has a live feed');
+function staged({ log, fleet }: RedisFleet, steps: { readonly beforeSubscribe: () => unknown; readonly beforeFirstRead: () => unknown }) {
   let beforeSubscribe: (() => unknown) | undefined = steps.beforeSubscribe;
   let beforeFirstRead: (() => unknown) | undefined = steps.beforeFirstRead;
   let hold = false;
   const held: (() => void)[] = [];
-  const wrapped: EventLog = {
-    ...log,
-    async subscribe(sessionId: string, onEvent: (event: LiveEvent) => void) {
+  const feed: LiveFeed = {
+    ...fleet.feed,
+    async subscribe(sessionId: string, onEvent: (event: LiveEvent) => void, onEnded: (reason: string) => void) {
       const step = beforeSubscribe;
       beforeSubscribe = undefined;
       await step?.();
-      return subscribe(sessionId, (event) => (hold ? held.push(() => onEvent(event)) : onEvent(event)));
+      return fleet.feed.subscribe(sessionId, (event) => (hold ? held.push(() => onEvent(event)) : onEvent(event)), onEnded);
     },
+  };
+  const wrapped: EventLog = {
+    ...log,
     async readAfter(sessionId: string, cursor: number, limit?: number) {
       const step = beforeFirstRead;
       beforeFirstRead = undefined;
@@ -160,6 +161,7 @@ function staged(log: RedisLogInternals, steps: { readonly beforeSubscribe: () =>
   };
   return {
     log: wrapped,
+    fleet: { ...fleet, feed },
     release() {
       hold = false;
       for (const deliver of held.splice(0)) deliver();
@@ -170,7 +172,7 @@ function staged(log: RedisLogInternals, steps: { readonly beforeSubscribe: () =>
 describe('the subscribe-then-replay race, staged step by step', () => {
   it('an event appended while the feed subscribes is replayed, one appended while the replay is read comes live: each once', async () => {
     const server = await redis();
-    const other = createRedisLogInternals({ url: server.url, secret: SECRET });
+    const { log: other } = createRedisFleetInternals({ url: server.url, secret: SECRET });
     await other.open();
     stops.push(() => other.close());
     // The session lives in Redis with events 1..3; no node follows it yet.
@@ -178,11 +180,11 @@ describe('the subscribe-then-replay race, staged step by step', () => {
     for (let n = 1; n <= 3; n++) await other.append('s', { type: 'tick', data: { n } });
     // Another node publishes 4 before this node's subscription is active, and 5 once the join
     // has its position but before it reads its replay (5 comes by the feed only after the join).
-    const stage = staged(createRedisLogInternals({ url: server.url, secret: SECRET }), {
+    const stage = staged(createRedisFleetInternals({ url: server.url, secret: SECRET }), {
       beforeSubscribe: () => other.append('s', { type: 'tick', data: { n: 4 } }),
       beforeFirstRead: () => other.append('s', { type: 'tick', data: { n: 5 } }),
     });
-    const gateway = await startGateway({ log: stage.log });
+    const gateway = await startGateway({ log: stage.log, fleet: stage.fleet });
     const { client, helloOk, caughtUp } = await join(gateway, { protocol_max: 1, session_id: 's', since: 0 });
     // 4 is in the replay (the position was read after subscribing); 5 is not (the replay ends where the feed stands).
     expect(helloOk).toMatchObject({ resumed: true, cursor: 4 });

@@ -1,7 +1,7 @@
 // Gateways sharing one Redis log: a client resumes on another node from its cursor, a resend is
 // applied once fleet-wide, and the in-process expiry sweep never deletes a shared session.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog } from '../../src/server/index.js';
+import { createRedisFleet } from '../../src/server/index.js';
 import { connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { RawClient } from '../support/raw-client.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -15,8 +15,8 @@ afterEach(async () => {
 });
 
 async function fleetNode(server: RedisServer, options: Parameters<typeof startGateway>[0] = {}, logTtlMs?: number) {
-  const log = createRedisLog({ url: server.url, secret: SECRET, replayWindow: 1000, ...(logTtlMs === undefined ? {} : { sessionTtlMs: logTtlMs }) });
-  return startGateway({ log, ...options });
+  const { log, fleet } = createRedisFleet({ url: server.url, secret: SECRET, replayWindow: 1000, ...(logTtlMs === undefined ? {} : { sessionTtlMs: logTtlMs }) });
+  return startGateway({ log, fleet, ...options });
 }
 
 /** A Redis and two gateway nodes on it, all torn down after the test. */
@@ -163,7 +163,7 @@ describe('gateways on one Redis log', () => {
 
     servers.push(await server.restart());
     // appendfsync always: nothing acknowledged was lost, so the same epoch resumes seamlessly.
-    await eventually(async () => node.log.isReachable?.() === true, 10_000, 'the node to reconnect to Redis');
+    await eventually(async () => node.fleet.health.isReachable(), 10_000, 'the node to reconnect to Redis');
     const again = await join(node, { protocol_max: 1, session_id: sessionId, since: 1, epoch: first.helloOk['epoch'] });
     expect(again.helloOk).toMatchObject({ resumed: true, cursor: 2, epoch: first.helloOk['epoch'], resync_required: false });
     expect(seqs(again.client.frames, 'replay')).toEqual([2]);

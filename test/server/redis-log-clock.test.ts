@@ -2,8 +2,8 @@
 // check runs there, and so do its PING, the deadline of each call and the grace `close()` gives
 // a Redis that stopped answering.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLogInternals, type RedisLogInternals } from '../../src/server/redis/redis-log.js';
-import { REDIS_CLOSE_GRACE_MS } from '../../src/server/redis/redis-log.js';
+import { REDIS_CLOSE_GRACE_MS } from '../../src/server/redis/connection.js';
+import { createRedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { createManualClock } from '../support/manual-clock.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -25,26 +25,27 @@ describe('the Redis log on an injected clock', () => {
   it('re-reads the fsync policy when its clock says so, and only then', async () => {
     const server = await durableRedis();
     const clock = createManualClock();
-    const log: RedisLogInternals = createRedisLogInternals({ url: server.url, secret: SECRET, durabilityCheckMs: 500, clock });
+    const { log, fleet } = createRedisFleetInternals({ url: server.url, secret: SECRET, durabilityCheckMs: 500, clock });
     await log.open();
     stops.push(() => log.close());
-    expect(log.durableWrites()).toBe(true);
+    const { durability } = fleet;
+    expect(durability.durableWrites()).toBe(true);
     // The durability check and the link's PING, both on the injected clock.
     expect(clock.pending).toBe(2);
 
     await server.cli('config', 'set', 'appendfsync', 'everysec');
     // A real second goes by on no clock of the log's: nothing re-reads the policy.
-    await expect(waitFor(() => !log.durableWrites(), 1000, 'no check')).rejects.toThrow(/Timed out/);
+    await expect(waitFor(() => !durability.durableWrites(), 1000, 'no check')).rejects.toThrow(/Timed out/);
     clock.advance(499);
-    expect(log.durableWrites()).toBe(true);
+    expect(durability.durableWrites()).toBe(true);
     clock.advance(1);
-    await waitFor(() => !log.durableWrites(), 5000, 'the check on the injected clock to see everysec');
+    await waitFor(() => !durability.durableWrites(), 5000, 'the check on the injected clock to see everysec');
   });
 
   it('destroys the connection of a Redis that stopped answering once the close grace passes on its clock', async () => {
     const server = await durableRedis();
     const clock = createManualClock();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET, clock });
+    const { log, client } = createRedisFleetInternals({ url: server.url, secret: SECRET, clock });
     await log.open();
     server.pause(); // SIGSTOP: the connection stays up, nothing answers
     stops.unshift(async () => server.resume());
@@ -61,7 +62,7 @@ describe('the Redis log on an injected clock', () => {
     await expect(waitFor(() => closed, 200, 'no close yet')).rejects.toThrow(/Timed out/);
     clock.advance(1);
     await closing;
-    expect(log.client.isOpen).toBe(false);
+    expect(client.isOpen).toBe(false);
     // The connection is gone, not left draining: the call still due is rejected, not left hanging.
     expect(await waitFor(() => unanswered, 5000, 'the unanswered call to be rejected')).toMatch(/unreachable/);
   });

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogError } from '../../src/server/event-log.js';
-import { createRedisLog } from '../../src/server/index.js';
+import { createRedisFleet } from '../../src/server/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor, within } from '../support/wait-for.js';
 
@@ -36,13 +36,13 @@ async function redis(): Promise<RedisServer> {
 describe('closing a Redis log', () => {
   it('ends the feed connection while its first connect still retries a Redis that is gone', async () => {
     const server = await redis();
-    const log = createRedisLog({ url: server.url, secret: SECRET });
+    const { log, fleet } = createRedisFleet({ url: server.url, secret: SECRET });
     await log.open();
     await log.createSession('s1', 'demo');
     await server.kill();
     const attempts = await attemptCounter(server.port);
     // The first subscribe opens the feed connection, which cannot connect now and retries.
-    const subscribing = Promise.resolve(log.subscribe?.('s1', () => undefined)).then(
+    const subscribing = fleet.feed.subscribe('s1', () => undefined, () => undefined).then(
       () => 'subscribed',
       (error: unknown) => (error instanceof LogError ? error.code : String(error)),
     );

@@ -2,11 +2,13 @@
 // idempotency key, fleet-wide message ids, and the epoch rule when Redis may have lost writes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogError } from '../../src/server/event-log.js';
-import { createRedisLog, type RedisLog, type RedisLogOptions } from '../../src/server/redis/redis-log.js';
+import type { Fleet, LiveEvent } from '../../src/server/fleet.js';
+import type { RedisFleetOptions } from '../../src/server/redis/options.js';
+import { createRedisFleet } from '../../src/server/redis/redis-fleet.js';
+import type { RedisLog } from '../../src/server/redis/redis-log.js';
 import { createFaultProxy } from '../support/fault-proxy.js';
 import { countCommands, total } from '../support/redis-commands.js';
 import { aofTail, replicaCaughtUp, startRedis, type RedisServer } from '../support/redis-server.js';
-import type { LiveEvent } from '../../src/server/event-log.js';
 import { waitForAsync } from '../support/wait-for.js';
 
 const SECRET = 'test-secret-0123456789';
@@ -14,7 +16,7 @@ const servers: RedisServer[] = [];
 const logs: RedisLog[] = [];
 
 afterEach(async () => {
-  await Promise.all(logs.splice(0).map((l) => l.close?.().catch(() => undefined)));
+  await Promise.all(logs.splice(0).map((l) => l.close().catch(() => undefined)));
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
@@ -24,11 +26,12 @@ async function redis(options: Parameters<typeof startRedis>[0] = {}): Promise<Re
   return server;
 }
 
-async function openLog(server: RedisServer, options: Partial<RedisLogOptions> = {}): Promise<RedisLog> {
-  const log = createRedisLog({ url: server.url, secret: SECRET, ...options });
+/** A Redis log, opened, with its fleet beside it (`log.fleet`). */
+async function openLog(server: RedisServer, options: Partial<RedisFleetOptions> = {}): Promise<RedisLog & { readonly fleet: Fleet }> {
+  const { log, fleet } = createRedisFleet({ url: server.url, secret: SECRET, ...options });
   logs.push(log);
-  await log.open?.();
-  return log;
+  await log.open();
+  return { ...log, fleet };
 }
 
 const tick = (n: number) => ({ type: 'tick', data: { n }, event_id: `ev-${n}`, timestamp: n });
@@ -46,17 +49,17 @@ async function whenReachable<T>(run: () => T | Promise<T>, timeoutMs = 10_000): 
   }
 }
 
-describe('createRedisLog', () => {
+describe('the Redis log', () => {
   it('keeps one session in hash-tagged keys and replays by seq', async () => {
     const server = await redis();
     const log = await openLog(server, { replayWindow: 3 });
-    const record = await log.createSession('s1', 'demo', log.ownerOf?.('token-a'));
+    const record = await log.createSession('s1', 'demo', log.ownerOf('token-a'));
     expect(await log.getSession('s1')).toEqual(record);
     for (let n = 1; n <= 5; n++) expect(await log.append('s1', tick(n))).toMatchObject({ seq: n, epoch: record.epoch, duplicate: false });
-    expect(await log.position('s1')).toEqual({ epoch: record.epoch, head: 5, oldest: 3 });
-    expect((await log.readAfter('s1', 3)).map((e) => e.seq)).toEqual([4, 5]);
-    expect((await log.readAfter('s1', 0, 2)).map((e) => e.event.data)).toEqual([{ n: 3 }, { n: 4 }]);
-    expect(await log.readAfter('unknown', 0)).toEqual([]);
+    expect(await log.position('s1')).toEqual({ epoch: record.epoch, head: 5, oldest: 3, movedUnseen: false });
+    expect(await log.readAfter('s1', 3)).toMatchObject({ epoch: record.epoch, events: [{ seq: 4 }, { seq: 5 }] });
+    expect((await log.readAfter('s1', 0, 2)).events.map((e) => e.event.data)).toEqual([{ n: 3 }, { n: 4 }]);
+    await expect(log.readAfter('unknown', 0)).rejects.toMatchObject({ code: 'session_not_found' });
     const keys = (await server.cli('--scan')).split('\n').sort();
     expect(keys).toEqual(['lifeline:{s1}:events', 'lifeline:{s1}:meta']);
     expect(await server.cli('xrange', 'lifeline:{s1}:events', '-', '+', 'count', '1')).toContain('3-0');
@@ -65,10 +68,10 @@ describe('createRedisLog', () => {
   it('stores an HMAC of the token keyed with the deployment secret, never a bare hash', async () => {
     const server = await redis();
     const a = await openLog(server);
-    const b = createRedisLog({ url: server.url, secret: 'another-secret-0123456789' });
-    expect(a.ownerOf?.('tok')).not.toBe(b.ownerOf?.('tok'));
-    expect(a.ownerOf?.('tok')).toBe(a.ownerOf?.('tok'));
-    expect(() => createRedisLog({ url: server.url, secret: 'short' })).toThrow(/secret/);
+    const { log: b } = createRedisFleet({ url: server.url, secret: 'another-secret-0123456789' });
+    expect(a.ownerOf('tok')).not.toBe(b.ownerOf('tok'));
+    expect(a.ownerOf('tok')).toBe(a.ownerOf('tok'));
+    expect(() => createRedisFleet({ url: server.url, secret: 'short' })).toThrow(/secret/);
   });
 
   it('publishes in exactly one round trip (EVALSHA), with the script doing the rest', async () => {
@@ -144,7 +147,7 @@ describe('createRedisLog', () => {
     const { epoch } = await log.createSession('s1', 'demo');
     for (let n = 1; n <= 3; n++) await log.append('s1', tick(n));
     servers.push(await server.restart());
-    expect(await whenReachable(() => log.position('s1'))).toEqual({ epoch, head: 3, oldest: 1 });
+    expect(await whenReachable(() => log.position('s1'))).toEqual({ epoch, head: 3, oldest: 1, movedUnseen: false });
     expect(await log.append('s1', tick(4))).toMatchObject({ seq: 4, epoch });
   });
 
@@ -158,7 +161,7 @@ describe('createRedisLog', () => {
     const moved = await whenReachable(() => log.append('s1', tick(4)));
     expect(moved.epoch).not.toBe(epoch);
     expect(moved.seq).toBe(1);
-    expect((await log.readAfter('s1', 0)).map((e) => e.event.data)).toEqual([{ n: 4 }]);
+    expect((await log.readAfter('s1', 0)).events.map((e) => e.event.data)).toEqual([{ n: 4 }]);
   });
 
   it('moves to a new epoch when a replica that missed writes is promoted', async () => {
@@ -193,7 +196,7 @@ describe('createRedisLog', () => {
     const b = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 500 }); // another node
     await a.createSession('s1', 'demo');
     const seen: LiveEvent[] = [];
-    await b.subscribe?.('s1', (event) => void seen.push(event));
+    await b.fleet.feed.subscribe('s1', (event) => void seen.push(event), () => undefined);
     const { epoch } = await a.append('s1', tick(1));
     await replicaCaughtUp(primary, replica);
     link.stall();
@@ -202,12 +205,12 @@ describe('createRedisLog', () => {
     // Seqs 2 and 3 are in the primary's stream, above `confirmed`: no join, replay or feed shows them.
     expect(await primary.cli('hmget', 'lifeline:{s1}:meta', 'head', 'confirmed')).toBe('3\n1');
     expect(await b.position('s1')).toMatchObject({ epoch, head: 1, oldest: 1 });
-    expect((await b.readAfter('s1', 0)).map((e) => e.seq)).toEqual([1]);
+    expect((await b.readAfter('s1', 0)).events.map((e) => e.seq)).toEqual([1]);
     link.resume();
     // b's app retries with the same key: the same seq, confirmed, and with it a's earlier event
     // (WAIT covers every earlier write), fanned out in order.
     await expect(b.append('s1', tick(3), { idempotencyKey: 'k3' })).resolves.toMatchObject({ seq: 3, duplicate: true });
-    expect((await a.readAfter('s1', 1)).map((e) => e.event.data)).toEqual([{ n: 2 }, { n: 3 }]);
+    expect((await a.readAfter('s1', 1)).events.map((e) => e.event.data)).toEqual([{ n: 2 }, { n: 3 }]);
     await expect(a.append('s1', tick(2), { idempotencyKey: 'k2' })).resolves.toMatchObject({ seq: 2, duplicate: true });
     await expect(a.append('s1', tick(4))).resolves.toMatchObject({ seq: 4 });
     const deadline = performance.now() + 5000;
@@ -247,7 +250,7 @@ describe('createRedisLog', () => {
     const plain = await openLog(primary);
     await replicated.createSession('s1', 'demo');
     const seen: number[] = [];
-    await plain.subscribe?.('s1', (event) => void seen.push(event.seq));
+    await plain.fleet.feed.subscribe('s1', (event) => void seen.push(event.seq), () => undefined);
     await expect(replicated.append('s1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
     expect((await plain.position('s1')).head).toBe(0);
     await plain.append('s1', tick(2));
@@ -266,14 +269,14 @@ describe('createRedisLog', () => {
     const reader = await openLog(primary);
     const { epoch } = await log.createSession('s1', 'demo');
     const seen = new Map<number, unknown>();
-    await reader.subscribe?.('s1', (event) => void seen.set(event.seq, event.event.data));
+    await reader.fleet.feed.subscribe('s1', (event) => void seen.set(event.seq, event.event.data), () => undefined);
     await log.append('s1', tick(1));
     await replicaCaughtUp(primary, replica);
     link.stall();
     await expect(log.append('s1', tick(2))).rejects.toMatchObject({ code: 'unavailable' });
     // What a join on any node would see, and what the feed carried (a marker published after it).
     expect(await reader.position('s1')).toMatchObject({ head: 1 });
-    for (const e of await reader.readAfter('s1', 0)) seen.set(e.seq, e.event.data);
+    for (const e of (await reader.readAfter('s1', 0)).events) seen.set(e.seq, e.event.data);
     await primary.cli('spublish', 'lifeline:{s1}:fanout', `99:${epoch}:{"type":"marker"}`);
     const deadline = performance.now() + 5000;
     while (!seen.has(99) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -292,7 +295,7 @@ describe('createRedisLog', () => {
   it('notices appendfsync weakened at run time: a restart that loses the tail moves the epoch before any seq is reused', async () => {
     const server = await redis({ appendfsync: 'always' });
     const log = await openLog(server, { durabilityCheckMs: 50 });
-    expect(log.durableWrites()).toBe(true);
+    expect(log.fleet.durability.durableWrites()).toBe(true);
     const { epoch } = await log.createSession('s1', 'demo');
     const published: Array<{ n: number; epoch: string; seq: number }> = [];
     const publish = async (n: number): Promise<void> => {
@@ -303,8 +306,8 @@ describe('createRedisLog', () => {
     expect(await server.cli('hget', 'lifeline:{s1}:meta', 'dur')).toBe('1');
     await server.cli('config', 'set', 'appendfsync', 'everysec');
     const deadline = performance.now() + 5000;
-    while (log.durableWrites() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(log.durableWrites()).toBe(false);
+    while (log.fleet.durability.durableWrites() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(log.fleet.durability.durableWrites()).toBe(false);
     await publish(4); // records dur '0' with the write
     expect(await server.cli('hget', 'lifeline:{s1}:meta', 'dur')).toBe('0');
     // everysec fsynced up to here; a crash loses what follows.
@@ -333,7 +336,7 @@ describe('createRedisLog', () => {
     await log.createSession('s1', 'demo');
     await server.kill();
     await expect(log.append('s1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
-    expect(log.isReachable()).toBe(false);
+    expect(log.fleet.health.isReachable()).toBe(false);
     servers.push(await server.restart());
     // Restarted empty: the session is gone, and the log says so.
     await expect(whenReachable(() => log.append('s1', tick(1)))).rejects.toMatchObject({ code: 'session_not_found' });

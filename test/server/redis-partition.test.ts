@@ -5,7 +5,7 @@
 // recovers by itself once the link answers again. Short deadlines (options), so no test waits
 // out the partition.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisLog, LogError, type RedisLog, type RedisLogOptions } from '../../src/server/index.js';
+import { createRedisFleet, LogError, type RedisFleet, type RedisFleetOptions } from '../../src/server/index.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** Deadlines short enough that no test waits long (a stall is noticed within about 1.2 s), with room for a loaded machine. */
-const SHORT: Partial<RedisLogOptions> = { commandTimeoutMs: 1000, pingIntervalMs: 200 };
+const SHORT: Partial<RedisFleetOptions> = { commandTimeoutMs: 1000, pingIntervalMs: 200 };
 
 async function redis(): Promise<RedisServer> {
   const server = await startRedis();
@@ -34,8 +34,8 @@ async function link(server: RedisServer): Promise<FaultProxy> {
   return proxy;
 }
 
-function redisLog(port: number, options: Partial<RedisLogOptions> = {}): RedisLog {
-  return createRedisLog({ url: `redis://127.0.0.1:${port}`, secret: SECRET, ...SHORT, ...options });
+function redisFleet(port: number, options: Partial<RedisFleetOptions> = {}): RedisFleet {
+  return createRedisFleet({ url: `redis://127.0.0.1:${port}`, secret: SECRET, ...SHORT, ...options });
 }
 
 async function health(port: number): Promise<{ http: number; body: Record<string, unknown> }> {
@@ -57,7 +57,7 @@ describe('a node whose Redis stops answering', () => {
   it('refuses publishes and joins unavailable within the deadline, answers /health 503, and recovers once the link answers', { timeout: 20_000 }, async () => {
     const server = await redis();
     const proxy = await link(server);
-    const node = await startGateway({ log: redisLog(proxy.port), fleetReportMs: 100 });
+    const node = await startGateway({ ...redisFleet(proxy.port), fleetReportMs: 100 });
     const first = await join(node, { protocol_max: 1 });
     const sessionId = String(first.helloOk['session_id']);
     await node.publish(sessionId, { type: 'tick' });
@@ -90,7 +90,7 @@ describe('a node whose Redis stops answering', () => {
 
   it('reports a Redis stopped with SIGSTOP as degraded (503) within the deadline, and ok again after SIGCONT', { timeout: 20_000 }, async () => {
     const server = await redis();
-    const node = await startGateway({ log: redisLog(server.port) });
+    const node = await startGateway({ ...redisFleet(server.port) });
     expect((await health(node.port)).http).toBe(200);
     server.pause();
     cleanups.push(async () => server.resume());
@@ -104,7 +104,7 @@ describe('a node whose Redis stops answering', () => {
   it('reports a Redis Cluster with one master stopped (SIGSTOP) as degraded (503), and ok again after SIGCONT', { timeout: 30_000 }, async () => {
     const cluster = await startRedisCluster(3);
     cleanups.push(() => cluster.stop());
-    const node = await startGateway({ log: createRedisLog({ url: [...cluster.urls], secret: SECRET, ...SHORT }) });
+    const node = await startGateway({ ...createRedisFleet({ url: [...cluster.urls], secret: SECRET, ...SHORT }) });
     expect((await health(node.port)).http).toBe(200);
     const stopped = cluster.nodes[1]!;
     stopped.pause();
@@ -119,19 +119,19 @@ describe('a node whose Redis stops answering', () => {
     const primary = await redis();
     const replica = await startRedis({ replicaOf: { port: primary.port } });
     cleanups.push(() => replica.stop());
-    const log = redisLog(replica.port);
+    const { log, fleet } = redisFleet(replica.port);
     await log.open();
     cleanups.push(() => log.close());
     const refused = await Promise.resolve(log.createSession('s', 'demo')).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(LogError);
     expect(refused).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/Redis refused .*READONLY/) });
     // The link itself is fine: Redis answered.
-    expect(log.isReachable()).toBe(true);
+    expect(fleet.health.isReachable()).toBe(true);
   });
 
   it('bounds the calls waiting on Redis: past maxPendingCalls one more is refused at once, with a typed error', { timeout: 20_000 }, async () => {
     const server = await redis();
-    const log = redisLog(server.port, { maxPendingCalls: 4 });
+    const { log } = redisFleet(server.port, { maxPendingCalls: 4 });
     await log.open();
     cleanups.push(() => log.close());
     for (let i = 0; i < 8; i++) await log.createSession(`s${i}`, 'demo');
@@ -150,7 +150,7 @@ describe('a node whose Redis stops answering', () => {
 
   it('bounds the publishes waiting for the store: past maxPendingPublishes one more is refused at once', { timeout: 20_000 }, async () => {
     const server = await redis();
-    const node = await startGateway({ log: redisLog(server.port), maxPendingPublishes: 3 });
+    const node = await startGateway({ ...redisFleet(server.port), maxPendingPublishes: 3 });
     const { helloOk } = await join(node, { protocol_max: 1 });
     const sessionId = String(helloOk['session_id']);
     server.pause();
@@ -166,7 +166,7 @@ describe('a node whose Redis stops answering', () => {
   it('publishes refused while Redis is unreachable hold nothing: a burst fails at once', { timeout: 20_000 }, async () => {
     const server = await redis();
     const proxy = await link(server);
-    const node = await startGateway({ log: redisLog(proxy.port) });
+    const node = await startGateway({ ...redisFleet(proxy.port) });
     const { helloOk } = await join(node, { protocol_max: 1 });
     const sessionId = String(helloOk['session_id']);
     proxy.stall();

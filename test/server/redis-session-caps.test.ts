@@ -4,7 +4,7 @@
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryLog, type Gateway, type GatewayOptions } from '../../src/server/index.js';
-import { createRedisLogInternals } from '../../src/server/redis/redis-log.js';
+import { createRedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { createRedisSessionCaps, SESSION_CAP_SCRIPTS } from '../../src/server/redis/session-caps.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { countCommands } from '../support/redis-commands.js';
@@ -27,7 +27,7 @@ async function redis(): Promise<RedisServer> {
 /** Two gateways on one Redis log, with the same options and log TTL. */
 async function twoNodes(options: GatewayOptions, logTtlMs = 3_600_000): Promise<{ server: RedisServer; a: Gateway; b: Gateway }> {
   const server = await redis();
-  const node = () => startGateway({ log: createRedisLogInternals({ url: server.url, secret: SECRET, sessionTtlMs: logTtlMs }), ...options });
+  const node = () => startGateway({ ...createRedisFleetInternals({ url: server.url, secret: SECRET, sessionTtlMs: logTtlMs }), ...options });
   return { server, a: await node(), b: await node() };
 }
 
@@ -159,10 +159,10 @@ describe('session caps counted in Redis', () => {
 
   it('claims, releases and refreshes a whole batch in one round trip each', async () => {
     const server = await redis();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET });
+    const { log, fleet } = createRedisFleetInternals({ url: server.url, secret: SECRET });
     await log.open();
     stops.push(() => log.close());
-    const caps = log.sessionCaps({ total: 100, perOwner: 100, perAddress: 100 });
+    const caps = fleet.sessionCaps({ total: 100, perOwner: 100, perAddress: 100 });
     await caps.claim({ sessionId: 'warm', owner: 'o', address: '127.0.0.1' }); // loads the scripts
     await caps.refresh([{ sessionId: 'warm', owner: 'o' }]);
     await caps.release('warm');
@@ -187,10 +187,10 @@ describe('session caps counted in Redis', () => {
 
   it('claiming a counted id again is a no-op; an emptied per-owner set goes', async () => {
     const server = await redis();
-    const log = createRedisLogInternals({ url: server.url, secret: SECRET, sessionTtlMs: 60_000 });
+    const { log, fleet, client } = createRedisFleetInternals({ url: server.url, secret: SECRET, sessionTtlMs: 60_000 });
     await log.open();
     stops.push(() => log.close());
-    const caps = log.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
+    const caps = fleet.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
     expect(await caps.claim({ sessionId: 'x', owner: 'o', address: undefined })).toEqual({ ok: true });
     expect(await caps.claim({ sessionId: 'x', owner: 'o', address: undefined })).toEqual({ ok: true });
     expect(await caps.claim({ sessionId: 'y', owner: 'o', address: undefined })).toEqual({ ok: false, cap: 'perOwner', limit: 1 });
@@ -201,7 +201,7 @@ describe('session caps counted in Redis', () => {
     expect(await caps.claim({ sessionId: 'y', owner: 'o', address: undefined })).toEqual({ ok: true });
 
     // sessionTtlMs 0: counted until released, like the keys.
-    const forever = createRedisSessionCaps(log.client, { total: 1, perOwner: 1, perAddress: 1 }, { keyPrefix: 'forever:', sessionTtlMs: 0 });
+    const forever = createRedisSessionCaps(client, { total: 1, perOwner: 1, perAddress: 1 }, { keyPrefix: 'forever:', sessionTtlMs: 0 });
     expect(await forever.claim({ sessionId: 'z', owner: 'o', address: 'a' })).toEqual({ ok: true });
     expect(await forever.claim({ sessionId: 'w', owner: undefined, address: undefined })).toEqual({ ok: false, cap: 'total', limit: 1 });
     expect(await server.cli('pttl', 'forever:{caps}:all')).toBe('-1');
@@ -227,10 +227,10 @@ describe('session caps counted in Redis', () => {
   it('works on Redis Cluster: every cap key in one slot', async () => {
     const cluster = await startRedisCluster(3);
     stops.push(() => cluster.stop());
-    const log = createRedisLogInternals({ url: cluster.urls, secret: SECRET });
+    const { log, fleet } = createRedisFleetInternals({ url: cluster.urls, secret: SECRET });
     await log.open();
     stops.push(() => log.close());
-    const caps = log.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
+    const caps = fleet.sessionCaps({ total: 10, perOwner: 1, perAddress: 10 });
     expect(await caps.claim({ sessionId: 'a', owner: 'o', address: '10.0.0.1' })).toEqual({ ok: true });
     expect(await caps.claim({ sessionId: 'b', owner: 'o', address: '10.0.0.2' })).toEqual({ ok: false, cap: 'perOwner', limit: 1 });
     // A held id is counted whatever the caps say: 'b' is counted again, charged to its owner.

@@ -2,7 +2,7 @@
 // a time, read as its socket takes the previous one, and still gets every event exactly once and
 // in order while publishes race the replay, on the memory log and on the Redis log.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryLog, createRedisLog, type EventLog } from '../../src/server/index.js';
+import { createMemoryLog, createRedisFleet, type EventLog } from '../../src/server/index.js';
 import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { RawClient } from '../support/raw-client.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -26,9 +26,9 @@ function counted<L extends EventLog>(log: L): { log: L; reads: Read[] } {
   const wrapped: L = {
     ...log,
     async readAfter(sessionId: string, cursor: number, limit?: number) {
-      const events = await log.readAfter(sessionId, cursor, limit);
-      reads.push({ limit, returned: events.length });
-      return events;
+      const read = await log.readAfter(sessionId, cursor, limit);
+      reads.push({ limit, returned: read.events.length });
+      return read;
     },
   };
   return { log: wrapped, reads };
@@ -151,9 +151,10 @@ describe('paged join replay', () => {
     const server = await startRedis();
     servers.push(server);
     const secret = 'replay-pages-secret-0123456789';
-    const a = await startGateway({ log: createRedisLog({ url: server.url, secret, replayWindow: 2000 }), replayPageEvents: PAGE });
-    const { log, reads } = counted(createRedisLog({ url: server.url, secret, replayWindow: 2000 }));
-    const b = await startGateway({ log, replayPageEvents: PAGE });
+    const a = await startGateway({ ...createRedisFleet({ url: server.url, secret, replayWindow: 2000 }), replayPageEvents: PAGE });
+    const redisB = createRedisFleet({ url: server.url, secret, replayWindow: 2000 });
+    const { log, reads } = counted(redisB.log);
+    const b = await startGateway({ log, fleet: redisB.fleet, replayPageEvents: PAGE });
     const first = await join(a, { protocol_max: 1 });
     const sessionId = String(first.helloOk['session_id']);
     await publishMany(a, sessionId, 1000);

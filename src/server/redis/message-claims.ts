@@ -5,7 +5,7 @@
 import { CLAIMS_PRUNE_AT, LogError, type ClaimHolder, type MessageClaim } from '../event-log.js';
 import { keyList, type SessionKeys } from './keys.js';
 import { luaScript } from './lua-script.js';
-import type { RedisCall } from './session-caps.js';
+import type { RedisCall } from './redis-link.js';
 
 // KEYS[1] meta, KEYS[3] applied ids (zset scored by a per-session counter), KEYS[6] claims (hash:
 // id -> '<lease end ms>|<owner>'). ARGV[1] the key TTL in ms ('0': none), ARGV[2] the message id,

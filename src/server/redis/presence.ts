@@ -5,9 +5,9 @@
 // key. Times come from Redis TIME inside the scripts, so the nodes' clocks never matter.
 import { createHash } from 'node:crypto';
 import type { PresenceEntry } from '../../protocol/index.js';
-import type { PresenceGroup, PresenceStore } from '../event-log.js';
+import type { PresenceGroup, PresenceStore } from '../fleet.js';
 import type { DataClient } from './data-client.js';
-import type { RedisCall } from './session-caps.js';
+import type { RedisCall } from './redis-link.js';
 
 const NOW = `
 local t = redis.call('TIME')
@@ -107,17 +107,17 @@ type Send = (key: string, args: string[]) => Promise<unknown>;
 
 /** Options for {@link createRedisPresence}. */
 export interface RedisPresenceOptions {
-  /** The log's data client (standalone or cluster); the scripts run on it by EVALSHA. */
+  /** The data client (standalone or cluster); the scripts run on it by EVALSHA. */
   readonly client: DataClient;
   readonly isCluster: boolean;
-  /** The log's key prefix. */
+  /** The fleet's key prefix. */
   readonly keyPrefix: string;
-  /** Runs each call under the log's deadline, turning a connection failure into `unavailable`. */
+  /** Runs each call under the data link's deadline, turning a connection failure into `unavailable`. */
   readonly call: RedisCall;
 }
 
 /**
- * Create the presence store on the log's Redis connection. The scripts are sent by EVALSHA, and
+ * Create the presence store on the fleet's data connection. The scripts are sent by EVALSHA, and
  * by EVAL once when Redis does not know them yet (after a restart).
  */
 export function createRedisPresence(options: RedisPresenceOptions): PresenceStore {

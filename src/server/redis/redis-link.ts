@@ -32,6 +32,12 @@ export function socketTimeoutFor(deadlines: RedisDeadlines): number {
   return deadlines.pingIntervalMs + deadlines.commandTimeoutMs;
 }
 
+/**
+ * Runs one Redis call, turning a connection failure into a {@link LogError} `unavailable`;
+ * `extraMs` gives a call that blocks on purpose (WAIT) more time than the deadline.
+ */
+export type RedisCall = <T>(what: string, run: () => Promise<T>, extraMs?: number) => Promise<T>;
+
 /** One connection (or cluster) a link watches. */
 export interface LinkConnection {
   /** One round trip to every server behind it. */

@@ -170,13 +170,19 @@ redis.call('HSET', KEYS[1], 'confirmed', seq)
 return count
 `);
 
-/** Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all): {id, {'e', json}}...; {} for an unknown session. */
+/**
+ * Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all), with the
+ * epoch they belong to: {epoch, {{id, {'e', json}}...}}. Settled first, like every other read: a
+ * page read after Redis lost writes sees the new epoch, never old seqs renumbered.
+ */
 const LIFELINE_READ = script(`
+local epoch = settle()
+if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
 local head = visibleHead()
 local after = tonumber(ARGV[4])
-if not head or head <= after then return {} end
-if ARGV[5] == '' then return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0') end
-return redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])
+if head <= after then return {epoch, {}} end
+if ARGV[5] == '' then return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0')} end
+return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])}
 `);
 
 /** Store the resync state (ARGV[4], JSON) at the current head. Returns {epoch, head}. */

@@ -5,7 +5,7 @@
 // never count, so a session whose node died stops counting after the session TTL, like its keys.
 import { LogError } from '../event-log.js';
 import { luaScript } from './lua-script.js';
-import { isErrorReply } from './redis-link.js';
+import { isErrorReply, type RedisCall } from './redis-link.js';
 import type { HeldSession, SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
 
 // Shared by the three scripts. KEYS[1] the zset of all sessions, KEYS[2] the hash of charges
@@ -160,9 +160,6 @@ export interface SessionCapsClient {
   lifelineCapsRefresh(keys: readonly string[], args: readonly string[]): Promise<unknown>;
 }
 
-/** Runs one Redis call, turning a connection failure into a {@link LogError} `unavailable`. */
-export type RedisCall = <T>(what: string, run: () => Promise<T>) => Promise<T>;
-
 /** Options for {@link createRedisSessionCaps}. */
 export interface RedisSessionCapsOptions {
   /** Prefix of the keys; every cap key is `<prefix>{caps}:…`, one cluster slot. @default 'lifeline:' */
@@ -175,7 +172,7 @@ export interface RedisSessionCapsOptions {
   /** Ids refreshed per script call (bounds how long one script blocks Redis: about 9 µs an id); a larger batch takes several. @default 500 */
   readonly refreshBatch?: number;
   /**
-   * Runs each call (the Redis log passes its own, with its deadlines, metrics and reachability).
+   * Runs each call (the Redis fleet passes its own, with its deadlines, metrics and reachability).
    * @default maps failures to `unavailable`, and rejects `unavailable` after `commandTimeoutMs`
    */
   readonly call?: RedisCall;

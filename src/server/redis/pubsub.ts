@@ -1,16 +1,15 @@
-// The Redis log's live feed: sharded pub/sub on a connection of its own (a subscribed RESP2
+// The Redis fleet's pub/sub: sharded pub/sub on a connection of its own (a subscribed RESP2
 // connection runs nothing else; a cluster client keeps per-shard pub/sub connections itself).
 // It has its own link (redis-link.ts), so a feed that stopped answering is noticed and replaced
 // like the data connection, and it reports each return of the feed, after which what was
-// published meanwhile must be read from the log.
+// published meanwhile must be read from the log. session-feed.ts is the fleet's live feed on it.
 import type { GatewayClock } from '../clock.js';
 import { watchClusterFeed, type ClusterFeed } from './cluster-feed.js';
 import type { ClusterClient as Cluster, DataClient, StandaloneClient as Standalone } from './data-client.js';
 import { createRedisLink, type RedisDeadlines, type RedisLink } from './redis-link.js';
 
-
-/** Options for {@link createLiveFeed}. */
-export interface LiveFeedOptions {
+/** Options for {@link createPubSub}. */
+export interface PubSubOptions {
   readonly client: DataClient;
   readonly isCluster: boolean;
   /** The data connection's link: a cluster's feed runs on the same client. */
@@ -22,8 +21,8 @@ export interface LiveFeedOptions {
 /** Ends one subscription. */
 export type FeedUnsubscribe = () => Promise<void>;
 
-/** The live feed of one node. */
-export interface LiveFeed {
+/** The pub/sub connection of one node. */
+export interface PubSub {
   /** Subscribe `onMessage` to a sharded channel; resolves once Redis confirmed it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<FeedUnsubscribe>;
   /** Call `listener` each time the feed came back after an interruption. */
@@ -34,8 +33,8 @@ export interface LiveFeed {
   close(): Promise<void>;
 }
 
-/** Create the feed; its connection opens at the first subscription. */
-export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
+/** Create the pub/sub; its connection opens at the first subscription. */
+export function createPubSub(options: PubSubOptions): PubSub {
   const { client, isCluster, dataLink, deadlines, clock } = options;
   const restoredListeners = new Set<() => void>();
   const restored = (): void => {
@@ -45,7 +44,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let clusterFeed: ClusterFeed | undefined;
   let standaloneLink: RedisLink | undefined;
   // Held from the moment it exists: close() must end it even while its first connect still
-  // retries (Redis down), or it would reconnect forever after the log closed.
+  // retries (Redis down), or it would reconnect forever after the fleet closed.
   let standalone: Standalone | undefined;
   // Until the feed connection first opened there is nothing to miss: it is not down.
   let connectedOnce = false;

@@ -1,0 +1,63 @@
+// The fleet of a gateway that runs alone: the live feed is an in-process publish/subscribe that
+// delivers this node's own appends, and the other services have nothing to share. The gateway
+// runs the same code over it as over a Redis fleet, so nothing asks which kind it was given.
+import type { Fleet, LiveEvent, LiveFeed } from './fleet.js';
+import { createMemorySessionCaps } from './session-caps.js';
+
+/** One subscription of the in-process feed. */
+interface Listener {
+  readonly onEvent: (event: LiveEvent) => void;
+  readonly onEnded: (reason: string) => void;
+}
+
+/** The in-process feed: appends and ends reach this process's subscribers at once, in order. */
+function createLocalFeed(): LiveFeed {
+  const bySession = new Map<string, Set<Listener>>();
+  return {
+    async subscribe(sessionId, onEvent, onEnded) {
+      const listener: Listener = { onEvent, onEnded };
+      let listeners = bySession.get(sessionId);
+      if (!listeners) bySession.set(sessionId, (listeners = new Set()));
+      listeners.add(listener);
+      return async () => {
+        const current = bySession.get(sessionId);
+        current?.delete(listener);
+        if (current?.size === 0) bySession.delete(sessionId);
+      };
+    },
+    appended(sessionId, event) {
+      const listeners = bySession.get(sessionId);
+      if (listeners) for (const listener of listeners) listener.onEvent(event);
+    },
+    async end(sessionId, reason) {
+      for (const listener of [...(bySession.get(sessionId) ?? [])]) listener.onEnded(reason);
+    },
+    // Nothing between the publisher and the subscribers can drop: the feed is never interrupted.
+    onRestored: () => () => undefined,
+  };
+}
+
+/**
+ * The fleet of a single gateway node, the default of `createGateway`: an in-process live feed,
+ * presence and health from this node alone (no other node's sessions, no fleet totals), a store
+ * that is always reachable and does not survive the process, and caps that count this process's
+ * sessions. Each gateway gets its own unless one is passed.
+ */
+export function createLocalFleet(): Fleet {
+  return {
+    feed: createLocalFeed(),
+    // No other node: nothing to write, and nothing to read but this node's registry.
+    presence: {
+      beat: async (node) => ({ live: [node], renewed: true }),
+      write: async () => undefined,
+      read: async () => [],
+      leave: async () => undefined,
+    },
+    nodes: { report: async () => undefined },
+    health: { isReachable: () => true, onRoundTrip: () => () => undefined },
+    durability: { durableWrites: () => false },
+    sessionCaps: (limits) => createMemorySessionCaps(limits),
+    open: async () => undefined,
+    close: async () => undefined,
+  };
+}
