@@ -128,6 +128,20 @@ describe('HTTP binding: the stream', () => {
     expect(seqs(again.frames)).toEqual([9, 10, 11, 12]);
   });
 
+  it('paces a replay larger than max_buffered_bytes by what the response has written, so a reader that keeps up is never evicted', async () => {
+    const gateway = await startGateway({ maxBufferedBytes: 64 * 1024, replayPageEvents: 16 });
+    const { stream, helloOk } = await joinStream(gateway);
+    const sessionId = String(helloOk['session_id']);
+    // Publishing at once: the gone reader must not count as a slow one before its close is seen.
+    stream.abort();
+    const chunk = 'x'.repeat(4 * 1024);
+    for (let i = 0; i < 200; i++) await gateway.publish(sessionId, { type: 'bulk', data: chunk });
+    const again = await openStream(httpBase(gateway.url), { hello: helloFrame({ session_id: sessionId, since: 0, epoch: helloOk['epoch'] }) });
+    await again.next('caught_up', 10_000);
+    expect(seqs(again.frames)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(gateway.stats().counters.slowConsumers).toBe(0);
+  });
+
   it('ends with the close event where a socket would close: a drain (1001) and a leave (1000)', async () => {
     const gateway = await startGateway();
     const { stream: leaving } = await joinStream(gateway);
@@ -145,7 +159,8 @@ describe('HTTP binding: the stream', () => {
   });
 
   it('pings down the stream and never reaps an HTTP connection for the pongs it cannot send', async () => {
-    const gateway = await startGateway({ heartbeatMs: 60 });
+    // A short handshake timeout also bounds the HTTP server's request timeout: a stream outlives it.
+    const gateway = await startGateway({ heartbeatMs: 60, handshakeTimeoutMs: 100 });
     const { stream } = await joinStream(gateway);
     // Silence for twice heartbeat_ms closes a WebSocket with 4002; this stream outlives it many times over.
     await stream.until((frames) => frames.filter((f) => f.type === 'ping').length >= 6, 3000, 'six pings');

@@ -95,10 +95,17 @@ export function createSseSocket(res: ServerResponse, options: SseSocketOptions):
     const chunk = sseMessage(text, ids.idFor(text));
     if (onWritten) res.write(chunk, (error) => onWritten(error ?? undefined));
     else res.write(chunk);
+    // Node corks a response's socket until the next tick, so a burst written in one tick would
+    // count as unsent (and evict a healthy reader). Hand each frame to the kernel at once, as a
+    // WebSocket does: what stays in `writableLength` is then what the reader has not taken.
+    res.socket?.uncork();
   };
 
   const socket: SseSocket = {
     get readyState() {
+      // A peer that went away shows on the socket before the response's 'close' event runs: from
+      // then on, writes would only pile up (and evict a reader that is merely gone).
+      if (phase === 'open' && (res.destroyed || res.socket?.writable !== true)) return CLOSING;
       return phase === 'accepting' || phase === 'open' ? SOCKET_OPEN : phase === 'closing' ? CLOSING : CLOSED;
     },
     get bufferedAmount() {
