@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createGatewayClient } from '../../src/client/index.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import type { RawClient } from '../support/raw-client.js';
+import { abortStreams, httpBase, openStream } from '../support/sse-client.js';
 
 const GOOD = 'tok-GOOD-c0ffee-4242';
 const BAD = 'tok-BAD-deadbeef-1717';
@@ -108,5 +109,28 @@ describe('token hygiene', () => {
     expect(await c.next('hello_error')).toMatchObject({ code: 'internal_error' });
     expect(lines.join('')).toContain('token verifier threw');
     expectClean(lines);
+  });
+
+  it('keeps the token out of the log on the HTTP binding: in ?hello=, a Bearer header, ?token= and a POST', async () => {
+    const { lines, logger } = capture();
+    const gateway = await startGateway({ verifyToken, logger });
+    const base = httpBase(gateway.url);
+    try {
+      const joined = await openStream(base, { hello: helloFrame({ token: GOOD }) });
+      const helloOk = await joined.next('hello_ok');
+      const bearer = await openStream(base, { hello: helloFrame(), headers: { authorization: `Bearer ${BAD}` } });
+      await bearer.ended();
+      const plain = await openStream(base, { path: `/sessions/${String(helloOk['session_id'])}/events?agent=demo&token=${GOOD}` });
+      await plain.next('caught_up');
+      const broken = await openStream(base, { hello: helloFrame({ token: BAD, since: -3 }) });
+      await broken.ended();
+      const refused = await joined.post([{ type: 'ping' }], { headers: { authorization: `Bearer ${BAD}` } });
+      expect(refused.status).toBe(403);
+      expect(lines.join('')).toContain('handshake refused');
+      expectClean(lines);
+      expectClean([joined.raw, bearer.raw, plain.raw, broken.raw, refused.body]);
+    } finally {
+      abortStreams();
+    }
   });
 });
