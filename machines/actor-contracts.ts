@@ -4,6 +4,7 @@
 // actor holds its connection). XState types an actor's events exactly, so each actor's whole
 // vocabulary is declared here, once, for the chart and every implementation of it.
 import type { ClientFrame } from '../src/protocol/index.js';
+import type { TransportName } from './transport-fallback.js';
 
 /** Which handshake the next socket sends: `hello`, or the legacy `join` once a gateway refused `hello`. */
 export type HandshakeMode = 'hello' | 'join';
@@ -11,10 +12,11 @@ export type HandshakeMode = 'hello' | 'join';
 /** The socket actor's id among the chart's children, where the client finds it to send it commands. */
 export const SOCKET_ACTOR_ID = 'socket';
 
-/** Input of the socket actor: which handshake to send, and the attempt it belongs to (its tag). */
+/** Input of the socket actor: which handshake to send, the attempt it belongs to (its tag), and over which transport. */
 export interface SocketActorInput {
   readonly handshake: HandshakeMode;
   readonly attempt: number;
+  readonly transport: TransportName;
 }
 
 /** Input of the browser-signals watcher: whether the chart believes the network is up. */

@@ -1,7 +1,9 @@
 // The client's lifecycle as one statechart: connecting -> negotiating -> joined (replaying, live)
 // -> reconnecting (backoff, short cap) -> suspended (an outage past `suspendAfterMs`, long cap)
 // -> disconnected. Only lifecycle facts are events here; the per-event
-// data path (socket -> tracker -> subscribers) never passes through a transition.
+// data path (socket -> tracker -> subscribers) never passes through a transition. Which transport
+// an attempt uses (WebSocket or HTTP) is context, set by actions (transport-fallback.ts): the
+// states are the same over every transport.
 //
 // Nothing here touches the world. The socket and heartbeat actors (their inputs and commands:
 // actor-contracts.ts) and the `flushOutbox` action are inert by default, so the chart runs on its own under
@@ -10,14 +12,15 @@
 //
 // The state space stays finite for `xstate/graph`: the counters it explores are bounded by
 // `maxAttempts` (`failure.count` only grows, and no guard reads it), the outage's age is a phase
-// (not a timestamp), the retry delay is cleared when a new attempt starts, and no connection
-// config lives in context.
+// (not a timestamp), the retry delay is cleared when a new attempt starts, the transport fields
+// are names, a phase and capped counters, and no connection config lives in context.
 //
 // Past 300 lines on purpose: one file shows every state, event and transition (STYLE.md practice 1).
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { SOCKET_ACTOR_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from './actor-contracts.js';
 import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
+import { afterFailureBeforeOpen, beforeAttempt, initialTransportContext, onPreferredTransport, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
 
 /**
  * How old the current outage is. It starts at the first lost connection or failed attempt and
@@ -45,6 +48,8 @@ export interface GatewayMachineInput {
   readonly random?: () => number;
   /** The token comes from a function called before each attempt, so an auth refusal is retried once with a fresh one. @default false */
   readonly refreshableToken?: boolean;
+  /** The transports to use, in order of preference (validated by the client). @default ['websocket', 'http'] */
+  readonly transports?: readonly TransportName[];
 }
 
 /**
@@ -62,8 +67,8 @@ export interface AttemptFailure {
   readonly cause: FailureCause;
 }
 
-/** The chart's context: lifecycle facts only. */
-export interface GatewayContext {
+/** The chart's context: lifecycle facts only. The transport fields are described in `TransportContext`. */
+export interface GatewayContext extends TransportContext {
   readonly reconnect: ResolvedReconnectOptions | false;
   readonly handshakeTimeoutMs: number;
   /** Consecutive failed attempts since the last stable join (reset after `minUptimeMs` joined). */
@@ -98,7 +103,8 @@ export type GatewayMachineEvent =
   | { type: 'user.connect' }
   | { type: 'user.disconnect' }
   | { type: 'socket.opened' }
-  | { type: 'socket.closed'; code: number; reason: string }
+  /** `noConnection`: the attempt ended before any connection was made (no token or no URL to be had), which says nothing about the transport. */
+  | { type: 'socket.closed'; code: number; reason: string; noConnection?: true }
   | { type: 'hello.accepted'; protocol: number; heartbeatMs: number }
   | { type: 'hello.rejected'; code: string; message: string; nextStep: string; retryAfterMs?: number }
   /** The gateway answered `hello` with `error`: it only speaks the legacy `join`. */
@@ -111,14 +117,19 @@ export type GatewayMachineEvent =
   | { type: 'page.visible' }
   /** The outage clock ran out (`suspendAfterMs` since it started): raised by the chart itself. */
   | { type: 'outage.aged' }
+  /** Time to try the preferred transport again (`transportRetry` after joining over another): raised by the chart itself. */
+  | { type: 'transport.retry_due' }
   /** An `events()` loop fell `maxBufferedEvents` behind: leave, and rejoin from the cursor once it drains. */
   | { type: 'consumer.overflow' }
   /** Every `events()` loop is back to half the bound. */
   | { type: 'consumer.drained' };
 
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The default `handshakeTimeoutMs`. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Id of the delayed `outage.aged` event: it outlives the states an outage passes through. */
 const OUTAGE_CLOCK = 'outageClock';
+/** Id of the delayed `transport.retry_due` event: it runs across reconnects, from a join over a fallback transport. */
+const TRANSPORT_CLOCK = 'transportClock';
 
 type Context = GatewayContext;
 
@@ -178,7 +189,7 @@ function backoffFor(context: Context, attempt: number, floorMs = 0): number {
   return Math.max(floorMs, backoffDelay(attempt - 1, options, context.random));
 }
 
-type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
+type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'recordTransportFailure' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
 
 /** Wait for the next attempt: in `suspended` once the outage is old, else in `reconnecting` (which starts the outage clock). */
 function retryAfter<const A extends readonly RetryAction[]>(actions: A) {
@@ -188,12 +199,13 @@ function retryAfter<const A extends readonly RetryAction[]>(actions: A) {
   ] as const;
 }
 
-// Shared by `connecting` and `negotiating`: before a join every failure counts toward maxAttempts,
-// even a "reconnect now" close, so a gateway that accepts and drops cannot make a fast loop.
-// A socket that never opened closes with 1006, so no close code can say "stop" while connecting.
+// Before a join every failure counts toward maxAttempts, even a "reconnect now" close, so a
+// gateway that accepts and drops cannot make a fast loop. A socket that never opened closes with
+// 1006, so no close code can say "stop" while connecting; it also counts toward moving to the
+// next transport (`recordTransportFailure`), as does no open within the handshake budget.
 const closedWhileConnecting = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-  ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
+  ...retryAfter(['recordClose', 'recordTransportFailure', 'countFailure', 'planBackoff']),
 ] as const;
 // An auth refusal with a token function: try once more, within the first backoff step and
 // without counting a failure, with a fresh token (the socket actor calls the function before
@@ -202,7 +214,12 @@ const refreshTokenOnce = { guard: 'mayRefreshToken', target: 'reconnecting', act
 const closedBeforeJoin = [
   refreshTokenOnce,
   { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
-  ...closedWhileConnecting,
+  { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
+  ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
+] as const;
+const openTimedOut = [
+  { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordHandshakeTimeout', 'recordRetriesExhausted'] },
+  ...retryAfter(['recordHandshakeTimeout', 'recordTransportFailure', 'countFailure', 'planBackoff']),
 ] as const;
 const handshakeTimedOut = [
   { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordHandshakeTimeout', 'recordRetriesExhausted'] },
@@ -243,6 +260,9 @@ function retryWait() {
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptCloseOutsideOutage`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
  * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
+ * The transport of each attempt is context (`transport`), moved by `recordTransportFailure` (to
+ * the next after attempts that never opened), `recordTransportJoined` (starts the clock back to
+ * the preferred one, delay `transportRetry`) and `retryPreferredTransport` (when it is due).
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
  */
 export const gatewayMachine = setup({
@@ -295,7 +315,7 @@ export const gatewayMachine = setup({
   actions: {
     openSocket: spawnChild('socket', {
       id: SOCKET_ACTOR_ID,
-      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt }),
+      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt, transport: context.transport }),
     }),
     closeSocket: stopChild(SOCKET_ACTOR_ID),
     watchBrowserSignals: spawnChild('browserSignals', { id: 'browserSignals', input: ({ context }) => ({ online: context.online }) }),
@@ -380,12 +400,36 @@ export const gatewayMachine = setup({
     }),
     /** Check liveness now instead of trusting a socket that may have died while the page slept. */
     probeLiveness: sendTo('heartbeat', { type: 'probe' }),
+    /** An attempt that never opened: counted, and past `FALLBACK_AFTER_FAILURES` in a row the next attempt uses the next transport. */
+    recordTransportFailure: assign(({ context, event }) => (event.type === 'socket.closed' && event.noConnection === true ? {} : afterFailureBeforeOpen(context))),
+    /** The connection opened: the transport works, so its run of failures ends. */
+    recordTransportOpened: assign({ transportFailures: 0 }),
+    /** Joined over the preferred transport: its retry schedule resets. Over another: the clock back to the preferred one starts, unless it already runs. */
+    recordTransportJoined: enqueueActions(({ context, enqueue }) => {
+      if (onPreferredTransport(context)) {
+        enqueue.cancel(TRANSPORT_CLOCK);
+        enqueue.assign({ transportRetry: 'idle', transportRetries: 0 });
+      } else if (context.transportRetry === 'idle') {
+        enqueue.assign({ transportRetry: 'waiting' });
+        enqueue.raise({ type: 'transport.retry_due' }, { id: TRANSPORT_CLOCK, delay: 'transportRetry' });
+      }
+    }),
+    /** The wait is over: the next attempt tries the preferred transport (a healthy connection is left alone). */
+    markTransportRetryDue: assign({ transportRetry: 'due' as const }),
+    /** Before each attempt: the preferred transport, when its retry is due. */
+    retryPreferredTransport: assign(({ context }) => beforeAttempt(context)),
+    /** Stopped: no clock runs while disconnected; a wait that was running makes the next start try the preferred transport first. */
+    stopTransportRetry: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(TRANSPORT_CLOCK);
+      if (context.transportRetry === 'waiting') enqueue.assign({ transportRetry: 'due' });
+    }),
   },
   delays: {
     handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
     retryDelay: ({ context }) => context.retryInMs ?? 0,
     stableUptime: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.minUptimeMs),
     suspendAfter: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.suspendAfterMs),
+    transportRetry: ({ context }) => transportRetryDelay(context.transportRetries),
   },
 }).createMachine({
   id: 'gateway',
@@ -404,6 +448,7 @@ export const gatewayMachine = setup({
     outage: 'none',
     tokenRefresh: input.refreshableToken === true ? 'ready' : 'off',
     random: input.random ?? Math.random,
+    ...initialTransportContext(input.transports),
   }),
   initial: 'disconnected',
   on: {
@@ -411,19 +456,20 @@ export const gatewayMachine = setup({
     'network.offline': { actions: 'recordOffline' },
     // While connecting or joined (not yet stably), an old outage only changes where the next failure waits.
     'outage.aged': { actions: 'recordOutageAged' },
+    'transport.retry_due': { actions: 'markTransportRetryDue' },
   },
   states: {
     disconnected: {
-      entry: ['closeSocket', 'unwatchBrowserSignals', 'clearRetry', 'endOutage'],
+      entry: ['closeSocket', 'unwatchBrowserSignals', 'clearRetry', 'endOutage', 'stopTransportRetry'],
       on: {
         'user.connect': { target: 'connecting', actions: ['resetAttempts', 'clearError', 'armTokenRefresh', 'watchBrowserSignals'] },
       },
     },
     connecting: {
-      entry: ['clearRetry', 'openSocket'],
-      after: { handshakeTimeout: handshakeTimedOut },
+      entry: ['clearRetry', 'retryPreferredTransport', 'openSocket'],
+      after: { handshakeTimeout: openTimedOut },
       on: {
-        'socket.opened': { target: 'negotiating' },
+        'socket.opened': { target: 'negotiating', actions: 'recordTransportOpened' },
         'socket.closed': closedWhileConnecting,
         'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
       },
@@ -431,7 +477,7 @@ export const gatewayMachine = setup({
     negotiating: {
       after: { handshakeTimeout: handshakeTimedOut },
       on: {
-        'hello.accepted': { target: 'joined', actions: 'recordAccepted' },
+        'hello.accepted': { target: 'joined', actions: ['recordAccepted', 'recordTransportJoined'] },
         'hello.rejected': [
           refreshTokenOnce,
           { guard: 'isTerminalRejection', target: 'disconnected', actions: 'recordRejection' },

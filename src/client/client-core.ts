@@ -6,6 +6,7 @@
 import { closeMeansTooBig, CloseCode, type ConnectErrorData, type HelloOkFrame, type JoinedFrame, type ProtocolRange } from '../protocol/index.js';
 import { socketActorOf, type CommandTarget, type SocketCommand } from '../../machines/actor-contracts.js';
 import type { AttemptFailure, GatewayContext } from '../../machines/gateway-machine.js';
+import type { TransportName } from '../../machines/transport-fallback.js';
 import { isOnline } from './browser-signals.js';
 import { createClientActor, type ClientPorts } from './client-machine.js';
 import type { ClientParts } from './client-parts.js';
@@ -34,7 +35,6 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
   readonly agentId: string;
   readonly token: TokenSource | undefined;
   readonly capabilities: readonly string[];
-  readonly transport: ClientTransport;
   readonly clock: ClientClock;
   readonly census: ConnectionCensus = createConnectionCensus();
   readonly tracker: GapTracker;
@@ -62,17 +62,18 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
   droppedEarly = 0;
   reportedDroppedOnLoad = false;
   private chartView: ClientChart | null = null;
+  /** Made on first use: a client that never falls back never builds its HTTP transport. */
+  private readonly transports: Partial<Record<TransportName, ClientTransport>> = {};
 
   constructor(
-    options: GatewayClientOptions,
+    private readonly options: GatewayClientOptions,
     readonly protocol: ProtocolRange,
-    parts: ClientParts,
+    private readonly parts: ClientParts,
   ) {
     this.agentId = options.agentId;
     this.token = options.token;
     this.capabilities = options.capabilities ?? DEFAULT_CAPABILITIES;
     this.clock = options.clock ?? systemClock;
-    this.transport = parts.createTransport(options);
     this.listenerFailures = createListenerFailures((error) => this.errors.emit(error));
     const failed = (cause: unknown, kind: string): void => this.listenerFailures.failed(cause, kind);
     this.states = createListenerSet('onState', failed);
@@ -111,6 +112,7 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
           ...(options.random === undefined ? {} : { random: options.random }),
           refreshableToken: typeof options.token === 'function',
           online: isOnline(),
+          ...(options.transports === undefined ? {} : { transports: Object.freeze([...options.transports]) }),
         },
         clock: this.clock,
         ...(options.inspect === undefined ? {} : { inspect: isolateInspector(options.inspect, failed) }),
@@ -171,6 +173,10 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
   }
 
   // The ports of the socket actor.
+  transport(name: TransportName): ClientTransport {
+    return (this.transports[name] ??= this.parts.createTransport(name, this.options));
+  }
+
   url(): string {
     // 1001 is a planned stop (a drain or a restart): the next node is tried, with no failure counted.
     const { attempt, lastClose } = this.actor.getSnapshot().context;

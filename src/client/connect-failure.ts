@@ -3,12 +3,14 @@
 // failure); browsers hide it from the page on purpose, so there the error says so and names the
 // close code instead of guessing.
 import { redactTokens } from '../protocol/index.js';
-import { connectError, type GatewayConnectError } from './errors.js';
+import { connectError, GatewayConnectError } from './errors.js';
 
 type Json = Record<string, unknown>;
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|EPROTO$)/;
 const HTTP_ANSWER = /Unexpected server response: (\d{3})/;
+/** The HTTP transport's words for a stream request that did not start (http-transport.ts). */
+const STREAM_ANSWER = /^The event stream request answered/;
 
 /** The Error inside a socket `error` event: ws passes `{error, message}`, a failed constructor throws one. */
 function causeOf(event: unknown): { code: string | undefined; message: string } | null {
@@ -55,6 +57,12 @@ export function connectFailure(event: unknown, url: string, closeCode: number): 
   }
   const code = cause.code;
   const message = shown(cause.message);
+  if (STREAM_ANSWER.test(message)) {
+    return make(
+      'no event stream',
+      `${message.replace(/\.$/, '')} (${url}): the URL does not lead to a gateway that serves the HTTP transport, or a proxy refused it. Check the host, port and path. The client retries.`,
+    );
+  }
   const status = HTTP_ANSWER.exec(message)?.[1];
   if (status !== undefined) {
     return make(`HTTP ${status}`, `${url} answered HTTP ${status} instead of upgrading to a WebSocket (101): the URL does not lead to a Lifeline gateway. Check the host, port and path. The client retries.`);
@@ -80,6 +88,8 @@ export function connectFailure(event: unknown, url: string, closeCode: number): 
 
 /** The `connection_lost` error of an open socket that failed with a cause (e.g. ECONNRESET): kept in `info.lastError`. */
 export function connectionLost(event: unknown, closeCode: number): GatewayConnectError | null {
+  // A transport that knows why (the HTTP transport's POST that failed) says so itself.
+  if (event instanceof GatewayConnectError) return event;
   const cause = causeOf(event);
   if (cause === null) return null;
   const origin = event instanceof Error ? event : (event as Json | null)?.['error'];

@@ -66,6 +66,7 @@ function info(core: ClientCore): GatewayInfo {
     outage: context.outage,
     lastClose: context.lastClose,
     url: core.urls.current,
+    transport: context.transport,
     resume: tracker.resume,
     listenerErrors: core.listenerFailures.count,
     lastError: core.failures.last,

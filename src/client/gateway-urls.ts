@@ -31,6 +31,11 @@ export function gatewayUrl(url: string): string {
   return url.replace(/^http(s?):/i, (_match, s: string) => `ws${s.toLowerCase()}:`);
 }
 
+/** `ws://` becomes `http://` and `wss://` becomes `https://`: where the HTTP transport finds the same gateway. */
+export function httpUrl(url: string): string {
+  return url.replace(/^ws(s?):/i, (_match, s: string) => `http${s.toLowerCase()}:`);
+}
+
 /** The problem with one URL, or null when it is an absolute ws(s) or http(s) URL. */
 export function urlProblem(url: unknown, name = 'url'): string | null {
   let parsed: URL;

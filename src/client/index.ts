@@ -12,6 +12,7 @@ export { DEFAULT_CAPABILITIES, DEFAULT_OUTBOX_MAX_MESSAGES } from './options.js'
 export { DEFAULT_MAX_BUFFERED_EVENTS } from './event-stream.js';
 export { DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
 export type { OutagePhase } from '../../machines/gateway-machine.js';
+export type { TransportName } from '../../machines/transport-fallback.js';
 export type {
   BackpressureInfo,
   ChartInspector,

@@ -2,6 +2,7 @@
 // confusing failure deep inside a reconnect loop.
 import { gatewayUrlProblem } from './gateway-urls.js';
 import { isValidRange, PRAISONAI_MARKER, SUPPORTED_PROTOCOL, type ProtocolRange } from '../protocol/index.js';
+import { TRANSPORT_NAMES } from '../../machines/transport-fallback.js';
 import { connectError } from './errors.js';
 import type { ClientClock, GatewayClientOptions } from './types.js';
 
@@ -34,6 +35,36 @@ function checkNumber(name: string, value: unknown, min: number, max = Number.POS
 
 function checkFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function.`);
+}
+
+/** Names people reach for that mean one of ours. */
+const TRANSPORT_ALIASES: Readonly<Record<string, string>> = {
+  ws: 'websocket',
+  wss: 'websocket',
+  websockets: 'websocket',
+  'web-socket': 'websocket',
+  https: 'http',
+  sse: 'http',
+  eventsource: 'http',
+  'http-streaming': 'http',
+  polling: 'http',
+  'long-polling': 'http',
+};
+
+/** `transports`: a non-empty list of known names, each once. */
+function checkTransports(transports: unknown): void {
+  if (transports === undefined) return;
+  const known = `${TRANSPORT_NAMES.map((name) => `'${name}'`).join(' or ')}`;
+  if (!Array.isArray(transports) || transports.length === 0) fail(`transports must be a non-empty array of ${known}; got ${JSON.stringify(transports)}.`);
+  const seen = new Set<unknown>();
+  for (const [i, name] of transports.entries()) {
+    if (!(TRANSPORT_NAMES as readonly unknown[]).includes(name)) {
+      const guess = typeof name === 'string' ? (TRANSPORT_ALIASES[name.toLowerCase()] ?? TRANSPORT_NAMES.find((n) => n === name.toLowerCase())) : undefined;
+      fail(`transports[${i}] must be ${known}; got ${JSON.stringify(name)}${guess === undefined ? '' : `: did you mean '${guess}'?`}`);
+    }
+    if (seen.has(name)) fail(`transports lists '${String(name)}' twice; name each transport once, in order of preference.`);
+    seen.add(name);
+  }
 }
 
 /** A `resume` value must be what `checkpoint()` returned: a session id, a safe cursor, an epoch or null. */
@@ -90,6 +121,7 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
       fail('outbox.store must have load, put and delete (see localStorageOutboxStore).');
     }
   }
+  checkTransports(options.transports);
   checkFunction('WebSocket', options.WebSocket);
   // XState takes a function or an observer object (`@statelyai/inspect` hands out the latter).
   const inspect: unknown = options.inspect;

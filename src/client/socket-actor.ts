@@ -1,5 +1,6 @@
-// The socket actor: one connection per invocation, over the client's transport (transport.ts; a
-// WebSocket by default). It resolves the token, picks the URL, sends the handshake on open, feeds
+// The socket actor: one connection per invocation, over the transport the chart chose for this
+// attempt (transport.ts: WebSocket or HTTP). It resolves the token, picks the URL, has the
+// transport deliver the handshake as the connection's first frame, feeds
 // every frame to the frame router, turns open/close into chart events, and closes the connection
 // in its cleanup. It alone holds the connection: the chart, the facade and the heartbeat reach it
 // by command (actor-commands.ts). Reports from a connection whose actor was stopped are ignored,
@@ -10,6 +11,7 @@ import { assertNever } from '../protocol/assert-never.js';
 import { authRequiredHint, scrubSecret } from '../protocol/credentials.js';
 import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
 import type { HandshakeMode, SocketCommand, SocketActorInput } from '../../machines/actor-contracts.js';
+import type { TransportName } from '../../machines/transport-fallback.js';
 import { connectFailure, connectionLost } from './connect-failure.js';
 import type { ConnectionCensus } from './connection-census.js';
 import { connectError, GatewayConnectError } from './errors.js';
@@ -35,8 +37,8 @@ export interface SocketActorDeps extends Omit<FrameRouterTarget, 'send' | 'lifec
   readonly token: TokenSource | undefined;
   readonly protocol: ProtocolRange;
   readonly capabilities: readonly string[];
-  /** How the connection is made. */
-  readonly transport: ClientTransport;
+  /** How a connection is made over each transport (the chart picks one per attempt). */
+  transport(name: TransportName): ClientTransport;
   readonly clock: ClientClock;
   /** Told of every connection opened and closed, so `disconnect()` can wait for the last close. */
   readonly census: ConnectionCensus;
@@ -103,7 +105,7 @@ export function runSocket(deps: SocketActorDeps, args: SocketArgs): ReturnType<S
     if (stopped) return;
     const detail = cause instanceof Error ? cause.message : String(cause);
     deps.error(connectError('token_unavailable', `The token function failed: ${detail}`, { nextStep: 'wait_then_retry' }, cause));
-    args.sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: 'token unavailable' });
+    args.sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: 'token unavailable', noConnection: true });
   };
   const use = (token: unknown): void => {
     if (stopped) return;
@@ -173,7 +175,7 @@ class SocketSession implements TransportEvents {
   live = true;
   connection: TransportConnection | null = null;
   url = '';
-  placement: TokenPlacement = { url: '', inHello: false, inUrl: 'none' };
+  placement: TokenPlacement = { url: '', inHello: false, inHeader: false, inUrl: 'none' };
   private isOpen = false;
   private failure: unknown = null;
   private tooLarge = false;
@@ -203,15 +205,20 @@ class SocketSession implements TransportEvents {
     if (this.live) this.sendBack(refusalSeen(event, this.placement, this.token));
   }
 
-  sendJoin(): void {
-    this.write(handshakeFrame(this.deps, 'join', this.token));
+  /** The handshake frame, encoded, with the token where the token rule puts it in the frame. */
+  handshakeText(mode: HandshakeMode = this.handshake): string {
+    return encodeClientFrame(handshakeFrame(this.deps, mode, this.placement.inHello ? this.token : undefined));
   }
 
+  sendJoin(): void {
+    this.write(this.handshakeText('join'));
+  }
+
+  // The transport delivered the handshake first.
   opened(): void {
     if (!this.live) return;
     this.isOpen = true;
     this.lastHeardAt = this.deps.clock.now();
-    this.write(handshakeFrame(this.deps, this.handshake, this.token));
     this.sendBack({ type: 'socket.opened' });
   }
 
@@ -287,14 +294,18 @@ class SocketSession implements TransportEvents {
 function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
   const session = new SocketSession(deps, input.handshake, sendBack, token);
   try {
-    session.placement = placeToken(deps.url(), token);
-    session.url = session.placement.url;
-    session.connection = deps.transport.connect(session.url, session);
+    const placement = placeToken(deps.url(), token, input.transport);
+    session.placement = placement;
+    session.url = placement.url;
+    const request = { url: placement.url, handshake: session.handshakeText(), bearer: placement.inHeader ? token : undefined };
+    session.connection = deps.transport(input.transport).connect(request, session);
   } catch (error) {
     // An invalid URL (or a url() that threw) fails at once; report it as a failed connection, not a crash.
-    const failed = error instanceof GatewayConnectError ? { error, short: 'no gateway url' } : connectFailure(error, session.url, CloseCode.Abnormal);
+    // No URL to be had is no connection tried: not held against the transport.
+    const noUrl = error instanceof GatewayConnectError;
+    const failed = noUrl ? { error, short: 'no gateway url' } : connectFailure(error, session.url, CloseCode.Abnormal);
     deps.failed(failed.error, true);
-    queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failed.short }));
+    queueMicrotask(() => sendBack({ type: 'socket.closed', code: CloseCode.Abnormal, reason: failed.short, ...(noUrl ? { noConnection: true as const } : {}) }));
     return undefined;
   }
   deps.census.opened();

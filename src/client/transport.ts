@@ -1,8 +1,9 @@
 // The client's transport seam: how the socket actor reaches a gateway. A transport opens one
 // connection per attempt and reports what happens to it; the token, the URL, the handshake, frame
 // routing and the chart's events are the socket actor's, the same over every transport. WebSocket
-// is the default (websocket-transport.ts); another transport (HTTP with SSE down and POST up, say)
-// implements these few members with the same meaning, and the chart does not change.
+// is the default (websocket-transport.ts); HTTP, with Server-Sent Events down and POST up
+// (http-transport.ts), implements the same few members with the same meaning, and the chart does
+// not change. The handshake is part of the request because HTTP sends it with the stream's GET.
 
 /** What happens to one connection, as its transport reports it. Nothing is reported after `closed`. */
 export interface TransportEvents {
@@ -28,8 +29,22 @@ export interface TransportConnection {
   terminate(): void;
 }
 
+/** What one connection is opened with. */
+export interface TransportRequest {
+  /** The gateway URL as the client uses it (`ws:` or `wss:`), with `?token=` where the token rule put it. */
+  readonly url: string;
+  /**
+   * The handshake frame (`hello`, or the legacy `join`), encoded: the connection's first frame,
+   * delivered by the transport before it reports `opened` (a WebSocket writes it on open; HTTP
+   * sends it as the stream request's `hello` query parameter).
+   */
+  readonly handshake: string;
+  /** The token, where the token rule (`placeToken`) puts it in an `Authorization: Bearer` header; else undefined. */
+  readonly bearer: string | undefined;
+}
+
 /** A way to reach a gateway. */
 export interface ClientTransport {
-  /** Open a connection to `url` and report on it to `events`; throws at once for a URL it cannot use. */
-  connect(url: string, events: TransportEvents): TransportConnection;
+  /** Open a connection and report on it to `events`; throws at once for a URL it cannot use. */
+  connect(request: TransportRequest, events: TransportEvents): TransportConnection;
 }

@@ -7,6 +7,7 @@ import type { OutboxStore } from './outbox-store.js';
 import type { GatewayUrl } from './gateway-urls.js';
 import type { GatewayConnectError } from './errors.js';
 import type { OutagePhase } from '../../machines/gateway-machine.js';
+import type { TransportName } from '../../machines/transport-fallback.js';
 
 /**
  * The public connection status: a projection of the chart's top-level state. `reconnecting`
@@ -131,8 +132,16 @@ export interface GatewayInfo {
    */
   readonly outage: OutagePhase;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
-  /** The gateway URL of the current (or last) attempt, as opened (`http` mapped to `ws`); null before the first. */
+  /**
+   * The gateway URL of the current (or last) attempt, as given (`http` mapped to `ws`; the HTTP
+   * transport requests the same URL over `http`/`https`); null before the first.
+   */
   readonly url: string | null;
+  /**
+   * The transport of the current attempt (or the next one, between attempts): `websocket`, or
+   * `http` after WebSocket attempts failed before opening (see `GatewayClientOptions.transports`).
+   */
+  readonly transport: TransportName;
   readonly resume: ResumeInfo | null;
   /** Listener calls that threw so far (each also reported to `onError` as `listener_error`). */
   readonly listenerErrors: number;
@@ -228,6 +237,18 @@ export interface GatewayClientOptions {
    * @default {maxMessages: 1000} and no store
    */
   readonly outbox?: { readonly maxMessages?: number; readonly store?: OutboxStore };
+  /**
+   * How to reach the gateway, in order of preference: `websocket`, and `http` (Server-Sent Events
+   * down, POSTs up, over `fetch`; PROTOCOL.md, "Transport bindings") for networks whose proxies
+   * cannot carry a WebSocket. After 2 attempts in a row that never opened (an upgrade refused with
+   * an HTTP status, a close before open, no open within `handshakeTimeoutMs`), the next attempt
+   * uses the next transport in the list (wrapping round). After joining over another transport,
+   * the first is tried again at the first reconnect after 60 s, then 2, 4 and 8 min, then every 10
+   * min, each retry falling back after one failed attempt; joining over it resets the schedule.
+   * Sessions, cursors, acks and the outbox are the same over both. `info.transport` says which is
+   * in use. @default ['websocket', 'http']
+   */
+  readonly transports?: readonly TransportName[];
   /** WebSocket class to use. @default isomorphic-ws (ws in Node, the global WebSocket in browsers) */
   readonly WebSocket?: WebSocketClass;
   /**

@@ -55,11 +55,16 @@ interface EmitterWebSocket extends WebSocketLike {
 }
 
 const EVENTS = Symbol('lifeline.transportEvents');
+const HANDSHAKE = Symbol('lifeline.handshake');
 
-type Listened = EmitterWebSocket & { [EVENTS]: TransportEvents };
+type Listened = EmitterWebSocket & { [EVENTS]: TransportEvents; [HANDSHAKE]: string };
 
+/** The handshake is the connection's first frame, written before `opened` is reported. */
 function onOpen(this: EmitterWebSocket): void {
-  (this as Listened)[EVENTS].opened();
+  const listened = this as Listened;
+  listened.send(listened[HANDSHAKE]);
+  listened[HANDSHAKE] = '';
+  listened[EVENTS].opened();
 }
 
 function onMessage(this: EmitterWebSocket, data: { toString(): string }, isBinary: boolean): void {
@@ -80,7 +85,10 @@ const DefaultWebSocket = WebSocket as unknown as WebSocketClass;
 /** The default class is ws (Node) rather than a browser's WebSocket: its emitter API is there. */
 const defaultIsEmitter = typeof (DefaultWebSocket.prototype as Partial<EmitterWebSocket> | undefined)?.on === 'function';
 
-/** The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws, one transport shared by every client). */
+/**
+ * The WebSocket transport, over `WebSocketClass` (default: isomorphic-ws, one transport shared by
+ * every client). A browser WebSocket cannot send headers, so the token rule never gives it a `bearer`.
+ */
 export function webSocketTransport(WebSocketImpl: WebSocketClass = DefaultWebSocket): ClientTransport {
   if (WebSocketImpl === DefaultWebSocket) return defaultTransport;
   return transportOver(WebSocketImpl, false);
@@ -88,19 +96,23 @@ export function webSocketTransport(WebSocketImpl: WebSocketClass = DefaultWebSoc
 
 function transportOver(WebSocketImpl: WebSocketClass, emitter: boolean): ClientTransport {
   return {
-    connect(url, events) {
+    connect({ url, handshake }, events) {
       // ws refuses a frame over maxPayload at its header, before reading it; browsers ignore the option.
       const ws = new WebSocketImpl(url, undefined, { maxPayload: MAX_SERVER_FRAME_BYTES });
       if (emitter) {
         const listened = ws as Listened;
         listened[EVENTS] = events;
+        listened[HANDSHAKE] = handshake;
         listened.on('open', onOpen);
         listened.on('message', onMessage);
         listened.on('error', onError);
         listened.on('close', onClose);
         return new WebSocketConnection(ws);
       }
-      ws.onopen = () => events.opened();
+      ws.onopen = () => {
+        ws.send(handshake);
+        events.opened();
+      };
       ws.onmessage = (message) => events.message(message.data);
       // A close always follows an error; ws passes the cause, browsers hide it.
       ws.onerror = (event) => (isInboundTooBig(event) ? events.frameTooLarge() : events.error(event));

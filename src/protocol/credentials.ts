@@ -1,7 +1,8 @@
 // Where a token travels, and how it is kept out of every message and log line. Section 1 lets a
 // gateway read the token from `hello.token` or from `?token=` on the URL; PraisonAI's gateway
-// reads only the URL, at its one WebSocket path `/ws`. Shared by the client, the gateway's logs,
-// the CLI and the conformance kit, so all of them place and hide a token the same way.
+// reads only the URL, at its one WebSocket path `/ws`. The HTTP binding also reads an
+// `Authorization: Bearer` header. Shared by the client, the gateway's logs, the CLI and the
+// conformance kit, so all of them place and hide a token the same way.
 
 /** What stands in for a secret in messages and logs. */
 export const REDACTED = '[redacted]';
@@ -37,31 +38,43 @@ export function readsUrlToken(url: string): boolean {
   }
 }
 
-/** Where one attempt's token went: always `hello.token`, and `?token=` too on a `/ws` URL. */
+/**
+ * Where one attempt's token went: over a WebSocket `hello.token`, over HTTP the
+ * `Authorization: Bearer` header; and `?token=` too on a `/ws` URL.
+ */
 export interface TokenPlacement {
   /** The URL to open. */
   readonly url: string;
-  /** A token went in `hello.token` (the `token` option gave one). */
+  /** A token went in `hello.token` (the `token` option gave one, over a WebSocket). */
   readonly inHello: boolean;
+  /** A token went in an `Authorization: Bearer` header (the `token` option gave one, over HTTP). */
+  readonly inHeader: boolean;
   /** `added`: this client put it in `?token=`; `given`: the URL came with its own `?token=`; `none`. */
   readonly inUrl: 'added' | 'given' | 'none';
 }
 
 /**
- * The client's rule: the token always goes in `hello.token` (so it stays out of URLs that
- * proxies log), and also in `?token=` when the URL's path ends in `/ws`, since PraisonAI's gateway
- * reads it only there. A URL that already carries `?token=` is opened as given.
+ * The client's rule: the token goes in `hello.token` over a WebSocket and in an
+ * `Authorization: Bearer` header over HTTP, whose hello travels in the stream's URL (either way it
+ * stays out of URLs that proxies log); and also in `?token=` when the URL's path ends in `/ws`,
+ * since PraisonAI's gateway reads it only there. A URL that already carries `?token=` is opened as given.
  */
-export function placeToken(url: string, token: string | undefined): TokenPlacement {
-  const inHello = token !== undefined;
-  if (hasUrlToken(url)) return { url, inHello, inUrl: 'given' };
-  if (inHello && readsUrlToken(url)) return { url: withUrlToken(url, token), inHello, inUrl: 'added' };
-  return { url, inHello, inUrl: 'none' };
+export function placeToken(url: string, token: string | undefined, transport: 'websocket' | 'http' = 'websocket'): TokenPlacement {
+  const has = token !== undefined;
+  const where = { inHello: has && transport === 'websocket', inHeader: has && transport === 'http' };
+  if (hasUrlToken(url)) return { url, ...where, inUrl: 'given' };
+  if (has && readsUrlToken(url)) return { url: withUrlToken(url, token), ...where, inUrl: 'added' };
+  return { url, ...where, inUrl: 'none' };
 }
 
 /** What a client says after `auth_required`: where it sent a token, and what to do next. */
 export function authRequiredHint(placement: TokenPlacement): string {
-  const { inHello, inUrl } = placement;
+  const { inHello, inHeader, inUrl } = placement;
+  if (inHeader) {
+    return inUrl === 'none'
+      ? 'This client sent the token in an Authorization: Bearer header (the HTTP transport), so the gateway or a proxy in between did not take it: check that a proxy passes the Authorization header, or add ?token= to the URL.'
+      : 'This client sent a token in an Authorization: Bearer header and as ?token= on the URL, so the gateway has it and refused it: check the token.';
+  }
   if (inHello && inUrl !== 'none') return 'This client sent a token in hello.token and as ?token= on the URL, so the gateway has it and refused it: check the token.';
   if (inHello) {
     return 'This client sent the token in hello.token only (the URL\'s path does not end in /ws, so not as ?token=). A gateway that reads it only from the URL, as PraisonAI\'s does, needs ?token=: connect to its /ws path, or add ?token= to the URL.';

@@ -114,6 +114,7 @@ function showInfo(): void {
     rows.push(
       ['state', client.state],
       ['node', i.url ?? '-'],
+      ['transport', i.transport],
       ['protocol', i.protocol === null ? '-' : `v${i.protocol}`],
       ['session', i.sessionId ?? '-'],
       ['epoch', i.epoch ?? '-'],

@@ -20,8 +20,10 @@ function recording(inner: ClientTransport) {
   const log = { sent: [] as string[], received: [] as string[], opened: 0, closed: 0 };
   const typeOf = (text: unknown): string => (typeof text === 'string' ? String((JSON.parse(text) as { type?: unknown }).type) : 'binary');
   const transport: ClientTransport = {
-    connect(url, events) {
-      const connection = inner.connect(url, {
+    connect(request, events) {
+      // The handshake is the connection's first frame, delivered by the transport.
+      log.sent.push(typeOf(request.handshake));
+      const connection = inner.connect(request, {
         ...events,
         opened: () => (log.opened++, events.opened()),
         message: (data) => (log.received.push(typeOf(data)), events.message(data)),

@@ -5,6 +5,7 @@
 // world cannot produce the event, which keeps impossible steps out of the generated paths.
 import { GatewayConnectError } from '../../src/client/index.js';
 import { MAX_SERVER_HINT_MS } from '../../src/client/frame-router.js';
+import { transportRetryDelay } from '../../machines/transport-fallback.js';
 import { pendingDelayedEvents, type ChartSnapshot, type ModelEvent } from './chart.js';
 import type { EventSource } from './paths.js';
 import { TIMING, type Knobs, type World } from './world.js';
@@ -214,6 +215,10 @@ export const ACTION_TABLE: readonly ActionRow[] = [
       // Paused for a slow reader, the wait is for the reader, not a timer: no move to suspended.
       if (before.matches('reconnecting') && !before.matches({ reconnecting: 'backpressure' }) && world.client.state !== 'suspended') throw new Error(`client.state is "${world.client.state}", expected "suspended"`);
     },
+  }),
+  row('transport.retry_due', both(settled, (s) => s.context.transportRetry === 'waiting'), () => ({ type: 'transport.retry_due' }), {
+    cause: 'time passes: the held transport clock (started by a join over a fallback transport) is released',
+    trigger: (world, before) => world.clock.release(transportRetryDelay(before.context.transportRetries)),
   }),
   row('consumer.overflow', both(settled, at('joined.live')), () => ({ type: 'consumer.overflow' }), {
     cause: "the app's events() loop stops reading while the gateway publishes maxBufferedEvents + 1 events",

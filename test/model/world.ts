@@ -120,6 +120,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     handshakeTimeoutMs: TIMING.handshakeTimeoutMs,
     maxBufferedEvents: TIMING.maxBufferedEvents,
     ...(reconnect === undefined ? {} : { reconnect }),
+    ...(options.input.transports === undefined ? {} : { transports: options.input.transports }),
     clock,
     random: () => TIMING.random,
     inspect: (event) => trace.observe(event),

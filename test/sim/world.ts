@@ -223,6 +223,8 @@ export class World {
         reconnect: SIM_RECONNECT,
         handshakeTimeoutMs: 1500,
         WebSocket: this.net.webSocketClass(path, node),
+        // The simulated network carries WebSockets only; the HTTP transport would reach for the real fetch.
+        transports: ['websocket'],
         clock: node.clock(),
         random: this.rng.clients.fork(i).next,
         ...(timeline ? { inspect: timeline.inspect } : {}),

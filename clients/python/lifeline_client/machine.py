@@ -206,6 +206,14 @@ def _end_outage(m: "Lifecycle", e: ChartEvent) -> None:
 OUTAGE_CLOCK = "outageClock"
 """Id of the delayed ``outage.aged`` event: it outlives the states an outage passes through."""
 
+
+def _one_transport(m: "Lifecycle", e: ChartEvent) -> None:
+    """The chart's transport actions (``recordTransportFailure``, ``recordTransportJoined``, …) choose
+    between WebSocket and HTTP. This client has one transport, the WebSocket (its HTTP transport
+    comes later, issue #21), so there is nothing to choose: the chart runs as with ``transports:
+    ['websocket']``, where these actions change nothing the vectors record."""
+
+
 ACTIONS: Dict[str, Action] = {
     "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),  # noqa: E501
     "closeSocket": lambda m, e: m.ports.close_socket(),
@@ -249,6 +257,12 @@ ACTIONS: Dict[str, Action] = {
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
+    "recordTransportFailure": _one_transport,
+    "recordTransportOpened": _one_transport,
+    "recordTransportJoined": _one_transport,
+    "markTransportRetryDue": _one_transport,
+    "retryPreferredTransport": _one_transport,
+    "stopTransportRetry": _one_transport,
 }
 """The chart's actions, by name; context changes apply in order, as XState v5 ``assign`` does."""
 
