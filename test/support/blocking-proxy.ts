@@ -4,7 +4,7 @@
 // can plant what a proxy or a fleet gets wrong: POSTs routed to a connection the gateway does not
 // know (`misroutePosts`: 404 unknown_connection from the gateway itself), and 429s of its own.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 
 /** A running proxy. */
 export interface BlockingProxy {
@@ -21,6 +21,8 @@ export interface BlockingProxy {
   readonly pings: number;
   /** The next `count` POSTs name a connection id the gateway never issued. */
   misroutePosts(count: number): void;
+  /** Pass WebSocket upgrades through to the gateway from now on (the network got better), or refuse them again. */
+  passUpgrades(on: boolean): void;
   /** Answer the next `count` POSTs with 429 and `Retry-After: 0`, as a gateway that is not reading. */
   rateLimitPosts(count: number): void;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
   let refusedUpgrades = 0;
   let pings = 0;
   let misrouted = 0;
+  let passing = false;
   let rateLimited = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse, path: string, body: Buffer | null): void => {
@@ -85,7 +88,22 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
     });
   });
   // What a proxy that cannot pass WebSockets answers an upgrade with.
-  server.on('upgrade', (_req, socket: Socket) => {
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    if (passing) {
+      // The request as it came, then bytes both ways.
+      const upstream = connect(targetPort, '127.0.0.1', () => {
+        const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+        upstream.write(head);
+        upstream.pipe(socket).pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('close', () => (sockets.delete(upstream), socket.destroy()));
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      return;
+    }
     refusedUpgrades++;
     socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
@@ -105,6 +123,9 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
     },
     get pings() {
       return pings;
+    },
+    passUpgrades(on) {
+      passing = on;
     },
     misroutePosts(count) {
       misrouted = count;
