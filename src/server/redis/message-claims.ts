@@ -8,22 +8,23 @@ import { luaScript } from './lua-script.js';
 import type { RedisCall } from './redis-link.js';
 
 // KEYS[1] meta, KEYS[3] applied ids (zset scored by a per-session counter), KEYS[6] claims (hash:
-// id -> '<lease end ms>|<owner>'). ARGV[1] the key TTL in ms ('0': none), ARGV[2] the message id,
-// ARGV[3] the owner.
+// id -> '<lease end ms>|<owner>'). The first three arguments: `ttl` of the keys in ms ('0': none),
+// `messageId`, `claimant` (the owner asking). Each script names the ones it adds as locals.
 const COMMON = `
+local ttl, messageId, claimant = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('LIFELINE_NO_SESSION') end
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function refresh()
-  if ARGV[1] ~= '0' then
-    for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+  if ttl ~= '0' then
+    for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
   end
 end
--- The claim on ARGV[2]: its lease end and owner, or false.
+-- The claim on the message: its lease end and owner, or false.
 local function claimOf()
-  local held = redis.call('HGET', KEYS[6], ARGV[2])
+  local held = redis.call('HGET', KEYS[6], messageId)
   if not held then return false end
   local untilMs, owner = string.match(held, '^(%d+)|(.*)$')
   return tonumber(untilMs), owner
@@ -35,52 +36,55 @@ function script(body: string) {
 }
 
 /**
- * Claim ARGV[2] for owner ARGV[3] with a lease of ARGV[4] ms; ARGV[5] claims past which lapsed
+ * Claim the message for `claimant` with a lease of `leaseMs`; `pruneAt` claims past which lapsed
  * ones are pruned. Returns {'applied'}, {'in_flight', lease left in ms} or {'claimed', 1 when taken
  * over from another owner's lapsed lease}.
  */
 const MESSAGE_CLAIM = script(`
-if redis.call('ZSCORE', KEYS[3], ARGV[2]) then return {'applied'} end
+local leaseMs, pruneAt = tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('ZSCORE', KEYS[3], messageId) then return {'applied'} end
 local t = now()
 local untilMs, owner = claimOf()
-if untilMs and owner ~= ARGV[3] and untilMs > t then return {'in_flight', untilMs - t} end
-if not untilMs and redis.call('HLEN', KEYS[6]) >= tonumber(ARGV[5]) then
+if untilMs and owner ~= claimant and untilMs > t then return {'in_flight', untilMs - t} end
+if not untilMs and redis.call('HLEN', KEYS[6]) >= pruneAt then
   local all = redis.call('HGETALL', KEYS[6])
   for i = 1, #all, 2 do
     if tonumber(string.match(all[i + 1], '^(%d+)')) <= t then redis.call('HDEL', KEYS[6], all[i]) end
   end
 end
-redis.call('HSET', KEYS[6], ARGV[2], (t + tonumber(ARGV[4])) .. '|' .. ARGV[3])
+redis.call('HSET', KEYS[6], messageId, (t + leaseMs) .. '|' .. claimant)
 refresh()
 local takenOver = 0
-if untilMs and owner ~= ARGV[3] then takenOver = 1 end
+if untilMs and owner ~= claimant then takenOver = 1 end
 return {'claimed', takenOver}
 `);
 
-/** Extend owner ARGV[3]'s claim on ARGV[2] by ARGV[4] ms from now. Returns 1, or 0 when it is not theirs. */
+/** Extend the claimant's claim on the message by `leaseMs` from now. Returns 1, or 0 when it is not theirs. */
 const MESSAGE_RENEW = script(`
+local leaseMs = tonumber(ARGV[4])
 local untilMs, owner = claimOf()
-if owner ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[6], ARGV[2], (now() + tonumber(ARGV[4])) .. '|' .. ARGV[3])
+if owner ~= claimant then return 0 end
+redis.call('HSET', KEYS[6], messageId, (now() + leaseMs) .. '|' .. claimant)
 refresh()
 return 1
 `);
 
 /**
- * Record ARGV[2] applied, keeping the newest ARGV[4] ids, and drop owner ARGV[3]'s claim. Returns
- * 1, or 0 when the claim was not theirs any more (taken over: it may be applied twice).
+ * Record the message applied, keeping the newest `keep` ids, and drop the claimant's claim.
+ * Returns 1, or 0 when the claim was not theirs any more (taken over: it may be applied twice).
  */
 const MESSAGE_RECORD = script(`
+local keep = tonumber(ARGV[4])
 local untilMs, owner = claimOf()
 local held = 0
-if owner == ARGV[3] then
-  redis.call('HDEL', KEYS[6], ARGV[2])
+if owner == claimant then
+  redis.call('HDEL', KEYS[6], messageId)
   held = 1
 end
-if not redis.call('ZSCORE', KEYS[3], ARGV[2]) then
+if not redis.call('ZSCORE', KEYS[3], messageId) then
   local n = redis.call('HINCRBY', KEYS[1], 'mc', 1)
-  redis.call('ZADD', KEYS[3], n, ARGV[2])
-  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
+  redis.call('ZADD', KEYS[3], n, messageId)
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(keep + 1))
 end
 refresh()
 return held

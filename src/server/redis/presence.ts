@@ -15,18 +15,19 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Renew (ARGV[2] > 0) or end (ARGV[2] = '0') the lease of node ARGV[1]. Returns
+ * Renew (`leaseMs` > 0) or end (`leaseMs` = '0') the lease of `node`. Returns
  * {renewed ('1' when the lease was still running), live node...}; drops expired leases.
  */
 const BEAT = `${NOW}
-local had = redis.call('HGET', KEYS[1], ARGV[1])
+local node, leaseMs = ARGV[1], ARGV[2]
+local had = redis.call('HGET', KEYS[1], node)
 local renewed = '0'
 if had and tonumber(had) > now then renewed = '1' end
-if ARGV[2] == '0' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
+if leaseMs == '0' then
+  redis.call('HDEL', KEYS[1], node)
   return {renewed}
 end
-redis.call('HSET', KEYS[1], ARGV[1], tostring(now + tonumber(ARGV[2])))
+redis.call('HSET', KEYS[1], node, tostring(now + tonumber(leaseMs)))
 local all = redis.call('HGETALL', KEYS[1])
 local out = {renewed}
 for i = 1, #all, 2 do
@@ -35,23 +36,24 @@ end
 return out
 `;
 
-/** Set field ARGV[1] to ARGV[2] connections (0 deletes it) and keep the key for ARGV[3] ms at least. */
+/** Set `field` (`<session>|<node>`) to `connections` (0 deletes it) and keep the key for `ttlMs` at least. */
 const WRITE = `
-if ARGV[2] == '0' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
+local field, connections, ttlMs = ARGV[1], ARGV[2], ARGV[3]
+if connections == '0' then
+  redis.call('HDEL', KEYS[1], field)
   return 0
 end
 ${NOW}
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+redis.call('HSET', KEYS[1], field, connections .. ':' .. now)
+if redis.call('PTTL', KEYS[1]) < tonumber(ttlMs) then redis.call('PEXPIRE', KEYS[1], ttlMs) end
 return 1
 `;
 
 /**
- * Sum the group's connections per session over every node but ARGV[1], counting a node's entries
- * while it is live (ARGV[6..]) or for ARGV[2] ms after they were written. With ARGV[5] = '1' the
- * caller's live list is fresh, so entries of other nodes are deleted. Returns at most ARGV[3]
- * sessions as {session, count, ...}, session ARGV[4] first.
+ * Sum the group's connections per session over every node but `me`, counting a node's entries
+ * while it is live (the arguments from ARGV[6] on) or for `grace` ms after they were written.
+ * With `prune` the caller's live list is fresh, so entries of other nodes are deleted. Returns at
+ * most `limit` sessions as {session, count, ...}, session `own` first.
  */
 const READ = `${NOW}
 local me, grace, limit, own, prune = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1'

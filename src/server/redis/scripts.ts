@@ -1,8 +1,9 @@
 // The Lua scripts of the Redis log, one per operation, so that each operation is one round trip
 // and atomic (the shape Centrifuge uses for its stream broker). Every script takes the session's
-// five keys (see keys.ts) and starts with the same three arguments:
-//   ARGV[1] '1' when this node's writes are durable, ARGV[2] a fresh epoch to use if the history
-//   must move, ARGV[3] the key TTL in ms ('0': none).
+// five keys (see keys.ts) and starts with the same three arguments, named in the prelude:
+//   `nodeDurable` '1' when this node's writes are durable, `freshEpoch` a fresh epoch to use if
+//   the history must move, `ttl` the key TTL in ms ('0': none). Each script names the arguments
+//   it adds (ARGV[4] on) as locals at its top.
 // `settle()` compares the Redis run_id the session was last written under with the server's own,
 // read inside the script so the check is atomic with the write and right on every cluster shard.
 // A different run_id means another Redis process holds the keys (a restart, a promoted replica).
@@ -19,9 +20,10 @@
 // above it are in the stream but exposed nowhere: not fanned out, not replayed, not counted in
 // the head a join sees. A failover to a replica that never received them can then give their seqs
 // to other events without any client having seen two events under one (epoch, seq).
-import { defineScript, type CommandParser } from 'redis';
+import { luaScript } from './lua-script.js';
 
 const SETTLE = `
+local nodeDurable, freshEpoch, ttl = ARGV[1], ARGV[2], ARGV[3]
 local function runId()
   return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 end
@@ -33,7 +35,7 @@ local function settle()
   local confirmed = m[4]
   if m[2] ~= RID then
     if m[3] ~= '1' then
-      epoch = ARGV[2]
+      epoch = freshEpoch
       redis.call('DEL', KEYS[2], KEYS[4], KEYS[5])
       redis.call('HSET', KEYS[1], 'epoch', epoch, 'head', '0', 'moved_from', m[1])
       if confirmed then confirmed = '0' end
@@ -43,15 +45,15 @@ local function settle()
       confirmed = redis.call('HGET', KEYS[1], 'head')
     end
     if confirmed then redis.call('HSET', KEYS[1], 'confirmed', confirmed) end
-    redis.call('HSET', KEYS[1], 'rid', RID, 'dur', ARGV[1])
-  elseif m[3] == '1' and ARGV[1] ~= '1' then
-    redis.call('HSET', KEYS[1], 'dur', ARGV[1])
+    redis.call('HSET', KEYS[1], 'rid', RID, 'dur', nodeDurable)
+  elseif m[3] == '1' and nodeDurable ~= '1' then
+    redis.call('HSET', KEYS[1], 'dur', nodeDurable)
   end
   return epoch, confirmed
 end
 local function refresh()
-  if ARGV[3] ~= '0' then
-    for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+  if ttl ~= '0' then
+    for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl) end
   end
 end
 -- The newest seq any reader may see: the replicas' confirmed head, or the head.
@@ -77,31 +79,24 @@ local function position(epoch)
 end
 `;
 
-/** Passes the five keys, then the arguments; all scripts share this signature. */
-function parseCommand(parser: CommandParser, keys: readonly string[], args: readonly string[]): void {
-  for (const key of keys) parser.pushKey(key);
-  parser.push(...args);
-}
-
-/** Replies are checked by the caller (see redis-log.ts), so they pass through untyped. */
-const transformReply = (reply: unknown): unknown => reply;
-
+/** A script of the log: the shared prelude, then `body`; called with the five keys (replies are checked by redis-log.ts). */
 function script(body: string) {
-  return defineScript({ SCRIPT: SETTLE + body, NUMBER_OF_KEYS: 5, parseCommand, transformReply });
+  return luaScript(SETTLE + body);
 }
 
 /**
- * Load (and with ARGV[4] = agent, create if absent) a session. ARGV[5] is the owner digest.
- * Returns {epoch, agent, owner ('' for none), head, oldest, created, moved_from ('' for none)} or
- * {} for an unknown session. `moved_from` is kept from a move until LIFELINE_MOVE_SEEN.
+ * Load (and with `agent` set, create if absent) a session; `owner` is the owner digest. Returns
+ * {epoch, agent, owner ('' for none), head, oldest, created, moved_from ('' for none)} or {} for
+ * an unknown session. `moved_from` is kept from a move until LIFELINE_MOVE_SEEN.
  */
 const LIFELINE_OPEN = script(`
+local agent, owner = ARGV[4], ARGV[5]
 local epoch = settle()
 local created = 0
 if not epoch then
-  if ARGV[4] == '' then return {} end
-  epoch = ARGV[2]
-  redis.call('HSET', KEYS[1], 'agent', ARGV[4], 'owner', ARGV[5], 'epoch', epoch, 'head', '0', 'rid', runId(), 'dur', ARGV[1])
+  if agent == '' then return {} end
+  epoch = freshEpoch
+  redis.call('HSET', KEYS[1], 'agent', agent, 'owner', owner, 'epoch', epoch, 'head', '0', 'rid', runId(), 'dur', nodeDurable)
   created = 1
 end
 refresh()
@@ -113,84 +108,84 @@ return p
 
 /**
  * Append one event: check the idempotency key, increment the head, XADD `<seq>-0` with MAXLEN,
- * publish `<seq>:<epoch>:<json>` for fan-out. ARGV[4] window, ARGV[5] event JSON, ARGV[6]
- * idempotency key ('' for none), ARGV[7] channel, ARGV[8] PUBLISH or SPUBLISH, or '' for
+ * publish `<seq>:<epoch>:<json>` for fan-out. `publish` is PUBLISH or SPUBLISH, or '' for
  * replicated durability: then nothing is published and the event stays above `confirmed` until
  * LIFELINE_CONFIRM runs after a successful WAIT. Returns {seq, epoch, duplicate (0/1)}.
  */
 const LIFELINE_APPEND = script(`
+local window, eventJson, idempotencyKey, channel, publish = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local epoch, confirmed = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
-if ARGV[6] ~= '' then
-  local done = redis.call('ZSCORE', KEYS[5], ARGV[6])
+if idempotencyKey ~= '' then
+  local done = redis.call('ZSCORE', KEYS[5], idempotencyKey)
   if done then return {tonumber(done), epoch, 1} end
 end
-local window = tonumber(ARGV[4])
-if ARGV[8] == '' and confirmed then
+if publish == '' and confirmed then
   -- Unconfirmed events must stay in the stream until confirmed (or a promotion settles them):
   -- past a window of them, refuse rather than trim what readers have not seen yet.
   local head = tonumber(redis.call('HGET', KEYS[1], 'head'))
   if head - tonumber(confirmed) >= window then return redis.error_reply('LIFELINE_UNCONFIRMED') end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', window, seq .. '-0', 'e', ARGV[5])
-if ARGV[6] ~= '' then
-  redis.call('ZADD', KEYS[5], seq, ARGV[6])
+redis.call('XADD', KEYS[2], 'MAXLEN', window, seq .. '-0', 'e', eventJson)
+if idempotencyKey ~= '' then
+  redis.call('ZADD', KEYS[5], seq, idempotencyKey)
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - window)
 end
-if ARGV[8] == '' then
+if publish == '' then
   -- Everything before this event was exposed already; from here on only what is confirmed.
   if not confirmed then redis.call('HSET', KEYS[1], 'confirmed', seq - 1) end
 else
   -- An async writer exposes at once; a session left by replicated writers stops hiding anything.
   if confirmed then
-    fanOut(confirmed, seq - 1, epoch, ARGV[8], ARGV[7])
+    fanOut(confirmed, seq - 1, epoch, publish, channel)
     redis.call('HDEL', KEYS[1], 'confirmed')
   end
-  redis.call(ARGV[8], ARGV[7], seq .. ':' .. epoch .. ':' .. ARGV[5])
+  redis.call(publish, channel, seq .. ':' .. epoch .. ':' .. eventJson)
 end
 refresh()
 return {seq, epoch, 0}
 `);
 
 /**
- * After WAIT confirmed an append (replicated durability): raise `confirmed` to ARGV[5] and fan
- * out, in order, every event up to it that was not yet (a WAIT covers every earlier write, so
- * events another writer appended before this one are confirmed too). ARGV[4] the append's epoch,
- * ARGV[6] channel, ARGV[7] PUBLISH or SPUBLISH. Returns the number of events fanned out.
+ * After WAIT confirmed an append (replicated durability): raise `confirmed` to the append's `seq`
+ * and fan out, in order, every event up to it that was not yet (a WAIT covers every earlier
+ * write, so events another writer appended before this one are confirmed too). `publish` is
+ * PUBLISH or SPUBLISH. Returns the number of events fanned out.
  */
 const LIFELINE_CONFIRM = script(`
+local appendEpoch, seq, channel, publish = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local epoch, confirmed = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
-if epoch ~= ARGV[4] then return redis.error_reply('LIFELINE_MOVED') end
-local seq = tonumber(ARGV[5])
+if epoch ~= appendEpoch then return redis.error_reply('LIFELINE_MOVED') end
 if not confirmed or seq <= tonumber(confirmed) then return 0 end
-local count = fanOut(confirmed, seq, epoch, ARGV[7], ARGV[6])
+local count = fanOut(confirmed, seq, epoch, publish, channel)
 redis.call('HSET', KEYS[1], 'confirmed', seq)
 return count
 `);
 
 /**
- * Events after ARGV[4] up to the visible head, at most ARGV[5] of them ('' for all), with the
- * epoch they belong to: {epoch, {{id, {'e', json}}...}}. Settled first, like every other read: a
+ * Events after `after` up to the visible head, at most `limit` of them ('' for all), with the
+ * epoch they belong to: {epoch, {{id, {'e', json}}...}}. Settled first, as a session is opened: a
  * page read after Redis lost writes sees the new epoch, never old seqs renumbered.
  */
 const LIFELINE_READ = script(`
+local after, limit = tonumber(ARGV[4]), ARGV[5]
 local epoch = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
 local head = visibleHead()
-local after = tonumber(ARGV[4])
 if head <= after then return {epoch, {}} end
-if ARGV[5] == '' then return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0')} end
-return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', ARGV[5])}
+if limit == '' then return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0')} end
+return {epoch, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', head .. '-0', 'COUNT', limit)}
 `);
 
-/** Store the resync state (ARGV[4], JSON) at the current head. Returns {epoch, head}. */
+/** Store the resync state (`stateJson`) at the current head. Returns {epoch, head}. */
 const LIFELINE_SET_STATE = script(`
+local stateJson = ARGV[4]
 local epoch = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
 local head = visibleHead()
-redis.call('HSET', KEYS[4], 's', ARGV[4], 'c', head)
+redis.call('HSET', KEYS[4], 's', stateJson, 'c', head)
 refresh()
 return {epoch, head}
 `);
@@ -205,12 +200,13 @@ return {s[1], tonumber(s[2])}
 `);
 
 /**
- * A join without an epoch was told of the move to ARGV[4]: forget `moved_from`, unless the
+ * A join without an epoch was told of the move to `toldEpoch`: forget `moved_from`, unless the
  * history moved again meanwhile (then that newer move is still untold). Returns 1 if cleared.
  */
 const LIFELINE_MOVE_SEEN = script(`
+local toldEpoch = ARGV[4]
 local epoch = settle()
-if not epoch or epoch ~= ARGV[4] then return 0 end
+if not epoch or epoch ~= toldEpoch then return 0 end
 redis.call('HDEL', KEYS[1], 'moved_from')
 return 1
 `);

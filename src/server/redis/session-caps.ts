@@ -9,9 +9,10 @@ import { isErrorReply, type RedisCall } from './redis-link.js';
 import type { HeldSession, SessionCapName, SessionCaps, SessionCapVerdict, SessionClaim, SessionLimits } from '../session-caps.js';
 
 // Shared by the three scripts. KEYS[1] the zset of all sessions, KEYS[2] the hash of charges
-// (session id -> "<owner>\n<address>", '' for none). ARGV[1] the base of the per-owner and
-// per-address keys (same hash tag, so same slot), ARGV[2] the TTL in ms ('0': never expire).
-// The per-owner/address keys are built here from the charge: a release does not know them.
+// (session id -> "<owner>\n<address>", '' for none). The first two arguments: `base` of the
+// per-owner and per-address keys (same hash tag, so same slot), `ttl` in ms ('0': never expire).
+// The per-owner/address keys are built here from the charge: a release does not know them. Each
+// script names the arguments it adds (ARGV[3] on) as locals at its top.
 const COMMON = `
 local base = ARGV[1]
 local ttl = tonumber(ARGV[2])
@@ -81,14 +82,14 @@ function script(body: string) {
 }
 
 /**
- * Count a session, or refuse it. ARGV[3] id, [4] owner ('' none), [5] address ('' none), [6..8]
- * the total, per-owner and per-address caps. A live id is refreshed and admitted again.
- * Returns {1, live} or {0, cap name, live}.
+ * Count session `id`, charged to `owner` and `address` ('' for none), or refuse it naming the cap
+ * that is full. A live id is refreshed and admitted again. Returns {1, live} or {0, cap name, live}.
  */
 const CAPS_CLAIM = script(`
+local id, owner, address = ARGV[3], ARGV[4], ARGV[5]
+local totalCap, ownerCap, addressCap = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = clock()
 prune(now)
-local id, owner, address = ARGV[3], ARGV[4], ARGV[5]
 local expires = expiry(now)
 local state = stateOf(id, now)
 if state == 'live' then
@@ -99,10 +100,10 @@ if state == 'live' then
 end
 if state == 'lapsed' then forget(id) end
 local counted = live(now)
-if counted >= tonumber(ARGV[6]) then return {0, 'total', counted} end
+if counted >= totalCap then return {0, 'total', counted} end
 local ownerKey, addressKey = keyOf('owner', owner), keyOf('address', address)
-if not below(ownerKey, tonumber(ARGV[7]), now) then return {0, 'perOwner', counted} end
-if not below(addressKey, tonumber(ARGV[8]), now) then return {0, 'perAddress', counted} end
+if not below(ownerKey, ownerCap, now) then return {0, 'perOwner', counted} end
+if not below(addressKey, addressCap, now) then return {0, 'perAddress', counted} end
 redis.call('ZADD', KEYS[1], expires, id)
 redis.call('HSET', KEYS[2], id, owner .. '\\n' .. address)
 if ownerKey then redis.call('ZADD', ownerKey, expires, id); keep(ownerKey) end
@@ -112,17 +113,19 @@ keep(KEYS[2])
 return {1, counted + 1}
 `);
 
-/** Stop counting ARGV[3]. Returns the live count. */
+/** Stop counting session `id`. Returns the live count. */
 const CAPS_RELEASE = script(`
-forget(ARGV[3])
+local id = ARGV[3]
+forget(id)
 return live(clock())
 `);
 
 /**
- * Keep the held sessions counted: ARGV[3..] are pairs of id and owner ('' none). A live id has its
- * expiry pushed out; one that lapsed or was pruned (no connection for the TTL, kept alive only by
- * publishes, then resumed) is counted again, charged to its owner only (the creating address is
- * unknown by now), whatever the caps say: a held session exists, so it counts. Returns the live count.
+ * Keep the held sessions counted: the arguments from ARGV[3] on are pairs of id and owner ('' none),
+ * as many as the batch holds, read pair by pair. A live id has its expiry pushed out; one that
+ * lapsed or was pruned (no connection for the TTL, kept alive only by publishes, then resumed) is
+ * counted again, charged to its owner only (the creating address is unknown by now), whatever the
+ * caps say: a held session exists, so it counts. Returns the live count.
  */
 const CAPS_REFRESH = script(`
 local now = clock()
