@@ -207,13 +207,6 @@ OUTAGE_CLOCK = "outageClock"
 """Id of the delayed ``outage.aged`` event: it outlives the states an outage passes through."""
 
 
-def _one_transport(m: "Lifecycle", e: ChartEvent) -> None:
-    """The chart's transport actions (``recordTransportFailure``, ``recordTransportJoined``, …) choose
-    between WebSocket and HTTP. This client has one transport, the WebSocket (its HTTP transport
-    comes later, issue #21), so there is nothing to choose: the chart runs as with ``transports:
-    ['websocket']``, where these actions change nothing the vectors record."""
-
-
 ACTIONS: Dict[str, Action] = {
     "openSocket": lambda m, e: m.ports.open_socket(m.context.handshake, m.context.attempt),  # noqa: E501
     "closeSocket": lambda m, e: m.ports.close_socket(),
@@ -257,12 +250,8 @@ ACTIONS: Dict[str, Action] = {
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
-    "recordTransportFailure": _one_transport,
-    "recordTransportOpened": _one_transport,
-    "recordTransportJoined": _one_transport,
-    "markTransportRetryDue": _one_transport,
-    "retryPreferredTransport": _one_transport,
-    "stopTransportRetry": _one_transport,
+    # Choosing WebSocket or HTTP: this client has one transport (its HTTP one comes later, #21), so these change nothing, as with transports=['websocket'].
+    **dict.fromkeys(("recordTransportFailure", "recordTransportOpened", "recordTransportJoined", "markTransportRetryDue", "retryPreferredTransport", "stopTransportRetry"), lambda m, e: None),
 }
 """The chart's actions, by name; context changes apply in order, as XState v5 ``assign`` does."""
 
