@@ -16,6 +16,13 @@ const CONFIG: Record<Scale, { clients: number; procs: number; pairs: number; dra
 
 /** The no-jitter baseline: every client retries exactly 1 s after every failure. */
 const FIXED = { initialDelayMs: 1000, multiplier: 1, jitter: 0 };
+/** The schedule without the probe window (before issue 20), for the model rows beside the defaults. */
+const NO_PROBE = { probeWindowMs: 0 };
+/**
+ * Other outages the model shows, besides the one measured: one inside the probe window (where a
+ * crowd comes back within `initialDelayMs`) and one just past the step after it.
+ */
+const MODEL_OUTAGES_MS = [500, 1500];
 const WINDOW_MS = 100;
 
 interface Outcome {
@@ -187,6 +194,14 @@ export const storm: Bench = {
         figure('storm', kase, 'model: lifeline defaults', `peak arrivals per ${WINDOW_MS} ms`, 'count', models.map((m) => m.jitter.peak)),
         figure('storm', kase, 'model: lifeline defaults', 'kill->99% arrived', 'ms', models.map((m) => m.jitter.p99)),
         figure('storm', kase, 'model: defaults/fixed', 'peak ratio', 'x', models.map((m) => m.jitter.peak / m.fixed.peak)),
+        figure('storm', kase, 'model: probeWindowMs 0', `peak arrivals per ${WINDOW_MS} ms`, 'count', models.map(() => modelStorm(cfg.clients, outage, NO_PROBE, WINDOW_MS).peak)),
+        ...MODEL_OUTAGES_MS.flatMap((ms) => {
+          const other = `model_${cfg.clients}_clients_${ms}ms`;
+          return [
+            figure('storm', other, 'model: lifeline defaults', `peak arrivals per ${WINDOW_MS} ms`, 'count', models.map(() => modelStorm(cfg.clients, ms, {}, WINDOW_MS).peak)),
+            figure('storm', other, 'model: probeWindowMs 0', `peak arrivals per ${WINDOW_MS} ms`, 'count', models.map(() => modelStorm(cfg.clients, ms, NO_PROBE, WINDOW_MS).peak)),
+          ];
+        }),
         ...figuresOf(`drain_${cfg.clients}_clients_${cfg.spreadMs}ms`, 'lifeline defaults', drained, 'drain'),
         figure('storm', `drain_${cfg.clients}_clients_${cfg.spreadMs}ms`, 'drain/fixed kill', 'peak ratio', 'x', drainRatios),
       ],

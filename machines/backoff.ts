@@ -15,6 +15,16 @@ export interface ReconnectOptions {
    */
   readonly maxDelayMs?: number;
   /**
+   * The probe window. When a connection that was up drops, the client retries within
+   * `initialDelayMs` each time (full jitter) until this long after the drop, then backs off from
+   * the first step whose ceiling is longer than the window (1 s with the defaults); the probes
+   * count as the steps they stand in for. Most outages are a restart or a blip shorter than this,
+   * and a refused connect costs the gateway nothing. A client that has not joined yet (the first
+   * connect) never probes. 0 turns probing off.
+   * @default 500
+   */
+  readonly probeWindowMs?: number;
+  /**
    * Age of an outage (since the first lost connection or failed attempt, until a stable join)
    * after which the client moves to `suspended` and retries under `suspendedMaxDelayMs`, so a long
    * outage across a large fleet stays gentle (Ably's *disconnected* vs *suspended*).
@@ -60,6 +70,7 @@ export type ResolvedReconnectOptions = { readonly [K in keyof ReconnectOptions]-
 export const DEFAULT_RECONNECT: Required<ReconnectOptions> = Object.freeze({
   initialDelayMs: 250,
   maxDelayMs: 5_000,
+  probeWindowMs: 500,
   suspendAfterMs: 60_000,
   suspendedMaxDelayMs: 30_000,
   multiplier: 2,
@@ -73,6 +84,7 @@ export function resolveReconnectOptions(options: ReconnectOptions = {}): Resolve
   return {
     initialDelayMs: options.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
     maxDelayMs: options.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    probeWindowMs: options.probeWindowMs ?? DEFAULT_RECONNECT.probeWindowMs,
     suspendAfterMs: options.suspendAfterMs ?? DEFAULT_RECONNECT.suspendAfterMs,
     suspendedMaxDelayMs: options.suspendedMaxDelayMs ?? DEFAULT_RECONNECT.suspendedMaxDelayMs,
     multiplier: options.multiplier ?? DEFAULT_RECONNECT.multiplier,
@@ -104,4 +116,43 @@ export function backoffDelay(attempt: number, options: ReconnectOptions = {}, ra
   const jitter = Math.min(1, Math.max(0, options.jitter ?? DEFAULT_RECONNECT.jitter));
   const r = Math.min(1, Math.max(0, random()));
   return Math.round(ceiling * (1 - jitter * r));
+}
+
+/**
+ * How many backoff steps the probe window stands in for: the steps whose ceiling is at most
+ * `probeWindowMs` (2 with the defaults: 250 and 500 ms).
+ */
+export function probeSteps(options: ReconnectOptions = {}): number {
+  const window = resolveReconnectOptions(options).probeWindowMs;
+  // Bounded: a ceiling that never grows past the window (multiplier 1) stops at 64 steps.
+  let steps = 0;
+  while (steps < 64 && backoffCeiling(steps, options) <= window) steps++;
+  return steps;
+}
+
+/**
+ * Which schedule a failure follows: `probing` (the probe window after a joined connection
+ * dropped), `young` (backoff under `maxDelayMs`) or `old` (under `suspendedMaxDelayMs`).
+ */
+export type RetryTier = 'probing' | 'young' | 'old';
+
+/**
+ * Failures in a row after one more, in `tier`. While probing they count only up to
+ * {@link probeSteps}, so the first failure after the window waits the next step's delay, and
+ * `maxAttempts` spends no more on the window than on the steps it replaces.
+ */
+export function failuresAfter(failures: number, tier: RetryTier, options: ReconnectOptions = {}): number {
+  if (tier !== 'probing') return failures + 1;
+  return Math.max(failures, Math.min(failures + 1, probeSteps(options)));
+}
+
+/**
+ * The wait after the failure that made `failures` failures in a row (the first failure waits
+ * retry 0's delay), in `tier`: within `initialDelayMs` while probing, else {@link backoffDelay}
+ * capped by the tier's ceiling.
+ */
+export function retryDelay(failures: number, tier: RetryTier, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+  const o = resolveReconnectOptions(options);
+  if (tier === 'probing') return backoffDelay(0, o, random);
+  return backoffDelay(failures - 1, tier === 'old' ? { ...o, maxDelayMs: o.suspendedMaxDelayMs } : o, random);
 }

@@ -1,5 +1,5 @@
 // The client's lifecycle as one statechart: connecting -> negotiating -> joined (replaying, live)
-// -> reconnecting (backoff, short cap) -> suspended (an outage past `suspendAfterMs`, long cap)
+// -> reconnecting (a probe window after a drop, then backoff, short cap) -> suspended (an outage past `suspendAfterMs`, long cap)
 // -> disconnected. Only lifecycle facts are events here; the per-event
 // data path (socket -> tracker -> subscribers) never passes through a transition. Which transport
 // an attempt uses (WebSocket or HTTP) is context, set by actions (transport-fallback.ts): the
@@ -19,15 +19,16 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { SOCKET_ACTOR_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from './actor-contracts.js';
-import { backoffDelay, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
+import { failuresAfter, resolveReconnectOptions, retryDelay, type ReconnectOptions, type ResolvedReconnectOptions, type RetryTier } from './backoff.js';
 import { afterFailureBeforeOpen, beforeAttempt, initialTransportContext, onPreferredTransport, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
 
 /**
  * How old the current outage is. It starts at the first lost connection or failed attempt and
- * ends only on a stable join (or a stop): `none`, `young` (retries capped by `maxDelayMs`), or
- * `old` (past `suspendAfterMs`: the `suspended` tier, capped by `suspendedMaxDelayMs`).
+ * ends only on a stable join (or a stop): `none`, `probing` (the first `probeWindowMs` after a
+ * joined connection dropped: retries within `initialDelayMs`), `young` (backoff capped by
+ * `maxDelayMs`), or `old` (past `suspendAfterMs`: the `suspended` tier, capped by `suspendedMaxDelayMs`).
  */
-export type OutagePhase = 'none' | 'young' | 'old';
+export type OutagePhase = 'none' | 'probing' | 'young' | 'old';
 
 /**
  * Whether an auth refusal may be answered with one fresh token: `off` (a fixed token), `ready`, or
@@ -115,6 +116,8 @@ export type GatewayMachineEvent =
   | { type: 'network.online' }
   | { type: 'network.offline' }
   | { type: 'page.visible' }
+  /** The probe window is over (`probeWindowMs` since a joined connection dropped): raised by the chart itself. */
+  | { type: 'outage.probed' }
   /** The outage clock ran out (`suspendAfterMs` since it started): raised by the chart itself. */
   | { type: 'outage.aged' }
   /** Time to try the preferred transport again (`transportRetry` after joining over another): raised by the chart itself. */
@@ -130,6 +133,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const OUTAGE_CLOCK = 'outageClock';
 /** Id of the delayed `transport.retry_due` event: it runs across reconnects, from a join over a fallback transport. */
 const TRANSPORT_CLOCK = 'transportClock';
+/** Id of the delayed `outage.probed` event, which ends the probe window. */
+const PROBE_CLOCK = 'probeClock';
 
 type Context = GatewayContext;
 
@@ -178,24 +183,33 @@ function maxAttemptsOf(context: Context): number {
   return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
 }
 
+/** Failures in a row once one more is counted (while probing, no more than the steps the window replaces). */
+function attemptAfterFailure(context: Context): number {
+  return context.reconnect === false ? context.attempt + 1 : failuresAfter(context.attempt, tierOf(context), context.reconnect);
+}
+
+/** The schedule a failure follows now: an outage that has not started yet waits as a young one. */
+function tierOf(context: Context): RetryTier {
+  return context.outage === 'none' ? 'young' : context.outage;
+}
+
 /**
  * Delay for the failure that made `attempt` failures in a row (the first failure waits retry 0's
- * delay), capped by the tier the outage is in.
+ * delay), in the outage's tier (`retryDelay`).
  */
 function backoffFor(context: Context, attempt: number, floorMs = 0): number {
-  if (context.reconnect === false) return Math.max(floorMs, backoffDelay(attempt - 1, {}, context.random));
-  const { suspendedMaxDelayMs, ...young } = context.reconnect;
-  const options = context.outage === 'old' ? { ...young, maxDelayMs: suspendedMaxDelayMs } : young;
-  return Math.max(floorMs, backoffDelay(attempt - 1, options, context.random));
+  return Math.max(floorMs, retryDelay(attempt, tierOf(context), context.reconnect === false ? {} : context.reconnect, context.random));
 }
 
 type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'recordTransportFailure' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
+/** What starts an outage: `startOutageClock`, or `startProbing` for a joined connection that dropped. */
+type OutageStart = 'startOutageClock' | 'startProbing';
 
 /** Wait for the next attempt: in `suspended` once the outage is old, else in `reconnecting` (which starts the outage clock). */
-function retryAfter<const A extends readonly RetryAction[]>(actions: A) {
+function retryAfter<const A extends readonly RetryAction[], const S extends OutageStart = 'startOutageClock'>(actions: A, start: S = 'startOutageClock' as S) {
   return [
     { guard: 'outageIsOld', target: 'suspended', actions: [...actions] },
-    { target: 'reconnecting', actions: [...actions, 'startOutageClock'] },
+    { target: 'reconnecting', actions: [...actions, start] },
   ] as const;
 }
 
@@ -308,7 +322,7 @@ export const gatewayMachine = setup({
       context.tokenRefresh === 'ready' &&
       ((event.type === 'hello.rejected' && event.nextStep === 'reauthenticate') || (event.type === 'socket.closed' && classifyClose(event.code) === 'reauthenticate')),
     /** Counting one more failure would pass `maxAttempts`. */
-    retriesExhausted: ({ context }) => context.attempt + 1 > maxAttemptsOf(context),
+    retriesExhausted: ({ context }) => attemptAfterFailure(context) > maxAttemptsOf(context),
     /** No server-imposed wait is pending, so an early retry (page visible again) is allowed. */
     mayRetryEarly: ({ context }) => context.lastClose === null || !closeAsksToWait(context.lastClose.code),
   },
@@ -328,11 +342,11 @@ export const gatewayMachine = setup({
     }),
     /** Spend the one refresh; the next socket's attempt calls the token function again. */
     refreshToken: assign({ tokenRefresh: 'used' as const }),
-    /** One more failed attempt in a row, recorded with what ended it. */
-    countFailure: assign({ attempt: ({ context }) => context.attempt + 1, failure: ({ context, event }) => failureOf(context, event) }),
+    /** One more failed attempt in a row, recorded with what ended it (while probing, counted as the steps the window replaces). */
+    countFailure: assign({ attempt: ({ context }) => attemptAfterFailure(context), failure: ({ context, event }) => failureOf(context, event) }),
     resetAttempts: assign({ attempt: 0 }),
     clearError: assign({ error: null }),
-    /** Backoff with full jitter; a rejection's `retry_after_seconds` or a drain's hint is a floor. */
+    /** Backoff with full jitter (within `initialDelayMs` while probing); a rejection's `retry_after_seconds` or a drain's hint is a floor. */
     planBackoff: assign({
       retryInMs: ({ context, event }) => backoffFor(context, context.attempt, serverWaitOf(event)),
     }),
@@ -392,9 +406,32 @@ export const gatewayMachine = setup({
       enqueue.assign({ outage: 'young' });
       enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
     }),
+    /**
+     * A joined connection dropped: the outage starts with the probe window (retries within
+     * `initialDelayMs` until `probeWindowMs`), since most outages are a restart or a blip and a
+     * refused connect costs the gateway nothing. Within an outage already running, a no-op.
+     */
+    startProbing: enqueueActions(({ context, enqueue }) => {
+      if (context.outage !== 'none') return;
+      const probing = context.reconnect !== false && context.reconnect.probeWindowMs > 0;
+      enqueue.assign({ outage: probing ? 'probing' : 'young' });
+      if (probing) enqueue.raise({ type: 'outage.probed' }, { id: PROBE_CLOCK, delay: 'probeWindow' });
+      enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
+    }),
+    /**
+     * The probe window ends when it runs out, or as soon as a socket opens: the gateway is
+     * reachable, and a failure after that (a refusal, an accept-then-drop) costs it a join, so
+     * it backs off as usual.
+     */
+    endProbing: enqueueActions(({ context, enqueue }) => {
+      if (context.outage !== 'probing') return;
+      enqueue.cancel(PROBE_CLOCK);
+      enqueue.assign({ outage: 'young' });
+    }),
     recordOutageAged: assign({ outage: 'old' as const }),
-    /** A stable join or a stop ends the outage: the next one starts young. */
+    /** A stable join or a stop ends the outage: the next one starts afresh. */
     endOutage: enqueueActions(({ enqueue }) => {
+      enqueue.cancel(PROBE_CLOCK);
       enqueue.cancel(OUTAGE_CLOCK);
       enqueue.assign({ outage: 'none' });
     }),
@@ -430,6 +467,7 @@ export const gatewayMachine = setup({
     stableUptime: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.minUptimeMs),
     suspendAfter: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.suspendAfterMs),
     transportRetry: ({ context }) => transportRetryDelay(context.transportRetries),
+    probeWindow: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.probeWindowMs),
   },
 }).createMachine({
   id: 'gateway',
@@ -457,6 +495,8 @@ export const gatewayMachine = setup({
     // While connecting or joined (not yet stably), an old outage only changes where the next failure waits.
     'outage.aged': { actions: 'recordOutageAged' },
     'transport.retry_due': { actions: 'markTransportRetryDue' },
+    // The end of the probe window changes only how the next failure waits, wherever the client is.
+    'outage.probed': { actions: 'endProbing' },
   },
   states: {
     disconnected: {
@@ -469,7 +509,7 @@ export const gatewayMachine = setup({
       entry: ['clearRetry', 'retryPreferredTransport', 'openSocket'],
       after: { handshakeTimeout: openTimedOut },
       on: {
-        'socket.opened': { target: 'negotiating', actions: 'recordTransportOpened' },
+        'socket.opened': { target: 'negotiating', actions: ['recordTransportOpened', 'endProbing'] },
         'socket.closed': closedWhileConnecting,
         'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },
       },
@@ -509,7 +549,7 @@ export const gatewayMachine = setup({
         // accepts and then goes silent, drains or closes at once must not make a fast loop.
         'heartbeat.missed': [
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['terminateSocket', 'recordHeartbeatMiss', 'recordRetriesExhausted'] },
-          { guard: 'outageIsNone', target: 'reconnecting', actions: ['terminateSocket', 'recordHeartbeatMiss', 'planPromptRetry', 'startOutageClock'] },
+          { guard: 'outageIsNone', target: 'reconnecting', actions: ['terminateSocket', 'recordHeartbeatMiss', 'planPromptRetry', 'startProbing'] },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['terminateSocket', 'recordHeartbeatMiss', 'recordRetriesExhausted'] },
           ...retryAfter(['terminateSocket', 'recordHeartbeatMiss', 'countFailure', 'planBackoff']),
         ],
@@ -523,9 +563,9 @@ export const gatewayMachine = setup({
           refreshTokenOnce,
           { guard: 'isFatalClose', target: 'disconnected', actions: ['recordClose', 'recordFatalClose'] },
           { guard: 'reconnectDisabled', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-          { guard: 'isPromptCloseOutsideOutage', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry', 'startOutageClock'] },
+          { guard: 'isPromptCloseOutsideOutage', target: 'reconnecting', actions: ['recordClose', 'planPromptRetry', 'startProbing'] },
           { guard: 'retriesExhausted', target: 'disconnected', actions: ['recordClose', 'recordRetriesExhausted'] },
-          ...retryAfter(['recordClose', 'countFailure', 'planBackoff']),
+          ...retryAfter(['recordClose', 'countFailure', 'planBackoff'], 'startProbing'),
         ],
         // Not a failure: the attempt count stays, and the rejoin waits for the reader, not a timer.
         'consumer.overflow': { target: 'reconnecting.backpressure', actions: 'recordOverflow' },

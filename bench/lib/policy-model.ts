@@ -1,7 +1,8 @@
 // The reconnect policy alone, without CPUs: when would each client of a crowd come back if every
 // attempt before the server listens failed at once and cost nothing? Uses the client's own pure
-// `backoffDelay`, so it is the shape the defaults promise, to set beside what was measured.
-import { backoffDelay, type ReconnectOptions } from '../../machines/backoff.js';
+// schedule (`retryDelay`, `failuresAfter`), so it is the shape the defaults promise, to set beside
+// what was measured.
+import { failuresAfter, resolveReconnectOptions, retryDelay, type ReconnectOptions, type RetryTier } from '../../machines/backoff.js';
 import { peakInWindow, quantile } from './stats.js';
 
 export interface ModelOutcome {
@@ -10,17 +11,27 @@ export interface ModelOutcome {
   readonly attempts: number;
 }
 
-/** `clients` dropped at t=0; the server listens at `outageMs`. Bounded at 64 attempts per client. */
+/**
+ * `clients` joined clients dropped at t=0; the server listens at `outageMs`. As the chart does:
+ * the drop is failure 1 (retry 0's delay), the outage probes until `probeWindowMs`, is young
+ * until `suspendAfterMs` and old after. Bounded at 64 attempts per client.
+ */
 export function modelStorm(clients: number, outageMs: number, options: ReconnectOptions, windowMs: number, random: () => number = Math.random): ModelOutcome {
+  const o = resolveReconnectOptions(options);
+  const tierAt = (t: number): RetryTier => (t >= o.suspendAfterMs ? 'old' : t < o.probeWindowMs ? 'probing' : 'young');
   const arrivals: number[] = [];
   let attempts = 0;
   for (let c = 0; c < clients; c++) {
+    // The drop's own wait is planned before the outage starts, as a young one (retry 0's delay).
+    let failures = 1;
+    let tier: RetryTier = 'young';
     let t = 0;
-    // The chart counts the drop as failure 1 and waits backoffDelay(failures - 1) after each.
-    for (let failures = 1; failures <= 64; failures++) {
-      t += backoffDelay(failures - 1, options, random);
+    for (let n = 0; n < 64; n++) {
+      t += retryDelay(failures, tier, o, random);
       attempts++;
       if (t >= outageMs) break;
+      tier = tierAt(t);
+      failures = failuresAfter(failures, tier, o);
     }
     arrivals.push(t);
   }

@@ -100,6 +100,7 @@ export function validateOptions(options: GatewayClientOptions): ProtocolRange {
     if (typeof reconnect !== 'object' || reconnect === null) fail('reconnect must be an object or false.');
     checkNumber('reconnect.initialDelayMs', reconnect.initialDelayMs, 0, MAX_TIMER_MS);
     checkNumber('reconnect.maxDelayMs', reconnect.maxDelayMs, 0, MAX_TIMER_MS);
+    checkNumber('reconnect.probeWindowMs', reconnect.probeWindowMs, 0, MAX_TIMER_MS);
     // Timers overflow past 2^31-1 ms and would fire at once.
     checkNumber('reconnect.suspendAfterMs', reconnect.suspendAfterMs, 0, MAX_TIMER_MS);
     checkNumber('reconnect.suspendedMaxDelayMs', reconnect.suspendedMaxDelayMs, 0, MAX_TIMER_MS);

@@ -127,8 +127,10 @@ export interface GatewayInfo {
   /** The pending retry's delay while reconnecting or suspended, else null. */
   readonly retryInMs: number | null;
   /**
-   * Age of the current outage: `none` (joined stably, or stopped), `young` (retries capped by
-   * `reconnect.maxDelayMs`) or `old` (past `reconnect.suspendAfterMs`: retries from `suspended`).
+   * Age of the current outage: `none` (joined stably, or stopped), `probing` (the first
+   * `reconnect.probeWindowMs` after a joined connection dropped: retries within
+   * `reconnect.initialDelayMs`), `young` (retries capped by `reconnect.maxDelayMs`) or `old` (past
+   * `reconnect.suspendAfterMs`: retries from `suspended`).
    */
   readonly outage: OutagePhase;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;

@@ -36,7 +36,7 @@ describe('gatewayMachine', () => {
   });
 
   it('backs off with jitter after a drop and retries when the named delay fires', () => {
-    const t = joined({ reconnect: { initialDelayMs: 100 } });
+    const t = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 0 } });
     t.send(dropped);
     expect(t.value()).toBe('{"reconnecting":"waiting"}');
     // random 0.5 with full jitter: half of the first ceiling.
@@ -248,6 +248,90 @@ describe('gatewayMachine', () => {
     expect(t.value()).toBe('"connecting"');
   });
 
+  describe('the probe window after a joined connection drops', () => {
+    /** A refused connect: the retry fires, and the socket closes without ever opening. */
+    function refused(t: ReturnType<typeof start>) {
+      t.clock.increment(t.context().retryInMs ?? 0);
+      expect(t.value()).toBe('"connecting"');
+      t.send(dropped);
+    }
+
+    it('retries within initialDelayMs until probeWindowMs, counting the steps it replaces, then backs off from the next step', () => {
+      // 100, 200 and 400 ms ceilings are within a 500 ms window: the probes stand in for 3 steps.
+      const t = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500 } });
+      t.send(dropped);
+      expect(t.context()).toMatchObject({ outage: 'probing', attempt: 1, retryInMs: 50 });
+      const planned: Array<[number, number | null]> = [];
+      for (let i = 0; i < 9; i++) {
+        refused(t);
+        planned.push([t.context().attempt, t.context().retryInMs]);
+      }
+      // 9 refusals 50 ms apart, the last 450 ms in: all probes (random 0.5 of a 100 ms ceiling).
+      expect(planned).toEqual([[2, 50], ...Array.from({ length: 8 }, () => [3, 50])]);
+      expect(t.context().outage).toBe('probing');
+      t.clock.increment(50);
+      expect(t.value()).toBe('"connecting"');
+      expect(t.context().outage).toBe('young');
+      t.send(dropped);
+      // The 4th step's ceiling (800 ms), the first longer than the window: half of it.
+      expect(t.context()).toMatchObject({ outage: 'young', attempt: 4, retryInMs: 400 });
+      refused(t);
+      expect(t.context()).toMatchObject({ attempt: 5, retryInMs: 800 });
+    });
+
+    it('ends when a socket opens: a refusal or a drop after that backs off as usual', () => {
+      const t = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500 } });
+      t.send(dropped);
+      t.clock.increment(50);
+      t.send(opened);
+      expect(t.context().outage).toBe('young');
+      t.send({ type: 'hello.rejected', code: 'internal_error', message: 'boom', nextStep: 'wait_then_retry' });
+      expect(t.context()).toMatchObject({ outage: 'young', attempt: 2, retryInMs: 100 });
+      // The window's timer went with it: nothing changes at 500 ms.
+      t.clock.increment(500);
+      expect(t.context().outage).toBe('young');
+    });
+
+    it('never starts on a first connect, with probeWindowMs 0, or when the drop follows an unstable join', () => {
+      const first = start({ reconnect: { initialDelayMs: 100, probeWindowMs: 500 } });
+      first.send({ type: 'user.connect' }, dropped);
+      expect(first.context()).toMatchObject({ outage: 'young', attempt: 1, retryInMs: 50 });
+      refused(first);
+      expect(first.context()).toMatchObject({ attempt: 2, retryInMs: 100 });
+
+      const off = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 0 } });
+      off.send(dropped);
+      expect(off.context().outage).toBe('young');
+      refused(off);
+      expect(off.context()).toMatchObject({ attempt: 2, retryInMs: 100 });
+
+      // Accept-then-drop within the outage: the window is spent once, never re-armed before a stable join.
+      const flap = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500, minUptimeMs: 1000 } });
+      flap.send(dropped);
+      flap.clock.increment(600);
+      flap.send(opened, accepted, dropped);
+      expect(flap.context()).toMatchObject({ outage: 'young', attempt: 2, retryInMs: 100 });
+    });
+
+    it('spends no more of maxAttempts than the steps it replaces', () => {
+      // maxAttempts 1: one retry after the drop, as without the window.
+      const one = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500, maxAttempts: 1 } });
+      one.send(dropped);
+      refused(one);
+      expect(one.value()).toBe('"disconnected"');
+      expect(one.context().error).toMatchObject({ code: 'retries_exhausted' });
+      // maxAttempts 3: the probes count up to 3, so the window runs its course and the first failure after it stops.
+      const three = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500, maxAttempts: 3 } });
+      three.send(dropped);
+      for (let i = 0; i < 9; i++) refused(three);
+      expect(three.value()).toBe('{"reconnecting":"waiting"}');
+      expect(three.context()).toMatchObject({ outage: 'probing', attempt: 3 });
+      three.clock.increment(50);
+      three.send(dropped);
+      expect(three.value()).toBe('"disconnected"');
+    });
+  });
+
   describe('two-tier reconnect', () => {
     /** Fail every attempt until `untilMs` of chart time passed; returns the delays planned, by state. */
     function failFor(t: ReturnType<typeof start>, untilMs: number) {
@@ -267,7 +351,7 @@ describe('gatewayMachine', () => {
       // Full jitter draws `ceiling * (1 - random())`: a random near 0 shows the caps.
       const t = joined({ random: () => 0.001 });
       t.send(dropped);
-      expect(t.context().outage).toBe('young');
+      expect(t.context().outage).toBe('probing');
       const delays = failFor(t, 59_000);
       expect(delays.every((d) => d.state === 'reconnecting' && d.ms <= 5000)).toBe(true);
       expect(Math.max(...delays.map((d) => d.ms))).toBeGreaterThan(4000);
@@ -303,7 +387,7 @@ describe('gatewayMachine', () => {
       expect(t.context()).toMatchObject({ outage: 'none', attempt: 0 });
       t.send(dropped);
       expect(t.value()).toBe('{"reconnecting":"waiting"}');
-      expect(t.context().outage).toBe('young');
+      expect(t.context().outage).toBe('probing');
     });
 
     it('suspends while offline and retries at once when the network returns', () => {

@@ -207,6 +207,13 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     cause: 'the page becomes visible again (visibilitychange)',
     trigger: (world) => world.browser.fire('visible'),
   }),
+  row('outage.probed', both(settled, (s) => s.context.outage === 'probing'), () => ({ type: 'outage.probed' }), {
+    cause: "time passes: the held probe clock (probeWindowMs since the joined connection dropped) is released",
+    trigger: (world) => world.clock.release(TIMING.probeWindowMs),
+    promise: (world) => {
+      if (world.client.info.outage !== 'young') throw new Error(`info.outage is "${world.client.info.outage}" after the probe window`);
+    },
+  }),
   row('outage.aged', both(settled, (s) => s.context.outage === 'young'), () => ({ type: 'outage.aged' }), {
     cause: "time passes: the held outage clock (suspendAfterMs since the outage's first failure) is released",
     trigger: (world) => world.clock.release(TIMING.suspendAfterMs),

@@ -5,6 +5,7 @@ import { TIMING } from './world.js';
 const fast = {
   initialDelayMs: TIMING.initialDelayMs,
   maxDelayMs: TIMING.maxDelayMs,
+  probeWindowMs: TIMING.probeWindowMs,
   minUptimeMs: TIMING.minUptimeMs,
   suspendAfterMs: TIMING.suspendAfterMs,
   suspendedMaxDelayMs: TIMING.suspendedMaxDelayMs,

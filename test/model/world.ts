@@ -20,6 +20,8 @@ export const TIMING = {
   /** With `random` fixed at 0.3 and full jitter, the first retry waits exactly 70% of this. */
   initialDelayMs: 4000,
   maxDelayMs: 16_000,
+  /** The probe window after a joined connection drops: released by the `outage.probed` row. */
+  probeWindowMs: 8_000,
   /** The outage clock: released by the `outage.aged` row, never by a path's other timers. */
   suspendAfterMs: 60_000,
   suspendedMaxDelayMs: 32_000,

@@ -43,13 +43,16 @@ export const DEFAULT_WORLD: WorldConfig = {
   trace: false,
 };
 
-/** Client reconnect policy in the world: short, so many reconnects fit in a run. */
-export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, minUptimeMs: 500, suspendAfterMs: 8000, suspendedMaxDelayMs: 3000 } as const;
+/**
+ * Client reconnect policy in the world: short, so many reconnects fit in a run. The probe window
+ * is scaled with the first delay (250 -> 50 ms, 500 -> 100 ms), so it stands in for the same 2 steps.
+ */
+export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, probeWindowMs: 100, minUptimeMs: 500, suspendAfterMs: 8000, suspendedMaxDelayMs: 3000 } as const;
 
 /**
  * Connection attempts one client may make in any second. Full jitter can draw short delays, but
- * the ceiling doubles per failure (50, 100, 200, 400, 800 ms, ...): a correct client makes a
- * handful; one that resets its counter on open loops at 25 ms. Measured: see docs/simulation.md.
+ * after the 100 ms probe window the ceiling doubles per failure (200, 400, 800 ms, ...): a correct
+ * client makes a handful; one that resets its counter on open loops at 25 ms. Measured: see docs/simulation.md.
  */
 export const MAX_ATTEMPTS_PER_SECOND = 12;
 

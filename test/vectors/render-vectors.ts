@@ -1,11 +1,11 @@
 // Test vectors from the TypeScript code, for other clients to replay (clients/python/tests/vectors):
 // the model-based paths of test/model (events and the state after each), backoff delays for
-// given random draws, gap-tracker decisions, outbox behaviour, the node each attempt goes to
+// given random draws, the retry schedule's tiers (probe window included), gap-tracker decisions, outbox behaviour, the node each attempt goes to
 // (gateway-url-vectors.ts), and the frame router on the recorded PraisonAI transcripts. Deterministic: seeded PRNG, fixed ids.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transition } from 'xstate';
-import { backoffDelay, type ReconnectOptions } from '../../machines/backoff.js';
+import { backoffDelay, failuresAfter, probeSteps, retryDelay, type ReconnectOptions, type RetryTier } from '../../machines/backoff.js';
 import { connectError } from '../../src/client/errors.js';
 import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
 import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
@@ -83,6 +83,29 @@ export function backoffVectors(): Json {
     }
   }
   return cases;
+}
+
+/** `probeSteps`, `failuresAfter` and `retryDelay` for a grid of options, tiers, failure counts and draws. */
+export function retryVectors(): Json {
+  const optionSets: ReconnectOptions[] = [
+    {},
+    { probeWindowMs: 0 },
+    { probeWindowMs: 3000, suspendedMaxDelayMs: 60_000 },
+    { initialDelayMs: 1000, multiplier: 1, jitter: 0 },
+    { initialDelayMs: 100, maxDelayMs: 400, multiplier: 1.5, jitter: 0.3, probeWindowMs: 1000 },
+  ];
+  const tiers: RetryTier[] = ['probing', 'young', 'old'];
+  const cases: Json[] = [];
+  for (const options of optionSets) {
+    for (const tier of tiers) {
+      for (const failures of [0, 1, 2, 3, 7, 40]) {
+        for (const random of [0, 0.3, 0.999999]) {
+          cases.push({ options: options as Json, tier, failures, random, delay: retryDelay(failures, tier, options, () => random), failuresAfter: failuresAfter(failures, tier, options) });
+        }
+      }
+    }
+  }
+  return { probeSteps: optionSets.map((options) => ({ options: options as Json, steps: probeSteps(options) })), cases };
 }
 
 type TrackerOp =
@@ -284,6 +307,7 @@ export function protocolVectors(): Json {
 export async function renderVectors(): Promise<Record<string, string>> {
   const files: Record<string, Json> = {
     'backoff.json': backoffVectors(),
+    'retry.json': retryVectors(),
     'gap-tracker.json': gapTrackerVectors(),
     'gateway-urls.json': gatewayUrlVectors(),
     'outbox.json': await outboxVectors(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Literal, Optional
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,9 @@ class Backoff:
     """How the client retries after a connection fails (seconds).
 
     ``initial`` is the ceiling of the first retry's delay (default 0.25), ``max`` caps any delay
-    while the outage is young (default 5), ``suspend_after`` is the outage age after which the
+    while the outage is young (default 5), ``probe_window`` is how long after a joined connection
+    drops the client retries within ``initial`` each time before backing off (default 0.5; 0 turns
+    it off), ``suspend_after`` is the outage age after which the
     client is ``suspended`` and retries under ``suspended_max`` (defaults 60 and 30: a long outage
     across a fleet stays gentle), ``multiplier`` grows the ceiling per failure (default 2), ``jitter`` is the
     random share (1 = full jitter, AWS "Exponential Backoff and Jitter"), ``max_attempts`` failures
@@ -23,6 +25,7 @@ class Backoff:
 
     initial: float = 0.25
     max: float = 5.0
+    probe_window: float = 0.5
     suspend_after: float = 60.0
     suspended_max: float = 30.0
     multiplier: float = 2.0
@@ -35,6 +38,7 @@ class Backoff:
         return {
             "initialDelayMs": self.initial * 1000,
             "maxDelayMs": self.max * 1000,
+            "probeWindowMs": self.probe_window * 1000,
             "suspendAfterMs": self.suspend_after * 1000,
             "suspendedMaxDelayMs": self.suspended_max * 1000,
             "multiplier": self.multiplier,
@@ -47,6 +51,7 @@ class Backoff:
 DEFAULT_RECONNECT: Dict[str, float] = {
     "initialDelayMs": 250,
     "maxDelayMs": 5_000,
+    "probeWindowMs": 500,
     "suspendAfterMs": 60_000,
     "suspendedMaxDelayMs": 30_000,
     "multiplier": 2,
@@ -86,3 +91,37 @@ def backoff_delay(attempt: float, options: Optional[Dict[str, float]] = None, ra
     jitter = min(1.0, max(0.0, (options or {}).get("jitter", DEFAULT_RECONNECT["jitter"])))
     r = min(1.0, max(0.0, random()))
     return js_round(ceiling * (1 - jitter * r))
+
+
+def probe_steps(options: Optional[Dict[str, float]] = None) -> int:
+    """How many backoff steps the probe window stands in for: the steps whose ceiling is at most
+    ``probeWindowMs`` (2 with the defaults: 250 and 500 ms)."""
+    window = resolve_reconnect_options(options)["probeWindowMs"]
+    steps = 0
+    while steps < 64 and backoff_ceiling(steps, options) <= window:
+        steps += 1
+    return steps
+
+
+RetryTier = Literal["probing", "young", "old"]
+"""Which schedule a failure follows: the probe window after a joined connection dropped, or backoff
+under ``maxDelayMs`` (young) or ``suspendedMaxDelayMs`` (old)."""
+
+
+def failures_after(failures: int, tier: RetryTier, options: Optional[Dict[str, float]] = None) -> int:
+    """Failures in a row after one more, in ``tier``: while probing they count only up to
+    ``probe_steps``, so the first failure after the window waits the next step's delay."""
+    if tier != "probing":
+        return failures + 1
+    return max(failures, min(failures + 1, probe_steps(options)))
+
+
+def retry_delay(failures: int, tier: RetryTier, options: Optional[Dict[str, float]] = None, random: Callable[[], float] = lambda: 0.5) -> int:
+    """The wait after the failure that made ``failures`` failures in a row, in ``tier``: within
+    ``initialDelayMs`` while probing, else ``backoff_delay`` under the tier's cap."""
+    o = resolve_reconnect_options(options)
+    if tier == "probing":
+        return backoff_delay(0, o, random)
+    if tier == "old":
+        o["maxDelayMs"] = o["suspendedMaxDelayMs"]
+    return backoff_delay(failures - 1, o, random)

@@ -1,7 +1,8 @@
 """The lifecycle chart's implementations, under the chart's names: its context, guards, actions,
 delays and the heartbeat actor, and ``Lifecycle``, the chart (lifecycle_table.py) running on the
 general interpreter (statechart.py). Side effects (socket, heartbeat, outbox) are ports, inert by
-default, like the TypeScript chart's actors."""
+default, like the TypeScript chart's actors. Over 300 lines because every named implementation of
+the chart stays in one place, as in machines/gateway-machine.ts, so the two read side by side."""
 from __future__ import annotations
 
 import functools
@@ -10,7 +11,7 @@ import random as _random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Literal, Optional, Tuple, Union
 
-from .backoff import backoff_delay, resolve_reconnect_options
+from .backoff import RetryTier, failures_after, resolve_reconnect_options, retry_delay
 from .lifecycle_ports import InertPorts, LifecyclePorts
 from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
 from .protocol import (
@@ -53,7 +54,8 @@ class ChartContext:
     outage: str = "none"
     token_refresh: str = "off"
     """Whether an auth refusal may be answered with one fresh token: ``off`` (a fixed token), ``ready`` or ``used``."""
-    """The outage's age: ``none``, ``young`` (short cap) or ``old`` (past ``suspendAfterMs``: ``suspended``)."""
+    """The outage's age: ``none``, ``probing`` (the probe window after a joined connection dropped),
+    ``young`` (short cap) or ``old`` (past ``suspendAfterMs``: ``suspended``)."""
     random: Callable[[], float] = field(default=_random.random, repr=False)
 
     def as_vector(self) -> Dict[str, Any]:
@@ -101,15 +103,20 @@ def _max_attempts(c: ChartContext) -> float:
     return 0 if c.reconnect is False else c.reconnect["maxAttempts"]
 
 
+def _tier(c: ChartContext) -> RetryTier:
+    """The schedule a failure follows now: an outage that has not started yet waits as a young one."""
+    if c.outage == "probing":
+        return "probing"
+    return "old" if c.outage == "old" else "young"
+
+
 def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
-    """Capped by the tier the outage is in: ``maxDelayMs`` while young, ``suspendedMaxDelayMs`` when old."""
-    if c.reconnect is False:
-        return max(floor_ms, backoff_delay(attempt - 1, {}, c.random))
-    options = dict(c.reconnect)
-    suspended_max = options.pop("suspendedMaxDelayMs")
-    if c.outage == "old":
-        options["maxDelayMs"] = suspended_max
-    return max(floor_ms, backoff_delay(attempt - 1, options, c.random))
+    """In the outage's tier: probing, ``maxDelayMs`` while young, ``suspendedMaxDelayMs`` when old."""
+    return max(floor_ms, retry_delay(attempt, _tier(c), {} if c.reconnect is False else c.reconnect, c.random))
+
+
+def _attempt_after_failure(c: ChartContext) -> int:
+    return c.attempt + 1 if c.reconnect is False else failures_after(c.attempt, _tier(c), c.reconnect)
 
 
 def _armed_refresh(c: ChartContext) -> str:
@@ -139,7 +146,7 @@ GUARDS: Dict[str, Guard] = {
         (e["type"] == "hello.rejected" and e.get("nextStep") == "reauthenticate")
         or (e["type"] == "socket.closed" and classify_close(e["code"]) == "reauthenticate")
     ),
-    "retriesExhausted": lambda c, e: c.attempt + 1 > _max_attempts(c),
+    "retriesExhausted": lambda c, e: _attempt_after_failure(c) > _max_attempts(c),
     "mayRetryEarly": lambda c, e: c.last_close is None or c.last_close["code"] not in SERVER_WAIT_CLOSE_CODES,
 }
 """The chart's guards, by name."""
@@ -197,14 +204,37 @@ def _start_outage_clock(m: "Lifecycle", e: ChartEvent) -> None:
     m.start_clock(OUTAGE_CLOCK, DELAYS["suspendAfter"](m.context), {"type": "outage.aged"})
 
 
+def _start_probing(m: "Lifecycle", e: ChartEvent) -> None:
+    """A joined connection dropped: the outage starts with the probe window. Within an outage already running, a no-op."""
+    c = m.context
+    if c.outage != "none":
+        return
+    probing = c.reconnect is not False and c.reconnect["probeWindowMs"] > 0
+    c.outage = "probing" if probing else "young"
+    if probing:
+        m.start_clock(PROBE_CLOCK, DELAYS["probeWindow"](c), {"type": "outage.probed"})
+    m.start_clock(OUTAGE_CLOCK, DELAYS["suspendAfter"](c), {"type": "outage.aged"})
+
+
+def _end_probing(m: "Lifecycle", e: ChartEvent) -> None:
+    """The probe window ends when it runs out, or as soon as a socket opens: a failure after that costs the gateway a join."""
+    if m.context.outage != "probing":
+        return
+    m.cancel_clock(PROBE_CLOCK)
+    m.context.outage = "young"
+
+
 def _end_outage(m: "Lifecycle", e: ChartEvent) -> None:
-    """A stable join or a stop ends the outage: the next one starts young."""
+    """A stable join or a stop ends the outage: the next one starts afresh."""
+    m.cancel_clock(PROBE_CLOCK)
     m.cancel_clock(OUTAGE_CLOCK)
     m.context.outage = "none"
 
 
 OUTAGE_CLOCK = "outageClock"
 """Id of the delayed ``outage.aged`` event: it outlives the states an outage passes through."""
+PROBE_CLOCK = "probeClock"
+"""Id of the delayed ``outage.probed`` event, which ends the probe window."""
 
 
 ACTIONS: Dict[str, Action] = {
@@ -224,7 +254,7 @@ ACTIONS: Dict[str, Action] = {
     "refreshToken": _set(token_refresh="used"),
     # A new start by the app, or a stable join: one fresh-token retry is available again.
     "armTokenRefresh": _set(token_refresh=lambda c, e: _armed_refresh(c)),
-    "countFailure": _set(attempt=lambda c, e: c.attempt + 1, failure=lambda c, e: failure_of(c, e)),
+    "countFailure": _set(attempt=lambda c, e: _attempt_after_failure(c), failure=lambda c, e: failure_of(c, e)),
     "resetAttempts": _set(attempt=0),
     "clearError": _set(error=None),
     "planBackoff": _plan_backoff,
@@ -247,6 +277,8 @@ ACTIONS: Dict[str, Action] = {
     "recordOffline": _set(online=False),
     "flushOutbox": lambda m, e: m.ports.flush_outbox(),
     "startOutageClock": _start_outage_clock,
+    "startProbing": _start_probing,
+    "endProbing": _end_probing,
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
@@ -260,6 +292,7 @@ DELAYS: Dict[str, Callable[[ChartContext], float]] = {
     "retryDelay": lambda c: c.retry_in_ms or 0,
     "stableUptime": lambda c: 0 if c.reconnect is False else c.reconnect["minUptimeMs"],
     "suspendAfter": lambda c: 0 if c.reconnect is False else c.reconnect["suspendAfterMs"],
+    "probeWindow": lambda c: 0 if c.reconnect is False else c.reconnect["probeWindowMs"],
 }
 """The chart's named delays, in ms."""
 

@@ -41,7 +41,7 @@ def validate_options(
     if not isinstance(reconnect, (Backoff, bool)):
         fail("reconnect must be a Backoff, True or False.")
     if isinstance(reconnect, Backoff):
-        if reconnect.initial < 0 or reconnect.max < 0 or reconnect.multiplier < 1 or not 0 <= reconnect.jitter <= 1 or reconnect.min_uptime < 0:
+        if reconnect.initial < 0 or reconnect.max < 0 or reconnect.probe_window < 0 or reconnect.multiplier < 1 or not 0 <= reconnect.jitter <= 1 or reconnect.min_uptime < 0:
             fail(f"reconnect has an out-of-range field: {reconnect!r}.")
         if reconnect.max_attempts is not None and reconnect.max_attempts < 0:
             fail("reconnect.max_attempts must be >= 0 or None.")

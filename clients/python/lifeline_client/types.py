@@ -117,8 +117,8 @@ class ClientInfo:
     last_error: Optional[Exception]
     """The last failure's cause (connection refused, HTTP status, …) or refusal."""
     resume: Optional[ResumeInfo]
-    outage: Literal["none", "young", "old"]
-    """Age of the current outage: ``none``, ``young`` (short cap) or ``old`` (``suspended``)."""
+    outage: Literal["none", "probing", "young", "old"]
+    """Age of the current outage: ``none``, ``probing`` (the probe window after a drop), ``young`` (short cap) or ``old`` (``suspended``)."""
     state_path: str
     """The chart's state, dotted (``joined.live``, ``reconnecting.waiting``)."""
     url: Optional[str] = None

@@ -8,7 +8,7 @@ import math
 import random
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, List, Tuple
+from typing import Any, AsyncIterator, List, Optional, Tuple
 
 import pytest
 from scenario_kit import FAST, owned_tasks, recorded
@@ -343,9 +343,38 @@ def test_bad_options_are_refused_up_front() -> None:
     assert marker.value.code == "invalid_options" and "streaming" in str(marker.value)
 
 
+async def test_a_dropped_client_probes_then_backs_off_from_the_next_step(harness) -> None:  # type: ignore[no-untyped-def]
+    """The probe window: retries within ``initial`` for ``probe_window`` after a joined connection
+    drops (counted as the 3 steps whose ceilings fit it), then the 4th step's delay."""
+    stage = await open_stage(harness)
+    r = recorded(stage.url, reconnect=Backoff(initial=0.1, max=5.0, probe_window=0.5, jitter=0.0))
+    planned: List[Tuple[int, Optional[float], str]] = []
+
+    def on_state(state: str) -> None:
+        if state == "reconnecting":
+            info = r.client.info
+            planned.append((info.attempt, info.retry_in, info.outage))
+
+    r.client.on_state(on_state)
+    try:
+        await r.client.connect()
+        await stage.refuse(True)
+        await stage.drop()
+        await until("the first failure after the window", lambda: any(outage == "young" for _, _, outage in planned), timeout=3.0)
+        probes = planned[:-1]
+        assert probes[:2] == [(1, 0.1, "probing"), (2, 0.1, "probing")]
+        assert all(p == (3, 0.1, "probing") for p in probes[2:]), planned
+        assert planned[-1] == (4, 0.8, "young")
+        await stage.refuse(False)
+        await until("the rejoin", lambda: r.joins >= 2, timeout=3.0)
+    finally:
+        await r.client.disconnect()
+        await stage.close()
+
+
 async def test_a_long_outage_is_suspended_then_rejoins(harness) -> None:  # type: ignore[no-untyped-def]
     stage = await open_stage(harness)
-    r = recorded(stage.url, reconnect=Backoff(initial=0.02, max=0.05, suspend_after=0.3, suspended_max=0.1))
+    r = recorded(stage.url, reconnect=Backoff(initial=0.02, max=0.05, probe_window=0.05, suspend_after=0.3, suspended_max=0.1))
     try:
         await r.client.connect()
         await stage.refuse(True)

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from conftest import vectors
 
-from lifeline_client.backoff import backoff_delay
+from lifeline_client.backoff import backoff_delay, failures_after, probe_steps, retry_delay
 from lifeline_client.connect_failure import describe_failure
 from lifeline_client.credentials import auth_required_hint, place_token, redact_tokens, scrub_secret
 from lifeline_client.errors import GatewayConnectError
@@ -63,6 +63,17 @@ def test_backoff_vectors() -> None:
         options = {k: (math.inf if v is None else v) for k, v in case["options"].items()}
         got = backoff_delay(case["attempt"], options, lambda: case["random"])
         assert got == case["delay"], case
+
+
+def test_retry_schedule_vectors() -> None:
+    """The tiers of the retry schedule: the probe window, young and old, as the chart counts and waits."""
+    data = vectors("retry.json")
+    for case in data["probeSteps"]:
+        assert probe_steps(case["options"]) == case["steps"], case
+    for case in data["cases"]:
+        options = case["options"]
+        assert retry_delay(case["failures"], case["tier"], options, lambda: case["random"]) == case["delay"], case
+        assert failures_after(case["failures"], case["tier"], options) == case["failuresAfter"], case
 
 
 def _answer(data: Dict[str, Any]) -> HandshakeAnswer:
