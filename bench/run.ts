@@ -11,13 +11,14 @@ import { leftoverResources } from './lib/resources.js';
 import { capacity } from './capacity.js';
 import { fanout } from './fanout.js';
 import { fleet } from './fleet.js';
+import { http } from './http.js';
 import { memory } from './memory.js';
 import { python } from './python.js';
 import { reconnect } from './reconnect.js';
 import { storm } from './storm.js';
 import { throughput } from './throughput.js';
 
-const BENCHES: readonly Bench[] = [throughput, reconnect, storm, memory, capacity, fanout, python, fleet];
+const BENCHES: readonly Bench[] = [throughput, http, reconnect, storm, memory, capacity, fanout, python, fleet];
 
 const PACKAGES = ['ws', 'xstate', 'valibot', 'isomorphic-ws', 'socket.io', 'socket.io-client', 'partysocket', 'reconnecting-websocket', 'tsx'];
 

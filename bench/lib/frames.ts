@@ -1,5 +1,7 @@
 // Pre-built frames for the throughput bench: the JSON text of each frame, and the same frames
-// already encoded as WebSocket server frames, so the blaster only copies bytes to the socket.
+// already encoded as WebSocket server frames or as the HTTP binding's SSE messages, so the
+// blaster only copies bytes to the socket.
+import { sseMessage } from '../../src/protocol/sse.js';
 
 /** A live `event` frame of about 70 bytes (seq up to six digits). */
 export function eventFrame(seq: number): string {
@@ -62,13 +64,22 @@ export function wsTextFrame(text: string): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/** Many frames as one buffer, cut into chunks of about `chunkBytes` for backpressured writes. */
-export function wireChunks(texts: readonly string[], chunkBytes: number): Buffer[] {
+/** The SSE message of one frame as the gateway writes it: `id: <epoch>:<seq>` on frames with a seq. */
+export function sseFrame(text: string): Buffer {
+  const seq = /^\{"type":"(?:event|replay)","seq":(\d+)/.exec(text)?.[1];
+  return Buffer.from(sseMessage(text, seq === undefined ? undefined : `e-bench:${seq}`), 'utf8');
+}
+
+/**
+ * Many frames as one buffer, cut into chunks of about `chunkBytes` for backpressured writes:
+ * WebSocket frames, or SSE messages with `encode = sseFrame`.
+ */
+export function wireChunks(texts: readonly string[], chunkBytes: number, encode: (text: string) => Buffer = wsTextFrame): Buffer[] {
   const chunks: Buffer[] = [];
   let pending: Buffer[] = [];
   let size = 0;
   for (const text of texts) {
-    const frame = wsTextFrame(text);
+    const frame = encode(text);
     pending.push(frame);
     size += frame.length;
     if (size >= chunkBytes) {

@@ -1,7 +1,8 @@
 // Throughput client process. On `run` it connects one client of the given kind to the blaster
 // and times the delivery of N events: from the first event to the Nth (handshake excluded).
 //   ws        raw `ws` + JSON.parse per frame (batch members counted after one parse)
-//   lifeline  createGatewayClient: structural validation, dedupe, gap tracking, fan-out to onEvent
+//   lifeline       createGatewayClient: structural validation, dedupe, gap tracking, fan-out to onEvent
+//   lifeline-http  the same client over its HTTP transport (SSE down read with fetch, POST up)
 import WebSocket from 'ws';
 import { createGatewayClient } from '../../src/client/index.js';
 import { serve, tell, wallNow, type Msg } from '../lib/proc.js';
@@ -47,8 +48,9 @@ function runRaw(url: string, n: number, timeoutMs: number): Promise<RunResult> {
   });
 }
 
-async function runLifeline(url: string, n: number, timeoutMs: number): Promise<RunResult> {
-  const client = createGatewayClient({ url, agentId: 'bench', reconnect: false });
+async function runLifeline(url: string, n: number, timeoutMs: number, transport: 'websocket' | 'http'): Promise<RunResult> {
+  // The WebSocket client keeps the default transports (it opens over WebSocket at once).
+  const client = createGatewayClient({ url, agentId: 'bench', reconnect: false, ...(transport === 'http' ? { transports: ['http'] as const } : {}) });
   let count = 0;
   let first = 0;
   let live = false;
@@ -82,7 +84,8 @@ serve(async (msg: Msg) => {
   const url = String(msg['url']);
   const n = Number(msg['n']);
   const timeoutMs = Number(msg['timeoutMs'] ?? 60_000);
-  const result = msg['kind'] === 'lifeline' ? await runLifeline(url, n, timeoutMs) : await runRaw(url, n, timeoutMs);
+  const kind = msg['kind'];
+  const result = kind === 'lifeline' || kind === 'lifeline-http' ? await runLifeline(url, n, timeoutMs, kind === 'lifeline' ? 'websocket' : 'http') : await runRaw(url, n, timeoutMs);
   tell({ type: 'result', ...result });
 });
 tell({ type: 'ready' });

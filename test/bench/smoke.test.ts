@@ -15,6 +15,14 @@ const EXIT_BOUND_MS = 10_000;
 /** The subjects and metrics each bench must report (case names depend on the scale). */
 const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
   throughput: [['ws+JSON.parse', 'events/s'], ['lifeline', 'events/s'], ['lifeline/ws', 'ratio']],
+  http: [
+    ['lifeline over websocket', 'events/s'],
+    ['lifeline over http', 'events/s'],
+    ['http/websocket', 'ratio'],
+    ['lifeline over http', 'reset->joined'],
+    ['lifeline over http', 'backoff wait in it'],
+    ['http/websocket', 'reset->joined ratio (per trial)'],
+  ],
   reconnect: [
     ['lifeline', 'listen->joined'],
     ['socket.io-client', 'listen->joined'],
