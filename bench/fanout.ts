@@ -3,12 +3,15 @@
 // (to separate the gateway's own cost from its v2 batching) the same frames in batches of 256. The clients are thin
 // counting `ws` sockets in their own process, so the server is what is measured. Every run has
 // fresh processes; the order of the three rotates from one round to the next.
-import { figure, type Bench, type BenchResult, type Figure, type Scale } from './lib/report.js';
-import { num, startProc } from './lib/proc.js';
-import { pairedRatios } from './lib/stats.js';
+// Latency: publish->deliver for one client, events published one at a time a few ms apart (so
+// it measures the path, per-tick coalescing included, not a queue), against the bare server's
+// one send per event.
+import { figure, type Bench, type BenchResult, type Figure, type Scale, type Target } from './lib/report.js';
+import { num, numList, startProc } from './lib/proc.js';
+import { median, pairedRatios, quantile } from './lib/stats.js';
 
 /** Clients and events per run: about 100-200k deliveries each, so no run is over in a few ms. */
-const CONFIG: Record<Scale, { cases: Array<{ clients: number; events: number }>; rounds: number }> = {
+const CONFIG: Record<Scale, { cases: Array<{ clients: number; events: number }>; rounds: number; latency: { events: number; gapMs: number } }> = {
   full: {
     cases: [
       { clients: 1, events: 100_000 },
@@ -16,9 +19,13 @@ const CONFIG: Record<Scale, { cases: Array<{ clients: number; events: number }>;
       { clients: 1000, events: 200 },
     ],
     rounds: 3,
+    latency: { events: 1000, gapMs: 2 },
   },
-  smoke: { cases: [{ clients: 10, events: 50 }], rounds: 1 },
+  smoke: { cases: [{ clients: 10, events: 50 }], rounds: 1, latency: { events: 20, gapMs: 2 } },
 };
+
+/** The issue's goals for gateway / batched broadcast (#20 item 2), by clients. */
+const TARGETS: Readonly<Record<number, number>> = { 1: 0.5, 100: 0.8, 1000: 0.8 };
 
 /** One run: deliveries per second, from the first publish to the last client having all events. */
 type Mode = 'gateway' | 'ws' | 'ws-batch';
@@ -39,12 +46,29 @@ async function once(mode: Mode, clients: number, events: number): Promise<number
   }
 }
 
+/** One latency run: ms from each publish to its arrival at the one client. */
+async function latencyOnce(mode: 'gateway' | 'ws', events: number, gapMs: number): Promise<number[]> {
+  const server = await startProc('fanout-server', [mode]);
+  const url = `ws://127.0.0.1:${num(server.ready, 'port')}`;
+  const population = await startProc('fanout-clients', [mode, url, '1', String(events), 'latency']);
+  try {
+    await population.proc.next('joined', 60_000);
+    server.proc.send({ type: 'latency', m: events, gapMs });
+    const published = numList(await server.proc.next('published', 120_000), 'times');
+    const arrivals = numList(await population.proc.next('done', 60_000), 'arrivals');
+    return published.map((at, i) => (arrivals[i] ?? Number.NaN) - at);
+  } finally {
+    await Promise.all([server.proc.kill(), population.proc.kill()]);
+  }
+}
+
 export const fanout: Bench = {
   name: 'fanout',
   title: 'gateway fan-out: deliveries/s to N joined clients vs a bare ws broadcast',
   async run(scale, progress): Promise<BenchResult> {
-    const { cases, rounds } = CONFIG[scale];
+    const { cases, rounds, latency } = CONFIG[scale];
     const figures: Figure[] = [];
+    const targets: Target[] = [];
     for (const { clients, events } of cases) {
       const runs: Record<Mode, number[]> = { ws: [], 'ws-batch': [], gateway: [] };
       for (let i = 0; i < rounds; i++) {
@@ -53,19 +77,40 @@ export const fanout: Bench = {
         for (const mode of order) runs[mode].push(await once(mode, clients, events));
       }
       const kase = `clients_${clients}`;
+      const batched = pairedRatios(runs.gateway, runs['ws-batch']);
       figures.push(
         figure('fanout', kase, 'bare ws broadcast', 'deliveries/s', 'ev/s', runs.ws),
         figure('fanout', kase, 'bare ws broadcast, batches of 256', 'deliveries/s', 'ev/s', runs['ws-batch']),
         figure('fanout', kase, 'lifeline gateway', 'deliveries/s', 'ev/s', runs.gateway),
         figure('fanout', kase, 'gateway/ws', 'ratio', 'x', pairedRatios(runs.gateway, runs.ws)),
-        figure('fanout', kase, 'gateway/ws batched', 'ratio', 'x', pairedRatios(runs.gateway, runs['ws-batch'])),
+        figure('fanout', kase, 'gateway/ws batched', 'ratio', 'x', batched),
       );
+      const goal = TARGETS[clients];
+      if (goal !== undefined) targets.push({ bench: 'fanout', case: kase, target: `gateway/ws batched ratio >= ${goal}`, value: median(batched), met: median(batched) >= goal });
     }
+    // p50 and p99 of each round, alternating which side goes first.
+    const lat = { gateway: { p50: [] as number[], p99: [] as number[] }, ws: { p50: [] as number[], p99: [] as number[] } };
+    for (let i = 0; i < rounds; i++) {
+      progress(`fanout: latency, 1 client x ${latency.events} events ${latency.gapMs} ms apart, round ${i + 1}/${rounds}`);
+      const order = i % 2 === 0 ? (['gateway', 'ws'] as const) : (['ws', 'gateway'] as const);
+      for (const mode of order) {
+        const samples = await latencyOnce(mode, latency.events, latency.gapMs);
+        lat[mode].p50.push(quantile(samples, 0.5));
+        lat[mode].p99.push(quantile(samples, 0.99));
+      }
+    }
+    figures.push(
+      figure('fanout', 'latency_1_client', 'lifeline gateway', 'publish->deliver p50', 'ms', lat.gateway.p50),
+      figure('fanout', 'latency_1_client', 'lifeline gateway', 'publish->deliver p99', 'ms', lat.gateway.p99),
+      figure('fanout', 'latency_1_client', 'bare ws, one send per event', 'publish->deliver p50', 'ms', lat.ws.p50),
+      figure('fanout', 'latency_1_client', 'bare ws, one send per event', 'publish->deliver p99', 'ms', lat.ws.p99),
+    );
     return {
       figures,
-      targets: [],
+      targets,
       notes: [
         'deliveries/s = clients x events / (last client done - first publish); the gateway publishes through its log and session queue and batches live events per tick under v2; the bare server sends one frame per event per socket',
+        `latency: ${latency.events} events published one at a time ${latency.gapMs} ms apart to one client; p50 and p99 per round (wall clocks of two processes on one machine)`,
       ],
     };
   },

@@ -2,27 +2,55 @@
 // M events) or a bare `ws` server broadcasting the same event frames, one per event per socket
 // (`ws`) or grouped 256 to a `batch` frame as the gateway does under v2 (`ws-batch`).
 //   argv: <gateway|ws|ws-batch>
+// Commands: `start` (M events as fast as they go: throughput) and `latency` (M events one at a
+// time, `gapMs` apart, each stamped with wallNow() just before it is published).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGateway } from '../../src/server/index.js';
-import { serve, tell, wallNow } from '../lib/proc.js';
+import { serve, sleep, tell, wallNow } from '../lib/proc.js';
 
 const mode = process.argv[2] === 'ws' || process.argv[2] === 'ws-batch' ? process.argv[2] : 'gateway';
 const BATCH = 256;
 /** The session every fan-out client joins (fanout-clients.ts sends it in `hello`). */
 const FANOUT_SESSION = 'fanout-session';
 
+/** Publish `m` events one at a time, `gapMs` apart; the wall time each one was published. */
+async function paced(m: number, gapMs: number, publishOne: (seq: number) => unknown): Promise<number[]> {
+  const times: number[] = [];
+  for (let seq = 1; seq <= m; seq++) {
+    times.push(wallNow());
+    await publishOne(seq);
+    await sleep(gapMs);
+  }
+  return times;
+}
+
 if (mode === 'gateway') {
   // No rate limit or per-address caps (one address) and no slow-consumer eviction: the run
   // publishes faster than clients read by design, and we measure delivery, not the eviction policy.
-  const gateway = await createGateway({ port: 0, logger: false, rateLimit: false, maxConnectionsPerAddress: 1_000_000, maxSessionsPerAddress: 1_000_000, maxBufferedBytes: 1 << 30, replayWindow: 1000 });
+  // Every publish of a run is in flight at once, so the bound on pending publishes goes too.
+  const gateway = await createGateway({
+    port: 0,
+    logger: false,
+    rateLimit: false,
+    maxConnectionsPerAddress: 1_000_000,
+    maxSessionsPerAddress: 1_000_000,
+    maxBufferedBytes: 1 << 30,
+    maxPendingPublishes: 1 << 30,
+    replayWindow: 1000,
+  });
+  const publish = (): Promise<number> => gateway.publish(FANOUT_SESSION, { type: 'token', data: { t: 'hi' } });
   serve(async (msg) => {
-    if (msg.type !== 'start') return;
     const m = Number(msg['m']);
+    if (msg.type === 'latency') {
+      tell({ type: 'published', times: await paced(m, Number(msg['gapMs']), publish) });
+      return;
+    }
+    if (msg.type !== 'start') return;
     tell({ type: 'started', at: wallNow() });
     const pending: Array<Promise<number>> = [];
-    for (let i = 0; i < m; i++) pending.push(gateway.publish(FANOUT_SESSION, { type: 'token', data: { t: 'hi' } }));
+    for (let i = 0; i < m; i++) pending.push(publish());
     await Promise.all(pending);
     tell({ type: 'published', at: wallNow() });
   });
@@ -37,12 +65,20 @@ if (mode === 'gateway') {
     ws.on('message', () => undefined);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  serve((msg) => {
-    if (msg.type !== 'start') return;
+  // The same frames the gateway sends for live events, each built once and sent to every socket.
+  const event = (seq: number): object => ({ type: 'event', seq, event: { type: 'token', data: { t: 'hi' }, event_id: randomUUID(), timestamp: Date.now() / 1000 } });
+  serve(async (msg) => {
     const m = Number(msg['m']);
+    if (msg.type === 'latency') {
+      const times = await paced(m, Number(msg['gapMs']), (seq) => {
+        const frame = JSON.stringify(event(seq));
+        for (const ws of sockets) ws.send(frame);
+      });
+      tell({ type: 'published', times });
+      return;
+    }
+    if (msg.type !== 'start') return;
     tell({ type: 'started', at: wallNow() });
-    // The same frames the gateway sends for live events, each built once and sent to every socket.
-    const event = (seq: number): object => ({ type: 'event', seq, event: { type: 'token', data: { t: 'hi' }, event_id: randomUUID(), timestamp: Date.now() / 1000 } });
     const step = mode === 'ws-batch' ? BATCH : 1;
     for (let first = 1; first <= m; first += step) {
       let frame: string;
