@@ -30,16 +30,7 @@ if (mode === 'gateway') {
   // No rate limit or per-address caps (one address) and no slow-consumer eviction: the run
   // publishes faster than clients read by design, and we measure delivery, not the eviction policy.
   // Every publish of a run is in flight at once, so the bound on pending publishes goes too.
-  const gateway = await createGateway({
-    port: 0,
-    logger: false,
-    rateLimit: false,
-    maxConnectionsPerAddress: 1_000_000,
-    maxSessionsPerAddress: 1_000_000,
-    maxBufferedBytes: 1 << 30,
-    maxPendingPublishes: 1 << 30,
-    replayWindow: 1000,
-  });
+  const gateway = await createGateway({ port: 0, logger: false, rateLimit: false, maxConnectionsPerAddress: 1_000_000, maxSessionsPerAddress: 1_000_000, maxBufferedBytes: 1 << 30, maxPendingPublishes: 1 << 30, replayWindow: 1000 });
   const publish = (): Promise<number> => gateway.publish(FANOUT_SESSION, { type: 'token', data: { t: 'hi' } });
   serve(async (msg) => {
     const m = Number(msg['m']);
