@@ -124,17 +124,50 @@ export function decodeServerObject(value: Record<string, unknown>): DecodedServe
   return { ok: false, error: { code: 'bad_frame', message: describeIssues(String(type), foreign.issues) } };
 }
 
+/** A base whose constructor returns the object it is given, so a subclass stamps its private fields onto that object. */
+class Stamp {
+  constructor(target: object) {
+    return target;
+  }
+}
+
 /**
  * JSON already made for an event payload (at publish, or as read from a shared log), so the
  * frames that carry it splice it in instead of serialising it again: on the fan-out path an
  * event is otherwise stringified once for its size check and again per frame and per batch.
- * Keyed weakly by the payload object, which the log keeps unchanged once stored.
+ * Held in a private field of the payload object itself, which the log keeps unchanged once
+ * stored: invisible to keys, JSON and spreads (a changed copy is stringified afresh), and far
+ * cheaper than a WeakMap entry, whose upkeep cost a burst of publishes a third of its time in GC.
  */
-const payloadJson = new WeakMap<object, string>();
+class PayloadJson extends Stamp {
+  #json: string;
+
+  private constructor(payload: object, json: string) {
+    super(payload);
+    this.#json = json;
+  }
+
+  static remember(payload: object, json: string): void {
+    if (#json in payload) {
+      payload.#json = json;
+      return;
+    }
+    try {
+      new PayloadJson(payload, json);
+    } catch {
+      // An object that takes no new fields (where the runtime refuses them on frozen objects) is
+      // simply stringified for each frame.
+    }
+  }
+
+  static of(payload: object): string | undefined {
+    return #json in payload ? payload.#json : undefined;
+  }
+}
 
 /** Remember `json` as the encoding of `payload` (it must be exactly `JSON.stringify(payload)`). */
 export function rememberPayloadJson(payload: object, json: string): void {
-  payloadJson.set(payload, json);
+  PayloadJson.remember(payload, json);
 }
 
 /**
@@ -159,7 +192,7 @@ function splicedEventFrame(frame: Readonly<Record<string, unknown>>, payload: st
 /** Serialise a frame: one JSON object per text frame. */
 export function encodeFrame(frame: object): string {
   const event = (frame as { readonly event?: unknown }).event;
-  const payload = typeof event === 'object' && event !== null ? payloadJson.get(event) : undefined;
+  const payload = typeof event === 'object' && event !== null ? PayloadJson.of(event) : undefined;
   return (payload === undefined ? undefined : splicedEventFrame(frame as Readonly<Record<string, unknown>>, payload)) ?? JSON.stringify(frame);
 }
 

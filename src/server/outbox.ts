@@ -2,6 +2,12 @@
 // frames, replay (batched under v2), and live events (coalesced per tick under v2). It watches
 // the socket's unsent bytes and reports a slow consumer once they pass the limit.
 //
+// Live events are encoded once, not once per connection: the fan-out hands the same event to
+// every connection of a session one after another, so the last event's text (and, at the end of
+// the tick, the last batch's text) is kept and reused by the next connection that sends the same.
+// Under v2 a connection's live events of one tick go out in one `send`; the outboxes with live
+// events waiting are flushed together, by one setImmediate per tick for all of them.
+//
 // A replay is paced: it is written only while the socket's unsent bytes stay under a quarter of
 // the limit, and resumes as writes complete, so a reader that keeps up is never evicted however
 // large the window. Frames sent meanwhile (live events, acks, caught_up) wait behind the replay,
@@ -12,6 +18,7 @@
 // taken the previous one, so a resuming connection holds one page, not the whole window.
 import { MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
 import { encodeBatch, encodeFrame } from '../protocol/codec.js';
+import type { StoredEvent } from './event-log.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */
@@ -43,8 +50,12 @@ export interface Outbox {
    * sent meanwhile wait behind the whole replay.
    */
   sendReplay(frames: readonly ReplayFrame[], rest?: ReplaySource): void;
-  /** Send a live event: at once under v1, at the end of the tick under v2; behind a paced replay, after it. */
-  sendLive(frame: EventFrame): void;
+  /**
+   * Send a live event (as an `event` frame): at once under v1, at the end of the tick under v2;
+   * behind a paced replay, after it. Pass every connection of a session the same object: its
+   * encoding is then made once for all of them.
+   */
+  sendLive(event: StoredEvent): void;
   /** Stop sending for good (the socket is closing). */
   seal(): void;
   /** Frames waiting behind a paced replay, replay included; 0 when nothing waits. */
@@ -73,6 +84,59 @@ type Waiting = { readonly frame: ServerFrame; readonly bytes: number } | { reado
 const isEventLike = (frame: ServerFrame): frame is EventLike => frame.type === 'event' || frame.type === 'replay';
 const isEventWaiting = (w: Waiting | undefined): w is { readonly frame: EventLike; readonly bytes: number } => w !== undefined && 'frame' in w && isEventLike(w.frame);
 
+/** A live event's `event` frame. */
+const liveFrame = (stored: StoredEvent): EventFrame => ({ type: 'event', seq: stored.seq, event: stored.event });
+
+// The last live event encoded, and its text: the fan-out delivers one event to every connection
+// of its session in a row, so one slot serves them all.
+let lastLive: StoredEvent | undefined;
+let lastLiveText = '';
+
+/** The `event` frame text of a live event, made once per event. */
+function liveText(stored: StoredEvent): string {
+  if (stored !== lastLive) {
+    lastLiveText = encodeFrame(liveFrame(stored));
+    lastLive = stored;
+  }
+  return lastLiveText;
+}
+
+/**
+ * The last live batch made, and what it holds: `count` events from `first` to `last`, cut by
+ * `maxFrames` and `paceBytes`. Outboxes flush one after another, so the next one whose waiting
+ * events start and end with the same objects, that many apart, sends the same text. Same ends
+ * and count mean the same events: a connection's waiting events are the run its session
+ * delivered while it waited, in order, and seqs only grow.
+ */
+interface BatchMemo {
+  readonly first: StoredEvent;
+  readonly last: StoredEvent;
+  readonly count: number;
+  readonly maxFrames: number;
+  readonly paceBytes: number;
+  readonly text: string;
+}
+let lastBatch: BatchMemo | undefined;
+
+// Outboxes with live events waiting for the end of the tick, flushed by one setImmediate.
+let flushQueue: Array<() => void> = [];
+
+function flushAll(): void {
+  const due = flushQueue;
+  flushQueue = [];
+  for (const flush of due) flush();
+  // Nothing is kept past the tick: the memos would only hold on to the texts.
+  lastLive = undefined;
+  lastLiveText = '';
+  lastBatch = undefined;
+}
+
+/** Flush `flush` at the end of this tick, along with every other outbox's. */
+function flushAtEndOfTick(flush: () => void): void {
+  if (flushQueue.length === 0) setImmediate(flushAll);
+  flushQueue.push(flush);
+}
+
 /** Create the outbox for a socket. */
 export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
   // Pace to a quarter of the limit, and cap a batch at as much: the socket then never holds
@@ -80,7 +144,10 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   // clients accept (counted in UTF-16 units, at most 3 UTF-8 bytes each, so a quarter is safe).
   const paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
   let sealed = false;
-  let pendingLive: EventFrame[] = [];
+  // Live events waiting for the end of the tick (v2), and their encodings, index for index.
+  let pendingLive: StoredEvent[] = [];
+  let pendingTexts: string[] = [];
+  /** In the end-of-tick flush queue (a full batch flushed early leaves it there). */
   let flushScheduled = false;
   // Frames behind a paced replay, oldest first from `head` (an index: shift() is O(n)).
   let queue: Waiting[] = [];
@@ -93,7 +160,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   const evict = (): void => {
     const bytes = ws.bufferedAmount + owedBytes;
     sealed = true;
-    pendingLive = [];
+    dropLive();
     queue = [];
     head = 0;
     owedBytes = 0;
@@ -153,10 +220,6 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
     return texts.length;
   };
 
-  const writeAllEvents = (frames: readonly EventLike[]): void => {
-    for (let i = 0; i < frames.length && !sealed; ) i += writeEvents(frames, i);
-  };
-
   /** Write the next run of waiting frames: consecutive events as one batch, or one other frame. */
   const writeNextWaiting = (): void => {
     const first = queue[head];
@@ -198,7 +261,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
         awaitingPage = false;
         if (sealed) return;
         sealed = true;
-        pendingLive = [];
+        dropLive();
         stopPacing();
         options.onReplayFailed?.(error);
       },
@@ -225,21 +288,59 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   const isPacing = (): boolean => head < queue.length;
 
   /** Put a frame behind the replay; its bytes count against the limit. */
-  const enqueue = (frame: ServerFrame): void => {
+  const enqueue = (frame: ServerFrame, bytes = encodeFrame(frame).length): void => {
     if (sealed) return;
-    const bytes = encodeFrame(frame).length;
     queue.push({ frame, bytes });
     owedBytes += bytes;
     if (overLimit()) evict();
   };
 
-  const flushLive = (): void => {
-    flushScheduled = false;
-    if (pendingLive.length === 0) return;
-    const frames = pendingLive;
-    pendingLive = [];
-    writeAllEvents(frames);
+  /**
+   * Write waiting live events from `from` as one batch (or the event alone), cut by count and by
+   * `paceBytes`; reuses the last batch made when it holds the same events. Returns how many it took.
+   */
+  const writeLiveBatch = (events: readonly StoredEvent[], texts: readonly string[], from: number): number => {
+    const first = events[from] as StoredEvent;
+    if (from === events.length - 1) {
+      writeText(texts[from] as string);
+      return 1;
+    }
+    const memo = lastBatch;
+    if (memo !== undefined && memo.first === first && memo.maxFrames === options.maxBatchFrames && memo.paceBytes === paceBytes && events[from + memo.count - 1] === memo.last) {
+      writeText(memo.text);
+      return memo.count;
+    }
+    let to = from;
+    let bytes = 0;
+    for (; to < texts.length && to - from < options.maxBatchFrames; to++) {
+      const length = (texts[to] as string).length;
+      if (to > from && bytes + length > paceBytes) break;
+      bytes += length;
+    }
+    const text = to - from === 1 ? (texts[from] as string) : encodeBatch(texts.slice(from, to));
+    lastBatch = { first, last: events[to - 1] as StoredEvent, count: to - from, maxFrames: options.maxBatchFrames, paceBytes, text };
+    writeText(text);
+    return to - from;
   };
+
+  const flushLive = (): void => {
+    if (pendingLive.length === 0) return;
+    const events = pendingLive;
+    const texts = pendingTexts;
+    pendingLive = [];
+    pendingTexts = [];
+    for (let i = 0; i < events.length && !sealed; ) i += writeLiveBatch(events, texts, i);
+  };
+
+  const flushAtTickEnd = (): void => {
+    flushScheduled = false;
+    flushLive();
+  };
+
+  function dropLive(): void {
+    pendingLive = [];
+    pendingTexts = [];
+  }
 
   return {
     send(frame) {
@@ -255,21 +356,29 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       if (rest) queue.push({ more: rest });
       if (!awaitingWrite) pump();
     },
-    sendLive(frame) {
-      if (isPacing()) enqueue(frame);
-      else if (!options.batching || !options.coalesceLive) write(frame);
+    sendLive(stored) {
+      if (sealed) return;
+      if (options.translate) {
+        if (isPacing()) enqueue(liveFrame(stored));
+        else write(liveFrame(stored));
+        return;
+      }
+      const text = liveText(stored);
+      if (isPacing()) enqueue(liveFrame(stored), text.length);
+      else if (!options.batching || !options.coalesceLive) writeText(text);
       else {
-        pendingLive.push(frame);
+        pendingLive.push(stored);
+        pendingTexts.push(text);
         if (pendingLive.length >= options.maxBatchFrames) flushLive();
         else if (!flushScheduled) {
           flushScheduled = true;
-          setImmediate(flushLive);
+          flushAtEndOfTick(flushAtTickEnd);
         }
       }
     },
     seal() {
       sealed = true;
-      pendingLive = [];
+      dropLive();
       stopPacing();
     },
     get waiting() {
