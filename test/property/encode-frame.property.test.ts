@@ -23,6 +23,9 @@ describe('encodeFrame with a remembered payload', () => {
         const whole = { ...fields, event };
         expect(encodeFrame(whole)).toBe(JSON.stringify(whole));
         expect(encodeBatch([encodeFrame(whole), encodeFrame(whole)])).toBe(JSON.stringify({ type: 'batch', frames: [whole, whole] }));
+        // A changed copy of a remembered payload is its own JSON, never the original's.
+        const changed = { ...fields, event: { ...event, type: `${event.type}!` } };
+        expect(encodeFrame(changed)).toBe(JSON.stringify(changed));
       }),
       { numRuns: 300 },
     );

@@ -1,6 +1,6 @@
 // The legacy `join` handshake, and `batch` frames: only when v2 was agreed, never on a join.
 import { describe, expect, it } from 'vitest';
-import { connect, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
+import { connect, events, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 
 describe('legacy join', () => {
   it('answers joined and replays without batches even when v2 is possible', async () => {
@@ -84,5 +84,28 @@ describe('batch frames', () => {
     expect(seqs(v2.client.frames, 'event')).toEqual([1, 2, 3, 4, 5]);
     expect(v1.client.frames.some((f) => f.type === 'batch')).toBe(false);
     expect(seqs(v1.client.frames, 'event')).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('encodes once per event and batch, yet gives each connection its own session, when two sessions publish in one tick', async () => {
+    // Both sessions number their events 1, 2, ...: what is shared between connections must be
+    // the same event, not merely the same seq.
+    const gateway = await startGateway({ maxBatchFrames: 4 });
+    const sessions = await Promise.all([join(gateway), join(gateway)]);
+    const ids = sessions.map((s) => String(s.helloOk['session_id']));
+    const readers = await Promise.all(ids.flatMap((id) => [join(gateway, { session_id: id }), join(gateway, { session_id: id, protocol_max: 1 })]));
+    const clients = [...sessions, ...readers].map((s, i) => ({ client: s.client, session: i < 2 ? i : Math.floor((i - 2) / 2) }));
+    const published: Array<Promise<number>> = [];
+    for (let n = 1; n <= 6; n++) for (const [i, id] of ids.entries()) published.push(gateway.publish(id, { type: 'tick', data: { session: i, n } }));
+    await Promise.all(published);
+    for (const { client, session } of clients) {
+      await client.until((frames) => seqs(frames, 'event').length === 6);
+      expect(seqs(client.frames, 'event')).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(events(client.frames).map((e) => e['data'])).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ session, n })));
+    }
+    // The v2 connections got the burst as batches of at most 4, the v1 connections one frame per event.
+    for (const { client } of clients.filter((_, i) => i < 2 || i % 2 === 0)) {
+      expect(client.frames.filter((f) => f.type === 'batch').map((b) => (b['frames'] as unknown[]).length)).toEqual([4, 2]);
+    }
+    for (const { client } of clients.filter((_, i) => i >= 2 && i % 2 === 1)) expect(client.frames.some((f) => f.type === 'batch')).toBe(false);
   });
 });
