@@ -181,15 +181,12 @@ class Router {
     const frames = frame['frames'];
     if (!Array.isArray(frames)) return false;
     // Check every member before delivering any, so a bad batch is refused whole, never half-delivered.
-    const seqs: number[] = [];
     for (const member of frames) {
-      const seq = isObject(member) ? eventFrameSeq(member) : undefined;
-      if (seq === undefined) return false;
-      seqs.push(seq);
+      if (!isObject(member) || eventFrameSeq(member) === undefined) return false;
     }
-    for (let i = 0; i < seqs.length; i++) {
+    for (const member of frames as Json[]) {
       if (this.target.stopped()) break;
-      deliverEventFrame(this.tracker, frames[i] as Json, seqs[i] as number);
+      deliverEventFrame(this.tracker, member, eventFrameSeq(member) as number);
     }
     return true;
   }
