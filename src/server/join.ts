@@ -5,11 +5,11 @@
 // replay's first page is read in the queue; the rest is read page by page up to the head fixed
 // there, as the socket takes it (replay-pages.ts), with live events waiting behind it.
 import type { GatewayContext, GatewaySession } from './context.js';
-import type { SessionRecord, StoredEvent } from './event-log.js';
+import { LogError, type LogPosition, type SessionRecord, type StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { replayFrame, replayPages } from './replay-pages.js';
-import { acrossEpochs } from './resume-plan.js';
+import { acrossEpochs, type ResumePlan, type ResumeRequest } from './resume-plan.js';
 import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
 
@@ -72,23 +72,25 @@ export async function joinSession(
     session.record = record;
     // Other nodes' presence, read alongside the position and the backlog (no round trip of its own).
     const fleetPresence = ctx.presence.others(record);
-    const readPosition = async () => ctx.log.position(sessionId);
-    // Subscribe to the feed before reading the position and replay up to what the feed has
-    // delivered, so every event reaches this connection once, as replay or as live.
-    let position = await ctx.fanout.align(session, readPosition);
     const resume = { since: request.since, epoch: request.epoch };
-    const plan = ctx.parts.planResume(resume, position);
+    const start = await readStart(session, resume, ctx);
+    const { plan, firstPage } = start;
+    let { position } = start;
     const pageEvents = ctx.options.replayPageEvents;
-    const firstPage = plan.replayAfter < position.head ? [...(await ctx.log.readAfter(sessionId, plan.replayAfter, pageEvents)).events] : [];
     const otherNodes = await fleetPresence;
     // No await from here to the subscriber: the replay's end and the feed must not move apart.
     position = { ...position, head: ctx.fanout.replayEnd(session, firstPage, position.head) };
     const firstTop = firstPage[firstPage.length - 1]?.seq ?? plan.replayAfter;
     // Below the head, more pages follow: the page was full, or the feed delivered more while it was read.
     const rest = firstTop < position.head
-      ? replayPages(ctx.log, sessionId, firstTop, position.head, pageEvents, {
+      ? replayPages(ctx.log, { sessionId, epoch: position.epoch, after: firstTop, head: position.head, pageEvents }, {
           read: (events) => void (ctx.counters.replayedEvents += events),
           trimmed: () => void (ctx.counters.gaps['window'] = (ctx.counters.gaps['window'] ?? 0) + 1),
+          // The history moved under the replay: resume, as a connection whose live feed moved does.
+          moved: (reason) => {
+            ctx.logger.warn({ session: sessionId, from: position.epoch }, 'session history moved under a replay; the connection resumes');
+            hooks.restart(reason);
+          },
         })
       : undefined;
     if (firstPage.length > 0) {
@@ -129,6 +131,30 @@ export async function joinSession(
   });
   if (result === undefined || 'code' in result) abandon();
   return result;
+}
+
+/** Reads of a join's start that may meet a history moving under them, before the join gives up. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Where a join starts: the position (the feed subscribed first and anchored to it, so every event
+ * reaches the connection once, as replay or as live), the resume plan, and the replay's first
+ * page, all of one epoch. A history that moved between the position and the page (another node
+ * found that Redis lost writes) is read again, so the answer names the new epoch and its gap;
+ * one that keeps moving refuses the join `unavailable`.
+ */
+async function readStart(session: LiveSession, resume: ResumeRequest, ctx: GatewayContext): Promise<{ position: LogPosition; plan: ResumePlan; firstPage: StoredEvent[] }> {
+  const readPosition = async () => ctx.log.position(session.id);
+  for (let attempt = 1; ; attempt++) {
+    const position = await ctx.fanout.align(session, readPosition);
+    const plan = ctx.parts.planResume(resume, position);
+    if (plan.replayAfter >= position.head) return { position, plan, firstPage: [] };
+    const read = await ctx.log.readAfter(session.id, plan.replayAfter, ctx.options.replayPageEvents);
+    if (read.epoch === position.epoch) return { position, plan, firstPage: [...read.events] };
+    if (attempt === START_ATTEMPTS) {
+      throw new LogError('unavailable', `The history of session ${session.id} moved to a new epoch ${START_ATTEMPTS} times while it was joined; retry.`);
+    }
+  }
 }
 
 /**

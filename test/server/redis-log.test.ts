@@ -164,6 +164,20 @@ describe('the Redis log', () => {
     expect((await log.readAfter('s1', 0)).events.map((e) => e.event.data)).toEqual([{ n: 4 }]);
   });
 
+  it('reads a page in the new epoch when the read is the first call after a restart with appendfsync everysec', async () => {
+    const server = await redis({ appendfsync: 'everysec' });
+    const log = await openLog(server);
+    const { epoch } = await log.createSession('s1', 'demo');
+    for (let n = 1; n <= 3; n++) await log.append('s1', tick(n));
+    expect(await log.readAfter('s1', 1)).toMatchObject({ epoch, events: [{ seq: 2 }, { seq: 3 }] });
+    servers.push(await server.restart());
+    // A paged replay reading on after the restart learns the history moved: never seqs 2 and 3 as before.
+    const page = await whenReachable(() => log.readAfter('s1', 1));
+    expect(page.epoch).not.toBe(epoch);
+    expect(page.events).toEqual([]);
+    expect((await log.position('s1')).epoch).toBe(page.epoch);
+  });
+
   it('moves to a new epoch when a replica that missed writes is promoted', async () => {
     const primary = await redis();
     // The replica follows through a proxy, so the test decides which writes it never receives.

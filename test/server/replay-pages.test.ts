@@ -3,7 +3,7 @@
 // in order while publishes race the replay, on the memory log and on the Redis log.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryLog, createRedisFleet, type EventLog } from '../../src/server/index.js';
-import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
+import { arrivalKinds, connect, events, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { RawClient } from '../support/raw-client.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -70,6 +70,26 @@ async function resumeWhilePublishing(
   return client;
 }
 
+/**
+ * A session holding 200 events of 64 KB (12.8 MB, more than the socket buffers hold) on `log`,
+ * and `slow`, a reader that resumed it from 0 and stopped reading, stalled mid-replay.
+ */
+async function stalledReplay(log: EventLog) {
+  const gateway = await startGateway({ log, replayPageEvents: PAGE, heartbeatMs: 60_000 });
+  const first = await join(gateway);
+  const sessionId = String(first.helloOk['session_id']);
+  const epoch = first.helloOk['epoch'];
+  first.client.close();
+  await first.client.closed();
+  const big = 'x'.repeat(64 * 1024);
+  for (let i = 0; i < 200; i++) await gateway.publish(sessionId, { type: 'bulk', data: big });
+  const slow = await connect(gateway);
+  slow.ws.pause(); // TCP pushes back once the kernel buffers are full
+  slow.send(helloFrame({ session_id: sessionId, since: 0, epoch }));
+  await waitFor(() => gateway.stats().joined === 1, 10_000, 'the stalled reader to join');
+  return { gateway, sessionId, epoch, slow };
+}
+
 describe('paged join replay', () => {
   it.each([
     ['v2 batches', 2],
@@ -120,18 +140,7 @@ describe('paged join replay', () => {
   }, 60_000);
 
   it('skips what the log trimmed before a stalled replay reached it: one jump the client reports as a gap, counted', async () => {
-    const gateway = await startGateway({ log: createMemoryLog({ replayWindow: 200 }), replayPageEvents: PAGE, heartbeatMs: 60_000 });
-    const first = await join(gateway);
-    const sessionId = String(first.helloOk['session_id']);
-    first.client.close();
-    await first.client.closed();
-    const big = 'x'.repeat(64 * 1024); // 200 of them: 12.8 MB, more than the socket buffers hold
-    for (let i = 0; i < 200; i++) await gateway.publish(sessionId, { type: 'bulk', data: big });
-
-    const slow = await connect(gateway);
-    slow.ws.pause();
-    slow.send(helloFrame({ session_id: sessionId, since: 0, epoch: first.helloOk['epoch'] }));
-    await waitFor(() => gateway.stats().joined === 1, 10_000, 'the stalled reader to join');
+    const { gateway, sessionId, slow } = await stalledReplay(createMemoryLog({ replayWindow: 200 }));
     // Small publishes push the unread part of its replay out of the window.
     await publishMany(gateway, sessionId, 300);
     slow.ws.resume();
@@ -146,6 +155,59 @@ describe('paged join replay', () => {
     expect(gateway.stats().counters.gaps['window']).toBe(1);
     expect(slow.ws.readyState).toBe(slow.ws.OPEN);
   }, 60_000);
+
+  it('ends a paged replay whose history was reset between pages: the connection resumes (1001), its resume gets the epoch gap, nothing of the new history comes as the old', async () => {
+    const log = createMemoryLog({ replayWindow: 200 });
+    const { gateway, sessionId, epoch, slow } = await stalledReplay(log);
+    // The store's history is reset under the replay (as a node finds after Redis lost writes):
+    // a new epoch, numbered from 1 again, so the seqs the replay still has to read exist in it.
+    await log.deleteSession(sessionId);
+    await log.createSession(sessionId, 'demo');
+    for (let n = 1; n <= 200; n++) await log.append(sessionId, { type: 'reset', data: { n } });
+    slow.ws.resume();
+
+    expect(await slow.closed(30_000)).toMatchObject({ code: 1001 });
+    expect(arrivalKinds(slow.frames)).not.toContain('caught_up');
+    expect(new Set(events(slow.frames).map((e) => e['type']))).toEqual(new Set(['bulk']));
+    const got = seqs(slow.frames);
+    expect(got).toEqual(upTo(got.length));
+    // Its resume, from its cursor in the old epoch, is answered in the new one with the gap.
+    const again = await join(gateway, { session_id: sessionId, since: got.length, epoch });
+    expect(again.helloOk['epoch']).not.toBe(epoch);
+    expect(again.helloOk).toMatchObject({ resync_required: true, gap: { expected: got.length + 1, received: 1 }, cursor: 200 });
+  }, 60_000);
+
+  it('answers a join whose history moved between its position and its first page in the new epoch, with the gap', async () => {
+    const inner = createMemoryLog();
+    let resetAtNextRead = false;
+    // Resets the session just before a read, after the join has read its position.
+    const log: EventLog = {
+      ...inner,
+      async readAfter(sessionId, cursor, limit) {
+        if (resetAtNextRead) {
+          resetAtNextRead = false;
+          await inner.deleteSession(sessionId);
+          await inner.createSession(sessionId, 'demo');
+          for (let n = 1; n <= 3; n++) await inner.append(sessionId, { type: 'reset', data: { n } });
+        }
+        return inner.readAfter(sessionId, cursor, limit);
+      },
+    };
+    const gateway = await startGateway({ log });
+    const first = await join(gateway, { protocol_max: 1 });
+    const sessionId = String(first.helloOk['session_id']);
+    const epoch = first.helloOk['epoch'];
+    await publishMany(gateway, sessionId, 5);
+    first.client.close();
+    await first.client.closed();
+
+    resetAtNextRead = true;
+    const again = await join(gateway, { session_id: sessionId, since: 2, epoch, protocol_max: 1 });
+    expect(again.helloOk['epoch']).not.toBe(epoch);
+    expect(again.helloOk).toMatchObject({ resync_required: true, gap: { expected: 3, received: 1 }, cursor: 3 });
+    expect(again.caughtUp).toMatchObject({ cursor: 3, epoch: again.helloOk['epoch'] });
+    expect(events(again.client.frames).map((e) => e['data'])).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
 
   it('Redis log: a join on another node gets a 1,000-event backlog in pages, with 300 publishes racing, each once in order', async () => {
     const server = await startRedis();
