@@ -2,7 +2,13 @@
 // nothing else (the services a fleet of nodes shares are fleet.ts's). Every member is required and
 // async-capable, so a shared store (Redis, SQL) can replace the in-memory log; a gateway
 // restarted with the same log resumes every session without a gap.
+import { randomUUID } from 'node:crypto';
 import type { EventPayload } from '../protocol/index.js';
+
+/** A new epoch id: random, so two gateway lifetimes (or two histories of a session) never share one. */
+export function newEpoch(): string {
+  return `e-${randomUUID()}`;
+}
 
 /** One event as held in a session's history. */
 export interface StoredEvent {

@@ -1,8 +1,8 @@
 // The embedded EventLog: everything in process memory. A gateway that restarts with a fresh
 // memory log has lost every history, so each session it sees again gets a new epoch.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { systemClock, type GatewayClock } from './clock.js';
-import { CLAIMS_PRUNE_AT, type AppendResult, type EventLog, type LogPosition, type LogRead, type MessageClaim, type NewEvent, type SessionRecord, type StoredEvent, type StoredState } from './event-log.js';
+import { CLAIMS_PRUNE_AT, newEpoch, type AppendResult, type EventLog, type LogPosition, type LogRead, type MessageClaim, type NewEvent, type SessionRecord, type StoredEvent, type StoredState } from './event-log.js';
 
 /** Options for {@link createMemoryLog}. */
 export interface MemoryLogOptions {
@@ -34,11 +34,6 @@ interface SessionHistory {
   /** Publish idempotency keys and the seq each produced; those older than the window are dropped. */
   readonly publishKeys: Map<string, number>;
   state: StoredState | undefined;
-}
-
-/** A new epoch id: random, so two gateway lifetimes can never share one. */
-export function newEpoch(): string {
-  return `e-${randomUUID()}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The options of a Redis fleet (log and fleet services on one Redis or Redis Cluster), their
 // defaults, and validation: a bad value throws a RangeError at construction, never later.
 import { systemClock, type GatewayClock } from '../clock.js';
-import { newEpoch } from '../memory-log.js';
+import { newEpoch } from '../event-log.js';
 import type { RedisDeadlines } from './redis-link.js';
 
 /** How much a publish waits for before it resolves. */
