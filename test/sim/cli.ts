@@ -3,7 +3,8 @@
 //   npm run sim -- --seeds 200 --from 1    seeds 1..200
 //   npm run sim -- --seed 42 --trace       replay seed 42 and print its timeline
 //   npm run sim -- --seed 42 --shrink      cut seed 42's schedule to a minimal failing one
-//   --faults N (default 400), --clients N (default 4), --mutation NAME (a bug of mutations.ts)
+//   --faults N (default 400), --clients N (default 4), --mutation NAME (a bug of mutations.ts),
+//   --http (clients that fall back to HTTP, and the HTTP transport's faults)
 import { parseArgs } from 'node:util';
 import { randomSeed } from '../chaos/prng.js';
 import { isMutation, MUTATIONS, type Mutation } from './mutations.js';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     shrink: { type: 'boolean', default: false },
     mutation: { type: 'string' },
+    http: { type: 'boolean', default: false },
   },
 });
 
@@ -31,7 +33,7 @@ function parseMutation(name: string | undefined): Mutation | undefined {
 const mutation = parseMutation(values.mutation);
 
 const faults = Number(values.faults);
-const world = values.clients === undefined ? {} : { clients: Number(values.clients) };
+const world = { ...(values.clients === undefined ? {} : { clients: Number(values.clients) }), ...(values.http ? { http: true } : {}) };
 const optionsFor = (seed: number): SimOptions => ({ seed, faults, world, ...(mutation === undefined ? {} : { mutation }) });
 
 function summary(r: SimReport): string {
@@ -40,9 +42,10 @@ function summary(r: SimReport): string {
     .join(', ');
   return [
     `seed ${r.seed}: ${r.faults} faults (${kinds})`,
-    `  ${(r.virtualMs / 1000).toFixed(1)} virtual s in ${r.steps} steps; ${r.connects} connection attempts`,
+    `  ${(r.virtualMs / 1000).toFixed(1)} virtual s in ${r.steps} steps; ${r.connects} connection attempts; joins ${JSON.stringify(r.transports.joins)}, ${r.transports.toHttp} moves to HTTP, ${r.transports.toWebsocket} back to WebSocket`,
     `  events: ${r.published} published, ${r.delivered} delivered, ${r.gaps} gaps signalled; messages: ${r.messages.sent} sent, ${r.messages.applied} applied`,
     `  client errors: ${JSON.stringify(r.clientErrors)}; hostile clients: ${r.hostileClients.refused}/${r.hostileClients.sent} refused`,
+    ...(r.http.streams + r.http.posts > 0 ? [`  http: ${JSON.stringify(r.http)}`] : []),
     `  violations: ${r.violations.length === 0 ? 'none' : `\n    ${r.violations.join('\n    ')}`}`,
   ].join('\n');
 }

@@ -40,7 +40,13 @@ export type FaultKind =
   /** The gateway's wall clock steps. */
   | 'gateway-wall-step'
   /** The app ends a client's session (`expireSession`): 4040, and the client starts a new one. */
-  | 'expire';
+  | 'expire'
+  /** For a while a proxy on the client's path refuses WebSocket upgrades (HTTP goes through). HTTP worlds only. */
+  | 'block-upgrade'
+  /** For a while the client's POSTs are lost: the request, or its answer after the gateway handled it. HTTP worlds only. */
+  | 'post-lost'
+  /** The gateway loses the client's connection and the client is never told (its stream, or its socket, goes silent). HTTP worlds only. */
+  | 'half-dead';
 
 /** One scheduled fault. `target` is a client index (a bit mask for a partition). */
 export interface Fault {
@@ -54,6 +60,8 @@ export interface Fault {
 
 const CLIENT_FAULTS: readonly FaultKind[] = ['cut', 'cut', 'cut', 'reset', 'reset', 'stall', 'stall', 'refuse', 'flap', 'slow', 'spike', 'suspend', 'wall-step', 'hostile-frame', 'hostile-server'];
 const WORLD_FAULTS: readonly FaultKind[] = ['partition', 'crash', 'crash-fresh', 'drain', 'drain', 'hostile-client', 'gateway-wall-step', 'expire'];
+/** What an HTTP world adds: the faults of the HTTP transport, and the proxy that makes clients move to it. */
+const HTTP_FAULTS: readonly FaultKind[] = ['block-upgrade', 'post-lost', 'post-lost', 'half-dead', 'half-dead'];
 
 /** What the schedule is drawn for. */
 export interface ScheduleOptions {
@@ -64,6 +72,8 @@ export interface ScheduleOptions {
   readonly endMs: number;
   /** Share of world-wide faults (gateway, partition, hostile client). @default 0.06 */
   readonly worldShare?: number;
+  /** Draw the HTTP faults too (clients that can fall back to HTTP). @default false */
+  readonly http?: boolean;
 }
 
 function draw(kind: FaultKind, at: number, rng: Rng, clients: number): Fault {
@@ -106,7 +116,13 @@ function draw(kind: FaultKind, at: number, rng: Rng, clients: number): Fault {
     case 'drain':
       return fault(0, rng.int(0, 600), 0);
     case 'expire':
+    case 'half-dead':
       return fault(0);
+    case 'block-upgrade':
+      // Long enough that clients settle on HTTP and, past 60 s, try the WebSocket again.
+      return fault(rng.int(1000, 40_000));
+    case 'post-lost':
+      return fault(rng.int(50, 1500), rng.int(0, 1));
   }
 }
 
@@ -116,7 +132,8 @@ export function drawSchedule(rng: Rng, options: ScheduleOptions): Fault[] {
   const times: number[] = [];
   for (let i = 0; i < options.faults; i++) times.push(rng.int(options.startMs, options.endMs));
   times.sort((a, b) => a - b);
-  return times.map((at) => draw(rng.chance(worldShare) ? rng.pick(WORLD_FAULTS) : rng.pick(CLIENT_FAULTS), at, rng, options.clients));
+  const clientFaults = options.http === true ? [...CLIENT_FAULTS, ...HTTP_FAULTS] : CLIENT_FAULTS;
+  return times.map((at) => draw(rng.chance(worldShare) ? rng.pick(WORLD_FAULTS) : rng.pick(clientFaults), at, rng, options.clients));
 }
 
 /** When the last fault is over: the network is healthy from here on. */
@@ -128,7 +145,18 @@ export function healTime(schedule: readonly Fault[], endMs: number): number {
 export function describeFault(f: Fault): string {
   const who = f.kind === 'partition' ? `clients ${maskList(f.target)}` : f.kind === 'expire' ? `the session of client ${f.target}` : ['crash', 'crash-fresh', 'drain', 'hostile-client', 'gateway-wall-step'].includes(f.kind) ? 'gateway' : `client ${f.target}`;
   const extra = f.durationMs > 0 ? ` for ${f.durationMs} ms` : '';
-  const param = f.kind === 'slow' ? `, ${f.param / 20} B/ms` : f.kind === 'spike' ? `, +${f.param} ms` : f.kind.endsWith('wall-step') ? `, ${f.param > 0 ? '+' : ''}${f.param} ms` : f.kind === 'drain' ? `, spread ${f.param} ms` : '';
+  const param =
+    f.kind === 'slow'
+      ? `, ${f.param / 20} B/ms`
+      : f.kind === 'spike'
+        ? `, +${f.param} ms`
+        : f.kind.endsWith('wall-step')
+          ? `, ${f.param > 0 ? '+' : ''}${f.param} ms`
+          : f.kind === 'drain'
+            ? `, spread ${f.param} ms`
+            : f.kind === 'post-lost'
+              ? `, the ${f.param === 0 ? 'request' : 'answer'}`
+              : '';
   return `${f.kind} ${who}${extra}${param}`;
 }
 

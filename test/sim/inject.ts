@@ -87,6 +87,17 @@ export function applyFault(world: World, fault: Fault): void {
       world.counts.expired++;
       void world.gateway.expireSession(lane.sessionId, 'expired by the simulation');
       return;
+    case 'block-upgrade':
+      if (lane) lane.path.upgradeBlockedUntil = Math.max(lane.path.upgradeBlockedUntil, now + fault.durationMs);
+      return;
+    case 'post-lost':
+      if (!lane) return;
+      lane.path.postLossUntil = Math.max(lane.path.postLossUntil, now + fault.durationMs);
+      lane.path.postLoss = fault.param === 0 ? 'request' : 'response';
+      return;
+    case 'half-dead':
+      for (const link of [...(lane?.path.links ?? [])]) link.halfDead();
+      return;
   }
 }
 

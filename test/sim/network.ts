@@ -1,9 +1,12 @@
 // The simulated network: in-memory WebSocket links between client nodes and the gateway, with
 // seeded latency, a reader speed (so the gateway sees `bufferedAmount` grow), and the faults a
 // real network has: cut (frames in flight lost), reset, half-open stall, refused connects,
-// accept-then-drop, slow reader. The client gets a `WebSocket` class, the gateway a
-// `GatewayTransport`: both are the real seams, so the real code runs on top.
+// accept-then-drop, slow reader, a connection the server lost while the client never learns, a
+// proxy that refuses WebSocket upgrades. The client gets a `WebSocket` class (and a `fetch`, from
+// http-network.ts), the gateway a `GatewayTransport`: both are the real seams, so the real code
+// runs on top.
 import type { Health } from '../../src/protocol/index.js';
+import { createHttpBinding, type HttpBinding } from '../../src/server/http/http-binding.js';
 import type { GatewaySocket, GatewayTransport, SocketData, UpgradeInfo } from '../../src/server/index.js';
 import type { WebSocketClass, WebSocketLike } from '../../src/client/types.js';
 import type { Rng } from '../chaos/prng.js';
@@ -35,8 +38,13 @@ export class Path implements Gate {
   /** A latency spike until then, of `spikeMs`. */
   spikeUntil = 0;
   spikeMs = 0;
+  /** A proxy on the path refuses WebSocket upgrades until then (HTTP goes through). */
+  upgradeBlockedUntil = 0;
+  /** POSTs are lost until then: the request (`'request'`), or its answer (`'response'`), and the connection hangs. */
+  postLossUntil = 0;
+  postLoss: 'request' | 'response' = 'request';
   /** Open links on this path, for cuts. */
-  readonly links = new Set<Link>();
+  readonly links = new Set<Link<ClientEnd, ServerEnd>>();
   /** Connection attempts made over this path (for the backoff invariant). */
   attempts = 0;
 
@@ -59,14 +67,30 @@ export class Path implements Gate {
   }
 }
 
-/** Where accepted sockets go: the running gateway, if any. */
+/** Where accepted sockets go: the running gateway, if any, and its HTTP binding. */
 export interface Endpoint {
   accept(socket: GatewaySocket, upgrade: UpgradeInfo): void;
+  readonly http: HttpBinding;
 }
 
-/** Both directions of one WebSocket connection. */
-export class Link {
+/** The client's end of a link, as the link sees it. */
+export interface ClientEnd {
+  readonly node: SimNode;
+  /** A frame injected on the way (a hostile frame). */
+  receive(text: string): void;
+  closed(code: number, reason: string): void;
+}
+
+/** The gateway's end of a link, as the link sees it. */
+export interface ServerEnd {
+  closed(code: number): void;
+}
+
+/** Both directions of one connection (a WebSocket, or one HTTP request and its answer). */
+export class Link<C extends ClientEnd = ClientSocket, S extends ServerEnd = ServerSocket> {
   broken = false;
+  /** The gateway lost the connection but the client was never told: nothing moves either way. */
+  silent = false;
   /** Last delivery time per direction, so frames never overtake each other. */
   private lastToServer = 0;
   private lastToClient = 0;
@@ -79,8 +103,8 @@ export class Link {
    * by a stall or a sleep can never be overtaken: the link is FIFO like the TCP stream under it. */
   private readonly towardsClient: Array<() => void> = [];
   private readonly towardsServer: Array<() => void> = [];
-  server!: ServerSocket;
-  client!: ClientSocket;
+  server!: S;
+  client!: C;
 
   constructor(
     readonly net: Network,
@@ -119,7 +143,7 @@ export class Link {
 
   private deliver(queue: Array<() => void>): void {
     const fn = queue.shift();
-    if (fn !== undefined && !this.broken) fn();
+    if (fn !== undefined && !this.broken && !this.silent) fn();
   }
 
   toServer(fn: () => void): void {
@@ -138,6 +162,16 @@ export class Link {
     const latency = this.path.latency();
     this.net.time.schedule(() => this.client.closed(1006, ''), latency, this.client.node);
     this.net.time.schedule(() => this.server.closed(1006), latency, this.net.gatewayNode);
+  }
+
+  /**
+   * The gateway's side of the connection dies (a proxy between lost it, an idle timeout) while
+   * the client's side stays open and is never told: what it sends is lost, and nothing comes.
+   */
+  halfDead(): void {
+    if (this.broken || this.silent) return;
+    this.silent = true;
+    this.net.time.schedule(() => this.server.closed(1006), 0, this.net.gatewayNode);
   }
 
   /** One end is gone (terminate): the other learns after the latency; nothing more is delivered. */
@@ -319,10 +353,23 @@ export interface NetworkHooks {
   sent?(buffered: number, bytes: number): void;
 }
 
+/** What crossed the network over HTTP (http-network.ts counts it): the sim test checks each fault happened. */
+export interface HttpCounts {
+  streams: number;
+  posts: number;
+  /** Answers the gateway's HTTP binding wrote, by status. */
+  readonly statuses: Record<number, number>;
+  lostRequests: number;
+  lostAnswers: number;
+  /** Requests the client gave up on (its deadline, or its connection ended). */
+  aborted: number;
+}
+
 /** Every path, and the gateway endpoint they reach. */
 export class Network {
   endpoint: Endpoint | null = null;
   readonly hooks: NetworkHooks = {};
+  readonly httpCounts: HttpCounts = { streams: 0, posts: 0, statuses: {}, lostRequests: 0, lostAnswers: 0, aborted: 0 };
 
   constructor(
     readonly time: VirtualTime,
@@ -346,7 +393,8 @@ export class Network {
     const endpoint = this.endpoint;
     if (socket.readyState !== CONNECTING) return;
     const refuse = (): void => void this.time.schedule(() => socket.closed(1006, ''), path.latency(), socket.node);
-    if (path.refusedUntil > now || endpoint === null) return refuse();
+    // A proxy that does not pass Upgrade answers with an HTTP status: the socket closes before it opened.
+    if (path.refusedUntil > now || endpoint === null || path.upgradeBlockedUntil > now) return refuse();
     const link = new Link(this, path);
     link.client = socket;
     link.server = new ServerSocket(link);
@@ -371,12 +419,15 @@ export class Network {
     endpoint.accept(link.server, { remoteAddress: `10.0.0.${path.index + 1}`, origin: undefined, url });
   }
 
-  /** The gateway's transport: it listens by becoming the endpoint. */
+  /**
+   * The gateway's transport: it listens by becoming the endpoint, with the real HTTP binding on
+   * the same "port" (a fresh one per listen, so a restarted gateway knows no old connection id).
+   */
   transport(): GatewayTransport {
     let accept: Endpoint | null = null;
     return {
       listen: (onSocket: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, _health: () => Health) => {
-        accept = { accept: onSocket };
+        accept = { accept: onSocket, http: createHttpBinding({ nodeId: 'sim', allowedOrigins: undefined, maxPayload: 1 << 20 }, onSocket) };
         this.endpoint = accept;
         return Promise.resolve({ url: 'ws://gateway.sim', port: 0 });
       },

@@ -4,6 +4,7 @@
 import { createRng } from '../chaos/prng.js';
 import { drawSchedule, healTime, type Fault, type FaultKind } from './faults.js';
 import { applyFault } from './inject.js';
+import type { HttpCounts } from './network.js';
 import { partsFor, type Mutation } from './mutations.js';
 import { DEFAULT_WORLD, World, type WorldConfig } from './world.js';
 
@@ -43,6 +44,10 @@ export interface SimReport {
   readonly connects: number;
   /** Most connection attempts one client made within a second (bounded by MAX_ATTEMPTS_PER_SECOND). */
   readonly peakAttemptsPerSecond: number;
+  /** Joins by transport, and moves between consecutive joins of a client (fallback to HTTP, back to WebSocket). */
+  readonly transports: { readonly joins: Readonly<Record<'websocket' | 'http', number>>; readonly toHttp: number; readonly toWebsocket: number };
+  /** What went over HTTP: streams, POSTs, answers by status, lost POSTs, aborted requests. */
+  readonly http: Readonly<HttpCounts>;
   /** Errors the clients reported, by code (bad_server_frame from hostile frames, consumer_overflow, ...). */
   readonly clientErrors: Readonly<Record<string, number>>;
   readonly hostileClients: { readonly sent: number; readonly refused: number };
@@ -59,7 +64,7 @@ export function scheduleFor(options: SimOptions): Fault[] {
   const faults = options.faults ?? 400;
   const rng = createRng(options.seed).fork(1);
   const every = options.faultEveryMs ?? (rng.chance(0.75) ? rng.int(15, 30) : rng.int(60, 120));
-  return drawSchedule(rng, { clients, faults, startMs: FAULTS_FROM_MS, endMs: FAULTS_FROM_MS + faults * every });
+  return drawSchedule(rng, { clients, faults, startMs: FAULTS_FROM_MS, endMs: FAULTS_FROM_MS + faults * every, http: options.world?.http ?? false });
 }
 
 /** Run one seed. Never throws for a broken invariant: it is in `violations`. */
@@ -149,6 +154,8 @@ function report(world: World, schedule: readonly Fault[], seed: number, gaps: nu
     messages: world.messageCounts(),
     connects: world.lanes.reduce((a, l) => a + l.path.attempts, 0),
     peakAttemptsPerSecond: world.peakAttempts,
+    transports: { joins: { ...world.transports.joins }, toHttp: world.transports.toHttp, toWebsocket: world.transports.toWebsocket },
+    http: { ...world.net.httpCounts, statuses: { ...world.net.httpCounts.statuses } },
     clientErrors: { ...world.counts.errors },
     hostileClients: { sent: world.counts.hostileClients, refused: world.counts.hostileClientsRefused },
     violations: world.violations,

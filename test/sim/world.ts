@@ -12,6 +12,10 @@ import { formatEntry, createTimeline, type TimelineEntry } from '../../stories/s
 import type { Rng } from '../chaos/prng.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import { badClientFrame, badServerFrame } from '../fuzz/hostile-frames.js';
+import { httpTransport } from '../../src/client/http-transport.js';
+import type { ClientParts } from '../../src/client/client-parts.js';
+import type { TransportName } from '../../machines/transport-fallback.js';
+import { simFetch } from './http-network.js';
 import type { WorldParts } from './mutations.js';
 import { Network, Path } from './network.js';
 import { SimNode, VirtualTime } from './virtual-time.js';
@@ -30,6 +34,12 @@ export interface WorldConfig {
   readonly maxBufferedEvents: readonly [number, number];
   /** Record a readable trace (for replay comparison and the shrinker). */
   readonly trace: boolean;
+  /**
+   * Clients that can use HTTP too (SSE down, POST up, over the simulated fetch): most keep the
+   * default order (WebSocket, then HTTP after two attempts that never opened), some start on HTTP.
+   * Off: every client speaks WebSocket only.
+   */
+  readonly http: boolean;
 }
 
 export const DEFAULT_WORLD: WorldConfig = {
@@ -41,6 +51,7 @@ export const DEFAULT_WORLD: WorldConfig = {
   sendEveryMs: 400,
   maxBufferedEvents: [8, 64],
   trace: false,
+  http: false,
 };
 
 /**
@@ -55,6 +66,9 @@ export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, probeWindow
  * client makes a handful; one that resets its counter on open loops at 25 ms. Measured: see docs/simulation.md.
  */
 export const MAX_ATTEMPTS_PER_SECOND = 12;
+
+/** The clients' handshake timeout, also the HTTP transport's deadline on each request. */
+const CLIENT_HANDSHAKE_MS = 1500;
 
 /** One numbered app message and what became of it. */
 interface Message {
@@ -114,6 +128,8 @@ export class World {
   readonly hostileServerFrames: string[];
   readonly hostileClientFrames: string[];
   readonly counts = { published: 0, restarts: 0, drains: 0, expired: 0, hostileClients: 0, hostileClientsRefused: 0, errors: {} as Record<string, number> };
+  /** Joins by transport, and the moves between consecutive joins of one client. */
+  readonly transports = { joins: { websocket: 0, http: 0 }, toHttp: 0, toWebsocket: 0 };
 
   constructor(
     readonly config: WorldConfig,
@@ -218,20 +234,22 @@ export class World {
       const maxBufferedEvents = app.int(...this.config.maxBufferedEvents);
       // A fifth of the clients speak only protocol 1: no batches, one frame per event.
       const protocol = app.chance(0.2) ? { min: 1, max: 1 } : { min: 1, max: 2 };
+      // The simulated network carries WebSockets only, unless the world has HTTP (then the HTTP
+      // transport gets the simulated fetch; it would reach for the real one otherwise).
+      const transports: readonly TransportName[] = !this.config.http ? ['websocket'] : app.chance(0.3) ? ['http', 'websocket'] : ['websocket', 'http'];
       const client = assembleGatewayClient({
         protocol,
         maxBufferedEvents,
         url: 'ws://gateway.sim/',
         agentId: 'sim',
         reconnect: SIM_RECONNECT,
-        handshakeTimeoutMs: 1500,
+        handshakeTimeoutMs: CLIENT_HANDSHAKE_MS,
         WebSocket: this.net.webSocketClass(path, node),
-        // The simulated network carries WebSockets only; the HTTP transport would reach for the real fetch.
-        transports: ['websocket'],
+        transports,
         clock: node.clock(),
         random: this.rng.clients.fork(i).next,
         ...(timeline ? { inspect: timeline.inspect } : {}),
-      }, this.parts.client);
+      }, this.config.http ? this.httpParts(path, node) : this.parts.client);
       const history = createHistory();
       const lane: Lane = {
         index: i,
@@ -264,6 +282,13 @@ export class World {
     }
   }
 
+  /** The world's client parts, with the HTTP transport on this client's simulated fetch. */
+  private httpParts(path: Path, node: SimNode): ClientParts {
+    const parts = this.parts.client;
+    const http = httpTransport({ clock: node.clock(), deadlineMs: CLIENT_HANDSHAKE_MS, maxQueuedFrames: 1000 + 64, fetch: simFetch(this.net, path, node) });
+    return { ...parts, createTransport: (name, options) => (name === 'http' ? http : parts.createTransport(name, options)) };
+  }
+
   /** Feed the checker from the client's own callbacks, in the order the client emits them. */
   private wire(lane: Lane): void {
     const { client, checker } = lane;
@@ -280,8 +305,16 @@ export class World {
       this.resync(lane);
     });
     client.onSnapshot((snapshot) => checker.snapshot(snapshot));
+    let lastTransport: TransportName | undefined;
     client.onState((state) => {
       if (state !== 'joined') return;
+      const transport = client.info.transport;
+      this.transports.joins[transport]++;
+      if (lastTransport !== undefined && transport !== lastTransport) {
+        if (transport === 'http') this.transports.toHttp++;
+        else this.transports.toWebsocket++;
+      }
+      lastTransport = transport;
       checker.handshake(client.info.epoch);
       const id = client.info.sessionId;
       if (id !== null && id !== lane.sessionId) {
@@ -380,7 +413,7 @@ export class World {
       lane.client.send({ c: lane.index, k }).then(
         (result) => {
           message.settled = 'acked';
-          this.note(`c${lane.index} message ${k} acknowledged${result.duplicate ? ' (duplicate)' : ''}`, 'ack');
+          this.note(`c${lane.index} message ${message.k} acknowledged${result.duplicate ? ' (duplicate)' : ''}`, 'ack');
         },
         (error: { code?: string }) => {
           message.settled = 'rejected';
