@@ -1,6 +1,6 @@
 // The services the gateway nodes of one deployment share, beside the event log: the live feed
-// (cross-node publish/subscribe), presence, the node registry, session caps, the store's health
-// and its write durability. Small interfaces with every member required, as Centrifuge keeps its
+// (cross-node publish/subscribe), presence, the node registry, the relay of frames to the node
+// that holds a connection, session caps, the store's health and its write durability. Small interfaces with every member required, as Centrifuge keeps its
 // Broker apart from its PresenceManager: a gateway is handed a whole Fleet and never asks which
 // of these a backend has. A single node runs on createLocalFleet() (local-fleet.ts); a Redis
 // deployment on createRedisFleet(), which returns the log and the fleet together.
@@ -107,6 +107,58 @@ export interface NodeRegistry {
   report(report: NodeReport, freshMs: number): Promise<FleetView | undefined>;
 }
 
+/** Frames POSTed to one node for an HTTP-binding connection that another node holds. */
+export interface RelayedFrames {
+  /** The connection id (`<node id>.<random>`, PROTOCOL.md section 9). */
+  readonly connection: string;
+  /** ClientFrame lines, already checked, in the order they are to be handled. */
+  readonly lines: readonly string[];
+  /**
+   * SHA-256 (base64url) of the token the POST presented, undefined when it presented none: the
+   * holder compares it with its stream's, and the token itself never travels.
+   */
+  readonly tokenDigest: string | undefined;
+}
+
+/**
+ * What the node holding a connection did with relayed frames, as the POST endpoint does with its
+ * own: `delivered` (handed to the connection, in order), `unknown_connection` (it holds no open
+ * connection with this id: dropped), `forbidden` (another token), `busy` (the connection is not
+ * reading now: dropped, to be sent again).
+ */
+export type DeliveryOutcome = 'delivered' | 'unknown_connection' | 'forbidden' | 'busy';
+
+/**
+ * How a forward ended: the holder's {@link DeliveryOutcome} (`unknown_connection` also when no
+ * live node has that id), `no_answer` when the holder did not answer within the fleet's deadline
+ * (the frames may or may not have been handed over), or `overloaded` when this node already waits
+ * on its bound of forwards (nothing was sent).
+ */
+export type ForwardOutcome = DeliveryOutcome | 'no_answer' | 'overloaded';
+
+/**
+ * Frames for a connection held by another node: with the HTTP binding a POST may reach any node
+ * of the fleet, and only the node holding the stream can hand its frames to the connection. As
+ * Centrifugo's emulation endpoint does, the node that got the POST forwards the frames and waits
+ * for the holder's answer, so the POST is answered only once the frames were handed over (or
+ * refused): the next POST of the connection, on whatever node, comes after them.
+ */
+export interface ConnectionRelay {
+  /**
+   * Take the frames other nodes forward to `node`'s connections, and the answers to this node's
+   * own forwards. `deliver` hands frames to a connection and says how it went; it runs once per
+   * forward, in the order the forwards were sent. Resolves once listening; the function it
+   * resolves to stops.
+   */
+  serve(node: string, deliver: (frames: RelayedFrames) => DeliveryOutcome): Promise<Unsubscribe>;
+  /**
+   * Hand `frames` to `node`, the holder of `frames.connection`, and resolve with its answer.
+   * Needs {@link ConnectionRelay.serve} first (the answer comes to this node). Rejects with a
+   * `LogError` `unavailable` when the store cannot be reached.
+   */
+  forward(node: string, frames: RelayedFrames): Promise<ForwardOutcome>;
+}
+
 /** Is the store the log and the fleet run on answering? */
 export interface StoreHealth {
   /**
@@ -133,6 +185,7 @@ export interface Fleet {
   readonly feed: LiveFeed;
   readonly presence: PresenceStore;
   readonly nodes: NodeRegistry;
+  readonly relay: ConnectionRelay;
   readonly health: StoreHealth;
   readonly durability: WriteDurability;
   /**

@@ -29,6 +29,7 @@ import { createSessionRegistry, type SessionSummary } from './session-registry.j
 import { isThenable } from './serial-queue.js';
 import type { GatewaySocket, UpgradeInfo } from './transport.js';
 import { createWsTransport } from './ws-transport.js';
+import { createHttpBinding } from './http/http-binding.js';
 
 /** What the app publishes; the gateway adds `event_id` and `timestamp` when missing. */
 export interface PublishEvent {
@@ -239,6 +240,20 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     parts,
   };
 
+  const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
+    if (stopping) {
+      ws.terminate();
+      return;
+    }
+    const connection = acceptConnection(ws, upgrade, ctx, (c) => connections.delete(c));
+    connections.add(connection);
+  };
+  // The HTTP binding belongs to the default transport, and takes part in the fleet: a POST for a
+  // stream that another node holds is relayed there, and this node delivers the ones relayed to it.
+  const binding =
+    options.transport === undefined
+      ? createHttpBinding({ nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload, relay: fleet.relay }, accept)
+      : undefined;
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame
   // is read and refused with a typed payload_too_large error, and the connection stays.
   const transport =
@@ -249,20 +264,13 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
       handshakeTimeoutMs: resolved.handshakeTimeoutMs,
       maxFrameBytes: resolved.maxPayload * 2,
       onError: (error) => logger.error({ err: error.message }, 'gateway server error'),
-      http: { nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload },
+      http: binding,
     });
-  const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
-    if (stopping) {
-      ws.terminate();
-      return;
-    }
-    const connection = acceptConnection(ws, upgrade, ctx, (c) => connections.delete(c));
-    connections.add(connection);
-  };
 
-  await asGatewayError(async () => {
+  const stopRelay = await asGatewayError(async () => {
     await log.open();
     await fleet.open();
+    return binding ? fleet.relay.serve(resolved.nodeId, binding.deliver) : async (): Promise<void> => undefined;
   });
   // A kept process-local log brings its sessions along: count them (by owner; their address is
   // unknown), or the caps would start from zero after every restart.
@@ -284,6 +292,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   const stopListening = async (): Promise<void> => {
     stopExpiry();
     await transport.close();
+    await stopRelay();
     await fanout.close();
     metrics.close();
     fleetHealth.stop();

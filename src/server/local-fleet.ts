@@ -54,6 +54,8 @@ export function createLocalFleet(): Fleet {
       leave: async () => undefined,
     },
     nodes: { report: async () => undefined },
+    // A node alone holds every connection it can route to: an id naming another node is unknown.
+    relay: { serve: async () => async () => undefined, forward: async () => 'unknown_connection' },
     health: { isReachable: () => true, onRoundTrip: () => () => undefined },
     durability: { durableWrites: () => false },
     sessionCaps: (limits) => createMemorySessionCaps(limits),

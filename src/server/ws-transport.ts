@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Health } from '../protocol/index.js';
-import { createHttpBinding, type HttpBindingOptions } from './http/http-binding.js';
+import type { HttpBinding } from './http/http-binding.js';
 import { listenOn } from './listen.js';
 import type { GatewayTransport } from './transport.js';
 import { upgradeInfo } from './upgrade-info.js';
@@ -20,8 +20,11 @@ export interface WsTransportOptions {
   readonly maxFrameBytes: number;
   /** Server errors after listening (such as EMFILE on accept), which must not crash the process. */
   readonly onError: (error: Error) => void;
-  /** Serve the HTTP binding too (PROTOCOL.md section 9). @default undefined: WebSocket only */
-  readonly http?: HttpBindingOptions | undefined;
+  /**
+   * Serve the HTTP binding too (PROTOCOL.md section 9): the gateway makes it, since it takes part
+   * in the fleet (its POSTs may be for another node's streams). @default undefined: WebSocket only
+   */
+  readonly http?: Pick<HttpBinding, 'handle'> | undefined;
 }
 
 /**
@@ -46,7 +49,7 @@ export function createWsTransport(options: WsTransportOptions): GatewayTransport
         requestTimeout: budgetMs,
         connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(budgetMs / 4))),
       };
-      const binding = options.http ? createHttpBinding(options.http, accept) : undefined;
+      const binding = options.http;
       server = createServer(serverOptions, (req, res) => {
         if (req.url === '/health') {
           const report = health();

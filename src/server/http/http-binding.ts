@@ -5,14 +5,16 @@
 //   POST <path>?connection=<id>                           frames up, one per line
 //   OPTIONS                                               a CORS preflight
 // Each stream is a GatewaySocket handed to the same `accept` as a WebSocket, so the handshake,
-// sessions, resume, limits and errors are the gateway's one implementation.
+// sessions, resume, limits and errors are the gateway's one implementation. A POST for a stream
+// that another node of the fleet holds goes there through the fleet's relay (post-frames.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONNECTION_HEADER } from '../../protocol/sse.js';
+import type { ConnectionRelay, DeliveryOutcome, RelayedFrames } from '../fleet.js';
 import type { GatewaySocket, UpgradeInfo } from '../transport.js';
 import { bearerToken, upgradeInfo } from '../upgrade-info.js';
 import { createConnectionDirectory, type ConnectionDirectory } from './connection-directory.js';
 import { answerPreflight, corsFor, corsHeaders } from './cors.js';
-import { handlePost, type HttpConnection } from './post-frames.js';
+import { deliverRelayed, handlePost, type HttpConnection, type PostRoutes } from './post-frames.js';
 import { createSseSocket } from './sse-socket.js';
 import { isPlainStreamPath, streamHello } from './stream-hello.js';
 
@@ -31,14 +33,21 @@ export interface HttpBindingOptions {
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   /** `policy.max_payload`: the largest frame a POST line may hold. */
   readonly maxPayload: number;
+  /** The fleet's relay: POSTs for another node's streams are forwarded through it. */
+  readonly relay: ConnectionRelay;
 }
 
 /** The binding on one HTTP server. */
 export interface HttpBinding {
   /** Serve the request if it is the binding's; false leaves it to the caller. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-  /** The streams open now, by connection id: what a fleet routes POSTs through. */
+  /** The streams open now, by connection id. */
   readonly connections: ConnectionDirectory<HttpConnection>;
+  /**
+   * Hand frames that another node received to one of this node's streams: what this node's
+   * `relay.serve` delivers. Bound, so it can be passed as it is.
+   */
+  readonly deliver: (frames: RelayedFrames) => DeliveryOutcome;
 }
 
 function wantsEventStream(req: IncomingMessage): boolean {
@@ -55,6 +64,11 @@ function refuseBadRequest(res: ServerResponse, headers: Readonly<Record<string, 
 export function createHttpBinding(options: HttpBindingOptions, accept: (socket: GatewaySocket, upgrade: UpgradeInfo) => void): HttpBinding {
   const connections = createConnectionDirectory<HttpConnection>(options.nodeId);
   const postLimits = { maxPayload: options.maxPayload, maxBodyBytes: options.maxPayload * MAX_POST_FRAMES };
+  const routes: PostRoutes = {
+    node: options.nodeId,
+    find: (id) => connections.find(id),
+    forward: (node, frames) => options.relay.forward(node, frames),
+  };
 
   const openStream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     const cors = corsFor(req, options.allowedOrigins);
@@ -72,6 +86,7 @@ export function createHttpBinding(options: HttpBindingOptions, accept: (socket: 
 
   return {
     connections,
+    deliver: (frames) => deliverRelayed(connections.find(frames.connection), frames),
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://gateway.invalid');
       switch (req.method) {
@@ -79,7 +94,7 @@ export function createHttpBinding(options: HttpBindingOptions, accept: (socket: 
           answerPreflight(res, corsFor(req, options.allowedOrigins));
           return true;
         case 'POST':
-          handlePost(req, res, url, corsFor(req, options.allowedOrigins), (id) => connections.find(id), postLimits).catch(() => res.destroy());
+          handlePost(req, res, url, corsFor(req, options.allowedOrigins), routes, postLimits).catch(() => res.destroy());
           return true;
         case 'GET':
           if (!wantsEventStream(req) && !isPlainStreamPath(url.pathname)) return false;

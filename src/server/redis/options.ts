@@ -60,6 +60,11 @@ export interface RedisFleetOptions {
   readonly pingIntervalMs?: number;
   /** Calls waiting for Redis at once, per connection; one more rejects `unavailable` at once. @default 10000 */
   readonly maxPendingCalls?: number;
+  /**
+   * HTTP-binding POSTs this node forwards to the node that holds their stream and waits on at
+   * once; one more is answered `429` at once. @default 1000
+   */
+  readonly maxPendingForwards?: number;
   /** How long `open()` keeps trying to reach Redis before it rejects `unavailable`. @default 30000 */
   readonly connectTimeoutMs?: number;
   /** Called for each failed attempt of `open()` to reach Redis (it keeps trying until `connectTimeoutMs`). */
@@ -88,6 +93,7 @@ export interface ResolvedRedisOptions {
   readonly newEpoch: () => string;
   readonly retryAfterMs: number;
   readonly deadlines: RedisDeadlines;
+  readonly maxPendingForwards: number;
   readonly connectTimeoutMs: number;
   readonly onConnectFailed: (cause: Error) => void;
   readonly clock: GatewayClock;
@@ -124,6 +130,7 @@ export function resolveRedisOptions(options: RedisFleetOptions): ResolvedRedisOp
       maxPendingCalls: positiveInt('maxPendingCalls', options.maxPendingCalls ?? 10_000),
       retryAfterMs,
     },
+    maxPendingForwards: positiveInt('maxPendingForwards', options.maxPendingForwards ?? 1000),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 30_000),
     onConnectFailed: options.onConnectFailed ?? (() => undefined),
     clock: options.clock ?? systemClock,

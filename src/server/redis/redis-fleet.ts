@@ -1,10 +1,11 @@
 // createRedisFleet: the log and the fleet of a gateway node on Redis (or Redis Cluster), built on
 // one pair of connections (connection.ts): the Redis Streams log (redis-log.ts), the live feed on
 // sharded pub/sub (session-feed.ts), presence (presence.ts), the node registry
-// (node-registry.ts), session caps (session-caps.ts) and the durability monitor (durability.ts).
+// (node-registry.ts), the relay of HTTP-binding frames between nodes (connection-relay.ts), session caps (session-caps.ts) and the durability monitor (durability.ts).
 import type { Fleet } from '../fleet.js';
 import type { SessionLimits } from '../session-caps.js';
 import { createRedisConnection } from './connection.js';
+import { createRedisConnectionRelay } from './connection-relay.js';
 import type { DataClient } from './data-client.js';
 import { createRedisDurability } from './durability.js';
 import { sessionKeys, type SessionKeys } from './keys.js';
@@ -73,6 +74,13 @@ export function createRedisFleetInternals(options: RedisFleetOptions): RedisFlee
       feed: createRedisSessionFeed(connection, keys, resolved.retryAfterMs),
       presence: createRedisPresence({ client, isCluster: resolved.isCluster, keyPrefix, call }),
       nodes: createRedisNodeRegistry(connection, keyPrefix, resolved.clock),
+      relay: createRedisConnectionRelay(connection, {
+        keyPrefix,
+        commandTimeoutMs: resolved.deadlines.commandTimeoutMs,
+        maxPendingForwards: resolved.maxPendingForwards,
+        retryAfterMs: resolved.retryAfterMs,
+        clock: resolved.clock,
+      }),
       health: { isReachable: () => connection.isReachable(), onRoundTrip: (listener) => connection.onRoundTrip(listener) },
       durability,
       sessionCaps: (limits) => createRedisSessionCaps(client, limits, { keyPrefix, sessionTtlMs, call }),
