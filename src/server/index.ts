@@ -37,8 +37,11 @@ export {
   type StoredState,
 } from './event-log.js';
 export type {
+  ConnectionRelay,
+  DeliveryOutcome,
   Fleet,
   FleetView,
+  ForwardOutcome,
   LiveEvent,
   LiveFeed,
   NodeRegistry,
@@ -46,6 +49,7 @@ export type {
   PresenceGroup,
   PresenceQuery,
   PresenceStore,
+  RelayedFrames,
   StoreHealth,
   Unsubscribe,
   WriteDurability,

@@ -3,7 +3,7 @@
 // straight into the shared log, and per client the chaos suite's stream checker. No test
 // framework imports: `npm run soak -- --fleet` uses it too (call cleanupFleet() when done).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createGatewayClient, GatewayConnectError, type GatewayClient, type SendResult } from '../../src/client/index.js';
+import { createGatewayClient, GatewayConnectError, type GatewayClient, type GatewayClientOptions, type SendResult } from '../../src/client/index.js';
 import { LogError } from '../../src/server/event-log.js';
 import type { Durability, RedisFleetOptions } from '../../src/server/redis/options.js';
 import { createRedisFleet } from '../../src/server/redis/redis-fleet.js';
@@ -122,8 +122,16 @@ export interface Lane {
   readonly sends: Array<{ readonly key: string; outcome?: SendResult | { readonly error: string } }>;
 }
 
-/** Connect `count` clients through `url`, each on its own session unless `sessionOf` names one. */
-export async function startLanes(url: string, count: number, sessionOf?: (i: number, earlier: readonly Lane[]) => Lane | undefined): Promise<Lane[]> {
+/**
+ * Connect `count` clients through `url`, each on its own session unless `sessionOf` names one;
+ * `options` adds client options (`transports: ['http']`).
+ */
+export async function startLanes(
+  url: string,
+  count: number,
+  sessionOf?: (i: number, earlier: readonly Lane[]) => Lane | undefined,
+  options: Partial<GatewayClientOptions> = {},
+): Promise<Lane[]> {
   const lanes: Lane[] = [];
   for (let i = 0; i < count; i++) {
     const shared = sessionOf?.(i, lanes);
@@ -132,6 +140,7 @@ export async function startLanes(url: string, count: number, sessionOf?: (i: num
       agentId: 'demo',
       reconnect: { initialDelayMs: 20, maxDelayMs: 300, minUptimeMs: 300 },
       handshakeTimeoutMs: 2000,
+      ...options,
       ...(shared ? { sessionId: shared.sessionId } : {}),
     });
     const history = shared?.history ?? createHistory();
