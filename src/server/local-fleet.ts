@@ -39,9 +39,10 @@ function createLocalFeed(): LiveFeed {
 
 /**
  * The fleet of a single gateway node, the default of `createGateway`: an in-process live feed,
- * presence and health from this node alone (no other node's sessions, no fleet totals), a store
- * that is always reachable and does not survive the process, and caps that count this process's
- * sessions. Each gateway gets its own unless one is passed.
+ * presence and health from this node alone (no other node's sessions, no fleet totals, no other
+ * node to relay an HTTP-binding POST to), a store that is always reachable and does not survive
+ * the process, and caps that count this process's sessions. Each gateway gets its own unless one
+ * is passed.
  */
 export function createLocalFleet(): Fleet {
   return {
