@@ -40,8 +40,9 @@ const FOLDER_RULES: ReadonlyArray<{ readonly from: string; readonly may: readonl
   { from: 'src/conformance/', may: ['src/conformance/', 'src/protocol/'] },
   // The Redis fleet implements the gateway's seams and uses nothing else of it.
   { from: 'src/server/redis/', may: ['src/server/redis/', 'src/server/event-log.ts', 'src/server/fleet.ts', 'src/server/session-caps.ts', 'src/server/clock.ts', 'src/protocol/'] },
-  // The HTTP binding makes GatewaySockets for the same accept as the WebSocket.
-  { from: 'src/server/http/', may: ['src/server/http/', 'src/server/transport.ts', 'src/server/upgrade-info.ts', 'src/protocol/'] },
+  // The HTTP binding makes GatewaySockets for the same accept as the WebSocket, and relays a
+  // POST for another node's stream through the fleet seam's ConnectionRelay.
+  { from: 'src/server/http/', may: ['src/server/http/', 'src/server/transport.ts', 'src/server/upgrade-info.ts', 'src/server/fleet.ts', 'src/protocol/'] },
   { from: 'src/server/dialects/', may: ['src/server/dialects/', 'src/protocol/'] },
   // The entry point names createRedisFleet for apps; the gateway itself runs on the seams only.
   { from: 'src/server/index.ts', may: ['src/server/', 'src/protocol/'] },

@@ -7,7 +7,7 @@
 // runs on top.
 import type { Health } from '../../src/protocol/index.js';
 import { createHttpBinding, type HttpBinding } from '../../src/server/http/http-binding.js';
-import type { GatewaySocket, GatewayTransport, SocketData, UpgradeInfo } from '../../src/server/index.js';
+import { createLocalFleet, type GatewaySocket, type GatewayTransport, type SocketData, type UpgradeInfo } from '../../src/server/index.js';
 import type { WebSocketClass, WebSocketLike } from '../../src/client/types.js';
 import type { Rng } from '../chaos/prng.js';
 import type { Gate, SimNode, VirtualTime } from './virtual-time.js';
@@ -427,7 +427,7 @@ export class Network {
     let accept: Endpoint | null = null;
     return {
       listen: (onSocket: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, _health: () => Health) => {
-        accept = { accept: onSocket, http: createHttpBinding({ nodeId: 'sim', allowedOrigins: undefined, maxPayload: 1 << 20 }, onSocket) };
+        accept = { accept: onSocket, http: createHttpBinding({ nodeId: 'sim', allowedOrigins: undefined, maxPayload: 1 << 20, relay: createLocalFleet().relay }, onSocket) };
         this.endpoint = accept;
         return Promise.resolve({ url: 'ws://gateway.sim', port: 0 });
       },

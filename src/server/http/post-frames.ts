@@ -12,7 +12,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertNever } from '../../protocol/assert-never.js';
 import { decodeClientFrame } from '../../protocol/codec.js';
 import { defaultNextStep, type WireErrorCode } from '../../protocol/errors.js';
-import { LogError } from '../event-log.js';
 import type { DeliveryOutcome, ForwardOutcome, RelayedFrames } from '../fleet.js';
 import { SOCKET_OPEN } from '../transport.js';
 import { bearerToken } from '../upgrade-info.js';
@@ -202,11 +201,10 @@ async function forwardPost(
   let outcome: ForwardOutcome;
   try {
     outcome = await routes.forward(target.node, { connection: target.id, lines: checked.lines, tokenDigest: target.digest });
-  } catch (error) {
+  } catch {
     // This node cannot reach the store the relay runs on: nothing was handed over.
-    const retryAfter = Math.max(1, Math.ceil((error instanceof LogError ? error.retryAfterMs : 1000) / 1000));
-    res.setHeader('retry-after', String(retryAfter));
-    return answer(res, 503, headers, 'unavailable', 'This gateway node cannot reach the node that holds this stream (its event store is unreachable); nothing of this POST was handled. Reconnect, or send the frames again after retry_after_seconds.', { retry_after_seconds: retryAfter });
+    res.setHeader('retry-after', '1');
+    return answer(res, 503, headers, 'unavailable', 'This gateway node cannot reach the node that holds this stream (its event store is unreachable); nothing of this POST was handled. Reconnect, or send the frames again after retry_after_seconds.', { retry_after_seconds: 1 });
   }
   answerOutcome(res, headers, outcome);
 }
