@@ -2,8 +2,13 @@
 // RSS and heap they added, measured after forced GCs before and after.
 //   lifeline  createGatewayClient, joined and idle
 //   ws        a bare `ws` socket that sends the same `hello` and JSON.parses what comes back
+//   chart     the client's chart alone, no socket: an XState actor of `gatewayMachine` driven to
+//             `joined.live` with its inert socket and heartbeat actors, as a joined client's chart
+//             is in Node (no browser signals). What any client built on this chart pays at least.
 //   argv: <kind> <url> <count>
 import WebSocket from 'ws';
+import { createActor, type AnyActorRef } from 'xstate';
+import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { createGatewayClient, type GatewayClient } from '../../src/client/index.js';
 import { sleep, tell, waitUntil } from '../lib/proc.js';
 
@@ -26,11 +31,23 @@ function usage(): { rss: number; heap: number } {
 }
 
 // Keep every client reachable, so GC measures what an app holding them pays.
-const held: Array<GatewayClient | WebSocket> = [];
+const held: Array<GatewayClient | WebSocket | AnyActorRef> = [];
 let joined = 0;
 
+// As client-machine.ts provides it where the runtime has no browser signals.
+const nodeChart = gatewayMachine.provide({ actions: { watchBrowserSignals: () => undefined } });
+
 function open(): void {
-  if (kind === 'lifeline') {
+  if (kind === 'chart') {
+    const actor = createActor(nodeChart, { input: {} }).start();
+    actor.send({ type: 'user.connect' });
+    actor.send({ type: 'socket.opened' });
+    actor.send({ type: 'hello.accepted', protocol: 2, heartbeatMs: 15_000 });
+    actor.send({ type: 'caught_up' });
+    if (!actor.getSnapshot().matches({ joined: 'live' })) throw new Error('chart: not in joined.live');
+    held.push(actor);
+    joined++;
+  } else if (kind === 'lifeline') {
     const client = createGatewayClient({ url, agentId: 'bench' });
     held.push(client);
     void client.connect().then(() => joined++, () => undefined);

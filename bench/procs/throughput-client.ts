@@ -9,8 +9,16 @@ import { serve, tell, wallNow, type Msg } from '../lib/proc.js';
 
 interface RunResult {
   readonly eps: number;
+  /** Events per second of this process's CPU time (user + system) over the same span. */
+  readonly cpuEps: number;
   readonly received: number;
   readonly live: boolean;
+}
+
+/** CPU time of this process so far, in ms (user + system, GC threads included). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 const HELLO = JSON.stringify({ type: 'hello', agent_id: 'bench', protocol_min: 1, protocol_max: 2 });
@@ -20,6 +28,7 @@ function runRaw(url: string, n: number, timeoutMs: number): Promise<RunResult> {
     const ws = new WebSocket(url);
     let count = 0;
     let first = 0;
+    let firstCpu = 0;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`raw ws: ${count}/${n} events after ${timeoutMs} ms`));
@@ -33,12 +42,16 @@ function runRaw(url: string, n: number, timeoutMs: number): Promise<RunResult> {
       } else if (frame.type === 'batch') {
         for (const member of frame.frames ?? []) if (typeof member.seq === 'number') count++;
       } else return;
-      if (first === 0) first = wallNow();
+      if (first === 0) {
+        first = wallNow();
+        firstCpu = cpuMs();
+      }
       if (count >= n) {
         const elapsed = wallNow() - first;
+        const cpu = cpuMs() - firstCpu;
         clearTimeout(timer);
         ws.terminate();
-        resolve({ eps: ((n - 1) * 1000) / elapsed, received: count, live: true });
+        resolve({ eps: ((n - 1) * 1000) / elapsed, cpuEps: ((n - 1) * 1000) / cpu, received: count, live: true });
       }
     });
     ws.on('error', (error) => {
@@ -53,6 +66,8 @@ async function runLifeline(url: string, n: number, timeoutMs: number, transport:
   const client = createGatewayClient({ url, agentId: 'bench', reconnect: false, ...(transport === 'http' ? { transports: ['http'] as const } : {}) });
   let count = 0;
   let first = 0;
+  let firstCpu = 0;
+  let cpu = 0;
   let live = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -60,9 +75,13 @@ async function runLifeline(url: string, n: number, timeoutMs: number, transport:
     count++;
     if (count === 1) {
       first = wallNow();
+      firstCpu = cpuMs();
       live = client.chart.getSnapshot().matches({ joined: 'live' });
     }
-    if (count >= n) resolveDone();
+    if (count === n) {
+      cpu = cpuMs() - firstCpu;
+      resolveDone();
+    }
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -72,7 +91,7 @@ async function runLifeline(url: string, n: number, timeoutMs: number, transport:
     await client.connect();
     await Promise.race([done, timeout]);
     const elapsed = wallNow() - first;
-    return { eps: ((n - 1) * 1000) / elapsed, received: count, live };
+    return { eps: ((n - 1) * 1000) / elapsed, cpuEps: ((n - 1) * 1000) / cpu, received: count, live };
   } finally {
     clearTimeout(timer);
     await client.disconnect();

@@ -111,6 +111,11 @@ function eventFrameSeq(frame: Json): number | undefined {
   return isSeq(seq) ? seq : undefined;
 }
 
+/** The seq of a frame that passed {@link eventFrameSeq}, without checking it again. */
+function checkedSeq(frame: Json): number {
+  return (frame['seq'] ?? (frame['event'] as Json)['sequence']) as number;
+}
+
 /** Deliver a frame that passed {@link eventFrameSeq}. */
 function deliverEventFrame(tracker: FrameRouterTarget['tracker'], frame: Json, seq: number): void {
   tracker.accept(seq, frame['event'] as EventFields & Json, frame['type'] === 'replay', epochOf(frame) || undefined, frame);
@@ -186,7 +191,7 @@ class Router {
     }
     for (const member of frames as Json[]) {
       if (this.target.stopped()) break;
-      deliverEventFrame(this.tracker, member, eventFrameSeq(member) as number);
+      deliverEventFrame(this.tracker, member, checkedSeq(member));
     }
     return true;
   }

@@ -14,7 +14,7 @@ const EXIT_BOUND_MS = 10_000;
 
 /** The subjects and metrics each bench must report (case names depend on the scale). */
 const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
-  throughput: [['ws+JSON.parse', 'events/s'], ['lifeline', 'events/s'], ['lifeline/ws', 'ratio']],
+  throughput: [['ws+JSON.parse', 'events/s'], ['lifeline', 'events/s'], ['lifeline/ws', 'ratio'], ['lifeline/ws', 'CPU ratio']],
   http: [
     ['lifeline over websocket', 'events/s'],
     ['lifeline over http', 'events/s'],
@@ -39,7 +39,7 @@ const EXPECTED: Record<string, Array<[subject: string, metric: string]>> = {
     ['defaults/fixed', 'peak ratio'],
     ['drain/fixed kill', 'peak ratio'],
   ],
-  memory: [['lifeline/ws', 'RSS ratio'], ['lifeline/ws', 'heap ratio']],
+  memory: [['lifeline/ws', 'RSS ratio'], ['lifeline/ws', 'heap ratio'], ['chart', 'heap+external per client'], ['(chart + ws)/ws', 'heap ratio']],
   capacity: [
     ['ws', 'RSS per connection'],
     ['lifeline', 'RSS per connection'],
