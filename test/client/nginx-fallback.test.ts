@@ -6,11 +6,11 @@
 // back, the network between nginx and the gateway drops, and the gateway restarts on its log, it
 // resumes each time with no gap and no duplicate, and each message is applied once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatewayClient, type GapInfo, type GatewayClient, type GatewayConnectError, type GatewayEvent } from '../../src/client/index.js';
+import { createGatewayClient, type ClientState, type GapInfo, type GatewayClient, type GatewayConnectError, type GatewayEvent } from '../../src/client/index.js';
 import { startTestGateway, type TestGateway } from '../../src/testing/index.js';
 import { startNginx, type Nginx } from '../support/nginx.js';
 import { httpRequest } from '../support/sse-client.js';
-import { waitFor, waitForState } from '../support/wait-for.js';
+import { waitFor } from '../support/wait-for.js';
 
 let gateway: TestGateway | undefined;
 let nginx: Nginx | undefined;
@@ -33,16 +33,30 @@ afterAll(async () => {
   await gateway?.close();
 });
 
+/** The gateway and nginx of this file, once started. */
+function started(): { gw: TestGateway; ng: Nginx } {
+  if (!gateway || !nginx) throw new Error('setup failed');
+  return { gw: gateway, ng: nginx };
+}
+
 /** A client with default options but for the agent, recording what the app would see. */
 function defaultClient(url: string) {
   const client = createGatewayClient({ url, agentId: 'demo' });
   const events: GatewayEvent[] = [];
   const gaps: GapInfo[] = [];
   const errors: GatewayConnectError[] = [];
+  const states: ClientState[] = [];
   client.onEvent((event) => events.push(event));
   client.onGap((gap) => gaps.push(gap));
   client.onError((error) => errors.push(error));
-  return { client, events, gaps, errors };
+  client.onState((state) => states.push(state));
+  /** Run `fault`, then resolve once the client has lost its connection and joined again (bounded). */
+  const rejoinsAfter = async (fault: () => unknown): Promise<void> => {
+    const mark = states.length;
+    await fault();
+    await waitFor(() => states.slice(mark).includes('reconnecting') && client.state === 'joined', 8000, 'the client to drop and join again');
+  };
+  return { client, events, gaps, errors, rejoinsAfter };
 }
 
 /** Publish `count` events to the client's session; their seqs. */
@@ -52,20 +66,14 @@ async function publish(gw: TestGateway, client: GatewayClient, count: number): P
   return seqs;
 }
 
-/** The client lost its connection (as it will), then joined again (bounded). */
-async function rejoins(client: GatewayClient): Promise<void> {
-  await waitFor(() => client.state !== 'joined', 3000, 'the client to notice the drop');
-  await waitForState(client, 'joined', 8000);
-}
-
 describe('a default client behind nginx that does not pass Upgrade', () => {
   it('falls back to HTTP, joins, gets live events through default buffering and sends with acks', { timeout: 15_000 }, async () => {
-    if (!gateway || !nginx) throw new Error('setup failed');
+    const { gw, ng } = started();
     // The proxy in the way: a WebSocket upgrade reaches the gateway as a plain GET, answered 426.
-    const upgrade = await httpRequest(nginx.httpUrl, { method: 'GET', headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    const upgrade = await httpRequest(ng.httpUrl, { method: 'GET', headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
     expect(upgrade.status).toBe(426);
 
-    const { client, events, gaps, errors } = defaultClient(nginx.url);
+    const { client, events, gaps, errors } = defaultClient(ng.url);
     try {
       // Bounded: were the stream buffered, hello_ok would never arrive.
       await client.connect({ timeoutMs: 5000 });
@@ -73,13 +81,13 @@ describe('a default client behind nginx that does not pass Upgrade', () => {
       expect(errors.map((e) => e.message).join('\n')).toMatch(/426/);
       // One event, alone: nginx buffers a proxied response unless told not to, so it arrives
       // while the stream stays open only because the stream said X-Accel-Buffering: no.
-      await publish(gateway, client, 1);
-      await waitFor(() => events.length === 1, 1000, 'the live event through nginx');
+      await publish(gw, client, 1);
+      await waitFor(() => events.length === 1, 2000, 'the live event through nginx');
       const sent = await client.send({ text: 'through nginx' });
       expect(sent).toMatchObject({ acknowledged: true, duplicate: false });
       expect(applied).toContainEqual({ text: 'through nginx' });
-      await publish(gateway, client, 2);
-      await waitFor(() => events.length === 3, 1000, 'two more live events');
+      await publish(gw, client, 2);
+      await waitFor(() => events.length === 3, 2000, 'two more live events');
       expect(events.map((e) => [e.seq, e.replayed])).toEqual([[1, false], [2, false], [3, false]]);
       expect(gaps).toEqual([]);
     } finally {
@@ -88,32 +96,36 @@ describe('a default client behind nginx that does not pass Upgrade', () => {
   });
 
   it('resumes after nginx is killed and comes back, and after the network behind it drops: no gap, no duplicate, each message applied once', { timeout: 20_000 }, async () => {
-    if (!gateway || !nginx) throw new Error('setup failed');
+    const { gw, ng } = started();
     applied.length = 0;
-    const { client, events, gaps } = defaultClient(nginx.url);
+    const { client, events, gaps, rejoinsAfter } = defaultClient(ng.url);
     try {
       await client.connect({ timeoutMs: 5000 });
       expect(client.info.transport).toBe('http');
-      let published = await publish(gateway, client, 3);
+      let published = await publish(gw, client, 3);
       await waitFor(() => events.length === 3, 2000, 'the first events');
 
       // nginx dies: the stream ends under the client. Events and a message meanwhile.
-      await nginx.kill();
-      published = [...published, ...(await publish(gateway, client, 3))];
-      const first = client.send({ k: 1 });
-      await nginx.start();
-      await rejoins(client);
+      let first: Promise<unknown> = Promise.resolve();
+      await rejoinsAfter(async () => {
+        await ng.kill();
+        published = [...published, ...(await publish(gw, client, 3))];
+        first = client.send({ k: 1 });
+        await ng.start();
+      });
       await waitFor(() => events.length === 6, 2000, 'the events published while nginx was down');
       expect(await first).toMatchObject({ acknowledged: true });
 
       // The network between nginx and the gateway resets: nginx ends the stream it was relaying.
-      gateway.proxy.drop();
-      published = [...published, ...(await publish(gateway, client, 2))];
-      const second = client.send({ k: 2 });
-      await rejoins(client);
+      let second: Promise<unknown> = Promise.resolve();
+      await rejoinsAfter(async () => {
+        gw.proxy.drop();
+        published = [...published, ...(await publish(gw, client, 2))];
+        second = client.send({ k: 2 });
+      });
       await waitFor(() => events.length === 8, 2000, 'the events published across the drop');
       expect(await second).toMatchObject({ acknowledged: true });
-      published = [...published, ...(await publish(gateway, client, 1))];
+      published = [...published, ...(await publish(gw, client, 1))];
       await waitFor(() => events.length === 9, 2000, 'a live event after it all');
 
       expect(published).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -128,23 +140,25 @@ describe('a default client behind nginx that does not pass Upgrade', () => {
   });
 
   it('resumes after the gateway restarts on its log, a message sent while it was down applied once', { timeout: 20_000 }, async () => {
-    if (!gateway || !nginx) throw new Error('setup failed');
+    const { gw, ng } = started();
     applied.length = 0;
-    const { client, events, gaps } = defaultClient(nginx.url);
+    const { client, events, gaps, rejoinsAfter } = defaultClient(ng.url);
     try {
       await client.connect({ timeoutMs: 5000 });
-      let published = await publish(gateway, client, 2);
+      let published = await publish(gw, client, 2);
       await waitFor(() => events.length === 2, 2000, 'the first events');
 
       // The gateway crashes (nginx answers 502 meanwhile), and comes back on the same log.
-      await gateway.crash();
-      const sent = client.send({ k: 1 });
-      await gateway.restart();
-      published = [...published, ...(await publish(gateway, client, 2))];
-      await rejoins(client);
+      let sent: Promise<unknown> = Promise.resolve();
+      await rejoinsAfter(async () => {
+        await gw.crash();
+        sent = client.send({ k: 1 });
+        await gw.restart();
+        published = [...published, ...(await publish(gw, client, 2))];
+      });
       await waitFor(() => events.length === 4, 2000, 'the events published after the restart');
       expect(await sent).toMatchObject({ acknowledged: true });
-      published = [...published, ...(await publish(gateway, client, 1))];
+      published = [...published, ...(await publish(gw, client, 1))];
       await waitFor(() => events.length === 5, 2000, 'a live event after it');
 
       expect(events.map((e) => e.seq)).toEqual(published);
