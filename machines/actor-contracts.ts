@@ -12,11 +12,26 @@ export type HandshakeMode = 'hello' | 'join';
 /** The socket actor's id among the chart's children, where the client finds it to send it commands. */
 export const SOCKET_ACTOR_ID = 'socket';
 
-/** Input of the socket actor: which handshake to send, the attempt it belongs to (its tag), and over which transport. */
+/** Input of the socket actor: which handshake to send, the attempt it belongs to (its tag), to which node and over which transport. */
 export interface SocketActorInput {
   readonly handshake: HandshakeMode;
   readonly attempt: number;
   readonly transport: TransportName;
+  /** The node: the index of the URL to use in a `url` list (a single URL or a url function ignores it). */
+  readonly node: number;
+}
+
+/** The transport probe's id among the chart's children. */
+export const TRANSPORT_PROBE_ID = 'transportProbe';
+
+/**
+ * Input of the transport probe, which a client joined over a fallback transport runs when the
+ * preferred one is due: open `transport` to the node of the current connection, sending nothing,
+ * and report within `deadlineMs` whether it opened.
+ */
+export interface TransportProbeInput {
+  readonly transport: TransportName;
+  readonly deadlineMs: number;
 }
 
 /** Input of the browser-signals watcher: whether the chart believes the network is up. */

@@ -1,9 +1,10 @@
 // The client's lifecycle as one statechart: connecting -> negotiating -> joined (replaying, live)
 // -> reconnecting (a probe window after a drop, then backoff, short cap) -> suspended (an outage past `suspendAfterMs`, long cap)
 // -> disconnected. Only lifecycle facts are events here; the per-event
-// data path (socket -> tracker -> subscribers) never passes through a transition. Which transport
-// an attempt uses (WebSocket or HTTP) is context, set by actions (transport-fallback.ts): the
-// states are the same over every transport.
+// data path (socket -> tracker -> subscribers) never passes through a transition. Which node and
+// transport an attempt uses (WebSocket or HTTP) is context, set by actions (transport-fallback.ts):
+// the states are the same over every transport. A client joined over a fallback transport probes
+// the preferred one with a child actor (`transportProbe`) and rejoins over it when it opens.
 //
 // Nothing here touches the world. The socket and heartbeat actors (their inputs and commands:
 // actor-contracts.ts) and the `flushOutbox` action are inert by default, so the chart runs on its own under
@@ -18,9 +19,9 @@
 // Past 300 lines on purpose: one file shows every state, event and transition (STYLE.md practice 1).
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
-import { SOCKET_ACTOR_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand } from './actor-contracts.js';
+import { SOCKET_ACTOR_ID, TRANSPORT_PROBE_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand, type TransportProbeInput } from './actor-contracts.js';
 import { failuresAfter, resolveReconnectOptions, retryDelay, type ReconnectOptions, type ResolvedReconnectOptions, type RetryTier } from './backoff.js';
-import { afterFailureBeforeOpen, beforeAttempt, initialTransportContext, onPreferredTransport, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
+import { afterFailureBeforeOpen, afterProbeFailed, beforeAttempt, initialTransportContext, moveToNextNode, onPreferredTransport, preferredTransport, shouldProbe, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
 
 /**
  * How old the current outage is. It starts at the first lost connection or failed attempt and
@@ -51,6 +52,8 @@ export interface GatewayMachineInput {
   readonly refreshableToken?: boolean;
   /** The transports to use, in order of preference (validated by the client). @default ['websocket', 'http'] */
   readonly transports?: readonly TransportName[];
+  /** How many URLs the `url` option lists, each a node with its own transport (1 for one URL or a url function). @default 1 */
+  readonly nodes?: number;
 }
 
 /**
@@ -104,7 +107,11 @@ export type GatewayMachineEvent =
   | { type: 'user.connect' }
   | { type: 'user.disconnect' }
   | { type: 'socket.opened' }
-  /** `noConnection`: the attempt ended before any connection was made (no token or no URL to be had), which says nothing about the transport. */
+  /**
+   * `noConnection`: the attempt reached no server: no token or URL to be had, or a connect that was
+   * refused or could not get through (the gateway or the network is down, as while a gateway
+   * restarts). That says nothing about the transport, so it does not count toward a fallback.
+   */
   | { type: 'socket.closed'; code: number; reason: string; noConnection?: true }
   | { type: 'hello.accepted'; protocol: number; heartbeatMs: number }
   | { type: 'hello.rejected'; code: string; message: string; nextStep: string; retryAfterMs?: number }
@@ -122,6 +129,10 @@ export type GatewayMachineEvent =
   | { type: 'outage.aged' }
   /** Time to try the preferred transport again (`transportRetry` after joining over another): raised by the chart itself. */
   | { type: 'transport.retry_due' }
+  /** The probe opened the preferred transport to the current node (and closed it): rejoin over it. */
+  | { type: 'transport.probe_opened' }
+  /** The probe was refused, closed before open, or missed its deadline: stay, and wait twice as long. */
+  | { type: 'transport.probe_failed' }
   /** An `events()` loop fell `maxBufferedEvents` behind: leave, and rejoin from the cursor once it drains. */
   | { type: 'consumer.overflow' }
   /** Every `events()` loop is back to half the bound. */
@@ -274,9 +285,13 @@ function retryWait() {
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptCloseOutsideOutage`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
  * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
- * The transport of each attempt is context (`transport`), moved by `recordTransportFailure` (to
- * the next after attempts that never opened), `recordTransportJoined` (starts the clock back to
- * the preferred one, delay `transportRetry`) and `retryPreferredTransport` (when it is due).
+ * The node and transport of each attempt are context (`node`, `transport`), moved by
+ * `moveToNextNode` (each node keeps its own transport), `recordTransportFailure` (to the next
+ * transport after attempts that reached a server and never opened), `recordTransportJoined`
+ * (starts the clock back to the preferred one, delay `transportRetry`) and
+ * `retryPreferredTransport` (when it is due). Joined over another when it is due, the client
+ * probes the preferred one (`probePreferredTransport`, actor `transportProbe`) and, when it opens,
+ * rejoins the same node over it (`transport.probe_opened`: a planned reconnect, no failure).
  * `user.connect` while reconnecting retries at once (the app asked explicitly).
  */
 export const gatewayMachine = setup({
@@ -295,6 +310,8 @@ export const gatewayMachine = setup({
     browserSignals: fromCallback<EventObject, BrowserSignalsInput>(() => undefined),
     /** Watches for silence longer than twice `heartbeatMs` and sends `heartbeat.missed`. Inert by default. */
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>(() => undefined),
+    /** Opens the preferred transport to the current node without a handshake, closes it, and reports `transport.probe_opened` or `transport.probe_failed`. Inert by default. */
+    transportProbe: fromCallback<EventObject, TransportProbeInput>(() => undefined),
   },
   guards: {
     isOffline: ({ context }) => !context.online,
@@ -329,7 +346,7 @@ export const gatewayMachine = setup({
   actions: {
     openSocket: spawnChild('socket', {
       id: SOCKET_ACTOR_ID,
-      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt, transport: context.transport }),
+      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt, transport: context.transport, node: context.node }),
     }),
     closeSocket: stopChild(SOCKET_ACTOR_ID),
     watchBrowserSignals: spawnChild('browserSignals', { id: 'browserSignals', input: ({ context }) => ({ online: context.online }) }),
@@ -441,7 +458,7 @@ export const gatewayMachine = setup({
     recordTransportFailure: assign(({ context, event }) => (event.type === 'socket.closed' && event.noConnection === true ? {} : afterFailureBeforeOpen(context))),
     /** The connection opened: the transport works, so its run of failures ends. */
     recordTransportOpened: assign({ transportFailures: 0 }),
-    /** Joined over the preferred transport: its retry schedule resets. Over another: the clock back to the preferred one starts, unless it already runs. */
+    /** Joined over the preferred transport: its retry schedule resets. Over another: the clock back to the preferred one starts, unless it already runs (or is due: then `joined` probes at once). */
     recordTransportJoined: enqueueActions(({ context, enqueue }) => {
       if (onPreferredTransport(context)) {
         enqueue.cancel(TRANSPORT_CLOCK);
@@ -451,9 +468,24 @@ export const gatewayMachine = setup({
         enqueue.raise({ type: 'transport.retry_due' }, { id: TRANSPORT_CLOCK, delay: 'transportRetry' });
       }
     }),
-    /** The wait is over: the next attempt tries the preferred transport (a healthy connection is left alone). */
+    /** The wait is over: a joined client probes the preferred transport, and the next attempt tries it. */
     markTransportRetryDue: assign({ transportRetry: 'due' as const }),
-    /** Before each attempt: the preferred transport, when its retry is due. */
+    /** Joined over a fallback transport with the retry due: probe the preferred one on this node. */
+    probePreferredTransport: enqueueActions(({ context, enqueue }) => {
+      if (!shouldProbe(context)) return;
+      enqueue.spawnChild('transportProbe', { id: TRANSPORT_PROBE_ID, input: { transport: preferredTransport(context), deadlineMs: context.handshakeTimeoutMs } });
+    }),
+    stopTransportProbe: stopChild(TRANSPORT_PROBE_ID),
+    /** The probe opened: the next attempt rejoins this node over the preferred transport. The client closed on purpose: no failure. */
+    recordTransportUpgrade: assign({ transportRetry: 'upgrade' as const, lastClose: closeOf(CloseCode.Normal, 'transport_upgrade') }),
+    /** The probe failed: stay on this transport, and probe again after twice the wait. */
+    recordTransportProbeFailed: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign(afterProbeFailed(context));
+      enqueue.raise({ type: 'transport.retry_due' }, { id: TRANSPORT_CLOCK, delay: 'transportRetry' });
+    }),
+    /** Before each attempt: the next node of the list, with the transport it had. */
+    moveToNextNode: assign(({ context }) => moveToNextNode(context)),
+    /** Before each attempt: the preferred transport, when its retry is due or the probe opened. */
     retryPreferredTransport: assign(({ context }) => beforeAttempt(context)),
     /** Stopped: no clock runs while disconnected; a wait that was running makes the next start try the preferred transport first. */
     stopTransportRetry: enqueueActions(({ context, enqueue }) => {
@@ -486,7 +518,7 @@ export const gatewayMachine = setup({
     outage: 'none',
     tokenRefresh: input.refreshableToken === true ? 'ready' : 'off',
     random: input.random ?? Math.random,
-    ...initialTransportContext(input.transports),
+    ...initialTransportContext(input.transports, input.nodes),
   }),
   initial: 'disconnected',
   on: {
@@ -506,7 +538,7 @@ export const gatewayMachine = setup({
       },
     },
     connecting: {
-      entry: ['clearRetry', 'retryPreferredTransport', 'openSocket'],
+      entry: ['clearRetry', 'moveToNextNode', 'retryPreferredTransport', 'openSocket'],
       after: { handshakeTimeout: openTimedOut },
       on: {
         'socket.opened': { target: 'negotiating', actions: ['recordTransportOpened', 'endProbing'] },
@@ -533,7 +565,8 @@ export const gatewayMachine = setup({
     },
     joined: {
       initial: 'replaying',
-      entry: ['clearError', 'flushOutbox'],
+      entry: ['clearError', 'flushOutbox', 'probePreferredTransport'],
+      exit: 'stopTransportProbe',
       invoke: { src: 'heartbeat', id: 'heartbeat', input: ({ context }) => ({ heartbeatMs: context.heartbeatMs }) },
       // Reset the failure count, the outage and the token refresh only after a stable stretch, so
       // a gateway that accepts and then drops, closes or refuses at once cannot make a fast loop.
@@ -570,6 +603,12 @@ export const gatewayMachine = setup({
         // Not a failure: the attempt count stays, and the rejoin waits for the reader, not a timer.
         'consumer.overflow': { target: 'reconnecting.backpressure', actions: 'recordOverflow' },
         'page.visible': { actions: 'probeLiveness' },
+        'transport.retry_due': { actions: ['markTransportRetryDue', 'probePreferredTransport'] },
+        // The preferred transport opens to this node: leave at once and rejoin over it, on the same
+        // node, with no wait and no failure counted; the resume (since/epoch) and the outbox make it
+        // lose and repeat nothing. At most one connection at a time, so no handover on two sockets.
+        'transport.probe_opened': { target: 'connecting', actions: ['closeSocket', 'recordTransportUpgrade'] },
+        'transport.probe_failed': { actions: ['stopTransportProbe', 'recordTransportProbeFailed'] },
         'network.online': { actions: ['recordOnline', 'probeLiveness'] },
         'network.offline': { actions: ['recordOffline', 'probeLiveness'] },
         'user.disconnect': { target: 'disconnected', actions: 'recordUserClose' },

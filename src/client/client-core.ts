@@ -113,6 +113,7 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
           refreshableToken: typeof options.token === 'function',
           online: isOnline(),
           ...(options.transports === undefined ? {} : { transports: Object.freeze([...options.transports]) }),
+          ...(Array.isArray(options.url) ? { nodes: options.url.length } : {}),
         },
         clock: this.clock,
         ...(options.inspect === undefined ? {} : { inspect: isolateInspector(options.inspect, failed) }),
@@ -177,10 +178,15 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
     return (this.transports[name] ??= this.parts.createTransport(name, this.options));
   }
 
-  url(): string {
+  url(node: number): string {
     // 1001 is a planned stop (a drain or a restart): the next node is tried, with no failure counted.
     const { attempt, lastClose } = this.actor.getSnapshot().context;
-    return this.urls.next({ attempt, lastClose, drain: lastClose?.code === CloseCode.GoingAway });
+    return this.urls.next({ attempt, lastClose, drain: lastClose?.code === CloseCode.GoingAway }, node);
+  }
+
+  // The port of the transport probe: the node of the current connection.
+  currentUrl(): string | null {
+    return this.urls.current;
   }
 
   writeOutbox(write: MessageWrite): void {

@@ -4,13 +4,14 @@
 // implementations look them up through the actor system each client's actor runs in.
 import { createActor, enqueueActions, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
 import { hasBrowserSignals, runBrowserSignals } from './browser-signals.js';
-import type { BrowserSignalsInput, HeartbeatActorInput, HeartbeatCommand, SocketActorInput, SocketCommand } from '../../machines/actor-contracts.js';
+import type { BrowserSignalsInput, HeartbeatActorInput, HeartbeatCommand, SocketActorInput, SocketCommand, TransportProbeInput } from '../../machines/actor-contracts.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
 import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
+import { runTransportProbe, type TransportProbeDeps } from './transport-probe.js';
 
-/** What one client plugs into the shared chart: one object serves its socket and heartbeat actors. */
-export interface ClientPorts extends SocketActorDeps, HeartbeatActorDeps {
+/** What one client plugs into the shared chart: one object serves its socket, heartbeat and probe actors. */
+export interface ClientPorts extends SocketActorDeps, HeartbeatActorDeps, TransportProbeDeps {
   /** On every join: resend queued or unacknowledged messages (`socket.flush`), and a pending resync. */
   flushOutbox(): void;
 }
@@ -31,6 +32,7 @@ export const clientMachine = gatewayMachine.provide({
     socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system), args)),
     browserSignals: fromCallback<EventObject, BrowserSignalsInput>(runBrowserSignals),
     heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system), args)),
+    transportProbe: fromCallback<EventObject, TransportProbeInput>((args) => runTransportProbe(portsOf(args.system), args)),
   },
   actions: {
     flushOutbox: ({ system }) => portsOf(system).flushOutbox(),

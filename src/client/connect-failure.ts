@@ -1,7 +1,7 @@
 // Why a socket failed, in words a person can act on. Node's `ws` hands over the real cause (a
 // refused port, a name that does not resolve, an HTTP answer instead of the 101 upgrade, a TLS
 // failure); browsers hide it from the page on purpose, so there the error says so and names the
-// close code instead of guessing.
+// close code instead of guessing. The same causes tell whether an attempt reached a server at all.
 import { redactTokens } from '../protocol/index.js';
 import { connectError, GatewayConnectError } from './errors.js';
 
@@ -11,6 +11,12 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIG
 const HTTP_ANSWER = /Unexpected server response: (\d{3})/;
 /** The HTTP transport's words for a stream request that did not start (http-transport.ts). */
 const STREAM_ANSWER = /^The event stream request answered/;
+/**
+ * Causes that show no server was reached: the TCP connect was refused or could not get through, or
+ * the name did not resolve (undici's connect timeout included). Any cause from the `connect` call
+ * itself counts too (a reset or a timeout while connecting).
+ */
+const UNREACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** The Error inside a socket `error` event: ws passes `{error, message}`, a failed constructor throws one. */
 function causeOf(event: unknown): { code: string | undefined; message: string } | null {
@@ -84,6 +90,21 @@ export function connectFailure(event: unknown, url: string, closeCode: number): 
       }
       return make(code ?? message.slice(0, 64), `Could not connect to ${url}: ${message}. The client retries.`);
   }
+}
+
+/**
+ * Whether a failed connection reached a server, from the cause its runtime gave (a ws error event,
+ * an Error, or fetch's cause): false for a connect refused, unreachable or unresolved (the gateway
+ * or the network is down; each of several addresses tried, for an AggregateError); true for
+ * anything else, an HTTP answer or a close after TCP connected included, and when the cause is
+ * hidden (browsers), where no better guess exists.
+ */
+export function reachedServer(event: unknown): boolean {
+  const error = event instanceof Error ? event : (event as Json | null)?.['error'];
+  if (!(error instanceof Error)) return true;
+  const { code, syscall, errors } = error as Error & { code?: unknown; syscall?: unknown; errors?: unknown };
+  if ((typeof code === 'string' && UNREACHED.has(code)) || syscall === 'connect' || syscall === 'getaddrinfo') return false;
+  return !(Array.isArray(errors) && errors.length > 0 && errors.every((inner) => !reachedServer(inner)));
 }
 
 /** The `connection_lost` error of an open socket that failed with a cause (e.g. ECONNRESET): kept in `info.lastError`. */

@@ -17,8 +17,10 @@ export interface GatewayUrlContext {
 
 /**
  * Where the gateway is. A list is tried in turn: every attempt after the first goes to the next
- * URL (after a failure, a drop or a drain), wrapping around. A function is called before every
- * attempt and returns the URL to use; a throw fails that attempt like a refused connection.
+ * URL (after a failure, a drop or a drain), wrapping around, except the rejoin that moves a client
+ * back to its preferred transport, which stays on its node. Each URL of a list keeps its own
+ * transport (the chart's `node` and `nodeTransports`). A function is called before every attempt
+ * and returns the URL to use; a throw fails that attempt like a refused connection.
  */
 export type GatewayUrl = string | readonly string[] | ((context: GatewayUrlContext) => string);
 
@@ -66,8 +68,11 @@ export function gatewayUrlProblem(source: unknown): string | null {
 
 /** Picks the URL of each attempt and remembers it for `info.url`. */
 export interface UrlPicker {
-  /** The URL for the next attempt; throws `connect_failed` when an app function fails. */
-  next(context: Omit<GatewayUrlContext, 'previousUrl'>): string;
+  /**
+   * The URL for the next attempt: the `node`th of a list (the chart goes round it), else the one
+   * URL or the app function's answer; throws `connect_failed` when an app function fails.
+   */
+  next(context: Omit<GatewayUrlContext, 'previousUrl'>, node: number): string;
   /** The URL of the current (or last) attempt, or null before the first. */
   readonly current: string | null;
 }
@@ -75,11 +80,10 @@ export interface UrlPicker {
 // A class, not a closure per method: one per client (bench/README.md, memory).
 class Picker implements UrlPicker {
   current: string | null = null;
-  private index = -1;
 
   constructor(private readonly source: GatewayUrl) {}
 
-  next(context: Omit<GatewayUrlContext, 'previousUrl'>): string {
+  next(context: Omit<GatewayUrlContext, 'previousUrl'>, node: number): string {
     const source = this.source;
     let url: string;
     if (typeof source === 'string') url = source;
@@ -94,8 +98,7 @@ class Picker implements UrlPicker {
       if (problem !== null) throw connectError('connect_failed', problem, {});
       url = picked as string;
     } else {
-      this.index = (this.index + 1) % source.length;
-      url = source[this.index] as string;
+      url = source[node % source.length] as string;
     }
     this.current = gatewayUrl(url);
     return this.current;

@@ -5,6 +5,7 @@
 // in Node 20+ alike. Every request has a deadline; closing aborts them all.
 import { CLOSE_CODE_FOR_ERROR, CloseCode, MAX_SERVER_FRAME_BYTES } from '../protocol/index.js';
 import { CONNECTION_HEADER, createSseParser, parseSseClose, SSE_CLOSE_EVENT, type SseMessage } from '../protocol/sse.js';
+import { reachedServer } from './connect-failure.js';
 import { connectError, type GatewayConnectError } from './errors.js';
 import { httpUrl } from './gateway-urls.js';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportRequest } from './transport.js';
@@ -96,10 +97,10 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: num
   }
 }
 
-/** The stream's URL: the gateway URL over http(s), with the handshake as `hello`. */
-function streamUrl(url: string, handshake: string): string {
+/** The stream's URL: the gateway URL over http(s), with the handshake as `hello` (a probe sends none: the gateway waits for it). */
+function streamUrl(url: string, handshake: string | null): string {
   const parsed = new URL(httpUrl(url));
-  parsed.searchParams.set('hello', handshake);
+  if (handshake !== null) parsed.searchParams.set('hello', handshake);
   return parsed.toString();
 }
 
@@ -175,7 +176,7 @@ class HttpConnection implements TransportConnection {
     this.aborter.abort();
     // Reported after the caller's turn, as a WebSocket reports its close.
     queueMicrotask(() => {
-      if (cause !== undefined) this.events.error(cause);
+      if (cause !== undefined) this.events.error(cause, reachedServer(cause));
       this.events.closed(code, reason);
     });
   }

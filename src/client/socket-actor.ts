@@ -30,8 +30,8 @@ export type MessageWrite = (message: OutboundMessage) => boolean;
  * `stopped`), and its outbox.
  */
 export interface SocketActorDeps extends Omit<FrameRouterTarget, 'send' | 'lifecycle' | 'sendJoin' | 'stopped'> {
-  /** The URL of this attempt (a list or an app function may pick another node each time); throws when it cannot. */
-  url(): string;
+  /** The URL of this attempt: the `node`th of a list, or an app function's pick; throws when it cannot. */
+  url(node: number): string;
   readonly agentId: string;
   /** A fixed token, or a function called before each attempt (resolved before the connection opens). */
   readonly token: TokenSource | undefined;
@@ -186,6 +186,8 @@ class SocketSession implements TransportEvents {
   placement: TokenPlacement = { url: '', inHello: false, inHeader: false, inUrl: 'none' };
   private isOpen = false;
   private failure: unknown = null;
+  /** False when the transport's failure showed that no server was reached (the gateway or the network is down). */
+  private reachedServer = true;
   private tooLarge = false;
   /** Set by the chart's answer to a missed heartbeat: the peer will not answer a closing handshake. */
   private hard = false;
@@ -240,8 +242,9 @@ class SocketSession implements TransportEvents {
   }
 
   // A close always follows: keep the cause for it.
-  error(cause: unknown): void {
+  error(cause: unknown, reachedServer: boolean): void {
     this.failure = cause;
+    this.reachedServer = reachedServer;
   }
 
   /**
@@ -274,6 +277,8 @@ class SocketSession implements TransportEvents {
       // Never opened: say why, after every failed attempt (the close alone says 1006 and nothing more).
       const why = connectFailure(this.failure, this.url, code);
       this.deps.failed(why.error, true);
+      // A gateway that is down (restarting, say) is no reason to leave the transport.
+      if (!this.reachedServer) return this.sendBack({ type: 'socket.closed', code, reason: reason || why.short, noConnection: true });
       reason ||= why.short;
     } else if (this.tooLarge) {
       return this.sendBack({ type: 'socket.closed', code: CloseCode.BadFrame, reason: FRAME_TOO_LARGE });
@@ -315,7 +320,7 @@ class SocketSession implements TransportEvents {
 function openSocket(deps: SocketActorDeps, { input, sendBack, receive }: SocketArgs, token: string | undefined): ReturnType<SocketCallback> {
   const session = new SocketSession(deps, input.handshake, sendBack, token);
   try {
-    const placement = placeToken(deps.url(), token, input.transport);
+    const placement = placeToken(deps.url(input.node), token, input.transport);
     session.placement = placement;
     session.url = placement.url;
     const request = { url: placement.url, handshake: session.handshakeText(), bearer: placement.inHeader ? token : undefined };

@@ -4,6 +4,8 @@
 // is the default (websocket-transport.ts); HTTP, with Server-Sent Events down and POST up
 // (http-transport.ts), implements the same few members with the same meaning, and the chart does
 // not change. The handshake is part of the request because HTTP sends it with the stream's GET.
+// A connection that never opened says whether it reached a server, so that a gateway that is down
+// (a refused connect) is not taken for a path that blocks the transport.
 
 /** What happens to one connection, as its transport reports it. Nothing is reported after `closed`. */
 export interface TransportEvents {
@@ -11,8 +13,14 @@ export interface TransportEvents {
   opened(): void;
   /** One frame from the gateway: a string for a text frame; anything else is not part of the protocol. */
   message(data: unknown): void;
-  /** The connection failed, with whatever cause the runtime gives (browsers give none); `closed` follows. */
-  error(cause: unknown): void;
+  /**
+   * The connection failed, with whatever cause the runtime gives (browsers give none); `closed`
+   * follows. `reachedServer` is false when the cause shows that no server was reached (a TCP
+   * connect refused or that could not get through, a name that does not resolve: the gateway or
+   * the network is down, which says nothing about the transport), else true, also when the runtime
+   * hides the cause: only a failure that reached a server counts toward moving to another transport.
+   */
+  error(cause: unknown, reachedServer: boolean): void;
   /** A frame from the gateway was over `MAX_SERVER_FRAME_BYTES` and refused before it was read; `closed` follows. */
   frameTooLarge(): void;
   /** The connection is gone: its close code and reason (`CloseCode.Abnormal`, 1006, when no close frame came). */
@@ -36,9 +44,10 @@ export interface TransportRequest {
   /**
    * The handshake frame (`hello`, or the legacy `join`), encoded: the connection's first frame,
    * delivered by the transport before it reports `opened` (a WebSocket writes it on open; HTTP
-   * sends it as the stream request's `hello` query parameter).
+   * sends it as the stream request's `hello` query parameter). `null` opens the connection and
+   * sends nothing: the transport probe, which closes it as soon as it opens.
    */
-  readonly handshake: string;
+  readonly handshake: string | null;
   /** The token, where the token rule (`placeToken`) puts it in an `Authorization: Bearer` header; else undefined. */
   readonly bearer: string | undefined;
 }

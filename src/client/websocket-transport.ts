@@ -3,6 +3,7 @@
 // client that touches a WebSocket.
 import WebSocket from 'isomorphic-ws';
 import { CloseCode, MAX_SERVER_FRAME_BYTES } from '../protocol/index.js';
+import { reachedServer } from './connect-failure.js';
 import type { ClientTransport, TransportConnection, TransportEvents } from './transport.js';
 import type { WebSocketClass, WebSocketLike } from './types.js';
 
@@ -57,13 +58,13 @@ interface EmitterWebSocket extends WebSocketLike {
 const EVENTS = Symbol('lifeline.transportEvents');
 const HANDSHAKE = Symbol('lifeline.handshake');
 
-type Listened = EmitterWebSocket & { [EVENTS]: TransportEvents; [HANDSHAKE]: string };
+type Listened = EmitterWebSocket & { [EVENTS]: TransportEvents; [HANDSHAKE]: string | null };
 
-/** The handshake is the connection's first frame, written before `opened` is reported. */
+/** The handshake is the connection's first frame, written before `opened` is reported (none for a probe). */
 function onOpen(this: EmitterWebSocket): void {
   const listened = this as Listened;
-  listened.send(listened[HANDSHAKE]);
-  listened[HANDSHAKE] = '';
+  if (listened[HANDSHAKE] !== null) listened.send(listened[HANDSHAKE]);
+  listened[HANDSHAKE] = null;
   listened[EVENTS].opened();
 }
 
@@ -74,7 +75,9 @@ function onMessage(this: EmitterWebSocket, data: { toString(): string }, isBinar
 function onError(this: EmitterWebSocket, error: Error): void {
   const events = (this as Listened)[EVENTS];
   if (isInboundTooBig({ error })) events.frameTooLarge();
-  else events.error(error);
+  // ws passes the cause: ECONNREFUSED and the like reached no server; "Unexpected server response"
+  // (an upgrade answered with an HTTP status) and a socket closed before the upgrade did.
+  else events.error(error, reachedServer(error));
 }
 
 function onClose(this: EmitterWebSocket, code: number, reason: { toString(): string }): void {
@@ -110,12 +113,12 @@ function transportOver(WebSocketImpl: WebSocketClass, emitter: boolean): ClientT
         return new WebSocketConnection(ws);
       }
       ws.onopen = () => {
-        ws.send(handshake);
+        if (handshake !== null) ws.send(handshake);
         events.opened();
       };
       ws.onmessage = (message) => events.message(message.data);
       // A close always follows an error; ws passes the cause, browsers hide it.
-      ws.onerror = (event) => (isInboundTooBig(event) ? events.frameTooLarge() : events.error(event));
+      ws.onerror = (event) => (isInboundTooBig(event) ? events.frameTooLarge() : events.error(event, reachedServer(event)));
       ws.onclose = (event) => events.closed(event.code, event.reason);
       return new WebSocketConnection(ws);
     },

@@ -11,7 +11,6 @@ import { CLOSE_CODE_FOR_ERROR } from '../../src/protocol/index.js';
 import { httpTransport, type HttpTransportOptions } from '../../src/client/http-transport.js';
 import { systemClock } from '../../src/client/options.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { createManualClock } from '../../src/testing/index.js';
 import { publishMany, startGateway } from '../support/gateway-kit.js';
 import { startBlockingProxy, type BlockingProxy } from '../support/blocking-proxy.js';
 import { recordEvents, waitFor, waitForCount, waitForState } from '../support/wait-for.js';
@@ -152,39 +151,6 @@ describe('fallback to HTTP', () => {
     ]);
     await gw.publish(client.info.sessionId ?? '', { type: 'tick', data: {} });
     await waitFor(() => events.length === 1, 2000, 'the live event');
-  });
-
-  it('after joining over HTTP, goes back to the WebSocket at the first reconnect after 60 s (on the client\'s clock) once the network carries it', async () => {
-    // No watchdog to fire while the manual clock jumps a minute.
-    const { bridge, proxy, url } = await httpGateway({ heartbeatMs: 300_000 });
-    const clock = createManualClock();
-    const client = makeClient(url, { clock });
-    /** Let every pending retry fire until the client joins. */
-    const rejoin = async (): Promise<void> => {
-      for (let i = 0; i < 6; i++) {
-        const now = await waitFor(() => (client.state === 'joined' ? 'joined' : client.state === 'reconnecting' && client.info.retryInMs !== null ? 'waiting' : undefined), 2000, 'joined, or waiting to retry');
-        if (now === 'joined') return;
-        clock.advance(client.info.retryInMs ?? 0);
-      }
-      throw new Error('not joined after 6 retries');
-    };
-    void client.connect();
-    await rejoin();
-    expect(client.info.transport).toBe('http');
-
-    bridge.passUpgrades(true);
-    // Not yet due: a drop now rejoins over HTTP.
-    clock.advance(30_000);
-    proxy.drop();
-    await waitFor(() => client.state !== 'joined', 2000, 'the drop');
-    await rejoin();
-    expect(client.info.transport).toBe('http');
-    clock.advance(30_000);
-    proxy.drop();
-    await waitFor(() => client.state !== 'joined', 2000, 'the drop');
-    await rejoin();
-    expect(client.info.transport).toBe('websocket');
-    expect(bridge.streams).toHaveLength(2);
   });
 
   it('with transports: [\'websocket\'] it keeps to the WebSocket', async () => {

@@ -227,6 +227,20 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     cause: 'time passes: the held transport clock (started by a join over a fallback transport) is released',
     trigger: (world, before) => world.clock.release(transportRetryDelay(before.context.transportRetries)),
   }),
+  // A client joined over a fallback transport probes the preferred one when its retry is due; the
+  // model world's client speaks WebSocket only, so it never does (model.test.ts lists these edges).
+  row('transport.probe_opened', both(at('joined'), (s) => s.context.transportRetry === 'due'), () => ({ type: 'transport.probe_opened' }), {
+    cause: 'the transport probe opens the preferred transport to the current node',
+    trigger: () => {
+      throw new Error('the model world has one transport: no probe runs');
+    },
+  }),
+  row('transport.probe_failed', both(at('joined'), (s) => s.context.transportRetry === 'due'), () => ({ type: 'transport.probe_failed' }), {
+    cause: 'the transport probe is refused, or does not open within its deadline',
+    trigger: () => {
+      throw new Error('the model world has one transport: no probe runs');
+    },
+  }),
   row('consumer.overflow', both(settled, at('joined.live')), () => ({ type: 'consumer.overflow' }), {
     cause: "the app's events() loop stops reading while the gateway publishes maxBufferedEvents + 1 events",
     trigger: async (world) => {

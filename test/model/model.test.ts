@@ -21,6 +21,9 @@ import { renderModelVectors } from '../vectors/render-vectors.js';
 const UNREACHABLE: Readonly<Record<string, string>> = {
   'edge:(root): transport.retry_due -> (stays)':
     "the model world's gateway speaks WebSocket only, so its client never joins over a fallback transport (whose join starts this clock); test/client/gateway-machine.test.ts and the HTTP transport tests cover it",
+  'edge:joined: transport.retry_due -> (stays)': 'the same clock, falling due while joined over a fallback transport: test/client/transport-fallback.test.ts and transport-choice.test.ts cover it',
+  'edge:joined: transport.probe_opened -> connecting': 'no probe runs in a world with one transport: test/client/transport-fallback.test.ts and transport-choice.test.ts cover it',
+  'edge:joined: transport.probe_failed -> (stays)': 'no probe runs in a world with one transport: test/client/transport-fallback.test.ts and transport-choice.test.ts cover it',
 };
 
 const started = Date.now();

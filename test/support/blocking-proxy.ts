@@ -17,6 +17,8 @@ export interface BlockingProxy {
   readonly posts: ReadonlyArray<readonly string[]>;
   /** WebSocket upgrades refused so far. */
   readonly refusedUpgrades: number;
+  /** WebSocket upgrades passed through to the gateway so far (see `passUpgrades`). */
+  readonly passedUpgrades: number;
   /** `ping` frames seen going down event streams so far. */
   readonly pings: number;
   /** The next `count` POSTs name a connection id the gateway never issued. */
@@ -41,6 +43,7 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
   const streams: Array<{ authorization: string | undefined; hello: Record<string, unknown> | null; query: string }> = [];
   const posts: string[][] = [];
   let refusedUpgrades = 0;
+  let passedUpgrades = 0;
   let pings = 0;
   let misrouted = 0;
   let passing = false;
@@ -90,6 +93,7 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
   // What a proxy that cannot pass WebSockets answers an upgrade with.
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     if (passing) {
+      passedUpgrades++;
       // The request as it came, then bytes both ways.
       const upstream = connect(targetPort, '127.0.0.1', () => {
         const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
@@ -120,6 +124,9 @@ export async function startBlockingProxy(targetPort: number): Promise<BlockingPr
     posts,
     get refusedUpgrades() {
       return refusedUpgrades;
+    },
+    get passedUpgrades() {
+      return passedUpgrades;
     },
     get pings() {
       return pings;

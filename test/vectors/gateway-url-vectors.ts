@@ -82,7 +82,7 @@ function chartEvent(snapshot: ChartSnapshot, event: ScriptEvent): GatewayMachine
 }
 
 function runScript(script: Script): Json {
-  const input: GatewayMachineInput = { reconnect: INPUT.reconnect, random: () => INPUT.random };
+  const input: GatewayMachineInput = { reconnect: INPUT.reconnect, random: () => INPUT.random, nodes: script.urls.length };
   let [snapshot] = initialTransition(gatewayMachine, input);
   const list = createUrlPicker(script.urls);
   let previousUrl: string | null = null;
@@ -97,7 +97,8 @@ function runScript(script: Script): Json {
       const { attempt: failures, lastClose } = snapshot.context;
       // As create-gateway-client.ts builds it: 1001 (a drain or a shutdown) moves on without a failure.
       const context: GatewayUrlContext = { attempt: failures, previousUrl, lastClose, drain: lastClose?.code === CloseCode.GoingAway };
-      const url = list.next(context);
+      // The chart goes round the list: the node is its choice.
+      const url = list.next(context, snapshot.context.node);
       attempt = { url, context: JSON.parse(JSON.stringify(context)) as Json };
       previousUrl = url;
     }

@@ -282,8 +282,8 @@ ACTIONS: Dict[str, Action] = {
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
-    # Choosing WebSocket or HTTP: this client has one transport (its HTTP one comes later, #21), so these change nothing, as with transports=['websocket'].
-    **dict.fromkeys(("recordTransportFailure", "recordTransportOpened", "recordTransportJoined", "markTransportRetryDue", "retryPreferredTransport", "stopTransportRetry"), lambda m, e: None),
+    # Each node's transport and the probe back to the preferred one: this client has one transport (its HTTP one comes later, #21) and goes round its URL list in its picker, so these change nothing, as with transports=['websocket'].
+    **dict.fromkeys(("recordTransportFailure", "recordTransportOpened", "recordTransportJoined", "markTransportRetryDue", "moveToNextNode", "retryPreferredTransport", "stopTransportRetry", "probePreferredTransport", "stopTransportProbe", "recordTransportUpgrade", "recordTransportProbeFailed"), lambda m, e: None),
 }
 """The chart's actions, by name; context changes apply in order, as XState v5 ``assign`` does."""
 
