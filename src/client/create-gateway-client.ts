@@ -1,4 +1,4 @@
-// The facade: a plain object that turns method calls into chart events and socket commands, and
+// The facade: the object apps hold. It turns method calls into chart events and socket commands, and
 // reads the snapshot (snapshot-differ.ts says what changed). It holds no lifecycle logic and no
 // connection: the client's state and its answers to the chart, the socket and the tracker live in
 // one ClientCore (client-core.ts); this object is what apps hold.

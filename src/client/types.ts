@@ -335,7 +335,11 @@ export interface ClientChart {
   inspect(observer: ChartInspector): () => void;
 }
 
-/** The client returned by {@link createGatewayClient}: a plain object; every `on…` returns an unsubscribe. */
+/**
+ * The client returned by {@link createGatewayClient}. Its methods are its own functions, so they can be
+ * passed around detached (`const { send } = client`); `state`, `info` and `chart` are read-only
+ * getters. Every `on…` returns an unsubscribe.
+ */
 export interface GatewayClient {
   /**
    * Resolves on the first join. Rejects with {@link GatewayConnectError} on a terminal refusal, and

@@ -86,4 +86,20 @@ describe('events()', () => {
     // Per-event data never reaches the chart.
     expect(inspected.some((t) => t.startsWith('event') || t === 'tick')).toBe(false);
   });
+
+  it('works with its methods taken off the object, as apps pass them around (onClick={client.disconnect})', async () => {
+    const gw = await startGateway();
+    const client = makeClient(gw.url);
+    const { connect, onEvent, send, checkpoint, disconnect } = client;
+    const heard: GatewayEvent[] = [];
+    onEvent((event) => heard.push(event));
+    await connect();
+    expect(client.state).toBe('joined');
+    await expect(send({ hello: 'world' })).resolves.toMatchObject({ acknowledged: true });
+    await publishMany(gw, client.info.sessionId ?? '', 1);
+    await waitFor(() => heard.length === 1, 1000, 'one event');
+    expect(checkpoint()).toMatchObject({ sessionId: client.info.sessionId, cursor: 1 });
+    await disconnect();
+    expect(client.state).toBe('disconnected');
+  });
 });
