@@ -27,11 +27,12 @@ const CONFIG: Record<Scale, { cases: Array<{ clients: number; events: number }>;
 /** The issue's goals for gateway / batched broadcast (#20 item 2), by clients. */
 const TARGETS: Readonly<Record<number, number>> = { 1: 0.5, 100: 0.8, 1000: 0.8 };
 
-/** One run: deliveries per second, from the first publish to the last client having all events. */
+/** Deliveries per second are counted from the first publish to the last client having all events. */
 type Mode = 'gateway' | 'ws' | 'ws-batch';
 const MODES: readonly Mode[] = ['ws', 'ws-batch', 'gateway'];
 
-async function once(mode: Mode, clients: number, events: number): Promise<number> {
+/** One run: deliveries/s, and the server's CPU time per 1000 deliveries (ms), what it costs whatever else shares the cores. */
+async function once(mode: Mode, clients: number, events: number): Promise<{ rate: number; cpu: number }> {
   const server = await startProc('fanout-server', [mode]);
   const url = `ws://127.0.0.1:${num(server.ready, 'port')}`;
   const population = await startProc('fanout-clients', [mode, url, String(clients), String(events)]);
@@ -40,7 +41,9 @@ async function once(mode: Mode, clients: number, events: number): Promise<number
     server.proc.send({ type: 'start', m: events });
     const started = await server.proc.next('started', 10_000);
     const done = await population.proc.next('done', 120_000);
-    return (clients * events * 1000) / (num(done, 'at') - num(started, 'at'));
+    server.proc.send({ type: 'cpu' });
+    const cpu = num(await server.proc.next('cpu', 10_000), 'us') / 1000;
+    return { rate: (clients * events * 1000) / (num(done, 'at') - num(started, 'at')), cpu: (cpu * 1000) / (clients * events) };
   } finally {
     await Promise.all([server.proc.kill(), population.proc.kill()]);
   }
@@ -71,10 +74,15 @@ export const fanout: Bench = {
     const targets: Target[] = [];
     for (const { clients, events } of cases) {
       const runs: Record<Mode, number[]> = { ws: [], 'ws-batch': [], gateway: [] };
+      const cpu: Record<Mode, number[]> = { ws: [], 'ws-batch': [], gateway: [] };
       for (let i = 0; i < rounds; i++) {
         progress(`fanout: ${clients} clients x ${events} events, round ${i + 1}/${rounds}`);
         const order = MODES.map((_, j) => MODES[(i + j) % MODES.length] as Mode);
-        for (const mode of order) runs[mode].push(await once(mode, clients, events));
+        for (const mode of order) {
+          const run = await once(mode, clients, events);
+          runs[mode].push(run.rate);
+          cpu[mode].push(run.cpu);
+        }
       }
       const kase = `clients_${clients}`;
       const batched = pairedRatios(runs.gateway, runs['ws-batch']);
@@ -84,6 +92,9 @@ export const fanout: Bench = {
         figure('fanout', kase, 'lifeline gateway', 'deliveries/s', 'ev/s', runs.gateway),
         figure('fanout', kase, 'gateway/ws', 'ratio', 'x', pairedRatios(runs.gateway, runs.ws)),
         figure('fanout', kase, 'gateway/ws batched', 'ratio', 'x', batched),
+        figure('fanout', kase, 'bare ws broadcast, batches of 256', 'server CPU per 1000 deliveries', 'ms', cpu['ws-batch']),
+        figure('fanout', kase, 'lifeline gateway', 'server CPU per 1000 deliveries', 'ms', cpu.gateway),
+        figure('fanout', kase, 'gateway/ws batched', 'server CPU ratio', 'x', pairedRatios(cpu.gateway, cpu['ws-batch'])),
       );
       const goal = TARGETS[clients];
       if (goal !== undefined) targets.push({ bench: 'fanout', case: kase, target: `gateway/ws batched ratio >= ${goal}`, value: median(batched), met: median(batched) >= goal });
@@ -110,6 +121,7 @@ export const fanout: Bench = {
       targets,
       notes: [
         'deliveries/s = clients x events / (last client done - first publish); the gateway publishes through its log and session queue and batches live events per tick under v2; the bare server sends one frame per event per socket',
+        'server CPU = user + system time of the server process from the first publish to the last client done (the client process shares the cores, so this is the cost that does not depend on it)',
         `latency: ${latency.events} events published one at a time ${latency.gapMs} ms apart to one client; p50 and p99 per round (wall clocks of two processes on one machine)`,
       ],
     };

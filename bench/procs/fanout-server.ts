@@ -2,8 +2,9 @@
 // M events) or a bare `ws` server broadcasting the same event frames, one per event per socket
 // (`ws`) or grouped 256 to a `batch` frame as the gateway does under v2 (`ws-batch`).
 //   argv: <gateway|ws|ws-batch>
-// Commands: `start` (M events as fast as they go: throughput) and `latency` (M events one at a
-// time, `gapMs` apart, each stamped with wallNow() just before it is published).
+// Commands: `start` (M events as fast as they go: throughput), `cpu` (the CPU time this process
+// spent since `start`) and `latency` (M events one at a time, `gapMs` apart, each stamped with
+// wallNow() just before it is published).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -14,6 +15,13 @@ const mode = process.argv[2] === 'ws' || process.argv[2] === 'ws-batch' ? proces
 const BATCH = 256;
 /** The session every fan-out client joins (fanout-clients.ts sends it in `hello`). */
 const FANOUT_SESSION = 'fanout-session';
+let cpuAtStart = process.cpuUsage();
+
+/** Answer `cpu` with the microseconds of CPU (user + system) spent since `start`. */
+function cpuSinceStart(): number {
+  const used = process.cpuUsage(cpuAtStart);
+  return used.user + used.system;
+}
 
 /** Publish `m` events one at a time, `gapMs` apart; the wall time each one was published. */
 async function paced(m: number, gapMs: number, publishOne: (seq: number) => unknown): Promise<number[]> {
@@ -38,7 +46,9 @@ if (mode === 'gateway') {
       tell({ type: 'published', times: await paced(m, Number(msg['gapMs']), publish) });
       return;
     }
+    if (msg.type === 'cpu') return tell({ type: 'cpu', us: cpuSinceStart() });
     if (msg.type !== 'start') return;
+    cpuAtStart = process.cpuUsage();
     tell({ type: 'started', at: wallNow() });
     const pending: Array<Promise<number>> = [];
     for (let i = 0; i < m; i++) pending.push(publish());
@@ -68,7 +78,9 @@ if (mode === 'gateway') {
       tell({ type: 'published', times });
       return;
     }
+    if (msg.type === 'cpu') return tell({ type: 'cpu', us: cpuSinceStart() });
     if (msg.type !== 'start') return;
+    cpuAtStart = process.cpuUsage();
     tell({ type: 'started', at: wallNow() });
     const step = mode === 'ws-batch' ? BATCH : 1;
     for (let first = 1; first <= m; first += step) {

@@ -144,9 +144,12 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   // clients accept (counted in UTF-16 units, at most 3 UTF-8 bytes each, so a quarter is safe).
   const paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
   let sealed = false;
-  // Live events waiting for the end of the tick (v2), and their encodings, index for index.
-  let pendingLive: StoredEvent[] = [];
-  let pendingTexts: string[] = [];
+  // Live events waiting for the end of the tick (v2), and their encodings, index for index: the
+  // first `pendingCount` entries. The arrays are kept from tick to tick (regrowing them for every
+  // batch of every connection was most of the fan-out's garbage); written entries are cleared.
+  let pendingLive: Array<StoredEvent | undefined> = [];
+  let pendingTexts: Array<string | undefined> = [];
+  let pendingCount = 0;
   /** In the end-of-tick flush queue (a full batch flushed early leaves it there). */
   let flushScheduled = false;
   // Frames behind a paced replay, oldest first from `head` (an index: shift() is O(n)).
@@ -299,37 +302,38 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
    * Write waiting live events from `from` as one batch (or the event alone), cut by count and by
    * `paceBytes`; reuses the last batch made when it holds the same events. Returns how many it took.
    */
-  const writeLiveBatch = (events: readonly StoredEvent[], texts: readonly string[], from: number): number => {
+  const writeLiveBatch = (events: ReadonlyArray<StoredEvent | undefined>, texts: ReadonlyArray<string | undefined>, count: number, from: number): number => {
     const first = events[from] as StoredEvent;
-    if (from === events.length - 1) {
+    if (from === count - 1) {
       writeText(texts[from] as string);
       return 1;
     }
     const memo = lastBatch;
-    if (memo !== undefined && memo.first === first && memo.maxFrames === options.maxBatchFrames && memo.paceBytes === paceBytes && events[from + memo.count - 1] === memo.last) {
+    if (memo !== undefined && memo.first === first && memo.maxFrames === options.maxBatchFrames && memo.paceBytes === paceBytes && from + memo.count <= count && events[from + memo.count - 1] === memo.last) {
       writeText(memo.text);
       return memo.count;
     }
     let to = from;
     let bytes = 0;
-    for (; to < texts.length && to - from < options.maxBatchFrames; to++) {
+    for (; to < count && to - from < options.maxBatchFrames; to++) {
       const length = (texts[to] as string).length;
       if (to > from && bytes + length > paceBytes) break;
       bytes += length;
     }
-    const text = to - from === 1 ? (texts[from] as string) : encodeBatch(texts.slice(from, to));
+    const text = to - from === 1 ? (texts[from] as string) : encodeBatch(texts.slice(from, to) as string[]);
     lastBatch = { first, last: events[to - 1] as StoredEvent, count: to - from, maxFrames: options.maxBatchFrames, paceBytes, text };
     writeText(text);
     return to - from;
   };
 
   const flushLive = (): void => {
-    if (pendingLive.length === 0) return;
-    const events = pendingLive;
-    const texts = pendingTexts;
-    pendingLive = [];
-    pendingTexts = [];
-    for (let i = 0; i < events.length && !sealed; ) i += writeLiveBatch(events, texts, i);
+    const count = pendingCount;
+    if (count === 0) return;
+    pendingCount = 0;
+    for (let i = 0; i < count && !sealed; ) i += writeLiveBatch(pendingLive, pendingTexts, count, i);
+    // Nothing is sent while a batch is written, so nothing was added meanwhile.
+    pendingLive.fill(undefined, 0, count);
+    pendingTexts.fill(undefined, 0, count);
   };
 
   const flushAtTickEnd = (): void => {
@@ -340,6 +344,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   function dropLive(): void {
     pendingLive = [];
     pendingTexts = [];
+    pendingCount = 0;
   }
 
   return {
@@ -367,9 +372,9 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       if (isPacing()) enqueue(liveFrame(stored), text.length);
       else if (!options.batching || !options.coalesceLive) writeText(text);
       else {
-        pendingLive.push(stored);
-        pendingTexts.push(text);
-        if (pendingLive.length >= options.maxBatchFrames) flushLive();
+        pendingLive[pendingCount] = stored;
+        pendingTexts[pendingCount] = text;
+        if (++pendingCount >= options.maxBatchFrames) flushLive();
         else if (!flushScheduled) {
           flushScheduled = true;
           flushAtEndOfTick(flushAtTickEnd);
