@@ -173,7 +173,6 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
     if (!('version' in verdict)) return refuse(verdict, request.kind);
     const result = await joinSession(request, verdict, ctx, {
       isOpen,
-      deliver: (stored) => outbox.sendLive(stored),
       expire,
       restart: (reason) => closeWith(CloseCode.GoingAway, reason),
       start: (version) => {

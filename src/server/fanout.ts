@@ -97,7 +97,7 @@ export function createFanout(host: FanoutHost): Fanout {
     feed.last = event.seq;
     const session = host.find(sessionId);
     if (!session) return;
-    for (const subscriber of session.subscribers) subscriber.deliver(event);
+    session.live?.append(event);
     host.delivered?.(session.subscribers.size);
   }
 

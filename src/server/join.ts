@@ -8,6 +8,7 @@ import type { GatewayContext, GatewaySession } from './context.js';
 import { LogError, type LogPosition, type SessionRecord, type StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
+import { createLiveTail } from './live-tail.js';
 import { replayFrame, replayPages } from './replay-pages.js';
 import { acrossEpochs, type ResumePlan, type ResumeRequest } from './resume-plan.js';
 import type { SessionCapName } from './session-caps.js';
@@ -17,8 +18,6 @@ import type { LiveSession, Subscriber } from './session-registry.js';
 export interface JoinHooks {
   /** False once the socket is closing; the join then stops without subscribing. */
   isOpen(): boolean;
-  /** Deliver a live event to this connection. */
-  deliver(event: StoredEvent): void;
   /** The session was expired: send `session_expired` and close 4040. */
   expire(message: string): void;
   /** The history moved to a new epoch: close 1001 so the client resumes and sees the gap. */
@@ -103,10 +102,12 @@ export async function joinSession(
     }
     if (!hooks.isOpen()) return undefined;
 
-    const subscriber: Subscriber = { deliver: hooks.deliver, expire: hooks.expire, restart: hooks.restart };
+    const subscriber: Subscriber = { expire: hooks.expire, restart: hooks.restart };
     session.subscribers.add(subscriber);
     ctx.presence.changed(session);
     const outbox = hooks.start(version);
+    // Live events from here on; any that came before are in the replay.
+    outbox.follow((session.live ??= createLiveTail()));
     const acceptance = { version, batching: request.batch && version >= 2, record, resumed: existing !== undefined, position, plan, otherNodes };
     outbox.send(request.kind === 'hello' ? buildHelloOk(acceptance, ctx) : buildJoined(acceptance, ctx));
     outbox.sendReplay(firstPage.map(replayFrame), rest);

@@ -2,11 +2,9 @@
 // frames, replay (batched under v2), and live events (coalesced per tick under v2). It watches
 // the socket's unsent bytes and reports a slow consumer once they pass the limit.
 //
-// Live events are encoded once, not once per connection: the fan-out hands the same event to
-// every connection of a session one after another, so the last event's text (and, at the end of
-// the tick, the last batch's text) is kept and reused by the next connection that sends the same.
-// Under v2 a connection's live events of one tick go out in one `send`; the outboxes with live
-// events waiting are flushed together, by one setImmediate per tick for all of them.
+// Live events come from the session's live tail (live-tail.ts), which encodes each event and each
+// batch once for all connections: under v2 a connection's live events of one tick go out in one
+// `send`, taken at the end of the tick; otherwise each event as it comes.
 //
 // A replay is paced: it is written only while the socket's unsent bytes stay under a quarter of
 // the limit, and resumes as writes complete, so a reader that keeps up is never evicted however
@@ -18,7 +16,7 @@
 // taken the previous one, so a resuming connection holds one page, not the whole window.
 import { MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
 import { encodeBatch, encodeFrame } from '../protocol/codec.js';
-import type { StoredEvent } from './event-log.js';
+import { liveFrame, type LiveFollow, type LiveRun, type LiveSink, type LiveTail } from './live-tail.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
 /** Options for {@link createOutbox}. */
@@ -51,11 +49,10 @@ export interface Outbox {
    */
   sendReplay(frames: readonly ReplayFrame[], rest?: ReplaySource): void;
   /**
-   * Send a live event (as an `event` frame): at once under v1, at the end of the tick under v2;
-   * behind a paced replay, after it. Pass every connection of a session the same object: its
-   * encoding is then made once for all of them.
+   * Send the session's live events from now on, as `event` frames: at once under v1, at the end
+   * of the tick under v2; behind a paced replay, after it. Once per outbox.
    */
-  sendLive(event: StoredEvent): void;
+  follow(tail: LiveTail): void;
   /** Stop sending for good (the socket is closing). */
   seal(): void;
   /** Frames waiting behind a paced replay, replay included; 0 when nothing waits. */
@@ -84,59 +81,6 @@ type Waiting = { readonly frame: ServerFrame; readonly bytes: number } | { reado
 const isEventLike = (frame: ServerFrame): frame is EventLike => frame.type === 'event' || frame.type === 'replay';
 const isEventWaiting = (w: Waiting | undefined): w is { readonly frame: EventLike; readonly bytes: number } => w !== undefined && 'frame' in w && isEventLike(w.frame);
 
-/** A live event's `event` frame. */
-const liveFrame = (stored: StoredEvent): EventFrame => ({ type: 'event', seq: stored.seq, event: stored.event });
-
-// The last live event encoded, and its text: the fan-out delivers one event to every connection
-// of its session in a row, so one slot serves them all.
-let lastLive: StoredEvent | undefined;
-let lastLiveText = '';
-
-/** The `event` frame text of a live event, made once per event. */
-function liveText(stored: StoredEvent): string {
-  if (stored !== lastLive) {
-    lastLiveText = encodeFrame(liveFrame(stored));
-    lastLive = stored;
-  }
-  return lastLiveText;
-}
-
-/**
- * The last live batch made, and what it holds: `count` events from `first` to `last`, cut by
- * `maxFrames` and `paceBytes`. Outboxes flush one after another, so the next one whose waiting
- * events start and end with the same objects, that many apart, sends the same text. Same ends
- * and count mean the same events: a connection's waiting events are the run its session
- * delivered while it waited, in order, and seqs only grow.
- */
-interface BatchMemo {
-  readonly first: StoredEvent;
-  readonly last: StoredEvent;
-  readonly count: number;
-  readonly maxFrames: number;
-  readonly paceBytes: number;
-  readonly text: string;
-}
-let lastBatch: BatchMemo | undefined;
-
-// Outboxes with live events waiting for the end of the tick, flushed by one setImmediate.
-let flushQueue: Array<() => void> = [];
-
-function flushAll(): void {
-  const due = flushQueue;
-  flushQueue = [];
-  for (const flush of due) flush();
-  // Nothing is kept past the tick: the memos would only hold on to the texts.
-  lastLive = undefined;
-  lastLiveText = '';
-  lastBatch = undefined;
-}
-
-/** Flush `flush` at the end of this tick, along with every other outbox's. */
-function flushAtEndOfTick(flush: () => void): void {
-  if (flushQueue.length === 0) setImmediate(flushAll);
-  flushQueue.push(flush);
-}
-
 /** Create the outbox for a socket. */
 export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
   // Pace to a quarter of the limit, and cap a batch at as much: the socket then never holds
@@ -144,14 +88,8 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   // clients accept (counted in UTF-16 units, at most 3 UTF-8 bytes each, so a quarter is safe).
   const paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
   let sealed = false;
-  // Live events waiting for the end of the tick (v2), and their encodings, index for index: the
-  // first `pendingCount` entries. The arrays are kept from tick to tick (regrowing them for every
-  // batch of every connection was most of the fan-out's garbage); written entries are cleared.
-  let pendingLive: Array<StoredEvent | undefined> = [];
-  let pendingTexts: Array<string | undefined> = [];
-  let pendingCount = 0;
-  /** In the end-of-tick flush queue (a full batch flushed early leaves it there). */
-  let flushScheduled = false;
+  /** The session's live tail, once joined. */
+  let following: LiveFollow | undefined;
   // Frames behind a paced replay, oldest first from `head` (an index: shift() is O(n)).
   let queue: Waiting[] = [];
   let head = 0;
@@ -163,7 +101,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
   const evict = (): void => {
     const bytes = ws.bufferedAmount + owedBytes;
     sealed = true;
-    dropLive();
+    unfollow();
     queue = [];
     head = 0;
     owedBytes = 0;
@@ -264,7 +202,7 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
         awaitingPage = false;
         if (sealed) return;
         sealed = true;
-        dropLive();
+        unfollow();
         stopPacing();
         options.onReplayFailed?.(error);
       },
@@ -298,54 +236,37 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
     if (overLimit()) evict();
   };
 
-  /**
-   * Write waiting live events from `from` as one batch (or the event alone), cut by count and by
-   * `paceBytes`; reuses the last batch made when it holds the same events. Returns how many it took.
-   */
-  const writeLiveBatch = (events: ReadonlyArray<StoredEvent | undefined>, texts: ReadonlyArray<string | undefined>, count: number, from: number): number => {
-    const first = events[from] as StoredEvent;
-    if (from === count - 1) {
-      writeText(texts[from] as string);
-      return 1;
-    }
-    const memo = lastBatch;
-    if (memo !== undefined && memo.first === first && memo.maxFrames === options.maxBatchFrames && memo.paceBytes === paceBytes && from + memo.count <= count && events[from + memo.count - 1] === memo.last) {
-      writeText(memo.text);
-      return memo.count;
-    }
-    let to = from;
-    let bytes = 0;
-    for (; to < count && to - from < options.maxBatchFrames; to++) {
-      const length = (texts[to] as string).length;
-      if (to > from && bytes + length > paceBytes) break;
-      bytes += length;
-    }
-    const text = to - from === 1 ? (texts[from] as string) : encodeBatch(texts.slice(from, to) as string[]);
-    lastBatch = { first, last: events[to - 1] as StoredEvent, count: to - from, maxFrames: options.maxBatchFrames, paceBytes, text };
-    writeText(text);
-    return to - from;
-  };
+  /** Live events this outbox has not written yet: written now, before a frame of its own. */
+  const flushLive = (): void => following?.take();
 
-  const flushLive = (): void => {
-    const count = pendingCount;
-    if (count === 0) return;
-    pendingCount = 0;
-    for (let i = 0; i < count && !sealed; ) i += writeLiveBatch(pendingLive, pendingTexts, count, i);
-    // Nothing is sent while a batch is written, so nothing was added meanwhile.
-    pendingLive.fill(undefined, 0, count);
-    pendingTexts.fill(undefined, 0, count);
-  };
-
-  const flushAtTickEnd = (): void => {
-    flushScheduled = false;
-    flushLive();
-  };
-
-  function dropLive(): void {
-    pendingLive = [];
-    pendingTexts = [];
-    pendingCount = 0;
+  function unfollow(): void {
+    following?.unfollow();
+    following = undefined;
   }
+
+  const sink: LiveSink = {
+    batches: options.batching && options.coalesceLive,
+    maxBatchFrames: options.maxBatchFrames,
+    sendEvent(stored, text) {
+      if (sealed) return;
+      if (options.translate) {
+        if (isPacing()) enqueue(liveFrame(stored));
+        else write(liveFrame(stored));
+      } else if (isPacing()) enqueue(liveFrame(stored), text.length);
+      else writeText(text);
+    },
+    sendRun(run: LiveRun, from, to) {
+      if (isPacing()) {
+        for (let i = from; i < to && !sealed; i++) enqueue(liveFrame(run.event(i)), run.text(i).length);
+        return;
+      }
+      for (let i = from; i < to && !sealed; ) {
+        const { end, text } = run.batch(i, to, options.maxBatchFrames, paceBytes);
+        writeText(text);
+        i = end;
+      }
+    },
+  };
 
   return {
     send(frame) {
@@ -361,29 +282,13 @@ export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox 
       if (rest) queue.push({ more: rest });
       if (!awaitingWrite) pump();
     },
-    sendLive(stored) {
-      if (sealed) return;
-      if (options.translate) {
-        if (isPacing()) enqueue(liveFrame(stored));
-        else write(liveFrame(stored));
-        return;
-      }
-      const text = liveText(stored);
-      if (isPacing()) enqueue(liveFrame(stored), text.length);
-      else if (!options.batching || !options.coalesceLive) writeText(text);
-      else {
-        pendingLive[pendingCount] = stored;
-        pendingTexts[pendingCount] = text;
-        if (++pendingCount >= options.maxBatchFrames) flushLive();
-        else if (!flushScheduled) {
-          flushScheduled = true;
-          flushAtEndOfTick(flushAtTickEnd);
-        }
-      }
+    follow(tail) {
+      if (sealed || following) return;
+      following = tail.follow(sink);
     },
     seal() {
       sealed = true;
-      dropLive();
+      unfollow();
       stopPacing();
     },
     get waiting() {

@@ -1,16 +1,15 @@
 // Sessions this gateway process knows: who owns each, which connections are joined to it, and
 // the queue that serialises its log access. The log holds the durable truth; this is the live view.
 import type { PresenceEntry } from '../protocol/index.js';
-import type { SessionRecord, StoredEvent } from './event-log.js';
+import type { SessionRecord } from './event-log.js';
+import type { LiveTail } from './live-tail.js';
 import { createSerialQueue, type SerialQueue } from './serial-queue.js';
 
 /** What a connection hears when its session was found gone with no reason given (ended elsewhere, expired). */
 export const SESSION_GONE = 'The session no longer exists (it was ended or expired); reconnect as a new session.';
 
-/** A joined connection, as a session sees it. */
+/** A joined connection, as a session sees it (its live events come through the session's tail). */
 export interface Subscriber {
-  /** Deliver a live event published after this connection caught up. */
-  deliver(event: StoredEvent): void;
   /** The session was expired by the app: tell the client (`session_expired`) and close 4040. */
   expire(message: string): void;
   /** The session's history moved to a new epoch under this connection: close 1001 so it resumes. */
@@ -25,6 +24,8 @@ export interface LiveSession {
   /** Serialises appends, handshakes and snapshots for this session. */
   readonly queue: SerialQueue;
   readonly subscribers: Set<Subscriber>;
+  /** Where live events reach the local connections; made when the first one joins. */
+  live: LiveTail | undefined;
   /** When the session was first seen idle (no connection, no publish) by the expiry sweep. */
   idleSince: number | undefined;
 }
@@ -75,7 +76,7 @@ export function createSessionRegistry(): SessionRegistry {
     entry(sessionId) {
       let session = sessions.get(sessionId);
       if (!session) {
-        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set(), idleSince: undefined };
+        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set(), live: undefined, idleSince: undefined };
         sessions.set(sessionId, session);
       }
       return session;

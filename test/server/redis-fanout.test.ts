@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFanout } from '../../src/server/fanout.js';
 import { type EventLog, type LiveEvent, type LiveFeed, type StoredEvent } from '../../src/server/index.js';
 import { createRedisFleetInternals, type RedisFleet, type RedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
+import { createLiveTail } from '../../src/server/live-tail.js';
 import { createSessionRegistry } from '../../src/server/session-registry.js';
 import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -47,8 +48,10 @@ describe('fan-out holdings', () => {
     session.record = await log.createSession('s', 'demo', undefined);
     const position = await fanout.align(session, async () => log.position('s'));
     const delivered: StoredEvent[] = [];
-    const subscriber = { deliver: (event: StoredEvent) => void delivered.push(event), expire: () => undefined, restart: () => undefined };
+    const subscriber = { expire: () => undefined, restart: () => undefined };
     session.subscribers.add(subscriber);
+    // A connection as the fan-out sees it: it follows the session's live tail, one event at a time.
+    const following = (session.live = createLiveTail()).follow({ batches: false, maxBatchFrames: 1, sendEvent: (event) => void delivered.push(event), sendRun: () => undefined });
     await log.append('s', { type: 'tick' });
     await waitFor(() => delivered.length === 1, 5000, 'the first event');
 
@@ -65,6 +68,7 @@ describe('fan-out holdings', () => {
     expect(fanout.stats().parked).toBeLessThanOrEqual(50);
 
     session.subscribers.delete(subscriber);
+    following.unfollow();
     fanout.release(session);
     await waitForAsync(async () => (await subscribers(server, redisFleet, 's')) === 0, 5000, 'the node to unsubscribe');
     expect(fanout.stats()).toEqual({ feeds: 0, parked: 0, early: 0 });
