@@ -170,6 +170,11 @@ export function rememberPayloadJson(payload: object, json: string): void {
   PayloadJson.remember(payload, json);
 }
 
+/** The JSON remembered for `payload` by {@link rememberPayloadJson}, if any. */
+export function rememberedPayloadJson(payload: object): string | undefined {
+  return PayloadJson.of(payload);
+}
+
 /**
  * An `event`/`replay` frame with the payload's remembered JSON spliced in, keys in the frame's own
  * order as JSON.stringify would write them; undefined for any field it does not expect.

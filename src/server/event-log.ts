@@ -79,12 +79,13 @@ export interface StoredState {
 /** The event to append; the log assigns `seq`, and the gateway fills `event_id` and `timestamp`. */
 export type NewEvent = EventPayload;
 
-/** Options for {@link EventLog.append}. */
-export interface AppendOptions {
+/** One event for {@link EventLog.append}, with the app's idempotency key if it gave one. */
+export interface AppendEntry {
+  readonly event: NewEvent;
   /**
    * The app's key for this publish. A second append with the same key (a retry after a timeout
-   * or an `unavailable` rejection) returns the first one's seq instead of creating the event
-   * twice. Remembered for the replay window of the session.
+   * or an `unavailable` rejection, or the same key twice in one call) returns the first one's seq
+   * instead of creating the event twice. Remembered for the replay window of the session.
    */
   readonly idempotencyKey?: string;
 }
@@ -183,8 +184,14 @@ export interface EventLog {
   listSessions(): readonly SessionRecord[] | Promise<readonly SessionRecord[]>;
   /** Keep these sessions alive (they have connections on this node); a no-op for `expiry.by === 'gateway'`. */
   touch(sessionIds: readonly string[]): void | Promise<void>;
-  /** Append an event and return it with its seq; trims history beyond the replay window. */
-  append(sessionId: string, event: NewEvent, options?: AppendOptions): AppendResult | Promise<AppendResult>;
+  /**
+   * Append a burst of events (at least one), in order, and return each with its seq; trims
+   * history beyond the replay window. The gateway hands over every publish that queued for the
+   * session while the previous burst was being stored (group commit), so that a shared store
+   * spends one round trip per burst; one publish awaited at a time is a burst of one. All or
+   * nothing: a failure rejects the whole burst, and a retry with the same keys is safe.
+   */
+  append(sessionId: string, entries: readonly AppendEntry[]): readonly AppendResult[] | Promise<readonly AppendResult[]>;
   /**
    * Events with `seq > cursor` still held, oldest first (at most `limit` when given), with the
    * epoch they belong to. Rejects (or throws) for a session the log does not hold.

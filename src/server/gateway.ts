@@ -10,7 +10,7 @@ import { rememberPayloadJson } from '../protocol/codec.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
 import { acceptConnection, type Connection } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
-import { LogError, type AppendResult, type EventLog, type NewEvent } from './event-log.js';
+import { LogError, type EventLog, type NewEvent } from './event-log.js';
 import type { Fleet, FleetView } from './fleet.js';
 import { createLogger } from './logger.js';
 import { createMessageApplier } from './apply-message.js';
@@ -25,8 +25,8 @@ import { GatewayError } from './errors.js';
 import { resolveOptions, type GatewayOptions } from './options.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { forgetSession, startSessionExpiry } from './session-expiry.js';
+import { createPublishBursts } from './publish-bursts.js';
 import { createSessionRegistry, type SessionSummary } from './session-registry.js';
-import { isThenable } from './serial-queue.js';
 import type { GatewaySocket, UpgradeInfo } from './transport.js';
 import { createWsTransport } from './ws-transport.js';
 import { createHttpBinding } from './http/http-binding.js';
@@ -145,8 +145,6 @@ async function asGatewayError<T>(run: () => Promise<T> | T): Promise<T> {
 function asGatewayFailure(error: unknown): unknown {
   return error instanceof LogError ? new GatewayError(error.code, error.message) : error;
 }
-
-const NO_APPEND_OPTIONS = {};
 
 /**
  * Start a gateway; resolves once it is listening. Rejects (never throws later) with a
@@ -350,6 +348,20 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     return payload;
   };
 
+  // The app's publishes, stored in bursts per session (publish-bursts.ts).
+  const bursts = createPublishBursts({
+    log,
+    load: (session) => (session.record === undefined ? requireSession(session.id).then(() => undefined) : undefined),
+    stored(session, stored) {
+      session.idleSince = undefined;
+      if (stored.duplicate) return;
+      counters.published++;
+      // The event reaches every node's connections through the feed (this node's at once on a local fleet).
+      fleet.feed.appended(session.id, stored);
+    },
+    failure: asGatewayFailure,
+  });
+
   return {
     url,
     port,
@@ -364,45 +376,15 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
         return Promise.reject(error);
       }
       const session = registry.entry(sessionId);
-      const appendOptions = event.idempotencyKey === undefined ? NO_APPEND_OPTIONS : { idempotencyKey: event.idempotencyKey };
-      const stored = (appended: AppendResult): number => {
-        session.idleSince = undefined;
-        if (appended.duplicate) return appended.seq;
-        counters.published++;
-        // The event reaches every node's connections through the feed (this node's at once on a local fleet).
-        fleet.feed.appended(sessionId, appended);
-        return appended.seq;
-      };
-      const append = (): number | Promise<number> => {
-        let appended: AppendResult | Promise<AppendResult>;
-        try {
-          appended = log.append(sessionId, payload, appendOptions);
-        } catch (error) {
-          throw asGatewayFailure(error);
-        }
-        if (!isThenable(appended)) return stored(appended);
-        return Promise.resolve(appended).then(stored, (error: unknown) => {
-          throw asGatewayFailure(error);
-        });
-      };
       const loaded = session.record !== undefined;
       let published: number | Promise<number>;
-      if (loaded) {
-        // With nothing ahead of it in the session's queue, the append starts inside this call, and
-        // a log that stores at once (in memory) delivers at once: a burst of publishes then
-        // holds no queued task or promise chain per event, which cost more in GC than the rest.
-        try {
-          published = session.queue.runNow(append);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        if (typeof published === 'number') return Promise.resolve(published);
-      } else {
-        published = session.queue.run(async () => {
-          if (session.record === undefined) await requireSession(sessionId);
-          return append();
-        });
+      try {
+        published = bursts.publish(session, event.idempotencyKey === undefined ? { event: payload } : { event: payload, idempotencyKey: event.idempotencyKey });
+      } catch (error) {
+        return Promise.reject(error);
       }
+      // Stored at once (a memory log, nothing ahead of it): no promise chain per event.
+      if (typeof published === 'number') return Promise.resolve(published);
       pendingPublishes++;
       // An unknown id must not leave an empty live entry behind (a loaded session never does).
       return published.finally(() => {

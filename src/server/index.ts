@@ -22,7 +22,7 @@ export type { RedisLog } from './redis/redis-log.js';
 export type { Durability, RedisFleetOptions } from './redis/options.js';
 export {
   LogError,
-  type AppendOptions,
+  type AppendEntry,
   type AppendResult,
   type ClaimHolder,
   type EventLog,

@@ -15,6 +15,8 @@ export interface SerialQueue {
   runNow<T>(task: () => T | Promise<T>): T | Promise<T>;
   /** Tasks queued or running. */
   readonly pending: number;
+  /** Tasks ever queued or run: unchanged since a task was queued means that task is still the last one. */
+  readonly queued: number;
 }
 
 /** A waiting task and how to settle its caller's promise (methods: their types are the task's, known only in run()). */
@@ -37,6 +39,7 @@ export function createSerialQueue(): SerialQueue {
   let entries: Array<Entry | undefined> = [];
   let head = 0;
   let pending = 0;
+  let queued = 0;
   let draining = false;
 
   async function drain(): Promise<void> {
@@ -63,6 +66,7 @@ export function createSerialQueue(): SerialQueue {
 
   function run<T>(task: () => T | Promise<T>): Promise<T> {
     pending++;
+    queued++;
     const result = new Promise<T>((resolve, reject) => {
       entries.push({ task, resolve, reject });
     });
@@ -84,6 +88,7 @@ export function createSerialQueue(): SerialQueue {
     runNow<T>(task: () => T | Promise<T>): T | Promise<T> {
       if (draining) return run(task);
       pending++;
+      queued++;
       let result: T | Promise<T>;
       try {
         result = task();
@@ -102,6 +107,9 @@ export function createSerialQueue(): SerialQueue {
     },
     get pending() {
       return pending;
+    },
+    get queued() {
+      return queued;
     },
   };
 }

@@ -6,6 +6,7 @@ import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisFleet, createRedisFleetInternals, type RedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { watchClusterFeed, type ClusterFeedSource } from '../../src/server/redis/cluster-feed.js';
+import { appendOne } from '../support/append-one.js';
 import { join, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -61,7 +62,7 @@ describe('Redis Cluster feed recovery', () => {
     let published = 0;
     const publish = async (): Promise<void> => {
       published++;
-      await app.log.append(sessionId, { type: 'tick', data: { n: published } });
+      await appendOne(app.log, sessionId, { type: 'tick', data: { n: published } });
     };
     for (let i = 0; i < 3; i++) await publish();
     await client.until((frames) => seqs(frames).includes(3), 10_000, 'the first events live');

@@ -10,6 +10,7 @@ import { createRedisFleet } from '../../src/server/redis/redis-fleet.js';
 import type { RedisLog } from '../../src/server/redis/redis-log.js';
 import { createHistory, createStreamChecker, type History, type StreamChecker } from '../chaos/stream-checker.js';
 import type { Output } from '../chaos/world.js';
+import { appendOne } from '../support/append-one.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -179,7 +180,7 @@ export async function startPublisher(redisUrls: string, replayWindow = 200, opti
         // The idempotency key makes a retry safe: a publish whose reply was lost (Redis killed
         // after the script ran) returns the first seq instead of creating event n twice.
         const key = `${lane.sessionId}-${n}`;
-        const r = await log.append(lane.sessionId, { type: 'tick', data: { n }, event_id: key, timestamp: n }, { idempotencyKey: key });
+        const r = await appendOne(log, lane.sessionId, { type: 'tick', data: { n }, event_id: key, timestamp: n }, key);
         lane.history.record({ n, epoch: r.epoch, seq: r.seq });
         return true;
       } catch (error) {

@@ -5,6 +5,7 @@
 // applied nowhere, and no (epoch, seq) naming two events. The node kill and the rolling restart run on one Redis and on a 3-master
 // Redis Cluster alike.
 import { afterEach, describe, expect, it } from 'vitest';
+import { appendOne } from '../support/append-one.js';
 import { replicaCaughtUp, startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
 import { createFaultProxy } from '../support/fault-proxy.js';
 import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
@@ -287,7 +288,7 @@ describe('a gateway fleet on Redis', () => {
     // fails and the publish is refused. The app gives up on it: it is in no history.
     for (const lane of lanes) {
       const lost = { type: 'tick', data: { n: 1000 + lane.index }, event_id: `lost-${lane.index}`, timestamp: 0 };
-      await expect(publisher.log.append(lane.sessionId, lost)).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(appendOne(publisher.log, lane.sessionId, lost)).rejects.toMatchObject({ code: 'unavailable' });
     }
     // Every client rejoins on the other node from its cursor: the replay must not show it either.
     const joins = lanes.map((l) => l.outputs.filter((o) => o.kind === 'handshake').length);

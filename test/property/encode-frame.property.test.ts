@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/codec.js';
-import { parseLiveEvent } from '../../src/server/redis/stream-codec.js';
+import type { LiveEvent } from '../../src/server/fleet.js';
+import { parseLiveEvents } from '../../src/server/redis/stream-codec.js';
 
 const payload = fc.record(
   { type: fc.string({ minLength: 1 }), data: fc.jsonValue(), event_id: fc.uuid(), timestamp: fc.double({ noNaN: true, noDefaultInfinity: true }), source: fc.string() },
@@ -31,13 +32,18 @@ describe('encodeFrame with a remembered payload', () => {
     );
   });
 
-  it('reuses the JSON a fan-out message carried', () => {
+  it('reuses the JSON a fan-out message carried, one line per event of a burst', () => {
     fc.assert(
-      fc.property(payload, fc.integer({ min: 1, max: 1e9 }), (event, seq) => {
-        const live = parseLiveEvent(`${seq}:e-1:${JSON.stringify(event)}`);
-        expect(live).toBeDefined();
-        const out = { type: 'event', seq, event: live?.event };
-        expect(encodeFrame(out)).toBe(JSON.stringify(out));
+      fc.property(fc.array(payload, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 1e9 }), (events, first) => {
+        const lines = events.map((event, i) => `${first + i}:e-1:${JSON.stringify(event)}`);
+        const live: LiveEvent[] = [];
+        parseLiveEvents(lines.join('\n'), (event) => live.push(event));
+        expect(live.map((e) => [e.seq, e.epoch])).toEqual(events.map((_, i) => [first + i, 'e-1']));
+        live.forEach((e, i) => {
+          expect(JSON.stringify(e.event)).toBe(JSON.stringify(events[i]));
+          const out = { type: 'event', seq: e.seq, event: e.event };
+          expect(encodeFrame(out)).toBe(JSON.stringify(out));
+        });
       }),
       { numRuns: 200 },
     );

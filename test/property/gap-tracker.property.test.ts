@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GapInfo } from '../../src/client/index.js';
-import { createMemoryLog, type EventLog, type LogPosition, type LogRead } from '../../src/server/index.js';
+import { createMemoryLog, type AppendResult, type EventLog, type LogPosition, type LogRead } from '../../src/server/index.js';
 import { planResume } from '../../src/server/resume-plan.js';
 import { createHistory, createStreamChecker } from '../chaos/stream-checker.js';
 import { createHarness, helloOk, type Output } from './router-harness.js';
@@ -169,7 +169,7 @@ function runScenario(ops: readonly Op[], window: number, rand: () => number) {
   const publish = (): { seq: number; n: number } | undefined => {
     if (log.getSession(SESSION) === undefined) return undefined; // the gateway refuses: session_not_found
     n++;
-    const stored = log.append(SESSION, { type: 'tick', data: { n } }) as { seq: number };
+    const stored = (log.append(SESSION, [{ event: { type: 'tick', data: { n } } }]) as readonly AppendResult[])[0]!;
     const epoch = (log.position(SESSION) as { epoch: string }).epoch;
     history.record({ n, epoch, seq: stored.seq });
     log.setState(SESSION, { n });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryLog } from '../../src/server/index.js';
 import { planResume } from '../../src/server/resume-plan.js';
 import { createRateLimiter } from '../../src/server/rate-limiter.js';
+import { appendOne } from '../support/append-one.js';
 import { join, startGateway } from '../support/gateway-kit.js';
 import { createManualClock } from '../support/manual-clock.js';
 
@@ -44,7 +45,7 @@ describe('memory log', () => {
     const log = createMemoryLog({ replayWindow: 3 });
     await log.createSession('s', 'a');
     for (let i = 1; i <= 10; i++) {
-      await log.append('s', { type: 't' });
+      await appendOne(log, 's', { type: 't' });
       const held = (await log.readAfter('s', 0)).events.map((e) => e.seq);
       const oldest = Math.max(1, i - 2);
       expect(held).toEqual(Array.from({ length: i - oldest + 1 }, (_, k) => oldest + k));

@@ -10,6 +10,7 @@ import { type EventLog, type LiveEvent, type LiveFeed, type StoredEvent } from '
 import { createRedisFleetInternals, type RedisFleet, type RedisFleetInternals } from '../../src/server/redis/redis-fleet.js';
 import { createLiveTail } from '../../src/server/live-tail.js';
 import { createSessionRegistry } from '../../src/server/session-registry.js';
+import { appendOne } from '../support/append-one.js';
 import { arrivalKinds, connect, helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor, waitForAsync } from '../support/wait-for.js';
@@ -52,7 +53,7 @@ describe('fan-out holdings', () => {
     session.subscribers.add(subscriber);
     // A connection as the fan-out sees it: it follows the session's live tail, one event at a time.
     const following = (session.live = createLiveTail()).follow({ batches: false, maxBatchFrames: 1, sendEvent: (event) => void delivered.push(event), sendRun: () => undefined });
-    await log.append('s', { type: 'tick' });
+    await appendOne(log, 's', { type: 'tick' });
     await waitFor(() => delivered.length === 1, 5000, 'the first event');
 
     // 200 events ahead of a hole no repair can fill (the log never had seqs 2..9), in one script.
@@ -60,7 +61,7 @@ describe('fan-out holdings', () => {
     const channel = redisFleet.keys('s').channel;
     await server.cli('eval', "for _, m in ipairs(ARGV) do redis.call('SPUBLISH', KEYS[1], m) end", '1', channel, ...ahead);
     // A real publish after them: once it arrives (in order on the one feed), so have they.
-    await log.append('s', { type: 'tick' });
+    await appendOne(log, 's', { type: 'tick' });
     await waitFor(() => delivered.length === 2, 5000, 'the second event');
     expect(delivered.map((e) => e.seq)).toEqual([1, 2]);
     expect(fanout.stats()).toMatchObject({ feeds: 1, early: 0 });
@@ -181,12 +182,12 @@ describe('the subscribe-then-replay race, staged step by step', () => {
     stops.push(() => other.close());
     // The session lives in Redis with events 1..3; no node follows it yet.
     await other.createSession('s', 'demo', undefined);
-    for (let n = 1; n <= 3; n++) await other.append('s', { type: 'tick', data: { n } });
+    for (let n = 1; n <= 3; n++) await appendOne(other, 's', { type: 'tick', data: { n } });
     // Another node publishes 4 before this node's subscription is active, and 5 once the join
     // has its position but before it reads its replay (5 comes by the feed only after the join).
     const stage = staged(createRedisFleetInternals({ url: server.url, secret: SECRET }), {
-      beforeSubscribe: () => other.append('s', { type: 'tick', data: { n: 4 } }),
-      beforeFirstRead: () => other.append('s', { type: 'tick', data: { n: 5 } }),
+      beforeSubscribe: () => appendOne(other, 's', { type: 'tick', data: { n: 4 } }),
+      beforeFirstRead: () => appendOne(other, 's', { type: 'tick', data: { n: 5 } }),
     });
     const gateway = await startGateway({ log: stage.log, fleet: stage.fleet });
     const { client, helloOk, caughtUp } = await join(gateway, { protocol_max: 1, session_id: 's', since: 0 });

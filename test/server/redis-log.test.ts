@@ -6,6 +6,7 @@ import type { Fleet, LiveEvent } from '../../src/server/fleet.js';
 import type { RedisFleetOptions } from '../../src/server/redis/options.js';
 import { createRedisFleet } from '../../src/server/redis/redis-fleet.js';
 import type { RedisLog } from '../../src/server/redis/redis-log.js';
+import { appendOne } from '../support/append-one.js';
 import { createFaultProxy } from '../support/fault-proxy.js';
 import { countCommands, total } from '../support/redis-commands.js';
 import { aofTail, replicaCaughtUp, startRedis, type RedisServer } from '../support/redis-server.js';
@@ -55,7 +56,7 @@ describe('the Redis log', () => {
     const log = await openLog(server, { replayWindow: 3 });
     const record = await log.createSession('s1', 'demo', log.ownerOf('token-a'));
     expect(await log.getSession('s1')).toEqual(record);
-    for (let n = 1; n <= 5; n++) expect(await log.append('s1', tick(n))).toMatchObject({ seq: n, epoch: record.epoch, duplicate: false });
+    for (let n = 1; n <= 5; n++) expect(await appendOne(log, 's1', tick(n))).toMatchObject({ seq: n, epoch: record.epoch, duplicate: false });
     expect(await log.position('s1')).toEqual({ epoch: record.epoch, head: 5, oldest: 3, movedUnseen: false });
     expect(await log.readAfter('s1', 3)).toMatchObject({ epoch: record.epoch, events: [{ seq: 4 }, { seq: 5 }] });
     expect((await log.readAfter('s1', 0, 2)).events.map((e) => e.event.data)).toEqual([{ n: 3 }, { n: 4 }]);
@@ -79,23 +80,42 @@ describe('the Redis log', () => {
     // No fsync re-check during the count: MONITOR does not show CONFIG, commandstats does.
     const log = await openLog(server, { durabilityCheckMs: 3_600_000 });
     await log.createSession('s1', 'demo');
-    await log.append('s1', tick(0)); // loads the script (the first EVALSHA may meet NOSCRIPT)
+    await appendOne(log, 's1', tick(0)); // loads the script (the first EVALSHA may meet NOSCRIPT)
     const executed = await countCommands(server, async () => {
-      for (let n = 1; n <= 20; n++) await log.append('s1', tick(n));
+      for (let n = 1; n <= 20; n++) await appendOne(log, 's1', tick(n));
     });
     expect(executed.sent).toEqual({ evalsha: 20 });
     expect(total(executed.sent) / 20).toBe(1);
-    expect(executed.inScripts).toMatchObject({ xadd: 20, hincrby: 20, spublish: 20 });
+    expect(executed.inScripts).toMatchObject({ xadd: 20, hset: 20, spublish: 20 });
     // commandstats sees every command, script-internal ones too; each is accounted for above.
     expect(total(executed.stats)).toBe(total(executed.sent) + total(executed.inScripts));
+  });
+
+  it('stores a burst in one round trip and fans it out as one message, in order, keys checked per event', async () => {
+    const server = await redis();
+    const log = await openLog(server, { durabilityCheckMs: 3_600_000 });
+    await log.createSession('s1', 'demo');
+    await appendOne(log, 's1', tick(0), 'k0'); // loads the script
+    const live: LiveEvent[] = [];
+    await log.fleet.feed.subscribe('s1', (event) => live.push(event), () => undefined);
+    let results: readonly { seq: number; duplicate: boolean }[] = [];
+    const executed = await countCommands(server, async () => {
+      results = await log.append('s1', [{ event: tick(1), idempotencyKey: 'k1' }, { event: tick(2) }, { event: tick(1), idempotencyKey: 'k1' }, { event: tick(0), idempotencyKey: 'k0' }, { event: tick(3) }]);
+    });
+    expect(results.map((r) => [r.seq, r.duplicate])).toEqual([[2, false], [3, false], [2, true], [1, true], [4, false]]);
+    expect(executed.sent).toEqual({ evalsha: 1 });
+    expect(executed.inScripts).toMatchObject({ xadd: 3, spublish: 1 });
+    await waitForAsync(async () => live.length === 3, 5000, 'the burst on the feed');
+    expect(live.map((e) => [e.seq, (e.event.data as { n: number }).n])).toEqual([[2, 1], [3, 2], [4, 3]]);
+    expect((await log.readAfter('s1', 0)).events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 
   it('returns the first seq for a repeated idempotency key', async () => {
     const server = await redis();
     const log = await openLog(server);
     await log.createSession('s1', 'demo');
-    const first = await log.append('s1', tick(1), { idempotencyKey: 'k1' });
-    const again = await log.append('s1', tick(1), { idempotencyKey: 'k1' });
+    const first = await appendOne(log, 's1', tick(1), 'k1');
+    const again = await appendOne(log, 's1', tick(1), 'k1');
     expect(again).toMatchObject({ seq: first.seq, duplicate: true });
     expect((await log.position('s1')).head).toBe(1);
   });
@@ -145,20 +165,20 @@ describe('the Redis log', () => {
     const server = await redis({ appendfsync: 'always' });
     const log = await openLog(server);
     const { epoch } = await log.createSession('s1', 'demo');
-    for (let n = 1; n <= 3; n++) await log.append('s1', tick(n));
+    for (let n = 1; n <= 3; n++) await appendOne(log, 's1', tick(n));
     servers.push(await server.restart());
     expect(await whenReachable(() => log.position('s1'))).toEqual({ epoch, head: 3, oldest: 1, movedUnseen: false });
-    expect(await log.append('s1', tick(4))).toMatchObject({ seq: 4, epoch });
+    expect(await appendOne(log, 's1', tick(4))).toMatchObject({ seq: 4, epoch });
   });
 
   it('moves to a new epoch before reusing a seq after a restart with appendfsync everysec', async () => {
     const server = await redis({ appendfsync: 'everysec' });
     const log = await openLog(server);
     const { epoch } = await log.createSession('s1', 'demo');
-    for (let n = 1; n <= 3; n++) await log.append('s1', tick(n));
+    for (let n = 1; n <= 3; n++) await appendOne(log, 's1', tick(n));
     await server.cli('bgrewriteaof'); // the data is on disk; what matters is that it might not be
     servers.push(await server.restart());
-    const moved = await whenReachable(() => log.append('s1', tick(4)));
+    const moved = await whenReachable(() => appendOne(log, 's1', tick(4)));
     expect(moved.epoch).not.toBe(epoch);
     expect(moved.seq).toBe(1);
     expect((await log.readAfter('s1', 0)).events.map((e) => e.event.data)).toEqual([{ n: 4 }]);
@@ -168,7 +188,7 @@ describe('the Redis log', () => {
     const server = await redis({ appendfsync: 'everysec' });
     const log = await openLog(server);
     const { epoch } = await log.createSession('s1', 'demo');
-    for (let n = 1; n <= 3; n++) await log.append('s1', tick(n));
+    for (let n = 1; n <= 3; n++) await appendOne(log, 's1', tick(n));
     expect(await log.readAfter('s1', 1)).toMatchObject({ epoch, events: [{ seq: 2 }, { seq: 3 }] });
     servers.push(await server.restart());
     // A paged replay reading on after the restart learns the history moved: never seqs 2 and 3 as before.
@@ -185,17 +205,17 @@ describe('the Redis log', () => {
     const replica = await redis({ replicaOf: link });
     const log = await openLog(primary);
     const { epoch } = await log.createSession('s1', 'demo');
-    await log.append('s1', tick(1));
+    await appendOne(log, 's1', tick(1));
     await replicaCaughtUp(primary, replica);
     link.stall(); // it will never receive seq 2 and 3
-    await log.append('s1', tick(2));
-    await log.append('s1', tick(3));
+    await appendOne(log, 's1', tick(2));
+    await appendOne(log, 's1', tick(3));
     await primary.kill();
     await link.close();
     await replica.cli('replicaof', 'no', 'one');
     expect(await replica.cli('hget', 'lifeline:{s1}:meta', 'head')).toBe('1');
     const promoted = await openLog(replica);
-    const next = await promoted.append('s1', tick(4));
+    const next = await appendOne(promoted, 's1', tick(4));
     // seq 2 was acknowledged on the old primary: reusing it in the same epoch would be a lie.
     expect(next.epoch).not.toBe(epoch);
     expect(next.seq).toBe(1);
@@ -211,11 +231,11 @@ describe('the Redis log', () => {
     await a.createSession('s1', 'demo');
     const seen: LiveEvent[] = [];
     await b.fleet.feed.subscribe('s1', (event) => void seen.push(event), () => undefined);
-    const { epoch } = await a.append('s1', tick(1));
+    const { epoch } = await appendOne(a, 's1', tick(1));
     await replicaCaughtUp(primary, replica);
     link.stall();
-    await expect(a.append('s1', tick(2), { idempotencyKey: 'k2' })).rejects.toMatchObject({ code: 'unavailable' });
-    await expect(b.append('s1', tick(3), { idempotencyKey: 'k3' })).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(appendOne(a, 's1', tick(2), 'k2')).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(appendOne(b, 's1', tick(3), 'k3')).rejects.toMatchObject({ code: 'unavailable' });
     // Seqs 2 and 3 are in the primary's stream, above `confirmed`: no join, replay or feed shows them.
     expect(await primary.cli('hmget', 'lifeline:{s1}:meta', 'head', 'confirmed')).toBe('3\n1');
     expect(await b.position('s1')).toMatchObject({ epoch, head: 1, oldest: 1 });
@@ -223,10 +243,10 @@ describe('the Redis log', () => {
     link.resume();
     // b's app retries with the same key: the same seq, confirmed, and with it a's earlier event
     // (WAIT covers every earlier write), fanned out in order.
-    await expect(b.append('s1', tick(3), { idempotencyKey: 'k3' })).resolves.toMatchObject({ seq: 3, duplicate: true });
+    await expect(appendOne(b, 's1', tick(3), 'k3')).resolves.toMatchObject({ seq: 3, duplicate: true });
     expect((await a.readAfter('s1', 1)).events.map((e) => e.event.data)).toEqual([{ n: 2 }, { n: 3 }]);
-    await expect(a.append('s1', tick(2), { idempotencyKey: 'k2' })).resolves.toMatchObject({ seq: 2, duplicate: true });
-    await expect(a.append('s1', tick(4))).resolves.toMatchObject({ seq: 4 });
+    await expect(appendOne(a, 's1', tick(2), 'k2')).resolves.toMatchObject({ seq: 2, duplicate: true });
+    await expect(appendOne(a, 's1', tick(4))).resolves.toMatchObject({ seq: 4 });
     const deadline = performance.now() + 5000;
     while (seen.length < 4 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
@@ -258,6 +278,36 @@ describe('the Redis log', () => {
     await expect(promoted.claimMessage('s1', 'm1', { owner: 'b/1', leaseMs: 10_000 })).resolves.toEqual({ status: 'applied' });
   });
 
+  it('replicated: a burst costs its append script, one WAIT and one confirm script, which fans it out in order', async () => {
+    const primary = await redis();
+    const replica = await redis({ replicaOf: primary });
+    await replicaCaughtUp(primary, replica);
+    const log = await openLog(primary, { durability: 'replicated', durabilityCheckMs: 3_600_000 });
+    await log.createSession('s1', 'demo');
+    await appendOne(log, 's1', tick(0)); // loads both scripts
+    const live: number[] = [];
+    await log.fleet.feed.subscribe('s1', (event) => void live.push(event.seq), () => undefined);
+    const executed = await countCommands(primary, async () => {
+      await log.append('s1', [1, 2, 3, 4].map((n) => ({ event: tick(n) })));
+    });
+    expect(executed.sent).toMatchObject({ evalsha: 2, wait: 1 });
+    expect(executed.inScripts).toMatchObject({ xadd: 4, spublish: 1 });
+    await waitForAsync(async () => live.length === 4, 5000, 'the confirmed burst on the feed');
+    expect(live).toEqual([2, 3, 4, 5]);
+  });
+
+  it('replicated: a burst that would pass a window of unconfirmed events is refused whole', async () => {
+    const primary = await redis();
+    const log = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 100, replayWindow: 5 }); // no replica: WAIT fails
+    await log.createSession('s1', 'demo');
+    const burst = (n: number) => Array.from({ length: n }, (_, i) => ({ event: tick(i) }));
+    await expect(log.append('s1', burst(3))).rejects.toMatchObject({ code: 'unavailable' }); // stored, unconfirmed
+    await expect(log.append('s1', burst(3))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/replay window/) });
+    expect(await primary.cli('hget', 'lifeline:{s1}:meta', 'head')).toBe('3');
+    await expect(log.append('s1', burst(2))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/replicas confirmed/) });
+    expect(await primary.cli('hget', 'lifeline:{s1}:meta', 'head')).toBe('5');
+  });
+
   it('replicated then async: an async writer exposes and fans out what replicated writers left unconfirmed', async () => {
     const primary = await redis();
     const replicated = await openLog(primary, { durability: 'replicated', waitTimeoutMs: 100 }); // no replica: WAIT fails
@@ -265,9 +315,9 @@ describe('the Redis log', () => {
     await replicated.createSession('s1', 'demo');
     const seen: number[] = [];
     await plain.fleet.feed.subscribe('s1', (event) => void seen.push(event.seq), () => undefined);
-    await expect(replicated.append('s1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(appendOne(replicated, 's1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
     expect((await plain.position('s1')).head).toBe(0);
-    await plain.append('s1', tick(2));
+    await appendOne(plain, 's1', tick(2));
     expect((await plain.position('s1')).head).toBe(2);
     const deadline = performance.now() + 5000;
     while (seen.length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -284,10 +334,10 @@ describe('the Redis log', () => {
     const { epoch } = await log.createSession('s1', 'demo');
     const seen = new Map<number, unknown>();
     await reader.fleet.feed.subscribe('s1', (event) => void seen.set(event.seq, event.event.data), () => undefined);
-    await log.append('s1', tick(1));
+    await appendOne(log, 's1', tick(1));
     await replicaCaughtUp(primary, replica);
     link.stall();
-    await expect(log.append('s1', tick(2))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(appendOne(log, 's1', tick(2))).rejects.toMatchObject({ code: 'unavailable' });
     // What a join on any node would see, and what the feed carried (a marker published after it).
     expect(await reader.position('s1')).toMatchObject({ head: 1 });
     for (const e of (await reader.readAfter('s1', 0)).events) seen.set(e.seq, e.event.data);
@@ -299,7 +349,7 @@ describe('the Redis log', () => {
     await link.close();
     await replica.cli('replicaof', 'no', 'one');
     const promoted = await openLog(replica); // the replica, now primary (no replica of its own)
-    const next = await promoted.append('s1', tick(20));
+    const next = await appendOne(promoted, 's1', tick(20));
     // The epoch survives the promotion (every exposed event was confirmed) and seq 2 is reused
     // for another event: honest only because nobody ever saw the refused one.
     expect(next).toMatchObject({ epoch, seq: 2 });
@@ -313,7 +363,7 @@ describe('the Redis log', () => {
     const { epoch } = await log.createSession('s1', 'demo');
     const published: Array<{ n: number; epoch: string; seq: number }> = [];
     const publish = async (n: number): Promise<void> => {
-      const r = await whenReachable(() => log.append('s1', tick(n)));
+      const r = await whenReachable(() => appendOne(log, 's1', tick(n)));
       published.push({ n, epoch: r.epoch, seq: r.seq });
     };
     for (let n = 1; n <= 3; n++) await publish(n);
@@ -349,11 +399,11 @@ describe('the Redis log', () => {
     const log = await openLog(server);
     await log.createSession('s1', 'demo');
     await server.kill();
-    await expect(log.append('s1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(appendOne(log, 's1', tick(1))).rejects.toMatchObject({ code: 'unavailable' });
     expect(log.fleet.health.isReachable()).toBe(false);
     servers.push(await server.restart());
     // Restarted empty: the session is gone, and the log says so.
-    await expect(whenReachable(() => log.append('s1', tick(1)))).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(whenReachable(() => appendOne(log, 's1', tick(1)))).rejects.toMatchObject({ code: 'session_not_found' });
     expect(await log.getSession('s1')).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
 // out the partition.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisFleet, LogError, type RedisFleet, type RedisFleetOptions } from '../../src/server/index.js';
+import { appendOne } from '../support/append-one.js';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { connect, helloFrame, join, startGateway } from '../support/gateway-kit.js';
 import { startRedis, startRedisCluster, type RedisServer } from '../support/redis-server.js';
@@ -138,7 +139,7 @@ describe('a node whose Redis stops answering', () => {
     server.pause();
     cleanups.push(async () => server.resume());
     const started = performance.now();
-    const calls = Array.from({ length: 8 }, (_, i) => timed(Promise.resolve(log.append(`s${i}`, { type: 'tick', data: i }))));
+    const calls = Array.from({ length: 8 }, (_, i) => timed(Promise.resolve(appendOne(log, `s${i}`, { type: 'tick', data: i }))));
     const results = await within(Promise.all(calls), 3000, 'every call to settle');
     for (const r of results) expect(r.error).toBeInstanceOf(LogError);
     const refusedAtOnce = results.filter((r) => r.ms < 200);

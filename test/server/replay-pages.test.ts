@@ -163,7 +163,7 @@ describe('paged join replay', () => {
     // a new epoch, numbered from 1 again, so the seqs the replay still has to read exist in it.
     await log.deleteSession(sessionId);
     await log.createSession(sessionId, 'demo');
-    for (let n = 1; n <= 200; n++) await log.append(sessionId, { type: 'reset', data: { n } });
+    for (let n = 1; n <= 200; n++) await log.append(sessionId, [{ event: { type: 'reset', data: { n } } }]);
     slow.ws.resume();
 
     expect(await slow.closed(30_000)).toMatchObject({ code: 1001 });
@@ -188,7 +188,7 @@ describe('paged join replay', () => {
           resetAtNextRead = false;
           await inner.deleteSession(sessionId);
           await inner.createSession(sessionId, 'demo');
-          for (let n = 1; n <= 3; n++) await inner.append(sessionId, { type: 'reset', data: { n } });
+          for (let n = 1; n <= 3; n++) await inner.append(sessionId, [{ event: { type: 'reset', data: { n } } }]);
         }
         return inner.readAfter(sessionId, cursor, limit);
       },

@@ -18,7 +18,7 @@ function asyncLog(inner: EventLog): EventLog {
     deleteSession: (id) => later(() => inner.deleteSession(id)),
     listSessions: () => later(() => inner.listSessions()),
     touch: (ids) => later(() => inner.touch(ids)),
-    append: (id, event) => later(() => inner.append(id, event)),
+    append: (id, entries) => later(() => inner.append(id, entries)),
     readAfter: (id, cursor, limit) => later(() => inner.readAfter(id, cursor, limit)),
     position: (id) => later(() => inner.position(id)),
     moveSeen: (id, epoch) => later(() => inner.moveSeen(id, epoch)),

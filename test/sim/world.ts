@@ -163,16 +163,18 @@ export class World {
         this.sessionGeneration.set(sessionId, (this.sessionGeneration.get(sessionId) ?? 0) + 1);
         return inner.createSession(sessionId, agentId, owner);
       },
-      append: (sessionId, event) => {
-        const stored = inner.append(sessionId, event) as Awaited<ReturnType<EventLog['append']>>;
+      append: (sessionId, entries) => {
+        const results = inner.append(sessionId, entries) as Awaited<ReturnType<EventLog['append']>>;
         const epoch = (inner.getSession(sessionId) as { epoch: string } | undefined)?.epoch ?? '?';
-        const n = (event.data as { n?: number } | undefined)?.n ?? -1;
-        const key = `${sessionId}|${epoch}|${stored.seq}`;
-        const before = this.positions.get(key);
-        if (before !== undefined && before !== n) this.fail(`(epoch ${epoch}, seq ${stored.seq}) names two events: n=${before} and n=${n}`);
-        this.positions.set(key, n);
-        this.laneBySession.get(sessionId)?.history.record({ n, epoch, seq: stored.seq });
-        return stored;
+        results.forEach((stored, i) => {
+          const n = (entries[i]?.event.data as { n?: number } | undefined)?.n ?? -1;
+          const key = `${sessionId}|${epoch}|${stored.seq}`;
+          const before = this.positions.get(key);
+          if (before !== undefined && before !== n) this.fail(`(epoch ${epoch}, seq ${stored.seq}) names two events: n=${before} and n=${n}`);
+          this.positions.set(key, n);
+          this.laneBySession.get(sessionId)?.history.record({ n, epoch, seq: stored.seq });
+        });
+        return results;
       },
     };
   }

@@ -12,7 +12,7 @@ import { keyList, sessionIdOfMeta, sessionKeys, type SessionKeys } from './keys.
 import { createRedisMessageClaims } from './message-claims.js';
 import type { ResolvedRedisOptions } from './options.js';
 import type { StandaloneClient as Standalone } from './data-client.js';
-import { storedEvents } from './stream-codec.js';
+import { payloadJsonOf, storedEvents } from './stream-codec.js';
 
 /**
  * The Redis log: an {@link EventLog} that every gateway node on the same Redis (or Redis Cluster)
@@ -113,18 +113,18 @@ export function createRedisLogOn(parts: RedisLogParts): RedisLog {
     async touch(sessionIds) {
       await Promise.all(sessionIds.map((id) => call('touch', () => client.lifelineTouch(keyList(keysOf(id)), common()))));
     },
-    async append(sessionId, event, appendOptions = {}): Promise<AppendResult> {
+    async append(sessionId, entries): Promise<AppendResult[]> {
       const keys = keysOf(sessionId);
-      const payload = JSON.stringify(event);
-      // Replicated: the script does not fan out; the event is exposed only once WAIT confirmed it.
-      const fanout = replicated ? '' : 'SPUBLISH';
-      const reply = await call('publish', () =>
-        client.lifelineAppend(keyList(keys), [...common(), String(replayWindow), payload, appendOptions.idempotencyKey ?? '', keys.channel, fanout]),
-      );
-      const [seq, epoch, duplicate] = reply as [number, string, number];
-      // A duplicate too: the first attempt may have been refused before it was confirmed.
-      if (replicated) await confirmReplicated(keys, epoch, Number(seq));
-      return { seq: Number(seq), event, epoch, duplicate: duplicate === 1 };
+      // Replicated: the script does not fan out; the events are exposed only once WAIT confirmed them.
+      const args = [...common(), String(replayWindow), keys.channel, replicated ? '' : 'SPUBLISH'];
+      for (const { event, idempotencyKey } of entries) args.push(payloadJsonOf(event), idempotencyKey ?? '');
+      const reply = (await call('publish', () => client.lifelineAppend(keyList(keys), args))) as [string, ...number[]];
+      const epoch = reply[0];
+      const results = entries.map(({ event }, i): AppendResult => ({ seq: Number(reply[1 + 2 * i]), event, epoch, duplicate: reply[2 + 2 * i] === 1 }));
+      // Duplicates too: a first attempt may have been refused before it was confirmed. One WAIT
+      // covers the whole burst (and every earlier write).
+      if (replicated) await confirmReplicated(keys, epoch, Math.max(...results.map((r) => r.seq)));
+      return results;
     },
     async readAfter(sessionId, cursor, limit): Promise<LogRead> {
       const keys = keysOf(sessionId);

@@ -27,29 +27,32 @@ local nodeDurable, freshEpoch, ttl = ARGV[1], ARGV[2], ARGV[3]
 local function runId()
   return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 end
+-- Returns the epoch, 'confirmed' and the head (a number), or false for an unknown session.
 local function settle()
   local RID = runId()
-  local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid', 'dur', 'confirmed')
+  local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid', 'dur', 'confirmed', 'head')
   if not m[1] then return false end
   local epoch = m[1]
   local confirmed = m[4]
+  local head = tonumber(m[5] or '0')
   if m[2] ~= RID then
     if m[3] ~= '1' then
       epoch = freshEpoch
+      head = 0
       redis.call('DEL', KEYS[2], KEYS[4], KEYS[5])
       redis.call('HSET', KEYS[1], 'epoch', epoch, 'head', '0', 'moved_from', m[1])
       if confirmed then confirmed = '0' end
     elseif confirmed then
       -- The epoch is kept: this process's stream is the truth now, and none of its seqs was
       -- handed out for another event, so all of it may be exposed.
-      confirmed = redis.call('HGET', KEYS[1], 'head')
+      confirmed = tostring(head)
     end
     if confirmed then redis.call('HSET', KEYS[1], 'confirmed', confirmed) end
     redis.call('HSET', KEYS[1], 'rid', RID, 'dur', nodeDurable)
   elseif m[3] == '1' and nodeDurable ~= '1' then
     redis.call('HSET', KEYS[1], 'dur', nodeDurable)
   end
-  return epoch, confirmed
+  return epoch, confirmed, head
 end
 local function refresh()
   if ttl ~= '0' then
@@ -61,11 +64,30 @@ local function visibleHead()
   local m = redis.call('HMGET', KEYS[1], 'head', 'confirmed')
   return tonumber(m[2] or m[1])
 end
--- Fan out the stream's events in (after, upto] in order, with the given (S)PUBLISH and channel.
-local function fanOut(after, upto, epoch, command, channel)
+-- The live feed's messages: lines '<seq>:<epoch>:<json>' joined by newlines (JSON text has none),
+-- at most 256 lines or 1 MiB a message (the gateway's burst bounds), published with the given
+-- (S)PUBLISH on the given channel. add() queues a line, flush() publishes what is queued.
+local function feedWriter(command, channel)
+  local lines, size = {}, 0
+  local writer = {}
+  function writer.flush()
+    if #lines == 0 then return end
+    redis.call(command, channel, table.concat(lines, '\\n'))
+    lines, size = {}, 0
+  end
+  function writer.add(seq, epoch, json)
+    local line = seq .. ':' .. epoch .. ':' .. json
+    if #lines >= 256 or (#lines > 0 and size + #line > 1048576) then writer.flush() end
+    lines[#lines + 1] = line
+    size = size + #line + 1
+  end
+  return writer
+end
+-- Queue the stream's events in (after, upto] on writer, in order.
+local function fanOut(after, upto, epoch, writer)
   local events = redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', upto .. '-0')
   for _, entry in ipairs(events) do
-    redis.call(command, channel, string.match(entry[1], '^(%d+)') .. ':' .. epoch .. ':' .. entry[2][2])
+    writer.add(string.match(entry[1], '^(%d+)'), epoch, entry[2][2])
   end
   return #events
 end
@@ -107,51 +129,69 @@ return p
 `);
 
 /**
- * Append one event: check the idempotency key, increment the head, XADD `<seq>-0` with MAXLEN,
- * publish `<seq>:<epoch>:<json>` for fan-out. `publish` is PUBLISH or SPUBLISH, or '' for
- * replicated durability: then nothing is published and the event stays above `confirmed` until
- * LIFELINE_CONFIRM runs after a successful WAIT. Returns {seq, epoch, duplicate (0/1)}.
+ * Append a burst of events in order: for each, check its idempotency key, take the next seq, XADD
+ * `<seq>-0` with MAXLEN; then publish the new ones for fan-out, in one message (feedWriter).
+ * `publish` is PUBLISH or SPUBLISH, or '' for replicated durability: then nothing is published
+ * and the events stay above `confirmed` until LIFELINE_CONFIRM runs after a successful WAIT.
+ * ARGV[7] on: a pair per event, its JSON and its idempotency key ('' for none). Returns
+ * {epoch, seq, duplicate (0/1), seq, duplicate, ...}, a pair per event.
  */
 const LIFELINE_APPEND = script(`
-local window, eventJson, idempotencyKey, channel, publish = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local epoch, confirmed = settle()
+local window, channel, publish = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local FIRST_EVENT = 7
+local epoch, confirmed, head = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
-if idempotencyKey ~= '' then
-  local done = redis.call('ZSCORE', KEYS[5], idempotencyKey)
-  if done then return {tonumber(done), epoch, 1} end
-end
+local count = (#ARGV - FIRST_EVENT + 1) / 2
 if publish == '' and confirmed then
   -- Unconfirmed events must stay in the stream until confirmed (or a promotion settles them):
-  -- past a window of them, refuse rather than trim what readers have not seen yet.
-  local head = tonumber(redis.call('HGET', KEYS[1], 'head'))
-  if head - tonumber(confirmed) >= window then return redis.error_reply('LIFELINE_UNCONFIRMED') end
+  -- past a window of them, refuse rather than trim what readers have not seen yet. A burst
+  -- that would pass the bound is refused whole.
+  if head + count - tonumber(confirmed) > window then return redis.error_reply('LIFELINE_UNCONFIRMED') end
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', window, seq .. '-0', 'e', eventJson)
-if idempotencyKey ~= '' then
-  redis.call('ZADD', KEYS[5], seq, idempotencyKey)
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - window)
+local before = head
+local out = {epoch}
+local fresh = {}
+for i = FIRST_EVENT, #ARGV, 2 do
+  local eventJson, idempotencyKey = ARGV[i], ARGV[i + 1]
+  local done = idempotencyKey ~= '' and redis.call('ZSCORE', KEYS[5], idempotencyKey)
+  if done then
+    out[#out + 1] = tonumber(done)
+    out[#out + 1] = 1
+  else
+    head = head + 1
+    redis.call('XADD', KEYS[2], 'MAXLEN', window, head .. '-0', 'e', eventJson)
+    if idempotencyKey ~= '' then
+      redis.call('ZADD', KEYS[5], head, idempotencyKey)
+      redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', head - window)
+    end
+    fresh[#fresh + 1] = eventJson
+    out[#out + 1] = head
+    out[#out + 1] = 0
+  end
 end
+if head > before then redis.call('HSET', KEYS[1], 'head', head) end
 if publish == '' then
-  -- Everything before this event was exposed already; from here on only what is confirmed.
-  if not confirmed then redis.call('HSET', KEYS[1], 'confirmed', seq - 1) end
+  -- Everything before this burst was exposed already; from here on only what is confirmed.
+  if not confirmed then redis.call('HSET', KEYS[1], 'confirmed', before) end
 else
+  local writer = feedWriter(publish, channel)
   -- An async writer exposes at once; a session left by replicated writers stops hiding anything.
   if confirmed then
-    fanOut(confirmed, seq - 1, epoch, publish, channel)
+    fanOut(confirmed, before, epoch, writer)
     redis.call('HDEL', KEYS[1], 'confirmed')
   end
-  redis.call(publish, channel, seq .. ':' .. epoch .. ':' .. eventJson)
+  for n, eventJson in ipairs(fresh) do writer.add(before + n, epoch, eventJson) end
+  writer.flush()
 end
 refresh()
-return {seq, epoch, 0}
+return out
 `);
 
 /**
  * After WAIT confirmed an append (replicated durability): raise `confirmed` to the append's `seq`
  * and fan out, in order, every event up to it that was not yet (a WAIT covers every earlier
- * write, so events another writer appended before this one are confirmed too). `publish` is
- * PUBLISH or SPUBLISH. Returns the number of events fanned out.
+ * write, so events another writer appended before this one, and the whole burst, are confirmed
+ * too). `publish` is PUBLISH or SPUBLISH. Returns the number of events fanned out.
  */
 const LIFELINE_CONFIRM = script(`
 local appendEpoch, seq, channel, publish = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
@@ -159,7 +199,9 @@ local epoch, confirmed = settle()
 if not epoch then return redis.error_reply('LIFELINE_NO_SESSION') end
 if epoch ~= appendEpoch then return redis.error_reply('LIFELINE_MOVED') end
 if not confirmed or seq <= tonumber(confirmed) then return 0 end
-local count = fanOut(confirmed, seq, epoch, publish, channel)
+local writer = feedWriter(publish, channel)
+local count = fanOut(confirmed, seq, epoch, writer)
+writer.flush()
 redis.call('HSET', KEYS[1], 'confirmed', seq)
 return count
 `);

@@ -7,7 +7,7 @@ import type { LiveFeed, Unsubscribe } from '../fleet.js';
 import type { RedisConnection } from './connection.js';
 import type { SessionKeys } from './keys.js';
 import { isErrorReply } from './redis-link.js';
-import { END_NOTICE, parseLiveEvent } from './stream-codec.js';
+import { END_NOTICE, parseLiveEvents } from './stream-codec.js';
 
 /** The live feed on `connection`'s pub/sub; `keysOf` names each session's channel. */
 export function createRedisSessionFeed(connection: RedisConnection, keysOf: (sessionId: string) => SessionKeys, retryAfterMs: number): LiveFeed {
@@ -16,8 +16,7 @@ export function createRedisSessionFeed(connection: RedisConnection, keysOf: (ses
       try {
         return await connection.pubsub.subscribe(keysOf(sessionId).channel, (message) => {
           if (message.startsWith(END_NOTICE)) return onEnded(message.slice(END_NOTICE.length));
-          const live = parseLiveEvent(message);
-          if (live) onEvent(live);
+          parseLiveEvents(message, onEvent);
         });
       } catch (error) {
         if (error instanceof LogError) throw error;

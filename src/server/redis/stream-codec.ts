@@ -1,7 +1,8 @@
 // How the Redis fleet's events read back: stream entries (`<seq>-0`, field `e` holding the event
-// JSON) and fan-out messages (`<seq>:<epoch>:<event json>`, or `!end:<reason>` when a session was
-// ended), both written by the scripts (scripts.ts) and the session feed (session-feed.ts).
-import { rememberPayloadJson } from '../../protocol/codec.js';
+// JSON) and fan-out messages (lines `<seq>:<epoch>:<event json>`, one per event of a burst, or
+// `!end:<reason>` when a session was ended), both written by the scripts (scripts.ts) and the
+// session feed (session-feed.ts).
+import { rememberedPayloadJson, rememberPayloadJson } from '../../protocol/codec.js';
 import type { StoredEvent } from '../event-log.js';
 import type { LiveEvent } from '../fleet.js';
 
@@ -21,15 +22,35 @@ function parsePayload(json: string): StoredEvent['event'] {
   return event;
 }
 
-/** Parse a fan-out message `<seq>:<epoch>:<event json>` (written by the append script). */
-export function parseLiveEvent(message: string): LiveEvent | undefined {
-  const first = message.indexOf(':');
-  const second = message.indexOf(':', first + 1);
-  if (first < 1 || second < 0) return undefined;
+/** The JSON the log stores for a payload: the text made at publish when there is one. */
+export function payloadJsonOf(event: StoredEvent['event']): string {
+  return rememberedPayloadJson(event) ?? JSON.stringify(event);
+}
+
+/** One line `<seq>:<epoch>:<event json>` of a fan-out message, from `start` to `end`. */
+function parseLine(message: string, start: number, end: number): LiveEvent | undefined {
+  const first = message.indexOf(':', start);
+  const second = first < 0 ? -1 : message.indexOf(':', first + 1);
+  if (first <= start || second < 0 || second >= end) return undefined;
   try {
-    return { seq: Number(message.slice(0, first)), epoch: message.slice(first + 1, second), event: parsePayload(message.slice(second + 1)) };
+    return { seq: Number(message.slice(start, first)), epoch: message.slice(first + 1, second), event: parsePayload(message.slice(second + 1, end)) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Parse a fan-out message: one line `<seq>:<epoch>:<event json>` per event, joined by newlines
+ * (the append script publishes a burst as one message; JSON text holds no raw newline). A line
+ * that does not parse is skipped: the fan-out repairs the hole from the log.
+ */
+export function parseLiveEvents(message: string, onEvent: (event: LiveEvent) => void): void {
+  for (let start = 0; start < message.length; ) {
+    let end = message.indexOf('\n', start);
+    if (end < 0) end = message.length;
+    const event = parseLine(message, start, end);
+    if (event) onEvent(event);
+    start = end + 1;
   }
 }
 
