@@ -92,14 +92,25 @@ async function fleetNode(cleanup: Cleanup, server: RedisServer, window: number):
   return cleanup.add(await createGateway({ logger: false, rateLimit: false, fleetReportMs: 3_600_000, log, fleet }), (g) => g.close());
 }
 
-/** Round trips the publishing node sends per event, from MONITOR, with commandstats as a cross-check. */
-async function roundTrips(server: RedisServer, gateway: Gateway, events: number): Promise<{ perEvent: number; stats: number }> {
+/**
+ * Round trips the publishing node sends per event, from MONITOR, with commandstats as a
+ * cross-check: publishes awaited one at a time (`inFlight` 1), or `inFlight` at once, which the
+ * gateway stores in bursts.
+ */
+async function roundTrips(server: RedisServer, gateway: Gateway, events: number, inFlight = 1): Promise<{ perEvent: number; stats: number }> {
   const client = await countingClient(gateway.url, undefined);
   let executed: Awaited<ReturnType<typeof countCommands>>;
   try {
     await gateway.publish(client.sessionId, { type: 'warm' }); // the first EVALSHA may meet NOSCRIPT
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < events) {
+        next++;
+        await gateway.publish(client.sessionId, { type: 'tick' });
+      }
+    };
     executed = await countCommands(server, async () => {
-      for (let i = 0; i < events; i++) await gateway.publish(client.sessionId, { type: 'tick' });
+      await Promise.all(Array.from({ length: inFlight }, worker));
     });
   } finally {
     client.close();
@@ -218,6 +229,7 @@ export const fleet: Bench = {
       progress('fleet: round trips per publish');
       const a = await fleetNode(cleanup, server, window);
       const asyncTrips = await roundTrips(server, a, Math.min(events, 500));
+      const burstTrips = await roundTrips(server, a, Math.min(events, 2000), 64);
       await a.close();
       const durable = await createGateway({
         logger: false,
@@ -232,6 +244,8 @@ export const fleet: Bench = {
         figure('fleet', 'round_trips', 'durability async', 'commands sent per publish', 'n', [asyncTrips.perEvent]),
         figure('fleet', 'round_trips', 'durability replicated', 'commands sent per publish', 'n', [replicatedTrips.perEvent]),
         figure('fleet', 'round_trips', 'durability async', 'commandstats calls per publish (incl. inside the script)', 'n', [asyncTrips.stats]),
+        figure('fleet', 'round_trips', 'async, 64 in flight', 'commands sent per publish (bursts)', 'n', [burstTrips.perEvent]),
+        figure('fleet', 'round_trips', 'async, 64 in flight', 'commandstats calls per publish (bursts)', 'n', [burstTrips.stats]),
         figure('fleet', 'round_trips', 'durability replicated', 'commandstats calls per publish (incl. inside the scripts)', 'n', [replicatedTrips.stats]),
       );
       progress('fleet: cost of the run_id read in the publish script');
@@ -257,7 +271,7 @@ export const fleet: Bench = {
         ],
         notes: [
           'publish_deliver: 64 publishes in flight (latency: one at a time, events/10 per round); the client is joined on node B and every event is published on node A, so each crosses Redis (EVALSHA, SPUBLISH to B, B delivers); the baseline is one memory gateway delivering its own publishes',
-          'round trips: commands the publishing node sent, counted with MONITOR (commands run inside the script are tagged lua and not counted); commandstats counts the script-internal ones too. replicated: append script, WAIT, confirm script, each awaited in turn',
+          'round trips: commands the publishing node sent, counted with MONITOR (commands run inside the script are tagged lua and not counted); commandstats counts the script-internal ones too. replicated: append script, WAIT, confirm script, each awaited in turn. 64 in flight: the publishes that queue for the session meanwhile go as one burst (one EVALSHA)',
           'run_id_read: the publish script as shipped against the same script with the run_id as a constant, alternating batches of awaited EVALSHAs on one connection; server time from commandstats usec per EVALSHA',
           'memory: used_memory growth per session with a full window of events of a 64-character text payload, plus meta and owner',
         ],
