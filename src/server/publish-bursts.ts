@@ -1,11 +1,14 @@
 // Group commit of the app's publishes: the publishes that queue for one session while its
 // previous burst is being stored go to the log together, in one `append` (one script and one
-// round trip on Redis, one pub/sub message to the other nodes). A publish with nothing ahead of
-// it is stored at once, as a burst of one, inside the publish call: one publish awaited at a time
-// still costs exactly one round trip, a log that stores at once (in memory) delivers at once with
-// no promise chain per event, and a burst never waits for company. Bursts run in the session's
-// queue like every other log access, and a publish joins a burst only while that burst is the
-// queue's last task, so no publish overtakes a join or a snapshot queued after it.
+// round trip on Redis, one pub/sub message to the other nodes). Bursts run in the session's queue
+// like every other log access, and a publish joins a burst only while that burst is the queue's
+// last task, so no publish overtakes a join or a snapshot queued after it. A burst never waits
+// for company: one publish awaited at a time still costs exactly one round trip.
+// A log that stores at once (in memory) gets a publish with nothing ahead of it inside the publish
+// call, as a burst of one, so it delivers at once with no promise chain per event. A log that
+// answers later gets it one microtask later, with every publish made in the same turn: started at
+// once, the first publish alone would split the publishers into two cohorts that take turns (a
+// burst of one, then one of all the others), halving what each round trip carries.
 import { rememberedPayloadJson } from '../protocol/codec.js';
 import type { AppendEntry, AppendResult, EventLog } from './event-log.js';
 import { isThenable } from './serial-queue.js';
@@ -58,6 +61,8 @@ const bytesOf = (entry: AppendEntry): number => rememberedPayloadJson(entry.even
 export function createPublishBursts(host: PublishBurstsHost): PublishBursts {
   // Only bursts not yet being stored: a burst leaves as its turn in the queue comes.
   const open = new Map<LiveSession, Burst>();
+  // Set once an append answered with a promise: from then on, bursts only.
+  let answersLater = false;
 
   /** May `bytes` more join `burst`? Only while it is the queue's last task and within its bounds. */
   const joinable = (burst: Burst, session: LiveSession, bytes: number): boolean =>
@@ -84,6 +89,7 @@ export function createPublishBursts(host: PublishBurstsHost): PublishBursts {
       throw host.failure(error);
     }
     if (!isThenable(appended)) return storedOne(session, appended);
+    answersLater = true;
     return Promise.resolve(appended).then(
       (results) => storedOne(session, results),
       (error: unknown) => {
@@ -127,8 +133,9 @@ export function createPublishBursts(host: PublishBurstsHost): PublishBursts {
       const bytes = bytesOf(entry);
       let burst = open.get(session);
       if (burst === undefined || !joinable(burst, session, bytes)) {
-        // Nothing ahead of it: stored now. Otherwise it starts the burst that waits its turn.
-        if (session.record !== undefined && session.queue.pending === 0) return session.queue.runNow(() => storeNow(session, entry));
+        // Nothing ahead of it and a log that stores at once: stored now. Otherwise it starts the
+        // burst that waits its turn (at least the microtask in which the queue starts a task).
+        if (!answersLater && session.record !== undefined && session.queue.pending === 0) return session.queue.runNow(() => storeNow(session, entry));
         burst = openBurst(session);
       }
       const joined = burst;
