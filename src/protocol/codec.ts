@@ -201,6 +201,16 @@ export function encodeFrame(frame: object): string {
   return (payload === undefined ? undefined : splicedEventFrame(frame as Readonly<Record<string, unknown>>, payload)) ?? JSON.stringify(frame);
 }
 
+/**
+ * The text of the live frame `{ type: 'event', seq, event }`, as {@link encodeFrame} writes it,
+ * written straight from the payload's remembered JSON when there is one (the fan-out's one
+ * encoding per event, so no generic splice).
+ */
+export function encodeEventFrame(seq: number, event: object): string {
+  const payload = PayloadJson.of(event);
+  return payload !== undefined && Number.isSafeInteger(seq) ? `{"type":"event","seq":${seq},"event":${payload}}` : JSON.stringify({ type: 'event', seq, event });
+}
+
 /** A `batch` frame from its members' encodings (each made by {@link encodeFrame}). */
 export function encodeBatch(memberTexts: readonly string[]): string {
   return `{"type":"batch","frames":[${memberTexts.join(',')}]}`;

@@ -7,7 +7,7 @@
 // A connection that sends a frame of its own first takes its run (`LiveFollow.take`), so the
 // frame never overtakes an event. Nothing here waits: the outbox behind each sink applies replay
 // pacing and the slow-consumer bound to what it takes.
-import { encodeBatch, encodeFrame } from '../protocol/codec.js';
+import { encodeBatch, encodeEventFrame } from '../protocol/codec.js';
 import type { EventFrame } from '../protocol/index.js';
 import type { StoredEvent } from './event-log.js';
 
@@ -140,7 +140,7 @@ export function createLiveTail(): LiveTail {
 
   return {
     append(event) {
-      const text = encodeFrame(liveFrame(event));
+      const text = encodeEventFrame(event.seq, event.event);
       for (const entry of immediate) entry.sink.sendEvent(event, text);
       if (batching.size === 0) return;
       events[count] = event;

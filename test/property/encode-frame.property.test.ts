@@ -3,7 +3,7 @@
 // other fields, or a client would read a different event than the one stored.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeFrame, rememberPayloadJson } from '../../src/protocol/codec.js';
+import { encodeBatch, encodeEventFrame, encodeFrame, rememberPayloadJson } from '../../src/protocol/codec.js';
 import type { LiveEvent } from '../../src/server/fleet.js';
 import { parseLiveEvents } from '../../src/server/redis/stream-codec.js';
 
@@ -24,6 +24,8 @@ describe('encodeFrame with a remembered payload', () => {
         const whole = { ...fields, event };
         expect(encodeFrame(whole)).toBe(JSON.stringify(whole));
         expect(encodeBatch([encodeFrame(whole), encodeFrame(whole)])).toBe(JSON.stringify({ type: 'batch', frames: [whole, whole] }));
+        // The live event frame, written straight from the remembered JSON.
+        expect(encodeEventFrame(fields.seq, event)).toBe(JSON.stringify({ type: 'event', seq: fields.seq, event }));
         // A changed copy of a remembered payload is its own JSON, never the original's.
         const changed = { ...fields, event: { ...event, type: `${event.type}!` } };
         expect(encodeFrame(changed)).toBe(JSON.stringify(changed));
