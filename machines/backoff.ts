@@ -15,12 +15,13 @@ export interface ReconnectOptions {
    */
   readonly maxDelayMs?: number;
   /**
-   * The probe window. When a connection that was up drops, the client retries within
-   * `initialDelayMs` each time (full jitter) until this long after the drop, then backs off from
-   * the first step whose ceiling is longer than the window (1 s with the defaults); the probes
-   * count as the steps they stand in for. Most outages are a restart or a blip shorter than this,
-   * and a refused connect costs the gateway nothing. A client that has not joined yet (the first
-   * connect) never probes. 0 turns probing off.
+   * The probe window. When a connection that was up drops, the client also probes for this long:
+   * between the backoff's attempts it retries within `initialDelayMs` each time (full jitter). A
+   * probe that fails is not counted (toward the backoff's growth or `maxAttempts`), and what was
+   * left of the backoff wait carries on, so the schedule after the window is the one without it.
+   * Most outages are a restart or a blip shorter than this, and a refused connect costs the
+   * gateway nothing. It ends early when a connection opens. A client that has not joined yet (the
+   * first connect) never probes. 0 turns probing off.
    * @default 500
    */
   readonly probeWindowMs?: number;
@@ -119,40 +120,37 @@ export function backoffDelay(attempt: number, options: ReconnectOptions = {}, ra
 }
 
 /**
- * How many backoff steps the probe window stands in for: the steps whose ceiling is at most
- * `probeWindowMs` (2 with the defaults: 250 and 500 ms).
- */
-export function probeSteps(options: ReconnectOptions = {}): number {
-  const window = resolveReconnectOptions(options).probeWindowMs;
-  // Bounded: a ceiling that never grows past the window (multiplier 1) stops at 64 steps.
-  let steps = 0;
-  while (steps < 64 && backoffCeiling(steps, options) <= window) steps++;
-  return steps;
-}
-
-/**
  * Which schedule a failure follows: `probing` (the probe window after a joined connection
  * dropped), `young` (backoff under `maxDelayMs`) or `old` (under `suspendedMaxDelayMs`).
  */
 export type RetryTier = 'probing' | 'young' | 'old';
 
-/**
- * Failures in a row after one more, in `tier`. While probing they count only up to
- * {@link probeSteps}, so the first failure after the window waits the next step's delay, and
- * `maxAttempts` spends no more on the window than on the steps it replaces.
- */
-export function failuresAfter(failures: number, tier: RetryTier, options: ReconnectOptions = {}): number {
-  if (tier !== 'probing') return failures + 1;
-  return Math.max(failures, Math.min(failures + 1, probeSteps(options)));
+/** The wait planned after a failed attempt, and what is left of the backoff wait after it. */
+export interface RetryPlan {
+  readonly waitMs: number;
+  /** The rest of the backoff wait, carried to the next failure (0: the wait is served in full). */
+  readonly leftMs: number;
 }
 
 /**
- * The wait after the failure that made `failures` failures in a row (the first failure waits
- * retry 0's delay), in `tier`: within `initialDelayMs` while probing, else {@link backoffDelay}
- * capped by the tier's ceiling.
+ * Whether a failure counts as one more in a row (toward the backoff's growth and `maxAttempts`):
+ * only when no backoff wait was left over, i.e. unless it was a probe.
  */
-export function retryDelay(failures: number, tier: RetryTier, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+export function countsAsFailure(leftMs: number): boolean {
+  return leftMs <= 0;
+}
+
+/**
+ * The wait after a failed attempt that leaves `failures` failures in a row. With a backoff wait
+ * left over (`leftMs > 0`, the attempt was a probe), that rest is the backoff; otherwise a new
+ * step is drawn ({@link backoffDelay}, under the tier's cap). While probing, the wait is cut to a
+ * probe within `initialDelayMs` and the rest is carried, so the probe window only adds attempts:
+ * the backoff schedule runs as it would without them. A wait the gateway asked for (`floorMs`) is
+ * a floor, and counts as backoff served.
+ */
+export function planRetry(failures: number, leftMs: number, tier: RetryTier, options: ReconnectOptions = {}, random: () => number = Math.random, floorMs = 0): RetryPlan {
   const o = resolveReconnectOptions(options);
-  if (tier === 'probing') return backoffDelay(0, o, random);
-  return backoffDelay(failures - 1, tier === 'old' ? { ...o, maxDelayMs: o.suspendedMaxDelayMs } : o, random);
+  const backoff = leftMs > 0 ? leftMs : backoffDelay(failures - 1, tier === 'old' ? { ...o, maxDelayMs: o.suspendedMaxDelayMs } : o, random);
+  const waitMs = Math.max(floorMs, tier === 'probing' ? Math.min(backoff, backoffDelay(0, o, random)) : backoff);
+  return { waitMs, leftMs: Math.max(0, backoff - waitMs) };
 }

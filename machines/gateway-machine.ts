@@ -20,7 +20,7 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { SOCKET_ACTOR_ID, TRANSPORT_PROBE_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand, type TransportProbeInput } from './actor-contracts.js';
-import { failuresAfter, resolveReconnectOptions, retryDelay, type ReconnectOptions, type ResolvedReconnectOptions, type RetryTier } from './backoff.js';
+import { countsAsFailure, planRetry, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions, type RetryPlan, type RetryTier } from './backoff.js';
 import { afterFailureBeforeOpen, afterProbeFailed, beforeAttempt, initialTransportContext, moveToNextNode, onPreferredTransport, preferredTransport, shouldProbe, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
 
 /**
@@ -79,6 +79,11 @@ export interface GatewayContext extends TransportContext {
   readonly attempt: number;
   /** The delay of the pending retry while `reconnecting`, else null. */
   readonly retryInMs: number | null;
+  /**
+   * What is left of the backoff wait when a probe cut it short (0 otherwise): the next failure
+   * waits it out without counting (`planRetry`). Cleared when a connection opens.
+   */
+  readonly backoffLeftMs: number;
   /** The close (or synthetic close) that last ended a connection. */
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
   /**
@@ -194,9 +199,9 @@ function maxAttemptsOf(context: Context): number {
   return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
 }
 
-/** Failures in a row once one more is counted (while probing, no more than the steps the window replaces). */
+/** Failures in a row after this one: a probe that failed (a backoff wait still left) is not counted. */
 function attemptAfterFailure(context: Context): number {
-  return context.reconnect === false ? context.attempt + 1 : failuresAfter(context.attempt, tierOf(context), context.reconnect);
+  return countsAsFailure(context.backoffLeftMs) ? context.attempt + 1 : context.attempt;
 }
 
 /** The schedule a failure follows now: an outage that has not started yet waits as a young one. */
@@ -205,11 +210,12 @@ function tierOf(context: Context): RetryTier {
 }
 
 /**
- * Delay for the failure that made `attempt` failures in a row (the first failure waits retry 0's
- * delay), in the outage's tier (`retryDelay`).
+ * The wait after the failure that made `attempt` failures in a row (the first failure waits retry
+ * 0's delay), in the outage's tier, with the backoff left over from a probe (`planRetry`).
  */
-function backoffFor(context: Context, attempt: number, floorMs = 0): number {
-  return Math.max(floorMs, retryDelay(attempt, tierOf(context), context.reconnect === false ? {} : context.reconnect, context.random));
+function retryPlanFor(context: Context, attempt: number, floorMs = 0): RetryPlan {
+  if (context.reconnect === false) return planRetry(attempt, 0, 'young', {}, context.random, floorMs);
+  return planRetry(attempt, context.backoffLeftMs, tierOf(context), context.reconnect, context.random, floorMs);
 }
 
 type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'recordTransportFailure' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
@@ -359,16 +365,20 @@ export const gatewayMachine = setup({
     }),
     /** Spend the one refresh; the next socket's attempt calls the token function again. */
     refreshToken: assign({ tokenRefresh: 'used' as const }),
-    /** One more failed attempt in a row, recorded with what ended it (while probing, counted as the steps the window replaces). */
+    /** One more failed attempt in a row (unless it was a probe), recorded with what ended it. */
     countFailure: assign({ attempt: ({ context }) => attemptAfterFailure(context), failure: ({ context, event }) => failureOf(context, event) }),
-    resetAttempts: assign({ attempt: 0 }),
+    resetAttempts: assign({ attempt: 0, backoffLeftMs: 0 }),
     clearError: assign({ error: null }),
-    /** Backoff with full jitter (within `initialDelayMs` while probing); a rejection's `retry_after_seconds` or a drain's hint is a floor. */
-    planBackoff: assign({
-      retryInMs: ({ context, event }) => backoffFor(context, context.attempt, serverWaitOf(event)),
+    /**
+     * Backoff with full jitter, cut short to a probe while probing; a rejection's
+     * `retry_after_seconds` or a drain's hint is a floor.
+     */
+    planBackoff: assign(({ context, event }) => {
+      const plan = retryPlanFor(context, context.attempt, serverWaitOf(event));
+      return { retryInMs: plan.waitMs, backoffLeftMs: plan.leftMs };
     }),
     /** A planned restart or a dead socket after a stable join: come back within the first backoff step. */
-    planPromptRetry: assign({ retryInMs: ({ context }) => backoffFor(context, 1) }),
+    planPromptRetry: assign({ retryInMs: ({ context }) => retryPlanFor(context, 1).waitMs, backoffLeftMs: 0 }),
     /** Draining: wait the gateway's hint, which it spreads across clients. */
     planDrainRetry: assign({
       retryInMs: ({ event }) => (event.type === 'draining' ? Math.max(0, event.reconnectAfterMs ?? 0) : 0),
@@ -424,9 +434,10 @@ export const gatewayMachine = setup({
       enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
     }),
     /**
-     * A joined connection dropped: the outage starts with the probe window (retries within
-     * `initialDelayMs` until `probeWindowMs`), since most outages are a restart or a blip and a
-     * refused connect costs the gateway nothing. Within an outage already running, a no-op.
+     * A joined connection dropped: the outage starts with the probe window (probes within
+     * `initialDelayMs` between the backoff's attempts, until `probeWindowMs`), since most outages
+     * are a restart or a blip and a refused connect costs the gateway nothing. Within an outage
+     * already running, a no-op.
      */
     startProbing: enqueueActions(({ context, enqueue }) => {
       if (context.outage !== 'none') return;
@@ -436,15 +447,18 @@ export const gatewayMachine = setup({
       enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
     }),
     /**
-     * The probe window ends when it runs out, or as soon as a socket opens: the gateway is
-     * reachable, and a failure after that (a refusal, an accept-then-drop) costs it a join, so
-     * it backs off as usual.
+     * A connection opened: the gateway is reachable, and a failure after this (a refusal, an
+     * accept-then-drop) costs it a join, so it counts and backs off as usual. Probing ends, and
+     * no backoff wait is carried.
      */
     endProbing: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ backoffLeftMs: 0 });
       if (context.outage !== 'probing') return;
       enqueue.cancel(PROBE_CLOCK);
       enqueue.assign({ outage: 'young' });
     }),
+    /** The probe window ran out: the backoff wait left over from the last probe still carries on. */
+    recordOutageProbed: assign({ outage: ({ context }) => (context.outage === 'probing' ? 'young' : context.outage) }),
     recordOutageAged: assign({ outage: 'old' as const }),
     /** A stable join or a stop ends the outage: the next one starts afresh. */
     endOutage: enqueueActions(({ enqueue }) => {
@@ -508,6 +522,7 @@ export const gatewayMachine = setup({
     handshakeTimeoutMs: input.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     attempt: 0,
     retryInMs: null,
+    backoffLeftMs: 0,
     lastClose: null,
     failure: null,
     error: null,
@@ -528,7 +543,7 @@ export const gatewayMachine = setup({
     'outage.aged': { actions: 'recordOutageAged' },
     'transport.retry_due': { actions: 'markTransportRetryDue' },
     // The end of the probe window changes only how the next failure waits, wherever the client is.
-    'outage.probed': { actions: 'endProbing' },
+    'outage.probed': { actions: 'recordOutageProbed' },
   },
   states: {
     disconnected: {

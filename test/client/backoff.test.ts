@@ -2,7 +2,7 @@
 // schedule's tiers (the probe window, young, old) by example.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeiling, backoffDelay, DEFAULT_RECONNECT, failuresAfter, probeSteps, retryDelay } from '../../machines/backoff.js';
+import { backoffCeiling, backoffDelay, countsAsFailure, DEFAULT_RECONNECT, planRetry } from '../../machines/backoff.js';
 
 describe('backoffDelay', () => {
   it('uses the documented defaults: 250 ms first ceiling, factor 2, 30 s cap, full jitter', () => {
@@ -52,22 +52,30 @@ describe('backoffDelay', () => {
 });
 
 describe('the retry schedule by tier', () => {
-  it('probes within initialDelayMs, standing in for the steps whose ceiling fits the window (2 by default)', () => {
-    expect(probeSteps()).toBe(2);
-    expect(probeSteps({ probeWindowMs: 0 })).toBe(0);
-    expect(probeSteps({ probeWindowMs: 999 })).toBe(2);
-    expect(probeSteps({ probeWindowMs: 1000 })).toBe(3);
-    // A ceiling that never outgrows the window: the count is bounded, not infinite.
-    expect(probeSteps({ multiplier: 1 })).toBe(64);
-    expect([1, 2, 9].map((f) => retryDelay(f, 'probing', {}, () => 0))).toEqual([250, 250, 250]);
-    expect([0, 1, 2, 5].map((f) => failuresAfter(f, 'probing'))).toEqual([1, 2, 2, 5]);
+  it('draws a new backoff step when the last wait was served, under maxDelayMs while young and suspendedMaxDelayMs when old', () => {
+    expect(planRetry(3, 0, 'young', {}, () => 0)).toEqual({ waitMs: 1000, leftMs: 0 });
+    expect(planRetry(20, 0, 'young', {}, () => 0)).toEqual({ waitMs: 5000, leftMs: 0 });
+    expect(planRetry(20, 0, 'old', {}, () => 0)).toEqual({ waitMs: 30_000, leftMs: 0 });
+    expect(planRetry(4, 0, 'old', {}, () => 0.5).waitMs).toBe(backoffDelay(3, {}, () => 0.5));
   });
 
-  it('backs off from the step after the window, under maxDelayMs while young and suspendedMaxDelayMs when old', () => {
-    // The first failure after the default window is the third in a row: a 1 s ceiling.
-    expect(retryDelay(failuresAfter(2, 'young'), 'young', {}, () => 0)).toBe(1000);
-    expect(retryDelay(20, 'young', {}, () => 0)).toBe(5000);
-    expect(retryDelay(20, 'old', {}, () => 0)).toBe(30_000);
-    expect(retryDelay(3, 'old', {}, () => 0.5)).toBe(backoffDelay(2, {}, () => 0.5));
+  it('while probing, cuts the wait to a probe within initialDelayMs and carries the rest of the backoff', () => {
+    // Draws in order: the backoff step (2 s ceiling), then the probe (250 ms ceiling).
+    const draws = [0.25, 0.5];
+    const plan = planRetry(4, 0, 'probing', {}, () => draws.shift() ?? 0);
+    expect(plan).toEqual({ waitMs: 125, leftMs: 1500 - 125 });
+    // The probe failed: not counted, and the rest carries, cut again while probing...
+    expect(countsAsFailure(plan.leftMs)).toBe(false);
+    expect(planRetry(4, plan.leftMs, 'probing', {}, () => 0)).toEqual({ waitMs: 250, leftMs: 1375 - 250 });
+    // ... and served whole once the window is over.
+    expect(planRetry(4, 1125, 'young', {}, () => 0)).toEqual({ waitMs: 1125, leftMs: 0 });
+    // A backoff shorter than the probe is served as it is.
+    expect(planRetry(4, 40, 'probing', {}, () => 0)).toEqual({ waitMs: 40, leftMs: 0 });
+    expect(countsAsFailure(0)).toBe(true);
+  });
+
+  it('takes a wait the gateway asked for as a floor that serves the backoff too', () => {
+    expect(planRetry(1, 0, 'young', {}, () => 0, 2000)).toEqual({ waitMs: 2000, leftMs: 0 });
+    expect(planRetry(1, 900, 'probing', {}, () => 0, 300)).toEqual({ waitMs: 300, leftMs: 600 });
   });
 });

@@ -256,37 +256,47 @@ describe('gatewayMachine', () => {
       t.send(dropped);
     }
 
-    it('retries within initialDelayMs until probeWindowMs, counting the steps it replaces, then backs off from the next step', () => {
-      // 100, 200 and 400 ms ceilings are within a 500 ms window: the probes stand in for 3 steps.
+    /** Refuse every attempt until `untilMs` after the drop; returns [ms since the drop, attempt, retryInMs] after each. */
+    function refuseUntil(t: ReturnType<typeof start>, untilMs: number): Array<[number, number, number | null]> {
+      const seen: Array<[number, number, number | null]> = [];
+      let at = 0;
+      while (at + (t.context().retryInMs ?? 0) <= untilMs) {
+        at += t.context().retryInMs ?? 0;
+        refused(t);
+        seen.push([at, t.context().attempt, t.context().retryInMs]);
+      }
+      return seen;
+    }
+
+    it('probes within initialDelayMs until probeWindowMs without counting, and the backoff runs as it would without the probes', () => {
       const t = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500 } });
       t.send(dropped);
-      expect(t.context()).toMatchObject({ outage: 'probing', attempt: 1, retryInMs: 50 });
-      const planned: Array<[number, number | null]> = [];
-      for (let i = 0; i < 9; i++) {
-        refused(t);
-        planned.push([t.context().attempt, t.context().retryInMs]);
-      }
-      // 9 refusals 50 ms apart, the last 450 ms in: all probes (random 0.5 of a 100 ms ceiling).
-      expect(planned).toEqual([[2, 50], ...Array.from({ length: 8 }, () => [3, 50])]);
-      expect(t.context().outage).toBe('probing');
-      t.clock.increment(50);
-      expect(t.value()).toBe('"connecting"');
-      expect(t.context().outage).toBe('young');
-      t.send(dropped);
-      // The 4th step's ceiling (800 ms), the first longer than the window: half of it.
-      expect(t.context()).toMatchObject({ outage: 'young', attempt: 4, retryInMs: 400 });
-      refused(t);
-      expect(t.context()).toMatchObject({ attempt: 5, retryInMs: 800 });
+      expect(t.context()).toMatchObject({ outage: 'probing', attempt: 1, retryInMs: 50, backoffLeftMs: 0 });
+      const probing = refuseUntil(t, 750);
+      // random 0.5: probes every 50 ms. The counted failures (the attempt going up) fall at 50,
+      // 150, 350 and 750 ms, as without the window; from 500 ms on the rest of the 400 ms step is
+      // served whole, then the next step (1600 ms ceiling) is drawn.
+      expect(probing).toEqual([
+        [50, 2, 50], [100, 2, 50], [150, 3, 50], [200, 3, 50], [250, 3, 50], [300, 3, 50], [350, 4, 50], [400, 4, 50], [450, 4, 50],
+        [500, 4, 250], [750, 5, 800],
+      ]);
+      expect(t.context()).toMatchObject({ outage: 'young', backoffLeftMs: 0 });
+
+      const plain = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 0 } });
+      plain.send(dropped);
+      expect(refuseUntil(plain, 750)).toEqual([[50, 2, 100], [150, 3, 200], [350, 4, 400], [750, 5, 800]]);
     });
 
-    it('ends when a socket opens: a refusal or a drop after that backs off as usual', () => {
+    it('ends when a socket opens: nothing carried, and a refusal or a drop after that counts and backs off as usual', () => {
       const t = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500 } });
       t.send(dropped);
+      refused(t);
+      expect(t.context()).toMatchObject({ outage: 'probing', attempt: 2, backoffLeftMs: 50 });
       t.clock.increment(50);
       t.send(opened);
-      expect(t.context().outage).toBe('young');
+      expect(t.context()).toMatchObject({ outage: 'young', backoffLeftMs: 0 });
       t.send({ type: 'hello.rejected', code: 'internal_error', message: 'boom', nextStep: 'wait_then_retry' });
-      expect(t.context()).toMatchObject({ outage: 'young', attempt: 2, retryInMs: 100 });
+      expect(t.context()).toMatchObject({ outage: 'young', attempt: 3, retryInMs: 200, backoffLeftMs: 0 });
       // The window's timer went with it: nothing changes at 500 ms.
       t.clock.increment(500);
       expect(t.context().outage).toBe('young');
@@ -297,7 +307,7 @@ describe('gatewayMachine', () => {
       first.send({ type: 'user.connect' }, dropped);
       expect(first.context()).toMatchObject({ outage: 'young', attempt: 1, retryInMs: 50 });
       refused(first);
-      expect(first.context()).toMatchObject({ attempt: 2, retryInMs: 100 });
+      expect(first.context()).toMatchObject({ attempt: 2, retryInMs: 100, backoffLeftMs: 0 });
 
       const off = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 0 } });
       off.send(dropped);
@@ -313,21 +323,19 @@ describe('gatewayMachine', () => {
       expect(flap.context()).toMatchObject({ outage: 'young', attempt: 2, retryInMs: 100 });
     });
 
-    it('spends no more of maxAttempts than the steps it replaces', () => {
-      // maxAttempts 1: one retry after the drop, as without the window.
+    it('counts no probe toward maxAttempts: the client gives up at the same failure, at the same time, as without the window', () => {
       const one = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500, maxAttempts: 1 } });
       one.send(dropped);
       refused(one);
       expect(one.value()).toBe('"disconnected"');
       expect(one.context().error).toMatchObject({ code: 'retries_exhausted' });
-      // maxAttempts 3: the probes count up to 3, so the window runs its course and the first failure after it stops.
+      // maxAttempts 3: without the window the 4th failure in a row comes at 350 ms; the probes between change nothing.
       const three = joined({ reconnect: { initialDelayMs: 100, probeWindowMs: 500, maxAttempts: 3 } });
       three.send(dropped);
-      for (let i = 0; i < 9; i++) refused(three);
+      for (let i = 0; i < 6; i++) refused(three);
       expect(three.value()).toBe('{"reconnecting":"waiting"}');
       expect(three.context()).toMatchObject({ outage: 'probing', attempt: 3 });
-      three.clock.increment(50);
-      three.send(dropped);
+      refused(three);
       expect(three.value()).toBe('"disconnected"');
     });
   });

@@ -62,8 +62,9 @@ export const SIM_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000, probeWindow
 
 /**
  * Connection attempts one client may make in any second. Full jitter can draw short delays, but
- * after the 100 ms probe window the ceiling doubles per failure (200, 400, 800 ms, ...): a correct
- * client makes a handful; one that resets its counter on open loops at 25 ms. Measured: see docs/simulation.md.
+ * the ceiling doubles per counted failure (50, 100, 200, 400, 800 ms, ...), and the probes of the
+ * 100 ms window after a drop add a few: a correct client makes a handful; one that resets its
+ * counter on open loops at 25 ms. Measured: see docs/simulation.md.
  */
 export const MAX_ATTEMPTS_PER_SECOND = 12;
 

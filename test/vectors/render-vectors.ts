@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transition } from 'xstate';
-import { backoffDelay, failuresAfter, probeSteps, retryDelay, type ReconnectOptions, type RetryTier } from '../../machines/backoff.js';
+import { backoffDelay, planRetry, type ReconnectOptions, type RetryTier } from '../../machines/backoff.js';
 import { connectError } from '../../src/client/errors.js';
 import { createGapTracker, type HandshakeAnswer } from '../../src/client/gap-tracker.js';
 import { createOutbox, type OutboundMessage } from '../../src/client/outbox.js';
@@ -33,8 +33,8 @@ function eventData(event: { readonly type: string } & Record<string, unknown>): 
 
 /** The state after a step: its dotted leaf, and the context a second implementation must agree on. */
 function stateData(snapshot: ChartSnapshot): Json {
-  const { attempt, retryInMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } = snapshot.context;
-  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } })) as Json;
+  const { attempt, retryInMs, backoffLeftMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } = snapshot.context;
+  return JSON.parse(JSON.stringify({ value: leaf(snapshot.value), context: { attempt, retryInMs, backoffLeftMs, lastClose, failure, error, handshake, protocol, heartbeatMs, online, outage, tokenRefresh } })) as Json;
 }
 
 function leaf(value: unknown): string {
@@ -85,27 +85,33 @@ export function backoffVectors(): Json {
   return cases;
 }
 
-/** `probeSteps`, `failuresAfter` and `retryDelay` for a grid of options, tiers, failure counts and draws. */
+/** `planRetry` for a grid of options, tiers, failure counts, carried backoff, draws and floors. */
 export function retryVectors(): Json {
+  const rng = createRng(20);
   const optionSets: ReconnectOptions[] = [
     {},
-    { probeWindowMs: 0 },
-    { probeWindowMs: 3000, suspendedMaxDelayMs: 60_000 },
+    { probeWindowMs: 0, suspendedMaxDelayMs: 60_000 },
     { initialDelayMs: 1000, multiplier: 1, jitter: 0 },
-    { initialDelayMs: 100, maxDelayMs: 400, multiplier: 1.5, jitter: 0.3, probeWindowMs: 1000 },
+    { initialDelayMs: 100, maxDelayMs: 400, multiplier: 1.5, jitter: 0.3 },
   ];
   const tiers: RetryTier[] = ['probing', 'young', 'old'];
   const cases: Json[] = [];
   for (const options of optionSets) {
     for (const tier of tiers) {
-      for (const failures of [0, 1, 2, 3, 7, 40]) {
-        for (const random of [0, 0.3, 0.999999]) {
-          cases.push({ options: options as Json, tier, failures, random, delay: retryDelay(failures, tier, options, () => random), failuresAfter: failuresAfter(failures, tier, options) });
+      for (const failures of [1, 2, 3, 7, 40]) {
+        for (const leftMs of [0, 90, 1500]) {
+          for (const floorMs of [0, 700]) {
+            // Two draws: the backoff step (when none is carried), then the probe.
+            const randoms = [rng.next(), rng.next()];
+            const queue = [...randoms];
+            const plan = planRetry(failures, leftMs, tier, options, () => queue.shift() ?? 0, floorMs);
+            cases.push({ options: options as Json, tier, failures, leftMs, floorMs, randoms, waitMs: plan.waitMs, planLeftMs: plan.leftMs });
+          }
         }
       }
     }
   }
-  return { probeSteps: optionSets.map((options) => ({ options: options as Json, steps: probeSteps(options) })), cases };
+  return cases;
 }
 
 type TrackerOp =

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Literal, Optional
+from typing import Callable, Dict, Literal, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -13,8 +13,8 @@ class Backoff:
 
     ``initial`` is the ceiling of the first retry's delay (default 0.25), ``max`` caps any delay
     while the outage is young (default 5), ``probe_window`` is how long after a joined connection
-    drops the client retries within ``initial`` each time before backing off (default 0.5; 0 turns
-    it off), ``suspend_after`` is the outage age after which the
+    drops the client also probes within ``initial`` between the backoff's attempts (default 0.5; 0
+    turns it off; a failed probe is not counted), ``suspend_after`` is the outage age after which the
     client is ``suspended`` and retries under ``suspended_max`` (defaults 60 and 30: a long outage
     across a fleet stays gentle), ``multiplier`` grows the ceiling per failure (default 2), ``jitter`` is the
     random share (1 = full jitter, AWS "Exponential Backoff and Jitter"), ``max_attempts`` failures
@@ -93,35 +93,29 @@ def backoff_delay(attempt: float, options: Optional[Dict[str, float]] = None, ra
     return js_round(ceiling * (1 - jitter * r))
 
 
-def probe_steps(options: Optional[Dict[str, float]] = None) -> int:
-    """How many backoff steps the probe window stands in for: the steps whose ceiling is at most
-    ``probeWindowMs`` (2 with the defaults: 250 and 500 ms)."""
-    window = resolve_reconnect_options(options)["probeWindowMs"]
-    steps = 0
-    while steps < 64 and backoff_ceiling(steps, options) <= window:
-        steps += 1
-    return steps
-
 
 RetryTier = Literal["probing", "young", "old"]
 """Which schedule a failure follows: the probe window after a joined connection dropped, or backoff
 under ``maxDelayMs`` (young) or ``suspendedMaxDelayMs`` (old)."""
 
 
-def failures_after(failures: int, tier: RetryTier, options: Optional[Dict[str, float]] = None) -> int:
-    """Failures in a row after one more, in ``tier``: while probing they count only up to
-    ``probe_steps``, so the first failure after the window waits the next step's delay."""
-    if tier != "probing":
-        return failures + 1
-    return max(failures, min(failures + 1, probe_steps(options)))
+def counts_as_failure(left_ms: float) -> bool:
+    """Whether a failure counts as one more in a row: only when no backoff wait was left over (not a probe)."""
+    return left_ms <= 0
 
 
-def retry_delay(failures: int, tier: RetryTier, options: Optional[Dict[str, float]] = None, random: Callable[[], float] = lambda: 0.5) -> int:
-    """The wait after the failure that made ``failures`` failures in a row, in ``tier``: within
-    ``initialDelayMs`` while probing, else ``backoff_delay`` under the tier's cap."""
+def plan_retry(
+    failures: int, left_ms: float, tier: RetryTier, options: Optional[Dict[str, float]] = None, random: Callable[[], float] = lambda: 0.5, floor_ms: float = 0
+) -> Tuple[float, float]:
+    """The wait after a failed attempt that leaves ``failures`` in a row, and what is left of the
+    backoff after it (``planRetry`` in machines/backoff.ts): a carried backoff is served before a
+    new step is drawn; while probing the wait is cut to a probe within ``initialDelayMs``; a wait the
+    gateway asked for (``floor_ms``) is a floor."""
     o = resolve_reconnect_options(options)
-    if tier == "probing":
-        return backoff_delay(0, o, random)
-    if tier == "old":
-        o["maxDelayMs"] = o["suspendedMaxDelayMs"]
-    return backoff_delay(failures - 1, o, random)
+    if left_ms > 0:
+        backoff: float = left_ms
+    else:
+        capped = dict(o, maxDelayMs=o["suspendedMaxDelayMs"]) if tier == "old" else o
+        backoff = backoff_delay(failures - 1, capped, random)
+    wait = max(floor_ms, min(backoff, backoff_delay(0, o, random)) if tier == "probing" else backoff)
+    return wait, max(0, backoff - wait)

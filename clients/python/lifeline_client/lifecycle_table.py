@@ -53,7 +53,7 @@ TRANSITIONS: Tuple[TransitionDef, ...] = (
     TransitionDef('', 'network.offline', None, None, ('recordOffline',)),
     TransitionDef('', 'outage.aged', None, None, ('recordOutageAged',)),
     TransitionDef('', 'transport.retry_due', None, None, ('markTransportRetryDue',)),
-    TransitionDef('', 'outage.probed', None, None, ('endProbing',)),
+    TransitionDef('', 'outage.probed', None, None, ('recordOutageProbed',)),
     TransitionDef('disconnected', 'user.connect', None, 'connecting', ('resetAttempts', 'clearError', 'armTokenRefresh', 'watchBrowserSignals')),
     TransitionDef('connecting', 'socket.opened', None, 'negotiating', ('recordTransportOpened', 'endProbing')),
     TransitionDef('connecting', 'socket.closed', 'retriesExhausted', 'disconnected', ('recordClose', 'recordRetriesExhausted')),

@@ -11,7 +11,7 @@ import random as _random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Literal, Optional, Tuple, Union
 
-from .backoff import RetryTier, failures_after, resolve_reconnect_options, retry_delay
+from .backoff import RetryTier, counts_as_failure, plan_retry, resolve_reconnect_options
 from .lifecycle_ports import InertPorts, LifecyclePorts
 from .lifecycle_table import STATES, TRANSITIONS, StateDef, TransitionDef
 from .protocol import (
@@ -42,6 +42,8 @@ class ChartContext:
     handshake_timeout_ms: float = DEFAULT_HANDSHAKE_TIMEOUT_MS
     attempt: int = 0
     retry_in_ms: Optional[float] = None
+    backoff_left_ms: float = 0
+    """What is left of the backoff wait when a probe cut it short: the next failure waits it out uncounted."""
     last_close: Optional[Dict[str, Any]] = None
     failure: Optional[Dict[str, Any]] = None
     """The last failed attempt the chart counted: ``{"count": failures counted since the start (never reset),
@@ -63,6 +65,7 @@ class ChartContext:
         return {
             "attempt": self.attempt,
             "retryInMs": self.retry_in_ms,
+            "backoffLeftMs": self.backoff_left_ms,
             "lastClose": self.last_close,
             "failure": self.failure,
             "error": self.error,
@@ -110,13 +113,16 @@ def _tier(c: ChartContext) -> RetryTier:
     return "old" if c.outage == "old" else "young"
 
 
-def _backoff_for(c: ChartContext, attempt: int, floor_ms: float = 0) -> float:
-    """In the outage's tier: probing, ``maxDelayMs`` while young, ``suspendedMaxDelayMs`` when old."""
-    return max(floor_ms, retry_delay(attempt, _tier(c), {} if c.reconnect is False else c.reconnect, c.random))
+def _retry_plan(c: ChartContext, attempt: int, floor_ms: float = 0) -> Tuple[float, float]:
+    """The wait and the backoff left after it, in the outage's tier (``retryPlanFor`` in the chart)."""
+    if c.reconnect is False:
+        return plan_retry(attempt, 0, "young", {}, c.random, floor_ms)
+    return plan_retry(attempt, c.backoff_left_ms, _tier(c), c.reconnect, c.random, floor_ms)
 
 
 def _attempt_after_failure(c: ChartContext) -> int:
-    return c.attempt + 1 if c.reconnect is False else failures_after(c.attempt, _tier(c), c.reconnect)
+    """A probe that failed (a backoff wait still left) is not counted."""
+    return c.attempt + 1 if counts_as_failure(c.backoff_left_ms) else c.attempt
 
 
 def _armed_refresh(c: ChartContext) -> str:
@@ -188,7 +194,9 @@ def _server_wait(e: ChartEvent) -> float:
 
 
 def _plan_backoff(m: "Lifecycle", e: ChartEvent) -> None:
-    m.context.retry_in_ms = _js_number(_backoff_for(m.context, m.context.attempt, _server_wait(e)))
+    wait, left = _retry_plan(m.context, m.context.attempt, _server_wait(e))
+    m.context.retry_in_ms = _js_number(wait)
+    m.context.backoff_left_ms = _js_number(left)
 
 
 def _plan_drain_retry(m: "Lifecycle", e: ChartEvent) -> None:
@@ -217,7 +225,8 @@ def _start_probing(m: "Lifecycle", e: ChartEvent) -> None:
 
 
 def _end_probing(m: "Lifecycle", e: ChartEvent) -> None:
-    """The probe window ends when it runs out, or as soon as a socket opens: a failure after that costs the gateway a join."""
+    """A connection opened: a failure after this costs the gateway a join, so it counts. Probing ends; no backoff is carried."""
+    m.context.backoff_left_ms = 0
     if m.context.outage != "probing":
         return
     m.cancel_clock(PROBE_CLOCK)
@@ -255,10 +264,10 @@ ACTIONS: Dict[str, Action] = {
     # A new start by the app, or a stable join: one fresh-token retry is available again.
     "armTokenRefresh": _set(token_refresh=lambda c, e: _armed_refresh(c)),
     "countFailure": _set(attempt=lambda c, e: _attempt_after_failure(c), failure=lambda c, e: failure_of(c, e)),
-    "resetAttempts": _set(attempt=0),
+    "resetAttempts": _set(attempt=0, backoff_left_ms=0),
     "clearError": _set(error=None),
     "planBackoff": _plan_backoff,
-    "planPromptRetry": _set(retry_in_ms=lambda c, e: _js_number(_backoff_for(c, 1))),
+    "planPromptRetry": _set(retry_in_ms=lambda c, e: _js_number(_retry_plan(c, 1)[0]), backoff_left_ms=0),
     "planDrainRetry": _plan_drain_retry,
     "clearRetry": _set(retry_in_ms=None),
     "recordRejection": _record_rejection,
@@ -279,6 +288,7 @@ ACTIONS: Dict[str, Action] = {
     "startOutageClock": _start_outage_clock,
     "startProbing": _start_probing,
     "endProbing": _end_probing,
+    "recordOutageProbed": _set(outage=lambda c, e: "young" if c.outage == "probing" else c.outage),
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),

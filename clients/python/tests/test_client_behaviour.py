@@ -343,9 +343,9 @@ def test_bad_options_are_refused_up_front() -> None:
     assert marker.value.code == "invalid_options" and "streaming" in str(marker.value)
 
 
-async def test_a_dropped_client_probes_then_backs_off_from_the_next_step(harness) -> None:  # type: ignore[no-untyped-def]
-    """The probe window: retries within ``initial`` for ``probe_window`` after a joined connection
-    drops (counted as the 3 steps whose ceilings fit it), then the 4th step's delay."""
+async def test_a_dropped_client_probes_without_counting_while_its_backoff_runs_on(harness) -> None:  # type: ignore[no-untyped-def]
+    """The probe window: after a joined connection drops, probes within ``initial`` for
+    ``probe_window``, none counted; after it, the rest of the cut-short step, then whole steps."""
     stage = await open_stage(harness)
     r = recorded(stage.url, reconnect=Backoff(initial=0.1, max=5.0, probe_window=0.5, jitter=0.0))
     planned: List[Tuple[int, Optional[float], str]] = []
@@ -360,11 +360,14 @@ async def test_a_dropped_client_probes_then_backs_off_from_the_next_step(harness
         await r.client.connect()
         await stage.refuse(True)
         await stage.drop()
-        await until("the first failure after the window", lambda: any(outage == "young" for _, _, outage in planned), timeout=3.0)
-        probes = planned[:-1]
-        assert probes[:2] == [(1, 0.1, "probing"), (2, 0.1, "probing")]
-        assert all(p == (3, 0.1, "probing") for p in probes[2:]), planned
-        assert planned[-1] == (4, 0.8, "young")
+        await until("a whole step after the window", lambda: sum(1 for p in planned if p[2] == "young") >= 2, timeout=3.0)
+        probing = [p for p in planned if p[2] == "probing"]
+        young = [p for p in planned if p[2] == "young"]
+        # Jitter 0: the drop waits the first step (100 ms); then the 200 ms step, cut to two probes.
+        assert probing[:3] == [(1, 0.1, "probing"), (2, 0.1, "probing"), (2, 0.1, "probing")], planned
+        assert all(retry == 0.1 for _, retry, _ in probing), planned
+        attempt, retry, _ = young[-1]
+        assert retry is not None and math.isclose(retry, 0.1 * 2 ** (attempt - 1)), planned
         await stage.refuse(False)
         await until("the rejoin", lambda: r.joins >= 2, timeout=3.0)
     finally:

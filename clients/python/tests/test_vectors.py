@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from conftest import vectors
 
-from lifeline_client.backoff import backoff_delay, failures_after, probe_steps, retry_delay
+from lifeline_client.backoff import backoff_delay, plan_retry
 from lifeline_client.connect_failure import describe_failure
 from lifeline_client.credentials import auth_required_hint, place_token, redact_tokens, scrub_secret
 from lifeline_client.errors import GatewayConnectError
@@ -66,14 +66,11 @@ def test_backoff_vectors() -> None:
 
 
 def test_retry_schedule_vectors() -> None:
-    """The tiers of the retry schedule: the probe window, young and old, as the chart counts and waits."""
-    data = vectors("retry.json")
-    for case in data["probeSteps"]:
-        assert probe_steps(case["options"]) == case["steps"], case
-    for case in data["cases"]:
-        options = case["options"]
-        assert retry_delay(case["failures"], case["tier"], options, lambda: case["random"]) == case["delay"], case
-        assert failures_after(case["failures"], case["tier"], options) == case["failuresAfter"], case
+    """The retry plan by tier: a backoff step, a probe cutting it short, the rest carried, a floor."""
+    for case in vectors("retry.json"):
+        draws = list(case["randoms"])
+        wait, left = plan_retry(case["failures"], case["leftMs"], case["tier"], case["options"], lambda: draws.pop(0) if draws else 0.0, case["floorMs"])
+        assert (wait, left) == (case["waitMs"], case["planLeftMs"]), case
 
 
 def _answer(data: Dict[str, Any]) -> HandshakeAnswer:
