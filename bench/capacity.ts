@@ -17,7 +17,7 @@ const KINDS: readonly Kind[] = ['ws', 'lifeline', 'socket.io'];
 const CONFIG: Record<Scale, { connections: number; procs: number; rounds: number; warm: number; concurrency: number; deadlineMs: number; settleMs: number }> = {
   // concurrency is per client process: 2 x 128 joins in flight stay well inside the listen backlog (511).
   full: { connections: 10_000, procs: 2, rounds: 2, warm: 100, concurrency: 128, deadlineMs: 60_000, settleMs: 1000 },
-  smoke: { connections: 100, procs: 1, rounds: 1, warm: 10, concurrency: 50, deadlineMs: 20_000, settleMs: 100 },
+  smoke: { connections: 400, procs: 1, rounds: 1, warm: 10, concurrency: 50, deadlineMs: 20_000, settleMs: 100 },
 };
 const TARGET = 3;
 /** Descriptors a process needs besides its connections (stdio, IPC, the listener, epoll, ...). */
