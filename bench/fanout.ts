@@ -3,9 +3,10 @@
 // (to separate the gateway's own cost from its v2 batching) the same frames in batches of 256. The clients are thin
 // counting `ws` sockets in their own process, so the server is what is measured. Every run has
 // fresh processes; the order of the three rotates from one round to the next.
-// Latency: publish->deliver for one client, events published one at a time a few ms apart (so
-// it measures the path, per-tick coalescing included, not a queue), against the bare server's
-// one send per event.
+// Latency: publish->deliver for one client, events published one at a time a few ms apart, each
+// once the one before arrived (so it measures the path, per-tick coalescing included, not a
+// queue), against the bare server's one send per event. The client runs in the server's process,
+// so both ends read one clock.
 import { figure, type Bench, type BenchResult, type Figure, type Scale, type Target } from './lib/report.js';
 import { num, numList, startProc } from './lib/proc.js';
 import { median, pairedRatios, quantile } from './lib/stats.js';
@@ -49,19 +50,14 @@ async function once(mode: Mode, clients: number, events: number): Promise<{ rate
   }
 }
 
-/** One latency run: ms from each publish to its arrival at the one client. */
+/** One latency run: ms from each publish to its arrival at a client in the server's own process. */
 async function latencyOnce(mode: 'gateway' | 'ws', events: number, gapMs: number): Promise<number[]> {
   const server = await startProc('fanout-server', [mode]);
-  const url = `ws://127.0.0.1:${num(server.ready, 'port')}`;
-  const population = await startProc('fanout-clients', [mode, url, '1', String(events), 'latency']);
   try {
-    await population.proc.next('joined', 60_000);
     server.proc.send({ type: 'latency', m: events, gapMs });
-    const published = numList(await server.proc.next('published', 120_000), 'times');
-    const arrivals = numList(await population.proc.next('done', 60_000), 'arrivals');
-    return published.map((at, i) => (arrivals[i] ?? Number.NaN) - at);
+    return numList(await server.proc.next('latency', 120_000), 'ms');
   } finally {
-    await Promise.all([server.proc.kill(), population.proc.kill()]);
+    await server.proc.kill();
   }
 }
 
@@ -122,7 +118,7 @@ export const fanout: Bench = {
       notes: [
         'deliveries/s = clients x events / (last client done - first publish); the gateway publishes through its log and session queue and batches live events per tick under v2; the bare server sends one frame per event per socket',
         'server CPU = user + system time of the server process from the first publish to the last client done (the client process shares the cores, so this is the cost that does not depend on it)',
-        `latency: ${latency.events} events published one at a time ${latency.gapMs} ms apart to one client; p50 and p99 per round (wall clocks of two processes on one machine)`,
+        `latency: ${latency.events} events published one at a time, ${latency.gapMs} ms apart and each once the one before arrived, to one client in the server's process (one clock); p50 and p99 per round`,
       ],
     };
   },

@@ -2,12 +2,13 @@
 // M events) or a bare `ws` server broadcasting the same event frames, one per event per socket
 // (`ws`) or grouped 256 to a `batch` frame as the gateway does under v2 (`ws-batch`).
 //   argv: <gateway|ws|ws-batch>
-// Commands: `start` (M events, each published once the one before resolved: throughput), `cpu` (the CPU time this process
-// spent since `start`) and `latency` (M events one at a time, `gapMs` apart, each stamped with
-// wallNow() just before it is published).
+// Commands: `start` (M events, each published once the one before resolved: throughput), `cpu`
+// (the CPU time this process spent since `start`) and `latency`: a client of its own in this
+// process (one clock; the clients of other processes are idle then) joins, and M events go one
+// at a time, `gapMs` apart, each timed from just before its publish to its arrival.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import WebSocketClient, { WebSocketServer, type WebSocket } from 'ws';
 import { createGateway } from '../../src/server/index.js';
 import { serve, sleep, tell, wallNow } from '../lib/proc.js';
 
@@ -23,15 +24,40 @@ function cpuSinceStart(): number {
   return used.user + used.system;
 }
 
-/** Publish `m` events one at a time, `gapMs` apart; the wall time each one was published. */
-async function paced(m: number, gapMs: number, publishOne: (seq: number) => unknown): Promise<number[]> {
-  const times: number[] = [];
-  for (let seq = 1; seq <= m; seq++) {
-    times.push(wallNow());
-    await publishOne(seq);
-    await sleep(gapMs);
+const HELLO = JSON.stringify({ type: 'hello', agent_id: 'bench', protocol_min: 1, protocol_max: 2, capabilities: ['batch'], session_id: FANOUT_SESSION });
+
+/**
+ * Latency of `m` events published one at a time, `gapMs` apart, to a client in this process:
+ * ms from just before each publish to its arrival. `publishOne` publishes event `seq`.
+ */
+async function latencies(port: number, m: number, gapMs: number, publishOne: (seq: number) => unknown): Promise<number[]> {
+  const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);
+  let arrived: (seq: number) => void = () => undefined;
+  const joined = new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => (mode === 'gateway' ? ws.send(HELLO) : resolve()));
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type?: string; seq?: number; frames?: Array<{ seq?: number }> };
+      if (frame.type === 'caught_up') resolve();
+      else if (frame.type === 'event') arrived(frame.seq ?? -1);
+      else if (frame.type === 'batch') for (const f of frame.frames ?? []) arrived(f.seq ?? -1);
+    });
+  });
+  await joined;
+  const out: number[] = [];
+  try {
+    for (let seq = 1; seq <= m; seq++) {
+      const delivered = new Promise<void>((resolve) => (arrived = (got) => void (got === seq && resolve())));
+      const at = performance.now();
+      await publishOne(seq);
+      await delivered;
+      out.push(performance.now() - at);
+      await sleep(gapMs);
+    }
+  } finally {
+    ws.terminate();
   }
-  return times;
+  return out;
 }
 
 if (mode === 'gateway') {
@@ -41,10 +67,7 @@ if (mode === 'gateway') {
   const publish = (): Promise<number> => gateway.publish(FANOUT_SESSION, { type: 'token', data: { t: 'hi' } });
   serve(async (msg) => {
     const m = Number(msg['m']);
-    if (msg.type === 'latency') {
-      tell({ type: 'published', times: await paced(m, Number(msg['gapMs']), publish) });
-      return;
-    }
+    if (msg.type === 'latency') return tell({ type: 'latency', ms: await latencies(gateway.port, m, Number(msg['gapMs']), publish) });
     if (msg.type === 'cpu') return tell({ type: 'cpu', us: cpuSinceStart() });
     if (msg.type !== 'start') return;
     cpuAtStart = process.cpuUsage();
@@ -69,12 +92,12 @@ if (mode === 'gateway') {
   serve(async (msg) => {
     const m = Number(msg['m']);
     if (msg.type === 'latency') {
-      const times = await paced(m, Number(msg['gapMs']), (seq) => {
+      const port = (http.address() as { port: number }).port;
+      const ms = await latencies(port, m, Number(msg['gapMs']), (seq) => {
         const frame = JSON.stringify(event(seq));
         for (const ws of sockets) ws.send(frame);
       });
-      tell({ type: 'published', times });
-      return;
+      return tell({ type: 'latency', ms });
     }
     if (msg.type === 'cpu') return tell({ type: 'cpu', us: cpuSinceStart() });
     if (msg.type !== 'start') return;
