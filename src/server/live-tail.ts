@@ -7,7 +7,7 @@
 // A connection that sends a frame of its own first takes its run (`LiveFollow.take`), so the
 // frame never overtakes an event. Nothing here waits: the outbox behind each sink applies replay
 // pacing and the slow-consumer bound to what it takes.
-import { encodeBatch, encodeEventFrame } from '../protocol/codec.js';
+import { encodeEventFrame, rememberedPayloadJson } from '../protocol/codec.js';
 import type { EventFrame } from '../protocol/index.js';
 import type { StoredEvent } from './event-log.js';
 
@@ -72,6 +72,14 @@ interface BatchMemo {
   readonly text: string;
 }
 
+// A batch of event frames, as encodeBatch and encodeEventFrame write it (the fan-out's one format).
+const BATCH_OPEN = '{"type":"batch","frames":[';
+const EVENT_OPEN = '{"type":"event","seq":';
+const NEXT_EVENT_OPEN = ',{"type":"event","seq":';
+const EVENT_PAYLOAD = ',"event":';
+/** Characters of an event frame besides its seq and payload. */
+const EVENT_FRAME_CHARS = EVENT_OPEN.length + EVENT_PAYLOAD.length + 1;
+
 // Tails with events waiting for the end of the tick, flushed by one setImmediate for all.
 let dueTails: Array<() => void> = [];
 
@@ -85,11 +93,19 @@ function flushDue(): void {
 export function createLiveTail(): LiveTail {
   const immediate = new Set<Entry>();
   const batching = new Set<Entry>();
-  // This tick's events and their encodings, index for index, the first `count` entries. The
-  // arrays are kept from tick to tick (regrowing them per tick was much of the fan-out's garbage).
+  // This tick's events, the first `count` entries, with their payloads' JSON and (made only when a
+  // sink needs one alone) their frames' texts, index for index. The arrays are kept from tick to
+  // tick (regrowing them per tick was much of the fan-out's garbage).
   const events: Array<StoredEvent | undefined> = [];
+  const payloads: Array<string | undefined> = [];
   const texts: Array<string | undefined> = [];
   let count = 0;
+
+  const payloadAt = (index: number): string => {
+    const event = events[index] as StoredEvent;
+    return (payloads[index] ??= rememberedPayloadJson(event.event) ?? JSON.stringify(event.event));
+  };
+  const textAt = (index: number): string => (texts[index] ??= encodeEventFrame((events[index] as StoredEvent).seq, (events[index] as StoredEvent).event));
   let due = false;
   // The smallest batch a batching sink wants: a flush hands over at most that many to each.
   let flushEvery = Infinity;
@@ -97,19 +113,25 @@ export function createLiveTail(): LiveTail {
 
   const run: LiveRun = {
     event: (index) => events[index] as StoredEvent,
-    text: (index) => texts[index] as string,
+    text: textAt,
     batch(from, to, maxFrames, maxChars) {
       const memo = batches.get(from);
       if (memo !== undefined && memo.to === to && memo.maxFrames === maxFrames && memo.maxChars === maxChars) return memo;
+      // The members written straight into one text, as encodeEventFrame writes each: no string per member.
+      const parts: string[] = [BATCH_OPEN];
       let end = from;
       let chars = 0;
       for (; end < to && end - from < maxFrames; end++) {
-        const length = (texts[end] as string).length;
+        const seq = String((events[end] as StoredEvent).seq);
+        const payload = payloadAt(end);
+        const length = EVENT_FRAME_CHARS + seq.length + payload.length;
         if (end > from && chars + length > maxChars) break;
         chars += length;
+        parts.push(end > from ? NEXT_EVENT_OPEN : EVENT_OPEN, seq, EVENT_PAYLOAD, payload, '}');
       }
+      parts.push(']}');
       // A batch of one is just noise on the wire: the event goes alone.
-      const text = end - from === 1 ? (texts[from] as string) : encodeBatch(texts.slice(from, end) as string[]);
+      const text = end - from === 1 ? textAt(from) : parts.join('');
       const made = { to, maxFrames, maxChars, end, text };
       batches.set(from, made);
       return made;
@@ -127,6 +149,7 @@ export function createLiveTail(): LiveTail {
   const flush = (): void => {
     for (const entry of batching) take(entry);
     events.fill(undefined, 0, count);
+    payloads.fill(undefined, 0, count);
     texts.fill(undefined, 0, count);
     count = 0;
     batches.clear();
@@ -140,11 +163,12 @@ export function createLiveTail(): LiveTail {
 
   return {
     append(event) {
-      const text = encodeEventFrame(event.seq, event.event);
-      for (const entry of immediate) entry.sink.sendEvent(event, text);
+      if (immediate.size > 0) {
+        const text = encodeEventFrame(event.seq, event.event);
+        for (const entry of immediate) entry.sink.sendEvent(event, text);
+      }
       if (batching.size === 0) return;
       events[count] = event;
-      texts[count] = text;
       count++;
       if (count >= flushEvery) flush();
       else if (!due) {
