@@ -9,6 +9,7 @@ import { GATEWAY_DIALECTS, type GatewayDialect } from './dialects/choose.js';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.js';
 import { GatewayError } from './errors.js';
 import type { EventLog } from './event-log.js';
+import { randomId } from './random-id.js';
 import type { Fleet } from './fleet.js';
 import type { RateLimit } from './rate-limiter.js';
 import type { SessionCaps, SessionLimits } from './session-caps.js';
@@ -175,7 +176,7 @@ export interface GatewayOptions {
   /**
    * Source of new session ids and event ids. Session ids are resume capabilities, so production
    * ids must be unguessable; the simulation injects a seeded source for exact replays.
-   * @default crypto.randomUUID
+   * @default a crypto-random UUID (version 4)
    */
   readonly newId?: () => string;
   /**
@@ -319,7 +320,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
       perAddress: positiveInt('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 1000),
     },
     clock,
-    newId: options.newId ?? randomUUID,
+    newId: options.newId ?? randomId,
     dialect,
     nodeId: options.nodeId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`,
     fleetReportMs: positiveInt('fleetReportMs', options.fleetReportMs ?? 2000),
