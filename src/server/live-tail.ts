@@ -75,7 +75,6 @@ interface BatchMemo {
 // A batch of event frames, as encodeBatch and encodeEventFrame write it (the fan-out's one format).
 const BATCH_OPEN = '{"type":"batch","frames":[';
 const EVENT_OPEN = '{"type":"event","seq":';
-const NEXT_EVENT_OPEN = ',{"type":"event","seq":';
 const EVENT_PAYLOAD = ',"event":';
 /** Characters of an event frame besides its seq and payload. */
 const EVENT_FRAME_CHARS = EVENT_OPEN.length + EVENT_PAYLOAD.length + 1;
@@ -117,8 +116,9 @@ export function createLiveTail(): LiveTail {
     batch(from, to, maxFrames, maxChars) {
       const memo = batches.get(from);
       if (memo !== undefined && memo.to === to && memo.maxFrames === maxFrames && memo.maxChars === maxChars) return memo;
-      // The members written straight into one text, as encodeEventFrame writes each: no string per member.
-      const parts: string[] = [BATCH_OPEN];
+      // The members written straight into one text, as encodeEventFrame writes each (appended
+      // pieces are only linked until the text is read, then copied once).
+      let text = BATCH_OPEN;
       let end = from;
       let chars = 0;
       for (; end < to && end - from < maxFrames; end++) {
@@ -127,11 +127,10 @@ export function createLiveTail(): LiveTail {
         const length = EVENT_FRAME_CHARS + seq.length + payload.length;
         if (end > from && chars + length > maxChars) break;
         chars += length;
-        parts.push(end > from ? NEXT_EVENT_OPEN : EVENT_OPEN, seq, EVENT_PAYLOAD, payload, '}');
+        text += `${end > from ? ',' : ''}${EVENT_OPEN}${seq}${EVENT_PAYLOAD}${payload}}`;
       }
-      parts.push(']}');
       // A batch of one is just noise on the wire: the event goes alone.
-      const text = end - from === 1 ? textAt(from) : parts.join('');
+      text = end - from === 1 ? textAt(from) : `${text}]}`;
       const made = { to, maxFrames, maxChars, end, text };
       batches.set(from, made);
       return made;
