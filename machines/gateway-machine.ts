@@ -20,8 +20,8 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
 import { SOCKET_ACTOR_ID, TRANSPORT_PROBE_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand, type TransportProbeInput } from './actor-contracts.js';
-import { countsAsFailure, planRetry, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions, type RetryPlan, type RetryTier } from './backoff.js';
-import { afterFailureBeforeOpen, afterProbeFailed, beforeAttempt, initialTransportContext, moveToNextNode, onPreferredTransport, preferredTransport, shouldProbe, transportRetryDelay, type TransportContext, type TransportName } from './transport-fallback.js';
+import { countsAsFailure, DEFAULT_RECONNECT, planRetry, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions, type RetryPlan, type RetryTier } from './backoff.js';
+import { afterFailureBeforeOpen, afterOpen, afterProbeFailed, beforeAttempt, currentTransport, DEFAULT_TRANSPORTS, initialTransportState, moveToNextNode, onPreferredTransport, preferredTransport, shouldProbe, transportRetryDelay, type TransportContext, type TransportName, type TransportOptions } from './transport-fallback.js';
 
 /**
  * How old the current outage is. It starts at the first lost connection or failed attempt and
@@ -71,10 +71,31 @@ export interface AttemptFailure {
   readonly cause: FailureCause;
 }
 
-/** The chart's context: lifecycle facts only. The transport fields are described in `TransportContext`. */
-export interface GatewayContext extends TransportContext {
+/**
+ * What a chart is started with, fixed for its life: one frozen object, shared by every chart
+ * started with the default options.
+ */
+export interface ChartOptions extends TransportOptions {
   readonly reconnect: ResolvedReconnectOptions | false;
   readonly handshakeTimeoutMs: number;
+  /** Injected jitter source. A function, so JSON snapshots (inspector, graph) leave it out. */
+  readonly random: () => number;
+}
+
+/**
+ * The most fields the context may have: {@link CONTEXT_FIELD_LIMIT}. XState's `assign` makes each
+ * new context with `Object.assign({}, context, update)`, and V8 turns that object into a
+ * dictionary (a hash table of 0.8-1.5 KiB per client instead of a 0.1 KiB field array) past 19
+ * properties. Related fields go together in one object (`options`, `nodes`) to stay under it.
+ */
+export const CONTEXT_FIELD_LIMIT = 19;
+
+/**
+ * The chart's context: lifecycle facts only, at most {@link CONTEXT_FIELD_LIMIT} fields. The
+ * transport fields are described in `TransportContext`.
+ */
+export interface GatewayContext extends TransportContext {
+  readonly options: ChartOptions;
   /** Consecutive failed attempts since the last stable join (reset after `minUptimeMs` joined). */
   readonly attempt: number;
   /** The delay of the pending retry while `reconnecting`, else null. */
@@ -103,8 +124,6 @@ export interface GatewayContext extends TransportContext {
   /** The outage's age. A phase rather than a start time: the chart's `outage.aged` timer keeps time. */
   readonly outage: OutagePhase;
   readonly tokenRefresh: TokenRefresh;
-  /** Injected jitter source. A function, so JSON snapshots (inspector, graph) leave it out. */
-  readonly random: () => number;
 }
 
 /** Lifecycle facts. Payloads are small plain values so model-based tests can enumerate them. */
@@ -145,6 +164,20 @@ export type GatewayMachineEvent =
 
 /** The default `handshakeTimeoutMs`. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The options of a chart started with none given: one object for all of them. */
+const DEFAULT_OPTIONS: ChartOptions = Object.freeze({ reconnect: DEFAULT_RECONNECT, handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS, transports: DEFAULT_TRANSPORTS, random: Math.random });
+
+/** The chart's options for `input`: the shared defaults unless an option is given. */
+function chartOptionsOf(input: GatewayMachineInput): ChartOptions {
+  if (input.reconnect === undefined && input.handshakeTimeoutMs === undefined && input.random === undefined && input.transports === undefined) return DEFAULT_OPTIONS;
+  return Object.freeze({
+    reconnect: input.reconnect === false ? false : input.reconnect === undefined ? DEFAULT_RECONNECT : resolveReconnectOptions(input.reconnect),
+    handshakeTimeoutMs: input.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    transports: input.transports ?? DEFAULT_TRANSPORTS,
+    random: input.random ?? Math.random,
+  });
+}
 /** Id of the delayed `outage.aged` event: it outlives the states an outage passes through. */
 const OUTAGE_CLOCK = 'outageClock';
 /** Id of the delayed `transport.retry_due` event: it runs across reconnects, from a join over a fallback transport. */
@@ -196,7 +229,14 @@ function serverWaitOf(event: GatewayMachineEvent): number {
 }
 
 function maxAttemptsOf(context: Context): number {
-  return context.reconnect === false ? 0 : context.reconnect.maxAttempts;
+  const { reconnect } = context.options;
+  return reconnect === false ? 0 : reconnect.maxAttempts;
+}
+
+/** A reconnect option's value (`minUptimeMs`, the outage clocks), or 0 when reconnecting is off. */
+function reconnectMs(context: Context, key: 'minUptimeMs' | 'suspendAfterMs' | 'probeWindowMs'): number {
+  const { reconnect } = context.options;
+  return reconnect === false ? 0 : reconnect[key];
 }
 
 /** Failures in a row after this one: a probe that failed (a backoff wait still left) is not counted. */
@@ -214,8 +254,9 @@ function tierOf(context: Context): RetryTier {
  * 0's delay), in the outage's tier, with the backoff left over from a probe (`planRetry`).
  */
 function retryPlanFor(context: Context, attempt: number, floorMs = 0): RetryPlan {
-  if (context.reconnect === false) return planRetry(attempt, 0, 'young', {}, context.random, floorMs);
-  return planRetry(attempt, context.backoffLeftMs, tierOf(context), context.reconnect, context.random, floorMs);
+  const { reconnect, random } = context.options;
+  if (reconnect === false) return planRetry(attempt, 0, 'young', {}, random, floorMs);
+  return planRetry(attempt, context.backoffLeftMs, tierOf(context), reconnect, random, floorMs);
 }
 
 type RetryAction = 'terminateSocket' | 'recordClose' | 'recordRejection' | 'recordHandshakeTimeout' | 'recordHeartbeatMiss' | 'recordTransportFailure' | 'countFailure' | 'planBackoff' | 'planPromptRetry' | 'planDrainRetry';
@@ -291,7 +332,7 @@ function retryWait() {
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptCloseOutsideOutage`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
  * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
- * The node and transport of each attempt are context (`node`, `transport`), moved by
+ * The node and transport of each attempt are context (`node`, and `nodes[node].transport`), moved by
  * `moveToNextNode` (each node keeps its own transport), `recordTransportFailure` (to the next
  * transport after attempts that reached a server and never opened), `recordTransportJoined`
  * (starts the clock back to the preferred one, delay `transportRetry`) and
@@ -323,7 +364,7 @@ export const gatewayMachine = setup({
     isOffline: ({ context }) => !context.online,
     /** The outage is older than `suspendAfterMs`: retry from `suspended`. */
     outageIsOld: ({ context }) => context.outage === 'old',
-    reconnectDisabled: ({ context }) => context.reconnect === false,
+    reconnectDisabled: ({ context }) => context.options.reconnect === false,
     /** A refusal a retry cannot fix: auth, version, unknown agent, origin, or `do_not_retry`. */
     isTerminalRejection: ({ event }) => event.type === 'hello.rejected' && isTerminal(event.code, event.nextStep),
     /** A close code that says stop (`give_up` or `reauthenticate` in `classifyClose`). */
@@ -352,7 +393,7 @@ export const gatewayMachine = setup({
   actions: {
     openSocket: spawnChild('socket', {
       id: SOCKET_ACTOR_ID,
-      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt, transport: context.transport, node: context.node }),
+      input: ({ context }) => ({ handshake: context.handshake, attempt: context.attempt, transport: currentTransport(context), node: context.node }),
     }),
     closeSocket: stopChild(SOCKET_ACTOR_ID),
     watchBrowserSignals: spawnChild('browserSignals', { id: 'browserSignals', input: ({ context }) => ({ online: context.online }) }),
@@ -406,7 +447,7 @@ export const gatewayMachine = setup({
     recordRetriesExhausted: assign({
       error: ({ context }) => {
         const closeCode = context.lastClose ? { closeCode: context.lastClose.code } : {};
-        return context.reconnect === false
+        return context.options.reconnect === false
           ? { code: 'connection_lost', message: 'The connection closed and reconnect is off.', nextStep: defaultNextStep('connection_lost'), ...closeCode }
           : { code: 'retries_exhausted', message: `Gave up after ${context.attempt + 1} failed attempts in a row (the first attempt and reconnect.maxAttempts = ${maxAttemptsOf(context)} retries).`, nextStep: defaultNextStep('retries_exhausted'), ...closeCode };
       },
@@ -441,7 +482,7 @@ export const gatewayMachine = setup({
      */
     startProbing: enqueueActions(({ context, enqueue }) => {
       if (context.outage !== 'none') return;
-      const probing = context.reconnect !== false && context.reconnect.probeWindowMs > 0;
+      const probing = reconnectMs(context, 'probeWindowMs') > 0;
       enqueue.assign({ outage: probing ? 'probing' : 'young' });
       if (probing) enqueue.raise({ type: 'outage.probed' }, { id: PROBE_CLOCK, delay: 'probeWindow' });
       enqueue.raise({ type: 'outage.aged' }, { id: OUTAGE_CLOCK, delay: 'suspendAfter' });
@@ -471,7 +512,7 @@ export const gatewayMachine = setup({
     /** An attempt that never opened: counted, and past `FALLBACK_AFTER_FAILURES` in a row the next attempt uses the next transport. */
     recordTransportFailure: assign(({ context, event }) => (event.type === 'socket.closed' && event.noConnection === true ? {} : afterFailureBeforeOpen(context))),
     /** The connection opened: the transport works, so its run of failures ends. */
-    recordTransportOpened: assign({ transportFailures: 0 }),
+    recordTransportOpened: assign(({ context }) => afterOpen(context)),
     /** Joined over the preferred transport: its retry schedule resets. Over another: the clock back to the preferred one starts, unless it already runs (or is due: then `joined` probes at once). */
     recordTransportJoined: enqueueActions(({ context, enqueue }) => {
       if (onPreferredTransport(context)) {
@@ -487,7 +528,7 @@ export const gatewayMachine = setup({
     /** Joined over a fallback transport with the retry due: probe the preferred one on this node. */
     probePreferredTransport: enqueueActions(({ context, enqueue }) => {
       if (!shouldProbe(context)) return;
-      enqueue.spawnChild('transportProbe', { id: TRANSPORT_PROBE_ID, input: { transport: preferredTransport(context), deadlineMs: context.handshakeTimeoutMs } });
+      enqueue.spawnChild('transportProbe', { id: TRANSPORT_PROBE_ID, input: { transport: preferredTransport(context), deadlineMs: context.options.handshakeTimeoutMs } });
     }),
     stopTransportProbe: stopChild(TRANSPORT_PROBE_ID),
     /** The probe opened: the next attempt rejoins this node over the preferred transport. The client closed on purpose: no failure. */
@@ -508,18 +549,17 @@ export const gatewayMachine = setup({
     }),
   },
   delays: {
-    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
+    handshakeTimeout: ({ context }) => context.options.handshakeTimeoutMs,
     retryDelay: ({ context }) => context.retryInMs ?? 0,
-    stableUptime: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.minUptimeMs),
-    suspendAfter: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.suspendAfterMs),
+    stableUptime: ({ context }) => reconnectMs(context, 'minUptimeMs'),
+    suspendAfter: ({ context }) => reconnectMs(context, 'suspendAfterMs'),
     transportRetry: ({ context }) => transportRetryDelay(context.transportRetries),
-    probeWindow: ({ context }) => (context.reconnect === false ? 0 : context.reconnect.probeWindowMs),
+    probeWindow: ({ context }) => reconnectMs(context, 'probeWindowMs'),
   },
 }).createMachine({
   id: 'gateway',
   context: ({ input }) => ({
-    reconnect: input.reconnect === false ? false : resolveReconnectOptions(input.reconnect),
-    handshakeTimeoutMs: input.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    options: chartOptionsOf(input),
     attempt: 0,
     retryInMs: null,
     backoffLeftMs: 0,
@@ -532,8 +572,7 @@ export const gatewayMachine = setup({
     online: input.online ?? true,
     outage: 'none',
     tokenRefresh: input.refreshableToken === true ? 'ready' : 'off',
-    random: input.random ?? Math.random,
-    ...initialTransportContext(input.transports, input.nodes),
+    ...initialTransportState(input.transports, input.nodes),
   }),
   initial: 'disconnected',
   on: {

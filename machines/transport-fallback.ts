@@ -47,44 +47,65 @@ export interface NodeTransport {
   readonly failures: number;
 }
 
-/** The transport fields of the chart's context. */
-export interface TransportContext {
-  /** The transport of the current attempt (or the next, between attempts): `info.transport`. */
-  readonly transport: TransportName;
+/** The transports to use, in order of preference (the chart's static `options.transports`). */
+export interface TransportOptions {
   /** The `transports` option: the order of preference; the first is preferred. */
   readonly transports: readonly TransportName[];
-  /** Attempts in a row on `transport` to the current node that never opened. */
-  readonly transportFailures: number;
-  readonly transportRetry: TransportRetryPhase;
-  /** Retries of the preferred transport since it last joined (capped): the exponent of the next wait. */
-  readonly transportRetries: number;
+}
+
+/** The transport fields of the chart's context (and the static options they read). */
+export interface TransportContext {
+  readonly options: TransportOptions;
   /** The node of the current (or last) attempt: its index in the `url` list; 0 for one URL or a url function. */
   readonly node: number;
   /**
-   * Each node's transport as the client left it, one entry per URL of the list (so bounded by it);
-   * the current node's live values are `transport` and `transportFailures`.
+   * Each node's transport, one entry per URL of the list (so bounded by it): `nodes[node]` is the
+   * current attempt's (`info.transport`), and the others are as the client left them.
    */
-  readonly nodeTransports: readonly NodeTransport[];
+  readonly nodes: readonly NodeTransport[];
+  readonly transportRetry: TransportRetryPhase;
+  /** Retries of the preferred transport since it last joined (capped): the exponent of the next wait. */
+  readonly transportRetries: number;
+}
+
+/** The per-client transport fields: everything in `TransportContext` but the options. */
+export type TransportState = Omit<TransportContext, 'options'>;
+
+/** A node on the first default transport with no failures: shared, frozen. */
+const FALLBACK_NODE: NodeTransport = Object.freeze({ transport: 'websocket', failures: 0 });
+/** One URL, starting on the WebSocket (the default): every such chart starts with this array (replaced on change, never changed). */
+const ONE_DEFAULT_NODE: readonly NodeTransport[] = Object.freeze([FALLBACK_NODE]);
+
+/** The current node's transport and its run of failures (the first node's before any attempt). */
+export function currentNode(c: Pick<TransportContext, 'node' | 'nodes'>): NodeTransport {
+  return c.nodes[c.node] ?? c.nodes[0] ?? FALLBACK_NODE;
+}
+
+/** The transport of the current attempt (or the next, between attempts): `info.transport`. */
+export function currentTransport(c: Pick<TransportContext, 'node' | 'nodes'>): TransportName {
+  return currentNode(c).transport;
 }
 
 /** The preferred transport: the first of the list. */
-export function preferredTransport(c: Pick<TransportContext, 'transports' | 'transport'>): TransportName {
-  return c.transports[0] ?? c.transport;
+export function preferredTransport(c: TransportContext): TransportName {
+  return c.options.transports[0] ?? currentTransport(c);
+}
+
+/** `nodes` with the current node's entry replaced (a new array: context is never changed in place). */
+function withCurrent(c: Pick<TransportContext, 'node' | 'nodes'>, entry: NodeTransport): readonly NodeTransport[] {
+  return c.nodes.map((n, i) => (i === c.node ? entry : n));
 }
 
 /** The transport fields of a new chart for the `transports` option and a `url` list of `nodes` URLs. */
-export function initialTransportContext(transports: readonly TransportName[] = DEFAULT_TRANSPORTS, nodes = 1): TransportContext {
+export function initialTransportState(transports: readonly TransportName[] = DEFAULT_TRANSPORTS, nodes = 1): TransportState {
   const transport = transports[0] ?? 'websocket';
   const count = Math.max(1, Math.floor(nodes));
   return {
-    transport,
-    transports,
-    transportFailures: 0,
-    transportRetry: 'idle',
-    transportRetries: 0,
     // The last node, so the first attempt moves on to node 0.
     node: count - 1,
-    nodeTransports: Array.from({ length: count }, () => ({ transport, failures: 0 })),
+    nodes: count === 1 && transport === FALLBACK_NODE.transport ? ONE_DEFAULT_NODE : Array.from({ length: count }, () => ({ transport, failures: 0 })),
+    transportRetry: 'idle',
+    transportRetries: 0,
   };
 }
 
@@ -94,32 +115,36 @@ export function transportRetryDelay(retries: number): number {
 }
 
 /** One more attempt that never opened; past the threshold, the next transport in the list (wrapping round). */
-export function afterFailureBeforeOpen(c: TransportContext): Pick<TransportContext, 'transport' | 'transportFailures'> {
-  const failures = c.transportFailures + 1;
-  if (failures < FALLBACK_AFTER_FAILURES || c.transports.length < 2) return { transport: c.transport, transportFailures: failures };
-  const next = c.transports[(c.transports.indexOf(c.transport) + 1) % c.transports.length] ?? c.transport;
-  return { transport: next, transportFailures: 0 };
+export function afterFailureBeforeOpen(c: TransportContext): Pick<TransportContext, 'nodes'> {
+  const { transport, failures: before } = currentNode(c);
+  const { transports } = c.options;
+  const failures = before + 1;
+  if (failures < FALLBACK_AFTER_FAILURES || transports.length < 2) return { nodes: withCurrent(c, { transport, failures }) };
+  const next = transports[(transports.indexOf(transport) + 1) % transports.length] ?? transport;
+  return { nodes: withCurrent(c, { transport: next, failures: 0 }) };
+}
+
+/** The connection opened: the transport works, so the current node's run of failures ends. */
+export function afterOpen(c: TransportContext): Partial<TransportState> {
+  const node = currentNode(c);
+  return node.failures === 0 ? {} : { nodes: withCurrent(c, { transport: node.transport, failures: 0 }) };
 }
 
 /**
- * Before an attempt, as the URL list is tried in turn: keep the current node's transport, and take
- * up the next node's. An upgrade stays on its node (the probe opened there).
+ * Before an attempt, as the URL list is tried in turn: the next node, with the transport it had.
+ * An upgrade stays on its node (the probe opened there).
  */
-export function moveToNextNode(c: TransportContext): Partial<TransportContext> {
-  if (c.transportRetry === 'upgrade' || c.nodeTransports.length < 2) return {};
-  const kept = c.nodeTransports.map((n, i) => (i === c.node ? { transport: c.transport, failures: c.transportFailures } : n));
-  const node = (c.node + 1) % kept.length;
-  const next = kept[node] ?? { transport: c.transport, failures: 0 };
-  return { node, nodeTransports: kept, transport: next.transport, transportFailures: next.failures };
+export function moveToNextNode(c: TransportContext): Partial<TransportState> {
+  if (c.transportRetry === 'upgrade' || c.nodes.length < 2) return {};
+  return { node: (c.node + 1) % c.nodes.length };
 }
 
 /** Before an attempt: when the retry is due (or the probe opened), try the preferred transport, falling back after one failure. */
-export function beforeAttempt(c: TransportContext): Partial<TransportContext> {
+export function beforeAttempt(c: TransportContext): Partial<TransportState> {
   if (c.transportRetry === 'idle' || c.transportRetry === 'waiting') return {};
   if (onPreferredTransport(c)) return { transportRetry: 'idle' };
   return {
-    transport: preferredTransport(c),
-    transportFailures: FALLBACK_AFTER_FAILURES - 1,
+    nodes: withCurrent(c, { transport: preferredTransport(c), failures: FALLBACK_AFTER_FAILURES - 1 }),
     transportRetry: 'idle',
     transportRetries: Math.min(c.transportRetries + 1, MAX_RETRY_STEP),
   };
@@ -135,7 +160,7 @@ export function shouldProbe(c: TransportContext): boolean {
   return c.transportRetry === 'due' && !onPreferredTransport(c);
 }
 
-/** Whether `c.transport` is the preferred one. */
+/** Whether the current transport is the preferred one. */
 export function onPreferredTransport(c: TransportContext): boolean {
-  return c.transport === preferredTransport(c);
+  return currentTransport(c) === preferredTransport(c);
 }

@@ -253,7 +253,7 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
   }
 
   failureCounted(failure: AttemptFailure, context: GatewayContext): void {
-    this.failures.counted(failure, context.handshakeTimeoutMs);
+    this.failures.counted(failure, context.options.handshakeTimeoutMs);
     this.connectWaiters.failed();
   }
 

@@ -2,6 +2,7 @@
 // reads the snapshot (snapshot-differ.ts says what changed). It holds no lifecycle logic and no
 // connection: the client's state and its answers to the chart, the socket and the tracker live in
 // one ClientCore (client-core.ts); this object is what apps hold.
+import { currentTransport } from '../../machines/transport-fallback.js';
 import { ClientCore } from './client-core.js';
 import { DEFAULT_CLIENT_PARTS, type ClientParts } from './client-parts.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './connect-waiters.js';
@@ -66,7 +67,7 @@ function info(core: ClientCore): GatewayInfo {
     outage: context.outage,
     lastClose: context.lastClose,
     url: core.urls.current,
-    transport: context.transport,
+    transport: currentTransport(context),
     resume: tracker.resume,
     listenerErrors: core.listenerFailures.count,
     lastError: core.failures.last,

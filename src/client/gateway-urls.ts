@@ -19,7 +19,7 @@ export interface GatewayUrlContext {
  * Where the gateway is. A list is tried in turn: every attempt after the first goes to the next
  * URL (after a failure, a drop or a drain), wrapping around, except the rejoin that moves a client
  * back to its preferred transport, which stays on its node. Each URL of a list keeps its own
- * transport (the chart's `node` and `nodeTransports`). A function is called before every attempt
+ * transport (the chart's `node` and `nodes`). A function is called before every attempt
  * and returns the URL to use; a throw fails that attempt like a refused connection.
  */
 export type GatewayUrl = string | readonly string[] | ((context: GatewayUrlContext) => string);

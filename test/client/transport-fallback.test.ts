@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock, type EventObject } from 'xstate';
 import type { SocketActorInput, SocketCommand, TransportProbeInput } from '../../machines/actor-contracts.js';
 import { gatewayMachine, type GatewayMachineEvent, type GatewayMachineInput } from '../../machines/gateway-machine.js';
-import { TRANSPORT_RETRY, transportRetryDelay } from '../../machines/transport-fallback.js';
+import { currentNode, TRANSPORT_RETRY, transportRetryDelay } from '../../machines/transport-fallback.js';
 
 const opened: GatewayMachineEvent = { type: 'socket.opened' };
 const accepted: GatewayMachineEvent = { type: 'hello.accepted', protocol: 2, heartbeatMs: 0 };
@@ -40,7 +40,13 @@ function start(input: GatewayMachineInput = {}) {
   const send = (...events: GatewayMachineEvent[]) => events.forEach((e) => actor.send(e));
   /** Let the pending retry fire: the next attempt starts. */
   const retry = () => clock.increment(actor.getSnapshot().context.retryInMs ?? 0);
-  return { actor, clock, send, retry, attempts, probes, live, context: () => actor.getSnapshot().context, value: () => JSON.stringify(actor.getSnapshot().value) };
+  /** The context, with the current node's transport and its run of failures beside it. */
+  const context = () => {
+    const c = actor.getSnapshot().context;
+    const { transport, failures } = currentNode(c);
+    return { ...c, transport, transportFailures: failures };
+  };
+  return { actor, clock, send, retry, attempts, probes, live, context, value: () => JSON.stringify(actor.getSnapshot().value) };
 }
 
 /** A default chart that fell back to HTTP after two refused upgrades and joined over it. */
@@ -250,7 +256,7 @@ describe('transport state per node of a url list', () => {
     t.send(opened, accepted, dropped);
     t.retry();
     expect(t.attempts.slice(5)).toEqual(['1:http', '0:http']);
-    expect(t.context().nodeTransports).toEqual([
+    expect(t.context().nodes).toEqual([
       { transport: 'http', failures: 0 },
       { transport: 'http', failures: 0 },
     ]);

@@ -259,9 +259,9 @@ export const ACTION_TABLE: readonly ActionRow[] = [
     cause: "the app's events() loop reads its queue down to half the bound",
     trigger: (world) => world.set({ consumer: 'reading' }),
   }),
-  delayed('handshakeTimeout', 'time passes: the held handshake timer is released', (_w, s) => s.context.handshakeTimeoutMs),
+  delayed('handshakeTimeout', 'time passes: the held handshake timer is released', (_w, s) => s.context.options.handshakeTimeoutMs),
   delayed('retryDelay', 'time passes: the held retry timer is released', (w) => w.client.info.retryInMs ?? -1),
-  delayed('stableUptime', 'time passes: the held stable-uptime timer is released', (_w, s) => (s.context.reconnect === false ? 0 : s.context.reconnect.minUptimeMs)),
+  delayed('stableUptime', 'time passes: the held stable-uptime timer is released', (_w, { context: { options } }) => (options.reconnect === false ? 0 : options.reconnect.minUptimeMs)),
 ];
 
 /** The row of a model event. */
