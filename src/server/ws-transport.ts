@@ -29,10 +29,11 @@ export interface WsTransportOptions {
 
 /**
  * The HTTP status of `GET /health`: 503 while `degraded` (the event store does not answer, so
- * joins and publishes are refused), so that a load balancer stops routing new clients here.
+ * joins and publishes are refused) or `draining` (every client here is being sent elsewhere), so
+ * that a load balancer stops routing new clients here; 200 when `ok`.
  */
 export function healthStatusCode(health: Health): number {
-  return health.status === 'degraded' ? 503 : 200;
+  return health.status === 'ok' ? 200 : 503;
 }
 
 /** The `ws` transport the gateway uses by default. */
