@@ -19,9 +19,9 @@ interface Feed {
   /** Highest seq delivered to every local connection (or covered by their replay). */
   last: number;
   /** Events that arrived before the feed was anchored. */
-  early: LiveEvent[];
+  early: LiveEvent[] | undefined;
   /** Events that arrived ahead of a hole, by seq. */
-  readonly parked: Map<number, LiveEvent>;
+  parked: Map<number, LiveEvent> | undefined;
   repairing: Promise<void> | undefined;
   /** An arrival was not parked (the bound) while a repair ran: it may have read before that event was stored. */
   unparked: boolean;
@@ -102,11 +102,14 @@ export function createFanout(host: FanoutHost): Fanout {
   }
 
   function drainParked(sessionId: string, feed: Feed): void {
-    for (let next = feed.parked.get(feed.last + 1); next; next = feed.parked.get(feed.last + 1)) {
-      feed.parked.delete(next.seq);
+    const parked = feed.parked;
+    if (parked === undefined) return;
+    for (let next = parked.get(feed.last + 1); next; next = parked.get(feed.last + 1)) {
+      parked.delete(next.seq);
       deliver(sessionId, feed, next);
     }
-    for (const seq of feed.parked.keys()) if (seq <= feed.last) feed.parked.delete(seq);
+    for (const seq of parked.keys()) if (seq <= feed.last) parked.delete(seq);
+    if (parked.size === 0 && feed.parked === parked) feed.parked = undefined;
   }
 
   /** The history moved to another epoch (Redis lost writes): local connections must resume. */
@@ -114,16 +117,17 @@ export function createFanout(host: FanoutHost): Fanout {
     logger.warn({ session: sessionId, from: feed.epoch, why }, 'session history moved; connections resume');
     feed.epoch = undefined;
     feed.last = 0;
-    feed.early = [];
-    feed.parked.clear();
+    feed.early = undefined;
+    feed.parked = undefined;
     const session = host.find(sessionId);
     for (const subscriber of [...(session?.subscribers ?? [])]) subscriber.restart(why);
   }
 
   function onEvent(sessionId: string, feed: Feed, event: LiveEvent): void {
     if (feed.epoch === undefined) {
-      if (feed.early.length >= MAX_EARLY) feed.early.shift();
-      feed.early.push(event);
+      const early = (feed.early ??= []);
+      if (early.length >= MAX_EARLY) early.shift();
+      early.push(event);
       return;
     }
     if (event.epoch !== feed.epoch) return moved(sessionId, feed, 'epoch changed');
@@ -134,7 +138,8 @@ export function createFanout(host: FanoutHost): Fanout {
     }
     // Bounded: a repair reads the whole window from `last`, so an arrival past the bound is
     // re-read from the log rather than kept (the hole may be one the log cannot fill).
-    if (feed.parked.size < maxParked) feed.parked.set(event.seq, event);
+    const parked = (feed.parked ??= new Map());
+    if (parked.size < maxParked) parked.set(event.seq, event);
     else feed.unparked = true;
     void repair(sessionId, feed);
   }
@@ -211,7 +216,7 @@ export function createFanout(host: FanoutHost): Fanout {
     async align(session, readPosition) {
       let feed = feeds.get(session.id);
       if (!feed) {
-        const created: Feed = { epoch: undefined, last: 0, early: [], parked: new Map(), repairing: undefined, unparked: false, unsubscribe: undefined };
+        const created: Feed = { epoch: undefined, last: 0, early: undefined, parked: undefined, repairing: undefined, unparked: false, unsubscribe: undefined };
         feeds.set(session.id, created);
         try {
           created.unsubscribe = await liveFeed.subscribe(
@@ -232,8 +237,8 @@ export function createFanout(host: FanoutHost): Fanout {
         feed.epoch = position.epoch;
         feed.last = position.head;
         const early = feed.early;
-        feed.early = [];
-        for (const event of early) onEvent(session.id, feed, event);
+        feed.early = undefined;
+        for (const event of early ?? []) onEvent(session.id, feed, event);
       }
       if (feed.last < position.head) await repair(session.id, feed);
       return { ...position, head: Math.max(position.head, feed.last) };
@@ -257,8 +262,8 @@ export function createFanout(host: FanoutHost): Fanout {
       let parked = 0;
       let early = 0;
       for (const feed of feeds.values()) {
-        parked += feed.parked.size;
-        early += feed.early.length;
+        parked += feed.parked?.size ?? 0;
+        early += feed.early?.length ?? 0;
       }
       return { feeds: feeds.size, parked, early };
     },

@@ -238,12 +238,14 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
     parts,
   };
 
+  // One function for every connection (a closure per connection would cost each of them).
+  const forget = (c: Connection): void => void connections.delete(c);
   const accept = (ws: GatewaySocket, upgrade: UpgradeInfo): void => {
     if (stopping) {
       ws.terminate();
       return;
     }
-    const connection = acceptConnection(ws, upgrade, ctx, (c) => connections.delete(c));
+    const connection = acceptConnection(ws, upgrade, ctx, forget);
     connections.add(connection);
   };
   // The HTTP binding belongs to the default transport, and takes part in the fleet: a POST for a

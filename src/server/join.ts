@@ -14,14 +14,10 @@ import { acrossEpochs, type ResumePlan, type ResumeRequest } from './resume-plan
 import type { SessionCapName } from './session-caps.js';
 import type { LiveSession, Subscriber } from './session-registry.js';
 
-/** How the join reaches back into its connection. */
-export interface JoinHooks {
+/** How the join reaches back into its connection (which is also the session's subscriber). */
+export interface JoinHooks extends Subscriber {
   /** False once the socket is closing; the join then stops without subscribing. */
   isOpen(): boolean;
-  /** The session was expired: send `session_expired` and close 4040. */
-  expire(message: string): void;
-  /** The history moved to a new epoch: close 1001 so the client resumes and sees the gap. */
-  restart(reason: string): void;
   /** Switch the connection to joined (timers, batching) and return the outbox to write with. */
   start(version: number): Outbox;
 }
@@ -102,7 +98,8 @@ export async function joinSession(
     }
     if (!hooks.isOpen()) return undefined;
 
-    const subscriber: Subscriber = { expire: hooks.expire, restart: hooks.restart };
+    // The connection itself (its hooks are a Subscriber's methods): no object per join.
+    const subscriber: Subscriber = hooks;
     session.subscribers.add(subscriber);
     ctx.presence.changed(session);
     const outbox = hooks.start(version);

@@ -57,10 +57,27 @@ export interface LiveTail {
   follow(sink: LiveSink): LiveFollow;
 }
 
-interface Entry {
-  readonly sink: LiveSink;
+/** One sink's place on a tail: the `LiveFollow` handed back (methods on the class, no closures per follower). */
+class Entry implements LiveFollow {
   /** Index of the first event of this tick the sink has not taken. */
   from: number;
+  /** Unfollowed: skipped by an iteration over a list it was in when that began. */
+  left = false;
+
+  constructor(
+    private readonly tail: Tail,
+    readonly sink: LiveSink,
+  ) {
+    this.from = tail.count;
+  }
+
+  take(): void {
+    this.tail.take(this);
+  }
+
+  unfollow(): void {
+    this.tail.unfollow(this);
+  }
 }
 
 /** A batch made for one run, kept for the next sink that asks the same. */
@@ -79,116 +96,145 @@ const EVENT_PAYLOAD = ',"event":';
 /** Characters of an event frame besides its seq and payload. */
 const EVENT_FRAME_CHARS = EVENT_OPEN.length + EVENT_PAYLOAD.length + 1;
 
+/** No followers: shared by every tail that has none of a kind. */
+const NONE: readonly Entry[] = [];
+
 // Tails with events waiting for the end of the tick, flushed by one setImmediate for all.
-let dueTails: Array<() => void> = [];
+let dueTails: Tail[] = [];
 
 function flushDue(): void {
   const due = dueTails;
   dueTails = [];
-  for (const flush of due) flush();
+  for (const tail of due) tail.flushAtTickEnd();
+}
+
+/** Without `entry`, as a new list (lists are replaced, never changed, so an iteration keeps its own). */
+function without(list: readonly Entry[], entry: Entry): readonly Entry[] {
+  const at = list.indexOf(entry);
+  if (at < 0) return list;
+  return list.length === 1 ? NONE : [...list.slice(0, at), ...list.slice(at + 1)];
+}
+
+/**
+ * The tail as a class, one per session with connections on this node: its methods live on the
+ * prototype, it is itself the `LiveRun` its sinks read, and what only publishing needs (the
+ * tick's arrays, the batch memo) is made on the first event. The followers are kept in small
+ * arrays that are replaced on follow and unfollow (a session most often has one connection).
+ */
+class Tail implements LiveTail, LiveRun {
+  private immediate: readonly Entry[] = NONE;
+  private batching: readonly Entry[] = NONE;
+  // This tick's events, the first `count` entries, with their payloads' JSON and (made only when a
+  // sink needs one alone) their frames' texts, index for index. The arrays are kept from tick to
+  // tick (regrowing them per tick was much of the fan-out's garbage), made on the first event.
+  private events: Array<StoredEvent | undefined> | undefined;
+  private payloads: Array<string | undefined> | undefined;
+  private texts: Array<string | undefined> | undefined;
+  count = 0;
+  private due = false;
+  // The smallest batch a batching sink wants: a flush hands over at most that many to each.
+  private flushEvery = Infinity;
+  private batches: Map<number, BatchMemo> | undefined;
+
+  event(index: number): StoredEvent {
+    return (this.events as StoredEvent[])[index] as StoredEvent;
+  }
+
+  private payloadAt(index: number): string {
+    const payloads = this.payloads as Array<string | undefined>;
+    return (payloads[index] ??= rememberedPayloadJson(this.event(index).event) ?? JSON.stringify(this.event(index).event));
+  }
+
+  text(index: number): string {
+    const texts = this.texts as Array<string | undefined>;
+    return (texts[index] ??= encodeEventFrame(this.event(index).seq, this.event(index).event));
+  }
+
+  batch(from: number, to: number, maxFrames: number, maxChars: number): BatchMemo {
+    const memo = this.batches?.get(from);
+    if (memo !== undefined && memo.to === to && memo.maxFrames === maxFrames && memo.maxChars === maxChars) return memo;
+    // The members written straight into one text, as encodeEventFrame writes each (appended
+    // pieces are only linked until the text is read, then copied once).
+    let text = BATCH_OPEN;
+    let end = from;
+    let chars = 0;
+    for (; end < to && end - from < maxFrames; end++) {
+      const seq = String(this.event(end).seq);
+      const payload = this.payloadAt(end);
+      const length = EVENT_FRAME_CHARS + seq.length + payload.length;
+      if (end > from && chars + length > maxChars) break;
+      chars += length;
+      text += `${end > from ? ',' : ''}${EVENT_OPEN}${seq}${EVENT_PAYLOAD}${payload}}`;
+    }
+    // A batch of one is just noise on the wire: the event goes alone.
+    text = end - from === 1 ? this.text(from) : `${text}]}`;
+    const made = { to, maxFrames, maxChars, end, text };
+    (this.batches ??= new Map()).set(from, made);
+    return made;
+  }
+
+  take(entry: Entry): void {
+    if (entry.from >= this.count) return;
+    const from = entry.from;
+    entry.from = this.count;
+    entry.sink.sendRun(this, from, this.count);
+  }
+
+  /** Every batching sink takes what waits for it; then the tick's arrays start over. */
+  private flush(): void {
+    for (const entry of this.batching) if (!entry.left) this.take(entry);
+    const count = this.count;
+    this.events?.fill(undefined, 0, count);
+    this.payloads?.fill(undefined, 0, count);
+    this.texts?.fill(undefined, 0, count);
+    this.count = 0;
+    this.batches?.clear();
+    for (const entry of this.batching) entry.from = 0;
+  }
+
+  flushAtTickEnd(): void {
+    this.due = false;
+    this.flush();
+  }
+
+  append(event: StoredEvent): void {
+    if (this.immediate.length > 0) {
+      const text = encodeEventFrame(event.seq, event.event);
+      for (const entry of this.immediate) if (!entry.left) entry.sink.sendEvent(event, text);
+    }
+    if (this.batching.length === 0) return;
+    if (this.events === undefined) {
+      this.events = [];
+      this.payloads = [];
+      this.texts = [];
+    }
+    this.events[this.count] = event;
+    this.count++;
+    if (this.count >= this.flushEvery) this.flush();
+    else if (!this.due) {
+      this.due = true;
+      if (dueTails.length === 0) setImmediate(flushDue);
+      dueTails.push(this);
+    }
+  }
+
+  follow(sink: LiveSink): LiveFollow {
+    const entry = new Entry(this, sink);
+    if (sink.batches) {
+      this.batching = [...this.batching, entry];
+      this.flushEvery = Math.min(this.flushEvery, sink.maxBatchFrames);
+    } else this.immediate = [...this.immediate, entry];
+    return entry;
+  }
+
+  unfollow(entry: Entry): void {
+    entry.left = true;
+    this.immediate = without(this.immediate, entry);
+    this.batching = without(this.batching, entry);
+  }
 }
 
 /** Create the tail of a session (once, when its first connection on this node follows it). */
 export function createLiveTail(): LiveTail {
-  const immediate = new Set<Entry>();
-  const batching = new Set<Entry>();
-  // This tick's events, the first `count` entries, with their payloads' JSON and (made only when a
-  // sink needs one alone) their frames' texts, index for index. The arrays are kept from tick to
-  // tick (regrowing them per tick was much of the fan-out's garbage).
-  const events: Array<StoredEvent | undefined> = [];
-  const payloads: Array<string | undefined> = [];
-  const texts: Array<string | undefined> = [];
-  let count = 0;
-
-  const payloadAt = (index: number): string => {
-    const event = events[index] as StoredEvent;
-    return (payloads[index] ??= rememberedPayloadJson(event.event) ?? JSON.stringify(event.event));
-  };
-  const textAt = (index: number): string => (texts[index] ??= encodeEventFrame((events[index] as StoredEvent).seq, (events[index] as StoredEvent).event));
-  let due = false;
-  // The smallest batch a batching sink wants: a flush hands over at most that many to each.
-  let flushEvery = Infinity;
-  const batches = new Map<number, BatchMemo>();
-
-  const run: LiveRun = {
-    event: (index) => events[index] as StoredEvent,
-    text: textAt,
-    batch(from, to, maxFrames, maxChars) {
-      const memo = batches.get(from);
-      if (memo !== undefined && memo.to === to && memo.maxFrames === maxFrames && memo.maxChars === maxChars) return memo;
-      // The members written straight into one text, as encodeEventFrame writes each (appended
-      // pieces are only linked until the text is read, then copied once).
-      let text = BATCH_OPEN;
-      let end = from;
-      let chars = 0;
-      for (; end < to && end - from < maxFrames; end++) {
-        const seq = String((events[end] as StoredEvent).seq);
-        const payload = payloadAt(end);
-        const length = EVENT_FRAME_CHARS + seq.length + payload.length;
-        if (end > from && chars + length > maxChars) break;
-        chars += length;
-        text += `${end > from ? ',' : ''}${EVENT_OPEN}${seq}${EVENT_PAYLOAD}${payload}}`;
-      }
-      // A batch of one is just noise on the wire: the event goes alone.
-      text = end - from === 1 ? textAt(from) : `${text}]}`;
-      const made = { to, maxFrames, maxChars, end, text };
-      batches.set(from, made);
-      return made;
-    },
-  };
-
-  const take = (entry: Entry): void => {
-    if (entry.from >= count) return;
-    const from = entry.from;
-    entry.from = count;
-    entry.sink.sendRun(run, from, count);
-  };
-
-  /** Every batching sink takes what waits for it; then the tick's arrays start over. */
-  const flush = (): void => {
-    for (const entry of batching) take(entry);
-    events.fill(undefined, 0, count);
-    payloads.fill(undefined, 0, count);
-    texts.fill(undefined, 0, count);
-    count = 0;
-    batches.clear();
-    for (const entry of batching) entry.from = 0;
-  };
-
-  const flushAtTickEnd = (): void => {
-    due = false;
-    flush();
-  };
-
-  return {
-    append(event) {
-      if (immediate.size > 0) {
-        const text = encodeEventFrame(event.seq, event.event);
-        for (const entry of immediate) entry.sink.sendEvent(event, text);
-      }
-      if (batching.size === 0) return;
-      events[count] = event;
-      count++;
-      if (count >= flushEvery) flush();
-      else if (!due) {
-        due = true;
-        if (dueTails.length === 0) setImmediate(flushDue);
-        dueTails.push(flushAtTickEnd);
-      }
-    },
-    follow(sink) {
-      const entry: Entry = { sink, from: count };
-      if (sink.batches) {
-        batching.add(entry);
-        flushEvery = Math.min(flushEvery, sink.maxBatchFrames);
-      } else immediate.add(entry);
-      return {
-        take: () => take(entry),
-        unfollow() {
-          immediate.delete(entry);
-          batching.delete(entry);
-        },
-      };
-    },
-  };
+  return new Tail();
 }

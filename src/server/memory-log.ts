@@ -27,12 +27,13 @@ interface SessionHistory {
   /** Held events; `events[i]` has seq `oldestSeq + i`. */
   events: StoredEvent[];
   head: number;
+  // The three below are made on first use: most sessions never send a message or a keyed publish.
   /** Ids applied; insertion-ordered, so the oldest id is evicted first once the window is full. */
-  readonly messageIds: Set<string>;
+  messageIds: Set<string> | undefined;
   /** Ids in flight (docs/scaling.md, "Client messages"). */
-  readonly claims: Map<string, Claim>;
+  claims: Map<string, Claim> | undefined;
   /** Publish idempotency keys and the seq each produced; those older than the window are dropped. */
-  readonly publishKeys: Map<string, number>;
+  publishKeys: Map<string, number> | undefined;
   state: StoredState | undefined;
 }
 
@@ -69,14 +70,15 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
   }
 
   function rememberKey(h: SessionHistory, key: string, seq: number): void {
-    h.publishKeys.set(key, seq);
-    if (h.publishKeys.size <= replayWindow * 2) return;
-    for (const [k, s] of h.publishKeys) if (s <= h.head - replayWindow) h.publishKeys.delete(k);
+    const keys = (h.publishKeys ??= new Map());
+    keys.set(key, seq);
+    if (keys.size <= replayWindow * 2) return;
+    for (const [k, s] of keys) if (s <= h.head - replayWindow) keys.delete(k);
   }
 
   /** Append one event to `h`, or find the first append of its idempotency key. */
   function appendOne(h: SessionHistory, event: NewEvent, key: string | undefined): AppendResult {
-    const done = key === undefined ? undefined : h.publishKeys.get(key);
+    const done = key === undefined ? undefined : h.publishKeys?.get(key);
     if (done !== undefined) return { seq: done, event, epoch: h.record.epoch, duplicate: true };
     const stored: StoredEvent = { seq: h.head + 1, event };
     h.head = stored.seq;
@@ -102,7 +104,7 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     createSession(sessionId, agentId, owner) {
       if (sessions.has(sessionId)) throw new RangeError(`Session ${sessionId} already exists`);
       const record: SessionRecord = { sessionId, agentId, epoch: epochOf(), ...(owner === undefined ? {} : { owner }) };
-      sessions.set(sessionId, { record, events: [], head: 0, messageIds: new Set(), claims: new Map(), publishKeys: new Map(), state: undefined });
+      sessions.set(sessionId, { record, events: [], head: 0, messageIds: undefined, claims: undefined, publishKeys: undefined, state: undefined });
       return record;
     },
     deleteSession(sessionId) {
@@ -133,27 +135,28 @@ export function createMemoryLog(options: MemoryLogOptions = {}): EventLog {
     moveSeen: () => undefined,
     claimMessage(sessionId, messageId, holder): MessageClaim {
       const h = history(sessionId);
-      if (h.messageIds.has(messageId)) return { status: 'applied' };
+      if (h.messageIds?.has(messageId) === true) return { status: 'applied' };
       const now = clock.now();
-      const held = h.claims.get(messageId);
+      const claims = (h.claims ??= new Map());
+      const held = claims.get(messageId);
       if (held && held.owner !== holder.owner && held.until > now) return { status: 'in_flight', leaseLeftMs: held.until - now };
-      if (!held && h.claims.size >= CLAIMS_PRUNE_AT) {
-        for (const [id, claim] of h.claims) if (claim.until <= now) h.claims.delete(id);
+      if (!held && claims.size >= CLAIMS_PRUNE_AT) {
+        for (const [id, claim] of claims) if (claim.until <= now) claims.delete(id);
       }
-      h.claims.set(messageId, { owner: holder.owner, until: now + holder.leaseMs });
+      claims.set(messageId, { owner: holder.owner, until: now + holder.leaseMs });
       return { status: 'claimed', takenOver: held !== undefined && held.owner !== holder.owner };
     },
     renewMessageClaim(sessionId, messageId, holder) {
-      const held = sessions.get(sessionId)?.claims.get(messageId);
+      const held = sessions.get(sessionId)?.claims?.get(messageId);
       if (held?.owner !== holder.owner) return false;
       held.until = clock.now() + holder.leaseMs;
       return true;
     },
     recordMessageApplied(sessionId, messageId, owner) {
       const h = history(sessionId);
-      const held = h.claims.get(messageId)?.owner === owner;
-      if (held) h.claims.delete(messageId);
-      const ids = h.messageIds;
+      const held = h.claims?.get(messageId)?.owner === owner;
+      if (held) h.claims?.delete(messageId);
+      const ids = (h.messageIds ??= new Set());
       ids.add(messageId);
       if (ids.size > dedupeWindow) {
         const first = ids.values().next();

@@ -16,6 +16,7 @@
 // taken the previous one, so a resuming connection holds one page, not the whole window.
 import { MAX_SERVER_FRAME_BYTES, type EventFrame, type ReplayFrame, type ServerFrame } from '../protocol/index.js';
 import { encodeBatch, encodeFrame } from '../protocol/codec.js';
+import type { StoredEvent } from './event-log.js';
 import { liveFrame, type LiveFollow, type LiveRun, type LiveSink, type LiveTail } from './live-tail.js';
 import { SOCKET_OPEN, type GatewaySocket } from './transport.js';
 
@@ -81,218 +82,246 @@ type Waiting = { readonly frame: ServerFrame; readonly bytes: number } | { reado
 const isEventLike = (frame: ServerFrame): frame is EventLike => frame.type === 'event' || frame.type === 'replay';
 const isEventWaiting = (w: Waiting | undefined): w is { readonly frame: EventLike; readonly bytes: number } => w !== undefined && 'frame' in w && isEventLike(w.frame);
 
-/** Create the outbox for a socket. */
-export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
+/**
+ * The outbox as a class, one per connection: its methods live on the prototype, it is itself the
+ * sink its session's live tail hands events to, and the queue behind a paced replay is made only
+ * for a replay.
+ */
+class PacedOutbox implements Outbox, LiveSink {
   // Pace to a quarter of the limit, and cap a batch at as much: the socket then never holds
   // more than about half the limit on account of a replay. A batch also stays under the frame size
   // clients accept (counted in UTF-16 units, at most 3 UTF-8 bytes each, so a quarter is safe).
-  const paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
-  let sealed = false;
+  private readonly paceBytes: number;
+  private sealed = false;
   /** The session's live tail, once joined. */
-  let following: LiveFollow | undefined;
+  private following: LiveFollow | undefined;
   // Frames behind a paced replay, oldest first from `head` (an index: shift() is O(n)).
-  let queue: Waiting[] = [];
-  let head = 0;
+  private queue: Waiting[] | undefined;
+  private head = 0;
   /** Bytes of the non-replay frames in `queue`: what a stalled reader makes the gateway hold. */
-  let owedBytes = 0;
-  let awaitingWrite = false;
-  let awaitingPage = false;
-
-  const evict = (): void => {
-    const bytes = ws.bufferedAmount + owedBytes;
-    sealed = true;
-    unfollow();
-    queue = [];
-    head = 0;
-    owedBytes = 0;
-    options.onSlowConsumer(bytes);
-  };
-
-  const overLimit = (): boolean => ws.bufferedAmount + owedBytes > options.maxBufferedBytes;
-
+  private owedBytes = 0;
+  private awaitingWrite = false;
+  private awaitingPage = false;
   // Writes sent with `onWritten` and not yet written out.
-  let callbacksInFlight = 0;
+  private callbacksInFlight = 0;
+  /** Made for the first write a paced replay waits on. */
+  private onWritten: (() => void) | undefined;
+  readonly batches: boolean;
+  readonly maxBatchFrames: number;
 
-  // Resumes a paced replay once the socket has written out what it held.
-  const onWritten = (): void => {
-    callbacksInFlight--;
-    if (!awaitingWrite) return;
-    awaitingWrite = false;
-    pump();
-  };
+  constructor(
+    private readonly ws: GatewaySocket,
+    private readonly options: OutboxOptions,
+  ) {
+    this.paceBytes = Math.max(1, Math.floor(Math.min(options.maxBufferedBytes, MAX_SERVER_FRAME_BYTES) / 4));
+    this.batches = options.batching && options.coalesceLive;
+    this.maxBatchFrames = options.maxBatchFrames;
+  }
 
-  const writeText = (text: string): void => {
-    if (sealed || ws.readyState !== SOCKET_OPEN) return;
+  private evict(): void {
+    const bytes = this.ws.bufferedAmount + this.owedBytes;
+    this.sealed = true;
+    this.unfollow();
+    this.stopPacing();
+    this.options.onSlowConsumer(bytes);
+  }
+
+  private overLimit(): boolean {
+    return this.ws.bufferedAmount + this.owedBytes > this.options.maxBufferedBytes;
+  }
+
+  /** Resumes a paced replay once the socket has written out what it held. */
+  private written(): void {
+    this.callbacksInFlight--;
+    if (!this.awaitingWrite) return;
+    this.awaitingWrite = false;
+    this.pump();
+  }
+
+  private isPacing(): boolean {
+    return this.queue !== undefined && this.head < this.queue.length;
+  }
+
+  private writeText(text: string): void {
+    if (this.sealed || this.ws.readyState !== SOCKET_OPEN) return;
     // Only a paced replay waits on writes: a callback on every live frame cost ~20% of fan-out.
-    if (head < queue.length) {
-      callbacksInFlight++;
-      ws.send(text, onWritten);
-    } else ws.send(text);
-    if (overLimit()) evict();
-  };
+    if (this.isPacing()) {
+      this.callbacksInFlight++;
+      this.ws.send(text, (this.onWritten ??= () => this.written()));
+    } else this.ws.send(text);
+    if (this.overLimit()) this.evict();
+  }
 
-  const write = (frame: ServerFrame): void => {
-    if (sealed) return;
-    if (options.translate) for (const out of options.translate(frame)) writeText(encodeFrame(out));
-    else writeText(encodeFrame(frame));
-  };
+  private write(frame: ServerFrame): void {
+    if (this.sealed) return;
+    const translate = this.options.translate;
+    if (translate) for (const out of translate(frame)) this.writeText(encodeFrame(out));
+    else this.writeText(encodeFrame(frame));
+  }
 
   /** Write events, batched under v2 by count and by `paceBytes`. Returns how many were taken. */
-  const writeEvents = (frames: readonly EventLike[], from = 0): number => {
+  private writeEvents(frames: readonly EventLike[], from = 0): number {
     const first = frames[from];
     if (!first) return 0;
     // A batch of one is just noise on the wire; send the frame itself.
-    if (!options.batching || from === frames.length - 1) {
-      write(first);
+    if (!this.options.batching || from === frames.length - 1) {
+      this.write(first);
       return 1;
     }
     const texts: string[] = [];
     let bytes = 0;
-    for (let i = from; i < frames.length && texts.length < options.maxBatchFrames; i++) {
+    for (let i = from; i < frames.length && texts.length < this.options.maxBatchFrames; i++) {
       const text = encodeFrame(frames[i] as EventLike);
-      if (texts.length > 0 && bytes + text.length > paceBytes) break;
+      if (texts.length > 0 && bytes + text.length > this.paceBytes) break;
       texts.push(text);
       bytes += text.length;
     }
-    if (texts.length === 1) write(first);
+    if (texts.length === 1) this.write(first);
     // A translating dialect rewrites frames; otherwise the members' texts make the batch as is.
-    else if (options.translate) write({ type: 'batch', frames: frames.slice(from, from + texts.length) });
-    else if (!sealed) writeText(encodeBatch(texts));
+    else if (this.options.translate) this.write({ type: 'batch', frames: frames.slice(from, from + texts.length) });
+    else if (!this.sealed) this.writeText(encodeBatch(texts));
     return texts.length;
-  };
+  }
 
   /** Write the next run of waiting frames: consecutive events as one batch, or one other frame. */
-  const writeNextWaiting = (): void => {
+  private writeNextWaiting(queue: readonly Waiting[]): void {
+    const head = this.head;
     const first = queue[head];
     if (!first || !('frame' in first)) return;
     if (!isEventWaiting(first)) {
-      write(first.frame);
-      owedBytes -= first.bytes;
-      head++;
+      this.write(first.frame);
+      this.owedBytes -= first.bytes;
+      this.head++;
       return;
     }
     const items = [first];
-    for (let next = queue[head + items.length]; items.length < options.maxBatchFrames && isEventWaiting(next); next = queue[head + items.length]) items.push(next);
-    const taken = writeEvents(items.map((w) => w.frame));
-    for (let i = 0; i < taken; i++) owedBytes -= items[i]?.bytes ?? 0;
-    head += taken;
-  };
+    for (let next = queue[head + items.length]; items.length < this.options.maxBatchFrames && isEventWaiting(next); next = queue[head + items.length]) items.push(next);
+    const taken = this.writeEvents(items.map((w) => w.frame));
+    for (let i = 0; i < taken; i++) this.owedBytes -= items[i]?.bytes ?? 0;
+    this.head += taken;
+  }
 
-  const stopPacing = (): void => {
-    queue = [];
-    head = 0;
-    owedBytes = 0;
-  };
+  private stopPacing(): void {
+    this.queue = undefined;
+    this.head = 0;
+    this.owedBytes = 0;
+  }
 
   /** Read the replay's next page into the place `more` holds at `head`, then go on pumping. */
-  const readPage = (more: ReplaySource): void => {
-    awaitingPage = true;
+  private readPage(more: ReplaySource): void {
+    this.awaitingPage = true;
     more.next().then(
       (page) => {
-        awaitingPage = false;
-        if (sealed) return;
+        this.awaitingPage = false;
+        if (this.sealed) return;
         // Drop what was written, so pages already sent are not kept alive by the queue.
-        queue = queue.slice(head + 1);
-        head = 0;
+        const queue = (this.queue ?? []).slice(this.head + 1);
+        this.head = 0;
         const frames: Waiting[] = page.frames.map((frame) => ({ frame, bytes: 0 }));
         queue.unshift(...frames, ...(page.done ? [] : [{ more }]));
-        pump();
+        this.queue = queue;
+        this.pump();
       },
       (error: unknown) => {
-        awaitingPage = false;
-        if (sealed) return;
-        sealed = true;
-        unfollow();
-        stopPacing();
-        options.onReplayFailed?.(error);
+        this.awaitingPage = false;
+        if (this.sealed) return;
+        this.sealed = true;
+        this.unfollow();
+        this.stopPacing();
+        this.options.onReplayFailed?.(error);
       },
     );
-  };
+  }
 
-  function pump(): void {
-    if (awaitingPage) return;
-    while (head < queue.length) {
-      if (sealed || ws.readyState !== SOCKET_OPEN) return stopPacing();
+  private pump(): void {
+    if (this.awaitingPage) return;
+    for (let queue = this.queue; queue !== undefined && this.head < queue.length; queue = this.queue) {
+      if (this.sealed || this.ws.readyState !== SOCKET_OPEN) return this.stopPacing();
       // Wait for a write to finish; if none in flight will say so (the buffer holds live frames,
       // sent without a callback), write one more frame, which will.
-      if (ws.bufferedAmount >= paceBytes && callbacksInFlight > 0) {
-        awaitingWrite = true;
+      if (this.ws.bufferedAmount >= this.paceBytes && this.callbacksInFlight > 0) {
+        this.awaitingWrite = true;
         return;
       }
-      const next = queue[head];
-      if (next && 'more' in next) return readPage(next.more);
-      writeNextWaiting();
+      const next = queue[this.head];
+      if (next && 'more' in next) return this.readPage(next.more);
+      this.writeNextWaiting(queue);
     }
-    stopPacing();
+    this.stopPacing();
   }
-
-  const isPacing = (): boolean => head < queue.length;
 
   /** Put a frame behind the replay; its bytes count against the limit. */
-  const enqueue = (frame: ServerFrame, bytes = encodeFrame(frame).length): void => {
-    if (sealed) return;
-    queue.push({ frame, bytes });
-    owedBytes += bytes;
-    if (overLimit()) evict();
-  };
-
-  /** Live events this outbox has not written yet: written now, before a frame of its own. */
-  const flushLive = (): void => following?.take();
-
-  function unfollow(): void {
-    following?.unfollow();
-    following = undefined;
+  private enqueue(frame: ServerFrame, bytes = encodeFrame(frame).length): void {
+    if (this.sealed) return;
+    (this.queue ??= []).push({ frame, bytes });
+    this.owedBytes += bytes;
+    if (this.overLimit()) this.evict();
   }
 
-  const sink: LiveSink = {
-    batches: options.batching && options.coalesceLive,
-    maxBatchFrames: options.maxBatchFrames,
-    sendEvent(stored, text) {
-      if (sealed) return;
-      if (options.translate) {
-        if (isPacing()) enqueue(liveFrame(stored));
-        else write(liveFrame(stored));
-      } else if (isPacing()) enqueue(liveFrame(stored), text.length);
-      else writeText(text);
-    },
-    sendRun(run: LiveRun, from, to) {
-      if (isPacing()) {
-        for (let i = from; i < to && !sealed; i++) enqueue(liveFrame(run.event(i)), run.text(i).length);
-        return;
-      }
-      for (let i = from; i < to && !sealed; ) {
-        const { end, text } = run.batch(i, to, options.maxBatchFrames, paceBytes);
-        writeText(text);
-        i = end;
-      }
-    },
-  };
+  /** Live events this outbox has not written yet: written now, before a frame of its own. */
+  private flushLive(): void {
+    this.following?.take();
+  }
 
-  return {
-    send(frame) {
-      flushLive();
-      // A ping has no place in the order, and keeps a long replay's reader answering.
-      if (isPacing() && frame.type !== 'ping') enqueue(frame);
-      else write(frame);
-    },
-    sendReplay(frames, rest) {
-      flushLive();
-      if (sealed || (frames.length === 0 && !rest)) return;
-      for (const frame of frames) queue.push({ frame, bytes: 0 });
-      if (rest) queue.push({ more: rest });
-      if (!awaitingWrite) pump();
-    },
-    follow(tail) {
-      if (sealed || following) return;
-      following = tail.follow(sink);
-    },
-    seal() {
-      sealed = true;
-      unfollow();
-      stopPacing();
-    },
-    get waiting() {
-      return queue.length - head;
-    },
-  };
+  private unfollow(): void {
+    this.following?.unfollow();
+    this.following = undefined;
+  }
+
+  sendEvent(stored: StoredEvent, text: string): void {
+    if (this.sealed) return;
+    if (this.options.translate) {
+      if (this.isPacing()) this.enqueue(liveFrame(stored));
+      else this.write(liveFrame(stored));
+    } else if (this.isPacing()) this.enqueue(liveFrame(stored), text.length);
+    else this.writeText(text);
+  }
+
+  sendRun(run: LiveRun, from: number, to: number): void {
+    if (this.isPacing()) {
+      for (let i = from; i < to && !this.sealed; i++) this.enqueue(liveFrame(run.event(i)), run.text(i).length);
+      return;
+    }
+    for (let i = from; i < to && !this.sealed; ) {
+      const { end, text } = run.batch(i, to, this.options.maxBatchFrames, this.paceBytes);
+      this.writeText(text);
+      i = end;
+    }
+  }
+
+  send(frame: ServerFrame): void {
+    this.flushLive();
+    // A ping has no place in the order, and keeps a long replay's reader answering.
+    if (this.isPacing() && frame.type !== 'ping') this.enqueue(frame);
+    else this.write(frame);
+  }
+
+  sendReplay(frames: readonly ReplayFrame[], rest?: ReplaySource): void {
+    this.flushLive();
+    if (this.sealed || (frames.length === 0 && !rest)) return;
+    const queue = (this.queue ??= []);
+    for (const frame of frames) queue.push({ frame, bytes: 0 });
+    if (rest) queue.push({ more: rest });
+    if (!this.awaitingWrite) this.pump();
+  }
+
+  follow(tail: LiveTail): void {
+    if (this.sealed || this.following) return;
+    this.following = tail.follow(this);
+  }
+
+  seal(): void {
+    this.sealed = true;
+    this.unfollow();
+    this.stopPacing();
+  }
+
+  get waiting(): number {
+    return this.queue === undefined ? 0 : this.queue.length - this.head;
+  }
+}
+
+/** Create the outbox for a socket. */
+export function createOutbox(ws: GatewaySocket, options: OutboxOptions): Outbox {
+  return new PacedOutbox(ws, options);
 }

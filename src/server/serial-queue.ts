@@ -34,82 +34,80 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
 /** Past this many done entries at the front, the array is compacted (it never empties under steady load). */
 const COMPACT_AT = 1024;
 
-/** Create an empty queue. A failing task rejects its own promise and does not stop the queue. */
-export function createSerialQueue(): SerialQueue {
-  let entries: Array<Entry | undefined> = [];
-  let head = 0;
-  let pending = 0;
-  let queued = 0;
-  let draining = false;
+/**
+ * The queue as a class: one instance per session and per connection, so its methods live on the
+ * prototype (no closures per queue) and the array is made for the first task that has to wait.
+ */
+class Queue implements SerialQueue {
+  private entries: Array<Entry | undefined> | undefined;
+  private head = 0;
+  pending = 0;
+  queued = 0;
+  private draining = false;
 
-  async function drain(): Promise<void> {
-    while (head < entries.length) {
-      const entry = entries[head] as Entry;
-      entries[head++] = undefined;
-      if (head >= COMPACT_AT && head * 2 >= entries.length) {
-        entries = entries.slice(head);
-        head = 0;
+  private async drain(): Promise<void> {
+    for (let entries = this.entries; entries !== undefined && this.head < entries.length; entries = this.entries) {
+      const entry = entries[this.head] as Entry;
+      entries[this.head++] = undefined;
+      if (this.head >= COMPACT_AT && this.head * 2 >= entries.length) {
+        this.entries = entries.slice(this.head);
+        this.head = 0;
       }
       try {
         const value = await entry.task();
-        pending--;
+        this.pending--;
         entry.resolve(value);
       } catch (error) {
-        pending--;
+        this.pending--;
         entry.reject(error);
       }
     }
-    entries = [];
-    head = 0;
-    draining = false;
+    this.entries = undefined;
+    this.head = 0;
+    this.draining = false;
   }
 
-  function run<T>(task: () => T | Promise<T>): Promise<T> {
-    pending++;
-    queued++;
+  run<T>(task: () => T | Promise<T>): Promise<T> {
+    this.pending++;
+    this.queued++;
     const result = new Promise<T>((resolve, reject) => {
-      entries.push({ task, resolve, reject });
+      (this.entries ??= []).push({ task, resolve, reject });
     });
     // Never inside run() itself: the first task starts in a microtask, as every later one does.
-    if (!draining) {
-      draining = true;
-      queueMicrotask(() => void drain());
+    if (!this.draining) {
+      this.draining = true;
+      queueMicrotask(() => void this.drain());
     }
     return result;
   }
 
-  const afterNow = (): void => {
-    pending--;
-    void drain();
-  };
-
-  return {
-    run,
-    runNow<T>(task: () => T | Promise<T>): T | Promise<T> {
-      if (draining) return run(task);
-      pending++;
-      queued++;
-      let result: T | Promise<T>;
-      try {
-        result = task();
-      } catch (error) {
-        pending--;
-        throw error;
-      }
-      if (!isThenable(result)) {
-        pending--;
-        return result;
-      }
-      // Tasks queued meanwhile wait until it settles, then run in order.
-      draining = true;
-      result.then(afterNow, afterNow);
+  runNow<T>(task: () => T | Promise<T>): T | Promise<T> {
+    if (this.draining) return this.run(task);
+    this.pending++;
+    this.queued++;
+    let result: T | Promise<T>;
+    try {
+      result = task();
+    } catch (error) {
+      this.pending--;
+      throw error;
+    }
+    if (!isThenable(result)) {
+      this.pending--;
       return result;
-    },
-    get pending() {
-      return pending;
-    },
-    get queued() {
-      return queued;
-    },
-  };
+    }
+    // Tasks queued meanwhile wait until it settles, then run in order.
+    this.draining = true;
+    const afterNow = (): void => {
+      this.pending--;
+      void this.drain();
+    };
+    result.then(afterNow, afterNow);
+    return result;
+  }
+}
+
+/** Create an empty queue. A failing task rejects its own promise and does not stop the queue. */
+export function createSerialQueue(): SerialQueue {
+  return new Queue();
 }
