@@ -6,7 +6,9 @@ import { num, startProc, type Proc } from './lib/proc.js';
 import { median, pairedRatios } from './lib/stats.js';
 
 const CONFIG: Record<Scale, { n: number; batchN: number; pairs: number }> = {
-  full: { n: 200_000, batchN: 100_000, pairs: 7 },
+  // 21 pairs: a run is 0.1-0.3 s, short enough for one descheduling to move its ratio by 0.3, so
+  // the median needs many (with 7 pairs the same code read 0.86 in one run and 0.95 in the next).
+  full: { n: 200_000, batchN: 100_000, pairs: 21 },
   smoke: { n: 2_000, batchN: 1_000, pairs: 1 },
 };
 
