@@ -181,6 +181,10 @@ export async function run(args: string[]): Promise<number> {
     const ticking = tickMs > 0 ? `, a tick every ${tickMs} ms` : '';
     const store = redis === undefined ? '' : `, log on Redis ${redis.map(redactRedisUrl).join(',')}`;
     stdout.write(`agent-lifeline gateway listening on ${gateway.url} (protocol ${protocol.min}..${protocol.max}, ${served}${ticking}, dialect ${dialect}${store})\n`);
+    // The HTTP binding and the operator endpoints share the port: say where, so nobody has to guess.
+    const http = gateway.url.replace(/^ws/, 'http');
+    const origin = new URL(http).origin;
+    stdout.write(`  over HTTP (SSE down, POST up): ${http}   health: ${origin}/health   metrics: ${origin}/metrics\n`);
 
     const signal = await waitForSignal();
     stderr.write(`agent-lifeline gateway: ${signal}, draining\n`);

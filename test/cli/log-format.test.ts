@@ -23,4 +23,12 @@ describe('agent-lifeline gateway logs', () => {
     const [jsonLine] = json.output.stderr.split('\n');
     expect(JSON.parse(jsonLine ?? '')).toMatchObject({ level: 30, component: 'gateway', msg: 'gateway listening', host: '127.0.0.1' });
   });
+
+  it('print where the HTTP binding, /health and /metrics are, under the banner', { timeout: 30_000 }, async () => {
+    const gateway = spawnCli(['gateway', '--port', '0']);
+    const [, wsUrl, httpUrl, health, metrics] = await gateway.waitForOutput(/listening on (ws:\/\/\S+) .*\n {2}over HTTP \(SSE down, POST up\): (\S+) {3}health: (\S+) {3}metrics: (\S+)\n/);
+    expect(httpUrl).toBe((wsUrl ?? '').replace('ws://', 'http://'));
+    expect((await fetch(health ?? '')).status).toBe(200);
+    expect(await (await fetch(metrics ?? '')).text()).toContain('lifeline_');
+  });
 });
