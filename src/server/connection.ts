@@ -76,7 +76,8 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
   private joined: JoinedState | undefined;
   private seenAt: number;
   private heartbeat: Heartbeat | undefined;
-  private readonly handshakeTimer: TimerHandle;
+  /** Until the join or the close: a cleared timer is let go, not held for the connection's life. */
+  private handshakeTimer: TimerHandle | undefined;
   private childLog: Logger | undefined;
   private closedPromise: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
@@ -191,8 +192,14 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
     this.close(CloseCode.GoingAway, 'replay_failed');
   }
 
-  private detach(): void {
+  private stopHandshakeTimer(): void {
+    if (this.handshakeTimer === undefined) return;
     this.ctx.clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+  }
+
+  private detach(): void {
+    this.stopHandshakeTimer();
     this.heartbeat?.stop();
     this.heartbeat = undefined;
     const joined = this.joined;
@@ -290,7 +297,7 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
     const request = this.joining as JoinRequest;
     this.outbox = ctx.parts.createOutbox(this.ws, { ...this.outboxOptions, batching: request.batch && version >= 2 && !this.outboxOptions.translate });
     this.phase = 'joined';
-    ctx.clock.clearTimeout(this.handshakeTimer);
+    this.stopHandshakeTimer();
     this.heartbeat = startHeartbeat(ctx.options.heartbeatMs, ctx.clock, this);
     return this.outbox;
   }
