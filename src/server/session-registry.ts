@@ -60,51 +60,123 @@ export interface SessionRegistry {
   sessionCount(): number;
 }
 
-/** Create an empty registry. */
-export function createSessionRegistry(): SessionRegistry {
-  const sessions = new Map<string, LiveSession>();
+/**
+ * A live entry. Setting its `record` tells the registry, which keeps the count of loaded sessions
+ * and an index by agent, so a join's `health` and presence cost O(1) and O(the agent's sessions),
+ * not a scan of every session the node holds.
+ */
+class Entry implements LiveSession {
+  readonly queue: SerialQueue = createSerialQueue();
+  readonly subscribers = new Set<Subscriber>();
+  live: LiveTail | undefined = undefined;
+  idleSince: number | undefined = undefined;
+  private loaded: SessionRecord | undefined = undefined;
 
-  const summaries = (): SessionSummary[] => {
+  constructor(
+    readonly id: string,
+    /** Creation order, so presence lists sessions in the order the registry made them. */
+    readonly order: number,
+    private readonly table: Table,
+  ) {}
+
+  get record(): SessionRecord | undefined {
+    return this.loaded;
+  }
+
+  set record(record: SessionRecord | undefined) {
+    const before = this.loaded;
+    this.loaded = record;
+    this.table.recorded(this, before, record);
+  }
+}
+
+/** The registry's tables: every entry, and the loaded ones counted and indexed by agent. */
+class Table implements SessionRegistry {
+  private readonly sessions = new Map<string, Entry>();
+  private readonly byAgent = new Map<string, Set<Entry>>();
+  private loadedCount = 0;
+  private made = 0;
+
+  /** An entry's record changed: count and index it, while it is the registry's entry for its id. */
+  recorded(entry: Entry, before: SessionRecord | undefined, after: SessionRecord | undefined): void {
+    if (this.sessions.get(entry.id) !== entry) return;
+    if (before !== undefined) this.unindex(entry, before);
+    if (after !== undefined) {
+      this.loadedCount++;
+      let agent = this.byAgent.get(after.agentId);
+      if (!agent) this.byAgent.set(after.agentId, (agent = new Set()));
+      agent.add(entry);
+    }
+  }
+
+  private unindex(entry: Entry, record: SessionRecord): void {
+    this.loadedCount--;
+    const agent = this.byAgent.get(record.agentId);
+    agent?.delete(entry);
+    if (agent?.size === 0) this.byAgent.delete(record.agentId);
+  }
+
+  entry(sessionId: string): LiveSession {
+    let session = this.sessions.get(sessionId);
+    if (!session) {
+      session = new Entry(sessionId, this.made++, this);
+      this.sessions.set(sessionId, session);
+    }
+    return session;
+  }
+
+  find(sessionId: string): LiveSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  remove(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    if (session.record !== undefined) this.unindex(session, session.record);
+    this.sessions.delete(sessionId);
+  }
+
+  discardIfUnused(sessionId: string): void {
+    const s = this.sessions.get(sessionId);
+    if (s && s.record === undefined && s.subscribers.size === 0 && s.queue.pending === 0) this.sessions.delete(sessionId);
+  }
+
+  all(): IterableIterator<LiveSession> {
+    return this.sessions.values();
+  }
+
+  summaries(): SessionSummary[] {
     const out: SessionSummary[] = [];
-    for (const s of sessions.values()) {
+    for (const s of this.sessions.values()) {
       if (s.record) out.push({ id: s.id, agentId: s.record.agentId, epoch: s.record.epoch, connections: s.subscribers.size });
     }
     return out;
-  };
+  }
 
-  return {
-    entry(sessionId) {
-      let session = sessions.get(sessionId);
-      if (!session) {
-        session = { id: sessionId, record: undefined, queue: createSerialQueue(), subscribers: new Set(), live: undefined, idleSince: undefined };
-        sessions.set(sessionId, session);
-      }
-      return session;
-    },
-    find: (sessionId) => sessions.get(sessionId),
-    remove: (sessionId) => {
-      sessions.delete(sessionId);
-    },
-    discardIfUnused(sessionId) {
-      const s = sessions.get(sessionId);
-      if (s && s.record === undefined && s.subscribers.size === 0 && s.queue.pending === 0) sessions.delete(sessionId);
-    },
-    all: () => sessions.values(),
-    summaries,
-    presence(agentId) {
-      return summaries()
-        .filter((s) => s.connections > 0 && (agentId === undefined || s.agentId === agentId))
+  presence(agentId?: string): PresenceEntry[] {
+    if (agentId === undefined) {
+      return this.summaries()
+        .filter((s) => s.connections > 0)
         .map((s) => ({ session_id: s.id, agent_id: s.agentId, connections: s.connections }));
-    },
-    sessionCount() {
-      let n = 0;
-      for (const s of sessions.values()) if (s.record) n++;
-      return n;
-    },
-    joinedConnections() {
-      let n = 0;
-      for (const s of sessions.values()) n += s.subscribers.size;
-      return n;
-    },
-  };
+    }
+    const present = [...(this.byAgent.get(agentId) ?? [])].filter((s) => s.subscribers.size > 0);
+    // In the registry's order, as a scan of every session would list them.
+    present.sort((a, b) => a.order - b.order);
+    return present.map((s) => ({ session_id: s.id, agent_id: agentId, connections: s.subscribers.size }));
+  }
+
+  sessionCount(): number {
+    return this.loadedCount;
+  }
+
+  joinedConnections(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.subscribers.size;
+    return n;
+  }
+}
+
+/** Create an empty registry. */
+export function createSessionRegistry(): SessionRegistry {
+  return new Table();
 }
