@@ -57,10 +57,12 @@ export interface MessageApplierOptions {
   /** This gateway process, as the log's claims name it. */
   readonly owner: string;
   readonly leaseMs: number;
+  /** Handlers still running after this are logged and the message counts as applied. */
+  readonly handlerTimeoutMs: number;
   readonly clock: GatewayClock;
   readonly logger: Logger;
   /** The gateway's counters (`stats().counters`) this applier adds to. */
-  readonly counters: { messageRetries: number; messageClaimsTakenOver: number };
+  readonly counters: { messageRetries: number; messageClaimsTakenOver: number; messageHandlerTimeouts: number };
 }
 
 /** Create the applier of one gateway process. */
@@ -87,7 +89,10 @@ export function createMessageApplier(options: MessageApplierOptions): MessageApp
     logger.error({ err: error instanceof Error ? error.message : String(error), session: session.id }, 'message handler threw');
   };
 
-  /** Every handler, each isolated: one that throws or rejects is logged and counts as run. */
+  /**
+   * Every handler, each isolated: one that throws or rejects is logged and counts as run, and so
+   * does one still running after `handlerTimeoutMs` (its promise is left to settle on its own).
+   */
   async function runHandlers(message: MessageFrame, session: GatewaySession): Promise<void> {
     const pending: Array<Promise<void>> = [];
     for (const handler of handlers) {
@@ -98,7 +103,20 @@ export function createMessageApplier(options: MessageApplierOptions): MessageApp
         report(error, session);
       }
     }
-    if (pending.length > 0) await Promise.all(pending);
+    if (pending.length === 0) return;
+    let timer: unknown;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(() => {
+        counters.messageHandlerTimeouts++;
+        logger.error({ session: session.id, message: message.id, timeoutMs: options.handlerTimeoutMs }, 'message handler timed out: counted as applied (messageHandlerTimeoutMs)');
+        resolve();
+      }, options.handlerTimeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(pending), timedOut]);
+    } finally {
+      clock.clearTimeout(timer);
+    }
   }
 
   /** Keep the lease while the handlers run; a renewal the store refuses is tried again at the next tick. */

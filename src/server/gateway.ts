@@ -168,7 +168,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, messageRetries: 0, messageClaimsTakenOver: 0, messagePauses: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, messageRetries: 0, messageClaimsTakenOver: 0, messageHandlerTimeouts: 0, messagePauses: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
   // Declared before use by health(); set once the log is open.
@@ -219,7 +219,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   // the claims' owner below) never reaches a client.
   const presence = createFleetPresence({ store: fleet.presence, registry, clock, logger, node: `${resolved.nodeId}/${randomUUID()}`, intervalMs: resolved.fleetReportMs, limit: resolved.maxPresenceEntries });
   // Per process too: a restarted node must not take its old self's claims for its own.
-  const messages = createMessageApplier({ log, handlers, owner: `${resolved.nodeId}/${randomUUID()}`, leaseMs: resolved.messageLeaseMs, clock, logger, counters });
+  const messages = createMessageApplier({ log, handlers, owner: `${resolved.nodeId}/${randomUUID()}`, leaseMs: resolved.messageLeaseMs, handlerTimeoutMs: resolved.messageHandlerTimeoutMs, clock, logger, counters });
   const ctx: GatewayContext = {
     options: resolved,
     log,

@@ -90,6 +90,14 @@ export interface GatewayOptions {
    */
   readonly messageLeaseMs?: number;
   /**
+   * How long a client message's `onMessage` handlers may take. A handler still running then is
+   * logged (`message handler timed out`, `stats().counters.messageHandlerTimeouts`) and the message
+   * counts as applied, as after a rejection: it is recorded and acked, and its lease and the
+   * connection's in-flight slot are freed, so a handler that never settles cannot hold them
+   * forever. The handler itself is not stopped. @default 300000 (5 minutes)
+   */
+  readonly messageHandlerTimeoutMs?: number;
+  /**
    * Messages of one connection whose handlers may run at once. At the bound the connection
    * stops reading frames until one finishes, so TCP pushes back on the peer. @default 64
    */
@@ -219,6 +227,7 @@ export interface ResolvedOptions {
   readonly maxInboundQueueBytes: number;
   readonly maxEventBytes: number;
   readonly messageLeaseMs: number;
+  readonly messageHandlerTimeoutMs: number;
   readonly maxMessagesInFlight: number;
   readonly verifyToken: TokenVerifier | undefined;
   readonly allowedOrigins: ReadonlySet<string> | undefined;
@@ -301,6 +310,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     maxEventBytes: eventBytes(options),
     // At least 30 ms: renewals come every third of it, and a lease shorter than a round trip lapses while renewed.
     messageLeaseMs: positiveInt('messageLeaseMs', options.messageLeaseMs ?? 10_000, 30),
+    messageHandlerTimeoutMs: positiveInt('messageHandlerTimeoutMs', options.messageHandlerTimeoutMs ?? 300_000),
     maxMessagesInFlight: positiveInt('maxMessagesInFlight', options.maxMessagesInFlight ?? 64),
     verifyToken: options.verifyToken,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,

@@ -83,6 +83,29 @@ describe('client messages on one gateway', () => {
     expect(calls).toBe(1);
   });
 
+  it('a handler that never settles is cut off at messageHandlerTimeoutMs: counted as applied, acked once, its slot freed', async () => {
+    const gateway = await startGateway({ messageHandlerTimeoutMs: 200, maxMessagesInFlight: 1 });
+    let calls = 0;
+    gateway.onMessage(() => {
+      calls++;
+      return new Promise<never>(() => undefined);
+    });
+    const { client } = await join(gateway);
+    client.send({ type: 'message', id: 'm-1', content: 1 });
+    expect(await client.next('ack', 3000)).toEqual({ type: 'ack', id: 'm-1' });
+    expect(gateway.stats().counters.messageHandlerTimeouts).toBe(1);
+    client.send({ type: 'message', id: 'm-1', content: 1 });
+    expect(await client.next('ack')).toEqual({ type: 'ack', id: 'm-1', duplicate: true });
+    // With one slot per connection, m-2 is read only because m-1's slot was given back.
+    client.send({ type: 'message', id: 'm-2', content: 2 });
+    expect(await client.next('ack', 3000)).toEqual({ type: 'ack', id: 'm-2' });
+    expect(calls).toBe(2);
+  });
+
+  it('refuses a messageHandlerTimeoutMs that is not a positive integer', async () => {
+    await expect(startGateway({ messageHandlerTimeoutMs: 0 })).rejects.toThrow(/messageHandlerTimeoutMs/);
+  });
+
   it('runs at most maxMessagesInFlight handlers per connection, then stops reading until one finishes', async () => {
     const gateway = await startGateway({ maxMessagesInFlight: 2 });
     const held = heldHandler();
