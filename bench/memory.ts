@@ -64,7 +64,7 @@ export const memory: Bench = {
       ],
       notes: [
         `each run a fresh process with --expose-gc; per client = (after - before) / ${clients}, measured after forced GCs, idle 0.5 s after all joined`,
-        'chart: the client\'s XState chart alone in joined.live (its socket and heartbeat actors inert, no socket); (chart + ws)/ws is the floor of a client built on this chart over a ws socket',
+        'chart: the client\'s XState chart alone in joined.live (its socket actor inert, no socket); (chart + ws)/ws is the floor of a client built on this chart over a ws socket',
       ],
     };
   },

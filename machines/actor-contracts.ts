@@ -1,5 +1,5 @@
 // What the chart's actors take besides the chart's own events: their inputs and their commands.
-// The chart names the actors (`socket`, `heartbeat`, `browserSignals`) and sends some of these
+// The chart names the actors (`socket`, `transportProbe`, `browserSignals`) and sends some of these
 // commands; the client's implementations send each other the rest (nothing outside the socket
 // actor holds its connection). XState types an actor's events exactly, so each actor's whole
 // vocabulary is declared here, once, for the chart and every implementation of it.
@@ -39,39 +39,29 @@ export interface BrowserSignalsInput {
   readonly online: boolean;
 }
 
-/** Input of the heartbeat watchdog: the negotiated ping interval. */
-export interface HeartbeatActorInput {
-  readonly heartbeatMs: number;
-}
-
 /** Anything commands can be sent to: an actor's ref. */
 export interface CommandTarget<C> {
   send(command: C): void;
 }
 
-/** The socket actor's answer to `socket.report_heard`: monotonic time (`clock.now()`) of the last frame received. */
-export interface Heard {
-  readonly type: 'heard';
-  readonly at: number;
-}
-
 /**
- * Commands the socket actor takes. From the chart: `socket.terminate` (the heartbeat presumed the
- * link dead: close without the closing handshake). From the client: `socket.send` (one frame: a
- * ping, a resync request), `socket.flush` (the join's resend of every queued or unacknowledged
- * message), `socket.send_message` (one outbox message, by id) and `socket.report_heard` (answered
- * with {@link Heard} to `replyTo`). What the connection cannot take is not written; the outbox
- * keeps its messages for the next join.
+ * Commands the socket actor takes. From the chart: `socket.watch_liveness` (joined: run the
+ * heartbeat watchdog at the negotiated interval, 0 for none; it sends `heartbeat.missed`),
+ * `socket.unwatch_liveness` (no longer joined), `socket.probe_liveness` (check liveness now: the
+ * page became visible, the network changed) and `socket.terminate` (the heartbeat presumed the link
+ * dead: close without the closing handshake). From the client: `socket.send` (one frame: a resync
+ * request), `socket.flush` (the join's resend of every queued or unacknowledged message) and
+ * `socket.send_message` (one outbox message, by id). What the connection cannot take is not
+ * written; the outbox keeps its messages for the next join.
  */
 export type SocketCommand =
+  | { readonly type: 'socket.watch_liveness'; readonly heartbeatMs: number }
+  | { readonly type: 'socket.unwatch_liveness' }
+  | { readonly type: 'socket.probe_liveness' }
   | { readonly type: 'socket.terminate' }
   | { readonly type: 'socket.send'; readonly frame: ClientFrame }
   | { readonly type: 'socket.flush' }
-  | { readonly type: 'socket.send_message'; readonly id: string }
-  | { readonly type: 'socket.report_heard'; readonly replyTo: CommandTarget<Heard> };
-
-/** Commands the heartbeat watchdog takes: the chart's `probe` (check liveness now), and the socket actor's {@link Heard}. */
-export type HeartbeatCommand = { readonly type: 'probe' } | Heard;
+  | { readonly type: 'socket.send_message'; readonly id: string };
 
 /** The running socket actor among a chart snapshot's children, or undefined between connections. */
 export function socketActorOf(snapshot: { readonly children: Readonly<Record<string, unknown>> }): CommandTarget<SocketCommand> | undefined {

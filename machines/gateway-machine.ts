@@ -6,8 +6,9 @@
 // the states are the same over every transport. A client joined over a fallback transport probes
 // the preferred one with a child actor (`transportProbe`) and rejoins over it when it opens.
 //
-// Nothing here touches the world. The socket and heartbeat actors (their inputs and commands:
-// actor-contracts.ts) and the `flushOutbox` action are inert by default, so the chart runs on its own under
+// Nothing here touches the world. The socket actor, which also runs the heartbeat watchdog while
+// joined, and the other actors (their inputs and commands: actor-contracts.ts) and the
+// `flushOutbox` action are inert by default, so the chart runs on its own under
 // `createActor(gatewayMachine, { input })` and is driven by events; `createGatewayClient` plugs the
 // real implementations in with `gatewayMachine.provide(...)`.
 //
@@ -19,7 +20,7 @@
 // Past 300 lines on purpose: one file shows every state, event and transition (STYLE.md practice 1).
 import { assign, enqueueActions, fromCallback, sendTo, setup, spawnChild, stopChild, type EventObject } from 'xstate';
 import { classifyClose, closeAsksToWait, CLOSE_CODE_FOR_ERROR, CloseCode, defaultNextStep, isTerminal, type ConnectErrorData } from '../src/protocol/index.js';
-import { SOCKET_ACTOR_ID, TRANSPORT_PROBE_ID, type BrowserSignalsInput, type HandshakeMode, type HeartbeatActorInput, type HeartbeatCommand, type SocketActorInput, type SocketCommand, type TransportProbeInput } from './actor-contracts.js';
+import { SOCKET_ACTOR_ID, TRANSPORT_PROBE_ID, type BrowserSignalsInput, type HandshakeMode, type SocketActorInput, type SocketCommand, type TransportProbeInput } from './actor-contracts.js';
 import { countsAsFailure, DEFAULT_RECONNECT, planRetry, resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectOptions, type RetryPlan, type RetryTier } from './backoff.js';
 import { afterFailureBeforeOpen, afterOpen, afterProbeFailed, beforeAttempt, currentTransport, DEFAULT_TRANSPORTS, initialTransportState, moveToNextNode, onPreferredTransport, preferredTransport, shouldProbe, transportRetryDelay, type TransportContext, type TransportName, type TransportOptions } from './transport-fallback.js';
 
@@ -328,7 +329,7 @@ function retryWait() {
  * `backpressure`) and `suspended` (`waiting` | `offline`). An outage older than `suspendAfterMs`
  * moves `reconnecting` to `suspended`; only a stable join (or a stop) ends the outage.
  * Named implementations, all swappable with `gatewayMachine.provide(...)`:
- * actors `socket`, `heartbeat`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
+ * actors `socket` (which watches liveness while joined: `watchLiveness`), `transportProbe`, `browserSignals`; delays `handshakeTimeout`, `retryDelay`, `stableUptime`, `suspendAfter`;
  * guards `isTerminalRejection`, `isFatalClose`, `isPromptCloseOutsideOutage`, `retriesExhausted`, `mayRefreshToken`, …;
  * actions `openSocket`, `closeSocket`, `planBackoff`, `refreshToken`, `flushOutbox`, `probeLiveness`, ….
  * An auth refusal with a token function retries once promptly (`refreshToken`) before it stops.
@@ -355,8 +356,6 @@ export const gatewayMachine = setup({
      * client is not stopped; on start it reports a change made while it was not watching. Inert by default.
      */
     browserSignals: fromCallback<EventObject, BrowserSignalsInput>(() => undefined),
-    /** Watches for silence longer than twice `heartbeatMs` and sends `heartbeat.missed`. Inert by default. */
-    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>(() => undefined),
     /** Opens the preferred transport to the current node without a handshake, closes it, and reports `transport.probe_opened` or `transport.probe_failed`. Inert by default. */
     transportProbe: fromCallback<EventObject, TransportProbeInput>(() => undefined),
   },
@@ -507,8 +506,14 @@ export const gatewayMachine = setup({
       enqueue.cancel(OUTAGE_CLOCK);
       enqueue.assign({ outage: 'none' });
     }),
+    /**
+     * Joined: the socket actor watches for silence longer than twice `heartbeatMs` (0: the gateway
+     * does not ping, no watchdog) and sends `heartbeat.missed`. It stops with the socket.
+     */
+    watchLiveness: sendTo(SOCKET_ACTOR_ID, ({ context }) => ({ type: 'socket.watch_liveness', heartbeatMs: context.heartbeatMs })),
+    unwatchLiveness: sendTo(SOCKET_ACTOR_ID, { type: 'socket.unwatch_liveness' }),
     /** Check liveness now instead of trusting a socket that may have died while the page slept. */
-    probeLiveness: sendTo('heartbeat', { type: 'probe' }),
+    probeLiveness: sendTo(SOCKET_ACTOR_ID, { type: 'socket.probe_liveness' }),
     /** An attempt that never opened: counted, and past `FALLBACK_AFTER_FAILURES` in a row the next attempt uses the next transport. */
     recordTransportFailure: assign(({ context, event }) => (event.type === 'socket.closed' && event.noConnection === true ? {} : afterFailureBeforeOpen(context))),
     /** The connection opened: the transport works, so its run of failures ends. */
@@ -619,9 +624,8 @@ export const gatewayMachine = setup({
     },
     joined: {
       initial: 'replaying',
-      entry: ['clearError', 'flushOutbox', 'probePreferredTransport'],
-      exit: 'stopTransportProbe',
-      invoke: { src: 'heartbeat', id: 'heartbeat', input: ({ context }) => ({ heartbeatMs: context.heartbeatMs }) },
+      entry: ['clearError', 'flushOutbox', 'probePreferredTransport', 'watchLiveness'],
+      exit: ['stopTransportProbe', 'unwatchLiveness'],
       // Reset the failure count, the outage and the token refresh only after a stable stretch, so
       // a gateway that accepts and then drops, closes or refuses at once cannot make a fast loop.
       after: { stableUptime: { actions: ['resetAttempts', 'endOutage', 'armTokenRefresh'] } },

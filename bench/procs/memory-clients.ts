@@ -3,7 +3,7 @@
 //   lifeline  createGatewayClient, joined and idle
 //   ws        a bare `ws` socket that sends the same `hello` and JSON.parses what comes back
 //   chart     the client's chart alone, no socket: an XState actor of `gatewayMachine` driven to
-//             `joined.live` with its inert socket and heartbeat actors, as a joined client's chart
+//             `joined.live` with its inert socket actor, as a joined client's chart
 //             is in Node (no browser signals). What any client built on this chart pays at least.
 //   argv: <kind> <url> <count>
 import WebSocket from 'ws';

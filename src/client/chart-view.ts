@@ -1,6 +1,6 @@
 // The client's chart as apps may see it: a read-only view of the running actor. Its snapshot is
 // copied down to the state value and `matches`, and inspection goes through the actor system, so
-// nothing here hands out a way to send the chart (or its socket and heartbeat actors) an event.
+// nothing here hands out a way to send the chart (or its socket actor) an event.
 import type { Actor, AnyActorRef, InspectionEvent } from 'xstate';
 import type { ClientMachine } from './client-machine.js';
 import type { ChartInspector, ClientChart } from './types.js';

@@ -4,7 +4,7 @@
 // costs one object and its parts rather than a closure per callback (bench/README.md, memory).
 // It holds no lifecycle logic: the chart decides, this object carries out and reports.
 import { closeMeansTooBig, CloseCode, type ConnectErrorData, type HelloOkFrame, type JoinedFrame, type ProtocolRange } from '../protocol/index.js';
-import { socketActorOf, type CommandTarget, type SocketCommand } from '../../machines/actor-contracts.js';
+import { socketActorOf, type SocketCommand } from '../../machines/actor-contracts.js';
 import type { AttemptFailure, GatewayContext } from '../../machines/gateway-machine.js';
 import type { TransportName } from '../../machines/transport-fallback.js';
 import { isOnline } from './browser-signals.js';
@@ -224,11 +224,6 @@ export class ClientCore implements ClientPorts, TrackerSink, EventStreamHooks, L
 
   failed(error: GatewayConnectError, report: boolean): void {
     this.failures.connection(error, report);
-  }
-
-  // The port of the heartbeat actor.
-  socketActor(): CommandTarget<SocketCommand> | undefined {
-    return socketActorOf(this.actor.getSnapshot());
   }
 
   // The chart's `flushOutbox` action, on every join.

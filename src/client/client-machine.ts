@@ -4,19 +4,18 @@
 // implementations look them up through the actor system each client's actor runs in.
 import { createActor, enqueueActions, fromCallback, type EventObject, type ActorOptions, type InputFrom } from 'xstate';
 import { hasBrowserSignals, runBrowserSignals } from './browser-signals.js';
-import type { BrowserSignalsInput, HeartbeatActorInput, HeartbeatCommand, SocketActorInput, SocketCommand, TransportProbeInput } from '../../machines/actor-contracts.js';
+import type { BrowserSignalsInput, SocketActorInput, SocketCommand, TransportProbeInput } from '../../machines/actor-contracts.js';
 import { gatewayMachine } from '../../machines/gateway-machine.js';
-import { runHeartbeat, type HeartbeatActorDeps } from './heartbeat-actor.js';
 import { runSocket, type SocketActorDeps } from './socket-actor.js';
 import { runTransportProbe, type TransportProbeDeps } from './transport-probe.js';
 
-/** What one client plugs into the shared chart: one object serves its socket, heartbeat and probe actors. */
-export interface ClientPorts extends SocketActorDeps, HeartbeatActorDeps, TransportProbeDeps {
+/** What one client plugs into the shared chart: one object serves its socket and probe actors. */
+export interface ClientPorts extends SocketActorDeps, TransportProbeDeps {
   /** On every join: resend queued or unacknowledged messages (`socket.flush`), and a pending resync. */
   flushOutbox(): void;
 }
 
-// Keyed by the actor system: every actor of one client (the chart, its socket and heartbeat) shares it.
+// Keyed by the actor system: every actor of one client (the chart, its socket and probe) shares it.
 const portsBySystem = new WeakMap<object, ClientPorts>();
 
 function portsOf(system: object): ClientPorts {
@@ -26,12 +25,11 @@ function portsOf(system: object): ClientPorts {
   return ports;
 }
 
-/** `gatewayMachine` with the real socket, heartbeat and outbox, shared by all clients. */
+/** `gatewayMachine` with the real socket (and its heartbeat watchdog) and outbox, shared by all clients. */
 export const clientMachine = gatewayMachine.provide({
   actors: {
     socket: fromCallback<SocketCommand, SocketActorInput>((args) => runSocket(portsOf(args.system), args)),
     browserSignals: fromCallback<EventObject, BrowserSignalsInput>(runBrowserSignals),
-    heartbeat: fromCallback<HeartbeatCommand, HeartbeatActorInput>((args) => runHeartbeat(portsOf(args.system), args)),
     transportProbe: fromCallback<EventObject, TransportProbeInput>((args) => runTransportProbe(portsOf(args.system), args)),
   },
   actions: {

@@ -2,9 +2,10 @@
 // attempt (transport.ts: WebSocket or HTTP). It resolves the token, picks the URL, has the
 // transport deliver the handshake as the connection's first frame, feeds
 // every frame to the frame router, turns open/close into chart events, and closes the connection
-// in its cleanup. It alone holds the connection: the chart, the facade and the heartbeat reach it
-// by command (actor-commands.ts). Reports from a connection whose actor was stopped are ignored,
-// so a late close can never hit the state of the next connection.
+// in its cleanup. It alone holds the connection: the chart and the facade reach it by command
+// (actor-contracts.ts). While joined it also runs the heartbeat watchdog (heartbeat-watchdog.ts),
+// which reads the time a frame last arrived here. Reports from a connection whose actor was
+// stopped are ignored, so a late close can never hit the state of the next connection.
 import type { CallbackLogicFunction } from 'xstate';
 import { CloseCode, closeEndsSession, encodeClientFrame, MAX_SERVER_FRAME_BYTES, placeToken, redactTokens, type ClientFrame, type HelloFrame, type HelloOkFrame, type JoinedFrame, type JoinFrame, type ProtocolRange, type TokenPlacement } from '../protocol/index.js';
 import { assertNever } from '../protocol/assert-never.js';
@@ -16,6 +17,7 @@ import { connectFailure, connectionLost } from './connect-failure.js';
 import type { ConnectionCensus } from './connection-census.js';
 import { connectError, GatewayConnectError } from './errors.js';
 import { createFrameRouter, type FrameRouterTarget } from './frame-router.js';
+import { HeartbeatWatchdog, type WatchedConnection } from './heartbeat-watchdog.js';
 import type { OutboundMessage } from './outbox.js';
 import type { GapTracker } from './gap-tracker.js';
 import type { ClientTransport, TransportConnection, TransportEvents } from './transport.js';
@@ -179,7 +181,7 @@ function endTurn(): void {
 }
 
 /** One connection, from open to close: the transport reports to it, and the chart's commands reach it. */
-class SocketSession implements TransportEvents {
+class SocketSession implements TransportEvents, WatchedConnection {
   live = true;
   connection: TransportConnection | null = null;
   url = '';
@@ -193,6 +195,8 @@ class SocketSession implements TransportEvents {
   private hard = false;
   /** Monotonic time of the last frame received (any frame counts as life), for the heartbeat. */
   private lastHeardAt: number;
+  /** Running while the chart is joined on this connection (`socket.watch_liveness`). */
+  private watchdog: HeartbeatWatchdog | null = null;
   /** `lastHeardAt` is this turn's: the frames of one turn of the event loop arrived at one time. */
   heardThisTurn = false;
   private readonly route: (text: string) => void;
@@ -224,6 +228,25 @@ class SocketSession implements TransportEvents {
 
   sendJoin(): void {
     this.write(this.handshakeText('join'));
+  }
+
+  heardAt(): number {
+    return this.lastHeardAt;
+  }
+
+  missed(): void {
+    this.report({ type: 'heartbeat.missed' });
+  }
+
+  /** Watch liveness at `heartbeatMs` (0, or absent: the gateway does not ping, so no watchdog rather than false alarms). */
+  private watch(heartbeatMs: number): void {
+    this.unwatch();
+    if (this.live && heartbeatMs > 0) this.watchdog = new HeartbeatWatchdog(this.deps.clock, heartbeatMs, this);
+  }
+
+  private unwatch(): void {
+    this.watchdog?.stop();
+    this.watchdog = null;
   }
 
   // The transport delivered the handshake first.
@@ -297,8 +320,12 @@ class SocketSession implements TransportEvents {
         return this.deps.writeOutbox(this.writeMessage);
       case 'socket.send_message':
         return this.deps.writeOutboxMessage(command.id, this.writeMessage);
-      case 'socket.report_heard':
-        return command.replyTo.send({ type: 'heard', at: this.lastHeardAt });
+      case 'socket.watch_liveness':
+        return this.watch(command.heartbeatMs);
+      case 'socket.unwatch_liveness':
+        return this.unwatch();
+      case 'socket.probe_liveness':
+        return this.watchdog?.probe();
       case 'socket.terminate':
         this.hard = true;
         return;
@@ -309,6 +336,7 @@ class SocketSession implements TransportEvents {
 
   /** The actor stopped: close the connection (without the closing handshake after a missed heartbeat). */
   stop(): void {
+    this.unwatch();
     const wasLive = this.live;
     this.live = false;
     if (!wasLive || this.connection === null) return;

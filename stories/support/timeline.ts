@@ -103,7 +103,7 @@ export function createTimeline(now: () => number = () => Date.now(), options: Ti
   }
 
   function inspect(event: InspectionEvent): void {
-    // Only the chart itself takes microsteps; its socket and heartbeat children are callbacks.
+    // Only the chart itself takes microsteps; its socket child (and the transport probe) are callbacks.
     if (event.type !== '@xstate.microstep') return;
     const taken = event._transitions.filter((t) => t.target !== undefined);
     if (taken.length === 0) return;

@@ -2,8 +2,8 @@
 // so the client's own listeners run exactly as in a page.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installBrowserShim, type BrowserShim } from '../model/browser-shim.js';
-import { startGateway } from '../support/gateway-kit.js';
-import { waitFor, waitForState } from '../support/wait-for.js';
+import { publishMany, startGateway } from '../support/gateway-kit.js';
+import { recordEvents, waitFor, waitForCount, waitForState } from '../support/wait-for.js';
 import { proxyFor, makeClient } from './kit.js';
 
 let shim: BrowserShim;
@@ -48,5 +48,25 @@ describe('browser signals', () => {
     shim.fire('online');
     // Far sooner than the 5 s backoff it would otherwise wait.
     await waitForState(client, 'joined', 1500);
+  });
+
+  it('probes a joined link when the page becomes visible: a dead one is found within one heartbeat, not two', async () => {
+    const heartbeatMs = 400;
+    const gateway = await startGateway({ heartbeatMs });
+    const proxy = await proxyFor(gateway);
+    const client = makeClient(proxy.url);
+    const { events } = recordEvents(client);
+    await client.connect();
+    await publishMany(gateway, client.info.sessionId ?? '', 1);
+    await waitForCount(events, 1);
+    // A frame just arrived, so silence alone would take two intervals (800 ms) to find the dead
+    // link; the probe's ping goes unanswered and finds it one interval after the page shows.
+    proxy.stall();
+    const shownAt = performance.now();
+    shim.fire('visible');
+    await waitForState(client, 'reconnecting', 2000);
+    expect(client.info.lastClose).toEqual({ code: 4002, reason: 'heartbeat_timeout' });
+    expect(performance.now() - shownAt).toBeLessThan(1.6 * heartbeatMs);
+    proxy.resume();
   });
 });

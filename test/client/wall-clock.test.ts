@@ -4,10 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { runHeartbeat } from '../../src/client/heartbeat-actor.js';
+import { HeartbeatWatchdog } from '../../src/client/heartbeat-watchdog.js';
 import type { ClientClock } from '../../src/client/index.js';
-import type { GatewayMachineEvent } from '../../machines/gateway-machine.js';
-import type { HeartbeatCommand, SocketCommand } from '../../machines/actor-contracts.js';
 import type { ClientFrame } from '../../src/protocol/index.js';
 import { spawnCli } from '../support/cli-process.js';
 import { startGateway } from '../support/gateway-kit.js';
@@ -48,29 +46,20 @@ describe('wake-up detection in the heartbeat watchdog', () => {
       now: () => sim.now(),
       wallNow: () => 1_700_000_000_000 + sim.now() + wallOffset,
     };
-    // The socket actor's side of the conversation: it says when a frame last arrived, and keeps what it is told to write.
+    // The socket actor's side: it says when a frame last arrived, and keeps what it is told to write.
     let heardAt = sim.now();
     const written: ClientFrame[] = [];
-    const socket = {
-      send(command: SocketCommand): void {
-        if (command.type === 'socket.report_heard') command.replyTo.send({ type: 'heard', at: heardAt });
-        else if (command.type === 'socket.send') written.push(command.frame);
-      },
-    };
-    const events: GatewayMachineEvent[] = [];
-    let listener: ((command: HeartbeatCommand) => void) | undefined;
-    const args = {
-      input: { heartbeatMs },
-      sendBack: (e: GatewayMachineEvent) => events.push(e),
-      receive: (l: (command: HeartbeatCommand) => void) => void (listener = l),
-      self: { send: (command: HeartbeatCommand) => listener?.(command) },
-    };
-    const stop = runHeartbeat({ clock, socketActor: () => socket }, args as unknown as Parameters<typeof runHeartbeat>[1]);
+    const events: string[] = [];
+    const dog = new HeartbeatWatchdog(clock, heartbeatMs, {
+      heardAt: () => heardAt,
+      write: (frame) => void written.push(frame),
+      missed: () => void events.push('heartbeat.missed'),
+    });
     return {
       sim,
       written,
       events,
-      stop,
+      stop: () => dog.stop(),
       /** Suspend: wall time runs on, monotonic time does not. */
       sleep: (ms: number) => void (wallOffset += ms),
       /** A frame arrives now. */
@@ -90,8 +79,8 @@ describe('wake-up detection in the heartbeat watchdog', () => {
     expect(w.events).toEqual([]);
     w.sim.increment(1);
     // 15 s of silence, under the 20 s limit: only the unanswered probe can say so.
-    expect(w.events).toEqual([{ type: 'heartbeat.missed' }]);
-    w.stop?.();
+    expect(w.events).toEqual(['heartbeat.missed']);
+    w.stop();
   });
 
   it('keeps a link that answers the probe, and stays quiet without a wake-up', () => {
@@ -113,8 +102,8 @@ describe('wake-up detection in the heartbeat watchdog', () => {
     }
     expect(quiet.written).toEqual([]);
     expect(quiet.events).toEqual([]);
-    w.stop?.();
-    quiet.stop?.();
+    w.stop();
+    quiet.stop();
   });
 
   it('measures silence on the monotonic clock: a wall step back changes nothing', () => {
@@ -123,7 +112,7 @@ describe('wake-up detection in the heartbeat watchdog', () => {
     w.sim.increment(1999);
     expect(w.events).toEqual([]);
     w.sim.increment(1);
-    expect(w.events).toEqual([{ type: 'heartbeat.missed' }]);
-    w.stop?.();
+    expect(w.events).toEqual(['heartbeat.missed']);
+    w.stop();
   });
 });

@@ -65,7 +65,7 @@ describe('client.chart', () => {
     // The root first: its session id is the root id every event carries.
     expect(seen[0]?.type).toBe('@xstate.actor');
     expect(seen[0]?.actorRef.sessionId).toBe(seen[0]?.rootId);
-    expect(introduced).toEqual(expect.arrayContaining(['socket', 'heartbeat']));
+    expect(introduced).toEqual(expect.arrayContaining(['socket']));
     expect(new Set(seen.map((e) => e.rootId)).size).toBe(1);
 
     await client.disconnect();

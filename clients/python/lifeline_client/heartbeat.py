@@ -3,7 +3,7 @@ the negotiated ``policy.heartbeat_ms``, on the loop's monotonic clock. After one
 silence it pings; after two it presumes the socket half-open and reports ``heartbeat.missed``.
 A monotonic clock does not count a machine's suspend, so each tick also looks for a wake-up (wall
 time running ahead of monotonic time, or a tick far past its time) and answers it with one probe:
-a ping that must be answered within one interval. Mirrors src/client/heartbeat-actor.ts."""
+a ping that must be answered within one interval. Mirrors src/client/heartbeat-watchdog.ts."""
 from __future__ import annotations
 
 import asyncio

@@ -36,7 +36,7 @@ STATES: Tuple[StateDef, ...] = (
     StateDef('disconnected', '', None, entry=('closeSocket', 'unwatchBrowserSignals', 'clearRetry', 'endOutage', 'stopTransportRetry')),
     StateDef('connecting', '', None, entry=('clearRetry', 'moveToNextNode', 'retryPreferredTransport', 'openSocket'), after=('handshakeTimeout',)),
     StateDef('negotiating', '', None, after=('handshakeTimeout',)),
-    StateDef('joined', '', 'joined.replaying', entry=('clearError', 'flushOutbox', 'probePreferredTransport'), exit=('stopTransportProbe',), invoke=('heartbeat',), after=('stableUptime',)),
+    StateDef('joined', '', 'joined.replaying', entry=('clearError', 'flushOutbox', 'probePreferredTransport', 'watchLiveness'), exit=('stopTransportProbe', 'unwatchLiveness'), after=('stableUptime',)),
     StateDef('joined.replaying', 'joined', None),
     StateDef('joined.live', 'joined', None),
     StateDef('reconnecting', '', 'reconnecting.waiting', entry=('closeSocket',)),

@@ -1,5 +1,5 @@
 """The lifecycle chart's implementations, under the chart's names: its context, guards, actions,
-delays and the heartbeat actor, and ``Lifecycle``, the chart (lifecycle_table.py) running on the
+delays, and ``Lifecycle``, the chart (lifecycle_table.py) running on the
 general interpreter (statechart.py). Side effects (socket, heartbeat, outbox) are ports, inert by
 default, like the TypeScript chart's actors. Over 300 lines because every named implementation of
 the chart stays in one place, as in machines/gateway-machine.ts, so the two read side by side."""
@@ -291,6 +291,9 @@ ACTIONS: Dict[str, Action] = {
     "recordOutageProbed": _set(outage=lambda c, e: "young" if c.outage == "probing" else c.outage),
     "recordOutageAged": _set(outage="old"),
     "endOutage": _end_outage,
+    # Joined: the heartbeat watchdog runs on this connection (the TypeScript client runs it inside its socket actor).
+    "watchLiveness": lambda m, e: m.ports.start_heartbeat(m.context.heartbeat_ms),
+    "unwatchLiveness": lambda m, e: m.ports.stop_heartbeat(),
     "probeLiveness": lambda m, e: m.ports.probe_liveness(),
     # Each node's transport and the probe back to the preferred one: this client has one transport (its HTTP one comes later, #21) and goes round its URL list in its picker, so these change nothing, as with transports=['websocket'].
     **dict.fromkeys(("recordTransportFailure", "recordTransportOpened", "recordTransportJoined", "markTransportRetryDue", "moveToNextNode", "retryPreferredTransport", "stopTransportRetry", "probePreferredTransport", "stopTransportProbe", "recordTransportUpgrade", "recordTransportProbeFailed"), lambda m, e: None),
@@ -306,8 +309,9 @@ DELAYS: Dict[str, Callable[[ChartContext], float]] = {
 }
 """The chart's named delays, in ms."""
 
-INVOKES = ("heartbeat",)
-"""Actors the chart invokes: started on entry of their state, stopped on exit."""
+INVOKES: Tuple[str, ...] = ()
+"""Actors the chart invokes: started on entry of their state, stopped on exit. None: the heartbeat
+watchdog is started and stopped by the ``watchLiveness`` and ``unwatchLiveness`` actions."""
 
 
 class Lifecycle(Statechart[ChartContext]):
@@ -327,7 +331,7 @@ class Lifecycle(Statechart[ChartContext]):
             guards=GUARDS,
             actions={name: functools.partial(action, self) for name, action in ACTIONS.items()},
             delays=DELAYS,
-            invokes={"heartbeat": (lambda: self.ports.start_heartbeat(self.context.heartbeat_ms), lambda: self.ports.stop_heartbeat())},
+            invokes={},
         )
         changed: Optional[Callable[[Statechart[ChartContext]], None]] = None
         if on_change is not None:
