@@ -58,7 +58,7 @@ export interface LiveTail {
 }
 
 /** One sink's place on a tail: the `LiveFollow` handed back (methods on the class, no closures per follower). */
-class Entry implements LiveFollow {
+class Follower implements LiveFollow {
   /** Index of the first event of this tick the sink has not taken. */
   from: number;
   /** Unfollowed: skipped by an iteration over a list it was in when that began. */
@@ -97,7 +97,7 @@ const EVENT_PAYLOAD = ',"event":';
 const EVENT_FRAME_CHARS = EVENT_OPEN.length + EVENT_PAYLOAD.length + 1;
 
 /** No followers: shared by every tail that has none of a kind. */
-const NONE: readonly Entry[] = [];
+const NONE: readonly Follower[] = [];
 
 // Tails with events waiting for the end of the tick, flushed by one setImmediate for all.
 let dueTails: Tail[] = [];
@@ -109,7 +109,7 @@ function flushDue(): void {
 }
 
 /** Without `entry`, as a new list (lists are replaced, never changed, so an iteration keeps its own). */
-function without(list: readonly Entry[], entry: Entry): readonly Entry[] {
+function without(list: readonly Follower[], entry: Follower): readonly Follower[] {
   const at = list.indexOf(entry);
   if (at < 0) return list;
   return list.length === 1 ? NONE : [...list.slice(0, at), ...list.slice(at + 1)];
@@ -122,8 +122,8 @@ function without(list: readonly Entry[], entry: Entry): readonly Entry[] {
  * arrays that are replaced on follow and unfollow (a session most often has one connection).
  */
 class Tail implements LiveTail, LiveRun {
-  private immediate: readonly Entry[] = NONE;
-  private batching: readonly Entry[] = NONE;
+  private immediate: readonly Follower[] = NONE;
+  private batching: readonly Follower[] = NONE;
   // This tick's events, the first `count` entries, with their payloads' JSON and (made only when a
   // sink needs one alone) their frames' texts, index for index. The arrays are kept from tick to
   // tick (regrowing them per tick was much of the fan-out's garbage), made on the first event.
@@ -173,7 +173,7 @@ class Tail implements LiveTail, LiveRun {
     return made;
   }
 
-  take(entry: Entry): void {
+  take(entry: Follower): void {
     if (entry.from >= this.count) return;
     const from = entry.from;
     entry.from = this.count;
@@ -219,7 +219,7 @@ class Tail implements LiveTail, LiveRun {
   }
 
   follow(sink: LiveSink): LiveFollow {
-    const entry = new Entry(this, sink);
+    const entry = new Follower(this, sink);
     if (sink.batches) {
       this.batching = [...this.batching, entry];
       this.flushEvery = Math.min(this.flushEvery, sink.maxBatchFrames);
@@ -227,7 +227,7 @@ class Tail implements LiveTail, LiveRun {
     return entry;
   }
 
-  unfollow(entry: Entry): void {
+  unfollow(entry: Follower): void {
     entry.left = true;
     this.immediate = without(this.immediate, entry);
     this.batching = without(this.batching, entry);

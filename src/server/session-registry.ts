@@ -65,7 +65,7 @@ export interface SessionRegistry {
  * and an index by agent, so a join's `health` and presence cost O(1) and O(the agent's sessions),
  * not a scan of every session the node holds.
  */
-class Entry implements LiveSession {
+class SessionEntry implements LiveSession {
   readonly queue: SerialQueue = createSerialQueue();
   readonly subscribers = new Set<Subscriber>();
   live: LiveTail | undefined = undefined;
@@ -76,7 +76,7 @@ class Entry implements LiveSession {
     readonly id: string,
     /** Creation order, so presence lists sessions in the order the registry made them. */
     readonly order: number,
-    private readonly table: Table,
+    private readonly table: Registry,
   ) {}
 
   get record(): SessionRecord | undefined {
@@ -91,14 +91,14 @@ class Entry implements LiveSession {
 }
 
 /** The registry's tables: every entry, and the loaded ones counted and indexed by agent. */
-class Table implements SessionRegistry {
-  private readonly sessions = new Map<string, Entry>();
-  private readonly byAgent = new Map<string, Set<Entry>>();
+class Registry implements SessionRegistry {
+  private readonly sessions = new Map<string, SessionEntry>();
+  private readonly byAgent = new Map<string, Set<SessionEntry>>();
   private loadedCount = 0;
   private made = 0;
 
   /** An entry's record changed: count and index it, while it is the registry's entry for its id. */
-  recorded(entry: Entry, before: SessionRecord | undefined, after: SessionRecord | undefined): void {
+  recorded(entry: SessionEntry, before: SessionRecord | undefined, after: SessionRecord | undefined): void {
     if (this.sessions.get(entry.id) !== entry) return;
     if (before !== undefined) this.unindex(entry, before);
     if (after !== undefined) {
@@ -109,7 +109,7 @@ class Table implements SessionRegistry {
     }
   }
 
-  private unindex(entry: Entry, record: SessionRecord): void {
+  private unindex(entry: SessionEntry, record: SessionRecord): void {
     this.loadedCount--;
     const agent = this.byAgent.get(record.agentId);
     agent?.delete(entry);
@@ -119,7 +119,7 @@ class Table implements SessionRegistry {
   entry(sessionId: string): LiveSession {
     let session = this.sessions.get(sessionId);
     if (!session) {
-      session = new Entry(sessionId, this.made++, this);
+      session = new SessionEntry(sessionId, this.made++, this);
       this.sessions.set(sessionId, session);
     }
     return session;
@@ -178,5 +178,5 @@ class Table implements SessionRegistry {
 
 /** Create an empty registry. */
 export function createSessionRegistry(): SessionRegistry {
-  return new Table();
+  return new Registry();
 }
