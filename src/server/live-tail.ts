@@ -108,6 +108,11 @@ function flushDue(): void {
   for (const tail of due) tail.flushAtTickEnd();
 }
 
+/** With `entry` added, as a new list (a literal for the first: a spread of none reserves room for 17). */
+function withAdded(list: readonly Follower[], entry: Follower): readonly Follower[] {
+  return list.length === 0 ? [entry] : [...list, entry];
+}
+
 /** Without `entry`, as a new list (lists are replaced, never changed, so an iteration keeps its own). */
 function without(list: readonly Follower[], entry: Follower): readonly Follower[] {
   const at = list.indexOf(entry);
@@ -221,9 +226,9 @@ class Tail implements LiveTail, LiveRun {
   follow(sink: LiveSink): LiveFollow {
     const entry = new Follower(this, sink);
     if (sink.batches) {
-      this.batching = [...this.batching, entry];
+      this.batching = withAdded(this.batching, entry);
       this.flushEvery = Math.min(this.flushEvery, sink.maxBatchFrames);
-    } else this.immediate = [...this.immediate, entry];
+    } else this.immediate = withAdded(this.immediate, entry);
     return entry;
   }
 

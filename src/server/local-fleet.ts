@@ -12,17 +12,20 @@ interface Listener {
 
 /** The in-process feed: appends and ends reach this process's subscribers at once, in order. */
 function createLocalFeed(): LiveFeed {
-  const bySession = new Map<string, Set<Listener>>();
+  // Small arrays replaced on subscribe and unsubscribe, not a Set per session: a node holds one
+  // subscription per session it serves (the fan-out's), and a Set costs 150 bytes more than that.
+  const bySession = new Map<string, readonly Listener[]>();
   return {
     async subscribe(sessionId, onEvent, onEnded) {
       const listener: Listener = { onEvent, onEnded };
-      let listeners = bySession.get(sessionId);
-      if (!listeners) bySession.set(sessionId, (listeners = new Set()));
-      listeners.add(listener);
+      const listeners = bySession.get(sessionId);
+      bySession.set(sessionId, listeners === undefined ? [listener] : [...listeners, listener]);
       return async () => {
         const current = bySession.get(sessionId);
-        current?.delete(listener);
-        if (current?.size === 0) bySession.delete(sessionId);
+        if (current === undefined || !current.includes(listener)) return;
+        const rest = current.filter((l) => l !== listener);
+        if (rest.length === 0) bySession.delete(sessionId);
+        else bySession.set(sessionId, rest);
       };
     },
     appended(sessionId, event) {
