@@ -72,6 +72,15 @@ function expectClean(lanes: readonly Lane[]): { gaps: number; delivered: number 
   return result;
 }
 
+/** Every gap a client signalled, in words, for a failure message. */
+function gapsSignalled(lanes: readonly Lane[]): string {
+  const lines: string[] = [];
+  for (const lane of lanes) {
+    for (const o of lane.outputs) if (o.kind === 'gap') lines.push(`client ${lane.index}: ${JSON.stringify(o.gap)} (landing in epoch ${String(o.landing)})`);
+  }
+  return `gaps signalled:\n${lines.join('\n')}`;
+}
+
 /** Where the fleet keeps its log: one Redis, or a 3-master Redis Cluster (root URLs, comma-separated). */
 interface Store {
   readonly url: string;
@@ -148,7 +157,7 @@ describe.each(STORES)('a gateway fleet on %s', (_name, store) => {
     await stream;
     await settle(lanes, 30_000);
     const { gaps, delivered } = expectClean(lanes);
-    expect(gaps).toBe(0);
+    expect(gaps, gapsSignalled(lanes)).toBe(0);
     expect(delivered).toBeGreaterThan(100);
     expect((await auditMessages(lanes, all)).violations).toEqual([]);
   }, 90_000);
