@@ -48,6 +48,17 @@ export interface LogPosition {
   readonly movedUnseen: boolean;
 }
 
+/**
+ * `position` with the head a live feed stands at. Past the head read, the events the feed
+ * delivered since are held too, so a position that held nothing now holds them from its old
+ * head + 1 (left at 0, `oldest` would say `1..head` are gone, and a resume from 0 would get a gap).
+ */
+export function positionAt(position: LogPosition, head: number): LogPosition {
+  if (head === position.head) return position;
+  const oldest = head > position.head && position.oldest === 0 ? position.head + 1 : position.oldest;
+  return { ...position, head, oldest };
+}
+
 /** What {@link EventLog.readAfter} returns: events with the history they belong to. */
 export interface LogRead {
   /**

@@ -7,7 +7,7 @@
 // A join closes the subscribe-then-replay race: subscribe, read the position, anchor the feed,
 // then fix the replay's end at `last` and join the feed in the same synchronous step (the replay
 // itself is read in pages afterwards, up to that end).
-import { LogError, type EventLog, type LogPosition, type StoredEvent } from './event-log.js';
+import { LogError, positionAt, type EventLog, type LogPosition, type StoredEvent } from './event-log.js';
 import type { LiveEvent, LiveFeed, Unsubscribe } from './fleet.js';
 import type { Logger } from 'pino';
 import { SESSION_GONE, type LiveSession } from './session-registry.js';
@@ -241,7 +241,9 @@ export function createFanout(host: FanoutHost): Fanout {
         for (const event of early ?? []) onEvent(session.id, feed, event);
       }
       if (feed.last < position.head) await repair(session.id, feed);
-      return { ...position, head: Math.max(position.head, feed.last) };
+      // The feed may have delivered events stored after the position was read (the store's reply
+      // and the feed's message can be taken in one turn).
+      return positionAt(position, Math.max(position.head, feed.last));
     },
     replayEnd(session, firstPage, head) {
       const feed = feeds.get(session.id);

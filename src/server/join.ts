@@ -5,7 +5,7 @@
 // replay's first page is read in the queue; the rest is read page by page up to the head fixed
 // there, as the socket takes it (replay-pages.ts), with live events waiting behind it.
 import type { GatewayContext, GatewaySession } from './context.js';
-import { LogError, type LogPosition, type SessionRecord, type StoredEvent } from './event-log.js';
+import { LogError, positionAt, type LogPosition, type SessionRecord, type StoredEvent } from './event-log.js';
 import { buildHelloOk, buildJoined, wrongAgent, wrongOwner, type JoinRequest, type Refusal } from './handshake.js';
 import type { Outbox } from './outbox.js';
 import { createLiveTail } from './live-tail.js';
@@ -74,7 +74,7 @@ export async function joinSession(
     const pageEvents = ctx.options.replayPageEvents;
     const otherNodes = await fleetPresence;
     // No await from here to the subscriber: the replay's end and the feed must not move apart.
-    position = { ...position, head: ctx.fanout.replayEnd(session, firstPage, position.head) };
+    position = positionAt(position, ctx.fanout.replayEnd(session, firstPage, position.head));
     const firstTop = firstPage[firstPage.length - 1]?.seq ?? plan.replayAfter;
     // Below the head, more pages follow: the page was full, or the feed delivered more while it was read.
     const rest = firstTop < position.head

@@ -121,6 +121,8 @@ export interface Lane {
   sent: number;
   /** Every message sent (`c:k`) and how its `send()` settled, once it has. */
   readonly sends: Array<{ readonly key: string; outcome?: SendResult | { readonly error: string } }>;
+  /** The client's states with their time (`performance.now()`), its cursor and last close: read when a test fails. */
+  readonly trace: string[];
 }
 
 /**
@@ -145,7 +147,13 @@ export async function startLanes(
       ...(shared ? { sessionId: shared.sessionId } : {}),
     });
     const history = shared?.history ?? createHistory();
-    const lane: Lane = { index: i, client, history, checker: createStreamChecker(history, `client ${i}`), outputs: [], sessionId: shared?.sessionId ?? '', sent: 0, sends: [] };
+    const lane: Lane = { index: i, client, history, checker: createStreamChecker(history, `client ${i}`), outputs: [], sessionId: shared?.sessionId ?? '', sent: 0, sends: [], trace: [] };
+    client.onState((state) => {
+      const { cursor, lastClose, resume } = client.info;
+      const close = lastClose ? ` last close ${lastClose.code} ${lastClose.reason}` : '';
+      const resumed = state === 'joined' && resume ? ` resume ${resume.mode} ${resume.from}..${resume.to}` : '';
+      lane.trace.push(`at ${Math.round(performance.now())} ms ${state} cursor ${cursor}${close}${resumed}`);
+    });
     client.onEvent((e) => void lane.outputs.push({ kind: 'event', seq: e.seq, data: e.data }));
     client.onGap((gap) => void lane.outputs.push({ kind: 'gap', gap, landing: client.info.epoch }));
     client.onSnapshot((snapshot) => void lane.outputs.push({ kind: 'snapshot', snapshot }));

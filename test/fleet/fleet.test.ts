@@ -73,10 +73,12 @@ function expectClean(lanes: readonly Lane[]): { gaps: number; delivered: number 
 }
 
 /** Every gap a client signalled, in words, for a failure message. */
-function gapsSignalled(lanes: readonly Lane[]): string {
-  const lines: string[] = [];
+function gapsSignalled(lanes: readonly Lane[], phases: readonly string[] = []): string {
+  const lines: string[] = [...phases];
   for (const lane of lanes) {
-    for (const o of lane.outputs) if (o.kind === 'gap') lines.push(`client ${lane.index}: ${JSON.stringify(o.gap)} (landing in epoch ${String(o.landing)})`);
+    const gaps = lane.outputs.filter((o) => o.kind === 'gap');
+    for (const o of gaps) lines.push(`client ${lane.index}: ${JSON.stringify(o.gap)} (landing in epoch ${String(o.landing)})`);
+    if (gaps.length > 0) lines.push(...lane.trace.map((line) => `  ${line}`));
   }
   return `gaps signalled:\n${lines.join('\n')}`;
 }
@@ -136,6 +138,7 @@ describe.each(STORES)('a gateway fleet on %s', (_name, store) => {
     const lanes = await startLanes(balancer.url, 100, (i, earlier) => (i >= 25 ? earlier[i % 25] : undefined));
     const owners = lanes.slice(0, 25);
     let running = true;
+    const phases = [`at ${Math.round(performance.now())} ms the stream starts`];
     const stream = (async () => {
       for (let i = 0; running; i++) {
         await publisher.publish(owners[i % owners.length]!);
@@ -146,9 +149,11 @@ describe.each(STORES)('a gateway fleet on %s', (_name, store) => {
     for (let i = 0; i < 3; i++) {
       const next = nodes[(i + 1) % 3]!;
       balancer.setTarget({ host: '127.0.0.1', port: next.port });
+      phases.push(`at ${Math.round(performance.now())} ms the balancer sends to node ${(i + 1) % 3}, node ${i} drains`);
       // Drain the old node (its clients reconnect through the balancer to `next`) while its
       // replacement starts.
       const [, replacement] = await Promise.all([stopNode(nodes[i]!), startNode(server.url, `n${i + 1}b`)]);
+      phases.push(`at ${Math.round(performance.now())} ms node ${i} stopped and its replacement listens`);
       sendMessages(lanes);
       nodes[i] = replacement;
       all.push(replacement);
@@ -157,7 +162,7 @@ describe.each(STORES)('a gateway fleet on %s', (_name, store) => {
     await stream;
     await settle(lanes, 30_000);
     const { gaps, delivered } = expectClean(lanes);
-    expect(gaps, gapsSignalled(lanes)).toBe(0);
+    expect(gaps, gapsSignalled(lanes, phases)).toBe(0);
     expect(delivered).toBeGreaterThan(100);
     expect((await auditMessages(lanes, all)).violations).toEqual([]);
   }, 90_000);

@@ -201,4 +201,39 @@ describe('the subscribe-then-replay race, staged step by step', () => {
     expect(seqs(client.frames)).toEqual([1, 2, 3, 4, 5]);
     expect(arrivalKinds(client.frames)).toEqual(['replay', 'replay', 'replay', 'replay', 'caught_up', 'event']);
   });
+
+  it('a position read just before the feed delivers an empty session\'s first event: the join replays it, with no gap', async () => {
+    const server = await redis();
+    const { log: other } = createRedisFleetInternals({ url: server.url, secret: SECRET });
+    await other.open();
+    stops.push(() => other.close());
+    await other.createSession('s', 'demo', undefined);
+    const { log, fleet } = createRedisFleetInternals({ url: server.url, secret: SECRET });
+    // Armed for the second join: its position is read while the session is empty, and event 1
+    // is published elsewhere and delivered by this node's feed (to the first connection) before
+    // the join goes on with that position, as happens when the store's reply and the feed's
+    // message are taken in the same turn.
+    let first: Awaited<ReturnType<typeof join>> | undefined;
+    let armed = false;
+    const staleLog: EventLog = {
+      ...log,
+      async position(sessionId: string) {
+        const position = await log.position(sessionId);
+        if (armed && first) {
+          armed = false;
+          await appendOne(other, 's', { type: 'tick', data: { n: 1 } });
+          await first.client.until((frames) => seqs(frames).includes(1), 5000, 'event 1 through the feed');
+        }
+        return position;
+      },
+    };
+    const gateway = await startGateway({ log: staleLog, fleet });
+    first = await join(gateway, { session_id: 's', since: 0 });
+    armed = true;
+    const second = await join(gateway, { session_id: 's', since: 0 });
+    expect(second.helloOk['gap']).toBeUndefined();
+    expect(second.helloOk).toMatchObject({ resumed: true, cursor: 1, oldest_cursor: 1 });
+    await second.client.sync();
+    expect(seqs(second.client.frames)).toEqual([1]);
+  });
 });
