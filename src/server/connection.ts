@@ -115,9 +115,7 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
     };
     this.outbox = ctx.parts.createOutbox(ws, this.outboxOptions);
     this.seenAt = ctx.clock.now();
-    this.handshakeTimer = ctx.clock.setTimeout(() => {
-      this.refuse({ code: 'handshake_timeout', message: `No hello within ${ctx.options.handshakeTimeoutMs} ms.`, nextStep: 'wait_then_retry' });
-    }, ctx.options.handshakeTimeoutMs);
+    this.handshakeTimer = ctx.clock.setTimeout(() => this.handshakeTimedOut(), ctx.options.handshakeTimeoutMs);
 
     ws.on('message', (data, isBinary) => this.received(data, isBinary));
     ws.on('error', (error) => {
@@ -300,6 +298,15 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
     this.stopHandshakeTimer();
     this.heartbeat = startHeartbeat(ctx.options.heartbeatMs, ctx.clock, this);
     return this.outbox;
+  }
+
+  /** The handshake budget ran out: before a hello came, or while the token check or the join ran. */
+  private handshakeTimedOut(): void {
+    const budget = `${this.ctx.options.handshakeTimeoutMs} ms (handshakeTimeoutMs)`;
+    const message = this.phase === 'handshaking'
+      ? `The hello came, but the gateway could not check the token and join the session within ${budget}; nothing was joined.`
+      : `No hello within ${budget}.`;
+    this.refuse({ code: 'handshake_timeout', message, nextStep: 'wait_then_retry' });
   }
 
   /** The request of the join under way (start() reads its batching). */

@@ -10,8 +10,28 @@ describe('handshake limits', () => {
   it('times out a socket that never says hello', async () => {
     const gateway = await startGateway({ handshakeTimeoutMs: 100 });
     const client = await connect(gateway);
-    expect(await client.next('hello_error')).toMatchObject({ code: 'handshake_timeout', next_step: 'wait_then_retry' });
+    expect(await client.next('hello_error')).toMatchObject({ code: 'handshake_timeout', next_step: 'wait_then_retry', message: 'No hello within 100 ms (handshakeTimeoutMs).' });
     expect(await client.closed()).toMatchObject({ code: 4008 });
+  });
+
+  it('bounds a token check that never answers by the handshake budget, and says that the hello came', async () => {
+    let checks = 0;
+    const gateway = await startGateway({
+      handshakeTimeoutMs: 200,
+      verifyToken: () => {
+        checks++;
+        return new Promise<boolean>(() => undefined);
+      },
+    });
+    const client = await connect(gateway);
+    client.send(helloFrame({ token: 't' }));
+    const refusal = await client.next('hello_error', 3000);
+    expect(refusal).toMatchObject({ code: 'handshake_timeout', next_step: 'wait_then_retry' });
+    expect(String(refusal['message'])).toContain('could not check the token and join the session within 200 ms');
+    expect(await client.closed()).toMatchObject({ code: 4008 });
+    expect(checks).toBe(1);
+    // The socket is let go although the check never settles.
+    await waitFor(() => gateway.stats().connections === 0, 2000, 'the connection to be let go');
   });
 
   it('refuses an unknown agent when agents are configured', async () => {
