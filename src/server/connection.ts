@@ -22,9 +22,13 @@ import type { Level, Logger } from 'pino';
 /** Lifecycle of a socket, as the gateway sees it. */
 type Phase = 'awaiting_hello' | 'handshaking' | 'joined' | 'closing';
 
+/** How a connection's frames travel (UpgradeInfo.transport). */
+export type ConnectionTransport = 'websocket' | 'http';
+
 /** The gateway's handle on one socket. */
 export interface Connection {
   readonly id: string;
+  readonly transport: ConnectionTransport;
   readonly isJoined: boolean;
   /** Send `draining` with a reconnect hint, then close 1001. */
   drain(reconnectAfterMs: number): void;
@@ -66,9 +70,8 @@ export function acceptConnection(ws: GatewaySocket, upgrade: UpgradeInfo, ctx: G
  */
 class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
   readonly id = `c${++nextConnection}`;
+  readonly transport: ConnectionTransport;
   private readonly peer: PeerInfo;
-  // Over HTTP a pong could only come by POST: ping down the stream, and never reap for silence.
-  private readonly watchesSilence: boolean;
   private readonly inbound: SerialQueue = createSerialQueue();
   private outboxOptions: OutboxOptions;
   private outbox: Outbox;
@@ -103,7 +106,7 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
       origin: upgrade.origin,
       urlToken: upgrade.token ?? tokenFromUrl(upgrade.url),
     };
-    this.watchesSilence = upgrade.transport !== 'http';
+    this.transport = upgrade.transport ?? 'websocket';
     this.outboxOptions = {
       translate: initialTranslator(ctx.options.dialect, this.id),
       batching: false,
@@ -273,7 +276,8 @@ class SocketConnection implements Connection, HeartbeatHost, JoinHooks {
 
   // HeartbeatHost: what the heartbeat reads and calls.
   lastSeen(): number {
-    return this.watchesSilence ? this.seenAt : this.ctx.clock.now();
+    // Over HTTP a pong could only come by POST: ping down the stream, and never reap for silence.
+    return this.transport === 'websocket' ? this.seenAt : this.ctx.clock.now();
   }
 
   ping(): void {

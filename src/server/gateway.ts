@@ -8,7 +8,7 @@ import { CloseCode, MAX_SERVER_FRAME_DEPTH, type Health, type PresenceEntry } fr
 import { EVENT_PAYLOAD_FRAME_DEPTH, nestingExceeds } from '../protocol/frame-limits.js';
 import { rememberPayloadJson } from '../protocol/codec.js';
 import type { GatewayClock, TimerHandle } from './clock.js';
-import { acceptConnection, type Connection } from './connection.js';
+import { acceptConnection, type Connection, type ConnectionTransport } from './connection.js';
 import type { GatewayContext, GatewayCounters, GatewayGauges, MessageHandler } from './context.js';
 import { LogError, type EventLog, type NewEvent } from './event-log.js';
 import type { Fleet, FleetView } from './fleet.js';
@@ -119,6 +119,13 @@ const CLOSE_GRACE_MS = 2000;
 const MAX_PAYLOAD_DEPTH = MAX_SERVER_FRAME_DEPTH - (EVENT_PAYLOAD_FRAME_DEPTH - 1);
 
 /** Wait for sockets to close, destroying any still open after the grace period. */
+/** Open connections by transport, for the metrics (read at a scrape, not kept up to date). */
+function countByTransport(connections: ReadonlySet<Connection>): Record<ConnectionTransport, number> {
+  const counts: Record<ConnectionTransport, number> = { websocket: 0, http: 0 };
+  for (const c of connections) counts[c.transport]++;
+  return counts;
+}
+
 async function settle(connections: readonly Connection[], clock: GatewayClock): Promise<void> {
   let timer: TimerHandle;
   const grace = new Promise<void>((resolve) => {
@@ -284,7 +291,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   }));
   fleetView = fleetHealth.view;
   presence.start();
-  const metrics = createMetrics({ counters, health: fleet.health, nodeId: resolved.nodeId, connections: () => connections.size, sessions: () => registry.sessionCount() });
+  const metrics = createMetrics({ counters, health: fleet.health, nodeId: resolved.nodeId, connections: () => countByTransport(connections), sessions: () => registry.sessionCount() });
   const { url, port } = await transport.listen(accept, health, () => metrics.scrape());
   logger.info({ port, host: resolved.host, protocol: resolved.protocol }, 'gateway listening');
 

@@ -2,6 +2,7 @@
 // may share a process). Counts are read from the gateway's counters at scrape time, so the hot
 // path only bumps plain numbers; the store's round trips feed a histogram as they happen.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionTransport } from './connection.js';
 import type { GatewayCounters } from './context.js';
 import type { StoreHealth } from './fleet.js';
 
@@ -11,7 +12,8 @@ export interface MetricsSource {
   /** The store's health, from the gateway's fleet. */
   readonly health: StoreHealth;
   readonly nodeId: string;
-  connections(): number;
+  /** Open connections on this node, by transport. */
+  connections(): Readonly<Record<ConnectionTransport, number>>;
   sessions(): number;
 }
 
@@ -55,7 +57,15 @@ export function createMetrics(source: MetricsSource): GatewayMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: source.nodeId });
   const c = source.counters;
-  new Gauge({ name: 'lifeline_connections', help: 'Open WebSocket connections on this node.', registers: [registry], collect() { this.set(source.connections()); } });
+  new Gauge({
+    name: 'lifeline_connections',
+    help: 'Open connections on this node, by transport (websocket, or http: SSE down, POST up).',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      for (const [transport, count] of Object.entries(source.connections())) this.set({ transport }, count);
+    },
+  });
   new Gauge({ name: 'lifeline_sessions', help: 'Sessions loaded on this node.', registers: [registry], collect() { this.set(source.sessions()); } });
   new Gauge({
     name: 'lifeline_store_reachable',

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatEventId } from '../../src/protocol/sse.js';
 import { nodeOfConnection } from '../../src/server/http/connection-directory.js';
 import type { Gateway } from '../../src/server/index.js';
-import { helloFrame, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
+import { helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { Frame } from '../support/raw-client.js';
 import { abortStreams, httpBase, httpRequest, openStream, type SseRecord, type SseStream } from '../support/sse-client.js';
 
@@ -166,6 +166,16 @@ describe('HTTP binding: the stream', () => {
     await stream.until((frames) => frames.filter((f) => f.type === 'ping').length >= 6, 3000, 'six pings');
     expect(stream.closeEvent).toBeUndefined();
     expect(gateway.stats().counters.reaped).toBe(0);
+  });
+
+  it('counts open connections by transport in /metrics', async () => {
+    const gateway = await startGateway();
+    await joinStream(gateway);
+    await joinStream(gateway);
+    await join(gateway);
+    const text = await (await fetch(`${httpBase(gateway.url)}/metrics`)).text();
+    expect(text).toMatch(/lifeline_connections\{transport="http",node="[^"]+"\} 2\n/);
+    expect(text).toMatch(/lifeline_connections\{transport="websocket",node="[^"]+"\} 1\n/);
   });
 
   it('answers a plain GET without an event stream with 426, naming both transports', async () => {
