@@ -27,6 +27,8 @@ export interface GatewayCounters {
   messageRetries: number;
   /** Claims taken over from a lapsed lease (a node died, or lost the store, mid-message). */
   messageClaimsTakenOver: number;
+  /** HTTP-binding POSTs forwarded to the node holding their stream (the fleet's relay). */
+  postsRelayed: number;
   /** Client messages whose handlers were still running at `messageHandlerTimeoutMs`, counted as applied. */
   messageHandlerTimeouts: number;
   /** Times a connection stopped reading because `maxMessagesInFlight` handlers were running. */

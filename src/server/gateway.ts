@@ -175,7 +175,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   const startedAt = clock.now();
   let draining = false;
   let stopping: Promise<void> | undefined;
-  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, messageRetries: 0, messageClaimsTakenOver: 0, messageHandlerTimeouts: 0, messagePauses: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
+  const counters: GatewayCounters = { accepted: 0, joined: 0, refused: {}, badFrames: 0, messages: 0, duplicates: 0, messageRetries: 0, messageClaimsTakenOver: 0, messageHandlerTimeouts: 0, postsRelayed: 0, messagePauses: 0, published: 0, reaped: 0, expired: 0, slowConsumers: 0, inboundPauses: 0, presenceCapped: 0, sessionLimited: 0, delivered: 0, replays: 0, replayedEvents: 0, gaps: {} };
   const gauges: GatewayGauges = { inboundQueuedBytes: 0, openByAddress: new Map() };
 
   // Declared before use by health(); set once the log is open.
@@ -259,7 +259,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   // stream that another node holds is relayed there, and this node delivers the ones relayed to it.
   const binding =
     options.transport === undefined
-      ? createHttpBinding({ nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload, relay: fleet.relay }, accept)
+      ? createHttpBinding({ nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload, relay: fleet.relay, counters }, accept)
       : undefined;
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame
   // is read and refused with a typed payload_too_large error, and the connection stays.

@@ -84,6 +84,7 @@ export function createMetrics(source: MetricsSource): GatewayMetrics {
   readCounter(registry, 'lifeline_messages_total', 'Client messages received.', () => c.messages);
   readCounter(registry, 'lifeline_message_duplicates_total', 'Client messages recognised as resends (fleet-wide).', () => c.duplicates);
   readCounter(registry, 'lifeline_message_retries_total', 'Client messages answered message_in_flight: an earlier copy was still being applied.', () => c.messageRetries);
+  readCounter(registry, 'lifeline_http_posts_relayed_total', 'HTTP-binding POSTs forwarded to the node that holds their stream (fleet relay).', () => c.postsRelayed);
   readCounter(registry, 'lifeline_message_handler_timeouts_total', 'Client messages whose handlers had not settled within messageHandlerTimeoutMs (counted as applied and acked).', () => c.messageHandlerTimeouts);
   readCounter(registry, 'lifeline_message_claims_taken_over_total', 'Client message claims taken over from a lapsed lease (a node died or lost the store mid-message).', () => c.messageClaimsTakenOver);
   readCounter(registry, 'lifeline_evictions_total', 'Connections evicted as slow consumers.', () => c.slowConsumers);

@@ -83,6 +83,10 @@ describe('the HTTP binding in a fleet without sticky sessions', () => {
     const posts = balancer.routed.filter((r) => r.method === 'POST');
     expect(posts.filter((r) => r.upstream === b.port).length).toBeGreaterThan(1);
     expect(posts.filter((r) => r.upstream === a.port).length).toBeGreaterThan(1);
+    // b forwarded every POST that reached it, and says so; a, the holder, forwarded none.
+    expect(b.stats().counters.postsRelayed).toBe(posts.filter((r) => r.upstream === b.port).length);
+    expect(a.stats().counters.postsRelayed).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text()).toMatch(/lifeline_http_posts_relayed_total\{node="b1"\} [1-9]/);
 
     await publishMany(b, client.info.sessionId ?? '', 5);
     await waitFor(() => events.length === 5, 5000, 'five live events');

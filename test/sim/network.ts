@@ -427,7 +427,7 @@ export class Network {
     let accept: Endpoint | null = null;
     return {
       listen: (onSocket: (socket: GatewaySocket, upgrade: UpgradeInfo) => void, _health: () => Health) => {
-        accept = { accept: onSocket, http: createHttpBinding({ nodeId: 'sim', allowedOrigins: undefined, maxPayload: 1 << 20, relay: createLocalFleet().relay }, onSocket) };
+        accept = { accept: onSocket, http: createHttpBinding({ nodeId: 'sim', allowedOrigins: undefined, maxPayload: 1 << 20, relay: createLocalFleet().relay, counters: { postsRelayed: 0 } }, onSocket) };
         this.endpoint = accept;
         return Promise.resolve({ url: 'ws://gateway.sim', port: 0 });
       },

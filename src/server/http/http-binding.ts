@@ -35,6 +35,8 @@ export interface HttpBindingOptions {
   readonly maxPayload: number;
   /** The fleet's relay: POSTs for another node's streams are forwarded through it. */
   readonly relay: ConnectionRelay;
+  /** The gateway's counters (`stats().counters`): each forward through the relay adds one. */
+  readonly counters: { postsRelayed: number };
 }
 
 /** The binding on one HTTP server. */
@@ -67,7 +69,10 @@ export function createHttpBinding(options: HttpBindingOptions, accept: (socket: 
   const routes: PostRoutes = {
     node: options.nodeId,
     find: (id) => connections.find(id),
-    forward: (node, frames) => options.relay.forward(node, frames),
+    forward: (node, frames) => {
+      options.counters.postsRelayed++;
+      return options.relay.forward(node, frames);
+    },
   };
 
   const openStream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
