@@ -16,6 +16,7 @@ const USAGE = `usage: agent-lifeline gateway [--port 8787] [--host 127.0.0.1] [-
                         [--dialect auto|lifeline|praisonai]
                         [--trust-proxy 10.0.0.0/8,127.0.0.1] [--max-connections-per-address 1000]
                         [--max-sessions-per-address 1000] [--max-sessions-per-owner 100] [--max-sessions 100000]
+                        [--websocket-only]
                         [--redis redis://127.0.0.1:6379 [--secret …] [--node-id n1] [--durability async|replicated]
                                                         [--redis-connect-timeout 30s]]
 
@@ -32,6 +33,8 @@ least 16 characters) keys the owner digests kept in Redis. --node-id names this 
 --trust-proxy names the load balancers (addresses or CIDR ranges, comma-separated) whose
 X-Forwarded-For header gives the client's address; the per-address limits then count users, not
 the balancer. Never list an address clients can reach the gateway from directly.
+--websocket-only turns off the HTTP binding (SSE down, POST up), which is served on the same port
+by default for clients behind proxies that refuse the WebSocket upgrade.
 --max-* raise or lower the per-address, per-token and total caps (see ${packageDoc('docs/reliability.md')}).
 --durability replicated also WAITs for one replica per publish (see ${packageDoc('docs/scaling.md')}).
 At start-up the gateway waits for Redis up to --redis-connect-timeout (30s), saying so at once,
@@ -135,6 +138,7 @@ export async function run(args: string[]): Promise<number> {
       'max-sessions-per-address': { type: 'string', default: '1000' },
       'max-sessions-per-owner': { type: 'string', default: '100' },
       'max-sessions': { type: 'string', default: '100000' },
+      'websocket-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
@@ -175,6 +179,7 @@ export async function run(args: string[]): Promise<number> {
       maxSessionsPerAddress: integer('max-sessions-per-address', values['max-sessions-per-address'], 1),
       maxSessionsPerOwner: integer('max-sessions-per-owner', values['max-sessions-per-owner'], 1),
       maxSessions: integer('max-sessions', values['max-sessions'], 1),
+      http: !values['websocket-only'],
     });
     const detach = (agents ?? ['demo']).map((agent) => attachDemoAgent(gateway, agent, { tickMs }));
     const served = agents ? `agents ${agents.map((a) => `"${a}"`).join(', ')}` : 'any agent id, "demo" answers';
@@ -184,7 +189,8 @@ export async function run(args: string[]): Promise<number> {
     // The HTTP binding and the operator endpoints share the port: say where, so nobody has to guess.
     const http = gateway.url.replace(/^ws/, 'http');
     const origin = new URL(http).origin;
-    stdout.write(`  over HTTP (SSE down, POST up): ${http}   health: ${origin}/health   metrics: ${origin}/metrics\n`);
+    const binding = values['websocket-only'] ? 'HTTP binding off (--websocket-only)' : `over HTTP (SSE down, POST up): ${http}`;
+    stdout.write(`  ${binding}   health: ${origin}/health   metrics: ${origin}/metrics\n`);
 
     const signal = await waitForSignal();
     stderr.write(`agent-lifeline gateway: ${signal}, draining\n`);

@@ -258,7 +258,7 @@ export async function assembleGateway(options: GatewayOptions, parts: GatewayPar
   // The HTTP binding belongs to the default transport, and takes part in the fleet: a POST for a
   // stream that another node holds is relayed there, and this node delivers the ones relayed to it.
   const binding =
-    options.transport === undefined
+    resolved.http
       ? createHttpBinding({ nodeId: resolved.nodeId, allowedOrigins: resolved.allowedOrigins, maxPayload: resolved.maxPayload, relay: fleet.relay, counters }, accept)
       : undefined;
   // ws enforces twice max_payload as a hard limit (close 1009); between the two, the frame

@@ -182,6 +182,13 @@ export interface GatewayOptions {
    */
   readonly transport?: GatewayTransport;
   /**
+   * Serve the HTTP binding (SSE down, POST up: PROTOCOL.md section 9) beside the WebSocket, on the
+   * default transport's port and path. false: WebSocket only, and the binding's requests get 426
+   * like any other plain request (a client with `transports` including `http` then has nothing
+   * to fall back to). @default true
+   */
+  readonly http?: boolean;
+  /**
    * Source of new session ids and event ids. Session ids are resume capabilities, so production
    * ids must be unguessable; the simulation injects a seeded source for exact replays.
    * @default a crypto-random UUID (version 4)
@@ -238,6 +245,8 @@ export interface ResolvedOptions {
   readonly drainSpreadMs: number;
   readonly eventTypes: readonly string[];
   readonly coalesceLive: boolean;
+  /** The HTTP binding is served (the default transport, unless `http: false`). */
+  readonly http: boolean;
   readonly maxBatchFrames: number;
   readonly replayPageEvents: number;
   readonly sessionTtlMs: number;
@@ -288,6 +297,12 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     positiveInt('rateLimit.connections', rateLimit.connections);
     positiveInt('rateLimit.perMs', rateLimit.perMs);
   }
+  if (options.http !== undefined && typeof options.http !== 'boolean') {
+    throw new GatewayError('configuration_error', `http must be true or false, got ${JSON.stringify(options.http)}`);
+  }
+  if (options.http === true && options.transport !== undefined) {
+    throw new GatewayError('configuration_error', 'http: true needs the default transport (the binding serves its HTTP server); drop `transport`, or `http`');
+  }
   const clock = options.clock ?? systemClock;
   for (const method of ['now', 'wallNow', 'setTimeout', 'clearTimeout'] as const) {
     if (typeof clock[method] !== 'function') throw new GatewayError('configuration_error', `clock must have now, wallNow, setTimeout and clearTimeout; ${method} is missing`);
@@ -320,6 +335,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     drainSpreadMs: positiveInt('drainSpreadMs', options.drainSpreadMs ?? 5000, 0),
     eventTypes: options.eventTypes ?? [],
     coalesceLive: options.coalesceLive ?? true,
+    http: options.transport === undefined && options.http !== false,
     maxBatchFrames: positiveInt('maxBatchFrames', options.maxBatchFrames ?? 256),
     replayPageEvents: positiveInt('replayPageEvents', options.replayPageEvents ?? 128),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? 3_600_000, 0),

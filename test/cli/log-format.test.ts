@@ -31,4 +31,11 @@ describe('agent-lifeline gateway logs', () => {
     expect((await fetch(health ?? '')).status).toBe(200);
     expect(await (await fetch(metrics ?? '')).text()).toContain('lifeline_');
   });
+
+  it('--websocket-only turns the HTTP binding off and says so under the banner', { timeout: 30_000 }, async () => {
+    const gateway = spawnCli(['gateway', '--port', '0', '--websocket-only']);
+    const [, wsUrl] = await gateway.waitForOutput(/listening on (ws:\/\/\S+) .*\n {2}HTTP binding off \(--websocket-only\) {3}health: \S+/);
+    const answer = await fetch(`${(wsUrl ?? '').replace('ws://', 'http://')}?hello=%7B%7D`, { headers: { accept: 'text/event-stream' } });
+    expect(answer.status).toBe(426);
+  });
 });

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatEventId } from '../../src/protocol/sse.js';
 import { nodeOfConnection } from '../../src/server/http/connection-directory.js';
-import type { Gateway } from '../../src/server/index.js';
+import type { Gateway, GatewayTransport } from '../../src/server/index.js';
 import { helloFrame, join, publishMany, seqs, startGateway } from '../support/gateway-kit.js';
 import type { Frame } from '../support/raw-client.js';
 import { abortStreams, httpBase, httpRequest, openStream, type SseRecord, type SseStream } from '../support/sse-client.js';
@@ -183,6 +183,22 @@ describe('HTTP binding: the stream', () => {
     const answer = await httpRequest(`${httpBase(gateway.url)}/`, { method: 'GET' });
     expect(answer.status).toBe(426);
     expect(answer.body).toMatch(/WebSocket upgrade required or the HTTP binding/);
+  });
+
+  it('is off with http: false: an event-stream request gets 426 naming the WebSocket only, and WebSocket joins work', async () => {
+    const gateway = await startGateway({ http: false });
+    const stream = await openStream(httpBase(gateway.url), { hello: helloFrame() });
+    expect(stream.status).toBe(426);
+    const answer = await httpRequest(`${httpBase(gateway.url)}/`, { method: 'GET' });
+    expect(answer.body).toBe('WebSocket upgrade required: this is a Lifeline gateway.\n');
+    expect((await join(gateway)).helloOk['type']).toBe('hello_ok');
+  });
+
+  it('refuses an http option that is not a boolean, or true beside a transport of the app\'s own', async () => {
+    await expect(startGateway({ http: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'configuration_error', message: 'http must be true or false, got "no"' });
+    // Refused before the transport is used, so none of its methods is called.
+    const transport = {} as GatewayTransport;
+    await expect(startGateway({ http: true, transport })).rejects.toMatchObject({ code: 'configuration_error' });
   });
 });
 
