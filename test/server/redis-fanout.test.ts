@@ -174,14 +174,20 @@ function staged({ log, fleet }: RedisFleet, steps: { readonly beforeSubscribe: (
   };
 }
 
+/** A Redis, and another node's log on it that created session `s` (no events yet). */
+async function sessionOnAnotherNode(): Promise<{ server: RedisServer; other: EventLog }> {
+  const server = await redis();
+  const { log: other } = createRedisFleetInternals({ url: server.url, secret: SECRET });
+  await other.open();
+  stops.push(() => other.close());
+  await other.createSession('s', 'demo', undefined);
+  return { server, other };
+}
+
 describe('the subscribe-then-replay race, staged step by step', () => {
   it('an event appended while the feed subscribes is replayed, one appended while the replay is read comes live: each once', async () => {
-    const server = await redis();
-    const { log: other } = createRedisFleetInternals({ url: server.url, secret: SECRET });
-    await other.open();
-    stops.push(() => other.close());
     // The session lives in Redis with events 1..3; no node follows it yet.
-    await other.createSession('s', 'demo', undefined);
+    const { server, other } = await sessionOnAnotherNode();
     for (let n = 1; n <= 3; n++) await appendOne(other, 's', { type: 'tick', data: { n } });
     // Another node publishes 4 before this node's subscription is active, and 5 once the join
     // has its position but before it reads its replay (5 comes by the feed only after the join).
@@ -203,11 +209,7 @@ describe('the subscribe-then-replay race, staged step by step', () => {
   });
 
   it('a position read just before the feed delivers an empty session\'s first event: the join replays it, with no gap', async () => {
-    const server = await redis();
-    const { log: other } = createRedisFleetInternals({ url: server.url, secret: SECRET });
-    await other.open();
-    stops.push(() => other.close());
-    await other.createSession('s', 'demo', undefined);
+    const { server, other } = await sessionOnAnotherNode();
     const { log, fleet } = createRedisFleetInternals({ url: server.url, secret: SECRET });
     // Armed for the second join: its position is read while the session is empty, and event 1
     // is published elsewhere and delivered by this node's feed (to the first connection) before
